@@ -1,0 +1,251 @@
+using KernelGen.Geometry;
+
+namespace KernelGen;
+
+/// <summary>
+/// A 2-D transposed convolution ("deconvolution") for shapes known only at run time, with the semantics of PyTorch's
+/// <c>torch.nn.functional.conv_transpose2d</c> and ONNX <c>ConvTranspose</c> (including ONNX's asymmetric pads).
+/// </summary>
+/// <remarks>
+/// <para>Weights are in the PyTorch/ONNX layout <c>(inChannels, outChannels / groups, kernelHeight, kernelWidth)</c>;
+/// the optional bias has <c>outChannels</c> elements. Activations are NCHW unless <see cref="Layout"/> says NHWC; the batch
+/// size is inferred from the input length.</para>
+/// <para>Per axis, the output size is <c>(in - 1) * stride - padBegin - padEnd + dilation * (kernel - 1) + outputPadding + 1</c>.</para>
+/// <para>An instance is immutable and may be used from several threads at once. <see cref="Compute"/> packs the weights on every
+/// call; to pack them once and run many times, call <see cref="Prepare"/>.</para>
+/// </remarks>
+public sealed class ConvTranspose2D
+{
+    private PreparedConvTranspose2D? _scratch;
+
+    /// <summary>Creates a transposed convolution and checks its geometry.</summary>
+    /// <param name="inChannels">Input channels (<c>Cin</c>), at least 1.</param>
+    /// <param name="outChannels">Output channels (<c>Cout</c>), at least 1.</param>
+    /// <param name="kernelSize">Kernel height and width, each at least 1.</param>
+    /// <param name="stride">Stride per axis, each at least 1 (default 1).</param>
+    /// <param name="padding">Cells cropped from each side of the full output, each 0 or more (default 0). Use
+    /// <see cref="Padding2D.Asymmetric"/> for ONNX-style pads.</param>
+    /// <param name="outputPadding">Cells added at the bottom and right of the output, each 0 or more and smaller than the
+    /// stride or the dilation of its axis (default 0).</param>
+    /// <param name="dilation">Spacing between kernel taps per axis, each at least 1 (default 1).</param>
+    /// <param name="groups">Channel groups, at least 1, dividing both channel counts (default 1; <c>groups == inChannels</c> is depthwise).</param>
+    /// <exception cref="ArgumentException">A parameter breaks a rule; the message names the parameter, its value and the rule.</exception>
+    public ConvTranspose2D(int inChannels, int outChannels, Size2D kernelSize, Size2D? stride = null, Padding2D? padding = null,
+        Size2D? outputPadding = null, Size2D? dilation = null, int groups = 1)
+    {
+        Size2D s = stride ?? 1, op = outputPadding ?? 0, d = dilation ?? 1;
+        Padding2D p = padding ?? 0;
+        ThrowIfViolated(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, nameof(inChannels), nameof(outChannels), nameof(groups)));
+        var height = new AxisGeometry(kernelSize.Height, s.Height, p.Top, p.Bottom, op.Height, d.Height);
+        var width = new AxisGeometry(kernelSize.Width, s.Width, p.Left, p.Right, op.Width, d.Width);
+        ThrowIfViolated(ConvTransposeRules.CheckAxis(height, AxisNames(".Height", ".Top", ".Bottom")));
+        ThrowIfViolated(ConvTransposeRules.CheckAxis(width, AxisNames(".Width", ".Left", ".Right")));
+
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        Groups = groups;
+        KernelSize = kernelSize;
+        Stride = s;
+        Padding = p;
+        OutputPadding = op;
+        Dilation = d;
+        HeightAxis = height;
+        WidthAxis = width;
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Channel groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Kernel height and width.</summary>
+    public Size2D KernelSize { get; }
+
+    /// <summary>Stride per axis.</summary>
+    public Size2D Stride { get; }
+
+    /// <summary>Padding (cropping of the full output) per side.</summary>
+    public Padding2D Padding { get; }
+
+    /// <summary>Output padding per axis (added at the bottom and right).</summary>
+    public Size2D OutputPadding { get; }
+
+    /// <summary>Dilation per axis.</summary>
+    public Size2D Dilation { get; }
+
+    /// <summary>Memory order of the input and output (NCHW by default). Weights are always <c>(Cin, Cout/groups, kH, kW)</c>.</summary>
+    public TensorLayout Layout { get; init; } = TensorLayout.Nchw;
+
+    /// <summary>An activation applied to every output after the bias (none by default).</summary>
+    public FusedActivation Activation { get; init; } = FusedActivation.None;
+
+    /// <summary>The negative slope of <see cref="FusedActivation.LeakyRelu"/> (default 0.01, as in PyTorch).</summary>
+    public float LeakyReluSlope { get; init; } = 0.01f;
+
+    /// <summary>
+    /// The most threads one call may use (default: <see cref="Environment.ProcessorCount"/>). 1 runs every call on the
+    /// calling thread. Must be at least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), value, $"{nameof(MaxDegreeOfParallelism)} is {value}, but it must be at least 1.");
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
+
+    /// <summary>Number of weights: <c>inChannels * (outChannels / groups) * kernelHeight * kernelWidth</c>.</summary>
+    public int WeightsLength => checked(InChannels * (OutChannels / Groups) * KernelSize.Height * KernelSize.Width);
+
+    internal AxisGeometry HeightAxis { get; }
+
+    internal AxisGeometry WidthAxis { get; }
+
+    /// <summary>The output height and width for an input of the given size.</summary>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns>The output size; each is at least 1.</returns>
+    /// <exception cref="ArgumentException">A size is below 1, or the padding crops the whole output away.</exception>
+    public (int Height, int Width) GetOutputSize(int inputHeight, int inputWidth)
+    {
+        ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputHeight, nameof(inputHeight)));
+        ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputWidth, nameof(inputWidth)));
+        ThrowIfViolated(ConvTransposeRules.CheckOutputSize(HeightAxis, inputHeight, nameof(inputHeight)));
+        ThrowIfViolated(ConvTransposeRules.CheckOutputSize(WidthAxis, inputWidth, nameof(inputWidth)));
+        return ((int)HeightAxis.OutputLength(inputHeight), (int)WidthAxis.OutputLength(inputWidth));
+    }
+
+    /// <summary>Number of input elements for <paramref name="batch"/> samples of the given size.</summary>
+    /// <param name="batch">Samples, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns><c>batch * inChannels * inputHeight * inputWidth</c>.</returns>
+    public int GetInputLength(int batch, int inputHeight, int inputWidth)
+    {
+        ThrowIfViolated(ConvTransposeRules.CheckInputSize(batch, nameof(batch)));
+        GetOutputSize(inputHeight, inputWidth);
+        return CheckedLength((long)batch * InChannels * inputHeight * inputWidth, nameof(batch));
+    }
+
+    /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input size.</summary>
+    /// <param name="batch">Samples, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns><c>batch * outChannels * outputHeight * outputWidth</c>.</returns>
+    public int GetOutputLength(int batch, int inputHeight, int inputWidth)
+    {
+        ThrowIfViolated(ConvTransposeRules.CheckInputSize(batch, nameof(batch)));
+        var (h, w) = GetOutputSize(inputHeight, inputWidth);
+        return CheckedLength((long)batch * OutChannels * h * w, nameof(batch));
+    }
+
+    /// <summary>
+    /// Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/>. The weights are
+    /// packed on every call (into a buffer reused across calls); use <see cref="Prepare"/> to pack them once.
+    /// </summary>
+    /// <param name="input">One or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in <see cref="Layout"/>.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <param name="weights">Exactly <see cref="WeightsLength"/> weights, <c>(Cin, Cout/groups, kH, kW)</c>.</param>
+    /// <param name="bias">Empty, or exactly <see cref="OutChannels"/> values.</param>
+    /// <param name="output">At least <c>batch * outChannels * outputHeight * outputWidth</c> elements; the first that many are written.</param>
+    /// <exception cref="ArgumentException">A size or span length is wrong, or spans overlap; nothing has been written.</exception>
+    public void Compute(ReadOnlySpan<float> input, int inputHeight, int inputWidth, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        // Validate everything before packing, so that a bad call leaves the reusable buffer and the output untouched.
+        var shape = ValidateCall(input, inputHeight, inputWidth, output);
+        ValidateParameters(weights, bias, output);
+        var prepared = Interlocked.Exchange(ref _scratch, null) ?? new PreparedConvTranspose2D(this);
+        try
+        {
+            prepared.Pack(weights, bias);
+            prepared.ComputeValidated(input, shape, output);
+        }
+        finally
+        {
+            Volatile.Write(ref _scratch, prepared);
+        }
+    }
+
+    /// <summary>Packs the weights and bias once into the layout the fast kernels read, for many calls without allocation.</summary>
+    /// <param name="weights">Exactly <see cref="WeightsLength"/> weights, <c>(Cin, Cout/groups, kH, kW)</c>.</param>
+    /// <param name="bias">Empty, or exactly <see cref="OutChannels"/> values.</param>
+    /// <returns>A prepared convolution (a copy: later changes to <paramref name="weights"/> do not affect it).</returns>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public PreparedConvTranspose2D Prepare(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default)
+    {
+        ValidateParameters(weights, bias, default);
+        var prepared = new PreparedConvTranspose2D(this);
+        prepared.Pack(weights, bias);
+        return prepared;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"ConvTranspose2D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {Layout}, {Activation})";
+
+    internal CallShape ValidateCall(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
+    {
+        var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
+        long sample = (long)InChannels * inputHeight * inputWidth;
+        if (input.Length == 0 || input.Length % sample != 0)
+            throw new ArgumentException(
+                $"input has {input.Length} elements, but it must hold a whole, non-zero number of samples of inChannels * inputHeight * inputWidth = {sample} elements.",
+                nameof(input));
+        int batch = (int)(input.Length / sample);
+        long needed = (long)batch * OutChannels * outputHeight * outputWidth;
+        if (needed > int.MaxValue)
+            throw new ArgumentException($"input holds {batch} samples whose output would have {needed} elements; it must fit in an Int32.", nameof(input));
+        if (output.Length < needed)
+            throw new ArgumentException(
+                $"output has {output.Length} elements, but it must have at least batch * outChannels * outputHeight * outputWidth = {batch} * {OutChannels} * {outputHeight} * {outputWidth} = {needed}.",
+                nameof(output));
+        if (input.Overlaps(output[..(int)needed]))
+            throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
+        return new CallShape(batch, inputHeight, inputWidth, outputHeight, outputWidth);
+    }
+
+    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (weights.Length != WeightsLength)
+            throw new ArgumentException(
+                $"weights has {weights.Length} elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {InChannels} * {OutChannels / Groups} * {KernelSize.Height} * {KernelSize.Width} = {WeightsLength}.",
+                nameof(weights));
+        if (!bias.IsEmpty && bias.Length != OutChannels)
+            throw new ArgumentException($"bias has {bias.Length} elements, but it must be empty or have exactly outChannels = {OutChannels}.", nameof(bias));
+        if (weights.Overlaps(output))
+            throw new ArgumentException("weights overlaps output; they must be separate memory.", nameof(output));
+        if (bias.Overlaps(output))
+            throw new ArgumentException("bias overlaps output; they must be separate memory.", nameof(output));
+    }
+
+    private static AxisParameterNames AxisNames(string axis, string padBegin, string padEnd) =>
+        new("kernelSize" + axis, "stride" + axis, "padding" + padBegin, "padding" + padEnd, "outputPadding" + axis, "dilation" + axis);
+
+    private static int CheckedLength(long length, string parameter) =>
+        length <= int.MaxValue ? (int)length : throw new ArgumentException($"{parameter} gives {length} elements; it must fit in an Int32.", parameter);
+
+    internal static void ThrowIfViolated(RuleViolation? violation)
+    {
+        if (violation is { } v)
+        {
+            // "kernelSize.Width" names the component in the message; the exception's ParamName is the C# parameter.
+            int dot = v.Parameter.IndexOf('.');
+            throw new ArgumentOutOfRangeException(dot < 0 ? v.Parameter : v.Parameter[..dot], v.Value, v.Message);
+        }
+    }
+}
+
+/// <summary>The sizes of one call, after validation.</summary>
+internal readonly record struct CallShape(int Batch, int InputHeight, int InputWidth, int OutputHeight, int OutputWidth);

@@ -1,0 +1,75 @@
+namespace KernelGen.Kernels;
+
+/// <summary>Copies between channel-first and channel-last layouts, row by row so that the work can be split across threads.</summary>
+internal static class Relayout
+{
+    /// <summary>Rows <c>[rowStart, rowEnd)</c> of a CHW plane set into HWC.</summary>
+    public static void ChwToHwc(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width,
+        int rowStart, int rowEnd)
+    {
+        for (int y = rowStart; y < rowEnd; y++)
+        {
+            Span<float> destRow = destination.Slice(y * width * channels, width * channels);
+            for (int c = 0; c < channels; c++)
+            {
+                ReadOnlySpan<float> srcRow = source.Slice((c * height + y) * width, width);
+                for (int x = 0; x < srcRow.Length; x++)
+                    destRow[x * channels + c] = srcRow[x];
+            }
+        }
+    }
+
+    /// <summary>Rows <c>[rowStart, rowEnd)</c> of an HWC image into CHW.</summary>
+    public static void HwcToChw(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width,
+        int rowStart, int rowEnd)
+    {
+        for (int y = rowStart; y < rowEnd; y++)
+        {
+            ReadOnlySpan<float> srcRow = source.Slice(y * width * channels, width * channels);
+            for (int c = 0; c < channels; c++)
+            {
+                Span<float> destRow = destination.Slice((c * height + y) * width, width);
+                for (int x = 0; x < destRow.Length; x++)
+                    destRow[x] = srcRow[x * channels + c];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows of the channel kernel's padded HWC scratch (<c>groups * paddedChannels</c> per pixel) into the user's output,
+    /// CHW or compact HWC, dropping the padding lanes.
+    /// </summary>
+    public static void PaddedHwcToOutput(ReadOnlySpan<float> source, Span<float> destination, in LayerShape layer,
+        int paddedChannels, int height, int width, bool channelsLast, int rowStart, int rowEnd)
+    {
+        int outPerGroup = layer.OutPerGroup, sourceStride = layer.Groups * paddedChannels, channels = layer.OutChannels;
+        for (int y = rowStart; y < rowEnd; y++)
+        {
+            ReadOnlySpan<float> srcRow = source.Slice(y * width * sourceStride, width * sourceStride);
+            for (int g = 0; g < layer.Groups; g++)
+            {
+                for (int c = 0; c < outPerGroup; c++)
+                {
+                    int oc = g * outPerGroup + c, lane = g * paddedChannels + c;
+                    if (channelsLast)
+                    {
+                        for (int x = 0; x < width; x++)
+                            destination[(y * width + x) * channels + oc] = srcRow[x * sourceStride + lane];
+                    }
+                    else
+                    {
+                        Span<float> destRow = destination.Slice((oc * height + y) * width, width);
+                        for (int x = 0; x < width; x++)
+                            destRow[x] = srcRow[x * sourceStride + lane];
+                    }
+                }
+            }
+
+            if (channelsLast)
+                Activations.Apply(destination.Slice(y * width * channels, width * channels), layer.Activation, layer.LeakyReluSlope);
+            else
+                for (int oc = 0; oc < channels; oc++)
+                    Activations.Apply(destination.Slice((oc * height + y) * width, width), layer.Activation, layer.LeakyReluSlope);
+        }
+    }
+}

@@ -1,0 +1,269 @@
+using System.Runtime.CompilerServices;
+using KernelGen.Kernels;
+using KernelGen.Planning;
+using KernelGen.Simd;
+using KernelGen.Threading;
+
+namespace KernelGen;
+
+/// <summary>
+/// A <see cref="ConvTranspose2D"/> whose weights and bias are packed once into the layout its kernels read. Calls to
+/// <see cref="Compute"/> allocate nothing once a given input size has been seen. Safe to call from several threads at once.
+/// </summary>
+public sealed unsafe class PreparedConvTranspose2D
+{
+    /// <summary>Below this many multiply-adds per part, another thread costs more than it saves.</summary>
+    private const long MinMultiplyAddsPerPart = 1L << 18;
+
+    private readonly LayerShape _layer;
+    private readonly VectorWidth _channelVectors;
+    private readonly int _paddedChannels;
+    private readonly float[] _packed;
+    private readonly float[] _bias;
+    private ExecutionPlan? _plan;
+    private CallContext? _idleContext;
+
+    internal PreparedConvTranspose2D(ConvTranspose2D definition)
+    {
+        Definition = definition;
+        _layer = LayerShape.Of(definition);
+        Strategy = StrategyChooser.Choose(_layer.InPerGroup, _layer.OutPerGroup);
+        if (Strategy == KernelStrategy.ChannelVectorized)
+        {
+            _channelVectors = VectorWidths.For(_layer.OutPerGroup);
+            _paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, _channelVectors);
+            _packed = new float[checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels)];
+            _bias = new float[_layer.Groups * _paddedChannels];
+        }
+        else
+        {
+            _packed = new float[definition.WeightsLength];
+            _bias = new float[_layer.OutChannels];
+        }
+    }
+
+    /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
+    public ConvTranspose2D Definition { get; }
+
+    internal KernelStrategy Strategy { get; }
+
+    /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
+    /// <param name="input">One or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in the definition's layout.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <param name="output">At least <c>batch * outChannels * outputHeight * outputWidth</c> elements; the first that many are written.</param>
+    /// <exception cref="ArgumentException">A size or span length is wrong, or the spans overlap; nothing has been written.</exception>
+    public void Compute(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
+    {
+        var shape = Definition.ValidateCall(input, inputHeight, inputWidth, output);
+        ComputeValidated(input, shape, output);
+    }
+
+    internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        if (Strategy == KernelStrategy.ChannelVectorized)
+        {
+            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _packed, _bias);
+        }
+        else
+        {
+            WidthVectorizedKernel.Pack(weights, _packed, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
+            if (bias.IsEmpty) Array.Clear(_bias);
+            else bias.CopyTo(_bias);
+        }
+    }
+
+    internal void ComputeValidated(ReadOnlySpan<float> input, CallShape shape, Span<float> output)
+    {
+        ExecutionPlan plan = GetPlan(shape.InputHeight, shape.InputWidth);
+        CallContext context = Interlocked.Exchange(ref _idleContext, null) ?? new CallContext(this);
+        try
+        {
+            fixed (float* inputPointer = input)
+            fixed (float* outputPointer = output)
+            {
+                context.Run(plan, shape.Batch, inputPointer, input.Length, outputPointer, output.Length);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _idleContext, context);
+        }
+    }
+
+    private ExecutionPlan GetPlan(int inputHeight, int inputWidth)
+    {
+        ExecutionPlan? plan = Volatile.Read(ref _plan);
+        if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
+        {
+            plan = new ExecutionPlan(Definition, inputHeight, inputWidth);
+            Volatile.Write(ref _plan, plan);
+        }
+
+        return plan;
+    }
+
+    /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
+    private sealed class CallContext : IParallelWork
+    {
+        private readonly PreparedConvTranspose2D _owner;
+        private float[] _inputScratch = [];
+        private float[] _outputScratch = [];
+        private ExecutionPlan _plan = null!;
+        private Pass _pass;
+        private int _batch, _inputLength, _outputLength;
+        private float* _input, _output;
+
+        public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
+
+        private enum Pass
+        {
+            InputToChannelsLast,
+            InputToChannelsFirst,
+            Kernel,
+            OutputFromPaddedChannelsLast,
+            OutputToChannelsLast,
+        }
+
+        private LayerShape Layer => _owner._layer;
+
+        public void Run(ExecutionPlan plan, int batch, float* input, int inputLength, float* output, int outputLength)
+        {
+            _plan = plan;
+            _batch = batch;
+            _input = input;
+            _inputLength = inputLength;
+            _output = output;
+            _outputLength = outputLength;
+
+            long multiplyAdds = plan.MultiplyAddsPerSample * batch;
+            int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
+                Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
+            bool channelsLast = _owner.Definition.Layout == TensorLayout.Nhwc;
+            int inputSample = Layer.InChannels * plan.InputHeight * plan.InputWidth;
+
+            if (_owner.Strategy == KernelStrategy.ChannelVectorized)
+            {
+                if (!channelsLast)
+                {
+                    EnsureScratch(ref _inputScratch, inputSample * batch);
+                    RunPass(Pass.InputToChannelsLast, batch * plan.InputHeight, parts);
+                }
+
+                if (!WritesOutputDirectly)
+                    EnsureScratch(ref _outputScratch, ChannelScratchSample * batch);
+                RunPass(Pass.Kernel, batch * plan.OutputHeight, parts);
+                if (!WritesOutputDirectly)
+                    RunPass(Pass.OutputFromPaddedChannelsLast, batch * plan.OutputHeight, parts);
+            }
+            else
+            {
+                if (channelsLast)
+                {
+                    EnsureScratch(ref _inputScratch, inputSample * batch);
+                    RunPass(Pass.InputToChannelsFirst, batch * plan.InputHeight, parts);
+                    EnsureScratch(ref _outputScratch, OutputSample * batch);
+                }
+
+                RunPass(Pass.Kernel, batch * Layer.OutChannels * plan.OutputHeight, parts);
+                if (channelsLast)
+                    RunPass(Pass.OutputToChannelsLast, batch * plan.OutputHeight, parts);
+            }
+
+            _input = _output = null;
+        }
+
+        /// <summary>The channel kernel writes the user's NHWC output in place when no padding lanes would land in it.</summary>
+        private bool WritesOutputDirectly =>
+            _owner.Definition.Layout == TensorLayout.Nhwc && _owner._paddedChannels == Layer.OutPerGroup;
+
+        private int OutputSample => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth;
+
+        private int ChannelScratchSample => Layer.Groups * _owner._paddedChannels * _plan.OutputHeight * _plan.OutputWidth;
+
+        private void RunPass(Pass pass, int rows, int parts)
+        {
+            _pass = pass;
+            WorkerPool.Run(this, Math.Min(parts, rows));
+        }
+
+        public void Execute(int part, int partCount)
+        {
+            int rowsPerSample = _pass switch
+            {
+                Pass.InputToChannelsLast or Pass.InputToChannelsFirst => _plan.InputHeight,
+                Pass.Kernel when _owner.Strategy == KernelStrategy.WidthVectorized => Layer.OutChannels * _plan.OutputHeight,
+                _ => _plan.OutputHeight,
+            };
+            long total = (long)rowsPerSample * _batch;
+            int start = (int)(total * part / partCount), end = (int)(total * (part + 1) / partCount);
+            while (start < end)
+            {
+                int sample = start / rowsPerSample;
+                int rowStart = start - sample * rowsPerSample;
+                int rowEnd = Math.Min(rowsPerSample, end - sample * rowsPerSample);
+                ExecuteRows(sample, rowStart, rowEnd);
+                start += rowEnd - rowStart;
+            }
+        }
+
+        private void ExecuteRows(int sample, int rowStart, int rowEnd)
+        {
+            var layer = Layer;
+            var plan = _plan;
+            int inputSample = layer.InChannels * plan.InputHeight * plan.InputWidth;
+            int outputSample = OutputSample;
+            var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
+            var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
+            switch (_pass)
+            {
+                case Pass.InputToChannelsLast:
+                    Relayout.ChwToHwc(userInput, _inputScratch.AsSpan(sample * inputSample, inputSample), layer.InChannels,
+                        plan.InputHeight, plan.InputWidth, rowStart, rowEnd);
+                    break;
+                case Pass.InputToChannelsFirst:
+                    Relayout.HwcToChw(userInput, _inputScratch.AsSpan(sample * inputSample, inputSample), layer.InChannels,
+                        plan.InputHeight, plan.InputWidth, rowStart, rowEnd);
+                    break;
+                case Pass.Kernel when _owner.Strategy == KernelStrategy.ChannelVectorized:
+                {
+                    ReadOnlySpan<float> x = layer.Groups > 0 && _owner.Definition.Layout == TensorLayout.Nhwc
+                        ? userInput
+                        : _inputScratch.AsSpan(sample * inputSample, inputSample);
+                    bool direct = WritesOutputDirectly;
+                    int scratchSample = ChannelScratchSample;
+                    Span<float> y = direct ? userOutput : _outputScratch.AsSpan(sample * scratchSample, scratchSample);
+                    ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, x, y,
+                        _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: direct);
+                    break;
+                }
+                case Pass.Kernel:
+                {
+                    bool channelsLast = _owner.Definition.Layout == TensorLayout.Nhwc;
+                    ReadOnlySpan<float> x = channelsLast ? _inputScratch.AsSpan(sample * inputSample, inputSample) : userInput;
+                    Span<float> y = channelsLast ? _outputScratch.AsSpan(sample * outputSample, outputSample) : userOutput;
+                    WidthVectorizedKernel.Run(layer, plan, x, y, _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: true);
+                    break;
+                }
+                case Pass.OutputFromPaddedChannelsLast:
+                {
+                    int scratchSample = ChannelScratchSample;
+                    Relayout.PaddedHwcToOutput(_outputScratch.AsSpan(sample * scratchSample, scratchSample), userOutput, layer,
+                        _owner._paddedChannels, plan.OutputHeight, plan.OutputWidth, _owner.Definition.Layout == TensorLayout.Nhwc,
+                        rowStart, rowEnd);
+                    break;
+                }
+                case Pass.OutputToChannelsLast:
+                    Relayout.ChwToHwc(_outputScratch.AsSpan(sample * outputSample, outputSample), userOutput, layer.OutChannels,
+                        plan.OutputHeight, plan.OutputWidth, rowStart, rowEnd);
+                    break;
+            }
+        }
+
+        private static void EnsureScratch(ref float[] scratch, int length)
+        {
+            if (scratch.Length < length)
+                scratch = GC.AllocateUninitializedArray<float>(length);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using CsCheck;
+using KernelGen.Simd;
+
+namespace KernelGen.Tests;
+
+/// <summary>A random transposed-convolution case: geometry, layout, activation and data.</summary>
+public sealed record ConvCase(
+    int Batch, int InChannels, int OutChannels, int Groups, int InputHeight, int InputWidth,
+    (int H, int W) Kernel, (int H, int W) Stride, (int Top, int Left, int Bottom, int Right) Padding,
+    (int H, int W) OutputPadding, (int H, int W) Dilation, bool ChannelsLast, bool HasBias,
+    FusedActivation Activation, int Seed)
+{
+    public ConvTranspose2D Create(int maxThreads = 1) =>
+        new(InChannels, OutChannels, (Kernel.H, Kernel.W), (Stride.H, Stride.W),
+            Padding2D.Asymmetric(Padding.Top, Padding.Left, Padding.Bottom, Padding.Right),
+            (OutputPadding.H, OutputPadding.W), (Dilation.H, Dilation.W), Groups)
+        {
+            Layout = ChannelsLast ? TensorLayout.Nhwc : TensorLayout.Nchw,
+            Activation = Activation,
+            MaxDegreeOfParallelism = maxThreads,
+        };
+
+    public float[] Input() => Values(Batch * InChannels * InputHeight * InputWidth, Seed);
+
+    public float[] Weights() => Values(InChannels * (OutChannels / Groups) * Kernel.H * Kernel.W, Seed + 1);
+
+    public float[]? Bias() => HasBias ? Values(OutChannels, Seed + 2) : null;
+
+    public float[] Expected() => NaiveReference.ConvTranspose2D(Input(), Batch, InChannels, InputHeight, InputWidth,
+        Weights(), Bias(), OutChannels, Kernel, Stride, Padding, OutputPadding, Dilation, Groups, ChannelsLast, Activation);
+
+    /// <summary>Tolerance: float accumulation of <paramref name="terms"/> products of values in [-1, 1] against a double reference.</summary>
+    public float Tolerance => 1e-5f * (4 + InChannels / Groups * Kernel.H * Kernel.W);
+
+    public static float[] Values(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    public static readonly Gen<ConvCase> Generator =
+        from kernelH in Gen.Int[1, 5]
+        from kernelW in Gen.Int[1, 5]
+        from strideH in Gen.Int[1, 4]
+        from strideW in Gen.Int[1, 4]
+        from dilationH in Gen.Int[1, 3]
+        from dilationW in Gen.Int[1, 3]
+        from groups in Gen.Int[1, 4]
+        from inPerGroup in Gen.Int[1, 4]
+        from outPerGroup in Gen.OneOf(Gen.Int[1, 4], Gen.Int[7, 20])
+        from inputH in Gen.Int[1, 9]
+        from inputW in Gen.Int[1, 40]
+        from pads in Gen.Int[0, 4].Array[4]
+        from opH in Gen.Int[0, Math.Max(strideH, dilationH) - 1]
+        from opW in Gen.Int[0, Math.Max(strideW, dilationW) - 1]
+        from batch in Gen.Int[1, 2]
+        from channelsLast in Gen.Bool
+        from hasBias in Gen.Bool
+        from activation in Gen.Enum<FusedActivation>()
+        from seed in Gen.Int
+        let c = new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, inputW,
+            (kernelH, kernelW), (strideH, strideW), (pads[0], pads[1], pads[2], pads[3]), (opH, opW),
+            (dilationH, dilationW), channelsLast, hasBias, activation, seed)
+        where c.OutputHeight >= 1 && c.OutputWidth >= 1
+        select c;
+
+    public int OutputHeight => (InputHeight - 1) * Stride.H - Padding.Top - Padding.Bottom + Dilation.H * (Kernel.H - 1) + OutputPadding.H + 1;
+
+    public int OutputWidth => (InputWidth - 1) * Stride.W - Padding.Left - Padding.Right + Dilation.W * (Kernel.W - 1) + OutputPadding.W + 1;
+}
+
+public class RandomShapeTests
+{
+    internal static void AssertMatchesReference(ConvCase c, int maxThreads = 1, bool prepared = false)
+    {
+        var conv = c.Create(maxThreads);
+        var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];
+        if (prepared)
+            conv.Prepare(c.Weights(), c.Bias()).Compute(c.Input(), c.InputHeight, c.InputWidth, output);
+        else
+            conv.Compute(c.Input(), c.InputHeight, c.InputWidth, c.Weights(), c.Bias(), output);
+        var expected = c.Expected();
+        for (int i = 0; i < output.Length; i++)
+        {
+            if (!(Math.Abs(output[i] - expected[i]) <= c.Tolerance))
+                throw new Xunit.Sdk.XunitException($"{c}: output[{i}] = {output[i]}, expected {expected[i]} (tolerance {c.Tolerance})");
+        }
+    }
+
+    [Fact]
+    public void RandomGeometriesMatchTheNaiveReference() =>
+        ConvCase.Generator.Sample(c => AssertMatchesReference(c), iter: 400);
+
+    [Fact]
+    public void RandomGeometriesMatchTheNaiveReferenceWhenPrepared() =>
+        ConvCase.Generator.Sample(c => AssertMatchesReference(c, prepared: true), iter: 100);
+
+    [Fact]
+    public void RandomGeometriesMatchTheNaiveReferenceOnEveryThreadCount() =>
+        ConvCase.Generator.Sample(c => AssertMatchesReference(c, maxThreads: 2), iter: 100);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void RandomGeometriesMatchAtNarrowerVectorWidths(int lanes)
+    {
+        try
+        {
+            VectorWidths.MaximumOverride = (VectorWidth)lanes;
+            ConvCase.Generator.Sample(c => AssertMatchesReference(c), iter: 150, threads: 1);
+        }
+        finally
+        {
+            VectorWidths.MaximumOverride = null;
+        }
+    }
+}
