@@ -1,3 +1,4 @@
+using System.Globalization;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -40,6 +41,11 @@ public sealed class ConvTranspose2D
         var width = new AxisGeometry(kernelSize.Width, s.Width, p.Left, p.Right, op.Width, d.Width);
         ThrowIfViolated(ConvTransposeRules.CheckAxis(height, AxisNames(".Height", ".Top", ".Bottom")));
         ThrowIfViolated(ConvTransposeRules.CheckAxis(width, AxisNames(".Width", ".Left", ".Right")));
+        // WeightsLength and every weights span are indexed by Int32: a larger layer could never be given its weights.
+        long weightsLength = (long)inChannels * (outChannels / groups) * kernelSize.Height * kernelSize.Width;
+        if (weightsLength > ConvTransposeRules.MaxElements)
+            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels,
+                $"inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights, but it must fit in an Int32.");
 
         InChannels = inChannels;
         OutChannels = outChannels;
@@ -78,10 +84,25 @@ public sealed class ConvTranspose2D
     public Size2D Dilation { get; }
 
     /// <summary>Memory order of the input and output (NCHW by default). Weights are always <c>(Cin, Cout/groups, kH, kW)</c>.</summary>
-    public TensorLayout Layout { get; init; } = TensorLayout.Nchw;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="TensorLayout"/>.</exception>
+    public TensorLayout Layout
+    {
+        get => _layout;
+        init => _layout = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Layout), value);
+    }
+
+    private readonly TensorLayout _layout = TensorLayout.Nchw;
 
     /// <summary>An activation applied to every output after the bias (none by default).</summary>
-    public FusedActivation Activation { get; init; } = FusedActivation.None;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="FusedActivation"/>.</exception>
+    public FusedActivation Activation
+    {
+        get => _activation;
+        // Checked here: an unknown value would otherwise surface only after the kernels had written the output.
+        init => _activation = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Activation), value);
+    }
+
+    private readonly FusedActivation _activation = FusedActivation.None;
 
     /// <summary>The negative slope of <see cref="FusedActivation.LeakyRelu"/> (default 0.01, as in PyTorch).</summary>
     public float LeakyReluSlope { get; init; } = 0.01f;
@@ -232,6 +253,9 @@ public sealed class ConvTranspose2D
 
     private static AxisParameterNames AxisNames(string axis, string padBegin, string padEnd) =>
         new("kernelSize" + axis, "stride" + axis, "padding" + padBegin, "padding" + padEnd, "outputPadding" + axis, "dilation" + axis);
+
+    private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
+        new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 
     private static int CheckedLength(long length, string parameter) =>
         length <= int.MaxValue ? (int)length : throw new ArgumentException($"{parameter} gives {length} elements; it must fit in an Int32.", parameter);

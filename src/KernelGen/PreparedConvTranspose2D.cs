@@ -96,7 +96,7 @@ public sealed unsafe class PreparedConvTranspose2D
         ExecutionPlan? plan = Volatile.Read(ref _plan);
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
-            plan = new ExecutionPlan(Definition, inputHeight, inputWidth);
+            plan = new ExecutionPlan(Definition, Strategy, inputHeight, inputWidth);
             Volatile.Write(ref _plan, plan);
         }
 
@@ -107,7 +107,7 @@ public sealed unsafe class PreparedConvTranspose2D
     private sealed class CallContext : IParallelWork
     {
         private readonly PreparedConvTranspose2D _owner;
-        private float[] _inputScratch = [];
+        private float[] _paddedInput = [];
         private float[] _outputScratch = [];
         private ExecutionPlan _plan = null!;
         private Pass _pass;
@@ -116,16 +116,42 @@ public sealed unsafe class PreparedConvTranspose2D
 
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
 
+        /// <summary>The steps of a call; each is split by rows across the worker pool.</summary>
         private enum Pass
         {
-            InputToChannelsLast,
-            InputToChannelsFirst,
+            /// <summary>Copy the input into the zero-bordered layout the kernel reads.</summary>
+            PadInput,
+
+            /// <summary>The convolution itself.</summary>
             Kernel,
-            OutputFromPaddedChannelsLast,
-            OutputToChannelsLast,
+
+            /// <summary>Copy a scratch output into the user's layout (dropping padding lanes), applying the activation where the kernel did not.</summary>
+            OutputRelayout,
         }
 
         private LayerShape Layer => _owner._layer;
+
+        private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
+
+        private bool IsChannelKernel => _owner.Strategy == KernelStrategy.ChannelVectorized;
+
+        /// <summary>
+        /// Whether the kernel writes the user's output in place: the width kernel when the output is NCHW, the channel
+        /// kernel when it is NHWC and no padding lanes would land in it. Otherwise it writes scratch and a relayout follows.
+        /// </summary>
+        private bool WritesOutputDirectly => IsChannelKernel
+            ? ChannelsLast && _owner._paddedChannels == Layer.OutPerGroup
+            : !ChannelsLast;
+
+        private int InputSample => Layer.InChannels * _plan.InputHeight * _plan.InputWidth;
+
+        private int PaddedSample => Layer.InChannels * _plan.PaddedHeight * _plan.PaddedWidth;
+
+        private int OutputSample => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth;
+
+        private int ScratchSample => IsChannelKernel
+            ? Layer.Groups * _owner._paddedChannels * _plan.OutputHeight * _plan.OutputWidth
+            : OutputSample;
 
         public void Run(ExecutionPlan plan, int batch, float* input, int inputLength, float* output, int outputLength)
         {
@@ -139,62 +165,34 @@ public sealed unsafe class PreparedConvTranspose2D
             long multiplyAdds = plan.MultiplyAddsPerSample * batch;
             int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                 Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-            bool channelsLast = _owner.Definition.Layout == TensorLayout.Nhwc;
-            int inputSample = Layer.InChannels * plan.InputHeight * plan.InputWidth;
 
-            if (_owner.Strategy == KernelStrategy.ChannelVectorized)
-            {
-                if (!channelsLast)
-                {
-                    EnsureScratch(ref _inputScratch, inputSample * batch);
-                    RunPass(Pass.InputToChannelsLast, batch * plan.InputHeight, parts);
-                }
-
-                if (!WritesOutputDirectly)
-                    EnsureScratch(ref _outputScratch, ChannelScratchSample * batch);
-                RunPass(Pass.Kernel, batch * plan.OutputHeight, parts);
-                if (!WritesOutputDirectly)
-                    RunPass(Pass.OutputFromPaddedChannelsLast, batch * plan.OutputHeight, parts);
-            }
-            else
-            {
-                if (channelsLast)
-                {
-                    EnsureScratch(ref _inputScratch, inputSample * batch);
-                    RunPass(Pass.InputToChannelsFirst, batch * plan.InputHeight, parts);
-                    EnsureScratch(ref _outputScratch, OutputSample * batch);
-                }
-
-                RunPass(Pass.Kernel, batch * Layer.OutChannels * plan.OutputHeight, parts);
-                if (channelsLast)
-                    RunPass(Pass.OutputToChannelsLast, batch * plan.OutputHeight, parts);
-            }
+            EnsureScratch(ref _paddedInput, PaddedSample * batch);
+            RunPass(Pass.PadInput, parts);
+            if (!WritesOutputDirectly)
+                EnsureScratch(ref _outputScratch, ScratchSample * batch);
+            RunPass(Pass.Kernel, parts);
+            if (!WritesOutputDirectly)
+                RunPass(Pass.OutputRelayout, parts);
 
             _input = _output = null;
         }
 
-        /// <summary>The channel kernel writes the user's NHWC output in place when no padding lanes would land in it.</summary>
-        private bool WritesOutputDirectly =>
-            _owner.Definition.Layout == TensorLayout.Nhwc && _owner._paddedChannels == Layer.OutPerGroup;
+        private int RowsPerSample(Pass pass) => pass switch
+        {
+            Pass.PadInput => IsChannelKernel ? _plan.PaddedHeight : Layer.InChannels * _plan.PaddedHeight,
+            Pass.Kernel => IsChannelKernel ? _plan.OutputHeight : Layer.OutChannels * _plan.OutputHeight,
+            _ => _plan.OutputHeight,
+        };
 
-        private int OutputSample => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth;
-
-        private int ChannelScratchSample => Layer.Groups * _owner._paddedChannels * _plan.OutputHeight * _plan.OutputWidth;
-
-        private void RunPass(Pass pass, int rows, int parts)
+        private void RunPass(Pass pass, int parts)
         {
             _pass = pass;
-            WorkerPool.Run(this, Math.Min(parts, rows));
+            WorkerPool.Run(this, Math.Min(parts, RowsPerSample(pass) * _batch));
         }
 
         public void Execute(int part, int partCount)
         {
-            int rowsPerSample = _pass switch
-            {
-                Pass.InputToChannelsLast or Pass.InputToChannelsFirst => _plan.InputHeight,
-                Pass.Kernel when _owner.Strategy == KernelStrategy.WidthVectorized => Layer.OutChannels * _plan.OutputHeight,
-                _ => _plan.OutputHeight,
-            };
+            int rowsPerSample = RowsPerSample(_pass);
             long total = (long)rowsPerSample * _batch;
             int start = (int)(total * part / partCount), end = (int)(total * (part + 1) / partCount);
             while (start < end)
@@ -209,53 +207,37 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private void ExecuteRows(int sample, int rowStart, int rowEnd)
         {
-            var layer = Layer;
-            var plan = _plan;
-            int inputSample = layer.InChannels * plan.InputHeight * plan.InputWidth;
-            int outputSample = OutputSample;
+            LayerShape layer = Layer;
+            ExecutionPlan plan = _plan;
+            int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample, scratchSample = ScratchSample;
             var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
             var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
+            Span<float> padded = _paddedInput.AsSpan(sample * paddedSample, paddedSample);
+            Span<float> kernelOutput = _pass == Pass.PadInput ? default
+                : WritesOutputDirectly ? userOutput
+                : _outputScratch.AsSpan(sample * scratchSample, scratchSample);
             switch (_pass)
             {
-                case Pass.InputToChannelsLast:
-                    Relayout.ChwToHwc(userInput, _inputScratch.AsSpan(sample * inputSample, inputSample), layer.InChannels,
-                        plan.InputHeight, plan.InputWidth, rowStart, rowEnd);
+                case Pass.PadInput when IsChannelKernel:
+                    ChannelVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, padded, rowStart, rowEnd);
                     break;
-                case Pass.InputToChannelsFirst:
-                    Relayout.HwcToChw(userInput, _inputScratch.AsSpan(sample * inputSample, inputSample), layer.InChannels,
-                        plan.InputHeight, plan.InputWidth, rowStart, rowEnd);
+                case Pass.PadInput:
+                    WidthVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, padded, rowStart, rowEnd);
                     break;
-                case Pass.Kernel when _owner.Strategy == KernelStrategy.ChannelVectorized:
-                {
-                    ReadOnlySpan<float> x = layer.Groups > 0 && _owner.Definition.Layout == TensorLayout.Nhwc
-                        ? userInput
-                        : _inputScratch.AsSpan(sample * inputSample, inputSample);
-                    bool direct = WritesOutputDirectly;
-                    int scratchSample = ChannelScratchSample;
-                    Span<float> y = direct ? userOutput : _outputScratch.AsSpan(sample * scratchSample, scratchSample);
-                    ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, x, y,
-                        _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: direct);
+                case Pass.Kernel when IsChannelKernel:
+                    ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, kernelOutput,
+                        _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: WritesOutputDirectly);
                     break;
-                }
                 case Pass.Kernel:
-                {
-                    bool channelsLast = _owner.Definition.Layout == TensorLayout.Nhwc;
-                    ReadOnlySpan<float> x = channelsLast ? _inputScratch.AsSpan(sample * inputSample, inputSample) : userInput;
-                    Span<float> y = channelsLast ? _outputScratch.AsSpan(sample * outputSample, outputSample) : userOutput;
-                    WidthVectorizedKernel.Run(layer, plan, x, y, _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: true);
+                    WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._packed, _owner._bias, rowStart, rowEnd);
                     break;
-                }
-                case Pass.OutputFromPaddedChannelsLast:
-                {
-                    int scratchSample = ChannelScratchSample;
-                    Relayout.PaddedHwcToOutput(_outputScratch.AsSpan(sample * scratchSample, scratchSample), userOutput, layer,
-                        _owner._paddedChannels, plan.OutputHeight, plan.OutputWidth, _owner.Definition.Layout == TensorLayout.Nhwc,
-                        rowStart, rowEnd);
+                case Pass.OutputRelayout when IsChannelKernel:
+                    Relayout.PaddedHwcToOutput(kernelOutput, userOutput, layer, _owner._paddedChannels, plan.OutputHeight,
+                        plan.OutputWidth, ChannelsLast, rowStart, rowEnd);
                     break;
-                }
-                case Pass.OutputToChannelsLast:
-                    Relayout.ChwToHwc(_outputScratch.AsSpan(sample * outputSample, outputSample), userOutput, layer.OutChannels,
-                        plan.OutputHeight, plan.OutputWidth, rowStart, rowEnd);
+                case Pass.OutputRelayout:
+                    // The width kernel already applied the activation.
+                    Relayout.ChwToHwc(kernelOutput, userOutput, layer.OutChannels, plan.OutputHeight, plan.OutputWidth, rowStart, rowEnd);
                     break;
             }
         }

@@ -19,22 +19,6 @@ internal static class Relayout
         }
     }
 
-    /// <summary>Rows <c>[rowStart, rowEnd)</c> of an HWC image into CHW.</summary>
-    public static void HwcToChw(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width,
-        int rowStart, int rowEnd)
-    {
-        for (int y = rowStart; y < rowEnd; y++)
-        {
-            ReadOnlySpan<float> srcRow = source.Slice(y * width * channels, width * channels);
-            for (int c = 0; c < channels; c++)
-            {
-                Span<float> destRow = destination.Slice((c * height + y) * width, width);
-                for (int x = 0; x < destRow.Length; x++)
-                    destRow[x] = srcRow[x * channels + c];
-            }
-        }
-    }
-
     /// <summary>
     /// Rows of the channel kernel's padded HWC scratch (<c>groups * paddedChannels</c> per pixel) into the user's output,
     /// CHW or compact HWC, dropping the padding lanes.

@@ -8,12 +8,18 @@ namespace KernelGen.Kernels;
 
 /// <summary>
 /// The kernel for few output channels per group (see <see cref="KernelStrategy.WidthVectorized"/>): NCHW, one output
-/// row of one output channel at a time, each width phase a unit-stride correlation whose lanes are consecutive
-/// phase positions, so that the input loads are contiguous and the weights are broadcast.
+/// row of one output channel at a time. Each width phase is a unit-stride correlation whose lanes are consecutive phase
+/// positions, so input loads are contiguous and weights are broadcast. With stride 2 both width phases are computed
+/// together and interleaved in registers, so that the stores are contiguous too.
 /// </summary>
+/// <remarks>
+/// The kernel reads a zero-bordered copy of the input (<see cref="PadInput"/>): taps that fall off the input read zeros,
+/// so edge cells need no special code and no tap needs a bounds check. Register blocks may run past a phase's end into
+/// that border; only the cells inside the output are stored.
+/// </remarks>
 internal static class WidthVectorizedKernel
 {
-    /// <summary>Vectors of outputs accumulated in registers at once.</summary>
+    /// <summary>Vectors of phase positions accumulated in registers at once, per phase.</summary>
     private const int Unroll = 4;
 
     /// <summary>Packs PyTorch weights <c>(Cin, Cout/G, kH, kW)</c> into <c>(Cout, Cin/G, kH, kW)</c>, so one output channel's weights are contiguous.</summary>
@@ -32,165 +38,250 @@ internal static class WidthVectorizedKernel
         }
     }
 
-    /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
-    /// <param name="input">One sample, NCHW.</param>
-    /// <param name="output">One sample, NCHW.</param>
-    /// <param name="packed">Weights packed by <see cref="Pack"/>.</param>
-    /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
-    public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd, bool applyActivation)
+    /// <summary>Padded rows per sample: <c>Cin * PaddedHeight</c>.</summary>
+    public static int PaddedRows(in LayerShape layer, ExecutionPlan plan) => layer.InChannels * plan.PaddedHeight;
+
+    /// <summary>Writes padded rows <c>[rowStart, rowEnd)</c> (a row being (channel, padded y)) of one sample's zero-bordered CHW copy.</summary>
+    public static void PadInput(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
+        Span<float> padded, int rowStart, int rowEnd)
     {
-        switch (plan.WidthVectors)
+        int inH = plan.InputHeight, inW = plan.InputWidth, paddedH = plan.PaddedHeight, paddedW = plan.PaddedWidth;
+        int channels = layer.InChannels;
+        for (int row = rowStart; row < rowEnd; row++)
         {
-            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, plan, input, output, packed, bias, rowStart, rowEnd, applyActivation); break;
-            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, plan, input, output, packed, bias, rowStart, rowEnd, applyActivation); break;
-            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, plan, input, output, packed, bias, rowStart, rowEnd, applyActivation); break;
-            default: Run<SimdScalar, float>(layer, plan, input, output, packed, bias, rowStart, rowEnd, applyActivation); break;
+            int c = row / paddedH, iy = row - c * paddedH - plan.RowShift;
+            Span<float> dest = padded.Slice(row * paddedW, paddedW);
+            if ((uint)iy >= (uint)inH)
+            {
+                dest.Clear();
+                continue;
+            }
+
+            dest[..plan.ColumnShift].Clear();
+            Span<float> body = dest.Slice(plan.ColumnShift, inW);
+            if (channelsLast)
+            {
+                ReadOnlySpan<float> source = input.Slice(iy * inW * channels, inW * channels);
+                for (int x = 0; x < body.Length; x++)
+                    body[x] = source[x * channels + c];
+            }
+            else
+            {
+                input.Slice((c * inH + iy) * inW, inW).CopyTo(body);
+            }
+
+            dest[(plan.ColumnShift + inW)..].Clear();
         }
     }
 
-    private static void Run<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd, bool applyActivation)
+    /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
+    /// <param name="padded">One sample's zero-bordered CHW input from <see cref="PadInput"/>.</param>
+    /// <param name="output">One sample, NCHW.</param>
+    /// <param name="packed">Weights packed by <see cref="Pack"/>.</param>
+    /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
+    public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
+    {
+        switch (plan.WidthVectors)
+        {
+            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, plan, padded, output, packed, bias, rowStart, rowEnd); break;
+            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, plan, padded, output, packed, bias, rowStart, rowEnd); break;
+            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, plan, padded, output, packed, bias, rowStart, rowEnd); break;
+            default: Run<SimdScalar, float>(layer, plan, padded, output, packed, bias, rowStart, rowEnd); break;
+        }
+    }
+
+    private static void Run<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        int lanes = TSimd.Count;
-        int inH = plan.InputHeight, inW = plan.InputWidth, outH = plan.OutputHeight, outW = plan.OutputWidth;
-        int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, kernelH = layer.KernelHeight, kernelW = layer.KernelWidth;
+        // The padded buffer must cover a whole register block past every phase end.
+        if (Unroll * TSimd.Count > ExecutionPlan.WidthKernelOverrun) throw new InvalidOperationException("Register block exceeds the planned overrun.");
+        int outH = plan.OutputHeight, outW = plan.OutputWidth;
         AxisPlan rows = plan.Height, cols = plan.Width;
-        int[] rowTapStart = rows.OutputTapStart, rowTapKernel = rows.TapKernelIndex, rowTapInput = rows.TapInputIndex;
-        Span<float> scatter = stackalloc float[Unroll * 16];
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float w = ref MemoryMarshal.GetReference(packed);
+        bool pairedPhases = cols.Geometry.Stride == 2 && cols.Phases.Length == 2;
+        Span<float> block = stackalloc float[2 * Unroll * 16];
 
         for (int row = rowStart; row < rowEnd; row++)
         {
             int oc = row / outH, oy = row - oc * outH;
-            int group = oc / outPerGroup;
-            int firstInput = group * inPerGroup;
+            AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
+            var context = new RowContext(layer, plan, padded, packed, oc, rowPhase, rows.OutputQ[oy], bias[oc]);
             Span<float> outRow = output.Slice(row * outW, outW);
-            ref float y = ref MemoryMarshal.GetReference(outRow);
-            float b = bias[oc];
-            int hFirst = rowTapStart[oy], hEnd = rowTapStart[oy + 1];
+            if (pairedPhases)
+                PairedPhases<TSimd, TVec>(context, cols.Phases[0], cols.Phases[1], outRow, block);
+            else
+                foreach (AxisPhase phase in cols.Phases)
+                    SinglePhase<TSimd, TVec>(context, phase, outRow, block);
 
-            foreach (AxisPhase phase in cols.Phases)
-            {
-                int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
-                int tapCount = taps.Length, stride = phase.Stride;
-                int q = phase.InteriorFirstQ, qEnd = phase.InteriorEndQ;
-
-                // Interior: every tap of every lane reads a real input cell, so no checks inside.
-                for (; q + Unroll * lanes <= qEnd; q += Unroll * lanes)
-                {
-                    TVec a0 = TSimd.Broadcast(b), a1 = a0, a2 = a0, a3 = a0;
-                    for (int icInGroup = 0; icInGroup < inPerGroup; icInGroup++)
-                    {
-                        int inPlane = (firstInput + icInGroup) * inH;
-                        int weightRows = (oc * inPerGroup + icInGroup) * kernelH;
-                        for (int k = hFirst; k < hEnd; k++)
-                        {
-                            ref float xRow = ref Unsafe.Add(ref x, (inPlane + rowTapInput[k]) * inW + q);
-                            ref float wRow = ref Unsafe.Add(ref w, (weightRows + rowTapKernel[k]) * kernelW);
-                            for (int t = 0; t < tapCount; t++)
-                            {
-                                TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, taps[t]));
-                                ref float xs = ref Unsafe.Subtract(ref xRow, offsets[t]);
-                                a0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, a0);
-                                a1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, a1);
-                                a2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, a2);
-                                a3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, a3);
-                            }
-                        }
-                    }
-
-                    int o = phase.OutputOf(q);
-                    if (stride == 1)
-                    {
-                        TSimd.Store(ref Unsafe.Add(ref y, o), a0);
-                        TSimd.Store(ref Unsafe.Add(ref y, o + lanes), a1);
-                        TSimd.Store(ref Unsafe.Add(ref y, o + 2 * lanes), a2);
-                        TSimd.Store(ref Unsafe.Add(ref y, o + 3 * lanes), a3);
-                    }
-                    else
-                    {
-                        ref float s = ref MemoryMarshal.GetReference(scatter);
-                        TSimd.Store(ref s, a0);
-                        TSimd.Store(ref Unsafe.Add(ref s, lanes), a1);
-                        TSimd.Store(ref Unsafe.Add(ref s, 2 * lanes), a2);
-                        TSimd.Store(ref Unsafe.Add(ref s, 3 * lanes), a3);
-                        for (int lane = 0; lane < Unroll * lanes; lane++)
-                            Unsafe.Add(ref y, o + lane * stride) = Unsafe.Add(ref s, lane);
-                    }
-                }
-
-                // Interior cells left over: one vector at a time.
-                for (; q + lanes <= qEnd; q += lanes)
-                {
-                    TVec a0 = TSimd.Broadcast(b);
-                    for (int icInGroup = 0; icInGroup < inPerGroup; icInGroup++)
-                    {
-                        int inPlane = (firstInput + icInGroup) * inH;
-                        int weightRows = (oc * inPerGroup + icInGroup) * kernelH;
-                        for (int k = hFirst; k < hEnd; k++)
-                        {
-                            ref float xRow = ref Unsafe.Add(ref x, (inPlane + rowTapInput[k]) * inW + q);
-                            ref float wRow = ref Unsafe.Add(ref w, (weightRows + rowTapKernel[k]) * kernelW);
-                            for (int t = 0; t < tapCount; t++)
-                                a0 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Subtract(ref xRow, offsets[t])),
-                                    TSimd.Broadcast(Unsafe.Add(ref wRow, taps[t])), a0);
-                        }
-                    }
-
-                    int o = phase.OutputOf(q);
-                    if (stride == 1)
-                    {
-                        TSimd.Store(ref Unsafe.Add(ref y, o), a0);
-                    }
-                    else
-                    {
-                        ref float s = ref MemoryMarshal.GetReference(scatter);
-                        TSimd.Store(ref s, a0);
-                        for (int lane = 0; lane < lanes; lane++)
-                            Unsafe.Add(ref y, o + lane * stride) = Unsafe.Add(ref s, lane);
-                    }
-                }
-
-                // The rest of the interior, and both edges, where some taps fall off the input: one cell at a time.
-                for (; q < qEnd; q++)
-                    outRow[phase.OutputOf(q)] = Cell(layer, plan, input, packed, b, oc, oy, phase.OutputOf(q));
-                for (int qe = phase.FirstQ; qe < phase.InteriorFirstQ; qe++)
-                    outRow[phase.OutputOf(qe)] = Cell(layer, plan, input, packed, b, oc, oy, phase.OutputOf(qe));
-                for (int qe = Math.Max(phase.InteriorEndQ, phase.InteriorFirstQ); qe < phase.EndQ; qe++)
-                    outRow[phase.OutputOf(qe)] = Cell(layer, plan, input, packed, b, oc, oy, phase.OutputOf(qe));
-            }
-
-            if (applyActivation)
-                Activations.Apply(outRow, layer.Activation, layer.LeakyReluSlope);
+            Activations.Apply(outRow, layer.Activation, layer.LeakyReluSlope);
         }
     }
 
-    /// <summary>One output cell from the per-cell tap lists (bounds-checked; used on edges and remainders).</summary>
-    private static float Cell(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, ReadOnlySpan<float> packed,
-        float bias, int oc, int oy, int ox)
+    /// <summary>What every block of one output row shares: where its input rows and weights start.</summary>
+    private readonly ref struct RowContext
     {
-        AxisPlan rows = plan.Height, cols = plan.Width;
-        int inH = plan.InputHeight, inW = plan.InputWidth;
-        int firstInput = oc / layer.OutPerGroup * layer.InPerGroup;
-        int wFirst = cols.OutputTapStart[ox], wEnd = cols.OutputTapStart[ox + 1];
-        float sum = bias;
-        for (int icInGroup = 0; icInGroup < layer.InPerGroup; icInGroup++)
+        public RowContext(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, ReadOnlySpan<float> packed,
+            int oc, AxisPhase rowPhase, int rowQ, float bias)
         {
-            int inPlane = (firstInput + icInGroup) * inH;
-            int weightRows = (oc * layer.InPerGroup + icInGroup) * layer.KernelHeight;
-            for (int k = rows.OutputTapStart[oy]; k < rows.OutputTapStart[oy + 1]; k++)
-            {
-                int xRow = (inPlane + rows.TapInputIndex[k]) * inW;
-                int wRow = (weightRows + rows.TapKernelIndex[k]) * layer.KernelWidth;
-                for (int m = wFirst; m < wEnd; m++)
-                    sum += input[xRow + cols.TapInputIndex[m]] * packed[wRow + cols.TapKernelIndex[m]];
-            }
+            Padded = padded;
+            Packed = packed;
+            InPerGroup = layer.InPerGroup;
+            FirstInputChannel = oc / layer.OutPerGroup * layer.InPerGroup;
+            WeightsOfChannel = oc * layer.InPerGroup * layer.Taps;
+            Taps = layer.Taps;
+            KernelWidth = layer.KernelWidth;
+            PlaneLength = plan.PaddedHeight * plan.PaddedWidth;
+            PaddedWidth = plan.PaddedWidth;
+            ColumnShift = plan.ColumnShift;
+            RowTaps = rowPhase.KernelTaps;
+            RowTapOffsets = rowPhase.TapOffsets;
+            PaddedRowOfQ = rowQ + plan.RowShift;
+            Bias = bias;
         }
 
-        return sum;
+        public ReadOnlySpan<float> Padded { get; }
+        public ReadOnlySpan<float> Packed { get; }
+        public int InPerGroup { get; }
+        public int FirstInputChannel { get; }
+        public int WeightsOfChannel { get; }
+        public int Taps { get; }
+        public int KernelWidth { get; }
+        public int PlaneLength { get; }
+        public int PaddedWidth { get; }
+        public int ColumnShift { get; }
+        public int[] RowTaps { get; }
+        public int[] RowTapOffsets { get; }
+        public int PaddedRowOfQ { get; }
+        public float Bias { get; }
+    }
+
+    /// <summary>One width phase of one output row, <see cref="Unroll"/> vectors of phase positions at a time.</summary>
+    private static void SinglePhase<TSimd, TVec>(in RowContext row, AxisPhase phase, Span<float> outRow, Span<float> block)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count, stride = phase.Stride;
+        ref float x = ref MemoryMarshal.GetReference(row.Padded);
+        ref float w = ref MemoryMarshal.GetReference(row.Packed);
+        int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
+        for (int q = phase.FirstQ; q < phase.EndQ; q += Unroll * lanes)
+        {
+            TVec a0 = TSimd.Broadcast(row.Bias), a1 = a0, a2 = a0, a3 = a0;
+            for (int ic = 0; ic < row.InPerGroup; ic++)
+            {
+                ref float plane = ref Unsafe.Add(ref x, (row.FirstInputChannel + ic) * row.PlaneLength + q + row.ColumnShift);
+                ref float kernel = ref Unsafe.Add(ref w, row.WeightsOfChannel + ic * row.Taps);
+                for (int th = 0; th < row.RowTaps.Length; th++)
+                {
+                    ref float xRow = ref Unsafe.Add(ref plane, (row.PaddedRowOfQ - row.RowTapOffsets[th]) * row.PaddedWidth);
+                    ref float wRow = ref Unsafe.Add(ref kernel, row.RowTaps[th] * row.KernelWidth);
+                    for (int t = 0; t < taps.Length; t++)
+                    {
+                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, taps[t]));
+                        ref float xs = ref Unsafe.Subtract(ref xRow, offsets[t]);
+                        a0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, a0);
+                        a1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, a1);
+                        a2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, a2);
+                        a3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, a3);
+                    }
+                }
+            }
+
+            int count = Math.Min(Unroll * lanes, phase.EndQ - q);
+            int first = phase.OutputOf(q);
+            if (stride == 1 && count == Unroll * lanes)
+            {
+                ref float y = ref MemoryMarshal.GetReference(outRow.Slice(first, Unroll * lanes));
+                TSimd.Store(ref y, a0);
+                TSimd.Store(ref Unsafe.Add(ref y, lanes), a1);
+                TSimd.Store(ref Unsafe.Add(ref y, 2 * lanes), a2);
+                TSimd.Store(ref Unsafe.Add(ref y, 3 * lanes), a3);
+            }
+            else
+            {
+                ref float s = ref MemoryMarshal.GetReference(block);
+                TSimd.Store(ref s, a0);
+                TSimd.Store(ref Unsafe.Add(ref s, lanes), a1);
+                TSimd.Store(ref Unsafe.Add(ref s, 2 * lanes), a2);
+                TSimd.Store(ref Unsafe.Add(ref s, 3 * lanes), a3);
+                for (int lane = 0; lane < count; lane++)
+                    outRow[first + lane * stride] = block[lane];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Both width phases of a stride-2 row at once: phase positions <c>q</c> of the two phases are the neighbouring
+    /// output cells <c>2q - pad</c> and <c>2q + 1 - pad</c>, so interleaving the two accumulators gives contiguous outputs.
+    /// </summary>
+    private static void PairedPhases<TSimd, TVec>(in RowContext row, AxisPhase even, AxisPhase odd, Span<float> outRow, Span<float> block)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count;
+        ref float x = ref MemoryMarshal.GetReference(row.Padded);
+        ref float w = ref MemoryMarshal.GetReference(row.Packed);
+        int[] evenTaps = even.KernelTaps, evenOffsets = even.TapOffsets, oddTaps = odd.KernelTaps, oddOffsets = odd.TapOffsets;
+        int firstQ = Math.Min(even.FirstQ, odd.FirstQ), endQ = Math.Max(even.EndQ, odd.EndQ);
+        int outW = outRow.Length;
+        for (int q = firstQ; q < endQ; q += Unroll * lanes)
+        {
+            TVec e0 = TSimd.Broadcast(row.Bias), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+            for (int ic = 0; ic < row.InPerGroup; ic++)
+            {
+                ref float plane = ref Unsafe.Add(ref x, (row.FirstInputChannel + ic) * row.PlaneLength + q + row.ColumnShift);
+                ref float kernel = ref Unsafe.Add(ref w, row.WeightsOfChannel + ic * row.Taps);
+                for (int th = 0; th < row.RowTaps.Length; th++)
+                {
+                    ref float xRow = ref Unsafe.Add(ref plane, (row.PaddedRowOfQ - row.RowTapOffsets[th]) * row.PaddedWidth);
+                    ref float wRow = ref Unsafe.Add(ref kernel, row.RowTaps[th] * row.KernelWidth);
+                    for (int t = 0; t < evenTaps.Length; t++)
+                    {
+                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, evenTaps[t]));
+                        ref float xs = ref Unsafe.Subtract(ref xRow, evenOffsets[t]);
+                        e0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, e0);
+                        e1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, e1);
+                        e2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, e2);
+                        e3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, e3);
+                    }
+
+                    for (int t = 0; t < oddTaps.Length; t++)
+                    {
+                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, oddTaps[t]));
+                        ref float xs = ref Unsafe.Subtract(ref xRow, oddOffsets[t]);
+                        o0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, o0);
+                        o1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, o1);
+                        o2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, o2);
+                        o3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, o3);
+                    }
+                }
+            }
+
+            // Output cell of (phase residue r, position q) is 2q + r - pad: the even phase's residue is 0.
+            int first = even.OutputOf(q);
+            int blockLength = 2 * Unroll * lanes;
+            bool whole = first >= 0 && first + blockLength <= outW;
+            ref float y = ref whole ? ref MemoryMarshal.GetReference(outRow.Slice(first, blockLength)) : ref MemoryMarshal.GetReference(block);
+            TSimd.Interleave(e0, o0, out TVec lower, out TVec upper);
+            TSimd.Store(ref y, lower);
+            TSimd.Store(ref Unsafe.Add(ref y, lanes), upper);
+            TSimd.Interleave(e1, o1, out lower, out upper);
+            TSimd.Store(ref Unsafe.Add(ref y, 2 * lanes), lower);
+            TSimd.Store(ref Unsafe.Add(ref y, 3 * lanes), upper);
+            TSimd.Interleave(e2, o2, out lower, out upper);
+            TSimd.Store(ref Unsafe.Add(ref y, 4 * lanes), lower);
+            TSimd.Store(ref Unsafe.Add(ref y, 5 * lanes), upper);
+            TSimd.Interleave(e3, o3, out lower, out upper);
+            TSimd.Store(ref Unsafe.Add(ref y, 6 * lanes), lower);
+            TSimd.Store(ref Unsafe.Add(ref y, 7 * lanes), upper);
+            if (!whole)
+            {
+                int from = Math.Max(0, -first), to = Math.Min(blockLength, outW - first);
+                for (int i = from; i < to; i++)
+                    outRow[first + i] = block[i];
+            }
+        }
     }
 }

@@ -21,8 +21,10 @@ namespace KernelGen.Planning
     internal sealed class AxisPlan
     {
         private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases,
-            int[] outputTapStart, int[] tapKernelIndex, int[] tapInputIndex)
+            int[] outputTapStart, int[] tapKernelIndex, int[] tapInputIndex, int[] outputPhase, int[] outputQ)
         {
+            OutputPhase = outputPhase;
+            OutputQ = outputQ;
             Geometry = geometry;
             InputLength = inputLength;
             OutputLength = outputLength;
@@ -47,6 +49,65 @@ namespace KernelGen.Planning
 
         /// <summary>Input index <c>i</c> of each valid (output, tap) pair.</summary>
         public int[] TapInputIndex { get; }
+
+        /// <summary>Index into <see cref="Phases"/> of the phase that output cell <c>o</c> belongs to.</summary>
+        public int[] OutputPhase { get; }
+
+        /// <summary>The phase position <c>q</c> of output cell <c>o</c> (<c>o = q * stride + residue - padBegin</c>).</summary>
+        public int[] OutputQ { get; }
+
+        /// <summary>
+        /// The lowest input index read when any phase is evaluated at any phase position of any phase (negative when taps
+        /// fall off the start). Kernels that copy the input into a zero-bordered buffer shift every input index by
+        /// <c>-LowestRead</c>, so that no tap needs a bounds check, even when several phases are evaluated over the union of
+        /// their position ranges.
+        /// </summary>
+        public int LowestRead
+        {
+            get
+            {
+                int low = 0;
+                foreach (AxisPhase phase in Phases)
+                    foreach (int offset in phase.TapOffsets)
+                        low = Math.Min(low, MinFirstQ - offset);
+                return low;
+            }
+        }
+
+        /// <summary>
+        /// Length of a zero-bordered copy of the input that covers every read described at <see cref="LowestRead"/>, plus
+        /// <paramref name="overrun"/> positions computed past the last phase end (to finish whole vectors).
+        /// </summary>
+        public int PaddedInputLength(int overrun)
+        {
+            int high = InputLength - 1;
+            foreach (AxisPhase phase in Phases)
+                foreach (int offset in phase.TapOffsets)
+                    high = Math.Max(high, MaxEndQ - 1 + overrun - offset);
+            return high - LowestRead + 1;
+        }
+
+        /// <summary>The smallest <see cref="AxisPhase.FirstQ"/> of all phases.</summary>
+        public int MinFirstQ
+        {
+            get
+            {
+                int min = int.MaxValue;
+                foreach (AxisPhase phase in Phases) min = Math.Min(min, phase.FirstQ);
+                return min;
+            }
+        }
+
+        /// <summary>The largest <see cref="AxisPhase.EndQ"/> of all phases.</summary>
+        public int MaxEndQ
+        {
+            get
+            {
+                int max = 0;
+                foreach (AxisPhase phase in Phases) max = Math.Max(max, phase.EndQ);
+                return max;
+            }
+        }
 
         /// <summary>Number of multiply-adds along this axis, summed over all output cells (for FLOP counts).</summary>
         public int TotalTaps => TapKernelIndex.Length;
@@ -121,8 +182,20 @@ namespace KernelGen.Planning
             }
             tapStart[outputLength] = kernelIndex.Count;
 
+            var outputPhase = new int[outputLength];
+            var outputQ = new int[outputLength];
+            for (int p = 0; p < phases.Count; p++)
+            {
+                for (int q = phases[p].FirstQ; q < phases[p].EndQ; q++)
+                {
+                    int o = phases[p].OutputOf(q);
+                    outputPhase[o] = p;
+                    outputQ[o] = q;
+                }
+            }
+
             return new AxisPlan(geometry, inputLength, outputLength, phases.ToArray(), tapStart,
-                kernelIndex.ToArray(), inputIndex.ToArray());
+                kernelIndex.ToArray(), inputIndex.ToArray(), outputPhase, outputQ);
         }
 
         private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);

@@ -2,20 +2,37 @@ using KernelGen.Simd;
 
 namespace KernelGen.Planning;
 
-/// <summary>Everything about one input size that the kernels need: both axes' phase plans and the chosen vector width.</summary>
+/// <summary>
+/// Everything about one input size that the kernels need: both axes' phase plans, the zero-bordered input buffer
+/// they read (so that no tap needs a bounds check), and the vector width.
+/// </summary>
 internal sealed class ExecutionPlan
 {
-    public ExecutionPlan(ConvTranspose2D definition, int inputHeight, int inputWidth)
+    /// <summary>Phase positions the width-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
+    public const int WidthKernelOverrun = 4 * 16;
+
+    /// <summary>Pixels the channel-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
+    public const int ChannelKernelOverrun = 8;
+
+    public ExecutionPlan(ConvTranspose2D definition, KernelStrategy strategy, int inputHeight, int inputWidth)
     {
         Height = AxisPlan.Create(definition.HeightAxis, inputHeight);
         Width = AxisPlan.Create(definition.WidthAxis, inputWidth);
         int widestPhase = 0;
         foreach (var phase in Width.Phases)
-            widestPhase = Math.Max(widestPhase, phase.InteriorEndQ - phase.InteriorFirstQ);
+            widestPhase = Math.Max(widestPhase, phase.EndQ - phase.FirstQ);
         WidthVectors = VectorWidths.For(widestPhase);
-        // Multiply-adds per sample: every valid (output cell, tap) pair on both axes, times the channel products.
-        MultiplyAddsPerSample = (long)Height.TotalTaps * Width.TotalTaps * definition.InChannels * (definition.OutChannels / definition.Groups);
+        PaddedHeight = Height.PaddedInputLength(0);
+        PaddedWidth = Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
+        RowShift = -Height.LowestRead;
+        ColumnShift = -Width.LowestRead;
+        Strategy = strategy;
+        // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
+        // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped.
+        MultiplyAddsPerSample = CountPhaseTaps(Height) * CountPhaseTaps(Width) * definition.InChannels * (definition.OutChannels / definition.Groups);
     }
+
+    public KernelStrategy Strategy { get; }
 
     public AxisPlan Height { get; }
 
@@ -29,9 +46,27 @@ internal sealed class ExecutionPlan
 
     public int OutputWidth => Width.OutputLength;
 
+    /// <summary>Rows of the zero-bordered input copy; input row <c>i</c> is padded row <c>i + RowShift</c>.</summary>
+    public int PaddedHeight { get; }
+
+    /// <summary>Columns of the zero-bordered input copy; input column <c>i</c> is padded column <c>i + ColumnShift</c>.</summary>
+    public int PaddedWidth { get; }
+
+    public int RowShift { get; }
+
+    public int ColumnShift { get; }
+
     /// <summary>The vector width for kernels vectorised along the output width: no wider than a phase row.</summary>
     public VectorWidth WidthVectors { get; }
 
-    /// <summary>Multiply-adds actually performed per sample (zero taps skipped).</summary>
+    /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }
+
+    private static long CountPhaseTaps(AxisPlan axis)
+    {
+        long taps = 0;
+        foreach (AxisPhase phase in axis.Phases)
+            taps += (long)phase.KernelTaps.Length * (phase.EndQ - phase.FirstQ);
+        return taps;
+    }
 }
