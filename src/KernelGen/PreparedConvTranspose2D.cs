@@ -163,6 +163,14 @@ public sealed unsafe class PreparedConvTranspose2D
             _outputLength = outputLength;
 
             long multiplyAdds = plan.MultiplyAddsPerSample * batch;
+            if (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds)
+            {
+                TapListKernel.Run(Layer, plan, new ReadOnlySpan<float>(input, inputLength), new Span<float>(output, outputLength),
+                    _owner._packed, _owner._bias, batch, ChannelsLast);
+                _input = _output = null;
+                return;
+            }
+
             int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                 Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
 
