@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -97,7 +98,7 @@ internal static class WidthVectorizedKernel
         where TVec : struct
     {
         // The padded buffer must cover a whole register block past every phase end.
-        if (Unroll * TSimd.Count > ExecutionPlan.WidthKernelOverrun) throw new InvalidOperationException("Register block exceeds the planned overrun.");
+        if (Unroll * TSimd.Count + 1 > ExecutionPlan.WidthKernelOverrun) throw new InvalidOperationException("Register block exceeds the planned overrun.");
         int outH = plan.OutputHeight, outW = plan.OutputWidth;
         AxisPlan rows = plan.Height, cols = plan.Width;
         bool pairedPhases = cols.Geometry.Stride == 2 && cols.Phases.Length == 2;
@@ -110,7 +111,8 @@ internal static class WidthVectorizedKernel
             var context = new RowContext(layer, plan, padded, packed, oc, rowPhase, rows.OutputQ[oy], bias[oc]);
             Span<float> outRow = output.Slice(row * outW, outW);
             if (pairedPhases)
-                PairedPhases<TSimd, TVec>(context, cols.Phases[0], cols.Phases[1], outRow, block);
+                PairedPhases<TSimd, TVec>(context, cols.Phases[cols.OutputPhase[0]], cols.OutputQ[0],
+                    cols.Phases[cols.OutputPhase[1]], cols.OutputQ[1], outRow, block);
             else
                 foreach (AxisPhase phase in cols.Phases)
                     SinglePhase<TSimd, TVec>(context, phase, outRow, block);
@@ -168,6 +170,7 @@ internal static class WidthVectorizedKernel
         int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
         for (int q = phase.FirstQ; q < phase.EndQ; q += Unroll * lanes)
         {
+            AssertColumnsInside(row, q, Unroll * lanes, offsets);
             TVec a0 = TSimd.Broadcast(row.Bias), a1 = a0, a2 = a0, a3 = a0;
             for (int ic = 0; ic < row.InPerGroup; ic++)
             {
@@ -213,44 +216,49 @@ internal static class WidthVectorizedKernel
     }
 
     /// <summary>
-    /// Both width phases of a stride-2 row at once: phase positions <c>q</c> of the two phases are the neighbouring
-    /// output cells <c>2q - pad</c> and <c>2q + 1 - pad</c>, so interleaving the two accumulators gives contiguous outputs.
+    /// Both width phases of a stride-2 row at once. Output cells <c>2m</c> and <c>2m + 1</c> are positions
+    /// <c>firstQ + m</c> of phase <paramref name="first"/> (the phase of cell 0) and <c>secondQ + m</c> of phase
+    /// <paramref name="second"/>, so interleaving the two phases' accumulators gives contiguous outputs from cell 0 on.
     /// </summary>
-    private static void PairedPhases<TSimd, TVec>(in RowContext row, AxisPhase even, AxisPhase odd, Span<float> outRow, Span<float> block)
+    private static void PairedPhases<TSimd, TVec>(in RowContext row, AxisPhase first, int firstQ, AxisPhase second, int secondQ,
+        Span<float> outRow, Span<float> block)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
         int lanes = TSimd.Count;
         ref float x = ref MemoryMarshal.GetReference(row.Padded);
         ref float w = ref MemoryMarshal.GetReference(row.Packed);
-        int[] evenTaps = even.KernelTaps, evenOffsets = even.TapOffsets, oddTaps = odd.KernelTaps, oddOffsets = odd.TapOffsets;
-        int firstQ = Math.Min(even.FirstQ, odd.FirstQ), endQ = Math.Max(even.EndQ, odd.EndQ);
-        int outW = outRow.Length;
-        for (int q = firstQ; q < endQ; q += Unroll * lanes)
+        int[] firstTaps = first.KernelTaps, firstOffsets = first.TapOffsets, secondTaps = second.KernelTaps, secondOffsets = second.TapOffsets;
+        int secondShift = secondQ - firstQ;
+        int outW = outRow.Length, blockLength = 2 * Unroll * lanes;
+        for (int m = 0; 2 * m < outW; m += Unroll * lanes)
         {
+            AssertColumnsInside(row, firstQ + m, Unroll * lanes, firstOffsets);
+            AssertColumnsInside(row, secondQ + m, Unroll * lanes, secondOffsets);
             TVec e0 = TSimd.Broadcast(row.Bias), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
             for (int ic = 0; ic < row.InPerGroup; ic++)
             {
-                ref float plane = ref Unsafe.Add(ref x, (row.FirstInputChannel + ic) * row.PlaneLength + q + row.ColumnShift);
+                ref float plane = ref Unsafe.Add(ref x, (row.FirstInputChannel + ic) * row.PlaneLength + firstQ + m + row.ColumnShift);
                 ref float kernel = ref Unsafe.Add(ref w, row.WeightsOfChannel + ic * row.Taps);
                 for (int th = 0; th < row.RowTaps.Length; th++)
                 {
                     ref float xRow = ref Unsafe.Add(ref plane, (row.PaddedRowOfQ - row.RowTapOffsets[th]) * row.PaddedWidth);
                     ref float wRow = ref Unsafe.Add(ref kernel, row.RowTaps[th] * row.KernelWidth);
-                    for (int t = 0; t < evenTaps.Length; t++)
+                    for (int t = 0; t < firstTaps.Length; t++)
                     {
-                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, evenTaps[t]));
-                        ref float xs = ref Unsafe.Subtract(ref xRow, evenOffsets[t]);
+                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, firstTaps[t]));
+                        ref float xs = ref Unsafe.Subtract(ref xRow, firstOffsets[t]);
                         e0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, e0);
                         e1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, e1);
                         e2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, e2);
                         e3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, e3);
                     }
 
-                    for (int t = 0; t < oddTaps.Length; t++)
+                    ref float xRowSecond = ref Unsafe.Add(ref xRow, secondShift);
+                    for (int t = 0; t < secondTaps.Length; t++)
                     {
-                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, oddTaps[t]));
-                        ref float xs = ref Unsafe.Subtract(ref xRow, oddOffsets[t]);
+                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, secondTaps[t]));
+                        ref float xs = ref Unsafe.Subtract(ref xRowSecond, secondOffsets[t]);
                         o0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, o0);
                         o1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, o1);
                         o2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, o2);
@@ -259,11 +267,10 @@ internal static class WidthVectorizedKernel
                 }
             }
 
-            // Output cell of (phase residue r, position q) is 2q + r - pad: the even phase's residue is 0.
-            int first = even.OutputOf(q);
-            int blockLength = 2 * Unroll * lanes;
-            bool whole = first >= 0 && first + blockLength <= outW;
-            ref float y = ref whole ? ref MemoryMarshal.GetReference(outRow.Slice(first, blockLength)) : ref MemoryMarshal.GetReference(block);
+            // Cells past the row's end were computed from the zero border; they go to the staging block, not the output.
+            int start = 2 * m;
+            bool whole = start + blockLength <= outW;
+            ref float y = ref whole ? ref MemoryMarshal.GetReference(outRow.Slice(start, blockLength)) : ref MemoryMarshal.GetReference(block);
             TSimd.Interleave(e0, o0, out TVec lower, out TVec upper);
             TSimd.Store(ref y, lower);
             TSimd.Store(ref Unsafe.Add(ref y, lanes), upper);
@@ -277,11 +284,19 @@ internal static class WidthVectorizedKernel
             TSimd.Store(ref Unsafe.Add(ref y, 6 * lanes), lower);
             TSimd.Store(ref Unsafe.Add(ref y, 7 * lanes), upper);
             if (!whole)
-            {
-                int from = Math.Max(0, -first), to = Math.Min(blockLength, outW - first);
-                for (int i = from; i < to; i++)
-                    outRow[first + i] = block[i];
-            }
+                block[..(outW - start)].CopyTo(outRow[start..]);
+        }
+    }
+
+    /// <summary>Debug builds (the tests) check that a block's unchecked reads stay inside the padded row.</summary>
+    [Conditional("DEBUG")]
+    private static void AssertColumnsInside(in RowContext row, int q, int count, int[] offsets)
+    {
+        foreach (int offset in offsets)
+        {
+            int first = q + row.ColumnShift - offset;
+            if (first < 0 || first + count > row.PaddedWidth)
+                throw new InvalidOperationException($"Block reads padded columns [{first}, {first + count}) outside [0, {row.PaddedWidth}).");
         }
     }
 }

@@ -9,7 +9,8 @@ namespace KernelGen.Planning;
 internal sealed class ExecutionPlan
 {
     /// <summary>Phase positions the width-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
-    public const int WidthKernelOverrun = 4 * 16;
+    /// <remarks>A whole block of 4 x 16 lanes, plus one: paired stride-2 phases may start one position apart.</remarks>
+    public const int WidthKernelOverrun = 4 * 16 + 1;
 
     /// <summary>Pixels the channel-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
     public const int ChannelKernelOverrun = 8;

@@ -1,3 +1,5 @@
+// This file is compiled into both the runtime library and the source generator (netstandard2.0), so that the
+// runtime and the generated kernels choose their strategy by one rule. Keep it free of APIs newer than netstandard2.0.
 namespace KernelGen.Planning;
 
 /// <summary>How a prepared convolution computes its outputs.</summary>
@@ -24,6 +26,28 @@ internal static class StrategyChooser
     /// <summary>Output channels per group from which vectors over channels are full enough to beat vectors over width.</summary>
     public const int MinChannelsForChannelVectors = 8;
 
+    /// <summary>The narrowest vector (128-bit, 4 floats) worth emitting: below it a kernel runs scalar code.</summary>
+    public const int MinVectorLanes = 4;
+
     public static KernelStrategy Choose(int inChannelsPerGroup, int outChannelsPerGroup) =>
         outChannelsPerGroup >= MinChannelsForChannelVectors ? KernelStrategy.ChannelVectorized : KernelStrategy.WidthVectorized;
+
+    /// <summary>
+    /// The strategy of a kernel generated for one fixed shape. The runtime relayouts activations into scratch memory so
+    /// that its strategy's axis is contiguous; a generated kernel allocates nothing and reads the caller's layout as it is,
+    /// so it vectorises along the axis that layout keeps contiguous (width in NCHW, channels in NHWC). It switches to the
+    /// other axis only where the contiguous one cannot fill even a 128-bit vector and the other fills the runtime's
+    /// threshold for channel vectors (a 1x1 input with many channels in NCHW, say).
+    /// </summary>
+    /// <param name="channelsLast">The layout is NHWC.</param>
+    /// <param name="outChannelsPerGroup">Output channels per group (the extent of channel vectors).</param>
+    /// <param name="widestPhaseRow">The longest interior run of one width phase (the extent of width vectors).</param>
+    public static KernelStrategy ChooseForFixedShape(bool channelsLast, int outChannelsPerGroup, int widestPhaseRow)
+    {
+        KernelStrategy natural = channelsLast ? KernelStrategy.ChannelVectorized : KernelStrategy.WidthVectorized;
+        KernelStrategy other = channelsLast ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized;
+        int naturalExtent = channelsLast ? outChannelsPerGroup : widestPhaseRow;
+        int otherExtent = channelsLast ? widestPhaseRow : outChannelsPerGroup;
+        return naturalExtent < MinVectorLanes && otherExtent >= MinChannelsForChannelVectors ? other : natural;
+    }
 }

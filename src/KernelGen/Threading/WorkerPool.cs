@@ -17,7 +17,7 @@ internal interface IParallelWork
 internal static class WorkerPool
 {
     private static readonly object s_gate = new();
-    private static readonly ManualResetEventSlim s_allDone = new(false);
+    private static readonly ManualResetEventSlim s_allDone = CreateDoneEvent();
     private static Worker[] s_workers = [];
     private static IParallelWork? s_work;
     private static int s_partCount;
@@ -62,6 +62,15 @@ internal static class WorkerPool
         {
             Monitor.Exit(s_gate);
         }
+    }
+
+    private static ManualResetEventSlim CreateDoneEvent()
+    {
+        var done = new ManualResetEventSlim(false);
+        // The slim event creates its kernel event lazily, the first time a caller has to block: force it now, so that
+        // the first call that blocks does not allocate (steady-state calls allocate nothing).
+        _ = done.WaitHandle;
+        return done;
     }
 
     private static void EnsureWorkers(int count)
