@@ -22,7 +22,9 @@ internal sealed class ExecutionPlan
         int widestPhase = 0;
         foreach (var phase in Width.Phases)
             widestPhase = Math.Max(widestPhase, phase.EndQ - phase.FirstQ);
-        WidthVectors = VectorWidths.For(widestPhase);
+        // The width kernel computes 4 vectors of phase positions per block: pick lanes so that a block does not overshoot a
+        // phase row by much (the overshoot is computed and thrown away).
+        WidthVectors = VectorWidths.For(widestPhase / 4);
         PaddedHeight = Height.PaddedInputLength(0);
         PaddedWidth = Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
         RowShift = -Height.LowestRead;
@@ -57,7 +59,7 @@ internal sealed class ExecutionPlan
 
     public int ColumnShift { get; }
 
-    /// <summary>The vector width for kernels vectorised along the output width: no wider than a phase row.</summary>
+    /// <summary>The vector width for the width-vectorised kernel: four vectors no wider than a phase row (but at least 128-bit).</summary>
     public VectorWidth WidthVectors { get; }
 
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
