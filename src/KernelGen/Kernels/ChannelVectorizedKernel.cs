@@ -304,4 +304,22 @@ internal static class ChannelVectorizedKernel
         static void Store1(Span<float> y, int offset, TVec value) =>
             TSimd.Store(ref MemoryMarshal.GetReference(y.Slice(offset, TSimd.Count)), value);
     }
+
+    /// <summary>
+    /// Proves, once per plan, that every register block (8 pixels from each block start) reads inside the padded rows:
+    /// the blocks' loads are unchecked, so this is what keeps them in bounds.
+    /// </summary>
+    public static void CheckReadsInsidePadding(ExecutionPlan plan)
+    {
+        foreach (AxisPhase phase in plan.Width.Phases)
+        {
+            int lastBlockQ = phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / 8 * 8;
+            foreach (int offset in phase.TapOffsets)
+            {
+                int low = phase.FirstQ + plan.ColumnShift - offset, high = lastBlockQ + plan.ColumnShift - offset + 8;
+                if (low < 0 || high > plan.PaddedWidth)
+                    throw new InvalidOperationException($"Channel kernel blocks would read padded columns [{low}, {high}) outside [0, {plan.PaddedWidth}).");
+            }
+        }
+    }
 }

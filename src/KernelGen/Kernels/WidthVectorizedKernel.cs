@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -170,7 +169,6 @@ internal static class WidthVectorizedKernel
         int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
         for (int q = phase.FirstQ; q < phase.EndQ; q += Unroll * lanes)
         {
-            AssertColumnsInside(row, q, Unroll * lanes, offsets);
             TVec a0 = TSimd.Broadcast(row.Bias), a1 = a0, a2 = a0, a3 = a0;
             for (int ic = 0; ic < row.InPerGroup; ic++)
             {
@@ -233,8 +231,6 @@ internal static class WidthVectorizedKernel
         int outW = outRow.Length, blockLength = 2 * Unroll * lanes;
         for (int m = 0; 2 * m < outW; m += Unroll * lanes)
         {
-            AssertColumnsInside(row, firstQ + m, Unroll * lanes, firstOffsets);
-            AssertColumnsInside(row, secondQ + m, Unroll * lanes, secondOffsets);
             TVec e0 = TSimd.Broadcast(row.Bias), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
             for (int ic = 0; ic < row.InPerGroup; ic++)
             {
@@ -288,15 +284,35 @@ internal static class WidthVectorizedKernel
         }
     }
 
-    /// <summary>Debug builds (the tests) check that a block's unchecked reads stay inside the padded row.</summary>
-    [Conditional("DEBUG")]
-    private static void AssertColumnsInside(in RowContext row, int q, int count, int[] offsets)
+    /// <summary>
+    /// Proves, once per plan, that every register block of <see cref="SinglePhase"/> and <see cref="PairedPhases"/> reads
+    /// inside the padded rows: the blocks' loads are unchecked, so this is what keeps them in bounds.
+    /// </summary>
+    public static void CheckReadsInsidePadding(ExecutionPlan plan)
     {
-        foreach (int offset in offsets)
+        int block = Unroll * (int)plan.WidthVectors;
+        AxisPlan cols = plan.Width;
+        if (cols.Geometry.Stride == 2 && cols.Phases.Length == 2)
         {
-            int first = q + row.ColumnShift - offset;
-            if (first < 0 || first + count > row.PaddedWidth)
-                throw new InvalidOperationException($"Block reads padded columns [{first}, {first + count}) outside [0, {row.PaddedWidth}).");
+            // Blocks start at m = 0, block, 2 * block, ... while 2m < outW.
+            int lastStart = (plan.OutputWidth - 1) / 2 / block * block;
+            CheckPhase(cols.Phases[cols.OutputPhase[0]], cols.OutputQ[0], cols.OutputQ[0] + lastStart);
+            CheckPhase(cols.Phases[cols.OutputPhase[1]], cols.OutputQ[1], cols.OutputQ[1] + lastStart);
+        }
+        else
+        {
+            foreach (AxisPhase phase in cols.Phases)
+                CheckPhase(phase, phase.FirstQ, phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / block * block);
+        }
+
+        void CheckPhase(AxisPhase phase, int firstBlockQ, int lastBlockQ)
+        {
+            foreach (int offset in phase.TapOffsets)
+            {
+                int low = firstBlockQ + plan.ColumnShift - offset, high = lastBlockQ + plan.ColumnShift - offset + block;
+                if (low < 0 || high > plan.PaddedWidth)
+                    throw new InvalidOperationException($"Width kernel blocks would read padded columns [{low}, {high}) outside [0, {plan.PaddedWidth}).");
+            }
         }
     }
 }

@@ -33,6 +33,10 @@ internal sealed class ExecutionPlan
         // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
         // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped.
         MultiplyAddsPerSample = CountPhaseTaps(Height) * CountPhaseTaps(Width) * definition.InChannels * (definition.OutChannels / definition.Groups);
+        if (strategy == KernelStrategy.WidthVectorized)
+            Kernels.WidthVectorizedKernel.CheckReadsInsidePadding(this);
+        else
+            Kernels.ChannelVectorizedKernel.CheckReadsInsidePadding(this);
     }
 
     public KernelStrategy Strategy { get; }
