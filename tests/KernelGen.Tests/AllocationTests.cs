@@ -15,7 +15,7 @@ public class AllocationTests
     /// <summary>Below this many multiply-adds per part, the runtime does not hand work to another thread.</summary>
     private const long MultiplyAddsPerPart = 1L << 18;
 
-    private const int WarmUpCalls = 3, MeasuredCalls = 5;
+    private const int WarmUpCalls = 3, MeasuredCalls = 5, Windows = 5;
 
     public static TheoryData<int, TensorLayout, FusedActivation, int> Shapes()
     {
@@ -72,15 +72,26 @@ public class AllocationTests
         return c;
     }
 
-    /// <summary>Bytes allocated on this thread by <see cref="MeasuredCalls"/> calls after <see cref="WarmUpCalls"/> (which may build plans and scratch).</summary>
+    /// <summary>
+    /// The fewest bytes allocated on this thread by <see cref="MeasuredCalls"/> calls, over <see cref="Windows"/> windows
+    /// after <see cref="WarmUpCalls"/> calls (which may build plans and scratch). The minimum, because the counter
+    /// occasionally jumps by a few KB when another thread's allocation triggers a GC inside the window (the thread's
+    /// allocation context is retired); an allocation made by <c>Compute</c> itself would show in every window.
+    /// </summary>
     private static long AllocatedBytes(Action call)
     {
         for (int i = 0; i < WarmUpCalls; i++)
             call();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < MeasuredCalls; i++)
-            call();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long fewest = long.MaxValue;
+        for (int window = 0; window < Windows && fewest != 0; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < MeasuredCalls; i++)
+                call();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return fewest;
     }
 
     private static void AssertMatchesReference(ConvCase c, float[] output)
