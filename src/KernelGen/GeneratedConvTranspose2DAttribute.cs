@@ -103,8 +103,10 @@ public sealed class GeneratedConvTranspose2DAttribute : Attribute
     public float LeakyReluSlope { get; set; } = 0.01f;
 
     /// <summary>
-    /// Unroll budget for this declaration, in emitted multiply-add statements: above it the spatial loops stay loops.
-    /// 0 (the default) uses the project's <c>KernelGenUnrollBudget</c> MSBuild property, or the generator's default.
+    /// Unroll budget for this declaration: the most statements (declarations, loads, multiply-adds and stores, over all the
+    /// kernel's vector paths) it may unroll into; above it the spatial loops stay loops (warning KG0009). 0 (the default)
+    /// uses the project's <c>KernelGenUnrollBudget</c> MSBuild property, or the generator's default of 4096. Negative values
+    /// are an error (KG0010).
     /// </summary>
     public int UnrollBudget { get; set; }
 }

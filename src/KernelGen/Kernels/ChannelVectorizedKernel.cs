@@ -77,12 +77,7 @@ internal static class ChannelVectorizedKernel
             }
             else
             {
-                for (int c = 0; c < channels; c++)
-                {
-                    ReadOnlySpan<float> source = input.Slice((c * inH + iy) * inW, inW);
-                    for (int x = 0; x < source.Length; x++)
-                        body[x * channels + c] = source[x];
-                }
+                Transpose.Run(input[(iy * inW)..], inH * inW, body, channels, channels, inW);
             }
 
             dest[(lead + inW * channels)..].Clear();

@@ -10,12 +10,7 @@ internal static class Relayout
         for (int y = rowStart; y < rowEnd; y++)
         {
             Span<float> destRow = destination.Slice(y * width * channels, width * channels);
-            for (int c = 0; c < channels; c++)
-            {
-                ReadOnlySpan<float> srcRow = source.Slice((c * height + y) * width, width);
-                for (int x = 0; x < srcRow.Length; x++)
-                    destRow[x * channels + c] = srcRow[x];
-            }
+            Transpose.Run(source[(y * width)..], height * width, destRow, channels, channels, width);
         }
     }
 
@@ -32,20 +27,17 @@ internal static class Relayout
             ReadOnlySpan<float> srcRow = source.Slice(y * width * sourceStride, width * sourceStride);
             for (int g = 0; g < layer.Groups; g++)
             {
-                for (int c = 0; c < outPerGroup; c++)
+                if (channelsLast)
                 {
-                    int oc = g * outPerGroup + c, lane = g * paddedChannels + c;
-                    if (channelsLast)
-                    {
-                        for (int x = 0; x < width; x++)
-                            destination[(y * width + x) * channels + oc] = srcRow[x * sourceStride + lane];
-                    }
-                    else
-                    {
-                        Span<float> destRow = destination.Slice((oc * height + y) * width, width);
-                        for (int x = 0; x < width; x++)
-                            destRow[x] = srcRow[x * sourceStride + lane];
-                    }
+                    for (int x = 0; x < width; x++)
+                        srcRow.Slice(x * sourceStride + g * paddedChannels, outPerGroup)
+                            .CopyTo(destination.Slice((y * width + x) * channels + g * outPerGroup, outPerGroup));
+                }
+                else
+                {
+                    // Pixels x channels of this group's lanes, into one row of each output channel's plane.
+                    Transpose.Run(srcRow[(g * paddedChannels)..], sourceStride,
+                        destination[((g * outPerGroup * height + y) * width)..], height * width, width, outPerGroup);
                 }
             }
 
