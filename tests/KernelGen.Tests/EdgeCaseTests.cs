@@ -8,8 +8,12 @@ namespace KernelGen.Tests;
 /// </summary>
 /// <remarks>
 /// Which kernel runs depends on the output channels per group: fewer than 8 vectorise along the output width
-/// (WidthVectorizedKernel), 8 or more along the output channels (ChannelVectorizedKernel). Cases come in pairs across
-/// that line. Widths are capped through the process-wide override, so the class runs alone.
+/// (WidthVectorizedKernel, or the scalar TapListKernel for calls of a few thousand multiply-adds), 8 or more along the
+/// output channels (ChannelVectorizedKernel). Cases come in pairs across that line, and each runs through the SIMD kernels
+/// and through the tap-list kernel whatever its size. Widths and the tap-list threshold are process-wide settings, so the
+/// class runs alone. The tolerance is <see cref="ConvCase.Tolerance"/>; with many input channels per group it is no longer
+/// a worst-case bound, but still far above the typical rounding error, which grows with the square root of the number of
+/// products.
 /// </remarks>
 [Collection(ProcessWideSettingsCollection.Name)]
 public class EdgeCaseTests
@@ -58,7 +62,7 @@ public class EdgeCaseTests
         ["wide-stride2"] = Make(2, 3, 3, 150, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1), outputPadding: (1, 1)),
         ["wide-stride1"] = Make(2, 2, 2, 200, kernel: (5, 5), padding: (2, 2, 2, 2)),
         ["wide-stride3"] = Make(1, 1, 2, 181, kernel: (4, 5), stride: (1, 3), padding: (0, 1, 0, 1)),
-        ["wide-channels"] = Make(4, 16, 2, 130, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1)),
+        ["wide-channels"] = Make(4, 32, 2, 130, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1)),
         ["wide-channels-stride1"] = Make(3, 8, 2, 111, kernel: (3, 4), padding: (1, 1, 1, 2)),
         // Many channels: several channel vectors per pixel; 24 and 13 per group leave padding lanes in the last vector.
         ["many-channels-64-48"] = Make(64, 48, 3, 9, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1), outputPadding: (1, 1)),
@@ -84,15 +88,28 @@ public class EdgeCaseTests
 
     [Theory]
     [MemberData(nameof(CasesInBothLayouts))]
-    public void MatchesTheReferenceAtEveryVectorWidth(string name, TensorLayout layout)
+    public void MatchesTheReferenceInEveryKernelAndAtEveryVectorWidth(string name, TensorLayout layout) =>
+        AssertMatchesInEveryKernel(Cases[name] with { ChannelsLast = layout == TensorLayout.Nhwc });
+
+    /// <summary>
+    /// The SIMD kernels at each vector width (even for calls small enough for the tap-list kernel), then the tap-list
+    /// kernel (for calls it may take), then whatever the runtime picks, unprepared and prepared.
+    /// </summary>
+    private static void AssertMatchesInEveryKernel(ConvCase c)
     {
-        var c = Cases[name] with { ChannelsLast = layout == TensorLayout.Nhwc };
-        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+        using (TapListThreshold.Never())
         {
-            using var cap = new VectorWidthCap(lanes);
-            RandomShapeTests.AssertMatchesReference(c);
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                RandomShapeTests.AssertMatchesReference(c);
+            }
         }
 
+        using (TapListThreshold.Always())
+            RandomShapeTests.AssertMatchesReference(c);
+
+        RandomShapeTests.AssertMatchesReference(c);
         RandomShapeTests.AssertMatchesReference(c, prepared: true);
     }
 
@@ -105,8 +122,19 @@ public class EdgeCaseTests
     public void CellsThatNoTapReachesHoldOnlyTheBias(int outChannels, TensorLayout layout)
     {
         var c = Make(3, outChannels, 4, 6, kernel: (2, 1), stride: (3, 4)) with { ChannelsLast = layout == TensorLayout.Nhwc };
-        var output = Run(c, c.Create());
+        float[] output;
+        using (TapListThreshold.Never())
+            output = Run(c, c.Create());
+        AssertOnlyBiasWhereNoTapReaches(c, output);
+        using (TapListThreshold.Always())
+            output = Run(c, c.Create());
+        AssertOnlyBiasWhereNoTapReaches(c, output);
+    }
+
+    private static void AssertOnlyBiasWhereNoTapReaches(ConvCase c, float[] output)
+    {
         var bias = c.Bias()!;
+        int outChannels = c.OutChannels;
         int outH = c.OutputHeight, outW = c.OutputWidth;
         int biasOnly = 0;
         for (int oc = 0; oc < outChannels; oc++)
@@ -148,28 +176,25 @@ public class EdgeCaseTests
         // Wide enough for the unrolled blocks, with 4 input channels and a bias so that sums straddle zero.
         var c = Make(4, outChannels, 3, 70, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1), outputPadding: (1, 1),
             batch: 2, activation: activation, slope: slope) with { ChannelsLast = layout == TensorLayout.Nhwc };
-        foreach (int? lanes in new int?[] { 1, 4, 8, null })
-        {
-            using var cap = new VectorWidthCap(lanes);
-            RandomShapeTests.AssertMatchesReference(c);
-        }
-
-        RandomShapeTests.AssertMatchesReference(c, prepared: true);
+        AssertMatchesInEveryKernel(c);
     }
 
     /// <summary>The slope is read: a leaky ReLU with slope 0.2 differs from the default 0.01 on negative outputs.</summary>
     [Fact]
     public void LeakyReluUsesItsSlope()
     {
-        var c = Make(1, 1, 1, 1, kernel: (1, 1), bias: false, activation: FusedActivation.LeakyRelu, slope: 0.2f);
-        var conv = c.Create();
-        var output = new float[1];
-        conv.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);
-        Assert.Equal(-1.2f, output[0], 1e-6f);
+        var slope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.2f };
         var defaultSlope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu };
         Assert.Equal(0.01f, defaultSlope.LeakyReluSlope);
-        defaultSlope.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);
-        Assert.Equal(-0.06f, output[0], 1e-6f);
+        var output = new float[1];
+        foreach (var threshold in new Func<TapListThreshold>[] { TapListThreshold.Never, TapListThreshold.Always })
+        {
+            using var kernels = threshold();
+            slope.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);
+            Assert.Equal(-1.2f, output[0], 1e-6f);
+            defaultSlope.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);
+            Assert.Equal(-0.06f, output[0], 1e-6f);
+        }
     }
 
     public static TheoryData<string> LargeCases => new() { "width-nchw", "width-nhwc", "channels-nchw", "channels-nhwc", "depthwise-nchw", "depthwise-nhwc" };

@@ -1,11 +1,12 @@
+using KernelGen.Kernels;
 using KernelGen.Simd;
 
 namespace KernelGen.Tests;
 
 /// <summary>
-/// Tests that change process-wide state (<see cref="VectorWidths.MaximumOverride"/>) or that need the worker pool to
-/// themselves (a call only splits its work when no other call holds the pool) run in this collection, alone: xUnit runs
-/// it after every parallel collection, with nothing beside it.
+/// Tests that change process-wide state (<see cref="VectorWidths.MaximumOverride"/>, <see cref="TapListKernel.MaxMultiplyAdds"/>)
+/// or that need the worker pool to themselves (a call only splits its work when no other call holds the pool) run in this
+/// collection, alone: xUnit runs it after every parallel collection, with nothing beside it.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideSettingsCollection
@@ -28,4 +29,27 @@ public sealed class VectorWidthCap : IDisposable
     public static TheoryData<int?> AllWidths => new() { 1, 4, 8, null };
 
     public void Dispose() => VectorWidths.MaximumOverride = _previous;
+}
+
+/// <summary>
+/// Sets which calls take the scalar tap-list kernel (those of at most this many multiply-adds, for NCHW-style layers with
+/// few channels per group) until disposed (only inside <see cref="ProcessWideSettingsCollection"/>).
+/// </summary>
+public sealed class TapListThreshold : IDisposable
+{
+    private readonly long _previous;
+
+    private TapListThreshold(long multiplyAdds)
+    {
+        _previous = TapListKernel.MaxMultiplyAdds;
+        TapListKernel.MaxMultiplyAdds = multiplyAdds;
+    }
+
+    /// <summary>Every call takes the SIMD kernels, however small.</summary>
+    public static TapListThreshold Never() => new(-1);
+
+    /// <summary>Every call that may take the tap-list kernel does, however large.</summary>
+    public static TapListThreshold Always() => new(long.MaxValue);
+
+    public void Dispose() => TapListKernel.MaxMultiplyAdds = _previous;
 }
