@@ -186,7 +186,8 @@ public sealed class ConvTranspose2D
     {
         // Validate everything before packing, so that a bad call leaves the reusable buffer and the output untouched.
         var shape = ValidateCall(input, inputHeight, inputWidth, output);
-        ValidateParameters(weights, bias, output);
+        // Only the part of the output that will be written must be separate from the weights and bias.
+        ValidateParameters(weights, bias, output[..(shape.Batch * OutChannels * shape.OutputHeight * shape.OutputWidth)]);
         var prepared = Interlocked.Exchange(ref _scratch, null) ?? new PreparedConvTranspose2D(this);
         try
         {
