@@ -18,8 +18,10 @@ public sealed unsafe class PreparedConvTranspose2D
     private readonly LayerShape _layer;
     private readonly VectorWidth _channelVectors;
     private readonly int _paddedChannels;
-    private readonly float[] _packed;
-    private readonly float[] _bias;
+
+    // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
+    // channels per group, where the input width decides.
+    private readonly float[]? _widthPacked, _widthBias, _channelPacked, _channelBias;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
 
@@ -27,25 +29,23 @@ public sealed unsafe class PreparedConvTranspose2D
     {
         Definition = definition;
         _layer = LayerShape.Of(definition);
-        Strategy = StrategyChooser.Choose(_layer.InPerGroup, _layer.OutPerGroup);
-        if (Strategy == KernelStrategy.ChannelVectorized)
+        if (RuntimeStrategy.MayUseChannelKernel(_layer.OutPerGroup))
         {
             _channelVectors = VectorWidths.For(_layer.OutPerGroup);
             _paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, _channelVectors);
-            _packed = new float[checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels)];
-            _bias = new float[_layer.Groups * _paddedChannels];
+            _channelPacked = new float[checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels)];
+            _channelBias = new float[_layer.Groups * _paddedChannels];
         }
-        else
+
+        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup))
         {
-            _packed = new float[definition.WeightsLength];
-            _bias = new float[_layer.OutChannels];
+            _widthPacked = new float[definition.WeightsLength];
+            _widthBias = new float[_layer.OutChannels];
         }
     }
 
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose2D Definition { get; }
-
-    internal KernelStrategy Strategy { get; }
 
     /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
     /// <param name="input">One or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in the definition's layout.</param>
@@ -61,15 +61,13 @@ public sealed unsafe class PreparedConvTranspose2D
 
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
-        if (Strategy == KernelStrategy.ChannelVectorized)
+        if (_channelPacked is not null)
+            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked, _channelBias);
+        if (_widthPacked is not null)
         {
-            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _packed, _bias);
-        }
-        else
-        {
-            WidthVectorizedKernel.Pack(weights, _packed, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
-            if (bias.IsEmpty) Array.Clear(_bias);
-            else bias.CopyTo(_bias);
+            WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
+            if (bias.IsEmpty) Array.Clear(_widthBias!);
+            else bias.CopyTo(_widthBias);
         }
     }
 
@@ -96,7 +94,7 @@ public sealed unsafe class PreparedConvTranspose2D
         ExecutionPlan? plan = Volatile.Read(ref _plan);
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
-            plan = new ExecutionPlan(Definition, Strategy, inputHeight, inputWidth);
+            plan = new ExecutionPlan(Definition, inputHeight, inputWidth);
             Volatile.Write(ref _plan, plan);
         }
 
@@ -133,7 +131,7 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
 
-        private bool IsChannelKernel => _owner.Strategy == KernelStrategy.ChannelVectorized;
+        private bool IsChannelKernel => _plan.Strategy == KernelStrategy.ChannelVectorized;
 
         /// <summary>
         /// Whether the kernel writes the user's output in place: the width kernel when the output is NCHW, the channel
@@ -166,7 +164,7 @@ public sealed unsafe class PreparedConvTranspose2D
             if (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds)
             {
                 TapListKernel.Run(Layer, plan, new ReadOnlySpan<float>(input, inputLength), new Span<float>(output, outputLength),
-                    _owner._packed, _owner._bias, batch, ChannelsLast);
+                    _owner._widthPacked, _owner._widthBias, batch, ChannelsLast);
                 _input = _output = null;
                 return;
             }
@@ -234,10 +232,10 @@ public sealed unsafe class PreparedConvTranspose2D
                     break;
                 case Pass.Kernel when IsChannelKernel:
                     ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, kernelOutput,
-                        _owner._packed, _owner._bias, rowStart, rowEnd, applyActivation: WritesOutputDirectly);
+                        _owner._channelPacked, _owner._channelBias, rowStart, rowEnd, applyActivation: WritesOutputDirectly);
                     break;
                 case Pass.Kernel:
-                    WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._packed, _owner._bias, rowStart, rowEnd);
+                    WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._widthPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.OutputRelayout when IsChannelKernel:
                     Relayout.PaddedHwcToOutput(kernelOutput, userOutput, layer, _owner._paddedChannels, plan.OutputHeight,

@@ -7,9 +7,10 @@ namespace KernelGen.Tests;
 /// split the work), so they are spelled out here.
 /// </summary>
 /// <remarks>
-/// Which kernel runs depends on the output channels per group: fewer than 8 vectorise along the output width
-/// (WidthVectorizedKernel, or the scalar TapListKernel for calls of a few thousand multiply-adds), 8 or more along the
-/// output channels (ChannelVectorizedKernel). Cases come in pairs across that line, and each runs through the SIMD kernels
+/// Which kernel runs depends on the output channels per group (see RuntimeStrategy): fewer than 8 vectorise along the
+/// output width (WidthVectorizedKernel, or the scalar TapListKernel for calls of a few thousand multiply-adds) unless,
+/// with 4 to 7, the phase rows are too short for it; 8 or more along the output channels (ChannelVectorizedKernel).
+/// Cases come in pairs across that line, and each runs through the SIMD kernels
 /// and through the tap-list kernel whatever its size. Widths and the tap-list threshold are process-wide settings, so the
 /// class runs alone. The tolerance is <see cref="ConvCase.Tolerance"/>; with many input channels per group it is no longer
 /// a worst-case bound, but still far above the typical rounding error, which grows with the square root of the number of

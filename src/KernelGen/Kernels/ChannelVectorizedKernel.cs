@@ -142,6 +142,7 @@ internal static class ChannelVectorizedKernel
     /// <summary>What every register block of one (output row, group) shares.</summary>
     private readonly ref struct BlockContext
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public BlockContext(in LayerShape layer, ExecutionPlan plan, int paddedChannels, ReadOnlySpan<float> padded,
             ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> output, int group, AxisPhase rowPhase,
             int paddedRowOfQ, int firstOutputPixel)

@@ -123,6 +123,7 @@ internal static class WidthVectorizedKernel
     /// <summary>What every block of one output row shares: where its input rows and weights start.</summary>
     private readonly ref struct RowContext
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public RowContext(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, ReadOnlySpan<float> packed,
             int oc, AxisPhase rowPhase, int rowQ, float bias)
         {

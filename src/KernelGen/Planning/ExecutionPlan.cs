@@ -15,13 +15,15 @@ internal sealed class ExecutionPlan
     /// <summary>Pixels the channel-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
     public const int ChannelKernelOverrun = 8;
 
-    public ExecutionPlan(ConvTranspose2D definition, KernelStrategy strategy, int inputHeight, int inputWidth)
+    public ExecutionPlan(ConvTranspose2D definition, int inputHeight, int inputWidth)
     {
         Height = AxisPlan.Create(definition.HeightAxis, inputHeight);
         Width = AxisPlan.Create(definition.WidthAxis, inputWidth);
         int widestPhase = 0;
         foreach (var phase in Width.Phases)
             widestPhase = Math.Max(widestPhase, phase.EndQ - phase.FirstQ);
+        int inPerGroup = definition.InChannels / definition.Groups, outPerGroup = definition.OutChannels / definition.Groups;
+        KernelStrategy strategy = RuntimeStrategy.Choose(inPerGroup, outPerGroup, widestPhase);
         // The width kernel computes 4 vectors of phase positions per block: pick lanes so that a block does not overshoot a
         // phase row by much (the overshoot is computed and thrown away).
         WidthVectors = VectorWidths.For(widestPhase / 4);
