@@ -1,0 +1,110 @@
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Diagnostics
+{
+    /// <summary>
+    /// Every diagnostic KernelGen reports, in one place. Each message says what is wrong and what is allowed. They are
+    /// reported by <see cref="KernelGenAnalyzer"/> (not by the generator), so <c>#pragma warning disable</c> and
+    /// <c>.editorconfig</c> severities apply to them.
+    /// </summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "KernelGen";
+
+        /// <summary>The exact signatures a kernel method may have, quoted by KG0003 and KG0004.</summary>
+        public const string ExpectedSignatures =
+            "void (ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output) or, with a bias, "
+            + "void (ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)";
+
+        public static readonly DiagnosticDescriptor InvalidGeometry = new(
+            id: "KG0001",
+            title: "Invalid transposed-convolution geometry",
+            messageFormat: "Invalid [GeneratedConvTranspose2D] geometry: {0}",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            description: "The attribute's arguments must follow PyTorch's rules for conv_transpose2d, the same rules the runtime ConvTranspose2D checks.");
+
+        public static readonly DiagnosticDescriptor OutputTooSmall = new(
+            id: "KG0002",
+            title: "Output size below 1",
+            messageFormat: "The output {0} would be {1} = ({2} - 1) * {3} - 2 * {4} + {5} * ({6} - 1) + {7} + 1, but it must be at least 1: lower the padding or enlarge the input, kernel, stride or dilation",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true,
+            description: "Per axis the output size is (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1; padding may not crop it all away.");
+
+        public static readonly DiagnosticDescriptor SignatureMismatch = new(
+            id: "KG0003",
+            title: "Kernel method signature does not match",
+            messageFormat: "'{0}' {1}, but a [GeneratedConvTranspose2D] method must be " + ExpectedSignatures + ", every parameter passed by value",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor NotPartialDefinition = new(
+            id: "KG0004",
+            title: "Kernel method must be a partial method without a body",
+            messageFormat: "'{0}' {1}; declare it 'partial' with no body, as in 'public static partial void {0}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);', and KernelGen supplies the body",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor ContainingTypeNotPartial = new(
+            id: "KG0005",
+            title: "Type containing a kernel method must be partial",
+            messageFormat: "Type '{0}' contains the [GeneratedConvTranspose2D] method '{1}' but is not declared 'partial'; add 'partial' to every declaration of '{0}' (and of every type around it)",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor GenericMethod = new(
+            id: "KG0006",
+            title: "Kernel method must not be generic",
+            messageFormat: "'{0}' has type parameters, but a [GeneratedConvTranspose2D] method must not be generic: its shape and element type (float) are fixed; remove the type parameters (the containing type may be generic)",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor TooLarge = new(
+            id: "KG0007",
+            title: "Kernel over the hard size cap",
+            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime ConvTranspose2D for this shape",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor LanguageVersionTooLow = new(
+            id: "KG0008",
+            title: "C# 9 or later is needed",
+            messageFormat: "KernelGen implements '{0}' as an extended partial method (one with an accessibility modifier), which needs C# 9 or later, but this project compiles C# {1}; set <LangVersion> to 9.0 or later",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor KeptLoops = new(
+            id: "KG0009",
+            title: "Kernel keeps loops because of the unroll budget",
+            messageFormat: "Fully unrolled, '{0}' would be {1} statements, above the unroll budget of {2}, so {3} stay loops ({4} statements are emitted); to unroll more, raise the budget with the attribute's UnrollBudget property or the KernelGenUnrollBudget MSBuild property",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Warning,
+            isEnabledByDefault: true,
+            description: "Unrolling every loop of a large layer would produce megabytes of source and methods the JIT will not optimise; above the budget the spatial loops (and, for very large layers, the channel loops) are kept. The kernel is still correct and specialised; this warning says it is not fully unrolled.");
+
+        public static readonly DiagnosticDescriptor InvalidUnrollBudget = new(
+            id: "KG0010",
+            title: "Invalid unroll budget",
+            messageFormat: "UnrollBudget is {0}, but it must be 0 (use the project's KernelGenUnrollBudget, or the default of {1}) or a positive number of statements (declarations, loads, multiply-adds and stores of the kernel bodies)",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor DuplicateName = new(
+            id: "KG0011",
+            title: "Two kernel methods with the same name in one type",
+            messageFormat: "Type '{0}' has more than one [GeneratedConvTranspose2D] method named '{1}', but each must have its own name: the generated file and the '{1}Shape' class are named after it",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+    }
+}

@@ -1,0 +1,615 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Strategy;
+using KernelGen.Planning;
+
+namespace KernelGen.Generator.Emitting
+{
+    /// <summary>
+    /// Writes the body of one path (one vector width) of a kernel for one sample, or, without a writer, counts the
+    /// statements it would write (declarations, loads, multiply-adds, stores: the lines that make the source and the IL grow). Both walk the same code, so the unroll budget is measured exactly; uniform
+    /// ranges (interior rows, blocks, channels) are counted by multiplication rather than visited, so counting is cheap even
+    /// for shapes far too large to unroll.
+    /// </summary>
+    /// <remarks>
+    /// Index arithmetic is <see cref="Affine"/>: with everything unrolled each index is one literal; where loops are kept an
+    /// index is a short expression of the loop variables. Loads and stores go through small helpers of the kernel class
+    /// (<c>Load256</c>, <c>Store256</c>, <c>MultiplyAdd</c>, ...) that the JIT inlines into single instructions.
+    /// </remarks>
+    internal sealed class KernelBodyWriter
+    {
+        private readonly KernelSpec _spec;
+        private readonly AxisPlan _rows, _columns;
+        private readonly KernelStrategy _strategy;
+        private readonly UnrollLevel _level;
+        private readonly int _lanes;
+        private readonly SourceWriter? _writer;
+        private readonly SortedSet<string> _helpers;
+        private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
+        private long _count, _multiplier = 1;
+
+        private KernelBodyWriter(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
+            SourceWriter? writer, SortedSet<string> helpers)
+        {
+            _spec = spec;
+            _rows = rows;
+            _columns = columns;
+            _strategy = strategy;
+            _level = level;
+            _lanes = lanes;
+            _writer = writer;
+            _helpers = helpers;
+        }
+
+        private bool RollSpatial => _level >= UnrollLevel.SpatialLoops;
+
+        private bool RollChannels => _level >= UnrollLevel.ChannelLoops;
+
+        private bool RollReduction => _level >= UnrollLevel.ReductionLoops;
+
+        /// <summary>Statements (declarations, loads, multiply-adds, stores) one path would contain.</summary>
+        public static long CountStatements(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes)
+        {
+            var counter = new KernelBodyWriter(spec, rows, columns, strategy, level, lanes, null, new SortedSet<string>(StringComparer.Ordinal));
+            counter.WriteBody();
+            return counter._count;
+        }
+
+        /// <summary>Writes one path's statements; records the helpers they call in <paramref name="helpers"/>. Returns the statements written.</summary>
+        public static long Write(KernelPlan plan, int lanes, SourceWriter writer, SortedSet<string> helpers)
+        {
+            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers);
+            body.WriteBody();
+            return body._count;
+        }
+
+        public static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+        private static long SaturatingMultiply(long a, long b) => b != 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
+
+        private void WriteBody()
+        {
+            if (_strategy == KernelStrategy.WidthVectorized) WriteWidthVectorized();
+            else WriteChannelVectorized();
+        }
+
+        // ----- Loops or unrolled copies -----
+
+        /// <summary>
+        /// <paramref name="count"/> iterations of <paramref name="body"/> for <c>first, first + step, ...</c>: a loop over
+        /// <paramref name="variable"/> when <paramref name="roll"/> (and there is more than one), else copies with literal indices.
+        /// The body must write the same number of statements for every value (true of every range this is used for).
+        /// </summary>
+        private void Repeat(string variable, int first, int count, int step, bool roll, Action<Affine> body)
+        {
+            if (count <= 0) return;
+            if (roll && count > 1)
+            {
+                if (_writer is { } w)
+                {
+                    int end = first + count * step;
+                    string increment = step == 1 ? variable + "++" : variable + " += " + Text(step);
+                    w.Open("for (int " + variable + " = " + Text(first) + "; " + variable + " < " + Text(end) + "; " + increment + ")");
+                    var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
+                    body(Affine.Var(variable));
+                    _declared.Clear();
+                    _declared.UnionWith(saved);
+                    w.Close();
+                }
+                else
+                {
+                    body(Affine.Var(variable));
+                }
+
+                return;
+            }
+
+            if (_writer is null)
+            {
+                long saved = _multiplier;
+                _multiplier = SaturatingMultiply(_multiplier, count);
+                body(Affine.Of(first));
+                _multiplier = saved;
+                return;
+            }
+
+            for (int i = 0; i < count; i++)
+                body(Affine.Of(first + (long)i * step));
+        }
+
+        // ----- Phases, rows and taps -----
+
+        private readonly struct Tap
+        {
+            public Tap(int kernelIndex, int offset, bool guarded = false)
+            {
+                KernelIndex = kernelIndex;
+                Offset = offset;
+                Guarded = guarded;
+            }
+
+            /// <summary>The kernel index (ky or kx).</summary>
+            public int KernelIndex { get; }
+
+            /// <summary>The input read is <c>q - Offset</c>.</summary>
+            public int Offset { get; }
+
+            /// <summary>In a loop over edge positions: the tap reads a real input cell for some positions only, so it is checked.</summary>
+            public bool Guarded { get; }
+        }
+
+        private static Tap[] Taps(AxisPhase phase)
+        {
+            var taps = new Tap[phase.KernelTaps.Length];
+            for (int t = 0; t < taps.Length; t++) taps[t] = new Tap(phase.KernelTaps[t], phase.TapOffsets[t]);
+            return taps;
+        }
+
+        /// <summary>The taps of position <paramref name="q"/> that read a real input cell (on an edge some fall off).</summary>
+        private static Tap[] Valid(Tap[] taps, int q, int inputLength)
+        {
+            var valid = new List<Tap>();
+            foreach (var tap in taps)
+            {
+                int input = q - tap.Offset;
+                if (input >= 0 && input < inputLength) valid.Add(tap);
+            }
+
+            return valid.ToArray();
+        }
+
+        /// <summary>
+        /// The taps of positions <c>[first, end)</c> looped over as one range: those valid everywhere as they are, those valid
+        /// somewhere guarded by a bounds check, those valid nowhere dropped.
+        /// </summary>
+        private static Tap[] Guarded(Tap[] taps, int first, int end, int inputLength)
+        {
+            var result = new List<Tap>();
+            foreach (var tap in taps)
+            {
+                bool everywhere = first - tap.Offset >= 0 && end - 1 - tap.Offset < inputLength;
+                bool somewhere = false;
+                for (int q = first; q < end && !somewhere; q++)
+                    somewhere = q - tap.Offset >= 0 && q - tap.Offset < inputLength;
+                if (everywhere) result.Add(tap);
+                else if (somewhere) result.Add(new Tap(tap.KernelIndex, tap.Offset, guarded: true));
+            }
+
+            return result.ToArray();
+        }
+
+        /// <summary>
+        /// The edge positions <c>[first, end)</c> of a phase, whose taps partly fall off the input: one by one with their exact
+        /// taps when unrolling, else one loop whose partial taps are bounds-checked (edges are a thin share of the work).
+        /// </summary>
+        private void ForEachEdge(string variable, int first, int end, Tap[] all, int inputLength, Action<Affine, Tap[]> body)
+        {
+            if (end - first > 1 && RollSpatial)
+            {
+                var taps = Guarded(all, first, end, inputLength);
+                Repeat(variable, first, end - first, 1, roll: true, position => body(position, taps));
+                return;
+            }
+
+            for (int q = first; q < end; q++)
+                body(Affine.Of(q), Valid(all, q, inputLength));
+        }
+
+        /// <summary>Writes <paramref name="body"/> under <c>if (condition)</c> when there is one (its locals scoped to that block).</summary>
+        private void WithGuard(string? condition, Action body)
+        {
+            if (condition is null || _writer is null)
+            {
+                body();
+                return;
+            }
+
+            _writer.Open("if (" + condition + ")");
+            var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
+            body();
+            _declared.Clear();
+            _declared.UnionWith(saved);
+            _writer.Close();
+        }
+
+        private static string? Guard(Tap tap, Affine position, int inputLength) =>
+            tap.Guarded ? "(uint)(" + (position - tap.Offset) + ") < " + Text(inputLength) + "u" : null;
+
+        /// <summary>Every output row of a height phase: edge rows one by one (their own taps), interior rows as one uniform range.</summary>
+        private void ForEachRow(AxisPhase phase, Action<Affine, Tap[]> body)
+        {
+            var all = Taps(phase);
+            ForEachEdge("qh", phase.FirstQ, phase.InteriorFirstQ, all, _spec.InputHeight, body);
+            Repeat("qh", phase.InteriorFirstQ, phase.InteriorEndQ - phase.InteriorFirstQ, 1, RollSpatial, qh => body(qh, all));
+            ForEachEdge("qh", Math.Max(phase.InteriorEndQ, phase.InteriorFirstQ), phase.EndQ, all, _spec.InputHeight, body);
+        }
+
+        private Affine OutputRow(AxisPhase phase, Affine qh) => qh * _spec.StrideHeight + (phase.Residue - _spec.PaddingHeight);
+
+        private Affine OutputColumn(AxisPhase phase, Affine q) => q * _spec.StrideWidth + (phase.Residue - _spec.PaddingWidth);
+
+        /// <summary>The narrower vector widths used for what is left of a run after whole vectors of <see cref="_lanes"/> (scalars follow).</summary>
+        private IEnumerable<int> NarrowerVectorWidths()
+        {
+            foreach (int width in new[] { 8, 4 })
+            {
+                if (width < _lanes) yield return width;
+            }
+        }
+
+        // ----- Memory layout -----
+
+        private Affine InputIndex(Affine channel, Affine row, Affine column) => _spec.ChannelsLast
+            ? (row * _spec.InputWidth + column) * _spec.InChannels + channel
+            : (channel * _spec.InputHeight + row) * _spec.InputWidth + column;
+
+        private Affine OutputIndex(Affine channel, Affine row, Affine column) => _spec.ChannelsLast
+            ? (row * _spec.OutputWidth + column) * _spec.OutChannels + channel
+            : (channel * _spec.OutputHeight + row) * _spec.OutputWidth + column;
+
+        /// <summary>PyTorch weights <c>(Cin, Cout/groups, kH, kW)</c>, read where they are: the generated kernel packs nothing.</summary>
+        private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) =>
+            ((inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelHeight + ky) * _spec.KernelWidth + kx;
+
+        // ----- Width-vectorised: vectors along the output positions of one phase row, register-blocked over output channels -----
+
+        private void WriteWidthVectorized()
+        {
+            int perGroup = _spec.OutPerGroup;
+            int block = Math.Min(KernelPlanner.OutputChannelBlock, perGroup);
+            int fullBlocks = perGroup / block, tail = perGroup % block;
+            Repeat("g", 0, _spec.Groups, 1, RollChannels, group =>
+            {
+                Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block));
+                if (tail > 0) WidthChannelBlock(group, Affine.Of((long)fullBlocks * block), tail);
+            });
+        }
+
+        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels)
+        {
+            foreach (var rowPhase in _rows.Phases)
+            {
+                ForEachRow(rowPhase, (qh, rowTaps) =>
+                {
+                    foreach (var columnPhase in _columns.Phases)
+                    {
+                        var all = Taps(columnPhase);
+                        ForEachEdge("q", columnPhase.FirstQ, columnPhase.InteriorFirstQ, all, _spec.InputWidth,
+                            (q, taps) => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
+
+                        int first = columnPhase.InteriorFirstQ, run = columnPhase.InteriorEndQ - columnPhase.InteriorFirstQ;
+                        int whole = run / _lanes;
+                        Repeat("q", first, whole, _lanes, RollSpatial,
+                            q => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, _lanes, all));
+                        int position = first + whole * _lanes, left = run - whole * _lanes;
+                        foreach (int width in NarrowerVectorWidths())
+                        {
+                            for (; left >= width; left -= width, position += width)
+                                WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, Affine.Of(position), width, all);
+                        }
+
+                        Repeat("q", position, left, 1, RollSpatial,
+                            q => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, all));
+                        ForEachEdge("q", Math.Max(columnPhase.InteriorEndQ, columnPhase.InteriorFirstQ), columnPhase.EndQ, all, _spec.InputWidth,
+                            (q, taps) => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
+                    }
+                });
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="width"/> consecutive positions of one phase row for <paramref name="channels"/> output channels: one
+        /// accumulator vector per channel; each input vector (contiguous in NCHW) feeds every channel's FMA with a broadcast weight.
+        /// </summary>
+        private void WidthBlock(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
+            AxisPhase columnPhase, Affine q, int width, Tap[] columnTaps)
+        {
+            var outputRow = OutputRow(rowPhase, qh);
+            var outputColumn = OutputColumn(columnPhase, q);
+            var groupChannel = group * _spec.OutPerGroup + firstChannel;
+            if (_writer is { } w)
+            {
+                w.Line("// " + ChannelRange(groupChannel, channels) + ", oy " + outputRow + ", ox " + Positions(outputColumn, width, _spec.StrideWidth)
+                    + " | phase (rh " + Text(rowPhase.Residue) + ", rw " + Text(columnPhase.Residue) + ") | taps " + TapList("ky", rowTaps) + " x " + TapList("kx", columnTaps));
+                w.Open();
+            }
+
+            _declared.Clear();
+            for (int c = 0; c < channels; c++)
+                Declare("a" + Text(c), _spec.HasBias ? Broadcast(width, "b", groupChannel + c) : Zero(width));
+
+            int inputStep = _spec.ChannelsLast ? _spec.InChannels : 1;
+            if (rowTaps.Length > 0 && columnTaps.Length > 0)
+            {
+                if (channels > 1) Predeclare("v", width);
+                Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
+                {
+                    var inputChannel = group * _spec.InPerGroup + ic;
+                    foreach (var rowTap in rowTaps)
+                    {
+                        WithGuard(Guard(rowTap, qh, _spec.InputHeight), () =>
+                        {
+                            foreach (var columnTap in columnTaps)
+                            {
+                                WithGuard(Guard(columnTap, q, _spec.InputWidth), () =>
+                                {
+                                    string input = Load(width, "x", InputIndex(inputChannel, qh - rowTap.Offset, q - columnTap.Offset), inputStep);
+                                    if (channels > 1)
+                                    {
+                                        Assign("v", input);
+                                        input = "v";
+                                    }
+
+                                    for (int c = 0; c < channels; c++)
+                                    {
+                                        var weight = WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, columnTap.KernelIndex);
+                                        MultiplyAdd(width, "a" + Text(c), input, Broadcast(width, "w", weight));
+                                    }
+                                });
+                            }
+                        });
+                    }
+                });
+            }
+
+            int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
+            for (int c = 0; c < channels; c++)
+                Store(width, OutputIndex(groupChannel + c, outputRow, outputColumn), outputStep, "a" + Text(c));
+
+            _writer?.Close();
+        }
+
+        // ----- Channel-vectorised: vectors along the output channels of a group, register-blocked over pixels of a phase row -----
+
+        private void WriteChannelVectorized()
+        {
+            foreach (var rowPhase in _rows.Phases)
+            {
+                ForEachRow(rowPhase, (qh, rowTaps) =>
+                {
+                    foreach (var columnPhase in _columns.Phases)
+                    {
+                        var all = Taps(columnPhase);
+                        ForEachEdge("q", columnPhase.FirstQ, columnPhase.InteriorFirstQ, all, _spec.InputWidth,
+                            (q, taps) => PixelBlock(rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
+
+                        int first = columnPhase.InteriorFirstQ, run = columnPhase.InteriorEndQ - columnPhase.InteriorFirstQ;
+                        int whole = run / KernelPlanner.PixelBlock;
+                        Repeat("q", first, whole, KernelPlanner.PixelBlock, RollSpatial,
+                            q => PixelBlock(rowPhase, qh, rowTaps, columnPhase, q, KernelPlanner.PixelBlock, all));
+                        Repeat("q", first + whole * KernelPlanner.PixelBlock, run - whole * KernelPlanner.PixelBlock, 1, RollSpatial,
+                            q => PixelBlock(rowPhase, qh, rowTaps, columnPhase, q, 1, all));
+                        ForEachEdge("q", Math.Max(columnPhase.InteriorEndQ, columnPhase.InteriorFirstQ), columnPhase.EndQ, all, _spec.InputWidth,
+                            (q, taps) => PixelBlock(rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
+                    }
+                });
+            }
+        }
+
+        private void PixelBlock(AxisPhase rowPhase, Affine qh, Tap[] rowTaps, AxisPhase columnPhase, Affine q, int pixels, Tap[] columnTaps)
+        {
+            int perGroup = _spec.OutPerGroup;
+            int pair = 2 * _lanes;
+            int pairs = perGroup / pair;
+            Repeat("g", 0, _spec.Groups, 1, RollChannels, group =>
+            {
+                Repeat("ob", 0, pairs, pair, RollChannels,
+                    first => ChannelBlock(group, new[] { first, first + _lanes }, _lanes, rowPhase, qh, rowTaps, columnPhase, q, pixels, columnTaps));
+                int position = pairs * pair, left = perGroup - position;
+                var widths = new List<int>();
+                if (_lanes > 1) widths.Add(_lanes);
+                widths.AddRange(NarrowerVectorWidths());
+                foreach (int width in widths)
+                {
+                    for (; left >= width; left -= width, position += width)
+                        ChannelBlock(group, new[] { Affine.Of(position) }, width, rowPhase, qh, rowTaps, columnPhase, q, pixels, columnTaps);
+                }
+
+                Repeat("ob", position, left, 1, RollChannels,
+                    channel => ChannelBlock(group, new[] { channel }, 1, rowPhase, qh, rowTaps, columnPhase, q, pixels, columnTaps));
+            });
+        }
+
+        /// <summary>
+        /// One or two channel vectors of <paramref name="width"/> lanes for <paramref name="pixels"/> consecutive pixels of a phase
+        /// row: each weight vector (channels of one tap, <c>kH * kW</c> apart in PyTorch's layout) feeds every pixel's FMA with
+        /// a broadcast input.
+        /// </summary>
+        private void ChannelBlock(Affine group, Affine[] firstChannels, int width, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
+            AxisPhase columnPhase, Affine q, int pixels, Tap[] columnTaps)
+        {
+            var outputRow = OutputRow(rowPhase, qh);
+            var outputColumn = OutputColumn(columnPhase, q);
+            int vectors = firstChannels.Length;
+            var groupOutput = group * _spec.OutPerGroup;
+            if (_writer is { } w)
+            {
+                string channels = ChannelRange(groupOutput + firstChannels[0], vectors * width);
+                string columns = pixels == 1 ? outputColumn.ToString() : Positions(outputColumn, pixels, _spec.StrideWidth);
+                w.Line("// " + channels + ", oy " + outputRow + ", ox " + columns
+                    + " | phase (rh " + Text(rowPhase.Residue) + ", rw " + Text(columnPhase.Residue) + ") | taps " + TapList("ky", rowTaps) + " x " + TapList("kx", columnTaps));
+                w.Open();
+            }
+
+            _declared.Clear();
+            for (int p = 0; p < pixels; p++)
+            {
+                for (int k = 0; k < vectors; k++)
+                {
+                    string init = p > 0 ? Accumulator(0, k)
+                        : _spec.HasBias ? Load(width, "b", groupOutput + firstChannels[k], 1)
+                        : Zero(width);
+                    Declare(Accumulator(p, k), init);
+                }
+            }
+
+            int taps = _spec.KernelHeight * _spec.KernelWidth;
+            if (rowTaps.Length > 0 && columnTaps.Length > 0)
+            {
+                if (pixels > 1)
+                {
+                    for (int k = 0; k < vectors; k++) Predeclare("w" + Text(k), width);
+                }
+
+                if (vectors > 1) Predeclare("v", width);
+                Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
+                {
+                    var inputChannel = group * _spec.InPerGroup + ic;
+                    foreach (var rowTap in rowTaps)
+                    {
+                        WithGuard(Guard(rowTap, qh, _spec.InputHeight), () =>
+                        {
+                            foreach (var columnTap in columnTaps)
+                                WithGuard(Guard(columnTap, q, _spec.InputWidth), () => ChannelTap(inputChannel, firstChannels, width, qh, rowTap, q, pixels, columnTap, taps));
+                        });
+                    }
+                });
+            }
+
+            int outputStep = _spec.ChannelsLast ? 1 : _spec.OutputHeight * _spec.OutputWidth;
+            for (int p = 0; p < pixels; p++)
+            {
+                for (int k = 0; k < vectors; k++)
+                    Store(width, OutputIndex(groupOutput + firstChannels[k], outputRow, outputColumn + (long)p * _spec.StrideWidth), outputStep, Accumulator(p, k));
+            }
+
+            _writer?.Close();
+        }
+
+        /// <summary>The FMAs of one (row tap, column tap) pair of a channel block: weight vectors loaded once, inputs broadcast per pixel.</summary>
+        private void ChannelTap(Affine inputChannel, Affine[] firstChannels, int width, Affine qh, Tap rowTap, Affine q, int pixels, Tap columnTap, int taps)
+        {
+            int vectors = firstChannels.Length;
+            var weights = new string[vectors];
+            for (int k = 0; k < vectors; k++)
+            {
+                weights[k] = Load(width, "w", WeightIndex(inputChannel, firstChannels[k], rowTap.KernelIndex, columnTap.KernelIndex), taps);
+                if (pixels > 1)
+                {
+                    Assign("w" + Text(k), weights[k]);
+                    weights[k] = "w" + Text(k);
+                }
+            }
+
+            for (int p = 0; p < pixels; p++)
+            {
+                string input = Broadcast(width, "x", InputIndex(inputChannel, qh - rowTap.Offset, q + p - columnTap.Offset));
+                if (vectors > 1)
+                {
+                    Assign("v", input);
+                    input = "v";
+                }
+
+                for (int k = 0; k < vectors; k++)
+                    MultiplyAdd(width, Accumulator(p, k), input, weights[k]);
+            }
+        }
+
+        private static string Accumulator(int pixel, int vector) => "a" + Text(pixel) + Text(vector);
+
+        // ----- Statements -----
+
+        private static string Suffix(int width) => width switch
+        {
+            16 => "512",
+            8 => "256",
+            4 => "128",
+            _ => "",
+        };
+
+        private string Use(string helper)
+        {
+            _helpers.Add(helper);
+            return helper;
+        }
+
+        /// <summary><paramref name="width"/> elements <paramref name="step"/> apart (one element when scalar).</summary>
+        private string Load(int width, string source, Affine index, int step)
+        {
+            if (width == 1) return Use("At") + "(ref " + source + ", " + index + ")";
+            if (step == 1) return Use("Load" + Suffix(width)) + "(ref " + source + ", " + index + ")";
+            Use("At");
+            return Use("Gather" + Suffix(width)) + "(ref " + source + ", " + index + ", " + Text(step) + ")";
+        }
+
+        private string Broadcast(int width, string source, Affine index) =>
+            width == 1 ? Use("At") + "(ref " + source + ", " + index + ")" : Use("Broadcast" + Suffix(width)) + "(ref " + source + ", " + index + ")";
+
+        private string Zero(int width) => width == 1 ? "0f" : Use("Zero" + Suffix(width)) + "()";
+
+        private void Declare(string name, string value)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            _declared.Add(name);
+            _writer?.Line("var " + name + " = " + value + ";");
+        }
+
+        /// <summary>
+        /// Declares a temporary at the top of a block, without a value: it is assigned inside loops and bounds checks, and C#
+        /// forbids declaring it there and again further down the block.
+        /// </summary>
+        private void Predeclare(string name, int width)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            _declared.Add(name);
+            _writer?.Line((width == 1 ? "float" : "global::System.Runtime.Intrinsics.Vector" + Suffix(width) + "<float>") + " " + name + ";");
+        }
+
+        private void Assign(string name, string value)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            if (_declared.Add(name)) _writer?.Line("var " + name + " = " + value + ";");
+            else _writer?.Line(name + " = " + value + ";");
+        }
+
+        private void MultiplyAdd(int width, string accumulator, string a, string b)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            if (_writer is null) return;
+            if (width == 1) _writer.Line(accumulator + " += " + a + " * " + b + ";");
+            else _writer.Line(accumulator + " = " + Use("MultiplyAdd" + Suffix(width)) + "(" + a + ", " + b + ", " + accumulator + ");");
+        }
+
+        /// <summary>Stores an accumulator, the fused activation applied on the way.</summary>
+        private void Store(int width, Affine index, int step, string accumulator)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            if (_writer is null) return;
+            string value = _spec.Activation == KernelActivation.None ? accumulator : Use("Activate" + Suffix(width)) + "(" + accumulator + ")";
+            if (_spec.Activation is KernelActivation.Sigmoid or KernelActivation.Tanh && width > 1) Use("Activate");
+            if (width == 1) _writer.Line(Use("At") + "(ref y, " + index + ") = " + value + ";");
+            else if (step == 1) _writer.Line(Use("Store" + Suffix(width)) + "(ref y, " + index + ", " + value + ");");
+            else
+            {
+                Use("At");
+                _writer.Line(Use("Scatter" + Suffix(width)) + "(ref y, " + index + ", " + Text(step) + ", " + value + ");");
+            }
+        }
+
+        // ----- Comments -----
+
+        private static string ChannelRange(Affine first, int count) =>
+            count == 1 ? "oc " + first : first.IsConstant ? "oc " + first + "-" + Text(first.Constant + count - 1) : "oc " + first + " (+" + Text(count - 1) + ")";
+
+        private static string Positions(Affine first, int count, int stride) =>
+            count == 1 ? first.ToString() : first + " + " + (stride == 1 ? "" : Text(stride) + "*") + "lane (" + Text(count) + " lanes)";
+
+        private static string TapList(string axis, Tap[] taps)
+        {
+            if (taps.Length == 0) return axis + " {}";
+            var text = new StringBuilder(axis).Append(" {");
+            for (int t = 0; t < taps.Length; t++)
+            {
+                if (t > 0) text.Append(", ");
+                text.Append(Text(taps[t].KernelIndex));
+            }
+
+            return text.Append('}').ToString();
+        }
+
+        private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,103 @@
+namespace KernelGen.Generator.Model
+{
+    // The models of the incremental pipeline: small immutable records of primitives, strings and EquatableArrays,
+    // compared by value, so that an edit elsewhere in the compilation leaves them equal and every later step cached.
+    // They never hold an ISymbol, a SyntaxNode, a Compilation or a Location (a test walks them by reflection).
+
+    /// <summary>One type around the method, outermost first, as needed to re-declare it as <c>partial</c>.</summary>
+    /// <param name="Keyword">The declaration keyword(s): <c>class</c>, <c>struct</c>, <c>ref struct</c>, <c>record</c>, <c>record struct</c>, <c>interface</c>.</param>
+    /// <param name="Name">The name with its type parameters, e.g. <c>Outer&lt;T&gt;</c>.</param>
+    internal sealed record ContainingType(string Keyword, string Name);
+
+    /// <summary>Where and under what signature the implementation goes.</summary>
+    /// <param name="Namespace">The containing namespace, or empty for the global namespace.</param>
+    /// <param name="Types">The containing types, outermost first.</param>
+    /// <param name="MethodName">The method's name.</param>
+    /// <param name="Modifiers">The method's modifiers other than <c>partial</c>, in source order (e.g. <c>public static</c>).</param>
+    /// <param name="Accessibility">The method's accessibility as C# keywords (e.g. <c>internal</c>), for the sizes class.</param>
+    /// <param name="ParameterNames">The parameter names: input, weights, [bias,] output.</param>
+    /// <param name="HintName">The generated file's name: <c>Namespace.Outer+Inner.Method.g.cs</c>.</param>
+    internal sealed record KernelTarget(
+        string Namespace,
+        EquatableArray<ContainingType> Types,
+        string MethodName,
+        string Modifiers,
+        string Accessibility,
+        EquatableArray<string> ParameterNames,
+        string HintName)
+    {
+        public bool HasBias => ParameterNames.Count == 4;
+
+        /// <summary>The display name used in comments and messages: <c>Outer.Inner.Method</c>.</summary>
+        public string DisplayName
+        {
+            get
+            {
+                var name = new System.Text.StringBuilder();
+                foreach (var type in Types)
+                    name.Append(type.Name).Append('.');
+                return name.Append(MethodName).ToString();
+            }
+        }
+    }
+
+    /// <summary>The fixed shape of one kernel, as declared (already validated when it sits in a <see cref="KernelDeclaration"/>).</summary>
+    internal sealed record KernelSpec(
+        int InChannels,
+        int OutChannels,
+        int Groups,
+        int InputHeight,
+        int InputWidth,
+        int KernelHeight,
+        int KernelWidth,
+        int StrideHeight,
+        int StrideWidth,
+        int PaddingHeight,
+        int PaddingWidth,
+        int OutputPaddingHeight,
+        int OutputPaddingWidth,
+        int DilationHeight,
+        int DilationWidth,
+        bool ChannelsLast,
+        KernelActivation Activation,
+        float LeakyReluSlope,
+        bool HasBias,
+        int UnrollBudget)
+    {
+        public int InPerGroup => InChannels / Groups;
+
+        public int OutPerGroup => OutChannels / Groups;
+
+        public KernelGen.Geometry.AxisGeometry HeightAxis =>
+            new(KernelHeight, StrideHeight, PaddingHeight, PaddingHeight, OutputPaddingHeight, DilationHeight);
+
+        public KernelGen.Geometry.AxisGeometry WidthAxis =>
+            new(KernelWidth, StrideWidth, PaddingWidth, PaddingWidth, OutputPaddingWidth, DilationWidth);
+
+        public int OutputHeight => (int)HeightAxis.OutputLength(InputHeight);
+
+        public int OutputWidth => (int)WidthAxis.OutputLength(InputWidth);
+
+        public int InputLength => InChannels * InputHeight * InputWidth;
+
+        public int WeightsLength => InChannels * OutPerGroup * KernelHeight * KernelWidth;
+
+        public int OutputLength => OutChannels * OutputHeight * OutputWidth;
+    }
+
+    /// <summary>The fused activations, with the values of the runtime's <c>KernelGen.FusedActivation</c>.</summary>
+    internal enum KernelActivation
+    {
+        None = 0,
+        Relu = 1,
+        LeakyRelu = 2,
+        Sigmoid = 3,
+        Tanh = 4,
+    }
+
+    /// <summary>
+    /// What the generator needs of one annotated method: where to emit, and either the validated shape or the first
+    /// error (then the emitted body throws, naming it, so that the user is not also told that the method has no body).
+    /// </summary>
+    internal sealed record KernelDeclaration(KernelTarget Target, KernelSpec? Spec, string? ErrorId, string? ErrorMessage);
+}

@@ -1,0 +1,163 @@
+using System;
+using KernelGen.Generator.Emitting;
+using KernelGen.Generator.Model;
+using KernelGen.Planning;
+
+namespace KernelGen.Generator.Strategy
+{
+    /// <summary>How much of a kernel is unrolled: each level keeps more loops than the one before.</summary>
+    internal enum UnrollLevel
+    {
+        /// <summary>Everything unrolled: every index a literal. Only the loop over the samples of a batch remains (outside the kernel).</summary>
+        Full = 0,
+
+        /// <summary>The spatial loops stay loops: interior output rows and interior blocks of a phase row.</summary>
+        SpatialLoops = 1,
+
+        /// <summary>Also the loops over groups and over blocks of output channels.</summary>
+        ChannelLoops = 2,
+
+        /// <summary>Also the reduction over the input channels of a group; only the kernel taps stay unrolled.</summary>
+        ReductionLoops = 3,
+    }
+
+    /// <summary>Everything the emitter needs to know about one kernel, derived from its <see cref="KernelSpec"/> alone.</summary>
+    internal sealed class KernelPlan
+    {
+        public KernelPlan(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, int vectorExtent, int[] pathWidths,
+            UnrollLevel level, int budget, string budgetSource, long unrolledStatements, long emittedStatements)
+        {
+            Spec = spec;
+            Rows = rows;
+            Columns = columns;
+            Strategy = strategy;
+            VectorExtent = vectorExtent;
+            PathWidths = pathWidths;
+            Level = level;
+            Budget = budget;
+            BudgetSource = budgetSource;
+            UnrolledStatements = unrolledStatements;
+            EmittedStatements = emittedStatements;
+        }
+
+        public KernelSpec Spec { get; }
+
+        /// <summary>The phase decomposition of the height axis (output rows).</summary>
+        public AxisPlan Rows { get; }
+
+        /// <summary>The phase decomposition of the width axis (output columns).</summary>
+        public AxisPlan Columns { get; }
+
+        public KernelStrategy Strategy { get; }
+
+        /// <summary>How many elements the vectorised axis offers: the widest interior phase row, or the output channels per group.</summary>
+        public int VectorExtent { get; }
+
+        /// <summary>The lanes of each emitted path, widest first; 1 (scalar) is always last.</summary>
+        public int[] PathWidths { get; }
+
+        public UnrollLevel Level { get; }
+
+        /// <summary>The unroll budget in force, in statements.</summary>
+        public int Budget { get; }
+
+        /// <summary>Where the budget came from: the attribute, the project or the default.</summary>
+        public string BudgetSource { get; }
+
+        /// <summary>Statements of all paths if everything were unrolled.</summary>
+        public long UnrolledStatements { get; }
+
+        /// <summary>Statements of all paths as emitted.</summary>
+        public long EmittedStatements { get; }
+
+        /// <summary>True when even the most rolled form is above <see cref="KernelPlanner.HardCap"/>: nothing is emitted but a throwing body.</summary>
+        public bool OverHardCap => EmittedStatements > KernelPlanner.HardCap;
+
+        public long MultiplyAddsPerSample => (long)Rows.TotalTaps * Columns.TotalTaps * Spec.InChannels * Spec.OutPerGroup;
+    }
+
+    /// <summary>
+    /// Chooses how to compute a kernel: the strategy (by the runtime's shared rule), the vector widths worth emitting, and how
+    /// much to unroll. Sizes are measured by a dry run of the emitter itself, so the numbers are exactly what would be emitted.
+    /// </summary>
+    internal static class KernelPlanner
+    {
+        /// <summary>
+        /// The default budget: statements (declarations, loads, multiply-adds, stores) over all emitted paths. Past a few
+        /// thousand statements a method's IL nears the size (about 60 KB) beyond which the JIT stops optimising it, and the
+        /// source grows past a few hundred KB.
+        /// </summary>
+        public const int DefaultUnrollBudget = 4096;
+
+        /// <summary>The most statements a kernel may need even with every loop kept (a few MB of source): above it, KG0007.</summary>
+        public const int HardCap = 65536;
+
+        /// <summary>Interior output channels of one group computed together in the width-vectorised kernel (each input vector feeds this many FMAs).</summary>
+        public const int OutputChannelBlock = 4;
+
+        /// <summary>Interior pixels of one phase row computed together in the channel-vectorised kernel (each weight vector feeds this many FMAs).</summary>
+        public const int PixelBlock = 4;
+
+        private static readonly int[] VectorWidths = { 16, 8, 4 };
+
+        /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>
+        public static KernelPlan Plan(KernelSpec spec, int projectBudget)
+        {
+            var rows = AxisPlan.Create(spec.HeightAxis, spec.InputHeight);
+            var columns = AxisPlan.Create(spec.WidthAxis, spec.InputWidth);
+            int widestPhaseRow = 0;
+            foreach (var phase in columns.Phases)
+                widestPhaseRow = Math.Max(widestPhaseRow, phase.InteriorEndQ - phase.InteriorFirstQ);
+
+            var strategy = StrategyChooser.ChooseForFixedShape(spec.ChannelsLast, spec.OutPerGroup, widestPhaseRow);
+            int extent = strategy == KernelStrategy.WidthVectorized ? widestPhaseRow : spec.OutPerGroup;
+
+            // A path of N lanes is worth emitting only when the data fills at least one N-lane vector.
+            var widths = new System.Collections.Generic.List<int>();
+            foreach (int lanes in VectorWidths)
+            {
+                if (extent >= lanes) widths.Add(lanes);
+            }
+
+            widths.Add(1);
+            int[] pathWidths = widths.ToArray();
+
+            int budget;
+            string source;
+            if (spec.UnrollBudget > 0)
+            {
+                budget = spec.UnrollBudget;
+                source = "UnrollBudget on the attribute";
+            }
+            else if (projectBudget > 0)
+            {
+                budget = projectBudget;
+                source = "KernelGenUnrollBudget of the project";
+            }
+            else
+            {
+                budget = DefaultUnrollBudget;
+                source = "the default";
+            }
+
+            long unrolled = Count(spec, rows, columns, strategy, pathWidths, UnrollLevel.Full);
+            var level = UnrollLevel.Full;
+            long emitted = unrolled;
+            while (emitted > budget && level < UnrollLevel.ReductionLoops)
+            {
+                level++;
+                emitted = Count(spec, rows, columns, strategy, pathWidths, level);
+            }
+
+            return new KernelPlan(spec, rows, columns, strategy, extent, pathWidths, level, budget, source, unrolled, emitted);
+        }
+
+        private static long Count(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, int[] pathWidths, UnrollLevel level)
+        {
+            long total = 0;
+            foreach (int lanes in pathWidths)
+                total = KernelBodyWriter.SaturatingAdd(total, KernelBodyWriter.CountStatements(spec, rows, columns, strategy, level, lanes));
+            return total;
+        }
+    }
+}

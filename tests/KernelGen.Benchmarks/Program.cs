@@ -1,0 +1,46 @@
+// KernelGen benchmark suite (issue 5): KernelGen's runtime and generated kernels against a naive loop, ONNX Runtime and
+// TorchSharp, on the shapes of Shapes/ShapeTable.cs.
+//
+// The full suite, one command, from the repository root (about 25 minutes: 72 cases of about 18 s, each in a process of
+// its own; run it on a quiet machine, the figures of a busy one mean nothing):
+//
+//     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --full
+//
+// It measures the FMA peak, checks every engine's output against a double-accumulated reference (nothing wrong is ever
+// timed), runs BenchmarkDotNet over every shape x engine, and writes benchmarks.md (the content of docs/benchmarks.md)
+// and benchmarks.png into artifacts/benchmarks (or --out DIR). Other modes:
+//
+//     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --quick      every shape x engine run and checked, untimed
+//     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --fma        the FMA peak per core only
+//     ... --full --shapes seed,dcgan --engines KernelGen1T,Ort1T                 a subset
+//
+// The generated-kernel engine is built in whenever generator/KernelGen.Generator exists (-p:BenchmarkGeneratedKernels=false
+// leaves it out; see the project file). TorchSharp is made loadable on Debian 12 at start-up (Native/ElfVersionPatcher.cs); if it still cannot load, the
+// suite says why and runs the other engines.
+using KernelGen.Benchmarks;
+using KernelGen.Benchmarks.Peak;
+
+SuiteOptions options;
+try
+{
+    options = SuiteOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message.Replace(" (Parameter 'args')", "", StringComparison.Ordinal));
+    Console.Error.WriteLine(SuiteOptions.Usage);
+    return 2;
+}
+
+switch (options.Mode)
+{
+    case SuiteMode.Quick:
+        return QuickRun.Run(options.Shapes, options.Engines, Console.Out).AllPassed ? 0 : 1;
+    case SuiteMode.Fma:
+        var (correct, detail) = QuickRun.CheckFmaLoops();
+        Console.WriteLine($"FMA-peak loops: {detail}");
+        FullRun.MeasurePeak(Console.Out);
+        return correct ? 0 : 1;
+    default:
+        return FullRun.Run(options, Console.Out);
+}

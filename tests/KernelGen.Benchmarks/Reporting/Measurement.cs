@@ -1,0 +1,26 @@
+using KernelGen.Benchmarks.Engines;
+using KernelGen.Benchmarks.Shapes;
+
+namespace KernelGen.Benchmarks.Reporting;
+
+/// <summary>The median time of one call of one engine on one shape, from one run.</summary>
+/// <param name="Shape">The shape.</param>
+/// <param name="Engine">The engine.</param>
+/// <param name="MedianNanoseconds">Median time per call.</param>
+public sealed record Measurement(ConvShape Shape, EngineKind Engine, double MedianNanoseconds)
+{
+    /// <summary>Billions of floating-point operations per second, with <see cref="ConvShape.Flops"/>.</summary>
+    public double Gflops => Shape.Flops / MedianNanoseconds;
+}
+
+/// <summary>Everything a report says besides the measurements.</summary>
+/// <param name="Machine">CPU, cores, OS and runtime, one line.</param>
+/// <param name="PeakGflopsPerCore">The measured float32 FMA peak of one core.</param>
+/// <param name="PeakDetail">How the peak was measured (loop widths and their figures).</param>
+/// <param name="Command">The command that reproduces the run.</param>
+/// <param name="Notes">Per engine and shape, anything a reader must know (e.g. how NHWC is run).</param>
+/// <param name="Skipped">Engines that did not run, and why.</param>
+/// <param name="Timing">How BenchmarkDotNet was configured (warm-up, iterations, tiering).</param>
+public sealed record ReportContext(
+    string Machine, double PeakGflopsPerCore, string PeakDetail, string Command,
+    IReadOnlyList<string> Notes, IReadOnlyDictionary<EngineKind, string> Skipped, string Timing);

@@ -1,0 +1,59 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Environments;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Exporters.Csv;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using Perfolizer.Horology;
+using KernelGen.Benchmarks.Engines;
+
+namespace KernelGen.Benchmarks.Timing;
+
+/// <summary>The BenchmarkDotNet configuration of the full run.</summary>
+public static class SuiteConfig
+{
+    /// <summary>
+    /// How the job warms up, in words, for the report. Tiered compilation stays on (it is what users get), and the
+    /// warm-up is long enough to pass tier 0: BenchmarkDotNet's pilot stage plus at least 10 warm-up iterations of
+    /// 250 ms, against a tier-up that needs 30 calls and a 100 ms quiet period. DOTNET_TC_DelaySingleProcMultiplier=1
+    /// removes the tenfold delay .NET adds when the process sees a single core (taskset -c 0), which kept a small kernel
+    /// at tier 0 for the first seconds (measuring.md).
+    /// </summary>
+    public const string WarmupDescription =
+        "BenchmarkDotNet, one process per case, tiered compilation on; pilot + at least 10 warm-up iterations of 250 ms " +
+        "(tier-up needs 30 calls after a 100 ms delay), DOTNET_TC_DelaySingleProcMultiplier=1, then 15-40 measured iterations of 250 ms; median reported";
+
+    /// <summary>The configuration: one job, the suite's columns, microseconds, artifacts under <paramref name="artifactsFolder"/>.</summary>
+    public static IConfig Create(string artifactsFolder, double peakGflopsPerCore, int launches)
+    {
+        Job job = Job.Default
+            .WithLaunchCount(launches)
+            .WithIterationTime(TimeInterval.FromMilliseconds(250))
+            .WithMinWarmupCount(10)
+            .WithMaxWarmupCount(40)
+            .WithMinIterationCount(15)
+            .WithMaxIterationCount(40)
+            .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"))
+            .WithId("KernelGen");
+        // BenchmarkDotNet rebuilds this project for its child processes: build them with or without the generated kernels,
+        // as this process was built.
+        job = job.WithArguments([new MsBuildArgument($"/p:BenchmarkGeneratedKernels={(EngineFactory.HasGeneratedKernels ? "true" : "false")}")]);
+
+        return ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddColumn(
+                StatisticColumn.Median,
+                new GflopsColumn(),
+                new PeakFractionColumn(peakGflopsPerCore),
+                new SpeedupOverColumn("ORT", e => e.OrtCounterpart()),
+                new SpeedupOverColumn("Torch", e => e.TorchCounterpart()))
+            .AddLogger(ConsoleLogger.Default)
+            .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
+            .WithSummaryStyle(SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond))
+            .WithArtifactsPath(artifactsFolder)
+            .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
+    }
+}

@@ -1,0 +1,169 @@
+using KernelGen;
+
+namespace KernelGen.Consumer.Tests;
+
+public class ConsumerTests
+{
+    private static readonly float[] CourseInput = [2, 1, 3, 2];
+    private static readonly float[] CourseFilter = [1, 2, 1, 2, 0, 1, 0, 2, 1];
+
+    [Fact]
+    public void CourseExampleGivesTheLectureResultExactly()
+    {
+        var output = new float[16];
+        Upsamplers.Seed(CourseInput, CourseFilter, output);
+        Assert.Equal([0, 4, 0, 1, 10, 7, 6, 3, 0, 7, 0, 2, 6, 3, 4, 2], output);
+    }
+
+    [Fact]
+    public void CourseExampleRunsEverySampleOfABatch()
+    {
+        var input = new float[8];
+        CourseInput.CopyTo(input, 0);
+        for (int i = 0; i < 4; i++) input[4 + i] = -2 * CourseInput[i];
+        var output = new float[32];
+        Upsamplers.Seed(input, CourseFilter, output);
+        float[] expected = [0, 4, 0, 1, 10, 7, 6, 3, 0, 7, 0, 2, 6, 3, 4, 2];
+        Assert.Equal(expected, output[..16]);
+        Assert.Equal(expected.Select(v => -2 * v), output[16..]);
+    }
+
+    [Fact]
+    public void ShapeConstantsDescribeTheDeclaration()
+    {
+        Assert.Equal(4, Upsamplers.SeedShape.InputLength);
+        Assert.Equal(9, Upsamplers.SeedShape.WeightsLength);
+        Assert.Equal(0, Upsamplers.SeedShape.BiasLength);
+        Assert.Equal(16, Upsamplers.SeedShape.OutputLength);
+        Assert.Equal(4, Upsamplers.SeedShape.OutputHeight);
+        Assert.Equal(4, Upsamplers.SeedShape.OutputWidth);
+        Assert.Equal(1, Upsamplers.SeedShape.InChannels);
+        Assert.Equal(1, Upsamplers.SeedShape.OutChannels);
+
+        Assert.Equal(128 * 16 * 16, Upsamplers.Up3Shape.InputLength);
+        Assert.Equal(128 * 64 * 4 * 4, Upsamplers.Up3Shape.WeightsLength);
+        Assert.Equal(64, Upsamplers.Up3Shape.BiasLength);
+        Assert.Equal(32, Upsamplers.Up3Shape.OutputHeight);
+        Assert.Equal(32, Upsamplers.Up3Shape.OutputWidth);
+        Assert.Equal(64 * 32 * 32, Upsamplers.Up3Shape.OutputLength);
+
+        // Constants: usable where C# demands one.
+        const int nestedOutput = Outer.Holder<int>.NestedShape.OutputLength;
+        Assert.Equal(3 * 6 * 10, nestedOutput);
+    }
+
+    [Fact]
+    public void Up3MatchesTheRuntimeLibrary()
+    {
+        var input = Values(Upsamplers.Up3Shape.InputLength, 1);
+        var weights = Values(Upsamplers.Up3Shape.WeightsLength, 2);
+        var bias = Values(Upsamplers.Up3Shape.BiasLength, 3);
+        var generated = new float[Upsamplers.Up3Shape.OutputLength];
+        Upsamplers.Up3(input, weights, bias, generated);
+
+        var conv = new ConvTranspose2D(128, 64, kernelSize: 4, stride: 2, padding: 1) { Activation = FusedActivation.Relu, MaxDegreeOfParallelism = 1 };
+        var expected = new float[generated.Length];
+        conv.Compute(input, 16, 16, weights, bias, expected);
+
+        // Both accumulate 128 * 4 products of values in [-1, 1] in float, in different orders.
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(generated[i] - expected[i]) <= 1e-4f, $"output[{i}] = {generated[i]}, runtime {expected[i]}");
+        Assert.Contains(generated, v => v > 0);
+        Assert.Contains(generated, v => v == 0); // ReLU clamps about half of the outputs
+    }
+
+    [Fact]
+    public void NestedInstanceKernelMatchesTheRuntimeLibrary()
+    {
+        var holder = new Outer.Holder<string> { Tag = "kernel" };
+        var input = Values(2 * Outer.Holder<string>.NestedShape.InputLength, 4); // two samples
+        var weights = Values(Outer.Holder<string>.NestedShape.WeightsLength, 5);
+        var bias = Values(3, 6);
+        var generated = new float[2 * Outer.Holder<string>.NestedShape.OutputLength];
+        holder.Nested(input, weights, bias, generated);
+
+        var conv = new ConvTranspose2D(2, 3, kernelSize: 2, stride: 2)
+        {
+            Layout = TensorLayout.Nhwc, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.2f, MaxDegreeOfParallelism = 1,
+        };
+        var expected = new float[generated.Length];
+        conv.Compute(input, 3, 5, weights, bias, expected);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(generated[i] - expected[i]) <= 1e-5f, $"output[{i}] = {generated[i]}, runtime {expected[i]}");
+    }
+
+    public static TheoryData<string, int, int, int, int> BadSpans => new()
+    {
+        // parameter, input length, weights length, bias length, output length
+        { "input", 0, 9, -1, 16 },
+        { "input", 5, 9, -1, 16 },
+        { "weights", 4, 8, -1, 16 },
+        { "weights", 4, 10, -1, 16 },
+        { "output", 4, 9, -1, 15 },
+        { "output", 8, 9, -1, 16 },
+        { "bias", Upsamplers.Up3Shape.InputLength, Upsamplers.Up3Shape.WeightsLength, 63, Upsamplers.Up3Shape.OutputLength },
+        { "bias", Upsamplers.Up3Shape.InputLength, Upsamplers.Up3Shape.WeightsLength, 0, Upsamplers.Up3Shape.OutputLength },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSpans))]
+    public void BadSpansThrowBeforeAnythingIsWritten(string parameter, int inputLength, int weightsLength, int biasLength, int outputLength)
+    {
+        var input = Values(inputLength, 7);
+        var weights = Values(weightsLength, 8);
+        var output = Enumerable.Repeat(42f, outputLength).ToArray();
+        var exception = Assert.ThrowsAny<ArgumentException>(() =>
+        {
+            if (biasLength < 0) Upsamplers.Seed(input, weights, output);
+            else Upsamplers.Up3(input, weights, Values(biasLength, 9), output);
+        });
+        Assert.Equal(parameter, exception.ParamName);
+        Assert.Contains(parameter + " has ", exception.Message);
+        Assert.All(output, v => Assert.Equal(42f, v));
+    }
+
+    [Fact]
+    public void OverlappingInputAndOutputAreRejected()
+    {
+        var buffer = new float[32];
+        var exception = Assert.Throws<ArgumentException>(() => Upsamplers.Seed(buffer.AsSpan(0, 4), CourseFilter, buffer.AsSpan(2, 16)));
+        Assert.Equal("output", exception.ParamName);
+    }
+
+    [Fact]
+    public void ParameterNamesOfTheDeclarationAreUsed()
+    {
+        var holder = new Outer.Holder<int>();
+        var exception = Assert.Throws<ArgumentException>(() => holder.Nested(new float[3], new float[24], new float[3], new float[180]));
+        Assert.Equal("source", exception.ParamName);
+    }
+
+    [Fact]
+    public void SteadyStateCallsAllocateNothing()
+    {
+        var input = Values(Upsamplers.Up3Shape.InputLength, 1);
+        var weights = Values(Upsamplers.Up3Shape.WeightsLength, 2);
+        var bias = Values(Upsamplers.Up3Shape.BiasLength, 3);
+        var output = new float[Upsamplers.Up3Shape.OutputLength];
+        var seedOutput = new float[16];
+        Upsamplers.Up3(input, weights, bias, output);
+        Upsamplers.Seed(CourseInput, CourseFilter, seedOutput);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+        {
+            Upsamplers.Up3(input, weights, bias, output);
+            Upsamplers.Seed(CourseInput, CourseFilter, seedOutput);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static float[] Values(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}

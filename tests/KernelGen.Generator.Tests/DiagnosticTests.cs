@@ -1,0 +1,185 @@
+using System.Collections.Immutable;
+using KernelGen.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>Every KernelGen diagnostic: what triggers it, where it points, and that valid declarations get none.</summary>
+public class DiagnosticTests
+{
+    private const string Seed =
+        "[GeneratedConvTranspose2D(inChannels: 1, outChannels: 1, inputHeight: 2, inputWidth: 2, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1)]";
+
+    private static string InClass(string members) => "public static partial class Kernels\n{\n" + members + "\n}\n";
+
+    [Fact]
+    public Task ValidDeclarationsGetNoDiagnostic() => AnalyzerTest.VerifyAsync(
+        InClass(Seed + "\npublic static partial void Seed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose2D(4, 8, 3, 3, 2, Stride = 2, Groups = 2, Layout = TensorLayout.Nhwc, Activation = FusedActivation.Tanh)]\n"
+            + "internal static partial void WithBias(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y);")
+        + "public partial class Outer { private partial struct Inner<T> { [GeneratedConvTranspose2D(1, 2, 3, 4, 1)] public partial void Run(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output); } }");
+
+    [Theory]
+    [InlineData("{|KG0001:inChannels: 0|}, outChannels: 1, inputHeight: 2, inputWidth: 2, kernelSize: 3")]
+    [InlineData("1, {|KG0001:0|}, 2, 2, 3")]
+    [InlineData("1, 1, 2, 2, {|KG0001:0|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:Stride = 0|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:StrideWidth = -2|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:Padding = -1|}")]
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, {|KG0001:OutputPadding = 2|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:DilationHeight = 0|}")]
+    [InlineData("4, 6, 2, 2, 3, {|KG0001:Groups = 4|}")]
+    [InlineData("1, 1, {|KG0001:0|}, 2, 3")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:KernelWidth = 0|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:Layout = (TensorLayout)7|}")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:Activation = (FusedActivation)9|}")]
+    [InlineData("1, 1, 2, 2, 3, Activation = FusedActivation.LeakyRelu, {|KG0001:LeakyReluSlope = float.NaN|}")]
+    public Task InvalidGeometryPointsAtTheArgument(string arguments) => AnalyzerTest.VerifyAsync(
+        InClass($"[GeneratedConvTranspose2D({arguments})]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public async Task InvalidGeometryMessageSaysWhatIsAllowed()
+    {
+        var test = new AnalyzerTest(InClass("[GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, {|#0:OutputPadding = 2|})]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult(DiagnosticDescriptors.InvalidGeometry).WithLocation(0)
+            .WithArguments("OutputPadding is 2, but it must be smaller than the stride (2) or the dilation (1)."));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task OutputBelowOnePointsAtTheInputSize() => AnalyzerTest.VerifyAsync(
+        InClass("[GeneratedConvTranspose2D(1, 1, {|KG0002:1|}, 2, 1, PaddingHeight = 1)]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Theory]
+    [InlineData("public static partial void K(ReadOnlySpan<float> input, {|KG0003:float[] weights|}, Span<float> output);")]
+    [InlineData("public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, {|KG0003:ReadOnlySpan<float> output|});")]
+    [InlineData("public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, {|KG0003:Span<double> output|});")]
+    [InlineData("public static partial void K{|KG0003:(ReadOnlySpan<float> input, Span<float> output)|};")]
+    [InlineData("public static partial {|KG0003:int|} K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);")]
+    [InlineData("public static partial void K(ReadOnlySpan<float> input, {|KG0003:in ReadOnlySpan<float> weights|}, Span<float> output);")]
+    public Task SignatureMismatchPointsAtTheOffendingPart(string method) => AnalyzerTest.VerifyAsync(InClass(Seed + "\n" + method));
+
+    [Fact]
+    public async Task SignatureMismatchMessageStatesTheExpectedSignatures()
+    {
+        var test = new AnalyzerTest(InClass(Seed + "\npublic static partial void K(ReadOnlySpan<float> input, {|#0:float[] weights|}, Span<float> output);"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult(DiagnosticDescriptors.SignatureMismatch).WithLocation(0)
+            .WithArguments("K", "has parameter 'weights' of type float[]"));
+        await test.RunAsync();
+        Assert.Contains("void (ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)",
+            DiagnosticDescriptors.SignatureMismatch.MessageFormat.ToString());
+    }
+
+    [Theory]
+    [InlineData("public static void {|KG0004:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output) { }")]
+    [InlineData("public static partial void {|KG0004:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output) { }")]
+    [InlineData("public static extern void {|KG0004:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);")]
+    public Task NonPartialOrBodiedMethodsAreRejected(string method) => AnalyzerTest.VerifyAsync(InClass(Seed + "\n" + method));
+
+    [Fact]
+    public Task AUserWrittenImplementationIsRejected() => AnalyzerTest.VerifyAsync(InClass(Seed
+        + "\npublic static partial void {|KG0004:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+        + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output) { }"));
+
+    [Fact]
+    public Task EveryContainingTypeMustBePartial() => AnalyzerTest.VerifyAsync(
+        "public static class {|KG0005:Outer|}\n{\n    public static partial class Middle\n    {\n        internal partial struct Inner { }\n"
+        + "        internal struct {|KG0005:Inner|}\n        {\n            " + Seed
+        + "\n            public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n        }\n    }\n}");
+
+    [Fact]
+    public Task GenericMethodsAreRejected() => AnalyzerTest.VerifyAsync(InClass(Seed
+        + "\npublic static partial void K{|KG0006:<T>|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Theory]
+    [InlineData("{|KG0007:GeneratedConvTranspose2D(65536, 65536, 8, 8, 3)|}")]                       // weights above Int32.MaxValue elements
+    [InlineData("GeneratedConvTranspose2D(1, 1, {|KG0007:100000|}, 8, 3)")]                            // an output axis above the cap
+    [InlineData("GeneratedConvTranspose2D(1, 1, 8, 8, {|KG0007:65|})")]                                // a kernel above the per-axis cap
+    [InlineData("GeneratedConvTranspose2D(1, 1, 8, 8, 3, {|KG0007:StrideHeight = 100|})")]
+    [InlineData("{|KG0007:GeneratedConvTranspose2D(2, 64, 96, 96, 48, Padding = 20)|}")]               // even with every loop kept, too many statements
+    public Task OversizedKernelsAreRejected(string attribute) => AnalyzerTest.VerifyAsync(
+        InClass($"[{attribute}]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public Task LanguageVersionBelowCSharp9IsRejected() => AnalyzerTest.VerifyAsync(
+        InClass("[{|KG0008:GeneratedConvTranspose2D(1, 1, 2, 2, 3)|}]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"),
+        LanguageVersion.CSharp8);
+
+    [Fact]
+    public async Task KeptLoopsAreAWarningThatStatesTheNumbers()
+    {
+        var test = new AnalyzerTest(InClass("[{|#0:GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputPadding = 1, UnrollBudget = 10)|}]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult(DiagnosticDescriptors.KeptLoops).WithLocation(0).WithArguments(
+            "K", "57", "10", "the spatial, group, output-channel and input-channel loops", "34"));
+        await test.RunAsync();
+        Assert.Equal(DiagnosticSeverity.Warning, DiagnosticDescriptors.KeptLoops.DefaultSeverity);
+    }
+
+    [Fact]
+    public async Task TheProjectBudgetComesFromTheMSBuildProperty()
+    {
+        var test = new AnalyzerTest(InClass("[{|KG0009:GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputPadding = 1)|}]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputPadding = 1, UnrollBudget = 100)]\n"
+            + "public static partial void WithItsOwnBudget(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+        test.TestState.AnalyzerConfigFiles.Add(("/.globalconfig", "is_global = true\nbuild_property.KernelGenUnrollBudget = 20\n"));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task EditorConfigSeverityApplies()
+    {
+        var test = new AnalyzerTest(InClass("[{|#0:GeneratedConvTranspose2D(1, 1, 2, 2, 3, UnrollBudget = 1)|}]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+        test.TestState.AnalyzerConfigFiles.Add(("/0/.editorconfig", "root = true\n\n[*.cs]\ndotnet_diagnostic.KG0009.severity = error\n"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("KG0009", DiagnosticSeverity.Error).WithLocation(0));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task NegativeUnrollBudgetIsRejected() => AnalyzerTest.VerifyAsync(
+        InClass("[GeneratedConvTranspose2D(1, 1, 2, 2, 3, {|KG0010:UnrollBudget = -1|})]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public Task TwoKernelsWithOneNameAreRejected() => AnalyzerTest.VerifyAsync(InClass(
+        Seed + "\npublic static partial void {|KG0011:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+        + Seed + "\npublic static partial void {|KG0011:K|}(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    [Fact]
+    public void EveryDescriptorIsTestedAndReportedByTheAnalyzer()
+    {
+        var ids = new KernelGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => $"KG{i:0000}"), ids.Order());
+        var thisFile = File.ReadAllText(Path.Combine(SnapshotAssert.SourceDirectory(), "DiagnosticTests.cs"));
+        Assert.All(ids, id => Assert.Contains("{|" + id + ":", thisFile.Replace("DiagnosticDescriptors.KeptLoops", "{|KG0009:")));
+        Assert.All(new KernelGenAnalyzer().SupportedDiagnostics, d => Assert.Equal("KernelGen", d.Category));
+    }
+
+    [Fact]
+    public async Task PragmaWarningDisableSuppressesTheBudgetWarning()
+    {
+        const string body = "[GeneratedConvTranspose2D(1, 1, 2, 2, 3, UnrollBudget = 1)]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);";
+        var plain = await AnalyzerDiagnostics("using System;\nusing KernelGen;\n" + InClass(body));
+        var suppressed = await AnalyzerDiagnostics("using System;\nusing KernelGen;\n" + InClass("#pragma warning disable KG0009\n" + body + "\n#pragma warning restore KG0009"));
+
+        Assert.Equal("KG0009", Assert.Single(plain).Id);
+        Assert.False(plain[0].IsSuppressed);
+        Assert.Equal("KG0009", Assert.Single(suppressed).Id);
+        Assert.True(suppressed[0].IsSuppressed);
+    }
+
+    private static async Task<ImmutableArray<Diagnostic>> AnalyzerDiagnostics(string source)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), onAnalyzerException: null,
+            concurrentAnalysis: false, logAnalyzerExecutionTime: false, reportSuppressedDiagnostics: true);
+        return await compilation.WithAnalyzers([new KernelGenAnalyzer()], options).GetAnalyzerDiagnosticsAsync();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Runtime.Intrinsics;
+using System.Text;
+using CsCheck;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generator.Tests;
+
+public delegate void Kernel3(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+public delegate void Kernel4(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+public delegate void Path3(ref float x, ref float w, ref float y);
+
+public delegate void Path4(ref float x, ref float w, ref float b, ref float y);
+
+/// <summary>
+/// Generated kernels, compiled and run: every shape is declared in one source, compiled in memory with the generator, loaded
+/// into a collectible context and compared, through the public method and through each of its vector paths that this machine
+/// accelerates, with the runtime library and the naive double-accumulating reference. Tolerance: 1e-5 per accumulated
+/// product plus 4e-5 (float accumulation in different orders against double).
+/// </summary>
+public class EquivalenceTests
+{
+    /// <summary>The shapes every run covers (the random ones come on top).</summary>
+    public static readonly KernelCase[] EdgeCases =
+    [
+        KernelCase.Square(1, 1, 2, 2, 3, stride: 2, padding: 1, outputPadding: 1),                     // the course example
+        KernelCase.Square(3, 5, 4, 7, 1),                                                                // k = 1
+        KernelCase.Square(1, 1, 1, 1, 1),                                                                // the smallest layer
+        KernelCase.Square(2, 3, 3, 4, 2, stride: 3),                                                     // stride above the kernel: bias-only outputs
+        KernelCase.Square(2, 2, 3, 5, 1, stride: 3, bias: true),                                         // phases with no tap at all
+        KernelCase.Square(2, 2, 4, 5, 3, stride: 2, outputPadding: 1, dilation: 2),                      // dilation
+        KernelCase.Square(4, 6, 5, 6, 3, stride: 2, padding: 1, groups: 2, bias: true),                  // groups
+        KernelCase.Square(4, 4, 6, 9, 4, stride: 2, padding: 1, groups: 4),                              // depthwise
+        KernelCase.Square(8, 8, 5, 5, 3, stride: 1, padding: 1, groups: 8, channelsLast: true),          // depthwise NHWC
+        KernelCase.Square(3, 16, 1, 1, 4),                                                               // 1x1 input, many channels: channel vectors in NCHW
+        KernelCase.Square(5, 7, 1, 1, 3, stride: 2, bias: true),                                         // 1x1 input, few channels
+        KernelCase.Square(2, 3, 5, 7, 3, stride: 2, padding: 1, outputPadding: 1),                       // odd sizes
+        KernelCase.Square(2, 3, 4, 4, 2, stride: 2, batch: 2, bias: true),                               // batch 2
+        KernelCase.Square(2, 2, 3, 9, 3, stride: 2, bias: true, activation: FusedActivation.Relu),
+        KernelCase.Square(2, 2, 3, 9, 3, stride: 2, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f),
+        KernelCase.Square(2, 2, 3, 9, 3, stride: 2, bias: true, activation: FusedActivation.Sigmoid),
+        KernelCase.Square(2, 2, 3, 9, 3, stride: 2, bias: true, activation: FusedActivation.Tanh),
+        KernelCase.Square(3, 12, 4, 5, 3, stride: 2, padding: 1, channelsLast: true, bias: true, activation: FusedActivation.LeakyRelu, slope: -0.5f),
+        KernelCase.Square(2, 2, 1, 20, 3, stride: 1, channelsLast: true),                                // NHWC, few channels: width vectors with gathers
+        KernelCase.Square(1, 2, 2, 37, 3, stride: 1, padding: 1),                                        // rows wide enough for Vector512
+        KernelCase.Square(2, 20, 3, 3, 2, stride: 2, channelsLast: true, bias: true),                    // 20 channels: 16 + 4 lanes
+        KernelCase.Square(16, 8, 8, 8, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.Relu), // DCGAN-like: over the default budget
+        KernelCase.Square(16, 8, 8, 8, 2, stride: 2, channelsLast: true),                                // U-Net-like, NHWC
+        KernelCase.Square(3, 4, 6, 10, 3, stride: 2, padding: 1, outputPadding: 1, budget: 40),          // spatial loops kept
+        KernelCase.Square(6, 9, 5, 7, 3, stride: 2, groups: 3, bias: true, budget: 20, channelsLast: true), // channel loops kept
+        KernelCase.Square(5, 3, 4, 12, 3, stride: 1, padding: 2, batch: 2, budget: 1),                   // every loop kept
+        new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
+        new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops
+    ];
+
+    [Fact]
+    public void GeneratedKernelsMatchTheRuntimeAndTheNaiveReference() =>
+        KernelCase.Generator.Array[34].Sample(random => CompileAndCompare([.. EdgeCases, .. random]), iter: 1, threads: 1);
+
+    private static void CompileAndCompare(KernelCase[] cases)
+    {
+        var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Equivalence;\n\npublic static partial class Kernels\n{\n");
+        for (int i = 0; i < cases.Length; i++) source.Append(cases[i].Declaration("K" + i));
+        source.Append("}\n");
+
+        // A project budget below the default keeps the one compilation small; the shapes that must unroll completely do so within it.
+        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source.ToString()), projectBudget: 300);
+        Assert.Empty(result.Diagnostics);
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        Assert.Equal(cases.Length, result.GeneratedTrees.Length);
+
+        // Emit reports every diagnostic of the compilation (binding it once, where GetDiagnostics and then Emit would bind it twice).
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        var problems = emitted.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Info).ToArray();
+        Assert.True(emitted.Success && problems.Length == 0, string.Join("\n", problems.Take(20)));
+        image.Position = 0;
+        var context = new AssemblyLoadContext("GeneratedKernels", isCollectible: true);
+        try
+        {
+            var kernels = context.LoadFromStream(image).GetType("Equivalence.Kernels", throwOnError: true)!;
+            for (int i = 0; i < cases.Length; i++)
+                CheckCase(kernels, "K" + i, cases[i]);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    private static void CheckCase(Type kernels, string name, KernelCase c)
+    {
+        var naive = c.Naive();
+        var runtime = c.Runtime();
+        AssertClose(c, name + " (runtime vs naive)", runtime, naive);
+
+        var method = kernels.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        var output = Sentinels(c.Batch * c.OutputLength + 3);
+        if (c.HasBias) method.CreateDelegate<Kernel4>()(c.Input(), c.Weights(), c.Bias(), output);
+        else method.CreateDelegate<Kernel3>()(c.Input(), c.Weights(), output);
+        AssertClose(c, name, output.AsSpan(0, naive.Length), naive);
+        AssertClose(c, name + " (generated vs runtime)", output.AsSpan(0, naive.Length), runtime);
+        Assert.All(output[naive.Length..], v => Assert.Equal(Sentinel, v));
+
+        // Each path the machine accelerates, called directly one sample at a time, so every width is checked in every run.
+        var paths = kernels.GetNestedType(name + "Kernel", BindingFlags.NonPublic)!;
+        foreach (var (pathName, accelerated) in Paths)
+        {
+            var path = paths.GetMethod(pathName, BindingFlags.NonPublic | BindingFlags.Static);
+            if (path is null || !accelerated) continue;
+            var input = c.Input();
+            var weights = c.Weights();
+            var bias = c.Bias();
+            var pathOutput = Sentinels(c.Batch * c.OutputLength);
+            for (int n = 0; n < c.Batch; n++)
+            {
+                if (c.HasBias)
+                    path.CreateDelegate<Path4>()(ref input[n * c.InputLength], ref weights[0], ref bias[0], ref pathOutput[n * c.OutputLength]);
+                else
+                    path.CreateDelegate<Path3>()(ref input[n * c.InputLength], ref weights[0], ref pathOutput[n * c.OutputLength]);
+            }
+
+            AssertClose(c, name + "." + pathName, pathOutput, naive);
+        }
+    }
+
+    private static readonly (string Name, bool Accelerated)[] Paths =
+    [
+        ("Vector512Path", Vector512.IsHardwareAccelerated),
+        ("Vector256Path", Vector256.IsHardwareAccelerated),
+        ("Vector128Path", Vector128.IsHardwareAccelerated),
+        ("ScalarPath", true),
+    ];
+
+    private const float Sentinel = 12345f;
+
+    private static float[] Sentinels(int length) => Enumerable.Repeat(Sentinel, length).ToArray();
+
+    private static void AssertClose(KernelCase c, string what, ReadOnlySpan<float> actual, float[] expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (!(Math.Abs(actual[i] - expected[i]) <= c.Tolerance))
+                Assert.Fail($"{what}: output[{i}] = {actual[i]}, expected {expected[i]} (tolerance {c.Tolerance}) for {c}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>Runs the generator in memory on a source, as the compiler would, with the references of this test process.</summary>
+internal static class GeneratorHarness
+{
+    /// <summary>The framework's assemblies (this process's trusted platform assemblies) and the KernelGen runtime (for the attribute).</summary>
+    public static readonly ImmutableArray<MetadataReference> References = CreateReferences();
+
+    public static CSharpParseOptions ParseOptions(LanguageVersion version = LanguageVersion.CSharp12) => new(version);
+
+    /// <summary>A compilation of <paramref name="sources"/> with nullable enabled and every warning level on.</summary>
+    public static CSharpCompilation Compile(IEnumerable<string> sources, LanguageVersion version = LanguageVersion.CSharp12, string name = "GeneratorTest") =>
+        CSharpCompilation.Create(
+            name,
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions(version), path: $"Source{i}.cs")),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: NullableContextOptions.Enable,
+                warningLevel: 9999,
+                optimizationLevel: OptimizationLevel.Release,
+                deterministic: true));
+
+    public static CSharpCompilation Compile(string source, LanguageVersion version = LanguageVersion.CSharp12) => Compile([source], version);
+
+    public static CSharpGeneratorDriver CreateDriver(int? projectBudget = null, bool trackSteps = false, LanguageVersion version = LanguageVersion.CSharp12) =>
+        CSharpGeneratorDriver.Create(
+            [new ConvTransposeGenerator().AsSourceGenerator()],
+            parseOptions: ParseOptions(version),
+            optionsProvider: new BudgetOptions(projectBudget),
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs the generator; returns the run result and the compilation with the generated sources added.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(Compilation compilation, int? projectBudget = null)
+    {
+        var driver = CreateDriver(projectBudget, version: ((CSharpParseOptions)compilation.SyntaxTrees.First().Options).LanguageVersion)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>The generated file of one method, by the end of its hint name (e.g. <c>Kernels.Seed.g.cs</c>).</summary>
+    public static string GeneratedSource(GeneratorDriverRunResult result, string hintNameEnd) =>
+        result.Results.Single().GeneratedSources.Single(s => s.HintName.EndsWith(hintNameEnd, StringComparison.Ordinal)).SourceText.ToString();
+
+    /// <summary>Runs <paramref name="action"/> with <paramref name="culture"/> as the current culture and UI culture.</summary>
+    public static T WithCulture<T>(CultureInfo culture, Func<T> action)
+    {
+        var (saved, savedUi) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        try
+        {
+            CultureInfo.CurrentCulture = culture;
+            CultureInfo.CurrentUICulture = culture;
+            return action();
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+            CultureInfo.CurrentUICulture = savedUi;
+        }
+    }
+
+    private static ImmutableArray<MetadataReference> CreateReferences()
+    {
+        string frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Where(path => Path.GetDirectoryName(path) == frameworkDirectory)
+            .Append(typeof(ConvTranspose2D).Assembly.Location)
+            .Order(StringComparer.Ordinal);
+        return [.. paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
+    }
+
+    /// <summary>Build properties as the compiler hands them to generators (only the unroll budget here).</summary>
+    internal sealed class BudgetOptions(int? budget) : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global = new(budget is { } b ? new Dictionary<string, string> { [ConvTransposeGenerator.BudgetProperty] = b.ToString(CultureInfo.InvariantCulture) } : []);
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new([]);
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
+    }
+}

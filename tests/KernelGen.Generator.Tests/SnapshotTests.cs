@@ -1,0 +1,63 @@
+namespace KernelGen.Generator.Tests;
+
+/// <summary>The emitted source of representative kernels, pinned by the snapshots in <c>Snapshots/</c>.</summary>
+public class SnapshotTests
+{
+    private static string Generate(string declaration)
+    {
+        string source = "using System;\nusing KernelGen;\n\nnamespace Snapshots;\n\npublic static partial class Layers\n{\n" + declaration + "\n}\n";
+        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source));
+        Assert.Empty(result.Diagnostics);
+        Assert.Null(result.Results.Single().Exception);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Info).ToArray();
+        Assert.True(problems.Length == 0, string.Join("\n", problems));
+        return result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+    }
+
+    [Fact]
+    public void CourseExample() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 1, outChannels: 1, inputHeight: 2, inputWidth: 2, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1)]\n"
+        + "    public static partial void Seed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void UNetKernel2Stride2() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 16, outChannels: 8, inputHeight: 8, inputWidth: 8, kernelSize: 2, Stride = 2)]\n"
+        + "    public static partial void UNetUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void DcganKernel4Stride2Padding1() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 16, outChannels: 8, inputHeight: 8, inputWidth: 8, kernelSize: 4, Stride = 2, Padding = 1)]\n"
+        + "    public static partial void DcganUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    [Fact]
+    public void Depthwise() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 4, outChannels: 4, inputHeight: 4, inputWidth: 8, kernelSize: 4, Stride = 2, Padding = 1, Groups = 4)]\n"
+        + "    public static partial void Depthwise(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void ChannelsLast() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 2, outChannels: 12, inputHeight: 2, inputWidth: 3, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1, Layout = TensorLayout.Nhwc)]\n"
+        + "    internal static partial void ChannelsLast(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void BiasAndRelu() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 2, outChannels: 2, inputHeight: 3, inputWidth: 8, kernelSize: 3, Padding = 1, Activation = FusedActivation.Relu)]\n"
+        + "    public static partial void BiasRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    [Fact]
+    public void OverTheUnrollBudget() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 2, outChannels: 1, inputHeight: 6, inputWidth: 12, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1, UnrollBudget = 100)]\n"
+        + "    public static partial void Looped(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void InvalidDeclarationThrowsNamingTheDiagnostic() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 0)]\n"
+        + "    public static partial void Broken(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public void SnapshotsNormaliseTheGeneratorVersion()
+    {
+        string text = SnapshotAssert.Normalize("[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generator\", \"1.2.3.4\")]\r\n");
+        Assert.Equal("[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generator\", \"%VERSION%\")]\n", text);
+    }
+}
