@@ -105,7 +105,7 @@ public sealed class GeneratedConvTranspose2DAttribute : Attribute
     /// <summary>
     /// Unroll budget for this declaration: the most statements (declarations, loads, multiply-adds and stores, over all the
     /// kernel's vector paths) it may unroll into; above it the spatial loops stay loops (warning KG0009). 0 (the default)
-    /// uses the project's <c>KernelGenUnrollBudget</c> MSBuild property, or the generator's default of 4096. Negative values
+    /// uses the project's <c>KernelGenUnrollBudget</c> MSBuild property, or the generator's default of 2048. Negative values
     /// are an error (KG0010).
     /// </summary>
     public int UnrollBudget { get; set; }

@@ -73,6 +73,21 @@ public class ConsumerTests
     }
 
     [Fact]
+    public void SmallFixedMatchesTheRuntimeLibrary()
+    {
+        var input = Values(2 * Upsamplers.SmallFixedShape.InputLength, 10);
+        var weights = Values(Upsamplers.SmallFixedShape.WeightsLength, 11);
+        var generated = new float[2 * Upsamplers.SmallFixedShape.OutputLength];
+        Upsamplers.SmallFixed(input, weights, generated);
+
+        var conv = new ConvTranspose2D(4, 4, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1) { MaxDegreeOfParallelism = 1 };
+        var expected = new float[generated.Length];
+        conv.Compute(input, 8, 8, weights, ReadOnlySpan<float>.Empty, expected);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(generated[i] - expected[i]) <= 1e-5f, $"output[{i}] = {generated[i]}, runtime {expected[i]}");
+    }
+
+    [Fact]
     public void NestedInstanceKernelMatchesTheRuntimeLibrary()
     {
         var holder = new Outer.Holder<string> { Tag = "kernel" };

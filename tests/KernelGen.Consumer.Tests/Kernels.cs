@@ -10,6 +10,10 @@ public static partial class Upsamplers
         Stride = 2, Padding = 1, OutputPadding = 1)]
     public static partial void Seed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 
+    /// <summary>The benchmark's small_fixed layer: 4 -> 4 channels, 8x8 -> 16x16; unrolled completely within the default budget.</summary>
+    [GeneratedConvTranspose2D(inChannels: 4, outChannels: 4, inputHeight: 8, inputWidth: 8, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1)]
+    public static partial void SmallFixed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
 #pragma warning disable KG0009 // A real layer: far above the default unroll budget, so its spatial loops stay loops (by design).
     /// <summary>The U-Net/DCGAN-style layer: 128 -> 64 channels, 16x16 -> 32x32, bias and ReLU fused.</summary>
     [GeneratedConvTranspose2D(inChannels: 128, outChannels: 64, inputHeight: 16, inputWidth: 16, kernelSize: 4,

@@ -46,8 +46,8 @@ public class CultureTests
 
         string localised = GeneratorHarness.WithCulture(culture, Generate);
         Assert.Equal(invariant, localised);
-        Assert.Contains("v * 0.2f", invariant);
-        Assert.Contains("v * -1.5E-05f", invariant);
+        Assert.Contains(" * 0.2f)", invariant);
+        Assert.Contains(" * -1.5E-05f)", invariant);
         Assert.DoesNotContain("\u2212", invariant);
     }
 

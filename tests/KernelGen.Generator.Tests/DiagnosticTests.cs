@@ -18,7 +18,7 @@ public class DiagnosticTests
     [Fact]
     public Task ValidDeclarationsGetNoDiagnostic() => AnalyzerTest.VerifyAsync(
         InClass(Seed + "\npublic static partial void Seed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
-            + "[GeneratedConvTranspose2D(4, 8, 3, 3, 2, Stride = 2, Groups = 2, Layout = TensorLayout.Nhwc, Activation = FusedActivation.Tanh)]\n"
+            + "[GeneratedConvTranspose2D(4, 8, 2, 2, 2, Stride = 2, Groups = 2, Layout = TensorLayout.Nhwc, Activation = FusedActivation.Tanh)]\n"
             + "internal static partial void WithBias(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y);")
         + "public partial class Outer { private partial struct Inner<T> { [GeneratedConvTranspose2D(1, 2, 3, 4, 1)] public partial void Run(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output); } }");
 
@@ -133,13 +133,18 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public async Task EditorConfigSeverityApplies()
+    public async Task ConfiguredSeverityApplies()
     {
-        var test = new AnalyzerTest(InClass("[{|#0:GeneratedConvTranspose2D(1, 1, 2, 2, 3, UnrollBudget = 1)|}]\n"
-            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
-        test.TestState.AnalyzerConfigFiles.Add(("/0/.editorconfig", "root = true\n\n[*.cs]\ndotnet_diagnostic.KG0009.severity = error\n"));
-        test.ExpectedDiagnostics.Add(new DiagnosticResult("KG0009", DiagnosticSeverity.Error).WithLocation(0));
-        await test.RunAsync();
+        // .editorconfig's dotnet_diagnostic.KG0009.severity and <WarningsAsErrors> both end up as a per-id severity.
+        const string source = "using System;\nusing KernelGen;\npublic static partial class C { [GeneratedConvTranspose2D(1, 1, 2, 2, 3, UnrollBudget = 1)] "
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output); }";
+        var compilation = GeneratorHarness.Compile(source);
+        var asError = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions([new("KG0009", ReportDiagnostic.Error)]));
+        var asNone = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions([new("KG0009", ReportDiagnostic.Suppress)]));
+
+        Assert.Equal(DiagnosticSeverity.Error, Assert.Single(await asError.WithAnalyzers([new KernelGenAnalyzer()]).GetAnalyzerDiagnosticsAsync()).Severity);
+        Assert.Empty(await asNone.WithAnalyzers([new KernelGenAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        Assert.All(new KernelGenAnalyzer().SupportedDiagnostics, d => Assert.DoesNotContain(WellKnownDiagnosticTags.NotConfigurable, d.CustomTags));
     }
 
     [Fact]

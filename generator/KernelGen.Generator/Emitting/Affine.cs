@@ -12,8 +12,8 @@ namespace KernelGen.Generator.Emitting
     /// </summary>
     internal sealed class Affine
     {
-        /// <summary>The loop variables, outermost first: terms print in this order.</summary>
-        private static readonly string[] Order = { "g", "ob", "qh", "q", "ic" };
+        /// <summary>The loop variables, in the order their terms print (largest strides first, as in the tensor layouts).</summary>
+        private static readonly string[] Order = { "g", "ob", "ic", "qh", "q" };
 
         private readonly KeyValuePair<string, long>[] _terms;
 

@@ -307,6 +307,19 @@ namespace KernelGen.Generator.Emitting
         private void WidthBlock(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
             AxisPhase columnPhase, Affine q, int width, Tap[] columnTaps)
         {
+            int inputStep = _spec.ChannelsLast ? _spec.InChannels : 1;
+            int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
+            // The input vector goes into a local when several FMAs share it, or when it is gathered (long to write twice).
+            bool inputLocal = channels > 1 || (width > 1 && inputStep != 1);
+            if (_writer is null)
+            {
+                // Counting: the statements below, without building their text (the dry run must stay cheap for huge shapes).
+                long perTap = channels + (inputLocal ? 1 : 0);
+                long reduction = (long)rowTaps.Length * columnTaps.Length * perTap * ReductionCopies();
+                AddCount(channels + (reduction > 0 && inputLocal ? 1 : 0) + reduction + channels * StoreStatements(width, outputStep));
+                return;
+            }
+
             var outputRow = OutputRow(rowPhase, qh);
             var outputColumn = OutputColumn(columnPhase, q);
             var groupChannel = group * _spec.OutPerGroup + firstChannel;
@@ -321,10 +334,9 @@ namespace KernelGen.Generator.Emitting
             for (int c = 0; c < channels; c++)
                 Declare("a" + Text(c), _spec.HasBias ? Broadcast(width, "b", groupChannel + c) : Zero(width));
 
-            int inputStep = _spec.ChannelsLast ? _spec.InChannels : 1;
             if (rowTaps.Length > 0 && columnTaps.Length > 0)
             {
-                if (channels > 1) Predeclare("v", width);
+                if (inputLocal) Predeclare("v", width);
                 Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
                 {
                     var inputChannel = group * _spec.InPerGroup + ic;
@@ -337,7 +349,7 @@ namespace KernelGen.Generator.Emitting
                                 WithGuard(Guard(columnTap, q, _spec.InputWidth), () =>
                                 {
                                     string input = Load(width, "x", InputIndex(inputChannel, qh - rowTap.Offset, q - columnTap.Offset), inputStep);
-                                    if (channels > 1)
+                                    if (inputLocal)
                                     {
                                         Assign("v", input);
                                         input = "v";
@@ -355,7 +367,6 @@ namespace KernelGen.Generator.Emitting
                 });
             }
 
-            int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
             for (int c = 0; c < channels; c++)
                 Store(width, OutputIndex(groupChannel + c, outputRow, outputColumn), outputStep, "a" + Text(c));
 
@@ -421,9 +432,23 @@ namespace KernelGen.Generator.Emitting
         private void ChannelBlock(Affine group, Affine[] firstChannels, int width, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
             AxisPhase columnPhase, Affine q, int pixels, Tap[] columnTaps)
         {
+            int vectors = firstChannels.Length;
+            int taps = _spec.KernelHeight * _spec.KernelWidth;
+            int outputStep = _spec.ChannelsLast ? 1 : _spec.OutputHeight * _spec.OutputWidth;
+            // Weight vectors go into locals when several pixels share them, or when they are gathered (long to write twice).
+            bool weightLocals = pixels > 1 || (width > 1 && taps > 1);
+            if (_writer is null)
+            {
+                // Counting: the statements below, without building their text.
+                long perTap = (weightLocals ? vectors : 0) + (long)pixels * (vectors + (vectors > 1 ? 1 : 0));
+                long reduction = (long)rowTaps.Length * columnTaps.Length * perTap * ReductionCopies();
+                long temporaries = reduction > 0 ? (weightLocals ? vectors : 0) + (vectors > 1 ? 1 : 0) : 0;
+                AddCount((long)pixels * vectors + temporaries + reduction + (long)pixels * vectors * StoreStatements(width, outputStep));
+                return;
+            }
+
             var outputRow = OutputRow(rowPhase, qh);
             var outputColumn = OutputColumn(columnPhase, q);
-            int vectors = firstChannels.Length;
             var groupOutput = group * _spec.OutPerGroup;
             if (_writer is { } w)
             {
@@ -446,10 +471,9 @@ namespace KernelGen.Generator.Emitting
                 }
             }
 
-            int taps = _spec.KernelHeight * _spec.KernelWidth;
             if (rowTaps.Length > 0 && columnTaps.Length > 0)
             {
-                if (pixels > 1)
+                if (weightLocals)
                 {
                     for (int k = 0; k < vectors; k++) Predeclare("w" + Text(k), width);
                 }
@@ -463,13 +487,12 @@ namespace KernelGen.Generator.Emitting
                         WithGuard(Guard(rowTap, qh, _spec.InputHeight), () =>
                         {
                             foreach (var columnTap in columnTaps)
-                                WithGuard(Guard(columnTap, q, _spec.InputWidth), () => ChannelTap(inputChannel, firstChannels, width, qh, rowTap, q, pixels, columnTap, taps));
+                                WithGuard(Guard(columnTap, q, _spec.InputWidth), () => ChannelTap(inputChannel, firstChannels, width, qh, rowTap, q, pixels, columnTap, taps, weightLocals));
                         });
                     }
                 });
             }
 
-            int outputStep = _spec.ChannelsLast ? 1 : _spec.OutputHeight * _spec.OutputWidth;
             for (int p = 0; p < pixels; p++)
             {
                 for (int k = 0; k < vectors; k++)
@@ -480,14 +503,15 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>The FMAs of one (row tap, column tap) pair of a channel block: weight vectors loaded once, inputs broadcast per pixel.</summary>
-        private void ChannelTap(Affine inputChannel, Affine[] firstChannels, int width, Affine qh, Tap rowTap, Affine q, int pixels, Tap columnTap, int taps)
+        private void ChannelTap(Affine inputChannel, Affine[] firstChannels, int width, Affine qh, Tap rowTap, Affine q, int pixels, Tap columnTap, int taps,
+            bool weightLocals)
         {
             int vectors = firstChannels.Length;
             var weights = new string[vectors];
             for (int k = 0; k < vectors; k++)
             {
                 weights[k] = Load(width, "w", WeightIndex(inputChannel, firstChannels[k], rowTap.KernelIndex, columnTap.KernelIndex), taps);
-                if (pixels > 1)
+                if (weightLocals)
                 {
                     Assign("w" + Text(k), weights[k]);
                     weights[k] = "w" + Text(k);
@@ -508,9 +532,20 @@ namespace KernelGen.Generator.Emitting
             }
         }
 
+        /// <summary>Statements of one store: one, or one per lane when the lanes land apart (plus the activation, computed first).</summary>
+        private int StoreStatements(int width, int step) =>
+            width == 1 || step == 1 ? 1 : width + (_spec.Activation == KernelActivation.None ? 0 : 1);
+
+        /// <summary>How many copies of the reduction body are written: one when its loop is kept, one per input channel when unrolled.</summary>
+        private long ReductionCopies() => RollReduction || _spec.InPerGroup == 1 ? 1 : _spec.InPerGroup;
+
+        private void AddCount(long statements) => _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, statements));
+
         private static string Accumulator(int pixel, int vector) => "a" + Text(pixel) + Text(vector);
 
         // ----- Statements -----
+        // Intrinsics are written out in place (through the short aliases of the kernel's namespace): helper methods would
+        // have to be inlined, and in a large unrolled method the JIT stops inlining long before the end.
 
         private static string Suffix(int width) => width switch
         {
@@ -520,25 +555,34 @@ namespace KernelGen.Generator.Emitting
             _ => "",
         };
 
-        private string Use(string helper)
+        private string Use(string alias)
         {
-            _helpers.Add(helper);
-            return helper;
+            _helpers.Add(alias);
+            return alias;
         }
+
+        private string VectorClass(int width) => Use("V" + Suffix(width));
+
+        private string VectorType(int width) => Use("Vec" + Suffix(width));
+
+        private static string Offset(Affine index) => index.IsConstant ? index.ToString() : "(nuint)(" + index + ")";
+
+        private string Element(string source, Affine index) => Use("Unsafe") + ".Add(ref " + source + ", " + index + ")";
 
         /// <summary><paramref name="width"/> elements <paramref name="step"/> apart (one element when scalar).</summary>
         private string Load(int width, string source, Affine index, int step)
         {
-            if (width == 1) return Use("At") + "(ref " + source + ", " + index + ")";
-            if (step == 1) return Use("Load" + Suffix(width)) + "(ref " + source + ", " + index + ")";
-            Use("At");
-            return Use("Gather" + Suffix(width)) + "(ref " + source + ", " + index + ", " + Text(step) + ")";
+            if (width == 1) return Element(source, index);
+            if (step == 1) return VectorClass(width) + ".LoadUnsafe(ref " + source + ", " + Offset(index) + ")";
+            var lanes = new string[width];
+            for (int k = 0; k < width; k++) lanes[k] = Element(source, index + (long)k * step);
+            return VectorClass(width) + ".Create(" + string.Join(", ", lanes) + ")";
         }
 
         private string Broadcast(int width, string source, Affine index) =>
-            width == 1 ? Use("At") + "(ref " + source + ", " + index + ")" : Use("Broadcast" + Suffix(width)) + "(ref " + source + ", " + index + ")";
+            width == 1 ? Element(source, index) : VectorClass(width) + ".Create(" + Element(source, index) + ")";
 
-        private string Zero(int width) => width == 1 ? "0f" : Use("Zero" + Suffix(width)) + "()";
+        private string Zero(int width) => width == 1 ? "0f" : VectorType(width) + ".Zero";
 
         private void Declare(string name, string value)
         {
@@ -555,7 +599,7 @@ namespace KernelGen.Generator.Emitting
         {
             _count = SaturatingAdd(_count, _multiplier);
             _declared.Add(name);
-            _writer?.Line((width == 1 ? "float" : "global::System.Runtime.Intrinsics.Vector" + Suffix(width) + "<float>") + " " + name + ";");
+            _writer?.Line((width == 1 ? "float" : VectorType(width)) + " " + name + ";");
         }
 
         private void Assign(string name, string value)
@@ -565,27 +609,66 @@ namespace KernelGen.Generator.Emitting
             else _writer?.Line(name + " = " + value + ";");
         }
 
+        /// <summary><c>accumulator += a * b</c>, fused where the hardware has FMA (the IsSupported checks are JIT-time constants).</summary>
         private void MultiplyAdd(int width, string accumulator, string a, string b)
         {
             _count = SaturatingAdd(_count, _multiplier);
             if (_writer is null) return;
-            if (width == 1) _writer.Line(accumulator + " += " + a + " * " + b + ";");
-            else _writer.Line(accumulator + " = " + Use("MultiplyAdd" + Suffix(width)) + "(" + a + ", " + b + ", " + accumulator + ");");
+            string plain = a + " * " + b + " + " + accumulator;
+            string fused = width switch
+            {
+                1 => "",
+                16 => Use("Avx512F") + ".IsSupported ? Avx512F.FusedMultiplyAdd(" + a + ", " + b + ", " + accumulator + ") : " + plain,
+                8 => Use("Fma") + ".IsSupported ? Fma.MultiplyAdd(" + a + ", " + b + ", " + accumulator + ") : " + plain,
+                _ => Use("Fma") + ".IsSupported ? Fma.MultiplyAdd(" + a + ", " + b + ", " + accumulator + ") : "
+                    + Use("AdvSimd") + ".IsSupported ? AdvSimd.FusedMultiplyAdd(" + accumulator + ", " + a + ", " + b + ") : " + plain,
+            };
+            _writer.Line(width == 1 ? accumulator + " += " + a + " * " + b + ";" : accumulator + " = " + fused + ";");
+        }
+
+        /// <summary>The fused activation of an accumulator, written in place where it is a vector instruction or two.</summary>
+        private string Activated(int width, string value)
+        {
+            switch (_spec.Activation)
+            {
+                case KernelActivation.None:
+                    return value;
+                case KernelActivation.Relu:
+                    return width == 1 ? Use("MathF") + ".Max(" + value + ", 0f)" : VectorClass(width) + ".Max(" + value + ", " + Zero(width) + ")";
+                case KernelActivation.LeakyRelu:
+                    string slope = KernelEmitter.FloatLiteral(_spec.LeakyReluSlope);
+                    return width == 1
+                        ? "(" + value + " >= 0f ? " + value + " : " + value + " * " + slope + ")"
+                        : VectorClass(width) + ".ConditionalSelect(" + VectorClass(width) + ".GreaterThanOrEqual(" + value + ", " + Zero(width) + "), "
+                            + value + ", " + value + " * " + slope + ")";
+                default:
+                    // Sigmoid and tanh call MathF.Exp or MathF.Tanh per element anyway (.NET 8 has no vector versions).
+                    Use("Activate");
+                    if (width > 1) Use("MathF");
+                    return width == 1 ? "Activate(" + value + ")" : Use("Activate" + Suffix(width)) + "(" + value + ")";
+            }
         }
 
         /// <summary>Stores an accumulator, the fused activation applied on the way.</summary>
         private void Store(int width, Affine index, int step, string accumulator)
         {
-            _count = SaturatingAdd(_count, _multiplier);
+            _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, StoreStatements(width, step)));
             if (_writer is null) return;
-            string value = _spec.Activation == KernelActivation.None ? accumulator : Use("Activate" + Suffix(width)) + "(" + accumulator + ")";
-            if (_spec.Activation is KernelActivation.Sigmoid or KernelActivation.Tanh && width > 1) Use("Activate");
-            if (width == 1) _writer.Line(Use("At") + "(ref y, " + index + ") = " + value + ";");
-            else if (step == 1) _writer.Line(Use("Store" + Suffix(width)) + "(ref y, " + index + ", " + value + ");");
+            string value = Activated(width, accumulator);
+            if (width == 1)
+            {
+                _writer.Line(Element("y", index) + " = " + value + ";");
+            }
+            else if (step == 1)
+            {
+                _writer.Line(VectorClass(width) + ".StoreUnsafe(" + value + ", ref y, " + Offset(index) + ");");
+            }
             else
             {
-                Use("At");
-                _writer.Line(Use("Scatter" + Suffix(width)) + "(ref y, " + index + ", " + Text(step) + ", " + value + ");");
+                // Lanes land step elements apart: one scalar store per lane (the cost of one store per many FMAs).
+                if (value != accumulator) _writer.Line(accumulator + " = " + value + ";");
+                for (int k = 0; k < width; k++)
+                    _writer.Line(Element("y", index + (long)k * step) + " = " + VectorClass(width) + ".GetElement(" + accumulator + ", " + Text(k) + ");");
             }
         }
 

@@ -10,14 +10,12 @@ namespace KernelGen.Generator.Emitting
 {
     /// <summary>
     /// Writes the C# of one kernel: the partial method (span checks, then a call into the kernel class), a <c>{Method}Shape</c>
-    /// class of size constants, and a private <c>{Method}Kernel</c> class holding one path per vector width and the helpers
-    /// they inline. Works from the models alone; every number is written with the invariant culture.
+    /// class of size constants, and an internal kernel class in <c>KernelGen.Generated</c> holding one path per vector width.
+    /// Works from the models alone; every number is written with the invariant culture.
     /// </summary>
     internal static class KernelEmitter
     {
-        private const string Rt = "global::System.Runtime.CompilerServices.";
         private const string Intrinsics = "global::System.Runtime.Intrinsics.";
-        private const string Inline = "[" + Rt + "MethodImpl(" + Rt + "MethodImplOptions.AggressiveInlining)]";
 
         public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion)
         {
@@ -59,10 +57,27 @@ namespace KernelGen.Generator.Emitting
             WriteShapeClass(w, target, spec);
             w.Line();
             WriteMethod(w, target, spec, generatorVersion);
+            CloseContainers(w, target);
             w.Line();
             WriteKernelClass(w, target, plan, generatorVersion);
-            CloseContainers(w, target);
             return w.ToString();
+        }
+
+        /// <summary>The kernel class's name in <c>KernelGen.Generated</c>: the hint name made an identifier, one-to-one ('_' doubled, '.' to '_', '+' to '_0').</summary>
+        public static string KernelClassName(KernelTarget target)
+        {
+            string name = target.HintName.Substring(0, target.HintName.Length - ".g.cs".Length);
+            var text = new StringBuilder();
+            foreach (char c in name)
+            {
+                if (c == '_') text.Append("__");
+                else if (c == '.') text.Append('_');
+                else if (c == '+') text.Append("_0");
+                else if (char.IsLetterOrDigit(c)) text.Append(c);
+                else text.Append("_1");
+            }
+
+            return text.ToString();
         }
 
         // ----- Header -----
@@ -104,12 +119,12 @@ namespace KernelGen.Generator.Emitting
             else
             {
                 w.Line("// Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are "
-                    + (s.ChannelsLast ? "contiguous (NHWC)" : "strided (NCHW, chosen because interior phase rows are too short for width vectors)"));
+                    + (s.ChannelsLast ? "contiguous (NHWC);" : "strided (NCHW, chosen because interior phase rows are too short for width vectors);"));
                 w.Line("//   weight vectors are read " + (s.KernelHeight * s.KernelWidth == 1 ? "contiguously (1x1 kernel)" : Text(s.KernelHeight * s.KernelWidth) + " apart from PyTorch's layout")
                     + "; up to " + Text(KernelPlanner.PixelBlock) + " pixels share each weight vector. Output channels per group: " + Text(plan.VectorExtent) + ".");
             }
 
-            w.Line("//   Paths: " + PathList(plan) + ", chosen at run time by IsHardwareAccelerated checks the JIT folds away.");
+            w.Line("//   Paths: " + PathList(plan) + (plan.PathWidths.Length > 1 ? ", chosen at run time by IsHardwareAccelerated checks the JIT folds away." : "."));
             if (plan.Level == UnrollLevel.Full)
             {
                 w.Line("//   Unrolled completely: " + Text(plan.EmittedStatements) + " statements over all paths, within the unroll budget of "
@@ -253,7 +268,7 @@ namespace KernelGen.Generator.Emitting
             var p = target.ParameterNames;
             string input = p[0], weights = p[1], output = p[p.Count - 1];
             string? bias = target.HasBias ? p[2] : null;
-            string kernel = target.MethodName + "Kernel";
+            string kernel = "global::KernelGen.Generated." + KernelClassName(target);
             WriteGeneratedCode(w, version);
             WriteSignature(w, target);
             w.Open();
@@ -275,58 +290,93 @@ namespace KernelGen.Generator.Emitting
 
         // ----- The kernel class -----
 
+        /// <summary>The aliases the kernel code may use, in the order they are declared.</summary>
+        private static readonly KeyValuePair<string, string>[] Aliases =
+        {
+            new("Unsafe", "global::System.Runtime.CompilerServices.Unsafe"),
+            new("MemoryMarshal", "global::System.Runtime.InteropServices.MemoryMarshal"),
+            new("MathF", "global::System.MathF"),
+            new("V128", Intrinsics + "Vector128"),
+            new("V256", Intrinsics + "Vector256"),
+            new("V512", Intrinsics + "Vector512"),
+            new("Vec128", Intrinsics + "Vector128<float>"),
+            new("Vec256", Intrinsics + "Vector256<float>"),
+            new("Vec512", Intrinsics + "Vector512<float>"),
+            new("Fma", Intrinsics + "X86.Fma"),
+            new("Avx512F", Intrinsics + "X86.Avx512F"),
+            new("AdvSimd", Intrinsics + "Arm.AdvSimd"),
+        };
+
         private static void WriteKernelClass(SourceWriter w, KernelTarget target, KernelPlan plan, string version)
         {
             var s = plan.Spec;
+            var used = new SortedSet<string>(System.StringComparer.Ordinal) { "Unsafe", "MemoryMarshal" };
+            var body = new SourceWriter();
             string bias = s.HasBias ? ", ref b" : "";
-            WriteGeneratedCode(w, version);
-            w.Open("private static class " + target.MethodName + "Kernel");
 
-            // Run: one call per sample into the widest accelerated path.
-            w.Line("/// <summary>Runs the kernel on spans that the caller has checked.</summary>");
-            w.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, "
+            body.Line("/// <summary>Runs the kernel on spans that the caller has checked.</summary>");
+            body.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, "
                 + (s.HasBias ? "global::System.ReadOnlySpan<float> bias, " : "") + "global::System.Span<float> output)");
-            w.Line("int batch = input.Length / " + Text(s.InputLength) + ";");
-            w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
-            w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weights);");
-            if (s.HasBias) w.Line("ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias);");
-            w.Line("ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
-            w.Line("// The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.");
-            string call = "(ref At(ref x, n * " + Text(s.InputLength) + "), ref w" + bias + ", ref At(ref y, n * " + Text(s.OutputLength) + "));";
+            body.Line("int batch = input.Length / " + Text(s.InputLength) + ";");
+            body.Line("ref float x = ref MemoryMarshal.GetReference(input);");
+            body.Line("ref float w = ref MemoryMarshal.GetReference(weights);");
+            if (s.HasBias) body.Line("ref float b = ref MemoryMarshal.GetReference(bias);");
+            body.Line("ref float y = ref MemoryMarshal.GetReference(output);");
+            if (plan.PathWidths.Length > 1)
+                body.Line("// The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.");
+            string call = "(ref Unsafe.Add(ref x, n * " + Text(s.InputLength) + "), ref w" + bias + ", ref Unsafe.Add(ref y, n * " + Text(s.OutputLength) + "));";
             foreach (int lanes in plan.PathWidths)
             {
                 if (lanes == 1)
                 {
-                    w.Line("for (int n = 0; n < batch; n++)");
-                    w.Line("    ScalarPath" + call);
+                    body.Line("for (int n = 0; n < batch; n++)");
+                    body.Line("    ScalarPath" + call);
                 }
                 else
                 {
-                    w.Open("if (" + Intrinsics + PathName(lanes) + ".IsHardwareAccelerated)");
-                    w.Line("for (int n = 0; n < batch; n++)");
-                    w.Line("    " + PathName(lanes) + "Path" + call);
-                    w.Line("return;");
-                    w.Close();
-                    w.Line();
+                    string vectorClass = "V" + Suffix(lanes);
+                    used.Add(vectorClass);
+                    body.Open("if (" + vectorClass + ".IsHardwareAccelerated)");
+                    body.Line("for (int n = 0; n < batch; n++)");
+                    body.Line("    " + PathName(lanes) + "Path" + call);
+                    body.Line("return;");
+                    body.Close();
+                    body.Line();
                 }
             }
 
-            w.Close();
+            body.Close();
 
-            var helpers = new SortedSet<string>(System.StringComparer.Ordinal) { "At" };
             foreach (int lanes in plan.PathWidths)
             {
-                w.Line();
-                w.Line("// The " + PathName(lanes) + " path: one sample" + (lanes == 1 ? ", one element at a time." : ", " + Text(lanes) + " lanes per vector (narrower vectors and scalars for what is left of a row)."));
-                w.Open("private static void " + PathName(lanes) + "Path(ref float x, ref float w" + (s.HasBias ? ", ref float b" : "") + ", ref float y)");
-                KernelBodyWriter.Write(plan, lanes, w, helpers);
-                w.Close();
+                body.Line();
+                body.Line("// The " + PathName(lanes) + " path: one sample" + (lanes == 1 ? ", one element at a time." : ", " + Text(lanes) + " lanes per vector (narrower vectors and scalars for what is left of a row)."));
+                body.Open("private static void " + PathName(lanes) + "Path(ref float x, ref float w" + (s.HasBias ? ", ref float b" : "") + ", ref float y)");
+                KernelBodyWriter.Write(plan, lanes, body, used);
+                body.Close();
             }
 
-            WriteThrowHelpers(w, s);
-            WriteHelpers(w, plan, helpers);
+            WriteThrowHelpers(body, s);
+            WriteActivationHelpers(body, plan, used);
+
+            w.Open("namespace KernelGen.Generated");
+            w.Line("// Aliases declared inside this namespace take precedence over any type of the user's: the kernel cannot be misbound.");
+            foreach (var alias in Aliases)
+            {
+                if (used.Contains(alias.Key)) w.Line("using " + alias.Key + " = " + alias.Value + ";");
+            }
+
+            w.Line();
+            w.Line("/// <summary>The kernel behind <c>" + target.DisplayName + "</c>: generated code, called only by that method.</summary>");
+            WriteGeneratedCode(w, version);
+            w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+            w.Open("internal static class " + KernelClassName(target));
+            w.Lines(body.ToString());
+            w.Close();
             w.Close();
         }
+
+        private static string Suffix(int lanes) => lanes == 16 ? "512" : lanes == 8 ? "256" : "128";
 
         private static void WriteThrowHelpers(SourceWriter w, KernelSpec s)
         {
@@ -353,62 +403,24 @@ namespace KernelGen.Generator.Emitting
             w.Line("    name + \" overlaps \" + outputName + \"; they must be separate memory.\", outputName);");
         }
 
-        private static void WriteHelpers(SourceWriter w, KernelPlan plan, SortedSet<string> helpers)
+        /// <summary>Sigmoid and tanh: a scalar function per element (the paths call these; ReLU and leaky ReLU are written in place).</summary>
+        private static void WriteActivationHelpers(SourceWriter w, KernelPlan plan, SortedSet<string> used)
         {
+            if (!used.Contains("Activate")) return;
+            used.Add("MathF");
             w.Line();
-            w.Line("// Thin helpers over the intrinsics, inlined by the JIT into single instructions; indices are never negative.");
-            if (helpers.Contains("Activate")) WriteScalarActivation(w, plan.Spec);
+            w.Line(plan.Spec.Activation == KernelActivation.Sigmoid
+                ? "private static float Activate(float v) => 1f / (1f + MathF.Exp(-v));"
+                : "private static float Activate(float v) => MathF.Tanh(v);");
             foreach (int lanes in new[] { 16, 8, 4 })
             {
-                string n = lanes == 16 ? "512" : lanes == 8 ? "256" : "128";
-                string vectorClass = Intrinsics + "Vector" + n;
-                string vector = vectorClass + "<float>";
-                if (helpers.Contains("Load" + n))
-                    Helper(w, vector + " Load" + n + "(ref float p, int i) => " + vectorClass + ".LoadUnsafe(ref p, (nuint)i);");
-                if (helpers.Contains("Gather" + n))
-                    Helper(w, vector + " Gather" + n + "(ref float p, int i, int step) => " + vectorClass + ".Create(" + Lanes(lanes, k => "At(ref p, i" + (k == 0 ? "" : k == 1 ? " + step" : " + " + Text(k) + " * step") + ")") + ");");
-                if (helpers.Contains("Broadcast" + n))
-                    Helper(w, vector + " Broadcast" + n + "(ref float p, int i) => " + vectorClass + ".Create(At(ref p, i));");
-                if (helpers.Contains("Zero" + n))
-                    Helper(w, vector + " Zero" + n + "() => " + vector + ".Zero;");
-                if (helpers.Contains("Store" + n))
-                    Helper(w, "void Store" + n + "(ref float p, int i, " + vector + " v) => " + vectorClass + ".StoreUnsafe(v, ref p, (nuint)i);");
-                if (helpers.Contains("Scatter" + n))
-                {
-                    w.Line();
-                    w.Line(Inline);
-                    w.Open("private static void Scatter" + n + "(ref float p, int i, int step, " + vector + " v)");
-                    for (int k = 0; k < lanes; k++)
-                        w.Line("At(ref p, i" + (k == 0 ? "" : k == 1 ? " + step" : " + " + Text(k) + " * step") + ") = " + vectorClass + ".GetElement(v, " + Text(k) + ");");
-                    w.Close();
-                }
-
-                if (helpers.Contains("MultiplyAdd" + n))
-                {
-                    string fused = lanes switch
-                    {
-                        16 => Intrinsics + "X86.Avx512F.IsSupported ? " + Intrinsics + "X86.Avx512F.FusedMultiplyAdd(a, b, c) : a * b + c",
-                        8 => Intrinsics + "X86.Fma.IsSupported ? " + Intrinsics + "X86.Fma.MultiplyAdd(a, b, c) : a * b + c",
-                        _ => Intrinsics + "X86.Fma.IsSupported ? " + Intrinsics + "X86.Fma.MultiplyAdd(a, b, c)\n        : "
-                            + Intrinsics + "Arm.AdvSimd.IsSupported ? " + Intrinsics + "Arm.AdvSimd.FusedMultiplyAdd(c, a, b)\n        : a * b + c",
-                    };
-                    Helper(w, vector + " MultiplyAdd" + n + "(" + vector + " a, " + vector + " b, " + vector + " c) =>\n    " + fused + ";");
-                }
-
-                if (helpers.Contains("Activate" + n))
-                    WriteVectorActivation(w, plan.Spec, lanes, vectorClass, vector, n);
+                string n = Suffix(lanes);
+                if (!used.Contains("Activate" + n)) continue;
+                used.Add("V" + n);
+                used.Add("Vec" + n);
+                w.Line("private static Vec" + n + " Activate" + n + "(Vec" + n + " v) =>");
+                w.Line("    V" + n + ".Create(" + Lanes(lanes, k => "Activate(V" + n + ".GetElement(v, " + Text(k) + "))") + ");");
             }
-
-            Helper(w, "ref float At(ref float p, int i) => ref " + Rt + "Unsafe.Add(ref p, i);");
-        }
-
-        private static void Helper(SourceWriter w, string declaration)
-        {
-            w.Line();
-            w.Line(Inline);
-            string[] lines = declaration.Split('\n');
-            w.Line("private static " + lines[0]);
-            for (int i = 1; i < lines.Length; i++) w.Line(lines[i]);
         }
 
         private static string Lanes(int count, System.Func<int, string> lane)
@@ -416,30 +428,6 @@ namespace KernelGen.Generator.Emitting
             var parts = new string[count];
             for (int k = 0; k < count; k++) parts[k] = lane(k);
             return string.Join(", ", parts);
-        }
-
-        private static void WriteScalarActivation(SourceWriter w, KernelSpec s)
-        {
-            string body = s.Activation switch
-            {
-                KernelActivation.Relu => "global::System.MathF.Max(v, 0f)",
-                KernelActivation.LeakyRelu => "v >= 0f ? v : v * " + FloatLiteral(s.LeakyReluSlope),
-                KernelActivation.Sigmoid => "1f / (1f + global::System.MathF.Exp(-v))",
-                _ => "global::System.MathF.Tanh(v)",
-            };
-            Helper(w, "float Activate(float v) => " + body + ";");
-        }
-
-        private static void WriteVectorActivation(SourceWriter w, KernelSpec s, int lanes, string vectorClass, string vector, string n)
-        {
-            string body = s.Activation switch
-            {
-                KernelActivation.Relu => vectorClass + ".Max(v, " + vector + ".Zero)",
-                KernelActivation.LeakyRelu => vectorClass + ".ConditionalSelect(" + vectorClass + ".GreaterThanOrEqual(v, " + vector + ".Zero), v, v * " + FloatLiteral(s.LeakyReluSlope) + ")",
-                // .NET 8 has no vector Exp or Tanh: each lane goes through the scalar function (the cost is per store, not per FMA).
-                _ => vectorClass + ".Create(" + Lanes(lanes, k => "Activate(" + vectorClass + ".GetElement(v, " + Text(k) + "))") + ")",
-            };
-            Helper(w, vector + " Activate" + n + "(" + vector + " v) =>\n    " + body + ";");
         }
 
         /// <summary>A float literal that reads back as the same float, whatever the culture: <c>0.2f</c>, <c>1E-05f</c>, <c>-0.1f</c>.</summary>

@@ -17,6 +17,14 @@ namespace KernelGen.Generator.Emitting
 
         public void Line() => _text.Append('\n');
 
+        /// <summary>Writes text of several lines (from another writer) at this writer's indentation.</summary>
+        public void Lines(string text)
+        {
+            string[] lines = text.Split('\n');
+            int count = lines.Length > 0 && lines[lines.Length - 1].Length == 0 ? lines.Length - 1 : lines.Length;
+            for (int i = 0; i < count; i++) Line(lines[i]);
+        }
+
         public void Open(string header)
         {
             Line(header);

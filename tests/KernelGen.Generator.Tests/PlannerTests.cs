@@ -1,0 +1,77 @@
+using CsCheck;
+using KernelGen.Generator.Emitting;
+using KernelGen.Generator.Model;
+using KernelGen.Generator.Strategy;
+using KernelGen.Planning;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>The planner's numbers: the dry-run count is what the emitter writes, and the budget picks the least-rolled level that fits.</summary>
+public class PlannerTests
+{
+    internal static KernelSpec Spec(KernelCase c, int budget = 0) => new(c.InChannels, c.OutChannels, c.Groups, c.InputHeight, c.InputWidth,
+        c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.H, c.Padding.W, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
+        c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
+
+    private static void AssertCountsMatch(KernelCase c)
+    {
+        var plan = KernelPlanner.Plan(Spec(c), 0);
+        foreach (var level in Enum.GetValues<UnrollLevel>())
+        {
+            var forced = new KernelPlan(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.VectorExtent, plan.PathWidths, level,
+                plan.Budget, plan.BudgetSource, plan.UnrolledStatements, plan.EmittedStatements);
+            foreach (int lanes in plan.PathWidths)
+            {
+                long counted = KernelBodyWriter.CountStatements(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, level, lanes);
+                long written = KernelBodyWriter.Write(forced, lanes, new SourceWriter(), new SortedSet<string>(StringComparer.Ordinal));
+                Assert.True(counted == written, $"{c}: level {level}, {lanes} lanes: counted {counted}, wrote {written}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheDryRunCountsExactlyWhatIsWritten()
+    {
+        foreach (var c in EquivalenceTests.EdgeCases) AssertCountsMatch(c);
+        KernelCase.Generator.Sample(AssertCountsMatch, iter: 60);
+    }
+
+    [Fact]
+    public void TheBudgetPicksTheLeastRolledLevelThatFits()
+    {
+        var course = Spec(EquivalenceTests.EdgeCases[0]);
+        var full = KernelPlanner.Plan(course, 0);
+        Assert.Equal(UnrollLevel.Full, full.Level);
+        Assert.Equal(KernelPlanner.DefaultUnrollBudget, full.Budget);
+        Assert.Equal(full.UnrolledStatements, full.EmittedStatements);
+        Assert.Equal(25, full.MultiplyAddsPerSample);
+        Assert.Equal([1], full.PathWidths); // a phase row of 2 cannot fill a 128-bit vector
+
+        var project = KernelPlanner.Plan(course, projectBudget: (int)full.UnrolledStatements - 1);
+        Assert.NotEqual(UnrollLevel.Full, project.Level);
+        Assert.True(project.EmittedStatements < project.UnrolledStatements);
+        Assert.Equal("KernelGenUnrollBudget of the project", project.BudgetSource);
+
+        var attribute = KernelPlanner.Plan(course with { UnrollBudget = (int)full.UnrolledStatements }, projectBudget: 1);
+        Assert.Equal(UnrollLevel.Full, attribute.Level); // the attribute wins over the project
+    }
+
+    [Fact]
+    public void StrategyFollowsTheLayoutAndFallsBackWhenItsAxisCannotFillAVector()
+    {
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(channelsLast: false, outChannelsPerGroup: 64, widestPhaseRow: 15));
+        Assert.Equal(KernelStrategy.ChannelVectorized, StrategyChooser.ChooseForFixedShape(channelsLast: false, outChannelsPerGroup: 16, widestPhaseRow: 1));
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(channelsLast: false, outChannelsPerGroup: 4, widestPhaseRow: 1));
+        Assert.Equal(KernelStrategy.ChannelVectorized, StrategyChooser.ChooseForFixedShape(channelsLast: true, outChannelsPerGroup: 4, widestPhaseRow: 30));
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(channelsLast: true, outChannelsPerGroup: 2, widestPhaseRow: 30));
+    }
+
+    [Fact]
+    public void VectorPathsAreEmittedOnlyWhenTheDataFillsThem()
+    {
+        Assert.Equal([16, 8, 4, 1], KernelPlanner.Plan(Spec(KernelCase.Square(1, 1, 2, 37, 3, padding: 1)), 0).PathWidths);
+        Assert.Equal([8, 4, 1], KernelPlanner.Plan(Spec(KernelCase.Square(1, 1, 2, 9, 1)), 0).PathWidths);
+        Assert.Equal([4, 1], KernelPlanner.Plan(Spec(KernelCase.Square(1, 1, 2, 4, 1)), 0).PathWidths);
+        Assert.Equal([1], KernelPlanner.Plan(Spec(KernelCase.Square(1, 1, 2, 3, 1)), 0).PathWidths);
+    }
+}
