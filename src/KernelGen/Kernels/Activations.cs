@@ -31,6 +31,17 @@ internal static class Activations
         }
     }
 
+    /// <summary>The activation of one value (for kernels that finish one output cell at a time).</summary>
+    public static float Activate(float x, FusedActivation activation, float leakyReluSlope) => activation switch
+    {
+        FusedActivation.None => x,
+        FusedActivation.Relu => MathF.Max(x, 0f),
+        FusedActivation.LeakyRelu => LeakyRelu(x, leakyReluSlope),
+        FusedActivation.Sigmoid => Sigmoid(x),
+        FusedActivation.Tanh => MathF.Tanh(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
+    };
+
     public static float LeakyRelu(float x, float slope) => x >= 0 ? x : x * slope;
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));

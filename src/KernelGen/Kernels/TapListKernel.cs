@@ -52,14 +52,8 @@ internal static class TapListKernel
                             }
                         }
 
-                        y[oc * outChannelStride + oy * outRowStride + ox * outColumnStride] = layer.Activation switch
-                        {
-                            FusedActivation.None => sum,
-                            FusedActivation.Relu => MathF.Max(sum, 0f),
-                            FusedActivation.LeakyRelu => Activations.LeakyRelu(sum, layer.LeakyReluSlope),
-                            FusedActivation.Sigmoid => Activations.Sigmoid(sum),
-                            _ => MathF.Tanh(sum),
-                        };
+                        y[oc * outChannelStride + oy * outRowStride + ox * outColumnStride] =
+                            Activations.Activate(sum, layer.Activation, layer.LeakyReluSlope);
                     }
                 }
             }

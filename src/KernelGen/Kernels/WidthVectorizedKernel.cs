@@ -38,9 +38,6 @@ internal static class WidthVectorizedKernel
         }
     }
 
-    /// <summary>Padded rows per sample: <c>Cin * PaddedHeight</c>.</summary>
-    public static int PaddedRows(in LayerShape layer, ExecutionPlan plan) => layer.InChannels * plan.PaddedHeight;
-
     /// <summary>Writes padded rows <c>[rowStart, rowEnd)</c> (a row being (channel, padded y)) of one sample's zero-bordered CHW copy.</summary>
     public static void PadInput(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
         Span<float> padded, int rowStart, int rowEnd)

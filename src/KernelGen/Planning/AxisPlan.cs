@@ -112,18 +112,6 @@ namespace KernelGen.Planning
         /// <summary>Number of multiply-adds along this axis, summed over all output cells (for FLOP counts).</summary>
         public int TotalTaps => TapKernelIndex.Length;
 
-        /// <summary>The largest number of taps any output cell of this axis has.</summary>
-        public int MaxTapsPerOutput
-        {
-            get
-            {
-                int max = 0;
-                for (int o = 0; o < OutputLength; o++)
-                    max = Math.Max(max, OutputTapStart[o + 1] - OutputTapStart[o]);
-                return max;
-            }
-        }
-
         /// <summary>Builds the plan. The geometry must be valid and the output length at least 1.</summary>
         public static AxisPlan Create(AxisGeometry geometry, int inputLength)
         {
