@@ -1,3 +1,4 @@
+using System.Globalization;
 using KernelGen.Benchmarks.Engines;
 using KernelGen.Benchmarks.Shapes;
 
@@ -14,6 +15,9 @@ public enum SuiteMode
 
     /// <summary>Only the FMA peak measurement.</summary>
     Fma,
+
+    /// <summary>A quick in-process timing for development (checked, warmed up, interleaved rounds); not the report.</summary>
+    Probe,
 }
 
 /// <summary>The parsed command line (see Program.cs for the syntax).</summary>
@@ -22,8 +26,10 @@ public enum SuiteMode
 /// <param name="Engines">The engines to run, in report order.</param>
 /// <param name="OutputFolder">Where the full run writes benchmarks.md, the PNG and BenchmarkDotNet's artifacts.</param>
 /// <param name="Launches">BenchmarkDotNet launches (processes) per case; more rounds smooth the two-thread bimodality.</param>
+/// <param name="ProbeSeconds">Timed seconds per shape of the probe mode.</param>
 public sealed record SuiteOptions(
-    SuiteMode Mode, IReadOnlyList<ConvShape> Shapes, IReadOnlyList<EngineKind> Engines, string OutputFolder, int Launches)
+    SuiteMode Mode, IReadOnlyList<ConvShape> Shapes, IReadOnlyList<EngineKind> Engines, string OutputFolder, int Launches,
+    double ProbeSeconds = 3)
 {
     /// <summary>The default output folder, under the ignored artifacts/ folder of the current directory.</summary>
     public const string DefaultOutputFolder = "artifacts/benchmarks";
@@ -34,12 +40,14 @@ public sealed record SuiteOptions(
           --full               correctness pass, then BenchmarkDotNet over every shape x engine, then benchmarks.md and benchmarks.png
           --quick              every shape x engine once, checked against the reference; nothing timed
           --fma                measure the float32 FMA peak per core only
+          --probe              development timing in this process: median and best per shape x engine (default 3 s per shape)
           --shapes a,b,...     only these shapes (default: all): seed, small_fixed, game_up, mono_up, unet_up, dcgan,
                                depthwise, stride1, unet_up_nhwc
           --engines a,b,...    only these engines (default: all): Naive, KernelGen1T, KernelGenAllCores, Generated1T,
                                Ort1T, OrtAllCores, Torch1T, TorchAllCores
           --out DIR            output folder of --full (default: artifacts/benchmarks)
           --launches N         BenchmarkDotNet processes per case (default: 1)
+          --seconds S          timed seconds per shape of --probe (default: 3)
         """;
 
     /// <summary>Parses the command line.</summary>
@@ -51,17 +59,24 @@ public sealed record SuiteOptions(
         IReadOnlyList<EngineKind> engines = EngineKinds.All;
         string output = DefaultOutputFolder;
         int launches = 1;
+        double seconds = 3;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.", nameof(args));
             void SetMode(SuiteMode value) => mode = mode is null || mode == value
                 ? value
-                : throw new ArgumentException("Give only one of --full, --quick and --fma.", nameof(args));
+                : throw new ArgumentException("Give only one of --full, --quick, --fma and --probe.", nameof(args));
             switch (args[i])
             {
                 case "--full": SetMode(SuiteMode.Full); break;
                 case "--quick": SetMode(SuiteMode.Quick); break;
                 case "--fma": SetMode(SuiteMode.Fma); break;
+                case "--probe": SetMode(SuiteMode.Probe); break;
+                case "--seconds":
+                    seconds = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0
+                        ? s
+                        : throw new ArgumentException("--seconds needs a positive number.", nameof(args));
+                    break;
                 case "--shapes":
                     var names = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     foreach (string name in names) ShapeTable.Get(name);
@@ -83,7 +98,7 @@ public sealed record SuiteOptions(
 
         if (shapes.Count == 0 || engines.Count == 0)
             throw new ArgumentException("Select at least one shape and one engine.", nameof(args));
-        return new SuiteOptions(mode ?? throw new ArgumentException("Give one of --full, --quick and --fma.", nameof(args)),
-            shapes, engines, output, launches);
+        return new SuiteOptions(mode ?? throw new ArgumentException("Give one of --full, --quick, --fma and --probe.", nameof(args)),
+            shapes, engines, output, launches, seconds);
     }
 }
