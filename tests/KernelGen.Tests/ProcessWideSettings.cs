@@ -32,6 +32,23 @@ public sealed class VectorWidthCap : IDisposable
 }
 
 /// <summary>
+/// Sets the per-thread buffer of the channel kernel's fused relayout (<see cref="PreparedConvTranspose2D.FusedRelayoutChunkFloats"/>)
+/// until disposed (only inside <see cref="ProcessWideSettingsCollection"/>): small values split a call into many chunks.
+/// </summary>
+public sealed class FusedRelayoutChunk : IDisposable
+{
+    private readonly int _previous;
+
+    public FusedRelayoutChunk(int floats)
+    {
+        _previous = PreparedConvTranspose2D.FusedRelayoutChunkFloats;
+        PreparedConvTranspose2D.FusedRelayoutChunkFloats = floats;
+    }
+
+    public void Dispose() => PreparedConvTranspose2D.FusedRelayoutChunkFloats = _previous;
+}
+
+/// <summary>
 /// Sets which calls take the scalar tap-list kernel (those of at most this many multiply-adds, for NCHW-style layers with
 /// few channels per group) until disposed (only inside <see cref="ProcessWideSettingsCollection"/>).
 /// </summary>

@@ -114,6 +114,19 @@ public class RandomShapeTests
     public void RandomGeometriesMatchTheNaiveReferenceOnEveryThreadCount() =>
         ConvCase.Generator.Sample(c => AssertMatchesReference(c, maxThreads: 2), iter: 100);
 
+    /// <summary>
+    /// The channel kernel writes NCHW output (and NHWC output with padding lanes) through a per-thread buffer of a few
+    /// rows, relayouted chunk by chunk. The default buffer holds every row of most random cases; a budget of 1 to 2000
+    /// floats makes chunks of one or several rows, so that a chunk's rows must land at the right output rows.
+    /// </summary>
+    [Fact]
+    public void RandomGeometriesMatchWhenTheChannelKernelRelayoutsInSmallChunks() =>
+        Gen.Select(ConvCase.Generator, Gen.Int[1, 2000], Gen.Int[1, 2]).Sample((c, chunkFloats, threads) =>
+        {
+            using var chunk = new FusedRelayoutChunk(chunkFloats);
+            AssertMatchesReference(c, maxThreads: threads, prepared: true);
+        }, iter: 200, threads: 1);
+
     [Theory]
     [InlineData(1)]
     [InlineData(4)]

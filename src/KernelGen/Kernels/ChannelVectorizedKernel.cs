@@ -14,6 +14,8 @@ namespace KernelGen.Kernels;
 /// </summary>
 /// <remarks>
 /// The kernel reads a zero-bordered HWC copy of the input (<see cref="PadInput"/>), so edge pixels need no special code.
+/// (Reading a CHW copy of NCHW input instead, which saves the transposition, was measured slower: a block then touches
+/// one cache line per input channel instead of a few contiguous ones.)
 /// </remarks>
 internal static class ChannelVectorizedKernel
 {
@@ -86,57 +88,100 @@ internal static class ChannelVectorizedKernel
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> (output y) of one sample.</summary>
     /// <param name="padded">One sample's zero-bordered HWC input from <see cref="PadInput"/>.</param>
-    /// <param name="output">One sample, HWC with <c>G * paddedChannels</c> channels.</param>
+    /// <param name="output">HWC with <c>G * paddedChannels</c> channels: one sample's output rows from <paramref name="outputFirstRow"/> on
+    /// (0: the whole sample; or a small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>outputFirstRow = rowStart</c>).</param>
     public static void Run(VectorWidth width, in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0)
     {
         switch (width)
         {
-            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation); break;
-            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation); break;
-            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation); break;
-            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation); break;
+            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
+            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
+            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
+            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
         }
     }
 
+    // Kept out of line: inlined into a caller's large method (the call context's pass switch), the JIT's register
+    // allocation of the blocks inlined into it was measured 20 % slower on a 128 -> 64 channel layer.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Run<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
         int lanes = TSimd.Count;
         int outW = plan.OutputWidth, outStride = layer.Groups * paddedChannels;
         AxisPlan rows = plan.Height, cols = plan.Width;
+        int[][] tapTable = TapTable(layer, paddedChannels, plan);
         for (int oy = rowStart; oy < rowEnd; oy++)
         {
-            AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
+            int rowPhase = rows.OutputPhase[oy];
             for (int group = 0; group < layer.Groups; group++)
             {
-                var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group, rowPhase,
-                    rows.OutputQ[oy] + plan.RowShift, oy * outW);
-                foreach (AxisPhase phase in cols.Phases)
+                var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                    rows.OutputQ[oy] + plan.RowShift, (oy - outputFirstRow) * outW);
+                for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
                 {
+                    AxisPhase phase = cols.Phases[columnPhase];
+                    int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
                     for (int q = phase.FirstQ; q < phase.EndQ; q += 8)
                     {
                         int c = 0;
                         for (; c + 2 * lanes <= paddedChannels; c += 2 * lanes)
                         {
-                            Pixels4x2<TSimd, TVec>(block, phase, q, c);
+                            Pixels4x2<TSimd, TVec>(block, phase, taps, q, c);
                             if (q + 4 < phase.EndQ)
-                                Pixels4x2<TSimd, TVec>(block, phase, q + 4, c);
+                                Pixels4x2<TSimd, TVec>(block, phase, taps, q + 4, c);
                         }
 
                         if (c < paddedChannels)
-                            Pixels8x1<TSimd, TVec>(block, phase, q, c);
+                            Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
                     }
                 }
             }
 
-            if (applyActivation)
-                Activations.Apply(output.Slice(oy * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
+            if (applyActivation && layer.Activation != FusedActivation.None)
+                Activations.Apply(output.Slice((oy - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
         }
+    }
+
+    /// <summary>
+    /// The taps of every (row phase, column phase) pair as (input offset, weight offset) pairs relative to a block's first
+    /// pixel and first weight, indexed <c>rowPhase * columnPhases + columnPhase</c>. Built on the plan's first run, so
+    /// that a block's taps cost two loads each instead of the offset arithmetic (which dominated small layers).
+    /// </summary>
+    private static int[][] TapTable(in LayerShape layer, int paddedChannels, ExecutionPlan plan)
+    {
+        if (plan.ChannelTapTable is { } built)
+            return built;
+        AxisPhase[] rowPhases = plan.Height.Phases, columnPhases = plan.Width.Phases;
+        var table = new int[rowPhases.Length * columnPhases.Length][];
+        for (int r = 0; r < rowPhases.Length; r++)
+        {
+            for (int p = 0; p < columnPhases.Length; p++)
+            {
+                AxisPhase rowPhase = rowPhases[r], columnPhase = columnPhases[p];
+                var taps = new int[2 * rowPhase.KernelTaps.Length * columnPhase.KernelTaps.Length];
+                int k = 0;
+                for (int th = 0; th < rowPhase.KernelTaps.Length; th++)
+                {
+                    for (int t = 0; t < columnPhase.KernelTaps.Length; t++)
+                    {
+                        taps[k++] = -(rowPhase.TapOffsets[th] * plan.PaddedWidth + columnPhase.TapOffsets[t]) * layer.InChannels;
+                        taps[k++] = (rowPhase.KernelTaps[th] * layer.KernelWidth + columnPhase.KernelTaps[t]) * layer.InPerGroup * paddedChannels;
+                    }
+                }
+
+                table[r * columnPhases.Length + p] = taps;
+            }
+        }
+
+        // Racing first calls build equal tables; either may win.
+        plan.ChannelTapTable = table;
+        return table;
     }
 
     /// <summary>What every register block of one (output row, group) shares.</summary>
@@ -144,7 +189,7 @@ internal static class ChannelVectorizedKernel
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public BlockContext(in LayerShape layer, ExecutionPlan plan, int paddedChannels, ReadOnlySpan<float> padded,
-            ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> output, int group, AxisPhase rowPhase,
+            ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> output, int group,
             int paddedRowOfQ, int firstOutputPixel)
         {
             Padded = padded;
@@ -157,12 +202,9 @@ internal static class ChannelVectorizedKernel
             GroupInput = group * layer.InPerGroup;
             GroupOutput = group * paddedChannels;
             GroupTaps = group * layer.Taps;
-            KernelWidth = layer.KernelWidth;
             PaddedWidth = plan.PaddedWidth;
             ColumnShift = plan.ColumnShift;
             OutStride = layer.Groups * paddedChannels;
-            RowTaps = rowPhase.KernelTaps;
-            RowTapOffsets = rowPhase.TapOffsets;
             PaddedRowOfQ = paddedRowOfQ;
             FirstOutputPixel = firstOutputPixel;
         }
@@ -177,128 +219,133 @@ internal static class ChannelVectorizedKernel
         public int GroupInput { get; }
         public int GroupOutput { get; }
         public int GroupTaps { get; }
-        public int KernelWidth { get; }
         public int PaddedWidth { get; }
         public int ColumnShift { get; }
         public int OutStride { get; }
-        public int[] RowTaps { get; }
-        public int[] RowTapOffsets { get; }
         public int PaddedRowOfQ { get; }
         public int FirstOutputPixel { get; }
 
-        /// <summary>The padded input pixel that phase position <paramref name="q"/> reads through tap offsets (row, column).</summary>
-        public int InputOffset(int rowOffset, int q, int columnOffset) =>
-            ((PaddedRowOfQ - rowOffset) * PaddedWidth + q + ColumnShift - columnOffset) * InChannels + GroupInput;
+        /// <summary>The padded input pixel of phase position <paramref name="q"/>, which the tap table's input offsets are relative to.</summary>
+        public int InputOffset(int q) => (PaddedRowOfQ * PaddedWidth + q + ColumnShift) * InChannels + GroupInput;
 
-        /// <summary>Start of the packed weights of kernel tap (row tap, column tap) for output channel block <paramref name="c"/>.</summary>
-        public int WeightOffset(int rowTap, int columnTap, int c) =>
-            (GroupTaps + rowTap * KernelWidth + columnTap) * InPerGroup * PaddedChannels + c;
+        /// <summary>The group's packed weights of kernel tap 0 for output channel block <paramref name="c"/>, which the tap table's weight offsets are relative to.</summary>
+        public int WeightOffset(int c) => GroupTaps * InPerGroup * PaddedChannels + c;
 
-        public int OutputOffset(AxisPhase phase, int q, int c) =>
-            (FirstOutputPixel + phase.OutputOf(q)) * OutStride + GroupOutput + c;
+        /// <summary>
+        /// The output of phase position <paramref name="q"/>, channel <paramref name="c"/>, after one bounds check that
+        /// covers <paramref name="pixels"/> consecutive phase positions of <paramref name="width"/> floats each, which
+        /// lie <paramref name="step"/> floats apart: the block's stores need no check of their own.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float OutputPixels(AxisPhase phase, int q, int c, int pixels, int width, out nint step)
+        {
+            int first = (FirstOutputPixel + phase.OutputOf(q)) * OutStride + GroupOutput + c;
+            step = phase.Stride * OutStride;
+            return ref MemoryMarshal.GetReference(Output.Slice(first, (pixels - 1) * (int)step + width));
+        }
     }
 
-    private static void Pixels4x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int q, int c)
+    private static void Pixels4x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        int lanes = TSimd.Count, inChannels = block.InChannels, paddedChannels = block.PaddedChannels;
+        int lanes = TSimd.Count;
+        // Native-sized strides, so that the inner loop addresses with them directly (no sign extension per iteration).
+        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel, paddedChannels = block.PaddedChannels;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
-        int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
-        for (int th = 0; th < block.RowTaps.Length; th++)
+        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c));
+        for (int k = 0; k < taps.Length; k += 2)
         {
-            for (int t = 0; t < taps.Length; t++)
+            ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
+            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1]);
+            for (int ic = 0; ic < block.InPerGroup; ic++)
             {
-                ref float xp = ref Unsafe.Add(ref x, block.InputOffset(block.RowTapOffsets[th], q, offsets[t]));
-                ref float wp = ref Unsafe.Add(ref w, block.WeightOffset(block.RowTaps[th], taps[t], c));
-                for (int ic = 0; ic < block.InPerGroup; ic++)
-                {
-                    TVec w0 = TSimd.Load(ref wp);
-                    TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
-                    TVec xv = TSimd.Broadcast(Unsafe.Add(ref xp, ic));
-                    p00 = TSimd.MultiplyAdd(xv, w0, p00);
-                    p01 = TSimd.MultiplyAdd(xv, w1, p01);
-                    xv = TSimd.Broadcast(Unsafe.Add(ref xp, inChannels + ic));
-                    p10 = TSimd.MultiplyAdd(xv, w0, p10);
-                    p11 = TSimd.MultiplyAdd(xv, w1, p11);
-                    xv = TSimd.Broadcast(Unsafe.Add(ref xp, 2 * inChannels + ic));
-                    p20 = TSimd.MultiplyAdd(xv, w0, p20);
-                    p21 = TSimd.MultiplyAdd(xv, w1, p21);
-                    xv = TSimd.Broadcast(Unsafe.Add(ref xp, 3 * inChannels + ic));
-                    p30 = TSimd.MultiplyAdd(xv, w0, p30);
-                    p31 = TSimd.MultiplyAdd(xv, w1, p31);
-                    wp = ref Unsafe.Add(ref wp, paddedChannels);
-                }
+                TVec w0 = TSimd.Load(ref wp);
+                TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
+                TVec xv = TSimd.Broadcast(xp);
+                p00 = TSimd.MultiplyAdd(xv, w0, p00);
+                p01 = TSimd.MultiplyAdd(xv, w1, p01);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel));
+                p10 = TSimd.MultiplyAdd(xv, w0, p10);
+                p11 = TSimd.MultiplyAdd(xv, w1, p11);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel2));
+                p20 = TSimd.MultiplyAdd(xv, w0, p20);
+                p21 = TSimd.MultiplyAdd(xv, w1, p21);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel3));
+                p30 = TSimd.MultiplyAdd(xv, w0, p30);
+                p31 = TSimd.MultiplyAdd(xv, w1, p31);
+                wp = ref Unsafe.Add(ref wp, paddedChannels);
+                xp = ref Unsafe.Add(ref xp, 1);
             }
         }
 
         // Pixels past the phase's end were computed from the zero border and are not stored.
         int valid = phase.EndQ - q;
-        Span<float> y = block.Output;
-        Store2(y, block.OutputOffset(phase, q, c), lanes, p00, p01);
-        if (valid > 1) Store2(y, block.OutputOffset(phase, q + 1, c), lanes, p10, p11);
-        if (valid > 2) Store2(y, block.OutputOffset(phase, q + 2, c), lanes, p20, p21);
-        if (valid > 3) Store2(y, block.OutputOffset(phase, q + 3, c), lanes, p30, p31);
+        ref float y = ref block.OutputPixels(phase, q, c, Math.Min(valid, 4), 2 * lanes, out nint step);
+        Store2(ref y, lanes, p00, p01);
+        if (valid > 1) Store2(ref Unsafe.Add(ref y, step), lanes, p10, p11);
+        if (valid > 2) Store2(ref Unsafe.Add(ref y, 2 * step), lanes, p20, p21);
+        if (valid > 3) Store2(ref Unsafe.Add(ref y, 3 * step), lanes, p30, p31);
 
-        static void Store2(Span<float> y, int offset, int lanes, TVec first, TVec second)
+        static void Store2(ref float destination, int lanes, TVec first, TVec second)
         {
-            ref float destination = ref MemoryMarshal.GetReference(y.Slice(offset, 2 * lanes));
             TSimd.Store(ref destination, first);
             TSimd.Store(ref Unsafe.Add(ref destination, lanes), second);
         }
     }
 
-    private static void Pixels8x1<TSimd, TVec>(in BlockContext block, AxisPhase phase, int q, int c)
+    private static void Pixels8x1<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        int lanes = TSimd.Count, inChannels = block.InChannels, paddedChannels = block.PaddedChannels;
+        int lanes = TSimd.Count;
+        // Native-sized strides, so that the inner loop addresses with them directly (no sign extension per iteration).
+        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel, paddedChannels = block.PaddedChannels;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
-        int[] taps = phase.KernelTaps, offsets = phase.TapOffsets;
         TVec b = TSimd.Load(ref MemoryMarshal.GetReference(block.PackedBias.Slice(block.GroupOutput + c, lanes)));
         TVec p0 = b, p1 = b, p2 = b, p3 = b, p4 = b, p5 = b, p6 = b, p7 = b;
-        for (int th = 0; th < block.RowTaps.Length; th++)
+        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c));
+        for (int k = 0; k < taps.Length; k += 2)
         {
-            for (int t = 0; t < taps.Length; t++)
+            ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
+            // Pixels 4-7 from a second base, so that every load addresses as base + one of three strides.
+            ref float xq = ref Unsafe.Add(ref xp, 2 * pixel2);
+            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1]);
+            for (int ic = 0; ic < block.InPerGroup; ic++)
             {
-                ref float xp = ref Unsafe.Add(ref x, block.InputOffset(block.RowTapOffsets[th], q, offsets[t]));
-                ref float wp = ref Unsafe.Add(ref w, block.WeightOffset(block.RowTaps[th], taps[t], c));
-                for (int ic = 0; ic < block.InPerGroup; ic++)
-                {
-                    TVec wv = TSimd.Load(ref wp);
-                    ref float xc = ref Unsafe.Add(ref xp, ic);
-                    p0 = TSimd.MultiplyAdd(TSimd.Broadcast(xc), wv, p0);
-                    p1 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, inChannels)), wv, p1);
-                    p2 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 2 * inChannels)), wv, p2);
-                    p3 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 3 * inChannels)), wv, p3);
-                    p4 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 4 * inChannels)), wv, p4);
-                    p5 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 5 * inChannels)), wv, p5);
-                    p6 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 6 * inChannels)), wv, p6);
-                    p7 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xc, 7 * inChannels)), wv, p7);
-                    wp = ref Unsafe.Add(ref wp, paddedChannels);
-                }
+                TVec wv = TSimd.Load(ref wp);
+                p0 = TSimd.MultiplyAdd(TSimd.Broadcast(xp), wv, p0);
+                p1 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xp, pixel)), wv, p1);
+                p2 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xp, pixel2)), wv, p2);
+                p3 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xp, pixel3)), wv, p3);
+                p4 = TSimd.MultiplyAdd(TSimd.Broadcast(xq), wv, p4);
+                p5 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel)), wv, p5);
+                p6 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel2)), wv, p6);
+                p7 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel3)), wv, p7);
+                wp = ref Unsafe.Add(ref wp, paddedChannels);
+                xp = ref Unsafe.Add(ref xp, 1);
+                xq = ref Unsafe.Add(ref xq, 1);
             }
         }
 
         int valid = phase.EndQ - q;
-        Span<float> y = block.Output;
-        Store1(y, block.OutputOffset(phase, q, c), p0);
-        if (valid > 1) Store1(y, block.OutputOffset(phase, q + 1, c), p1);
-        if (valid > 2) Store1(y, block.OutputOffset(phase, q + 2, c), p2);
-        if (valid > 3) Store1(y, block.OutputOffset(phase, q + 3, c), p3);
-        if (valid > 4) Store1(y, block.OutputOffset(phase, q + 4, c), p4);
-        if (valid > 5) Store1(y, block.OutputOffset(phase, q + 5, c), p5);
-        if (valid > 6) Store1(y, block.OutputOffset(phase, q + 6, c), p6);
-        if (valid > 7) Store1(y, block.OutputOffset(phase, q + 7, c), p7);
-
-        static void Store1(Span<float> y, int offset, TVec value) =>
-            TSimd.Store(ref MemoryMarshal.GetReference(y.Slice(offset, TSimd.Count)), value);
+        ref float y = ref block.OutputPixels(phase, q, c, Math.Min(valid, 8), lanes, out nint step);
+        TSimd.Store(ref y, p0);
+        if (valid > 1) TSimd.Store(ref Unsafe.Add(ref y, step), p1);
+        if (valid > 2) TSimd.Store(ref Unsafe.Add(ref y, 2 * step), p2);
+        if (valid > 3) TSimd.Store(ref Unsafe.Add(ref y, 3 * step), p3);
+        if (valid > 4) TSimd.Store(ref Unsafe.Add(ref y, 4 * step), p4);
+        if (valid > 5) TSimd.Store(ref Unsafe.Add(ref y, 5 * step), p5);
+        if (valid > 6) TSimd.Store(ref Unsafe.Add(ref y, 6 * step), p6);
+        if (valid > 7) TSimd.Store(ref Unsafe.Add(ref y, 7 * step), p7);
     }
 
     /// <summary>

@@ -10,35 +10,119 @@ internal static class Transpose
 {
     /// <summary>
     /// <c>destination[c * destinationStride + r] = source[r * sourceStride + c]</c> for <c>r &lt; rows</c>, <c>c &lt; columns</c>.
-    /// 8x8 blocks go through registers with AVX (a scalar gather strides through memory one element at a time); the
-    /// edges are scalar.
+    /// 8x8 blocks go through registers with AVX and 4x4 blocks with SSE (a scalar gather strides through memory one
+    /// element at a time, and layers with 4 to 7 channels have no 8x8 blocks at all); the edges are scalar.
     /// </summary>
     public static void Run(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride, int rows, int columns)
     {
         if (rows <= 0 || columns <= 0) return;
-        // Every index below stays inside these two bounds, so the blocks may use unchecked loads and stores.
+        // Every index below stays inside these two bounds, so the blocks and the edges may use unchecked loads and stores.
         int sourceEnd = (rows - 1) * sourceStride + columns, destinationEnd = (columns - 1) * destinationStride + rows;
-        source = source[..sourceEnd];
-        destination = destination[..destinationEnd];
-        int blockRows = 0, blockColumns = 0;
+        ref float s = ref MemoryMarshal.GetReference(source[..sourceEnd]);
+        ref float d = ref MemoryMarshal.GetReference(destination[..destinationEnd]);
+        if (columns == 4 && sourceStride == 4 && rows >= 16 && Avx512F.IsSupported)
+        {
+            // Rows of 4 contiguous floats (a 4-channel layer's pixels): 16 rows are 4 full vectors, and 8 two-source
+            // permutes turn them into the 4 columns, where 4x4 blocks would take 32 shuffles and 16 narrow stores.
+            int rows16 = rows / 16 * 16;
+            for (int r = 0; r < rows16; r += 16)
+                Block16x4(ref Unsafe.Add(ref s, r * 4), ref Unsafe.Add(ref d, r), destinationStride);
+            Run(source[(rows16 * 4)..], 4, destination[rows16..], destinationStride, rows - rows16, 4);
+            return;
+        }
+
+        int rows8 = 0, columns8 = 0, rows4 = 0, columns4 = 0;
+        // The blocks sweep along the side with the larger stride (a CHW plane, typically), so that its 8 rows are
+        // written or read as 8 sequential streams: sweeping across it instead touches lines a whole plane apart, which
+        // (planes being multiples of 4 KiB) land in the same few L1 sets and evict each other; measured 5x slower on 64
+        // channels of 64 x 64.
+        bool columnsOuter = destinationStride > sourceStride;
         if (Avx.IsSupported)
         {
-            blockRows = rows / 8 * 8;
-            blockColumns = columns / 8 * 8;
-            ref float s = ref MemoryMarshal.GetReference(source);
-            ref float d = ref MemoryMarshal.GetReference(destination);
-            for (int r = 0; r < blockRows; r += 8)
-                for (int c = 0; c < blockColumns; c += 8)
-                    Block8x8(ref Unsafe.Add(ref s, r * sourceStride + c), sourceStride, ref Unsafe.Add(ref d, c * destinationStride + r), destinationStride);
+            rows8 = rows / 8 * 8;
+            columns8 = columns / 8 * 8;
+            if (columnsOuter)
+            {
+                for (int c = 0; c < columns8; c += 8)
+                    for (int r = 0; r < rows8; r += 8)
+                        Block8x8(ref Unsafe.Add(ref s, r * sourceStride + c), sourceStride, ref Unsafe.Add(ref d, c * destinationStride + r), destinationStride);
+            }
+            else
+            {
+                for (int r = 0; r < rows8; r += 8)
+                    for (int c = 0; c < columns8; c += 8)
+                        Block8x8(ref Unsafe.Add(ref s, r * sourceStride + c), sourceStride, ref Unsafe.Add(ref d, c * destinationStride + r), destinationStride);
+            }
+        }
+
+        if (Sse.IsSupported)
+        {
+            // 4x4 blocks right of the 8x8 blocks (rows [0, rows4)) and below them (columns [0, columns8)).
+            rows4 = rows / 4 * 4;
+            columns4 = columns / 4 * 4;
+            if (columnsOuter)
+            {
+                for (int c = 0; c < columns4; c += 4)
+                    for (int r = c < columns8 ? rows8 : 0; r < rows4; r += 4)
+                        Block4x4(ref Unsafe.Add(ref s, r * sourceStride + c), sourceStride, ref Unsafe.Add(ref d, c * destinationStride + r), destinationStride);
+            }
+            else
+            {
+                for (int r = 0; r < rows4; r += 4)
+                    for (int c = r < rows8 ? columns8 : 0; c < columns4; c += 4)
+                        Block4x4(ref Unsafe.Add(ref s, r * sourceStride + c), sourceStride, ref Unsafe.Add(ref d, c * destinationStride + r), destinationStride);
+            }
         }
 
         // Edges: the columns right of the blocks for every row, and the rows below them for the block columns.
         for (int r = 0; r < rows; r++)
-            for (int c = blockColumns; c < columns; c++)
-                destination[c * destinationStride + r] = source[r * sourceStride + c];
-        for (int r = blockRows; r < rows; r++)
-            for (int c = 0; c < blockColumns; c++)
-                destination[c * destinationStride + r] = source[r * sourceStride + c];
+            for (int c = columns4; c < columns; c++)
+                Unsafe.Add(ref d, c * destinationStride + r) = Unsafe.Add(ref s, r * sourceStride + c);
+        for (int r = rows4; r < rows; r++)
+            for (int c = 0; c < columns4; c++)
+                Unsafe.Add(ref d, c * destinationStride + r) = Unsafe.Add(ref s, r * sourceStride + c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block16x4(ref float source, ref float destination, int destinationStride)
+    {
+        Vector512<float> z0 = Vector512.LoadUnsafe(ref source);
+        Vector512<float> z1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref source, 16));
+        Vector512<float> z2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref source, 32));
+        Vector512<float> z3 = Vector512.LoadUnsafe(ref Unsafe.Add(ref source, 48));
+
+        // Indices 0-15 pick from the first source, 16-31 from the second. First columns 0 and 1 (and 2 and 3) of 8 rows
+        // each, then the halves of 8 rows joined into 16.
+        Vector512<int> evenColumns = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+        Vector512<int> oddColumns = Vector512.Create(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+        Vector512<int> lowHalves = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        Vector512<int> highHalves = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        Vector512<float> c01Top = Avx512F.PermuteVar16x32x2(z0, evenColumns, z1);
+        Vector512<float> c23Top = Avx512F.PermuteVar16x32x2(z0, oddColumns, z1);
+        Vector512<float> c01Bottom = Avx512F.PermuteVar16x32x2(z2, evenColumns, z3);
+        Vector512<float> c23Bottom = Avx512F.PermuteVar16x32x2(z2, oddColumns, z3);
+
+        Avx512F.PermuteVar16x32x2(c01Top, lowHalves, c01Bottom).StoreUnsafe(ref destination);
+        Avx512F.PermuteVar16x32x2(c01Top, highHalves, c01Bottom).StoreUnsafe(ref Unsafe.Add(ref destination, destinationStride));
+        Avx512F.PermuteVar16x32x2(c23Top, lowHalves, c23Bottom).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * destinationStride));
+        Avx512F.PermuteVar16x32x2(c23Top, highHalves, c23Bottom).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x4(ref float source, int sourceStride, ref float destination, int destinationStride)
+    {
+        Vector128<float> r0 = Vector128.LoadUnsafe(ref source);
+        Vector128<float> r1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref source, sourceStride));
+        Vector128<float> r2 = Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 2 * sourceStride));
+        Vector128<float> r3 = Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 3 * sourceStride));
+
+        // [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]; then pair the halves.
+        Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1);
+        Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3);
+        Sse.MoveLowToHigh(t0, t2).StoreUnsafe(ref destination);
+        Sse.MoveHighToLow(t2, t0).StoreUnsafe(ref Unsafe.Add(ref destination, destinationStride));
+        Sse.MoveLowToHigh(t1, t3).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * destinationStride));
+        Sse.MoveHighToLow(t3, t1).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

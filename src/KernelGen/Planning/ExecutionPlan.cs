@@ -68,6 +68,9 @@ internal sealed class ExecutionPlan
     /// <summary>The vector width for the width-vectorised kernel: four vectors no wider than a phase row (but at least 128-bit).</summary>
     public VectorWidth WidthVectors { get; }
 
+    /// <summary>The channel-vectorised kernel's tap offsets for this plan, built by it on first use (see <c>ChannelVectorizedKernel.TapTable</c>).</summary>
+    public int[][]? ChannelTapTable { get; set; }
+
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }
 
