@@ -155,6 +155,9 @@ public sealed unsafe class PreparedConvTranspose2D
             ? ChannelsLast && _owner._paddedChannels == Layer.OutPerGroup
             : !ChannelsLast;
 
+        /// <summary>Whether the kernel reads the user's input as it is and pads it itself (no <see cref="Pass.PadInput"/> pass).</summary>
+        private bool KernelPadsInput => !IsChannelKernel && WidthVectorizedKernel.PadsItself(Layer, _plan, ChannelsLast);
+
         private int InputSample => Layer.InChannels * _plan.InputHeight * _plan.InputWidth;
 
         private int PaddedSample => Layer.InChannels * _plan.PaddedHeight * _plan.PaddedWidth;
@@ -182,8 +185,12 @@ public sealed unsafe class PreparedConvTranspose2D
             int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                 Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
 
-            EnsureScratch(ref _paddedInput, PaddedSample * batch);
-            RunPass(Pass.PadInput, parts);
+            if (!KernelPadsInput)
+            {
+                EnsureScratch(ref _paddedInput, PaddedSample * batch);
+                RunPass(Pass.PadInput, parts);
+            }
+
             if (IsChannelKernel && !WritesOutputDirectly)
             {
                 int rowLength = _plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
@@ -241,7 +248,7 @@ public sealed unsafe class PreparedConvTranspose2D
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
             var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
             var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
-            Span<float> padded = _paddedInput.AsSpan(sample * paddedSample, paddedSample);
+            Span<float> padded = KernelPadsInput ? default : _paddedInput.AsSpan(sample * paddedSample, paddedSample);
             Span<float> kernelOutput = _pass is Pass.PadInput or Pass.KernelAndRelayout ? default
                 : WritesOutputDirectly ? userOutput
                 : _outputScratch.AsSpan(sample * outputSample, outputSample);
@@ -268,6 +275,9 @@ public sealed unsafe class PreparedConvTranspose2D
                             plan.OutputWidth, ChannelsLast, row, chunkEnd, sourceFirstRow: row);
                     }
 
+                    break;
+                case Pass.Kernel when KernelPadsInput:
+                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, kernelOutput, _owner._widthPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.Kernel:
                     WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._widthPacked, _owner._widthBias, rowStart, rowEnd);

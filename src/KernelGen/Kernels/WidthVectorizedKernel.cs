@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,11 +10,12 @@ namespace KernelGen.Kernels;
 /// <summary>
 /// The kernel for few output channels per group (see <see cref="KernelStrategy.WidthVectorized"/>): NCHW, one output
 /// row of one output channel at a time. Each width phase is a unit-stride correlation whose lanes are consecutive phase
-/// positions, so input loads are contiguous and weights are broadcast. With stride 2 both width phases are computed
-/// together and interleaved in registers, so that the stores are contiguous too.
+/// positions, so input loads are contiguous and weights are broadcast. Rows whose width stride is 2 with both phases
+/// present go to <see cref="WidthPairedKernel"/>, which computes both phases together and interleaves them in registers.
 /// </summary>
 /// <remarks>
-/// The kernel reads a zero-bordered copy of the input (<see cref="PadInput"/>): taps that fall off the input read zeros,
+/// Both read a zero-bordered copy of the input (made by <see cref="PadInput"/>, or for NCHW paired rows by
+/// <see cref="WidthPairedKernel"/> itself, a window at a time): taps that fall off the input read zeros,
 /// so edge cells need no special code and no tap needs a bounds check. Register blocks may run past a phase's end into
 /// that border; only the cells inside the output are stored.
 /// </remarks>
@@ -54,22 +56,54 @@ internal static class WidthVectorizedKernel
                 continue;
             }
 
-            dest[..plan.ColumnShift].Clear();
-            Span<float> body = dest.Slice(plan.ColumnShift, inW);
             if (channelsLast)
             {
+                dest[..plan.ColumnShift].Clear();
+                Span<float> body = dest.Slice(plan.ColumnShift, inW);
                 ReadOnlySpan<float> source = input.Slice(iy * inW * channels, inW * channels);
                 for (int x = 0; x < body.Length; x++)
                     body[x] = source[x * channels + c];
+                dest[(plan.ColumnShift + inW)..].Clear();
             }
             else
             {
-                input.Slice((c * inH + iy) * inW, inW).CopyTo(body);
+                CopyBetweenZeros(input.Slice((c * inH + iy) * inW, inW), dest, plan.ColumnShift);
             }
-
-            dest[(plan.ColumnShift + inW)..].Clear();
         }
     }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> into <paramref name="dest"/> at <paramref name="left"/> and zeros around it, in
+    /// one loop of vector moves: rows are often short, and three library calls per row cost more than the copy.
+    /// </summary>
+    internal static void CopyBetweenZeros(ReadOnlySpan<float> source, Span<float> dest, int left)
+    {
+        int length = source.Length, right = left + length;
+        if ((uint)left > (uint)dest.Length || (uint)right > (uint)dest.Length) throw new ArgumentOutOfRangeException(nameof(left));
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(dest);
+        int lanes = Vector<float>.Count, x = 0;
+        for (; x < left; x++) Unsafe.Add(ref to, x) = 0f;
+        ref float body = ref Unsafe.Add(ref to, left);
+        for (x = 0; x + lanes <= length; x += lanes)
+            Vector.LoadUnsafe(ref from, (nuint)x).StoreUnsafe(ref body, (nuint)x);
+        for (; x < length; x++) Unsafe.Add(ref body, x) = Unsafe.Add(ref from, x);
+        for (x = right; x + lanes <= dest.Length; x += lanes)
+            Vector<float>.Zero.StoreUnsafe(ref to, (nuint)x);
+        for (; x < dest.Length; x++) Unsafe.Add(ref to, x) = 0f;
+    }
+
+    /// <summary>
+    /// Whether the kernel reads unpadded NCHW input for this plan, padding it itself as it goes (<see cref="WidthPairedKernel"/>),
+    /// so that the caller skips <see cref="PadInput"/> and calls <see cref="RunUnpadded"/>.
+    /// </summary>
+    public static bool PadsItself(in LayerShape layer, ExecutionPlan plan, bool channelsLast) =>
+        !channelsLast && plan.PairedColumns is not null && WidthPairedKernel.PadsItself(layer, plan);
+
+    /// <summary>As <see cref="Run"/>, for plans where <see cref="PadsItself"/>: reads one sample's unpadded CHW input.</summary>
+    public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd) =>
+        WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, output, packed, bias, rowStart, rowEnd);
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="padded">One sample's zero-bordered CHW input from <see cref="PadInput"/>.</param>
@@ -79,6 +113,12 @@ internal static class WidthVectorizedKernel
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
+        if (plan.PairedColumns is { } columns)
+        {
+            WidthPairedKernel.Run(layer, plan, columns, padded, inputIsPadded: true, output, packed, bias, rowStart, rowEnd);
+            return;
+        }
+
         switch (plan.WidthVectors)
         {
             case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, plan, padded, output, packed, bias, rowStart, rowEnd); break;
@@ -97,8 +137,7 @@ internal static class WidthVectorizedKernel
         if (Unroll * TSimd.Count + 1 > ExecutionPlan.WidthKernelOverrun) throw new InvalidOperationException("Register block exceeds the planned overrun.");
         int outH = plan.OutputHeight, outW = plan.OutputWidth;
         AxisPlan rows = plan.Height, cols = plan.Width;
-        bool pairedPhases = cols.Geometry.Stride == 2 && cols.Phases.Length == 2;
-        Span<float> block = stackalloc float[2 * Unroll * 16];
+        Span<float> block = stackalloc float[Unroll * 16];
 
         for (int row = rowStart; row < rowEnd; row++)
         {
@@ -106,14 +145,11 @@ internal static class WidthVectorizedKernel
             AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
             var context = new RowContext(layer, plan, padded, packed, oc, rowPhase, rows.OutputQ[oy], bias[oc]);
             Span<float> outRow = output.Slice(row * outW, outW);
-            if (pairedPhases)
-                PairedPhases<TSimd, TVec>(context, cols.Phases[cols.OutputPhase[0]], cols.OutputQ[0],
-                    cols.Phases[cols.OutputPhase[1]], cols.OutputQ[1], outRow, block);
-            else
-                foreach (AxisPhase phase in cols.Phases)
-                    SinglePhase<TSimd, TVec>(context, phase, outRow, block);
+            foreach (AxisPhase phase in cols.Phases)
+                SinglePhase<TSimd, TVec>(context, phase, outRow, block);
 
-            Activations.Apply(outRow, layer.Activation, layer.LeakyReluSlope);
+            if (layer.Activation != FusedActivation.None)
+                Activations.Apply(outRow, layer.Activation, layer.LeakyReluSlope);
         }
     }
 
@@ -212,96 +248,16 @@ internal static class WidthVectorizedKernel
     }
 
     /// <summary>
-    /// Both width phases of a stride-2 row at once. Output cells <c>2m</c> and <c>2m + 1</c> are positions
-    /// <c>firstQ + m</c> of phase <paramref name="first"/> (the phase of cell 0) and <c>secondQ + m</c> of phase
-    /// <paramref name="second"/>, so interleaving the two phases' accumulators gives contiguous outputs from cell 0 on.
-    /// </summary>
-    private static void PairedPhases<TSimd, TVec>(in RowContext row, AxisPhase first, int firstQ, AxisPhase second, int secondQ,
-        Span<float> outRow, Span<float> block)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-    {
-        int lanes = TSimd.Count;
-        ref float x = ref MemoryMarshal.GetReference(row.Padded);
-        ref float w = ref MemoryMarshal.GetReference(row.Packed);
-        int[] firstTaps = first.KernelTaps, firstOffsets = first.TapOffsets, secondTaps = second.KernelTaps, secondOffsets = second.TapOffsets;
-        int secondShift = secondQ - firstQ;
-        int outW = outRow.Length, blockLength = 2 * Unroll * lanes;
-        for (int m = 0; 2 * m < outW; m += Unroll * lanes)
-        {
-            TVec e0 = TSimd.Broadcast(row.Bias), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
-            for (int ic = 0; ic < row.InPerGroup; ic++)
-            {
-                ref float plane = ref Unsafe.Add(ref x, (row.FirstInputChannel + ic) * row.PlaneLength + firstQ + m + row.ColumnShift);
-                ref float kernel = ref Unsafe.Add(ref w, row.WeightsOfChannel + ic * row.Taps);
-                for (int th = 0; th < row.RowTaps.Length; th++)
-                {
-                    ref float xRow = ref Unsafe.Add(ref plane, (row.PaddedRowOfQ - row.RowTapOffsets[th]) * row.PaddedWidth);
-                    ref float wRow = ref Unsafe.Add(ref kernel, row.RowTaps[th] * row.KernelWidth);
-                    for (int t = 0; t < firstTaps.Length; t++)
-                    {
-                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, firstTaps[t]));
-                        ref float xs = ref Unsafe.Subtract(ref xRow, firstOffsets[t]);
-                        e0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, e0);
-                        e1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, e1);
-                        e2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, e2);
-                        e3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, e3);
-                    }
-
-                    ref float xRowSecond = ref Unsafe.Add(ref xRow, secondShift);
-                    for (int t = 0; t < secondTaps.Length; t++)
-                    {
-                        TVec wv = TSimd.Broadcast(Unsafe.Add(ref wRow, secondTaps[t]));
-                        ref float xs = ref Unsafe.Subtract(ref xRowSecond, secondOffsets[t]);
-                        o0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), wv, o0);
-                        o1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), wv, o1);
-                        o2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), wv, o2);
-                        o3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), wv, o3);
-                    }
-                }
-            }
-
-            // Cells past the row's end were computed from the zero border; they go to the staging block, not the output.
-            int start = 2 * m;
-            bool whole = start + blockLength <= outW;
-            ref float y = ref whole ? ref MemoryMarshal.GetReference(outRow.Slice(start, blockLength)) : ref MemoryMarshal.GetReference(block);
-            TSimd.Interleave(e0, o0, out TVec lower, out TVec upper);
-            TSimd.Store(ref y, lower);
-            TSimd.Store(ref Unsafe.Add(ref y, lanes), upper);
-            TSimd.Interleave(e1, o1, out lower, out upper);
-            TSimd.Store(ref Unsafe.Add(ref y, 2 * lanes), lower);
-            TSimd.Store(ref Unsafe.Add(ref y, 3 * lanes), upper);
-            TSimd.Interleave(e2, o2, out lower, out upper);
-            TSimd.Store(ref Unsafe.Add(ref y, 4 * lanes), lower);
-            TSimd.Store(ref Unsafe.Add(ref y, 5 * lanes), upper);
-            TSimd.Interleave(e3, o3, out lower, out upper);
-            TSimd.Store(ref Unsafe.Add(ref y, 6 * lanes), lower);
-            TSimd.Store(ref Unsafe.Add(ref y, 7 * lanes), upper);
-            if (!whole)
-                block[..(outW - start)].CopyTo(outRow[start..]);
-        }
-    }
-
-    /// <summary>
-    /// Proves, once per plan, that every register block of <see cref="SinglePhase"/> and <see cref="PairedPhases"/> reads
-    /// inside the padded rows: the blocks' loads are unchecked, so this is what keeps them in bounds.
+    /// Proves, once per plan, that every register block of <see cref="SinglePhase"/> reads inside the padded rows: the
+    /// blocks' loads are unchecked, so this is what keeps them in bounds. (Paired rows check their own reads when their
+    /// <see cref="WidthPairedKernel.ColumnPlan"/> is made.)
     /// </summary>
     public static void CheckReadsInsidePadding(ExecutionPlan plan)
     {
+        if (plan.PairedColumns is not null) return;
         int block = Unroll * (int)plan.WidthVectors;
-        AxisPlan cols = plan.Width;
-        if (cols.Geometry.Stride == 2 && cols.Phases.Length == 2)
-        {
-            // Blocks start at m = 0, block, 2 * block, ... while 2m < outW.
-            int lastStart = (plan.OutputWidth - 1) / 2 / block * block;
-            CheckPhase(cols.Phases[cols.OutputPhase[0]], cols.OutputQ[0], cols.OutputQ[0] + lastStart);
-            CheckPhase(cols.Phases[cols.OutputPhase[1]], cols.OutputQ[1], cols.OutputQ[1] + lastStart);
-        }
-        else
-        {
-            foreach (AxisPhase phase in cols.Phases)
-                CheckPhase(phase, phase.FirstQ, phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / block * block);
-        }
+        foreach (AxisPhase phase in plan.Width.Phases)
+            CheckPhase(phase, phase.FirstQ, phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / block * block);
 
         void CheckPhase(AxisPhase phase, int firstBlockQ, int lastBlockQ)
         {

@@ -27,10 +27,13 @@ internal sealed class ExecutionPlan
         // The width kernel computes 4 vectors of phase positions per block: pick lanes so that a block does not overshoot a
         // phase row by much (the overshoot is computed and thrown away).
         WidthVectors = VectorWidths.For(widestPhase / 4);
+        if (strategy == KernelStrategy.WidthVectorized)
+            PairedColumns = Kernels.WidthPairedKernel.ColumnPlan.TryCreate(Width);
         PaddedHeight = Height.PaddedInputLength(0);
-        PaddedWidth = Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
+        PaddedWidth = PairedColumns?.PaddedWidth
+            ?? Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
         RowShift = -Height.LowestRead;
-        ColumnShift = -Width.LowestRead;
+        ColumnShift = PairedColumns?.ColumnShift ?? -Width.LowestRead;
         Strategy = strategy;
         // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
         // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped.
@@ -70,6 +73,9 @@ internal sealed class ExecutionPlan
 
     /// <summary>The channel-vectorised kernel's tap offsets for this plan, built by it on first use (see <c>ChannelVectorizedKernel.TapTable</c>).</summary>
     public int[][]? ChannelTapTable { get; set; }
+
+    /// <summary>For the width-vectorised kernel on a stride-2 width axis with both phases: its column plan (else null).</summary>
+    public Kernels.WidthPairedKernel.ColumnPlan? PairedColumns { get; }
 
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }

@@ -14,6 +14,11 @@ internal interface IParallelWork
 /// call and hands work over with one semaphore release per worker, which matters when a call takes microseconds.
 /// One call uses the pool at a time; a concurrent call runs its parts on its own thread instead of queueing.
 /// </summary>
+/// <remarks>
+/// Each part is claimed once, by whichever thread gets to it first: the calling thread, after its own part, runs the parts
+/// whose worker has not started yet. On a busy machine a woken worker may wait milliseconds for a core; then the call
+/// costs about what one thread would, instead of waiting for it.
+/// </remarks>
 internal static class WorkerPool
 {
     private static readonly object s_gate = new();
@@ -22,6 +27,7 @@ internal static class WorkerPool
     private static IParallelWork? s_work;
     private static int s_partCount;
     private static int s_pending;
+    private static int[] s_claimed = [];
     private static ExceptionDispatchInfo? s_failure;
 
     /// <summary>The most parts that run at once: one per processor.</summary>
@@ -45,10 +51,24 @@ internal static class WorkerPool
             s_failure = null;
             s_allDone.Reset();
             Volatile.Write(ref s_pending, partCount - 1);
+            // A worker still waking up from an earlier call finds its part claimed (or claims this call's part) here.
+            for (int part = 1; part < partCount; part++)
+                Volatile.Write(ref s_claimed[part], 0);
             for (int part = 1; part < partCount; part++)
                 s_workers[part - 1].Start(part);
 
-            work.Execute(0, partCount);
+            try
+            {
+                work.Execute(0, partCount);
+            }
+            catch (Exception e)
+            {
+                // Still wait for the workers below: returning now would let them run on into the next call.
+                s_failure = ExceptionDispatchInfo.Capture(e);
+            }
+
+            for (int part = 1; part < partCount; part++)
+                TryRunPart(part);
 
             // Short spins cover the common case of parts finishing together; then block.
             var spinner = new SpinWait();
@@ -75,12 +95,20 @@ internal static class WorkerPool
 
     private static void EnsureWorkers(int count)
     {
+        if (s_claimed.Length < count + 1) s_claimed = new int[count + 1];
         if (s_workers.Length >= count) return;
         var workers = new Worker[count];
         Array.Copy(s_workers, workers, s_workers.Length);
         for (int i = s_workers.Length; i < count; i++)
             workers[i] = new Worker(i);
         s_workers = workers;
+    }
+
+    /// <summary>Runs <paramref name="part"/> unless another thread has claimed it.</summary>
+    private static void TryRunPart(int part)
+    {
+        if (Interlocked.CompareExchange(ref s_claimed[part], 1, 0) != 0) return;
+        RunPart(part);
     }
 
     private static void RunPart(int part)
@@ -122,7 +150,7 @@ internal static class WorkerPool
             while (true)
             {
                 _wake.Wait();
-                RunPart(_part);
+                TryRunPart(_part);
             }
         }
     }

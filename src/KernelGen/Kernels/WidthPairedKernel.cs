@@ -1,0 +1,756 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Planning;
+using KernelGen.Simd;
+
+namespace KernelGen.Kernels;
+
+/// <summary>
+/// The width-vectorised kernel for a width stride of 2 with both phases present (the common 2x upsampling layers).
+/// Output cells <c>2m</c> and <c>2m + 1</c> belong to the two width phases at the same pair index <c>m</c>: both are
+/// computed together and interleaved in registers, so that the stores are contiguous.
+/// </summary>
+/// <remarks>
+/// <para>Each output row is a sum of taps, a tap being one input row read at one column shift times one weight. The
+/// rows of one row phase all have the same taps, one input row further down per phase position, so one call runs a
+/// whole phase's rows of an output channel and the per-row cost is a few pointer increments.</para>
+/// <para>With at most 4 taps per width phase (every row of kernel-2, -3 and -4 stride-2 layers) the taps are flattened
+/// into offsets held in registers, with weights in registers too for one input channel per group, and the block is
+/// straight-line code; other tap counts loop. An odd tap that reads an even tap's column reuses its load.</para>
+/// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="ColumnPlan"/> says), so taps above,
+/// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window on its
+/// stack itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
+/// otherwise (NHWC, or rows too wide for the window) it reads the copy made by <see cref="WidthVectorizedKernel.PadInput"/>.</para>
+/// </remarks>
+internal static class WidthPairedKernel
+{
+    /// <summary>Flattened taps per width phase up to which the block is straight-line code (counts 1, 2 and 4).</summary>
+    private const int MaxFlatTaps = 4;
+
+    /// <summary>The most lanes a vector has (Vector512 of float).</summary>
+    private const int MaxLanes = 16;
+
+    /// <summary>The column side of a stride-2 axis with both phases: each phase's taps as input column shifts, and the border they need.</summary>
+    internal sealed class ColumnPlan
+    {
+        private ColumnPlan(AxisPlan columns)
+        {
+            AxisPhase even = columns.Phases[columns.OutputPhase[0]], odd = columns.Phases[columns.OutputPhase[1]];
+            // Cell 2m is position OutputQ[0] + m of the even phase; a tap with offset d reads input column OutputQ[0] + m - d.
+            EvenShifts = Shifts(even, columns.OutputQ[0]);
+            OddShifts = Shifts(odd, columns.OutputQ[1]);
+            EvenKernelColumns = even.KernelTaps;
+            OddKernelColumns = odd.KernelTaps;
+            int lowestShift = 0, highestShift = 0;
+            foreach (int shift in EvenShifts.Concat(OddShifts))
+            {
+                lowestShift = Math.Min(lowestShift, shift);
+                highestShift = Math.Max(highestShift, shift);
+            }
+
+            Sharing = SharingOf(EvenShifts, OddShifts);
+            PairCount = (columns.OutputLength + 1) / 2;
+            // Vectors cover pairs [0, max(PairCount, MaxLanes)): a row shorter than a vector still runs one whole vector.
+            ColumnShift = -lowestShift;
+            PaddedWidth = ColumnShift + Math.Max(columns.InputLength, Math.Max(PairCount, MaxLanes) - 1 + highestShift + 1);
+        }
+
+        /// <summary>Input column of each even-cell tap, relative to the pair index <c>m</c>.</summary>
+        public int[] EvenShifts { get; }
+
+        /// <summary>Input column of each odd-cell tap, relative to the pair index <c>m</c>.</summary>
+        public int[] OddShifts { get; }
+
+        /// <summary>Kernel column of each even-cell tap.</summary>
+        public int[] EvenKernelColumns { get; }
+
+        /// <summary>Kernel column of each odd-cell tap.</summary>
+        public int[] OddKernelColumns { get; }
+
+        /// <summary>Which odd-cell column taps read the same column as an even-cell one.</summary>
+        public ColumnSharing Sharing { get; }
+
+        /// <summary>Pairs in a row; an odd width's last pair has no odd cell.</summary>
+        public int PairCount { get; }
+
+        /// <summary>Padded column of input column 0: the zero border on the left.</summary>
+        public int ColumnShift { get; }
+
+        /// <summary>Columns of the zero-bordered copy: every read of every vector of pairs lies inside.</summary>
+        public int PaddedWidth { get; }
+
+        /// <summary>The plan for a stride-2 axis with both phases, or null when the axis is not one.</summary>
+        public static ColumnPlan? TryCreate(AxisPlan columns) =>
+            columns.Geometry.Stride == 2 && columns.Phases.Length == 2 ? new ColumnPlan(columns) : null;
+
+        private static ColumnSharing SharingOf(int[] even, int[] odd) => (even.Length, odd.Length) switch
+        {
+            (2, 2) when odd[1] == even[0] && odd[0] != even[1] => ColumnSharing.SecondOddIsFirstEven,
+            (2, 2) when odd[0] == even[0] && odd[1] == even[1] => ColumnSharing.OddIsEven,
+            (1, 2) when odd[1] == even[0] => ColumnSharing.SecondOddIsEven,
+            (2, 1) when odd[0] == even[0] => ColumnSharing.OddIsFirstEven,
+            (1, 1) when odd[0] == even[0] => ColumnSharing.OddIsEven,
+            _ => ColumnSharing.None,
+        };
+
+        private static int[] Shifts(AxisPhase phase, int firstQ)
+        {
+            var shifts = new int[phase.TapOffsets.Length];
+            for (int t = 0; t < shifts.Length; t++)
+                shifts[t] = firstQ - phase.TapOffsets[t];
+            return shifts;
+        }
+    }
+
+    /// <summary>
+    /// Floats of the stack window into which <see cref="Run"/> pads the input rows a run of output rows reads, when it is
+    /// given unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed.
+    /// </summary>
+    private const int WindowFloats = 12 * 1024;
+
+    /// <summary>
+    /// Whether <see cref="Run"/> can take the unpadded NCHW input and pad it itself, a window of rows at a time (so that no
+    /// separate pass over the input is needed): the rows one output row reads, for every input channel of a group, must
+    /// fit in the window.
+    /// </summary>
+    public static bool PadsItself(in LayerShape layer, ExecutionPlan plan)
+    {
+        int rowsPerOutputRow = 1;
+        foreach (AxisPhase phase in plan.Height.Phases)
+        {
+            if (phase.TapOffsets.Length > 0)
+                rowsPerOutputRow = Math.Max(rowsPerOutputRow, phase.TapOffsets[^1] - phase.TapOffsets[0] + 1);
+        }
+
+        return (long)layer.InPerGroup * rowsPerOutputRow * plan.PaddedWidth <= WindowFloats;
+    }
+
+    /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
+    /// <param name="input">One sample's input: the zero-bordered CHW copy bordered as <paramref name="plan"/> says when
+    /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when <see cref="PadsItself"/>).</param>
+    /// <param name="inputIsPadded">Whether <paramref name="input"/> is the zero-bordered copy.</param>
+    /// <param name="output">One sample, NCHW.</param>
+    /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
+    /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
+    [SkipLocalsInit]
+    public static void Run(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
+        Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
+    {
+        int outH = plan.OutputHeight;
+        if (inputIsPadded)
+        {
+            for (int row = rowStart; row < rowEnd;)
+            {
+                int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row);
+                int planeStride = plan.PaddedHeight * plan.PaddedWidth;
+                var source = new Source(input, oc / layer.OutPerGroup * layer.InPerGroup * planeStride, 0, planeStride);
+                RunRows(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd);
+                row += oyEnd - oyStart;
+            }
+
+            return;
+        }
+
+        if (!PadsItself(layer, plan)) throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
+        // Not zeroed (SkipLocalsInit): the padding writes every cell the kernel reads, borders included.
+        Span<float> window = stackalloc float[WindowFloats];
+        int pitch = plan.PaddedWidth, channels = layer.InPerGroup;
+        for (int row = rowStart; row < rowEnd;)
+        {
+            int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row);
+            for (int oy = oyStart; oy < oyEnd;)
+            {
+                // The longest run of output rows from oy whose input rows (padded rows [low, high]) fit in the window:
+                // all the remaining rows when they fit (the usual case), else found by halving.
+                int end = oyEnd;
+                (int low, int high) = WindowRows(plan, oy, end);
+                while (end - oy > 1 && (long)channels * (high - low + 1) * pitch > WindowFloats)
+                {
+                    end = oy + (end - oy) / 2;
+                    (low, high) = WindowRows(plan, oy, end);
+                }
+
+                if (low > high) low = high = 0; // no taps: nothing is read
+                int windowRows = high - low + 1;
+                PadWindow(layer, plan, input, oc / layer.OutPerGroup * channels, low, windowRows, window);
+                var source = new Source(window[..(channels * windowRows * pitch)], 0, low, windowRows * pitch);
+                RunRows(layer, plan, columns, source, output, packed, bias, oc, oy, end);
+                oy = end;
+            }
+
+            row += oyEnd - oyStart;
+        }
+    }
+
+    /// <summary>The padded rows <c>[low, high]</c> that output rows <c>[oyStart, oyEnd)</c> read (low above high when they read none).</summary>
+    private static (int Low, int High) WindowRows(ExecutionPlan plan, int oyStart, int oyEnd)
+    {
+        AxisPlan rows = plan.Height;
+        int stride = rows.Geometry.Stride, low = int.MaxValue, high = int.MinValue;
+        for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + stride); oy++)
+        {
+            // The rows of one phase are stride apart, at consecutive phase positions; offsets increase with the kernel index.
+            int[] offsets = rows.Phases[rows.OutputPhase[oy]].TapOffsets;
+            if (offsets.Length == 0) continue;
+            int last = oy + (oyEnd - 1 - oy) / stride * stride;
+            low = Math.Min(low, rows.OutputQ[oy] + plan.RowShift - offsets[^1]);
+            high = Math.Max(high, rows.OutputQ[last] + plan.RowShift - offsets[0]);
+        }
+
+        return (low, high);
+    }
+
+    /// <summary>Copies padded rows <c>[firstRow, firstRow + rowCount)</c> of input channels <c>[firstChannel, firstChannel + InPerGroup)</c> into <paramref name="window"/>.</summary>
+    private static void PadWindow(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, int firstChannel, int firstRow,
+        int rowCount, Span<float> window)
+    {
+        int inH = plan.InputHeight, inW = plan.InputWidth, pitch = plan.PaddedWidth;
+        for (int ic = 0; ic < layer.InPerGroup; ic++)
+        {
+            for (int r = 0; r < rowCount; r++)
+            {
+                Span<float> dest = window.Slice((ic * rowCount + r) * pitch, pitch);
+                int iy = firstRow + r - plan.RowShift;
+                if ((uint)iy >= (uint)inH)
+                    dest.Clear();
+                else
+                    WidthVectorizedKernel.CopyBetweenZeros(input.Slice(((firstChannel + ic) * inH + iy) * inW, inW), dest, plan.ColumnShift);
+            }
+        }
+    }
+
+    /// <summary>The padded rows the kernel reads: the whole zero-bordered copy, or a window of it.</summary>
+    /// <param name="Padded">Zero-bordered CHW rows, <see cref="ExecutionPlan.PaddedWidth"/> wide.</param>
+    /// <param name="ChannelStart">Index in <paramref name="Padded"/> of the group's first input channel.</param>
+    /// <param name="FirstRow">The padded row that is row 0 of <paramref name="Padded"/>'s planes.</param>
+    /// <param name="PlaneStride">Elements between input channels.</param>
+    private readonly ref struct Source(ReadOnlySpan<float> Padded, int ChannelStart, int FirstRow, int PlaneStride)
+    {
+        public ReadOnlySpan<float> Padded { get; } = Padded;
+        public int ChannelStart { get; } = ChannelStart;
+        public int FirstRow { get; } = FirstRow;
+        public int PlaneStride { get; } = PlaneStride;
+    }
+
+    /// <summary>Output rows <c>[oyStart, oyEnd)</c> of output channel <paramref name="oc"/>, one row phase at a time.</summary>
+    private static void RunRows(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
+    {
+        switch (plan.WidthVectors)
+        {
+            case VectorWidth.V512: RunRows<Simd512, Vector512<float>>(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd); break;
+            case VectorWidth.V256: RunRows<Simd256, Vector256<float>>(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd); break;
+            case VectorWidth.V128: RunRows<Simd128, Vector128<float>>(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd); break;
+            default: RunRows<SimdScalar, float>(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd); break;
+        }
+    }
+
+    private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source,
+        Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int outH = plan.OutputHeight, outW = plan.OutputWidth;
+        AxisPlan rows = plan.Height;
+        int rowStride = rows.Geometry.Stride;
+        Span<nint> evenOffsets = stackalloc nint[MaxFlatTaps], oddOffsets = stackalloc nint[MaxFlatTaps];
+        Span<int> evenWeights = stackalloc int[MaxFlatTaps], oddWeights = stackalloc int[MaxFlatTaps];
+        for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + rowStride); oy++)
+        {
+            AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
+            int rowCount = (oyEnd - 1 - oy) / rowStride + 1;
+            var args = new PhaseArgs(layer, plan, columns, rowPhase, source, output, packed, oc, oy, rows.OutputQ[oy], rowCount, bias[oc]);
+            int evenTaps = rowPhase.KernelTaps.Length * columns.EvenShifts.Length, oddTaps = rowPhase.KernelTaps.Length * columns.OddShifts.Length;
+            if (IsFlat(evenTaps) && IsFlat(oddTaps))
+            {
+                Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
+                Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
+                switch (columns.Sharing)
+                {
+                    case ColumnSharing.SecondOddIsFirstEven: DispatchEven<TSimd, TVec, SecondOddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case ColumnSharing.OddIsEven: DispatchEven<TSimd, TVec, OddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case ColumnSharing.SecondOddIsEven: DispatchEven<TSimd, TVec, SecondOddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case ColumnSharing.OddIsFirstEven: DispatchEven<TSimd, TVec, OddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    default: DispatchEven<TSimd, TVec, NoSharing>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                }
+            }
+            else
+            {
+                PhaseRows<TSimd, TVec, AnyTaps, AnyTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights);
+            }
+
+            if (layer.Activation != FusedActivation.None)
+            {
+                for (int r = 0; r < rowCount; r++)
+                    Activations.Apply(output.Slice((oc * outH + oy + r * rowStride) * outW, outW), layer.Activation, layer.LeakyReluSlope);
+            }
+        }
+    }
+
+    private static bool IsFlat(int taps) => taps is 1 or 2 or 4;
+
+    /// <summary>One width phase's taps flattened: for each row tap, for each column tap, the input offset and the weight index.</summary>
+    private static void Flatten(in PhaseArgs args, AxisPhase rowPhase, int[] shifts, int[] kernelColumns, Span<nint> offsets, Span<int> weights)
+    {
+        int i = 0;
+        for (int r = 0; r < rowPhase.KernelTaps.Length; r++)
+        {
+            // Row tap r of output row q reads padded row q + RowShift - offset.
+            nint inputRow = -(nint)rowPhase.TapOffsets[r] * args.RowPitch;
+            int kernelRow = rowPhase.KernelTaps[r] * args.KernelWidth;
+            for (int t = 0; t < shifts.Length; t++, i++)
+            {
+                offsets[i] = inputRow + shifts[t];
+                weights[i] = kernelRow + kernelColumns[t];
+            }
+        }
+    }
+
+    private static void DispatchEven<TSimd, TVec, TShare>(int evenTaps, int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
+        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TShare : struct, IShare
+    {
+        switch (evenTaps)
+        {
+            case 1: DispatchOdd<TSimd, TVec, OneTap, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+            case 2: DispatchOdd<TSimd, TVec, TwoTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+            default: DispatchOdd<TSimd, TVec, FourTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+        }
+    }
+
+    private static void DispatchOdd<TSimd, TVec, TEven, TShare>(int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
+        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TEven : struct, ITapCount
+        where TShare : struct, IShare
+    {
+        switch (oddTaps)
+        {
+            case 1: PhaseRows<TSimd, TVec, TEven, OneTap, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+            case 2: PhaseRows<TSimd, TVec, TEven, TwoTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+            default: PhaseRows<TSimd, TVec, TEven, FourTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+        }
+    }
+
+    /// <summary>
+    /// All rows of one row phase: blocks of 4 vectors of pairs, then single vectors, then one last vector ending at the
+    /// last pair. That one overlaps the vector before it (rewriting the same values), and goes through a staging block
+    /// when the row has an odd width (its last pair has no odd cell) or is shorter than a vector.
+    /// </summary>
+    private static void PhaseRows<TSimd, TVec, TEven, TOdd, TShare>(in PhaseArgs args, ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights,
+        ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TEven : struct, ITapCount
+        where TOdd : struct, ITapCount
+        where TShare : struct, IShare
+    {
+        int lanes = TSimd.Count, pairs = args.PairCount, wholePairs = args.OutputWidth / 2;
+        int fours = wholePairs / (4 * lanes) * (4 * lanes), singles = wholePairs / lanes * lanes;
+        bool one = args.Channels == 1;
+        if (fours > 0)
+        {
+            if (one) Blocks<TSimd, TVec, TEven, TOdd, TShare, OneChannel, FourVectors>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, 0, fours, 0);
+            else Blocks<TSimd, TVec, TEven, TOdd, TShare, AnyChannels, FourVectors>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, 0, fours, 0);
+        }
+
+        if (singles > fours)
+        {
+            if (one) Blocks<TSimd, TVec, TEven, TOdd, TShare, OneChannel, OneVector>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, fours, singles, 0);
+            else Blocks<TSimd, TVec, TEven, TOdd, TShare, AnyChannels, OneVector>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, fours, singles, 0);
+        }
+
+        if (singles < pairs)
+        {
+            int last = Math.Max(0, pairs - lanes);
+            int cells = args.OutputWidth - 2 * last;
+            int staged = cells == 2 * lanes ? 0 : cells;
+            if (one) Blocks<TSimd, TVec, TEven, TOdd, TShare, OneChannel, OneVector>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, last, last + lanes, staged);
+            else Blocks<TSimd, TVec, TEven, TOdd, TShare, AnyChannels, OneVector>(args, evenOffsets, evenWeights, oddOffsets, oddWeights, last, last + lanes, staged);
+        }
+    }
+
+    /// <summary>
+    /// Blocks of <typeparamref name="TVectors"/> vectors of pairs over <c>[mStart, mEnd)</c> (a whole number of blocks)
+    /// of every row of the phase. With <paramref name="stagedCells"/> above 0 (one block only) the block's cells go to a
+    /// staging buffer and only that many are copied to the row.
+    /// </summary>
+    private static void Blocks<TSimd, TVec, TEven, TOdd, TShare, TChannels, TVectors>(in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
+        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights, int mStart, int mEnd, int stagedCells)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TEven : struct, ITapCount
+        where TOdd : struct, ITapCount
+        where TShare : struct, IShare
+        where TChannels : struct, IChannelCount
+        where TVectors : struct, IVectorCount
+    {
+        int lanes = TSimd.Count, block = TVectors.Count * lanes;
+        args.CheckBounds(mStart, mEnd, stagedCells > 0 ? stagedCells : 2 * (mEnd - mStart));
+        Span<float> stage = stackalloc float[2 * MaxLanes];
+        ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(args.Padded), args.InputStart);
+        ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(args.Packed), args.WeightsStart);
+        ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(args.Output), args.OutputStart);
+        nint e0 = evenOffsets[0], e1 = TEven.Count >= 2 ? evenOffsets[1] : 0, e2 = TEven.Count == 4 ? evenOffsets[2] : 0, e3 = TEven.Count == 4 ? evenOffsets[3] : 0;
+        // An odd tap that reads what an even tap reads uses the same offset variable, so the JIT loads it once (CSE).
+        nint o0 = OddOffset<TShare>(0, oddOffsets, e0, e1, e2, e3);
+        nint o1 = TOdd.Count >= 2 ? OddOffset<TShare>(1, oddOffsets, e0, e1, e2, e3) : 0;
+        nint o2 = TOdd.Count == 4 ? OddOffset<TShare>(2, oddOffsets, e0, e1, e2, e3) : 0;
+        nint o3 = TOdd.Count == 4 ? OddOffset<TShare>(3, oddOffsets, e0, e1, e2, e3) : 0;
+        int we0 = evenWeights[0], we1 = TEven.Count >= 2 ? evenWeights[1] : 0, we2 = TEven.Count == 4 ? evenWeights[2] : 0, we3 = TEven.Count == 4 ? evenWeights[3] : 0;
+        int wo0 = oddWeights[0], wo1 = TOdd.Count >= 2 ? oddWeights[1] : 0, wo2 = TOdd.Count == 4 ? oddWeights[2] : 0, wo3 = TOdd.Count == 4 ? oddWeights[3] : 0;
+        // With one input channel per group the weights stay in registers for all the rows.
+        TVec ve0 = default, ve1 = default, ve2 = default, ve3 = default, vo0 = default, vo1 = default, vo2 = default, vo3 = default;
+        if (TChannels.IsOne && TEven.Count > 0)
+        {
+            ve0 = TSimd.Broadcast(Unsafe.Add(ref w, we0));
+            if (TEven.Count >= 2) ve1 = TSimd.Broadcast(Unsafe.Add(ref w, we1));
+            if (TEven.Count == 4) { ve2 = TSimd.Broadcast(Unsafe.Add(ref w, we2)); ve3 = TSimd.Broadcast(Unsafe.Add(ref w, we3)); }
+        }
+
+        if (TChannels.IsOne && TOdd.Count > 0)
+        {
+            vo0 = TSimd.Broadcast(Unsafe.Add(ref w, wo0));
+            if (TOdd.Count >= 2) vo1 = TSimd.Broadcast(Unsafe.Add(ref w, wo1));
+            if (TOdd.Count == 4) { vo2 = TSimd.Broadcast(Unsafe.Add(ref w, wo2)); vo3 = TSimd.Broadcast(Unsafe.Add(ref w, wo3)); }
+        }
+
+        TVec bias = TSimd.Broadcast(args.Bias);
+        int channels = TChannels.IsOne ? 1 : args.Channels, taps = args.Taps;
+        nint planeStride = args.PlaneStride, inputStep = args.RowPitch, outputStep = args.OutputRowStep;
+        for (int r = 0; r < args.RowCount; r++)
+        {
+            for (int m = mStart; m < mEnd; m += block)
+            {
+                TVec ea = bias, eb = bias, ec = bias, ed = bias, oa = bias, ob = bias, oc = bias, od = bias;
+                ref float xm = ref Unsafe.Add(ref x, m);
+                ref float wc = ref w;
+                for (int ic = 0; ic < channels; ic++)
+                {
+                    if (TEven.Count > 0)
+                    {
+                        Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, e0), TChannels.IsOne ? ve0 : TSimd.Broadcast(Unsafe.Add(ref wc, we0)), ref ea, ref eb, ref ec, ref ed);
+                        if (TEven.Count >= 2)
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, e1), TChannels.IsOne ? ve1 : TSimd.Broadcast(Unsafe.Add(ref wc, we1)), ref ea, ref eb, ref ec, ref ed);
+                        if (TEven.Count == 4)
+                        {
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, e2), TChannels.IsOne ? ve2 : TSimd.Broadcast(Unsafe.Add(ref wc, we2)), ref ea, ref eb, ref ec, ref ed);
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, e3), TChannels.IsOne ? ve3 : TSimd.Broadcast(Unsafe.Add(ref wc, we3)), ref ea, ref eb, ref ec, ref ed);
+                        }
+                    }
+                    else
+                    {
+                        LoopedTaps<TSimd, TVec, TVectors>(args, args.EvenShifts, args.EvenKernelColumns, ref xm, ref wc, ref ea, ref eb, ref ec, ref ed);
+                    }
+
+                    if (TOdd.Count > 0)
+                    {
+                        Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, o0), TChannels.IsOne ? vo0 : TSimd.Broadcast(Unsafe.Add(ref wc, wo0)), ref oa, ref ob, ref oc, ref od);
+                        if (TOdd.Count >= 2)
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, o1), TChannels.IsOne ? vo1 : TSimd.Broadcast(Unsafe.Add(ref wc, wo1)), ref oa, ref ob, ref oc, ref od);
+                        if (TOdd.Count == 4)
+                        {
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, o2), TChannels.IsOne ? vo2 : TSimd.Broadcast(Unsafe.Add(ref wc, wo2)), ref oa, ref ob, ref oc, ref od);
+                            Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xm, o3), TChannels.IsOne ? vo3 : TSimd.Broadcast(Unsafe.Add(ref wc, wo3)), ref oa, ref ob, ref oc, ref od);
+                        }
+                    }
+                    else
+                    {
+                        LoopedTaps<TSimd, TVec, TVectors>(args, args.OddShifts, args.OddKernelColumns, ref xm, ref wc, ref oa, ref ob, ref oc, ref od);
+                    }
+
+                    xm = ref Unsafe.Add(ref xm, planeStride);
+                    wc = ref Unsafe.Add(ref wc, taps);
+                }
+
+                // Cells 2m .. 2m + 2 * block - 1.
+                ref float ym = ref stagedCells == 0 ? ref Unsafe.Add(ref y, 2 * m) : ref MemoryMarshal.GetReference(stage);
+                StoreInterleaved<TSimd, TVec>(ref ym, ea, oa);
+                if (TVectors.Count == 4)
+                {
+                    StoreInterleaved<TSimd, TVec>(ref Unsafe.Add(ref ym, 2 * lanes), eb, ob);
+                    StoreInterleaved<TSimd, TVec>(ref Unsafe.Add(ref ym, 4 * lanes), ec, oc);
+                    StoreInterleaved<TSimd, TVec>(ref Unsafe.Add(ref ym, 6 * lanes), ed, od);
+                }
+
+                // A loop, not a copy call: a call in this loop would make the JIT spill the weight registers.
+                for (int cell = 0; cell < stagedCells; cell++)
+                    Unsafe.Add(ref y, 2 * m + cell) = stage[cell];
+            }
+
+            x = ref Unsafe.Add(ref x, inputStep);
+            y = ref Unsafe.Add(ref y, outputStep);
+        }
+    }
+
+    /// <summary>The offset of flattened odd tap <paramref name="tap"/>: the even tap's variable when both read the same input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint OddOffset<TShare>(int tap, ReadOnlySpan<nint> oddOffsets, nint e0, nint e1, nint e2, nint e3)
+        where TShare : struct, IShare =>
+        TShare.EvenTapOf(tap) switch
+        {
+            0 => e0,
+            1 => e1,
+            2 => e2,
+            3 => e3,
+            _ => oddOffsets[tap],
+        };
+
+    /// <summary>One tap: <typeparamref name="TVectors"/> consecutive vectors from <paramref name="xs"/> times one weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap<TSimd, TVec, TVectors>(ref float xs, TVec weight, ref TVec a0, ref TVec a1, ref TVec a2, ref TVec a3)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TVectors : struct, IVectorCount
+    {
+        a0 = TSimd.MultiplyAdd(TSimd.Load(ref xs), weight, a0);
+        if (TVectors.Count == 4)
+        {
+            int lanes = TSimd.Count;
+            a1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, lanes)), weight, a1);
+            a2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 2 * lanes)), weight, a2);
+            a3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref xs, 3 * lanes)), weight, a3);
+        }
+    }
+
+    /// <summary>Every tap of one width phase by loops over the row phase's taps and the width phase's (other tap counts).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoopedTaps<TSimd, TVec, TVectors>(in PhaseArgs args, int[] shifts, int[] kernelColumns, ref float xm, ref float wc,
+        ref TVec a0, ref TVec a1, ref TVec a2, ref TVec a3)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+        where TVectors : struct, IVectorCount
+    {
+        int[] rowOffsets = args.RowTapOffsets, rowKernelTaps = args.RowKernelTaps;
+        for (int r = 0; r < rowOffsets.Length; r++)
+        {
+            ref float xRow = ref Unsafe.Add(ref xm, -(nint)rowOffsets[r] * args.RowPitch);
+            ref float wRow = ref Unsafe.Add(ref wc, rowKernelTaps[r] * args.KernelWidth);
+            for (int t = 0; t < shifts.Length; t++)
+                Tap<TSimd, TVec, TVectors>(ref Unsafe.Add(ref xRow, shifts[t]), TSimd.Broadcast(Unsafe.Add(ref wRow, kernelColumns[t])), ref a0, ref a1, ref a2, ref a3);
+        }
+    }
+
+    /// <summary>Stores cells <c>[e0, o0, e1, o1, ...]</c>: two vectors of output from one vector of each phase.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInterleaved<TSimd, TVec>(ref float destination, TVec even, TVec odd)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        TSimd.Interleave(even, odd, out TVec lower, out TVec upper);
+        TSimd.Store(ref destination, lower);
+        TSimd.Store(ref Unsafe.Add(ref destination, TSimd.Count), upper);
+    }
+
+    /// <summary>What the blocks of one row phase of one output channel share.</summary>
+    private readonly ref struct PhaseArgs
+    {
+        public PhaseArgs(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, AxisPhase rowPhase, in Source source,
+            Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias)
+        {
+            Padded = source.Padded;
+            Output = output;
+            Packed = packed;
+            EvenShifts = columns.EvenShifts;
+            OddShifts = columns.OddShifts;
+            EvenKernelColumns = columns.EvenKernelColumns;
+            OddKernelColumns = columns.OddKernelColumns;
+            RowTapOffsets = rowPhase.TapOffsets;
+            RowKernelTaps = rowPhase.KernelTaps;
+            PairCount = columns.PairCount;
+            OutputWidth = plan.OutputWidth;
+            Channels = layer.InPerGroup;
+            RowPitch = plan.PaddedWidth;
+            PlaneStride = source.PlaneStride;
+            InputStart = source.ChannelStart + (q + plan.RowShift - source.FirstRow) * plan.PaddedWidth + plan.ColumnShift;
+            OutputStart = (oc * plan.OutputHeight + oy) * plan.OutputWidth;
+            OutputRowStep = plan.Height.Geometry.Stride * plan.OutputWidth;
+            RowCount = rowCount;
+            WeightsStart = oc * layer.InPerGroup * layer.Taps;
+            Taps = layer.Taps;
+            KernelWidth = layer.KernelWidth;
+            Bias = bias;
+        }
+
+        public ReadOnlySpan<float> Padded { get; }
+        public Span<float> Output { get; }
+        public ReadOnlySpan<float> Packed { get; }
+        public int[] EvenShifts { get; }
+        public int[] OddShifts { get; }
+        public int[] EvenKernelColumns { get; }
+        public int[] OddKernelColumns { get; }
+        public int[] RowTapOffsets { get; }
+        public int[] RowKernelTaps { get; }
+        public int PairCount { get; }
+        public int OutputWidth { get; }
+        public int Channels { get; }
+        public int RowPitch { get; }
+        public int PlaneStride { get; }
+
+        /// <summary>Index in <see cref="Padded"/> of (first input channel of the group, padded row of the first row's q, column of input column 0).</summary>
+        public int InputStart { get; }
+
+        /// <summary>Index in <see cref="Output"/> of the first row.</summary>
+        public int OutputStart { get; }
+
+        /// <summary>Elements from one row of the phase to the next in <see cref="Output"/>.</summary>
+        public int OutputRowStep { get; }
+        public int RowCount { get; }
+
+        /// <summary>Index in <see cref="Packed"/> of the output channel's weights.</summary>
+        public int WeightsStart { get; }
+        public int Taps { get; }
+        public int KernelWidth { get; }
+        public float Bias { get; }
+
+        /// <summary>
+        /// Proves that the unchecked loads and stores of a call to <see cref="Blocks"/> stay inside the spans: the lowest and
+        /// highest element any tap of any row and channel reads, and the last cell written.
+        /// </summary>
+        public void CheckBounds(int mStart, int mEnd, int cells)
+        {
+            // The flattened offsets are these same (row tap, column tap) combinations.
+            long low = long.MaxValue, high = long.MinValue;
+            foreach (int rowOffset in RowTapOffsets)
+            {
+                foreach (int shift in EvenShifts)
+                {
+                    low = Math.Min(low, -(long)rowOffset * RowPitch + shift);
+                    high = Math.Max(high, -(long)rowOffset * RowPitch + shift);
+                }
+
+                foreach (int shift in OddShifts)
+                {
+                    low = Math.Min(low, -(long)rowOffset * RowPitch + shift);
+                    high = Math.Max(high, -(long)rowOffset * RowPitch + shift);
+                }
+            }
+
+            bool readsInside = low > high // no taps: nothing is read
+                || InputStart + low + mStart >= 0
+                && InputStart + high + mEnd - 1 + (long)(RowCount - 1) * RowPitch + (long)(Channels - 1) * PlaneStride < Padded.Length;
+            long lastCell = OutputStart + (long)(RowCount - 1) * OutputRowStep + 2L * mStart + cells - 1;
+            if (!readsInside || 2 * mStart + cells > OutputWidth || lastCell >= Output.Length || WeightsStart + (long)Channels * Taps > Packed.Length)
+                throw new InvalidOperationException("Paired width kernel would access memory outside its spans.");
+        }
+    }
+
+    /// <summary>
+    /// The column taps the two width phases share (the same input column shift): kernel-4 stride-2 layers read 3 or 2
+    /// columns per input row for 4 taps, kernel-3 ones 2 for 3. Only the patterns of common layers are listed.
+    /// </summary>
+    internal enum ColumnSharing
+    {
+        /// <summary>No odd tap reads what an even one reads (or a pattern not listed).</summary>
+        None,
+
+        /// <summary>Two taps each; the second odd tap reads the first even tap's column (kernel 4, odd padding).</summary>
+        SecondOddIsFirstEven,
+
+        /// <summary>The same number of taps, reading the same columns (kernel 4 with even padding, kernel 2 without padding).</summary>
+        OddIsEven,
+
+        /// <summary>One even and two odd taps; the second odd tap reads the even tap's column (kernel 3, odd padding).</summary>
+        SecondOddIsEven,
+
+        /// <summary>Two even and one odd tap, reading the first even tap's column (kernel 3, even padding).</summary>
+        OddIsFirstEven,
+    }
+
+    /// <summary>A <see cref="ColumnSharing"/> pattern at compile time, over flattened taps (row tap major).</summary>
+    private interface IShare
+    {
+        /// <summary>The flattened even tap that reads what flattened odd tap <paramref name="oddTap"/> reads, or -1.</summary>
+        static abstract int EvenTapOf(int oddTap);
+    }
+
+    private readonly struct NoSharing : IShare
+    {
+        public static int EvenTapOf(int oddTap) => -1;
+    }
+
+    private readonly struct SecondOddIsFirstEven : IShare
+    {
+        // Two column taps per phase: odd (row r, tap 1) reads even (row r, tap 0).
+        public static int EvenTapOf(int oddTap) => oddTap % 2 == 1 ? oddTap - 1 : -1;
+    }
+
+    private readonly struct OddIsEven : IShare
+    {
+        public static int EvenTapOf(int oddTap) => oddTap;
+    }
+
+    private readonly struct SecondOddIsEven : IShare
+    {
+        // One even and two odd column taps: odd (row r, tap 1) reads even (row r).
+        public static int EvenTapOf(int oddTap) => oddTap % 2 == 1 ? oddTap / 2 : -1;
+    }
+
+    private readonly struct OddIsFirstEven : IShare
+    {
+        // Two even and one odd column tap: odd (row r) reads even (row r, tap 0).
+        public static int EvenTapOf(int oddTap) => 2 * oddTap;
+    }
+
+    /// <summary>A compile-time count of flattened taps per width phase (0: any count, by loops).</summary>
+    private interface ITapCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct OneTap : ITapCount
+    {
+        public static int Count => 1;
+    }
+
+    private readonly struct TwoTaps : ITapCount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct FourTaps : ITapCount
+    {
+        public static int Count => 4;
+    }
+
+    private readonly struct AnyTaps : ITapCount
+    {
+        public static int Count => 0;
+    }
+
+    /// <summary>Whether the group has a single input channel (weights then stay in registers).</summary>
+    private interface IChannelCount
+    {
+        static abstract bool IsOne { get; }
+    }
+
+    private readonly struct OneChannel : IChannelCount
+    {
+        public static bool IsOne => true;
+    }
+
+    private readonly struct AnyChannels : IChannelCount
+    {
+        public static bool IsOne => false;
+    }
+
+    /// <summary>Vectors of pairs per block, per phase.</summary>
+    private interface IVectorCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct FourVectors : IVectorCount
+    {
+        public static int Count => 4;
+    }
+
+    private readonly struct OneVector : IVectorCount
+    {
+        public static int Count => 1;
+    }
+}

@@ -1,0 +1,169 @@
+using CsCheck;
+using KernelGen.Kernels;
+using KernelGen.Planning;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// The width kernel's stride-2 path (<see cref="WidthPairedKernel"/>): both width phases interleaved in registers, taps
+/// flattened into straight-line code for 1, 2 and 4 taps per phase (looped otherwise), odd taps that read an even tap's
+/// column loaded once (<see cref="WidthPairedKernel.ColumnSharing"/>), weights in registers for one input channel per
+/// group, blocks of 4 vectors then single vectors then one last overlapping or staged vector, and the input padded
+/// by the kernel itself a window of rows at a time (NCHW) or by the separate pass (NHWC, or rows too wide for the window).
+/// Each named case asserts which of these paths it takes, then matches the naive reference at every vector width and
+/// gives the same results on two threads as on one.
+/// </summary>
+[Collection(ProcessWideSettingsCollection.Name)]
+public class WidthPairedKernelTests
+{
+    /// <summary>The branches of <see cref="WidthPairedKernel"/> a case takes (at the hardware's widest vectors).</summary>
+    internal sealed record PairedPath(WidthPairedKernel.ColumnSharing Sharing, bool AllPhasesFlat, bool OneInputChannel, bool PadsItself);
+
+    /// <summary>The paired path of a case, or null when its call does not reach <see cref="WidthPairedKernel"/>.</summary>
+    internal static PairedPath? PathOf(ConvCase c)
+    {
+        var definition = c.Create();
+        var plan = new ExecutionPlan(definition, c.InputHeight, c.InputWidth);
+        if (plan.Strategy != KernelStrategy.WidthVectorized || plan.PairedColumns is not { } columns) return null;
+        var layer = LayerShape.Of(definition);
+        bool allFlat = plan.Height.Phases.All(phase =>
+            IsFlat(phase.KernelTaps.Length * columns.EvenShifts.Length) && IsFlat(phase.KernelTaps.Length * columns.OddShifts.Length));
+        return new PairedPath(columns.Sharing, allFlat, layer.InPerGroup == 1, WidthVectorizedKernel.PadsItself(layer, plan, c.ChannelsLast));
+
+        static bool IsFlat(int taps) => taps is 1 or 2 or 4;
+    }
+
+    private static ConvCase Make(int inChannels, int outChannels, int inputHeight, int inputWidth, int kernel, int padding,
+        int outputPadding = 0, int groups = 1, (int H, int W)? stride = null, bool channelsLast = false,
+        FusedActivation activation = FusedActivation.None, int batch = 1) =>
+        new(batch, inChannels, outChannels, groups, inputHeight, inputWidth, (kernel, kernel), stride ?? (2, 2),
+            (padding, padding, padding, padding), (outputPadding, outputPadding), (1, 1), channelsLast, HasBias: true,
+            activation, Seed: inputWidth * 31 + kernel * 7 + padding);
+
+    /// <summary>Named cases: each one's expected path, then the case.</summary>
+    private static readonly Dictionary<string, (PairedPath Path, ConvCase Case)> Cases = new()
+    {
+        // Kernel 4, odd padding (mono_up, depthwise, DCGAN): 2 x 2 taps per phase, the second odd tap reads the first even tap's column.
+        ["k4-p1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 9, 77, kernel: 4, padding: 1)),
+        ["k4-p1-depthwise"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true),
+            Make(6, 6, 7, 64, kernel: 4, padding: 1, groups: 6, activation: FusedActivation.Relu)),
+        // Two input channels per group: weights are broadcast per channel inside the block instead of held in registers.
+        ["k4-p1-two-inputs"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true),
+            Make(4, 2, 6, 70, kernel: 4, padding: 1, groups: 2, activation: FusedActivation.LeakyRelu)),
+        // Kernel 4, even padding: both phases read the same columns.
+        ["k4-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, false, true), Make(2, 3, 5, 41, kernel: 4, padding: 0)),
+        ["k4-p2"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, true, true), Make(1, 2, 6, 66, kernel: 4, padding: 2, activation: FusedActivation.Tanh)),
+        // Kernel 3: one even and two odd taps (odd padding), or two even and one odd (even padding); row phases of 2 and 1 taps.
+        ["k3-p1-op1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, true, true), Make(1, 3, 8, 53, kernel: 3, padding: 1, outputPadding: 1)),
+        ["k3-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, false, true), Make(3, 1, 5, 38, kernel: 3, padding: 0)),
+        // Kernel 3, padding 1, no output padding: an odd output width, so the last pair has no odd cell (staged last vector).
+        ["k3-p1-odd-width"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true),
+            Make(2, 2, 4, 45, kernel: 3, padding: 1, activation: FusedActivation.Sigmoid)),
+        // Kernel 2: one tap per phase, the same column (no padding) or different columns (padding 1, no sharing).
+        ["k2-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, false, true), Make(2, 2, 5, 100, kernel: 2, padding: 0)),
+        ["k2-p1"] = (new(WidthPairedKernel.ColumnSharing.None, true, true, true), Make(1, 1, 6, 99, kernel: 2, padding: 1)),
+        // Kernel 5: 3 x 3 and 2 x 3 taps per phase, by loops.
+        ["k5-looped"] = (new(WidthPairedKernel.ColumnSharing.None, false, true, true), Make(1, 2, 6, 60, kernel: 5, padding: 2, outputPadding: 1)),
+        ["k5-looped-two-inputs"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), Make(2, 1, 5, 37, kernel: 5, padding: 1)),
+        // Kernel 1: the odd phase has no tap, so odd cells hold only the bias (looped with no taps).
+        ["k1-bias-only-phase"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), Make(2, 2, 7, 70, kernel: 1, padding: 0, outputPadding: 1)),
+        // Row stride 1 and 3: the row phases are not paired, only the columns are.
+        ["row-stride-1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, false, true, true), Make(1, 1, 6, 50, kernel: 4, padding: 1, stride: (1, 2))),
+        ["row-stride-3"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 2, 5, 44, kernel: 4, padding: 1, stride: (3, 2))),
+        // Large enough for two threads, split in the middle of a channel at an odd output row.
+        ["two-threads-split-mid-channel"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true),
+            Make(15, 15, 33, 70, kernel: 4, padding: 1, groups: 15)),
+        // Rows shorter than any vector: one staged vector per row.
+        ["short-rows"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 40, 3, kernel: 4, padding: 1)),
+        ["one-column"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, true, true), Make(1, 1, 30, 1, kernel: 3, padding: 0, outputPadding: 0)),
+        // Tall and wide: the rows of one output channel do not fit in one window, so the window is halved.
+        ["window-halved"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true),
+            Make(2, 1, 64, 300, kernel: 4, padding: 1, batch: 2)),
+        // So wide that one output row's input rows do not fit in the window: the separate padding pass runs instead.
+        ["too-wide-for-window"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false),
+            Make(4, 1, 3, 1700, kernel: 4, padding: 1)),
+        // NHWC input always goes through the padding pass.
+        ["nhwc"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, false), Make(3, 3, 6, 70, kernel: 4, padding: 1, groups: 3, channelsLast: true)),
+        ["nhwc-k3"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, false), Make(4, 2, 5, 33, kernel: 3, padding: 1, outputPadding: 1, channelsLast: true)),
+    };
+
+    public static TheoryData<string> CaseNames() => new(Cases.Keys);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void TakesItsPathAndMatchesTheReferenceAtEveryWidthAndOnTwoThreads(string name)
+    {
+        var (path, c) = Cases[name];
+        Assert.Equal(path, PathOf(c));
+        using (TapListThreshold.Never())
+        {
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                RandomShapeTests.AssertMatchesReference(c);
+                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
+            }
+        }
+    }
+
+    /// <summary>Every named path is reached by some named case, so none of the branches above goes untested.</summary>
+    [Fact]
+    public void TheNamedCasesReachEveryBranch()
+    {
+        var paths = Cases.Values.Select(entry => entry.Path).ToList();
+        foreach (WidthPairedKernel.ColumnSharing sharing in Enum.GetValues<WidthPairedKernel.ColumnSharing>())
+            Assert.Contains(paths, path => path.Sharing == sharing && path.AllPhasesFlat);
+        Assert.Contains(paths, path => !path.AllPhasesFlat && path.OneInputChannel);
+        Assert.Contains(paths, path => !path.AllPhasesFlat && !path.OneInputChannel);
+        Assert.Contains(paths, path => path.AllPhasesFlat && !path.OneInputChannel && path.PadsItself);
+        Assert.Contains(Cases.Values, entry => !entry.Path.PadsItself && !entry.Case.ChannelsLast);
+        Assert.Contains(Cases.Values, entry => (long)entry.Case.InChannels * entry.Case.InputHeight * entry.Case.InputWidth
+            * entry.Case.OutChannels / entry.Case.Groups * entry.Case.Kernel.H * entry.Case.Kernel.W >= 2 << 18);
+    }
+
+    /// <summary>Random geometries with a width stride of 2 and few output channels per group, all through the paired path.</summary>
+    private static readonly Gen<ConvCase> PairedGenerator =
+        from kernelH in Gen.Int[1, 5]
+        from kernelW in Gen.Int[1, 5]
+        from strideH in Gen.Int[1, 3]
+        from dilationH in Gen.Int[1, 2]
+        from dilationW in Gen.Int[1, 2]
+        from groups in Gen.Int[1, 3]
+        from inPerGroup in Gen.Int[1, 3]
+        from outPerGroup in Gen.Int[1, 3]
+        from inputH in Gen.Int[1, 8]
+        from inputW in Gen.Int[1, 90]
+        from pads in Gen.Int[0, 3].Array[4]
+        from opH in Gen.Int[0, Math.Max(strideH, dilationH) - 1]
+        from opW in Gen.Int[0, Math.Max(2, dilationW) - 1]
+        from batch in Gen.Int[1, 2]
+        from channelsLast in Gen.Bool
+        from hasBias in Gen.Bool
+        from activation in Gen.Enum<FusedActivation>()
+        from seed in Gen.Int
+        let c = new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, inputW,
+            (kernelH, kernelW), (strideH, 2), (pads[0], pads[1], pads[2], pads[3]), (opH, opW),
+            (dilationH, dilationW), channelsLast, hasBias, activation, seed)
+        where c.OutputHeight >= 1 && c.OutputWidth >= 2 && PathOf(c) is not null
+        select c;
+
+    [Fact]
+    public void RandomPairedGeometriesMatchTheReferenceAtEveryWidth()
+    {
+        using (TapListThreshold.Never())
+        {
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c), iter: 150, threads: 1);
+            }
+        }
+    }
+
+    [Fact]
+    public void RandomPairedGeometriesMatchTheReferenceOnTwoThreads()
+    {
+        using (TapListThreshold.Never())
+            PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2), iter: 150, threads: 1);
+    }
+}
