@@ -54,6 +54,15 @@ public class EquivalenceTests
         KernelCase.Square(3, 4, 6, 10, 3, stride: 2, padding: 1, outputPadding: 1, budget: 40),          // spatial loops kept
         KernelCase.Square(6, 9, 5, 7, 3, stride: 2, groups: 3, bias: true, budget: 20, channelsLast: true), // channel loops kept
         KernelCase.Square(5, 3, 4, 12, 3, stride: 1, padding: 2, batch: 2, budget: 1),                   // every loop kept
+        // Channel vectors with packed weights (PlannerTests.EquivalenceCasesReachEveryChannelWeightPath checks what each reaches):
+        KernelCase.Square(128, 32, 5, 6, 3, stride: 1, padding: 1, channelsLast: true, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.1f), // chunks in a loop
+        KernelCase.Square(131, 20, 4, 7, 3, stride: 1, padding: 1, channelsLast: true, activation: FusedActivation.Sigmoid),            // a remainder chunk
+        KernelCase.Square(48, 32, 5, 7, 4, stride: 2, padding: 1, groups: 2, channelsLast: true, bias: true),                          // packed per group
+        KernelCase.Square(32, 48, 9, 11, 2, stride: 2, channelsLast: true, batch: 2),                                                  // U-Net-like: pair + single vector, 8 + 3 pixels
+        KernelCase.Square(8, 16, 12, 3, 3, stride: 2, padding: 1, outputPadding: 1, bias: true, activation: FusedActivation.Relu),     // NCHW channel vectors, packed
+        KernelCase.Square(200, 16, 8, 3, 3, stride: 1, padding: 1, bias: true, activation: FusedActivation.Tanh),                      // NCHW, chunked, scattered stores
+        KernelCase.Square(4, 16, 4, 5, 2, stride: 2, channelsLast: true, bias: true, budget: 100_000),                                 // packed and unrolled completely
+        KernelCase.Square(4, 16, 5, 9, 2, stride: 2, channelsLast: true, budget: 6_000),                                                // packed, input channels unrolled in spatial loops
         new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
         new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops
     ];

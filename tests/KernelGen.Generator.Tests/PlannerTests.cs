@@ -37,6 +37,44 @@ public class PlannerTests
     }
 
     [Fact]
+    public void EquivalenceCasesReachEveryChannelWeightPath()
+    {
+        // What each vector path of each edge case emits at the budget the equivalence test compiles with.
+        var reached = new List<(int Lanes, KernelCase Case, UnrollLevel Level, KernelBodyWriter.ChannelWeightPlan Weights, string Text)>();
+        foreach (var c in EquivalenceTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.ChannelVectorized) continue;
+            foreach (int lanes in plan.PathWidths)
+            {
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
+                reached.Add((lanes, c, plan.Level, KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes), writer.ToString()));
+            }
+        }
+
+        foreach (int lanes in new[] { 16, 8, 4 })
+        {
+            var path = reached.Where(r => r.Lanes == lanes).ToArray();
+            var packed = path.Where(r => r.Weights.Packed).ToArray();
+            Assert.All(packed, r => Assert.Contains("stackalloc float[" + r.Weights.BufferFloats + "]", r.Text));
+            Assert.All(packed, r => Assert.True(r.Weights.BufferFloats <= KernelBodyWriter.PackedWeightsLimit));
+            Assert.Contains(path, r => !r.Weights.Packed && r.Case.Kernel.H * r.Case.Kernel.W > 1); // gathered in place (tiny layers)
+            Assert.Contains(packed, r => r.Weights.FullChunks > 1 && r.Weights.RemainderChannels == 0 && r.Case.Activation != FusedActivation.None && r.Text.Contains("icb == 0"));
+            Assert.Contains(packed, r => r.Weights.RemainderChannels > 0);
+            Assert.Contains(packed, r => r.Case.Groups > 1);
+            Assert.Contains(packed, r => !r.Case.ChannelsLast);
+            Assert.Contains(packed, r => !r.Case.ChannelsLast && r.Weights.Chunked);
+            Assert.Contains(packed, r => r.Case.Batch > 1);
+            Assert.Contains(packed, r => r.Case.HasBias);
+            Assert.Contains(packed, r => r.Text.Contains("static void Rows0("));        // rows as local functions
+            Assert.Contains(packed, r => r.Level == UnrollLevel.Full);
+            Assert.Contains(packed, r => r.Level == UnrollLevel.SpatialLoops && r.Text.Contains("ref float xa = ref Unsafe.Add(ref x, qh")); // input channels unrolled, cursors from loop variables
+            Assert.Contains(packed, r => r.Text.Contains("for (int ic = 0;"));          // input channels as a loop
+        }
+    }
+
+    [Fact]
     public void TheBudgetPicksTheLeastRolledLevelThatFits()
     {
         var course = Spec(EquivalenceTests.EdgeCases[0]);

@@ -40,6 +40,11 @@ public class SnapshotTests
         + "    internal static partial void ChannelsLast(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
 
     [Fact]
+    public void ChannelsLastWithPackedWeights() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose2D(inChannels: 8, outChannels: 32, inputHeight: 4, inputWidth: 4, kernelSize: 2, Stride = 2, Layout = TensorLayout.Nhwc)]\n"
+        + "    internal static partial void PackedUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    [Fact]
     public void BiasAndRelu() => SnapshotAssert.Matches(Generate(
         "    [GeneratedConvTranspose2D(inChannels: 2, outChannels: 2, inputHeight: 3, inputWidth: 8, kernelSize: 3, Padding = 1, Activation = FusedActivation.Relu)]\n"
         + "    public static partial void BiasRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));

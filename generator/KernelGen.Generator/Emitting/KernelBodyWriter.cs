@@ -250,7 +250,7 @@ namespace KernelGen.Generator.Emitting
             ? (row * _spec.OutputWidth + column) * _spec.OutChannels + channel
             : (channel * _spec.OutputHeight + row) * _spec.OutputWidth + column;
 
-        /// <summary>PyTorch weights <c>(Cin, Cout/groups, kH, kW)</c>, read where they are: the generated kernel packs nothing.</summary>
+        /// <summary>PyTorch weights <c>(Cin, Cout/groups, kH, kW)</c> as the caller passes them (the channel-vectorised path may first pack a copy on the stack).</summary>
         private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) =>
             ((inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelHeight + ky) * _spec.KernelWidth + kx;
 

@@ -118,10 +118,7 @@ namespace KernelGen.Generator.Emitting
             }
             else
             {
-                w.Line("// Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are "
-                    + (s.ChannelsLast ? "contiguous (NHWC);" : "strided (NCHW, chosen because interior phase rows are too short for width vectors);"));
-                w.Line("//   weight vectors are read " + (s.KernelHeight * s.KernelWidth == 1 ? "contiguously (1x1 kernel)" : Text(s.KernelHeight * s.KernelWidth) + " apart from PyTorch's layout")
-                    + "; up to " + Text(KernelPlanner.PixelBlock) + " pixels share each weight vector. Output channels per group: " + Text(plan.VectorExtent) + ".");
+                foreach (string line in KernelBodyWriter.ChannelStrategyComment(plan)) w.Line(line);
             }
 
             w.Line("//   Paths: " + PathList(plan) + (plan.PathWidths.Length > 1 ? ", chosen at run time by IsHardwareAccelerated checks the JIT folds away." : "."));

@@ -95,9 +95,6 @@ namespace KernelGen.Generator.Strategy
         /// <summary>Interior output channels of one group computed together in the width-vectorised kernel (each input vector feeds this many FMAs).</summary>
         public const int OutputChannelBlock = 4;
 
-        /// <summary>Interior pixels of one phase row computed together in the channel-vectorised kernel (each weight vector feeds this many FMAs).</summary>
-        public const int PixelBlock = 4;
-
         private static readonly int[] VectorWidths = { 16, 8, 4 };
 
         /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>

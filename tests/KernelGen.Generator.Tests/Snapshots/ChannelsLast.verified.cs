@@ -15,11 +15,15 @@
 //   rows    rh 0: q 1..2, ky {0, 2}; rh 1: q 0..1, ky {1}
 //   columns rw 0: q 1..3, kx {0, 2}; rw 1: q 0..2, kx {1}
 //
-// Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are contiguous (NHWC);
-//   weight vectors are read 9 apart from PyTorch's layout; up to 4 pixels share each weight vector. Output channels per group: 12.
+// Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are contiguous (NHWC).
+//   Phase-major: for each phase, group and block of output channels, every pixel of the phase, in register blocks of up to 4 pixels x 2 vectors:
+//   each weight vector feeds every pixel of the block, each broadcast input every vector. Output channels per group: 12.
+//   Vector256: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 4, so packing would cost about as much as the gathers it saves).
+//   Vector128: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 4, so packing would cost about as much as the gathers it saves).
+//   Scalar: weights read in place (the scalar path reads each weight where it is, one at a time).
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
-//   Fully unrolled this would be 3424 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial loops (interior rows and blocks of each phase row) stay loops: 1342 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   Fully unrolled this would be 3536 statements over all paths, above the unroll budget of 2048 (the default),
+//   so the spatial loops and the loops over groups and output-channel blocks stay loops: 1153 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 
@@ -114,54 +118,40 @@ namespace KernelGen.Generated
         // The Vector256 path: one sample, 8 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            for (int q = 1; q < 3; q++)
+            // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
+            // oc 0-7, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                // oc 0-7, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = Vec256.Zero;
-                    Vec256 w0;
-                    w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 - 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 - 2)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 117), Unsafe.Add(ref w, 126), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 144), Unsafe.Add(ref w, 153), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 171));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 119), Unsafe.Add(ref w, 128), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 146), Unsafe.Add(ref w, 155), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 173));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 - 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 - 1)) * w0 + a00;
-                    V256.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 60));
-                }
-                // oc 8-11, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 - 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 - 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 - 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 - 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 - 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 - 1)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 68));
-                }
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                Vec256 w0;
+                w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a00) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a10) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a10) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, 2)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 4)), w0, a10) : V256.Create(Unsafe.Add(ref x, 4)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 0)), w0, a00) : V256.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 2)), w0, a10) : V256.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 117), Unsafe.Add(ref w, 126), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 144), Unsafe.Add(ref w, 153), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 171));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a00) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a10) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 119), Unsafe.Add(ref w, 128), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 146), Unsafe.Add(ref w, 155), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 173));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a10) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 3)), w0, a00) : V256.Create(Unsafe.Add(ref x, 3)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 5)), w0, a10) : V256.Create(Unsafe.Add(ref x, 5)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 3)), w0, a10) : V256.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                V256.StoreUnsafe(a00, ref y, 84);
+                V256.StoreUnsafe(a10, ref y, 108);
             }
-            // oc 0-7, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // oc 0-7, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
                 var a00 = Vec256.Zero;
                 Vec256 w0;
@@ -175,7 +165,69 @@ namespace KernelGen.Generated
                 a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 5)), w0, a00) : V256.Create(Unsafe.Add(ref x, 5)) * w0 + a00;
                 V256.StoreUnsafe(a00, ref y, 132);
             }
-            // oc 8-11, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // oc 0-7, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
+            {
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                Vec256 w0;
+                w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a00) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a10) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a10) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a00) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a10) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a10) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                V256.StoreUnsafe(a00, ref y, 228);
+                V256.StoreUnsafe(a10, ref y, 252);
+            }
+            // oc 0-7, oy 3, ox 5 | taps ky {2} x kx {2}
+            {
+                var a00 = Vec256.Zero;
+                Vec256 w0;
+                w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a00) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a00;
+                w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a00) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
+                V256.StoreUnsafe(a00, ref y, 276);
+            }
+            // oc 8-11, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 0)), w0) : V128.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 1)), w0) : V128.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                V128.StoreUnsafe(a00, ref y, 92);
+                V128.StoreUnsafe(a10, ref y, 116);
+            }
+            // oc 8-11, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
                 var a00 = Vec128.Zero;
                 Vec128 w0;
@@ -189,79 +241,27 @@ namespace KernelGen.Generated
                 a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a00;
                 V128.StoreUnsafe(a00, ref y, 140);
             }
-            for (int q = 0; q < 3; q++)
+            // oc 8-11, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
-                // oc 0-7, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = Vec256.Zero;
-                    Vec256 w0;
-                    w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 118), Unsafe.Add(ref w, 127), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 145), Unsafe.Add(ref w, 154), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 172));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    V256.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 72));
-                }
-                // oc 8-11, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 80));
-                }
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                V128.StoreUnsafe(a00, ref y, 236);
+                V128.StoreUnsafe(a10, ref y, 260);
             }
-            for (int q = 1; q < 3; q++)
-            {
-                // oc 0-7, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = Vec256.Zero;
-                    Vec256 w0;
-                    w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    V256.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 204));
-                }
-                // oc 8-11, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 212));
-                }
-            }
-            // oc 0-7, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = Vec256.Zero;
-                Vec256 w0;
-                w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a00) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a00;
-                w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a00) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
-                V256.StoreUnsafe(a00, ref y, 276);
-            }
-            // oc 8-11, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
+            // oc 8-11, oy 3, ox 5 | taps ky {2} x kx {2}
             {
                 var a00 = Vec128.Zero;
                 Vec128 w0;
@@ -271,104 +271,215 @@ namespace KernelGen.Generated
                 a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
                 V128.StoreUnsafe(a00, ref y, 284);
             }
-            for (int q = 0; q < 3; q++)
+            // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
+            // oc 0-7, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                // oc 0-7, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec256 w0;
+                w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a10) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a20) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 0)), w0, a00) : V256.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 2)), w0, a10) : V256.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 4)), w0, a20) : V256.Create(Unsafe.Add(ref x, 4)) * w0 + a20;
+                w0 = V256.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 118), Unsafe.Add(ref w, 127), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 145), Unsafe.Add(ref w, 154), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 172));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a10) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a20) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                w0 = V256.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 3)), w0, a10) : V256.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 5)), w0, a20) : V256.Create(Unsafe.Add(ref x, 5)) * w0 + a20;
+                V256.StoreUnsafe(a00, ref y, 72);
+                V256.StoreUnsafe(a10, ref y, 96);
+                V256.StoreUnsafe(a20, ref y, 120);
+            }
+            // oc 0-7, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
+            {
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec256 w0;
+                w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 8)), w0, a10) : V256.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 10)), w0, a20) : V256.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V256.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 9)), w0, a10) : V256.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, 11)), w0, a20) : V256.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                V256.StoreUnsafe(a00, ref y, 216);
+                V256.StoreUnsafe(a10, ref y, 240);
+                V256.StoreUnsafe(a20, ref y, 264);
+            }
+            // oc 8-11, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 0)), w0) : V128.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 1)), w0) : V128.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a20;
+                V128.StoreUnsafe(a00, ref y, 80);
+                V128.StoreUnsafe(a10, ref y, 104);
+                V128.StoreUnsafe(a20, ref y, 128);
+            }
+            // oc 8-11, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                V128.StoreUnsafe(a00, ref y, 224);
+                V128.StoreUnsafe(a10, ref y, 248);
+                V128.StoreUnsafe(a20, ref y, 272);
+            }
+            // Phase (rh 1, rw 0): taps ky {1} x kx {0, 2}.
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 0-7, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
                     var a00 = Vec256.Zero;
+                    var a10 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref w;
                     Vec256 w0;
-                    w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : V256.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    V256.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 216));
+                    w0 = V256.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 39), Unsafe.Add(ref wa, 48), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 66));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 2)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 2)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 4)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 4)) * w0 + a10;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 147), Unsafe.Add(ref wa, 156), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 174));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 3)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 3)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 5)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 5)) * w0 + a10;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 149), Unsafe.Add(ref wa, 158), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 176));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 1)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 3)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 12));
+                    V256.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 36));
                 }
-                // oc 8-11, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
+                // oc 0-7, oy qh * 2, ox 5 | taps ky {1} x kx {2}
                 {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 224));
+                    var a00 = Vec256.Zero;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
+                    ref float wa = ref w;
+                    Vec256 w0;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 149), Unsafe.Add(ref wa, 158), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 176));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 1)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 60));
                 }
             }
             for (int qh = 0; qh < 2; qh++)
             {
-                for (int q = 1; q < 3; q++)
-                {
-                    // oc 0-7, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = Vec256.Zero;
-                        Vec256 w0;
-                        w0 = V256.Create(Unsafe.Add(ref w, 3), Unsafe.Add(ref w, 12), Unsafe.Add(ref w, 21), Unsafe.Add(ref w, 30), Unsafe.Add(ref w, 39), Unsafe.Add(ref w, 48), Unsafe.Add(ref w, 57), Unsafe.Add(ref w, 66));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V256.Create(Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 14), Unsafe.Add(ref w, 23), Unsafe.Add(ref w, 32), Unsafe.Add(ref w, 41), Unsafe.Add(ref w, 50), Unsafe.Add(ref w, 59), Unsafe.Add(ref w, 68));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)) * w0 + a00;
-                        w0 = V256.Create(Unsafe.Add(ref w, 111), Unsafe.Add(ref w, 120), Unsafe.Add(ref w, 129), Unsafe.Add(ref w, 138), Unsafe.Add(ref w, 147), Unsafe.Add(ref w, 156), Unsafe.Add(ref w, 165), Unsafe.Add(ref w, 174));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        w0 = V256.Create(Unsafe.Add(ref w, 113), Unsafe.Add(ref w, 122), Unsafe.Add(ref w, 131), Unsafe.Add(ref w, 140), Unsafe.Add(ref w, 149), Unsafe.Add(ref w, 158), Unsafe.Add(ref w, 167), Unsafe.Add(ref w, 176));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)) * w0 + a00;
-                        V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 - 12));
-                    }
-                    // oc 8-11, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = Vec128.Zero;
-                        Vec128 w0;
-                        w0 = V128.Create(Unsafe.Add(ref w, 75), Unsafe.Add(ref w, 84), Unsafe.Add(ref w, 93), Unsafe.Add(ref w, 102));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 77), Unsafe.Add(ref w, 86), Unsafe.Add(ref w, 95), Unsafe.Add(ref w, 104));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 183), Unsafe.Add(ref w, 192), Unsafe.Add(ref w, 201), Unsafe.Add(ref w, 210));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 185), Unsafe.Add(ref w, 194), Unsafe.Add(ref w, 203), Unsafe.Add(ref w, 212));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)) * w0 + a00;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 - 4));
-                    }
-                }
-                // oc 0-7, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = Vec256.Zero;
-                    Vec256 w0;
-                    w0 = V256.Create(Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 14), Unsafe.Add(ref w, 23), Unsafe.Add(ref w, 32), Unsafe.Add(ref w, 41), Unsafe.Add(ref w, 50), Unsafe.Add(ref w, 59), Unsafe.Add(ref w, 68));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + 4)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + 4)) * w0 + a00;
-                    w0 = V256.Create(Unsafe.Add(ref w, 113), Unsafe.Add(ref w, 122), Unsafe.Add(ref w, 131), Unsafe.Add(ref w, 140), Unsafe.Add(ref w, 149), Unsafe.Add(ref w, 158), Unsafe.Add(ref w, 167), Unsafe.Add(ref w, 176));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + 5)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + 5)) * w0 + a00;
-                    V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 60));
-                }
-                // oc 8-11, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
+                // oc 8-11, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
                     var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
                     Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 77), Unsafe.Add(ref w, 86), Unsafe.Add(ref w, 95), Unsafe.Add(ref w, 104));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + 4)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 185), Unsafe.Add(ref w, 194), Unsafe.Add(ref w, 203), Unsafe.Add(ref w, 212));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + 5)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + 5)) * w0 + a00;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 4)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 4)), w0) : V128.Create(Unsafe.Add(ref xa, 4)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 5)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 5)), w0) : V128.Create(Unsafe.Add(ref xa, 5)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 20));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 44));
+                }
+                // oc 8-11, oy qh * 2, ox 5 | taps ky {1} x kx {2}
+                {
+                    var a00 = Vec128.Zero;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
                     V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 68));
                 }
-                for (int q = 0; q < 3; q++)
+            }
+            // Phase (rh 1, rw 1): taps ky {1} x kx {1}.
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 0-7, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    // oc 0-7, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = Vec256.Zero;
-                        Vec256 w0;
-                        w0 = V256.Create(Unsafe.Add(ref w, 4), Unsafe.Add(ref w, 13), Unsafe.Add(ref w, 22), Unsafe.Add(ref w, 31), Unsafe.Add(ref w, 40), Unsafe.Add(ref w, 49), Unsafe.Add(ref w, 58), Unsafe.Add(ref w, 67));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V256.Create(Unsafe.Add(ref w, 112), Unsafe.Add(ref w, 121), Unsafe.Add(ref w, 130), Unsafe.Add(ref w, 139), Unsafe.Add(ref w, 148), Unsafe.Add(ref w, 157), Unsafe.Add(ref w, 166), Unsafe.Add(ref w, 175));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : V256.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24));
-                    }
-                    // oc 8-11, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = Vec128.Zero;
-                        Vec128 w0;
-                        w0 = V128.Create(Unsafe.Add(ref w, 76), Unsafe.Add(ref w, 85), Unsafe.Add(ref w, 94), Unsafe.Add(ref w, 103));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 184), Unsafe.Add(ref w, 193), Unsafe.Add(ref w, 202), Unsafe.Add(ref w, 211));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 + 8));
-                    }
+                    var a00 = Vec256.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref w;
+                    Vec256 w0;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 40), Unsafe.Add(ref wa, 49), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 67));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 4)), w0, a20) : V256.Create(Unsafe.Add(ref xa, 4)) * w0 + a20;
+                    w0 = V256.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 148), Unsafe.Add(ref wa, 157), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 175));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 1)), w0, a00) : V256.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 3)), w0, a10) : V256.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V256.Create(Unsafe.Add(ref xa, 5)), w0, a20) : V256.Create(Unsafe.Add(ref xa, 5)) * w0 + a20;
+                    V256.StoreUnsafe(a00, ref y, (nuint)(qh * 144));
+                    V256.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 24));
+                    V256.StoreUnsafe(a20, ref y, (nuint)(qh * 144 + 48));
+                }
+            }
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 8-11, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
+                {
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 4)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref xa, 4)), w0) : V128.Create(Unsafe.Add(ref xa, 4)) * w0 + a20;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 5)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref xa, 5)), w0) : V128.Create(Unsafe.Add(ref xa, 5)) * w0 + a20;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 8));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 32));
+                    V128.StoreUnsafe(a20, ref y, (nuint)(qh * 144 + 56));
                 }
             }
         }
@@ -376,82 +487,86 @@ namespace KernelGen.Generated
         // The Vector128 path: one sample, 4 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            for (int q = 1; q < 3; q++)
+            // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
+            // oc 0-7, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                // oc 0-7, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    var a01 = Vec128.Zero;
-                    Vec128 w0;
-                    Vec128 w1;
-                    Vec128 v;
-                    w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27));
-                    w1 = V128.Create(Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 6));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29));
-                    w1 = V128.Create(Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 4));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33));
-                    w1 = V128.Create(Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35));
-                    w1 = V128.Create(Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 - 2));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 117), Unsafe.Add(ref w, 126), Unsafe.Add(ref w, 135));
-                    w1 = V128.Create(Unsafe.Add(ref w, 144), Unsafe.Add(ref w, 153), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 171));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 7));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 119), Unsafe.Add(ref w, 128), Unsafe.Add(ref w, 137));
-                    w1 = V128.Create(Unsafe.Add(ref w, 146), Unsafe.Add(ref w, 155), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 173));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 5));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141));
-                    w1 = V128.Create(Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 1));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143));
-                    w1 = V128.Create(Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 - 1));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 60));
-                    V128.StoreUnsafe(a01, ref y, (nuint)(q * 24 + 64));
-                }
-                // oc 8-11, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 - 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 - 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 - 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 - 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 - 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 - 1)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 68));
-                }
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
+                w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27));
+                w1 = V128.Create(Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 10));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29));
+                w1 = V128.Create(Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
+                v = V128.Create(Unsafe.Add(ref x, 6));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33));
+                w1 = V128.Create(Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
+                v = V128.Create(Unsafe.Add(ref x, 2));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 4));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35));
+                w1 = V128.Create(Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
+                v = V128.Create(Unsafe.Add(ref x, 0));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 2));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 117), Unsafe.Add(ref w, 126), Unsafe.Add(ref w, 135));
+                w1 = V128.Create(Unsafe.Add(ref w, 144), Unsafe.Add(ref w, 153), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 171));
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 11));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 119), Unsafe.Add(ref w, 128), Unsafe.Add(ref w, 137));
+                w1 = V128.Create(Unsafe.Add(ref w, 146), Unsafe.Add(ref w, 155), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 173));
+                v = V128.Create(Unsafe.Add(ref x, 7));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141));
+                w1 = V128.Create(Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
+                v = V128.Create(Unsafe.Add(ref x, 3));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 5));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143));
+                w1 = V128.Create(Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
+                v = V128.Create(Unsafe.Add(ref x, 1));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 3));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                V128.StoreUnsafe(a00, ref y, 84);
+                V128.StoreUnsafe(a01, ref y, 88);
+                V128.StoreUnsafe(a10, ref y, 108);
+                V128.StoreUnsafe(a11, ref y, 112);
             }
-            // oc 0-7, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // oc 0-7, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
                 var a00 = Vec128.Zero;
                 var a01 = Vec128.Zero;
@@ -481,115 +596,53 @@ namespace KernelGen.Generated
                 V128.StoreUnsafe(a00, ref y, 132);
                 V128.StoreUnsafe(a01, ref y, 136);
             }
-            // oc 8-11, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // oc 0-7, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
                 var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
                 Vec128 w0;
-                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a00;
-                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a00;
-                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
-                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a00;
-                V128.StoreUnsafe(a00, ref y, 140);
+                Vec128 w1;
+                Vec128 v;
+                w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33));
+                w1 = V128.Create(Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 10));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35));
+                w1 = V128.Create(Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
+                v = V128.Create(Unsafe.Add(ref x, 6));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141));
+                w1 = V128.Create(Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 11));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                w0 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143));
+                w1 = V128.Create(Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
+                v = V128.Create(Unsafe.Add(ref x, 7));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                V128.StoreUnsafe(a00, ref y, 228);
+                V128.StoreUnsafe(a01, ref y, 232);
+                V128.StoreUnsafe(a10, ref y, 252);
+                V128.StoreUnsafe(a11, ref y, 256);
             }
-            for (int q = 0; q < 3; q++)
-            {
-                // oc 0-7, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = Vec128.Zero;
-                    var a01 = Vec128.Zero;
-                    Vec128 w0;
-                    Vec128 w1;
-                    Vec128 v;
-                    w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28));
-                    w1 = V128.Create(Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 6));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34));
-                    w1 = V128.Create(Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 118), Unsafe.Add(ref w, 127), Unsafe.Add(ref w, 136));
-                    w1 = V128.Create(Unsafe.Add(ref w, 145), Unsafe.Add(ref w, 154), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 172));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 7));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142));
-                    w1 = V128.Create(Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 1));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 72));
-                    V128.StoreUnsafe(a01, ref y, (nuint)(q * 24 + 76));
-                }
-                // oc 8-11, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2)), w0) : V128.Create(Unsafe.Add(ref x, q * 2)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 1)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 80));
-                }
-            }
-            for (int q = 1; q < 3; q++)
-            {
-                // oc 0-7, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    var a01 = Vec128.Zero;
-                    Vec128 w0;
-                    Vec128 w1;
-                    Vec128 v;
-                    w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33));
-                    w1 = V128.Create(Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 6));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35));
-                    w1 = V128.Create(Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 4));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 123), Unsafe.Add(ref w, 132), Unsafe.Add(ref w, 141));
-                    w1 = V128.Create(Unsafe.Add(ref w, 150), Unsafe.Add(ref w, 159), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 177));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 7));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143));
-                    w1 = V128.Create(Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 5));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 204));
-                    V128.StoreUnsafe(a01, ref y, (nuint)(q * 24 + 208));
-                }
-                // oc 8-11, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 4)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 5)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 5)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 212));
-                }
-            }
-            // oc 0-7, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
+            // oc 0-7, oy 3, ox 5 | taps ky {2} x kx {2}
             {
                 var a00 = Vec128.Zero;
                 var a01 = Vec128.Zero;
@@ -609,7 +662,73 @@ namespace KernelGen.Generated
                 V128.StoreUnsafe(a00, ref y, 276);
                 V128.StoreUnsafe(a01, ref y, 280);
             }
-            // oc 8-11, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
+            // oc 8-11, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 0)), w0) : V128.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 1)), w0) : V128.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                V128.StoreUnsafe(a00, ref y, 92);
+                V128.StoreUnsafe(a10, ref y, 116);
+            }
+            // oc 8-11, oy 1, ox 5 | taps ky {0, 2} x kx {2}
+            {
+                var a00 = Vec128.Zero;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a00;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a00;
+                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a00;
+                V128.StoreUnsafe(a00, ref y, 140);
+            }
+            // oc 8-11, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a10;
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                V128.StoreUnsafe(a00, ref y, 236);
+                V128.StoreUnsafe(a10, ref y, 260);
+            }
+            // oc 8-11, oy 3, ox 5 | taps ky {2} x kx {2}
             {
                 var a00 = Vec128.Zero;
                 Vec128 w0;
@@ -619,150 +738,331 @@ namespace KernelGen.Generated
                 a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a00;
                 V128.StoreUnsafe(a00, ref y, 284);
             }
-            for (int q = 0; q < 3; q++)
+            // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
+            // oc 0-7, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                // oc 0-7, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = Vec128.Zero;
-                    var a01 = Vec128.Zero;
-                    Vec128 w0;
-                    Vec128 w1;
-                    Vec128 v;
-                    w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34));
-                    w1 = V128.Create(Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 6));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142));
-                    w1 = V128.Create(Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
-                    v = V128.Create(Unsafe.Add(ref x, q * 2 + 7));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 216));
-                    V128.StoreUnsafe(a01, ref y, (nuint)(q * 24 + 220));
-                }
-                // oc 8-11, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = Vec128.Zero;
-                    Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 6)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 6)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, q * 2 + 7)), w0) : V128.Create(Unsafe.Add(ref x, q * 2 + 7)) * w0 + a00;
-                    V128.StoreUnsafe(a00, ref y, (nuint)(q * 24 + 224));
-                }
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                var a20 = a00;
+                var a21 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
+                w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28));
+                w1 = V128.Create(Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
+                v = V128.Create(Unsafe.Add(ref x, 6));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 10));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34));
+                w1 = V128.Create(Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
+                v = V128.Create(Unsafe.Add(ref x, 0));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 2));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 4));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                w0 = V128.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 118), Unsafe.Add(ref w, 127), Unsafe.Add(ref w, 136));
+                w1 = V128.Create(Unsafe.Add(ref w, 145), Unsafe.Add(ref w, 154), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 172));
+                v = V128.Create(Unsafe.Add(ref x, 7));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 11));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                w0 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142));
+                w1 = V128.Create(Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
+                v = V128.Create(Unsafe.Add(ref x, 1));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 3));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 5));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                V128.StoreUnsafe(a00, ref y, 72);
+                V128.StoreUnsafe(a01, ref y, 76);
+                V128.StoreUnsafe(a10, ref y, 96);
+                V128.StoreUnsafe(a11, ref y, 100);
+                V128.StoreUnsafe(a20, ref y, 120);
+                V128.StoreUnsafe(a21, ref y, 124);
             }
+            // oc 0-7, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
+            {
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                var a20 = a00;
+                var a21 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
+                w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34));
+                w1 = V128.Create(Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
+                v = V128.Create(Unsafe.Add(ref x, 6));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 8));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 10));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                w0 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 124), Unsafe.Add(ref w, 133), Unsafe.Add(ref w, 142));
+                w1 = V128.Create(Unsafe.Add(ref w, 151), Unsafe.Add(ref w, 160), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 178));
+                v = V128.Create(Unsafe.Add(ref x, 7));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                v = V128.Create(Unsafe.Add(ref x, 9));
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                v = V128.Create(Unsafe.Add(ref x, 11));
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                V128.StoreUnsafe(a00, ref y, 216);
+                V128.StoreUnsafe(a01, ref y, 220);
+                V128.StoreUnsafe(a10, ref y, 240);
+                V128.StoreUnsafe(a11, ref y, 244);
+                V128.StoreUnsafe(a20, ref y, 264);
+                V128.StoreUnsafe(a21, ref y, 268);
+            }
+            // oc 8-11, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 0)), w0) : V128.Create(Unsafe.Add(ref x, 0)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 2)), w0) : V128.Create(Unsafe.Add(ref x, 2)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 4)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 4)), w0) : V128.Create(Unsafe.Add(ref x, 4)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 1)), w0) : V128.Create(Unsafe.Add(ref x, 1)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 3)), w0) : V128.Create(Unsafe.Add(ref x, 3)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 5)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 5)), w0) : V128.Create(Unsafe.Add(ref x, 5)) * w0 + a20;
+                V128.StoreUnsafe(a00, ref y, 80);
+                V128.StoreUnsafe(a10, ref y, 104);
+                V128.StoreUnsafe(a20, ref y, 128);
+            }
+            // oc 8-11, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
+            {
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 6)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 6)), w0) : V128.Create(Unsafe.Add(ref x, 6)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 8)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 8)), w0) : V128.Create(Unsafe.Add(ref x, 8)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 10)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 10)), w0) : V128.Create(Unsafe.Add(ref x, 10)) * w0 + a20;
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 7)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, 7)), w0) : V128.Create(Unsafe.Add(ref x, 7)) * w0 + a00;
+                a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 9)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref x, 9)), w0) : V128.Create(Unsafe.Add(ref x, 9)) * w0 + a10;
+                a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, 11)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref x, 11)), w0) : V128.Create(Unsafe.Add(ref x, 11)) * w0 + a20;
+                V128.StoreUnsafe(a00, ref y, 224);
+                V128.StoreUnsafe(a10, ref y, 248);
+                V128.StoreUnsafe(a20, ref y, 272);
+            }
+            // Phase (rh 1, rw 0): taps ky {1} x kx {0, 2}.
             for (int qh = 0; qh < 2; qh++)
             {
-                for (int q = 1; q < 3; q++)
-                {
-                    // oc 0-7, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = Vec128.Zero;
-                        var a01 = Vec128.Zero;
-                        Vec128 w0;
-                        Vec128 w1;
-                        Vec128 v;
-                        w0 = V128.Create(Unsafe.Add(ref w, 3), Unsafe.Add(ref w, 12), Unsafe.Add(ref w, 21), Unsafe.Add(ref w, 30));
-                        w1 = V128.Create(Unsafe.Add(ref w, 39), Unsafe.Add(ref w, 48), Unsafe.Add(ref w, 57), Unsafe.Add(ref w, 66));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        w0 = V128.Create(Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 14), Unsafe.Add(ref w, 23), Unsafe.Add(ref w, 32));
-                        w1 = V128.Create(Unsafe.Add(ref w, 41), Unsafe.Add(ref w, 50), Unsafe.Add(ref w, 59), Unsafe.Add(ref w, 68));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        w0 = V128.Create(Unsafe.Add(ref w, 111), Unsafe.Add(ref w, 120), Unsafe.Add(ref w, 129), Unsafe.Add(ref w, 138));
-                        w1 = V128.Create(Unsafe.Add(ref w, 147), Unsafe.Add(ref w, 156), Unsafe.Add(ref w, 165), Unsafe.Add(ref w, 174));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        w0 = V128.Create(Unsafe.Add(ref w, 113), Unsafe.Add(ref w, 122), Unsafe.Add(ref w, 131), Unsafe.Add(ref w, 140));
-                        w1 = V128.Create(Unsafe.Add(ref w, 149), Unsafe.Add(ref w, 158), Unsafe.Add(ref w, 167), Unsafe.Add(ref w, 176));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 - 12));
-                        V128.StoreUnsafe(a01, ref y, (nuint)(qh * 144 + q * 24 - 8));
-                    }
-                    // oc 8-11, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = Vec128.Zero;
-                        Vec128 w0;
-                        w0 = V128.Create(Unsafe.Add(ref w, 75), Unsafe.Add(ref w, 84), Unsafe.Add(ref w, 93), Unsafe.Add(ref w, 102));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 77), Unsafe.Add(ref w, 86), Unsafe.Add(ref w, 95), Unsafe.Add(ref w, 104));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 183), Unsafe.Add(ref w, 192), Unsafe.Add(ref w, 201), Unsafe.Add(ref w, 210));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 185), Unsafe.Add(ref w, 194), Unsafe.Add(ref w, 203), Unsafe.Add(ref w, 212));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 - 1)) * w0 + a00;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 - 4));
-                    }
-                }
-                // oc 0-7, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
+                // oc 0-7, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
                     var a00 = Vec128.Zero;
                     var a01 = Vec128.Zero;
+                    var a10 = a00;
+                    var a11 = a01;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref w;
                     Vec128 w0;
                     Vec128 w1;
                     Vec128 v;
-                    w0 = V128.Create(Unsafe.Add(ref w, 5), Unsafe.Add(ref w, 14), Unsafe.Add(ref w, 23), Unsafe.Add(ref w, 32));
-                    w1 = V128.Create(Unsafe.Add(ref w, 41), Unsafe.Add(ref w, 50), Unsafe.Add(ref w, 59), Unsafe.Add(ref w, 68));
-                    v = V128.Create(Unsafe.Add(ref x, qh * 6 + 4));
+                    w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 39), Unsafe.Add(ref wa, 48), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 66));
+                    v = V128.Create(Unsafe.Add(ref xa, 2));
                     a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
                     a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                    w0 = V128.Create(Unsafe.Add(ref w, 113), Unsafe.Add(ref w, 122), Unsafe.Add(ref w, 131), Unsafe.Add(ref w, 140));
-                    w1 = V128.Create(Unsafe.Add(ref w, 149), Unsafe.Add(ref w, 158), Unsafe.Add(ref w, 167), Unsafe.Add(ref w, 176));
-                    v = V128.Create(Unsafe.Add(ref x, qh * 6 + 5));
+                    v = V128.Create(Unsafe.Add(ref xa, 4));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
+                    v = V128.Create(Unsafe.Add(ref xa, 0));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    v = V128.Create(Unsafe.Add(ref xa, 2));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 147), Unsafe.Add(ref wa, 156), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 174));
+                    v = V128.Create(Unsafe.Add(ref xa, 3));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    v = V128.Create(Unsafe.Add(ref xa, 5));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 149), Unsafe.Add(ref wa, 158), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 176));
+                    v = V128.Create(Unsafe.Add(ref xa, 1));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    v = V128.Create(Unsafe.Add(ref xa, 3));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 12));
+                    V128.StoreUnsafe(a01, ref y, (nuint)(qh * 144 + 16));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 36));
+                    V128.StoreUnsafe(a11, ref y, (nuint)(qh * 144 + 40));
+                }
+                // oc 0-7, oy qh * 2, ox 5 | taps ky {1} x kx {2}
+                {
+                    var a00 = Vec128.Zero;
+                    var a01 = Vec128.Zero;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
+                    ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
+                    v = V128.Create(Unsafe.Add(ref xa, 0));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 149), Unsafe.Add(ref wa, 158), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 176));
+                    v = V128.Create(Unsafe.Add(ref xa, 1));
                     a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
                     a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
                     V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 60));
                     V128.StoreUnsafe(a01, ref y, (nuint)(qh * 144 + 64));
                 }
-                // oc 8-11, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
+            }
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 8-11, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
                     var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
                     Vec128 w0;
-                    w0 = V128.Create(Unsafe.Add(ref w, 77), Unsafe.Add(ref w, 86), Unsafe.Add(ref w, 95), Unsafe.Add(ref w, 104));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + 4)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + 4)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + 4)) * w0 + a00;
-                    w0 = V128.Create(Unsafe.Add(ref w, 185), Unsafe.Add(ref w, 194), Unsafe.Add(ref w, 203), Unsafe.Add(ref w, 212));
-                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + 5)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + 5)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + 5)) * w0 + a00;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 4)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 4)), w0) : V128.Create(Unsafe.Add(ref xa, 4)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 5)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 5)), w0) : V128.Create(Unsafe.Add(ref xa, 5)) * w0 + a10;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 20));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 44));
+                }
+                // oc 8-11, oy qh * 2, ox 5 | taps ky {1} x kx {2}
+                {
+                    var a00 = Vec128.Zero;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
                     V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 68));
                 }
-                for (int q = 0; q < 3; q++)
+            }
+            // Phase (rh 1, rw 1): taps ky {1} x kx {1}.
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 0-7, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    // oc 0-7, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = Vec128.Zero;
-                        var a01 = Vec128.Zero;
-                        Vec128 w0;
-                        Vec128 w1;
-                        Vec128 v;
-                        w0 = V128.Create(Unsafe.Add(ref w, 4), Unsafe.Add(ref w, 13), Unsafe.Add(ref w, 22), Unsafe.Add(ref w, 31));
-                        w1 = V128.Create(Unsafe.Add(ref w, 40), Unsafe.Add(ref w, 49), Unsafe.Add(ref w, 58), Unsafe.Add(ref w, 67));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        w0 = V128.Create(Unsafe.Add(ref w, 112), Unsafe.Add(ref w, 121), Unsafe.Add(ref w, 130), Unsafe.Add(ref w, 139));
-                        w1 = V128.Create(Unsafe.Add(ref w, 148), Unsafe.Add(ref w, 157), Unsafe.Add(ref w, 166), Unsafe.Add(ref w, 175));
-                        v = V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
-                        a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24));
-                        V128.StoreUnsafe(a01, ref y, (nuint)(qh * 144 + q * 24 + 4));
-                    }
-                    // oc 8-11, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = Vec128.Zero;
-                        Vec128 w0;
-                        w0 = V128.Create(Unsafe.Add(ref w, 76), Unsafe.Add(ref w, 85), Unsafe.Add(ref w, 94), Unsafe.Add(ref w, 103));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2)) * w0 + a00;
-                        w0 = V128.Create(Unsafe.Add(ref w, 184), Unsafe.Add(ref w, 193), Unsafe.Add(ref w, 202), Unsafe.Add(ref w, 211));
-                        a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)), w0) : V128.Create(Unsafe.Add(ref x, qh * 6 + q * 2 + 1)) * w0 + a00;
-                        V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + q * 24 + 8));
-                    }
+                    var a00 = Vec128.Zero;
+                    var a01 = Vec128.Zero;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 40), Unsafe.Add(ref wa, 49), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 67));
+                    v = V128.Create(Unsafe.Add(ref xa, 0));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    v = V128.Create(Unsafe.Add(ref xa, 2));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    v = V128.Create(Unsafe.Add(ref xa, 4));
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                    a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139));
+                    w1 = V128.Create(Unsafe.Add(ref wa, 148), Unsafe.Add(ref wa, 157), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 175));
+                    v = V128.Create(Unsafe.Add(ref xa, 1));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, v, w0) : v * w0 + a00;
+                    a01 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a01) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a01, v, w1) : v * w1 + a01;
+                    v = V128.Create(Unsafe.Add(ref xa, 3));
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, v, w0) : v * w0 + a10;
+                    a11 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a11) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a11, v, w1) : v * w1 + a11;
+                    v = V128.Create(Unsafe.Add(ref xa, 5));
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, v, w0) : v * w0 + a20;
+                    a21 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1, a21) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a21, v, w1) : v * w1 + a21;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144));
+                    V128.StoreUnsafe(a01, ref y, (nuint)(qh * 144 + 4));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 24));
+                    V128.StoreUnsafe(a11, ref y, (nuint)(qh * 144 + 28));
+                    V128.StoreUnsafe(a20, ref y, (nuint)(qh * 144 + 48));
+                    V128.StoreUnsafe(a21, ref y, (nuint)(qh * 144 + 52));
+                }
+            }
+            for (int qh = 0; qh < 2; qh++)
+            {
+                // oc 8-11, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
+                {
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
+                    ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                    ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 0)), w0) : V128.Create(Unsafe.Add(ref xa, 0)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 2)), w0) : V128.Create(Unsafe.Add(ref xa, 2)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 4)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref xa, 4)), w0) : V128.Create(Unsafe.Add(ref xa, 4)) * w0 + a20;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139));
+                    a00 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a00, V128.Create(Unsafe.Add(ref xa, 1)), w0) : V128.Create(Unsafe.Add(ref xa, 1)) * w0 + a00;
+                    a10 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a10, V128.Create(Unsafe.Add(ref xa, 3)), w0) : V128.Create(Unsafe.Add(ref xa, 3)) * w0 + a10;
+                    a20 = Fma.IsSupported ? Fma.MultiplyAdd(V128.Create(Unsafe.Add(ref xa, 5)), w0, a20) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a20, V128.Create(Unsafe.Add(ref xa, 5)), w0) : V128.Create(Unsafe.Add(ref xa, 5)) * w0 + a20;
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 8));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 32));
+                    V128.StoreUnsafe(a20, ref y, (nuint)(qh * 144 + 56));
                 }
             }
         }
@@ -770,1032 +1070,403 @@ namespace KernelGen.Generated
         // The Scalar path: one sample, one element at a time.
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            for (int q = 1; q < 3; q++)
+            // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
+            for (int ob = 0; ob < 12; ob += 2)
             {
-                // oc 0-1, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc ob (+1), oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    ref float xa = ref x;
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 0);
-                    a01 += v * Unsafe.Add(ref w, 9);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 2);
-                    a01 += v * Unsafe.Add(ref w, 11);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 6);
-                    a01 += v * Unsafe.Add(ref w, 15);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 8);
-                    a01 += v * Unsafe.Add(ref w, 17);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 108);
-                    a01 += v * Unsafe.Add(ref w, 117);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 110);
-                    a01 += v * Unsafe.Add(ref w, 119);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 114);
-                    a01 += v * Unsafe.Add(ref w, 123);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 116);
-                    a01 += v * Unsafe.Add(ref w, 125);
-                    Unsafe.Add(ref y, q * 24 + 60) = a00;
-                    Unsafe.Add(ref y, q * 24 + 61) = a01;
+                    w0 = Unsafe.Add(ref wa, 0);
+                    w1 = Unsafe.Add(ref wa, 9);
+                    v = Unsafe.Add(ref xa, 8);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 10);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 2);
+                    w1 = Unsafe.Add(ref wa, 11);
+                    v = Unsafe.Add(ref xa, 6);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 8);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 6);
+                    w1 = Unsafe.Add(ref wa, 15);
+                    v = Unsafe.Add(ref xa, 2);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 4);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 8);
+                    w1 = Unsafe.Add(ref wa, 17);
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 2);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 108);
+                    w1 = Unsafe.Add(ref wa, 117);
+                    v = Unsafe.Add(ref xa, 9);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 11);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 110);
+                    w1 = Unsafe.Add(ref wa, 119);
+                    v = Unsafe.Add(ref xa, 7);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 9);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 114);
+                    w1 = Unsafe.Add(ref wa, 123);
+                    v = Unsafe.Add(ref xa, 3);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 5);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 116);
+                    w1 = Unsafe.Add(ref wa, 125);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 3);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    Unsafe.Add(ref y, ob + 84) = a00;
+                    Unsafe.Add(ref y, ob + 85) = a01;
+                    Unsafe.Add(ref y, ob + 108) = a10;
+                    Unsafe.Add(ref y, ob + 109) = a11;
                 }
-                // oc 2-3, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc ob (+1), oy 1, ox 5 | taps ky {0, 2} x kx {2}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    ref float xa = ref Unsafe.Add(ref x, 4);
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 18);
-                    a01 += v * Unsafe.Add(ref w, 27);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 20);
-                    a01 += v * Unsafe.Add(ref w, 29);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 24);
-                    a01 += v * Unsafe.Add(ref w, 33);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 26);
-                    a01 += v * Unsafe.Add(ref w, 35);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 126);
-                    a01 += v * Unsafe.Add(ref w, 135);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 128);
-                    a01 += v * Unsafe.Add(ref w, 137);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 132);
-                    a01 += v * Unsafe.Add(ref w, 141);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 134);
-                    a01 += v * Unsafe.Add(ref w, 143);
-                    Unsafe.Add(ref y, q * 24 + 62) = a00;
-                    Unsafe.Add(ref y, q * 24 + 63) = a01;
+                    v = Unsafe.Add(ref xa, 6);
+                    a00 += v * Unsafe.Add(ref wa, 2);
+                    a01 += v * Unsafe.Add(ref wa, 11);
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * Unsafe.Add(ref wa, 8);
+                    a01 += v * Unsafe.Add(ref wa, 17);
+                    v = Unsafe.Add(ref xa, 7);
+                    a00 += v * Unsafe.Add(ref wa, 110);
+                    a01 += v * Unsafe.Add(ref wa, 119);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * Unsafe.Add(ref wa, 116);
+                    a01 += v * Unsafe.Add(ref wa, 125);
+                    Unsafe.Add(ref y, ob + 132) = a00;
+                    Unsafe.Add(ref y, ob + 133) = a01;
                 }
-                // oc 4-5, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc ob (+1), oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    ref float xa = ref Unsafe.Add(ref x, 6);
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 36);
-                    a01 += v * Unsafe.Add(ref w, 45);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 38);
-                    a01 += v * Unsafe.Add(ref w, 47);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 42);
-                    a01 += v * Unsafe.Add(ref w, 51);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 44);
-                    a01 += v * Unsafe.Add(ref w, 53);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 144);
-                    a01 += v * Unsafe.Add(ref w, 153);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 146);
-                    a01 += v * Unsafe.Add(ref w, 155);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 150);
-                    a01 += v * Unsafe.Add(ref w, 159);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 152);
-                    a01 += v * Unsafe.Add(ref w, 161);
-                    Unsafe.Add(ref y, q * 24 + 64) = a00;
-                    Unsafe.Add(ref y, q * 24 + 65) = a01;
+                    w0 = Unsafe.Add(ref wa, 6);
+                    w1 = Unsafe.Add(ref wa, 15);
+                    v = Unsafe.Add(ref xa, 2);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 4);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 8);
+                    w1 = Unsafe.Add(ref wa, 17);
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 2);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 114);
+                    w1 = Unsafe.Add(ref wa, 123);
+                    v = Unsafe.Add(ref xa, 3);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 5);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 116);
+                    w1 = Unsafe.Add(ref wa, 125);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 3);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    Unsafe.Add(ref y, ob + 228) = a00;
+                    Unsafe.Add(ref y, ob + 229) = a01;
+                    Unsafe.Add(ref y, ob + 252) = a10;
+                    Unsafe.Add(ref y, ob + 253) = a11;
                 }
-                // oc 6-7, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc ob (+1), oy 3, ox 5 | taps ky {2} x kx {2}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    ref float xa = ref Unsafe.Add(ref x, 10);
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 54);
-                    a01 += v * Unsafe.Add(ref w, 63);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 56);
-                    a01 += v * Unsafe.Add(ref w, 65);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 60);
-                    a01 += v * Unsafe.Add(ref w, 69);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 62);
-                    a01 += v * Unsafe.Add(ref w, 71);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 162);
-                    a01 += v * Unsafe.Add(ref w, 171);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 164);
-                    a01 += v * Unsafe.Add(ref w, 173);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 168);
-                    a01 += v * Unsafe.Add(ref w, 177);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 170);
-                    a01 += v * Unsafe.Add(ref w, 179);
-                    Unsafe.Add(ref y, q * 24 + 66) = a00;
-                    Unsafe.Add(ref y, q * 24 + 67) = a01;
-                }
-                // oc 8-9, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 72);
-                    a01 += v * Unsafe.Add(ref w, 81);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 74);
-                    a01 += v * Unsafe.Add(ref w, 83);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 78);
-                    a01 += v * Unsafe.Add(ref w, 87);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 80);
-                    a01 += v * Unsafe.Add(ref w, 89);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 180);
-                    a01 += v * Unsafe.Add(ref w, 189);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 182);
-                    a01 += v * Unsafe.Add(ref w, 191);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 186);
-                    a01 += v * Unsafe.Add(ref w, 195);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 188);
-                    a01 += v * Unsafe.Add(ref w, 197);
-                    Unsafe.Add(ref y, q * 24 + 68) = a00;
-                    Unsafe.Add(ref y, q * 24 + 69) = a01;
-                }
-                // oc 10-11, oy 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 90);
-                    a01 += v * Unsafe.Add(ref w, 99);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 92);
-                    a01 += v * Unsafe.Add(ref w, 101);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 96);
-                    a01 += v * Unsafe.Add(ref w, 105);
-                    v = Unsafe.Add(ref x, q * 2 - 2);
-                    a00 += v * Unsafe.Add(ref w, 98);
-                    a01 += v * Unsafe.Add(ref w, 107);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 198);
-                    a01 += v * Unsafe.Add(ref w, 207);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 200);
-                    a01 += v * Unsafe.Add(ref w, 209);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 204);
-                    a01 += v * Unsafe.Add(ref w, 213);
-                    v = Unsafe.Add(ref x, q * 2 - 1);
-                    a00 += v * Unsafe.Add(ref w, 206);
-                    a01 += v * Unsafe.Add(ref w, 215);
-                    Unsafe.Add(ref y, q * 24 + 70) = a00;
-                    Unsafe.Add(ref y, q * 24 + 71) = a01;
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * Unsafe.Add(ref wa, 8);
+                    a01 += v * Unsafe.Add(ref wa, 17);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * Unsafe.Add(ref wa, 116);
+                    a01 += v * Unsafe.Add(ref wa, 125);
+                    Unsafe.Add(ref y, ob + 276) = a00;
+                    Unsafe.Add(ref y, ob + 277) = a01;
                 }
             }
-            // oc 0-1, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
+            for (int ob = 0; ob < 12; ob += 2)
             {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 2);
-                a01 += v * Unsafe.Add(ref w, 11);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 8);
-                a01 += v * Unsafe.Add(ref w, 17);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 110);
-                a01 += v * Unsafe.Add(ref w, 119);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 116);
-                a01 += v * Unsafe.Add(ref w, 125);
-                Unsafe.Add(ref y, 132) = a00;
-                Unsafe.Add(ref y, 133) = a01;
-            }
-            // oc 2-3, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 20);
-                a01 += v * Unsafe.Add(ref w, 29);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 26);
-                a01 += v * Unsafe.Add(ref w, 35);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 128);
-                a01 += v * Unsafe.Add(ref w, 137);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 134);
-                a01 += v * Unsafe.Add(ref w, 143);
-                Unsafe.Add(ref y, 134) = a00;
-                Unsafe.Add(ref y, 135) = a01;
-            }
-            // oc 4-5, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 38);
-                a01 += v * Unsafe.Add(ref w, 47);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 44);
-                a01 += v * Unsafe.Add(ref w, 53);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 146);
-                a01 += v * Unsafe.Add(ref w, 155);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 152);
-                a01 += v * Unsafe.Add(ref w, 161);
-                Unsafe.Add(ref y, 136) = a00;
-                Unsafe.Add(ref y, 137) = a01;
-            }
-            // oc 6-7, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 56);
-                a01 += v * Unsafe.Add(ref w, 65);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 62);
-                a01 += v * Unsafe.Add(ref w, 71);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 164);
-                a01 += v * Unsafe.Add(ref w, 173);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 170);
-                a01 += v * Unsafe.Add(ref w, 179);
-                Unsafe.Add(ref y, 138) = a00;
-                Unsafe.Add(ref y, 139) = a01;
-            }
-            // oc 8-9, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 74);
-                a01 += v * Unsafe.Add(ref w, 83);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 80);
-                a01 += v * Unsafe.Add(ref w, 89);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 182);
-                a01 += v * Unsafe.Add(ref w, 191);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 188);
-                a01 += v * Unsafe.Add(ref w, 197);
-                Unsafe.Add(ref y, 140) = a00;
-                Unsafe.Add(ref y, 141) = a01;
-            }
-            // oc 10-11, oy 1, ox 5 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 92);
-                a01 += v * Unsafe.Add(ref w, 101);
-                v = Unsafe.Add(ref x, 4);
-                a00 += v * Unsafe.Add(ref w, 98);
-                a01 += v * Unsafe.Add(ref w, 107);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 200);
-                a01 += v * Unsafe.Add(ref w, 209);
-                v = Unsafe.Add(ref x, 5);
-                a00 += v * Unsafe.Add(ref w, 206);
-                a01 += v * Unsafe.Add(ref w, 215);
-                Unsafe.Add(ref y, 142) = a00;
-                Unsafe.Add(ref y, 143) = a01;
-            }
-            for (int q = 0; q < 3; q++)
-            {
-                // oc 0-1, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
+                // oc ob (+1), oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    ref float xa = ref x;
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 1);
-                    a01 += v * Unsafe.Add(ref w, 10);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 7);
-                    a01 += v * Unsafe.Add(ref w, 16);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 109);
-                    a01 += v * Unsafe.Add(ref w, 118);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 115);
-                    a01 += v * Unsafe.Add(ref w, 124);
-                    Unsafe.Add(ref y, q * 24 + 72) = a00;
-                    Unsafe.Add(ref y, q * 24 + 73) = a01;
+                    w0 = Unsafe.Add(ref wa, 1);
+                    w1 = Unsafe.Add(ref wa, 10);
+                    v = Unsafe.Add(ref xa, 6);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 8);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 10);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 7);
+                    w1 = Unsafe.Add(ref wa, 16);
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 2);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 4);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 109);
+                    w1 = Unsafe.Add(ref wa, 118);
+                    v = Unsafe.Add(ref xa, 7);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 9);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 11);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 115);
+                    w1 = Unsafe.Add(ref wa, 124);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 3);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 5);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    Unsafe.Add(ref y, ob + 72) = a00;
+                    Unsafe.Add(ref y, ob + 73) = a01;
+                    Unsafe.Add(ref y, ob + 96) = a10;
+                    Unsafe.Add(ref y, ob + 97) = a11;
+                    Unsafe.Add(ref y, ob + 120) = a20;
+                    Unsafe.Add(ref y, ob + 121) = a21;
                 }
-                // oc 2-3, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
+                // oc ob (+1), oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
                 {
                     var a00 = 0f;
                     var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    ref float xa = ref Unsafe.Add(ref x, 6);
+                    ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
                     float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 19);
-                    a01 += v * Unsafe.Add(ref w, 28);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 25);
-                    a01 += v * Unsafe.Add(ref w, 34);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 127);
-                    a01 += v * Unsafe.Add(ref w, 136);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 133);
-                    a01 += v * Unsafe.Add(ref w, 142);
-                    Unsafe.Add(ref y, q * 24 + 74) = a00;
-                    Unsafe.Add(ref y, q * 24 + 75) = a01;
-                }
-                // oc 4-5, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 37);
-                    a01 += v * Unsafe.Add(ref w, 46);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 43);
-                    a01 += v * Unsafe.Add(ref w, 52);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 145);
-                    a01 += v * Unsafe.Add(ref w, 154);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 151);
-                    a01 += v * Unsafe.Add(ref w, 160);
-                    Unsafe.Add(ref y, q * 24 + 76) = a00;
-                    Unsafe.Add(ref y, q * 24 + 77) = a01;
-                }
-                // oc 6-7, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 55);
-                    a01 += v * Unsafe.Add(ref w, 64);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 61);
-                    a01 += v * Unsafe.Add(ref w, 70);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 163);
-                    a01 += v * Unsafe.Add(ref w, 172);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 169);
-                    a01 += v * Unsafe.Add(ref w, 178);
-                    Unsafe.Add(ref y, q * 24 + 78) = a00;
-                    Unsafe.Add(ref y, q * 24 + 79) = a01;
-                }
-                // oc 8-9, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 73);
-                    a01 += v * Unsafe.Add(ref w, 82);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 79);
-                    a01 += v * Unsafe.Add(ref w, 88);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 181);
-                    a01 += v * Unsafe.Add(ref w, 190);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 187);
-                    a01 += v * Unsafe.Add(ref w, 196);
-                    Unsafe.Add(ref y, q * 24 + 80) = a00;
-                    Unsafe.Add(ref y, q * 24 + 81) = a01;
-                }
-                // oc 10-11, oy 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 91);
-                    a01 += v * Unsafe.Add(ref w, 100);
-                    v = Unsafe.Add(ref x, q * 2);
-                    a00 += v * Unsafe.Add(ref w, 97);
-                    a01 += v * Unsafe.Add(ref w, 106);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 199);
-                    a01 += v * Unsafe.Add(ref w, 208);
-                    v = Unsafe.Add(ref x, q * 2 + 1);
-                    a00 += v * Unsafe.Add(ref w, 205);
-                    a01 += v * Unsafe.Add(ref w, 214);
-                    Unsafe.Add(ref y, q * 24 + 82) = a00;
-                    Unsafe.Add(ref y, q * 24 + 83) = a01;
+                    w0 = Unsafe.Add(ref wa, 7);
+                    w1 = Unsafe.Add(ref wa, 16);
+                    v = Unsafe.Add(ref xa, 0);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 2);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 4);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    w0 = Unsafe.Add(ref wa, 115);
+                    w1 = Unsafe.Add(ref wa, 124);
+                    v = Unsafe.Add(ref xa, 1);
+                    a00 += v * w0;
+                    a01 += v * w1;
+                    v = Unsafe.Add(ref xa, 3);
+                    a10 += v * w0;
+                    a11 += v * w1;
+                    v = Unsafe.Add(ref xa, 5);
+                    a20 += v * w0;
+                    a21 += v * w1;
+                    Unsafe.Add(ref y, ob + 216) = a00;
+                    Unsafe.Add(ref y, ob + 217) = a01;
+                    Unsafe.Add(ref y, ob + 240) = a10;
+                    Unsafe.Add(ref y, ob + 241) = a11;
+                    Unsafe.Add(ref y, ob + 264) = a20;
+                    Unsafe.Add(ref y, ob + 265) = a21;
                 }
             }
-            for (int q = 1; q < 3; q++)
+            // Phase (rh 1, rw 0): taps ky {1} x kx {0, 2}.
+            for (int ob = 0; ob < 12; ob += 2)
             {
-                // oc 0-1, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                for (int qh = 0; qh < 2; qh++)
                 {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 6);
-                    a01 += v * Unsafe.Add(ref w, 15);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 8);
-                    a01 += v * Unsafe.Add(ref w, 17);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 114);
-                    a01 += v * Unsafe.Add(ref w, 123);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 116);
-                    a01 += v * Unsafe.Add(ref w, 125);
-                    Unsafe.Add(ref y, q * 24 + 204) = a00;
-                    Unsafe.Add(ref y, q * 24 + 205) = a01;
-                }
-                // oc 2-3, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 24);
-                    a01 += v * Unsafe.Add(ref w, 33);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 26);
-                    a01 += v * Unsafe.Add(ref w, 35);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 132);
-                    a01 += v * Unsafe.Add(ref w, 141);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 134);
-                    a01 += v * Unsafe.Add(ref w, 143);
-                    Unsafe.Add(ref y, q * 24 + 206) = a00;
-                    Unsafe.Add(ref y, q * 24 + 207) = a01;
-                }
-                // oc 4-5, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 42);
-                    a01 += v * Unsafe.Add(ref w, 51);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 44);
-                    a01 += v * Unsafe.Add(ref w, 53);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 150);
-                    a01 += v * Unsafe.Add(ref w, 159);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 152);
-                    a01 += v * Unsafe.Add(ref w, 161);
-                    Unsafe.Add(ref y, q * 24 + 208) = a00;
-                    Unsafe.Add(ref y, q * 24 + 209) = a01;
-                }
-                // oc 6-7, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 60);
-                    a01 += v * Unsafe.Add(ref w, 69);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 62);
-                    a01 += v * Unsafe.Add(ref w, 71);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 168);
-                    a01 += v * Unsafe.Add(ref w, 177);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 170);
-                    a01 += v * Unsafe.Add(ref w, 179);
-                    Unsafe.Add(ref y, q * 24 + 210) = a00;
-                    Unsafe.Add(ref y, q * 24 + 211) = a01;
-                }
-                // oc 8-9, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 78);
-                    a01 += v * Unsafe.Add(ref w, 87);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 80);
-                    a01 += v * Unsafe.Add(ref w, 89);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 186);
-                    a01 += v * Unsafe.Add(ref w, 195);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 188);
-                    a01 += v * Unsafe.Add(ref w, 197);
-                    Unsafe.Add(ref y, q * 24 + 212) = a00;
-                    Unsafe.Add(ref y, q * 24 + 213) = a01;
-                }
-                // oc 10-11, oy 3, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 96);
-                    a01 += v * Unsafe.Add(ref w, 105);
-                    v = Unsafe.Add(ref x, q * 2 + 4);
-                    a00 += v * Unsafe.Add(ref w, 98);
-                    a01 += v * Unsafe.Add(ref w, 107);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 204);
-                    a01 += v * Unsafe.Add(ref w, 213);
-                    v = Unsafe.Add(ref x, q * 2 + 5);
-                    a00 += v * Unsafe.Add(ref w, 206);
-                    a01 += v * Unsafe.Add(ref w, 215);
-                    Unsafe.Add(ref y, q * 24 + 214) = a00;
-                    Unsafe.Add(ref y, q * 24 + 215) = a01;
-                }
-            }
-            // oc 0-1, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 8);
-                a01 += v * Unsafe.Add(ref w, 17);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 116);
-                a01 += v * Unsafe.Add(ref w, 125);
-                Unsafe.Add(ref y, 276) = a00;
-                Unsafe.Add(ref y, 277) = a01;
-            }
-            // oc 2-3, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 26);
-                a01 += v * Unsafe.Add(ref w, 35);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 134);
-                a01 += v * Unsafe.Add(ref w, 143);
-                Unsafe.Add(ref y, 278) = a00;
-                Unsafe.Add(ref y, 279) = a01;
-            }
-            // oc 4-5, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 44);
-                a01 += v * Unsafe.Add(ref w, 53);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 152);
-                a01 += v * Unsafe.Add(ref w, 161);
-                Unsafe.Add(ref y, 280) = a00;
-                Unsafe.Add(ref y, 281) = a01;
-            }
-            // oc 6-7, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 62);
-                a01 += v * Unsafe.Add(ref w, 71);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 170);
-                a01 += v * Unsafe.Add(ref w, 179);
-                Unsafe.Add(ref y, 282) = a00;
-                Unsafe.Add(ref y, 283) = a01;
-            }
-            // oc 8-9, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 80);
-                a01 += v * Unsafe.Add(ref w, 89);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 188);
-                a01 += v * Unsafe.Add(ref w, 197);
-                Unsafe.Add(ref y, 284) = a00;
-                Unsafe.Add(ref y, 285) = a01;
-            }
-            // oc 10-11, oy 3, ox 5 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a00 = 0f;
-                var a01 = 0f;
-                float v;
-                v = Unsafe.Add(ref x, 10);
-                a00 += v * Unsafe.Add(ref w, 98);
-                a01 += v * Unsafe.Add(ref w, 107);
-                v = Unsafe.Add(ref x, 11);
-                a00 += v * Unsafe.Add(ref w, 206);
-                a01 += v * Unsafe.Add(ref w, 215);
-                Unsafe.Add(ref y, 286) = a00;
-                Unsafe.Add(ref y, 287) = a01;
-            }
-            for (int q = 0; q < 3; q++)
-            {
-                // oc 0-1, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 7);
-                    a01 += v * Unsafe.Add(ref w, 16);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 115);
-                    a01 += v * Unsafe.Add(ref w, 124);
-                    Unsafe.Add(ref y, q * 24 + 216) = a00;
-                    Unsafe.Add(ref y, q * 24 + 217) = a01;
-                }
-                // oc 2-3, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 25);
-                    a01 += v * Unsafe.Add(ref w, 34);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 133);
-                    a01 += v * Unsafe.Add(ref w, 142);
-                    Unsafe.Add(ref y, q * 24 + 218) = a00;
-                    Unsafe.Add(ref y, q * 24 + 219) = a01;
-                }
-                // oc 4-5, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 43);
-                    a01 += v * Unsafe.Add(ref w, 52);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 151);
-                    a01 += v * Unsafe.Add(ref w, 160);
-                    Unsafe.Add(ref y, q * 24 + 220) = a00;
-                    Unsafe.Add(ref y, q * 24 + 221) = a01;
-                }
-                // oc 6-7, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 61);
-                    a01 += v * Unsafe.Add(ref w, 70);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 169);
-                    a01 += v * Unsafe.Add(ref w, 178);
-                    Unsafe.Add(ref y, q * 24 + 222) = a00;
-                    Unsafe.Add(ref y, q * 24 + 223) = a01;
-                }
-                // oc 8-9, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 79);
-                    a01 += v * Unsafe.Add(ref w, 88);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 187);
-                    a01 += v * Unsafe.Add(ref w, 196);
-                    Unsafe.Add(ref y, q * 24 + 224) = a00;
-                    Unsafe.Add(ref y, q * 24 + 225) = a01;
-                }
-                // oc 10-11, oy 3, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, q * 2 + 6);
-                    a00 += v * Unsafe.Add(ref w, 97);
-                    a01 += v * Unsafe.Add(ref w, 106);
-                    v = Unsafe.Add(ref x, q * 2 + 7);
-                    a00 += v * Unsafe.Add(ref w, 205);
-                    a01 += v * Unsafe.Add(ref w, 214);
-                    Unsafe.Add(ref y, q * 24 + 226) = a00;
-                    Unsafe.Add(ref y, q * 24 + 227) = a01;
-                }
-            }
-            for (int qh = 0; qh < 2; qh++)
-            {
-                for (int q = 1; q < 3; q++)
-                {
-                    // oc 0-1, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
+                    // oc ob (+1), oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                     {
                         var a00 = 0f;
                         var a01 = 0f;
+                        var a10 = a00;
+                        var a11 = a01;
+                        ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                        ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                        float w0;
+                        float w1;
                         float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 3);
-                        a01 += v * Unsafe.Add(ref w, 12);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 5);
-                        a01 += v * Unsafe.Add(ref w, 14);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 111);
-                        a01 += v * Unsafe.Add(ref w, 120);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 113);
-                        a01 += v * Unsafe.Add(ref w, 122);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 12) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 11) = a01;
+                        w0 = Unsafe.Add(ref wa, 3);
+                        w1 = Unsafe.Add(ref wa, 12);
+                        v = Unsafe.Add(ref xa, 2);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 4);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        w0 = Unsafe.Add(ref wa, 5);
+                        w1 = Unsafe.Add(ref wa, 14);
+                        v = Unsafe.Add(ref xa, 0);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 2);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        w0 = Unsafe.Add(ref wa, 111);
+                        w1 = Unsafe.Add(ref wa, 120);
+                        v = Unsafe.Add(ref xa, 3);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 5);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        w0 = Unsafe.Add(ref wa, 113);
+                        w1 = Unsafe.Add(ref wa, 122);
+                        v = Unsafe.Add(ref xa, 1);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 3);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        Unsafe.Add(ref y, ob + qh * 144 + 12) = a00;
+                        Unsafe.Add(ref y, ob + qh * 144 + 13) = a01;
+                        Unsafe.Add(ref y, ob + qh * 144 + 36) = a10;
+                        Unsafe.Add(ref y, ob + qh * 144 + 37) = a11;
                     }
-                    // oc 2-3, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
+                    // oc ob (+1), oy qh * 2, ox 5 | taps ky {1} x kx {2}
                     {
                         var a00 = 0f;
                         var a01 = 0f;
+                        ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
+                        ref float wa = ref Unsafe.Add(ref w, ob * 9);
                         float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 21);
-                        a01 += v * Unsafe.Add(ref w, 30);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 23);
-                        a01 += v * Unsafe.Add(ref w, 32);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 129);
-                        a01 += v * Unsafe.Add(ref w, 138);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 131);
-                        a01 += v * Unsafe.Add(ref w, 140);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 10) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 9) = a01;
-                    }
-                    // oc 4-5, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 39);
-                        a01 += v * Unsafe.Add(ref w, 48);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 41);
-                        a01 += v * Unsafe.Add(ref w, 50);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 147);
-                        a01 += v * Unsafe.Add(ref w, 156);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 149);
-                        a01 += v * Unsafe.Add(ref w, 158);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 8) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 7) = a01;
-                    }
-                    // oc 6-7, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 57);
-                        a01 += v * Unsafe.Add(ref w, 66);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 59);
-                        a01 += v * Unsafe.Add(ref w, 68);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 165);
-                        a01 += v * Unsafe.Add(ref w, 174);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 167);
-                        a01 += v * Unsafe.Add(ref w, 176);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 6) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 5) = a01;
-                    }
-                    // oc 8-9, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 75);
-                        a01 += v * Unsafe.Add(ref w, 84);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 77);
-                        a01 += v * Unsafe.Add(ref w, 86);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 183);
-                        a01 += v * Unsafe.Add(ref w, 192);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 185);
-                        a01 += v * Unsafe.Add(ref w, 194);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 4) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 3) = a01;
-                    }
-                    // oc 10-11, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 93);
-                        a01 += v * Unsafe.Add(ref w, 102);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 2);
-                        a00 += v * Unsafe.Add(ref w, 95);
-                        a01 += v * Unsafe.Add(ref w, 104);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 201);
-                        a01 += v * Unsafe.Add(ref w, 210);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 - 1);
-                        a00 += v * Unsafe.Add(ref w, 203);
-                        a01 += v * Unsafe.Add(ref w, 212);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 2) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 - 1) = a01;
+                        v = Unsafe.Add(ref xa, 0);
+                        a00 += v * Unsafe.Add(ref wa, 5);
+                        a01 += v * Unsafe.Add(ref wa, 14);
+                        v = Unsafe.Add(ref xa, 1);
+                        a00 += v * Unsafe.Add(ref wa, 113);
+                        a01 += v * Unsafe.Add(ref wa, 122);
+                        Unsafe.Add(ref y, ob + qh * 144 + 60) = a00;
+                        Unsafe.Add(ref y, ob + qh * 144 + 61) = a01;
                     }
                 }
-                // oc 0-1, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
+            }
+            // Phase (rh 1, rw 1): taps ky {1} x kx {1}.
+            for (int ob = 0; ob < 12; ob += 2)
+            {
+                for (int qh = 0; qh < 2; qh++)
                 {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 5);
-                    a01 += v * Unsafe.Add(ref w, 14);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 113);
-                    a01 += v * Unsafe.Add(ref w, 122);
-                    Unsafe.Add(ref y, qh * 144 + 60) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 61) = a01;
-                }
-                // oc 2-3, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 23);
-                    a01 += v * Unsafe.Add(ref w, 32);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 131);
-                    a01 += v * Unsafe.Add(ref w, 140);
-                    Unsafe.Add(ref y, qh * 144 + 62) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 63) = a01;
-                }
-                // oc 4-5, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 41);
-                    a01 += v * Unsafe.Add(ref w, 50);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 149);
-                    a01 += v * Unsafe.Add(ref w, 158);
-                    Unsafe.Add(ref y, qh * 144 + 64) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 65) = a01;
-                }
-                // oc 6-7, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 59);
-                    a01 += v * Unsafe.Add(ref w, 68);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 167);
-                    a01 += v * Unsafe.Add(ref w, 176);
-                    Unsafe.Add(ref y, qh * 144 + 66) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 67) = a01;
-                }
-                // oc 8-9, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 77);
-                    a01 += v * Unsafe.Add(ref w, 86);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 185);
-                    a01 += v * Unsafe.Add(ref w, 194);
-                    Unsafe.Add(ref y, qh * 144 + 68) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 69) = a01;
-                }
-                // oc 10-11, oy qh * 2, ox 5 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a00 = 0f;
-                    var a01 = 0f;
-                    float v;
-                    v = Unsafe.Add(ref x, qh * 6 + 4);
-                    a00 += v * Unsafe.Add(ref w, 95);
-                    a01 += v * Unsafe.Add(ref w, 104);
-                    v = Unsafe.Add(ref x, qh * 6 + 5);
-                    a00 += v * Unsafe.Add(ref w, 203);
-                    a01 += v * Unsafe.Add(ref w, 212);
-                    Unsafe.Add(ref y, qh * 144 + 70) = a00;
-                    Unsafe.Add(ref y, qh * 144 + 71) = a01;
-                }
-                for (int q = 0; q < 3; q++)
-                {
-                    // oc 0-1, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
+                    // oc ob (+1), oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                     {
                         var a00 = 0f;
                         var a01 = 0f;
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        ref float xa = ref Unsafe.Add(ref x, qh * 6);
+                        ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                        float w0;
+                        float w1;
                         float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 4);
-                        a01 += v * Unsafe.Add(ref w, 13);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 112);
-                        a01 += v * Unsafe.Add(ref w, 121);
-                        Unsafe.Add(ref y, qh * 144 + q * 24) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 1) = a01;
-                    }
-                    // oc 2-3, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 22);
-                        a01 += v * Unsafe.Add(ref w, 31);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 130);
-                        a01 += v * Unsafe.Add(ref w, 139);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 2) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 3) = a01;
-                    }
-                    // oc 4-5, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 40);
-                        a01 += v * Unsafe.Add(ref w, 49);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 148);
-                        a01 += v * Unsafe.Add(ref w, 157);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 4) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 5) = a01;
-                    }
-                    // oc 6-7, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 58);
-                        a01 += v * Unsafe.Add(ref w, 67);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 166);
-                        a01 += v * Unsafe.Add(ref w, 175);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 6) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 7) = a01;
-                    }
-                    // oc 8-9, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 76);
-                        a01 += v * Unsafe.Add(ref w, 85);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 184);
-                        a01 += v * Unsafe.Add(ref w, 193);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 8) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 9) = a01;
-                    }
-                    // oc 10-11, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a00 = 0f;
-                        var a01 = 0f;
-                        float v;
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2);
-                        a00 += v * Unsafe.Add(ref w, 94);
-                        a01 += v * Unsafe.Add(ref w, 103);
-                        v = Unsafe.Add(ref x, qh * 6 + q * 2 + 1);
-                        a00 += v * Unsafe.Add(ref w, 202);
-                        a01 += v * Unsafe.Add(ref w, 211);
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 10) = a00;
-                        Unsafe.Add(ref y, qh * 144 + q * 24 + 11) = a01;
+                        w0 = Unsafe.Add(ref wa, 4);
+                        w1 = Unsafe.Add(ref wa, 13);
+                        v = Unsafe.Add(ref xa, 0);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 2);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        v = Unsafe.Add(ref xa, 4);
+                        a20 += v * w0;
+                        a21 += v * w1;
+                        w0 = Unsafe.Add(ref wa, 112);
+                        w1 = Unsafe.Add(ref wa, 121);
+                        v = Unsafe.Add(ref xa, 1);
+                        a00 += v * w0;
+                        a01 += v * w1;
+                        v = Unsafe.Add(ref xa, 3);
+                        a10 += v * w0;
+                        a11 += v * w1;
+                        v = Unsafe.Add(ref xa, 5);
+                        a20 += v * w0;
+                        a21 += v * w1;
+                        Unsafe.Add(ref y, ob + qh * 144) = a00;
+                        Unsafe.Add(ref y, ob + qh * 144 + 1) = a01;
+                        Unsafe.Add(ref y, ob + qh * 144 + 24) = a10;
+                        Unsafe.Add(ref y, ob + qh * 144 + 25) = a11;
+                        Unsafe.Add(ref y, ob + qh * 144 + 48) = a20;
+                        Unsafe.Add(ref y, ob + qh * 144 + 49) = a21;
                     }
                 }
             }
