@@ -116,7 +116,7 @@ public class DiagnosticTests
         var test = new AnalyzerTest(InClass("[{|#0:GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputPadding = 1, UnrollBudget = 10)|}]\n"
             + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
         test.ExpectedDiagnostics.Add(new DiagnosticResult(DiagnosticDescriptors.KeptLoops).WithLocation(0).WithArguments(
-            "K", "57", "10", "the spatial, group, output-channel and input-channel loops", "34"));
+            "K", "75", "10", "the spatial, group, output-channel and input-channel loops", "41"));
         await test.RunAsync();
         Assert.Equal(DiagnosticSeverity.Warning, DiagnosticDescriptors.KeptLoops.DefaultSeverity);
     }

@@ -63,6 +63,14 @@ public class EquivalenceTests
         KernelCase.Square(200, 16, 8, 3, 3, stride: 1, padding: 1, bias: true, activation: FusedActivation.Tanh),                      // NCHW, chunked, scattered stores
         KernelCase.Square(4, 16, 4, 5, 2, stride: 2, channelsLast: true, bias: true, budget: 100_000),                                 // packed and unrolled completely
         KernelCase.Square(4, 16, 5, 9, 2, stride: 2, channelsLast: true, budget: 6_000),                                                // packed, input channels unrolled in spatial loops
+        // Width kernel (NCHW): stride-2 column pairs interleaved, edge vectors shifting zeros in, the last vector moved back.
+        KernelCase.Square(2, 3, 3, 16, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f), // one 16-pair vector, both edges shifted
+        KernelCase.Square(1, 2, 2, 19, 3, stride: 2, padding: 1),                                        // odd output width: a lone last column
+        KernelCase.Square(2, 2, 3, 21, 4, stride: 2, padding: 2, bias: true, activation: FusedActivation.Sigmoid), // pairs 20: a moved-back vector
+        KernelCase.Square(1, 2, 2, 20, 5, stride: 3, padding: 2),                                        // stride 3: phases alone, lanes 3 apart
+        KernelCase.Square(3, 2, 3, 40, 4, stride: 2, padding: 1, budget: 60),                            // spatial loops: a loop over clean vectors, edge rows guarded
+        KernelCase.Square(2, 26, 2, 17, 3, stride: 1, padding: 1, bias: true),                           // 26 channels: register blocks with a tail
+        new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
         new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
         new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops
     ];

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Text;
+using KernelGen.Generator.Model;
 using KernelGen.Generator.Strategy;
 using KernelGen.Planning;
 
@@ -7,123 +9,645 @@ namespace KernelGen.Generator.Emitting
 {
     internal sealed partial class KernelBodyWriter
     {
-        // ----- Width-vectorised: vectors along the output positions of one phase row, register-blocked over output channels -----
+        // ----- Width-vectorised: vectors along the output columns of one output row, register-blocked over output channels -----
+        //
+        // A row is cut into column runs. With stride 2 (NCHW) one run covers both column phases: output columns 2m and 2m + 1
+        // are positions m + shift of the two phases, so each vector of m holds two accumulators per channel that are
+        // interleaved into contiguous stores. Otherwise each phase is its own run (lanes stride apart when stride > 1).
+        // A run is covered by vectors of one width, the last one moved back to end at the run's end (it recomputes a few
+        // outputs instead of falling into narrower pieces); vectors whose taps partly fall off the input load the nearest
+        // whole input window and shift zeros in, so edges stay vectorised. One register block is up to
+        // MaxPixelVectors vectors x the channels of a block; each input vector is loaded once per tap for all of them.
+
+        /// <summary>Vectors of positions computed together per register block (more only adds code: the channels already give the FMAs to overlap).</summary>
+        private const int MaxPixelVectors = 4;
+
+        /// <summary>One phase of a column run: the positions of the run's coordinate m are <c>q = m + Shift</c> of <see cref="Phase"/>.</summary>
+        private sealed class ColumnPart
+        {
+            public ColumnPart(AxisPhase phase, int shift, Tap[] taps)
+            {
+                Phase = phase;
+                Shift = shift;
+                Taps = taps;
+            }
+
+            public AxisPhase Phase { get; }
+
+            public int Shift { get; }
+
+            public Tap[] Taps { get; }
+        }
+
+        /// <summary>Positions <c>[First, End)</c> of a run's coordinate; paired runs store two parts interleaved at column 2m.</summary>
+        private sealed class ColumnRun
+        {
+            public ColumnRun(ColumnPart[] parts, int first, int end, bool paired)
+            {
+                Parts = parts;
+                First = first;
+                End = end;
+                Paired = paired;
+            }
+
+            public ColumnPart[] Parts { get; }
+
+            public int First { get; }
+
+            public int End { get; }
+
+            public bool Paired { get; }
+        }
+
+        /// <summary>How one tap's input vector is read for one vector of positions.</summary>
+        private enum LoadKind
+        {
+            /// <summary>Every lane reads a real input cell.</summary>
+            Whole,
+
+            /// <summary>The first lanes fall before the input: read the row's first window and move it up, zeros in.</summary>
+            ShiftUp,
+
+            /// <summary>The last lanes fall past the input: read the row's last window and move it down, zeros in.</summary>
+            ShiftDown,
+
+            /// <summary>No lane reads a real input cell: the tap contributes nothing.</summary>
+            None,
+        }
+
+        /// <summary>Stride 2 along the width in NCHW: both column phases in one run, stored interleaved.</summary>
+        private bool PairedColumns => IsPaired(_spec, _columns);
+
+        /// <summary>Input vectors are plain loads (NCHW, or NHWC with one input channel); otherwise they are gathered lane by lane.</summary>
+        private static bool ContiguousInput(KernelSpec spec) => !spec.ChannelsLast || spec.InChannels == 1;
+
+        private static bool IsPaired(KernelSpec spec, AxisPlan columns) =>
+            !spec.ChannelsLast && spec.StrideWidth == 2 && columns.Phases.Length == 2 && spec.OutputWidth >= 2;
+
+        /// <summary>
+        /// Output channels per register block and vectors of positions per block on a path of <paramref name="lanes"/> lanes:
+        /// as many accumulators as the registers hold with room for the input vectors (about 24 of AVX-512's 32, 12 of 16).
+        /// </summary>
+        internal static (int Channels, int PixelVectors) WidthBlocking(KernelSpec spec, AxisPlan columns, int lanes)
+        {
+            int accumulators = lanes == 16 ? 24 : lanes == 1 ? 8 : 12;
+            int parts = IsPaired(spec, columns) ? 2 : 1;
+            int perGroup = spec.OutPerGroup;
+            int channels = Math.Min(perGroup, Math.Max(1, accumulators / parts));
+            if (perGroup % channels != 0)
+            {
+                // Prefer a divisor of the channels (no tail block) when one is close to the register limit.
+                for (int d = channels - 1; d * 3 >= channels * 2; d--)
+                {
+                    if (perGroup % d == 0)
+                    {
+                        channels = d;
+                        break;
+                    }
+                }
+            }
+
+            int vectors = Math.Max(1, Math.Min(MaxPixelVectors, accumulators / (channels * parts)));
+            return (channels, vectors);
+        }
+
+        /// <summary>
+        /// The longest column run a vector can cover: pairs of columns (stride 2, NCHW) or positions of one phase, and in NCHW
+        /// no more than the input row (an edge vector loads one whole window of it).
+        /// </summary>
+        internal static int WidthVectorExtent(KernelSpec spec, AxisPlan columns)
+        {
+            bool paired = IsPaired(spec, columns);
+            int longest = 0;
+            if (paired)
+            {
+                longest = spec.OutputWidth / 2;
+            }
+            else
+            {
+                foreach (var phase in columns.Phases) longest = Math.Max(longest, phase.EndQ - phase.FirstQ);
+            }
+
+            return ContiguousInput(spec) ? Math.Min(longest, spec.InputWidth) : longest;
+        }
+
+        /// <summary>The header lines that explain the width-vectorised code of <paramref name="plan"/>.</summary>
+        internal static IEnumerable<string> DescribeWidthStrategy(KernelPlan plan)
+        {
+            var s = plan.Spec;
+            bool paired = IsPaired(s, plan.Columns);
+            yield return "// Strategy: width-vectorised. Lanes are consecutive output columns of one output row, so input loads are "
+                + (s.ChannelsLast ? "strided (NHWC keeps channels contiguous, but " + Text(s.OutPerGroup) + " output channels per group cannot fill a 128-bit vector)" : "contiguous (NCHW)");
+            yield return "//   and weights are broadcast. " + (paired
+                ? "Stride 2: both column phases are computed together and interleaved in registers, so stores are contiguous too."
+                : s.StrideWidth == 1 ? "Stride 1: one phase, contiguous lanes." : "Each column phase is computed alone, its lanes stored " + Text(s.StrideWidth) + " apart.");
+            yield return "//   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last";
+            yield return "//   vector is moved back to end at the row's end. Longest run a vector covers: " + Text(plan.VectorExtent) + (paired ? " column pairs." : " positions.");
+            var blocks = new StringBuilder();
+            foreach (int lanes in plan.PathWidths)
+            {
+                var (channels, vectors) = WidthBlocking(s, plan.Columns, lanes);
+                if (blocks.Length > 0) blocks.Append(", ");
+                blocks.Append(lanes switch { 16 => "Vector512", 8 => "Vector256", 4 => "Vector128", _ => "Scalar" })
+                    .Append(' ').Append(Text(channels)).Append(" x ").Append(Text(vectors));
+            }
+
+            yield return "//   Register blocks (output channels x vectors" + (paired ? " of each phase" : "") + "): " + blocks
+                + "; each input vector is loaded once per tap for the whole block.";
+        }
 
         private void WriteWidthVectorized()
         {
             int perGroup = _spec.OutPerGroup;
-            int block = Math.Min(KernelPlanner.OutputChannelBlock, perGroup);
+            var (block, pixelVectors) = WidthBlocking(_spec, _columns, _lanes);
+            var runs = ColumnRuns();
             int fullBlocks = perGroup / block, tail = perGroup % block;
             Repeat("g", 0, _spec.Groups, 1, RollChannels, group =>
             {
-                Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block));
-                if (tail > 0) WidthChannelBlock(group, Affine.Of((long)fullBlocks * block), tail);
+                Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block, runs, pixelVectors));
+                if (tail > 0) WidthChannelBlock(group, Affine.Of((long)fullBlocks * block), tail, runs, pixelVectors);
             });
         }
 
-        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels)
+        /// <summary>The column runs of every output row (they do not depend on the row).</summary>
+        private List<ColumnRun> ColumnRuns()
+        {
+            var runs = new List<ColumnRun>();
+            if (PairedColumns)
+            {
+                var even = _columns.Phases[_columns.OutputPhase[0]];
+                var odd = _columns.Phases[_columns.OutputPhase[1]];
+                int evenShift = _columns.OutputQ[0], oddShift = _columns.OutputQ[1];
+                int pairs = _spec.OutputWidth / 2;
+                runs.Add(new ColumnRun(new[] { new ColumnPart(even, evenShift, Taps(even)), new ColumnPart(odd, oddShift, Taps(odd)) }, 0, pairs, paired: true));
+                if (_spec.OutputWidth % 2 == 1)
+                    runs.Add(new ColumnRun(new[] { new ColumnPart(even, evenShift, Taps(even)) }, pairs, pairs + 1, paired: false));
+                return runs;
+            }
+
+            foreach (var phase in _columns.Phases)
+            {
+                if (phase.EndQ > phase.FirstQ)
+                    runs.Add(new ColumnRun(new[] { new ColumnPart(phase, 0, Taps(phase)) }, phase.FirstQ, phase.EndQ, paired: false));
+            }
+
+            return runs;
+        }
+
+        /// <summary>
+        /// The vector width of a run: the widest of this path's widths that fits both the run and, for contiguous loads, the
+        /// input row (a shifted edge load reads one whole window of the row); 1 when none does.
+        /// </summary>
+        private int RunWidth(ColumnRun run)
+        {
+            int length = run.End - run.First;
+            foreach (int width in new[] { 16, 8, 4 })
+            {
+                if (width <= _lanes && width <= length && (!ContiguousInput(_spec) || width <= _spec.InputWidth)) return width;
+            }
+
+            return 1;
+        }
+
+        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels, List<ColumnRun> runs, int pixelVectors)
         {
             foreach (var rowPhase in _rows.Phases)
             {
-                ForEachRow(rowPhase, (qh, rowTaps) =>
+                void Row(Affine qh, Tap[] rowTaps)
                 {
-                    foreach (var columnPhase in _columns.Phases)
-                    {
-                        var all = Taps(columnPhase);
-                        ForEachEdge("q", columnPhase.FirstQ, columnPhase.InteriorFirstQ, all, _spec.InputWidth,
-                            (q, taps) => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
+                    foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
+                }
 
-                        int first = columnPhase.InteriorFirstQ, run = columnPhase.InteriorEndQ - columnPhase.InteriorFirstQ;
-                        int whole = run / _lanes;
-                        Repeat("q", first, whole, _lanes, RollSpatial,
-                            q => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, _lanes, all));
-                        int position = first + whole * _lanes, left = run - whole * _lanes;
-                        foreach (int width in NarrowerVectorWidths())
-                        {
-                            for (; left >= width; left -= width, position += width)
-                                WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, Affine.Of(position), width, all);
-                        }
-
-                        Repeat("q", position, left, 1, RollSpatial,
-                            q => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, all));
-                        ForEachEdge("q", Math.Max(columnPhase.InteriorEndQ, columnPhase.InteriorFirstQ), columnPhase.EndQ, all, _spec.InputWidth,
-                            (q, taps) => WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, columnPhase, q, 1, taps));
-                    }
-                });
+                if (RollSpatial)
+                {
+                    // One loop over every row, edge rows included: their row taps are bounds-checked, which costs a branch per
+                    // tap and input channel, where writing the edge rows out would repeat the whole row's code (and method size
+                    // is what pushes the JIT into unoptimised code).
+                    var taps = Guarded(Taps(rowPhase), rowPhase.FirstQ, rowPhase.EndQ, _spec.InputHeight);
+                    Repeat("qh", rowPhase.FirstQ, rowPhase.EndQ - rowPhase.FirstQ, 1, roll: true, qh => Row(qh, taps));
+                }
+                else
+                {
+                    ForEachRow(rowPhase, Row);
+                }
             }
         }
 
         /// <summary>
-        /// <paramref name="width"/> consecutive positions of one phase row for <paramref name="channels"/> output channels: one
-        /// accumulator vector per channel; each input vector (contiguous in NCHW) feeds every channel's FMA with a broadcast weight.
+        /// One run of one output row: its vectors grouped into register blocks. When spatial loops are kept, the vectors whose
+        /// taps all read real cells become one loop; the edge vectors (and the last, moved-back one) are written out.
         /// </summary>
-        private void WidthBlock(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
-            AxisPhase columnPhase, Affine q, int width, Tap[] columnTaps)
+        private void WidthRun(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps, ColumnRun run, int pixelVectors)
         {
-            int inputStep = _spec.ChannelsLast ? _spec.InChannels : 1;
-            int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
-            // The input vector goes into a local when several FMAs share it, or when it is gathered (long to write twice).
-            bool inputLocal = channels > 1 || (width > 1 && inputStep != 1);
-            if (_writer is null)
+            int width = RunWidth(run);
+            int length = run.End - run.First;
+            var regular = new List<int>();
+            for (int m = run.First; m + width <= run.End; m += width) regular.Add(m);
+            int? last = length % width != 0 ? run.End - width : null;
+
+            void Blocks(List<int> starts)
             {
-                // Counting: the statements below, without building their text (the dry run must stay cheap for huge shapes).
-                long perTap = channels + (inputLocal ? 1 : 0);
-                long reduction = (long)rowTaps.Length * columnTaps.Length * perTap * ReductionCopies();
-                AddCount(channels + (reduction > 0 && inputLocal ? 1 : 0) + reduction + channels * StoreStatements(width, outputStep));
+                for (int i = 0; i < starts.Count; i += pixelVectors)
+                {
+                    int count = Math.Min(pixelVectors, starts.Count - i);
+                    var block = new Affine[count];
+                    for (int p = 0; p < count; p++) block[p] = Affine.Of(starts[i + p]);
+                    WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, run, block, width);
+                }
+            }
+
+            if (!RollSpatial)
+            {
+                if (last is int moved) regular.Add(moved);
+                Blocks(regular);
                 return;
             }
 
+            // The clean vectors form one range of the regular ones (edges are at both ends).
+            int firstClean = regular.FindIndex(m => IsClean(run, m, width));
+            int endClean = firstClean;
+            while (endClean >= 0 && endClean < regular.Count && IsClean(run, regular[endClean], width)) endClean++;
+            if (firstClean < 0)
+            {
+                if (last is int moved) regular.Add(moved);
+                Blocks(regular);
+                return;
+            }
+
+            Blocks(regular.GetRange(0, firstClean));
+            int clean = endClean - firstClean, step = width * pixelVectors;
+            int loops = clean / pixelVectors;
+            Repeat("m", regular[firstClean], loops, step, roll: true, m =>
+            {
+                var block = new Affine[pixelVectors];
+                for (int p = 0; p < pixelVectors; p++) block[p] = m + (long)p * width;
+                WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, run, block, width);
+            });
+            var rest = regular.GetRange(firstClean + loops * pixelVectors, regular.Count - firstClean - loops * pixelVectors);
+            if (last is int end) rest.Add(end);
+            Blocks(rest);
+        }
+
+        /// <summary>Every lane of every tap of the vector at <paramref name="m"/> reads a real input cell.</summary>
+        private bool IsClean(ColumnRun run, int m, int width)
+        {
+            foreach (var part in run.Parts)
+            {
+                foreach (var tap in part.Taps)
+                {
+                    int start = m + part.Shift - tap.Offset;
+                    if (start < 0 || start + width > _spec.InputWidth) return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>How the vector at <paramref name="m"/> reads one tap, and by how many lanes an edge load moves.</summary>
+        private (LoadKind Kind, int Lanes) LoadOf(Affine m, int shift, Tap tap, int width)
+        {
+            if (!m.IsConstant) return (LoadKind.Whole, 0);
+            long start = m.Constant + shift - tap.Offset, end = start + width;
+            if (end <= 0 || start >= _spec.InputWidth) return (LoadKind.None, 0);
+            if (start >= 0 && end <= _spec.InputWidth) return (LoadKind.Whole, 0);
+            if (width == 1 || !ContiguousInput(_spec)) return (LoadKind.Whole, 0); // gathers skip the lanes off the input themselves
+            return start < 0 ? (LoadKind.ShiftUp, (int)-start) : (LoadKind.ShiftDown, (int)(end - _spec.InputWidth));
+        }
+
+        private static string WidthAccumulator(int channel, int vector, int part) => "a" + Text(channel) + "_" + Text(vector * 2 + part);
+
+        /// <summary>
+        /// One register block: <paramref name="starts"/>.Length vectors of <paramref name="width"/> positions of one run of one
+        /// output row, for <paramref name="channels"/> output channels. Each input vector (contiguous in NCHW) is loaded once per
+        /// tap and feeds every channel's FMA with a broadcast weight.
+        /// </summary>
+        private void WidthBlock(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps,
+            ColumnRun run, Affine[] starts, int width)
+        {
+            int inputStep = _spec.ChannelsLast ? _spec.InChannels : 1;
             var outputRow = OutputRow(rowPhase, qh);
-            var outputColumn = OutputColumn(columnPhase, q);
             var groupChannel = group * _spec.OutPerGroup + firstChannel;
+            var parts = run.Parts;
+
+            // The loads of one (input channel, row tap): one per distinct (vector, input offset, edge handling), shared by every
+            // part and channel that reads it. A load read by a single FMA stays inside it (the JIT folds it into the FMA).
+            var loadNames = new Dictionary<string, string>(StringComparer.Ordinal);
+            var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+            var order = new List<string>(); // first-use order: local names must not depend on a dictionary's enumeration order
+            var plans = new (LoadKind Kind, int Lanes, string Key)[starts.Length, parts.Length][];
+            bool anyTap = false;
+            for (int p = 0; p < starts.Length; p++)
+            {
+                for (int j = 0; j < parts.Length; j++)
+                {
+                    var taps = parts[j].Taps;
+                    var plan = new (LoadKind, int, string)[taps.Length];
+                    for (int t = 0; t < taps.Length; t++)
+                    {
+                        var (kind, lanes) = LoadOf(starts[p], parts[j].Shift, taps[t], width);
+                        // Starts are literals, or one loop variable plus literals: the constant part tells the loads apart.
+                        string key = Text(starts[p].Constant + parts[j].Shift - taps[t].Offset) + ":" + kind + ":" + Text(lanes);
+                        plan[t] = (kind, lanes, key);
+                        if (kind == LoadKind.None) continue;
+                        anyTap = true;
+                        if (!uses.TryGetValue(key, out int n)) order.Add(key);
+                        uses[key] = n + channels;
+                    }
+
+                    plans[p, j] = plan;
+                }
+            }
+
+            foreach (string key in order)
+            {
+                if (uses[key] > 1) loadNames[key] = "x" + Text(loadNames.Count);
+            }
+
             if (_writer is { } w)
             {
-                w.Line("// " + ChannelRange(groupChannel, channels) + ", oy " + outputRow + ", ox " + Positions(outputColumn, width, _spec.StrideWidth)
-                    + " | phase (rh " + Text(rowPhase.Residue) + ", rw " + Text(columnPhase.Residue) + ") | taps " + TapList("ky", rowTaps) + " x " + TapList("kx", columnTaps));
+                var columns = new StringBuilder();
+                for (int p = 0; p < starts.Length; p++)
+                {
+                    if (p > 0) columns.Append(", ");
+                    columns.Append(run.Paired ? (starts[p] * 2).ToString() : OutputColumn(parts[0].Phase, starts[p] + parts[0].Shift).ToString());
+                }
+
+                string lanesText = run.Paired
+                    ? "ox " + columns + " (+" + Text(2 * width - 1) + ", both phases interleaved)"
+                    : "ox " + columns + (width == 1 ? "" : " (" + Text(width) + " lanes" + (_spec.StrideWidth == 1 ? "" : " " + Text(_spec.StrideWidth) + " apart") + ")");
+                var tapsText = new StringBuilder();
+                foreach (var part in parts)
+                {
+                    if (tapsText.Length > 0) tapsText.Append(" / ");
+                    tapsText.Append("rw ").Append(Text(part.Phase.Residue)).Append(' ').Append(TapList("kx", part.Taps));
+                }
+
+                w.Line("// " + ChannelRange(groupChannel, channels) + ", oy " + outputRow + ", " + lanesText + " | rh " + Text(rowPhase.Residue)
+                    + " " + TapList("ky", rowTaps) + " x " + tapsText);
                 w.Open();
             }
 
             _declared.Clear();
             for (int c = 0; c < channels; c++)
-                Declare("a" + Text(c), _spec.HasBias ? Broadcast(width, "b", groupChannel + c) : Zero(width));
-
-            if (rowTaps.Length > 0 && columnTaps.Length > 0)
             {
-                if (inputLocal) Predeclare("v", width);
+                for (int p = 0; p < starts.Length; p++)
+                {
+                    for (int j = 0; j < parts.Length; j++)
+                        Declare(WidthAccumulator(c, p, j), _spec.HasBias ? Broadcast(width, "b", groupChannel + c) : Zero(width));
+                }
+            }
+
+            if (rowTaps.Length > 0 && anyTap)
+            {
+                foreach (var name in loadNames.Values) Predeclare(name, width);
                 Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
                 {
                     var inputChannel = group * _spec.InPerGroup + ic;
+                    // In a loop over the input channels, refs to this channel's plane and weights: the indices below are then
+                    // short constants (smaller IL keeps big kernels under the JIT's size limit for optimised code).
+                    bool relative = !ic.IsConstant;
+                    string input = relative ? "xc" : "x", weights = relative ? "wc" : "w";
+                    var zero = Affine.Of(0);
+                    if (relative)
+                    {
+                        RefLocal(input, "x", InputIndex(inputChannel, zero, zero));
+                        RefLocal(weights, "w", WeightIndex(inputChannel, firstChannel, 0, 0));
+                    }
+
                     foreach (var rowTap in rowTaps)
                     {
                         WithGuard(Guard(rowTap, qh, _spec.InputHeight), () =>
                         {
-                            foreach (var columnTap in columnTaps)
+                            var loaded = new HashSet<string>(StringComparer.Ordinal);
+                            for (int p = 0; p < starts.Length; p++)
                             {
-                                WithGuard(Guard(columnTap, q, _spec.InputWidth), () =>
+                                for (int j = 0; j < parts.Length; j++)
                                 {
-                                    string input = Load(width, "x", InputIndex(inputChannel, qh - rowTap.Offset, q - columnTap.Offset), inputStep);
-                                    if (inputLocal)
+                                    var taps = parts[j].Taps;
+                                    for (int t = 0; t < taps.Length; t++)
                                     {
-                                        Assign("v", input);
-                                        input = "v";
-                                    }
+                                        var (kind, lanes, key) = plans[p, j][t];
+                                        if (kind == LoadKind.None) continue;
+                                        string vector = _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
+                                            qh - rowTap.Offset, starts[p] + (parts[j].Shift - taps[t].Offset), inputStep);
+                                        if (loadNames.TryGetValue(key, out var name))
+                                        {
+                                            if (loaded.Add(key)) Assign(name, vector);
+                                            vector = name;
+                                        }
 
-                                    for (int c = 0; c < channels; c++)
-                                    {
-                                        var weight = WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, columnTap.KernelIndex);
-                                        MultiplyAdd(width, "a" + Text(c), input, Broadcast(width, "w", weight));
+                                        for (int c = 0; c < channels; c++)
+                                        {
+                                            var weight = relative
+                                                ? WeightIndex(zero, Affine.Of(c), rowTap.KernelIndex, taps[t].KernelIndex)
+                                                : WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, taps[t].KernelIndex);
+                                            MultiplyAdd(width, WidthAccumulator(c, p, j), vector, _writer is null ? "" : Broadcast(width, weights, weight));
+                                        }
                                     }
-                                });
+                                }
                             }
                         });
                     }
                 });
             }
 
+            int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
             for (int c = 0; c < channels; c++)
-                Store(width, OutputIndex(groupChannel + c, outputRow, outputColumn), outputStep, "a" + Text(c));
+            {
+                for (int p = 0; p < starts.Length; p++)
+                {
+                    if (run.Paired)
+                    {
+                        StoreInterleaved(width, OutputIndex(groupChannel + c, outputRow, starts[p] * 2), WidthAccumulator(c, p, 0), WidthAccumulator(c, p, 1));
+                    }
+                    else
+                    {
+                        var column = OutputColumn(parts[0].Phase, starts[p] + parts[0].Shift);
+                        Store(width, OutputIndex(groupChannel + c, outputRow, column), outputStep, WidthAccumulator(c, p, 0));
+                    }
+                }
+            }
 
             _writer?.Close();
+        }
+
+        /// <summary>Declares <c>ref float name = ref Unsafe.Add(ref source, index)</c>.</summary>
+        private void RefLocal(string name, string source, Affine index)
+        {
+            _count = SaturatingAdd(_count, _multiplier);
+            _writer?.Line("ref float " + name + " = ref " + Use("Unsafe") + ".Add(ref " + source + ", " + (index.IsConstant ? index.ToString() : "(nint)(" + index + ")") + ");");
+        }
+
+        /// <summary>
+        /// The input vector of lanes <c>column + lane</c> of one input row: a plain load, an edge load moved by
+        /// <paramref name="lanes"/> with zeros in, or (NHWC) a gather whose lanes off the input are zero.
+        /// </summary>
+        private string WidthLoad(LoadKind kind, int lanes, int width, string source, Affine inputChannel, Affine row, Affine column, int inputStep)
+        {
+            if (width > 1 && inputStep != 1)
+            {
+                var parts = new string[width];
+                for (int k = 0; k < width; k++)
+                {
+                    var position = column + k;
+                    parts[k] = position.IsConstant && (position.Constant < 0 || position.Constant >= _spec.InputWidth)
+                        ? "0f"
+                        : Element(source, InputIndex(inputChannel, row, position));
+                }
+
+                return VectorClass(width) + ".Create(" + string.Join(", ", parts) + ")";
+            }
+
+            switch (kind)
+            {
+                // Parenthesised: the text is a conditional expression, and it may become an operand of a * b + c.
+                case LoadKind.ShiftUp:
+                    return "(" + ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(0)), 1), lanes, up: true) + ")";
+                case LoadKind.ShiftDown:
+                    return "(" + ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(_spec.InputWidth - width)), 1), lanes, up: false) + ")";
+                default:
+                    return Load(width, source, InputIndex(inputChannel, row, column), 1);
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="vector"/> moved up (lane i to i + n) or down (lane i + n to i) by <paramref name="lanes"/> lanes, zeros
+        /// coming in: one instruction on x86 (valignd, vpermps + vblendps, pslldq/psrldq); a portable helper elsewhere.
+        /// </summary>
+        private string ShiftLanes(int width, string vector, int lanes, bool up)
+        {
+            string helper = Use((up ? "ShiftUp" : "ShiftDown") + Suffix(width)) + "(" + vector + ", " + Text(lanes) + ")";
+            switch (width)
+            {
+                case 16:
+                    Use("Avx512F");
+                    return "Avx512F.IsSupported ? " + VectorClass(16) + ".AsSingle(Avx512F.AlignRight32("
+                        + (up ? "V512.AsInt32(" + vector + "), V512.Create(0), " + Text(16 - lanes) : "V512.Create(0), V512.AsInt32(" + vector + "), " + Text(lanes))
+                        + ")) : " + helper;
+                case 8:
+                {
+                    var indices = new string[8];
+                    int mask = 0;
+                    for (int i = 0; i < 8; i++)
+                    {
+                        int source = up ? i - lanes : i + lanes;
+                        bool zero = source < 0 || source >= 8;
+                        indices[i] = Text(zero ? 0 : source);
+                        if (zero) mask |= 1 << i;
+                    }
+
+                    Use("Avx");
+                    Use("Avx2");
+                    return "Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(" + vector + ", " + VectorClass(8) + ".Create(" + string.Join(", ", indices) + ")), "
+                        + Zero(8) + ", " + Text(mask) + ") : " + helper;
+                }
+
+                default:
+                    Use("Sse2");
+                    return "Sse2.IsSupported ? " + VectorClass(4) + ".AsSingle(Sse2." + (up ? "ShiftLeftLogical128BitLane" : "ShiftRightLogical128BitLane")
+                        + "(V128.AsByte(" + vector + "), " + Text(4 * lanes) + ")) : " + helper;
+            }
+        }
+
+        /// <summary>
+        /// Stores the two phases of a paired run, interleaved: <c>[e0, o0, e1, o1, ...]</c> are output columns 2m, 2m + 1, ...
+        /// (x86: vpermt2ps, or vunpcklps/vunpckhps + vperm2f128, or unpcklps/unpckhps; ARM: zip1/zip2).
+        /// </summary>
+        private void StoreInterleaved(int width, Affine index, string even, string odd)
+        {
+            if (width == 1)
+            {
+                Store(1, index, 1, even);
+                Store(1, index + 1, 1, odd);
+                return;
+            }
+
+            if (_spec.Activation != KernelActivation.None)
+            {
+                Assign(even, Activated(width, even));
+                Assign(odd, Activated(width, odd));
+            }
+
+            for (int half = 0; half < 2; half++)
+            {
+                _count = SaturatingAdd(_count, _multiplier);
+                if (_writer is null) continue;
+                string helper = Use((half == 0 ? "InterleaveLower" : "InterleaveUpper") + Suffix(width)) + "(" + even + ", " + odd + ")";
+                string value;
+                switch (width)
+                {
+                    case 16:
+                    {
+                        var indices = new string[16];
+                        for (int i = 0; i < 8; i++)
+                        {
+                            indices[2 * i] = Text(half * 8 + i);
+                            indices[2 * i + 1] = Text(16 + half * 8 + i);
+                        }
+
+                        value = Use("Avx512F") + ".IsSupported ? Avx512F.PermuteVar16x32x2(" + even + ", V512.Create(" + string.Join(", ", indices) + "), " + odd + ") : " + helper;
+                        break;
+                    }
+
+                    case 8:
+                        value = Use("Avx") + ".IsSupported ? Avx.Permute2x128(Avx.UnpackLow(" + even + ", " + odd + "), Avx.UnpackHigh(" + even + ", " + odd + "), "
+                            + (half == 0 ? "0x20" : "0x31") + ") : " + helper;
+                        break;
+                    default:
+                        string zip = half == 0 ? "ZipLow" : "ZipHigh";
+                        value = Use("Sse") + ".IsSupported ? Sse." + (half == 0 ? "UnpackLow" : "UnpackHigh") + "(" + even + ", " + odd + ") : "
+                            + Use("AdvSimd") + ".Arm64.IsSupported ? AdvSimd.Arm64." + zip + "(" + even + ", " + odd + ") : " + helper;
+                        break;
+                }
+
+                _writer.Line(VectorClass(width) + ".StoreUnsafe(" + value + ", ref y, " + Offset(index + (long)half * width) + ");");
+            }
+        }
+
+        /// <summary>The lane helpers the paths used: portable fallbacks, compiled only where the x86 and ARM instructions are missing.</summary>
+        public static void WriteLaneHelpers(SourceWriter w, SortedSet<string> used)
+        {
+            bool first = true;
+            foreach (int lanes in new[] { 16, 8, 4 })
+            {
+                string n = Suffix(lanes), v = "V" + n, vec = "Vec" + n;
+                foreach (string name in new[] { "InterleaveLower", "InterleaveUpper", "ShiftUp", "ShiftDown" })
+                {
+                    if (!used.Contains(name + n)) continue;
+                    if (first)
+                    {
+                        w.Line();
+                        w.Line("// Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.");
+                        first = false;
+                    }
+
+                    used.Add(v);
+                    used.Add(vec);
+                    switch (name)
+                    {
+                        case "InterleaveLower":
+                        case "InterleaveUpper":
+                            string from = name == "InterleaveLower" ? "0" : Text(lanes / 2);
+                            w.Open("private static " + vec + " " + name + n + "(" + vec + " even, " + vec + " odd)");
+                            w.Line("var result = " + vec + ".Zero;");
+                            w.Line("for (int i = 0; i < " + Text(lanes / 2) + "; i++)");
+                            w.Line("    result = " + v + ".WithElement(" + v + ".WithElement(result, 2 * i, " + v + ".GetElement(even, " + from + " + i)), 2 * i + 1, " + v + ".GetElement(odd, " + from + " + i));");
+                            w.Line("return result;");
+                            w.Close();
+                            break;
+                        default:
+                            bool up = name == "ShiftUp";
+                            w.Open("private static " + vec + " " + name + n + "(" + vec + " v, int lanes)");
+                            w.Line("var result = " + vec + ".Zero;");
+                            w.Line(up
+                                ? "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i, " + v + ".GetElement(v, i - lanes));"
+                                : "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i - lanes, " + v + ".GetElement(v, i));");
+                            w.Line("return result;");
+                            w.Close();
+                            break;
+                    }
+                }
+            }
         }
     }
 }

@@ -336,7 +336,8 @@ namespace KernelGen.Generator.Emitting
         {
             _count = SaturatingAdd(_count, _multiplier);
             if (_writer is null) return;
-            string plain = a + " * " + b + " + " + accumulator;
+            // Operands are simple expressions or, at a vector edge, a conditional: parenthesise those so "a * b + acc" parses as meant.
+            string plain = Operand(a) + " * " + Operand(b) + " + " + accumulator;
             string fused = width switch
             {
                 1 => "",
@@ -346,6 +347,23 @@ namespace KernelGen.Generator.Emitting
                     + Use("AdvSimd") + ".IsSupported ? AdvSimd.FusedMultiplyAdd(" + accumulator + ", " + a + ", " + b + ") : " + plain,
             };
             _writer.Line(width == 1 ? accumulator + " += " + a + " * " + b + ";" : accumulator + " = " + fused + ";");
+        }
+
+        private static string Operand(string expression) =>
+            expression.IndexOf('?') >= 0 && !IsParenthesised(expression) ? "(" + expression + ")" : expression;
+
+        /// <summary>Whether the whole expression is one parenthesised group (its first '(' closes at its last character).</summary>
+        private static bool IsParenthesised(string expression)
+        {
+            if (expression.Length < 2 || expression[0] != '(') return false;
+            int depth = 0;
+            for (int i = 0; i < expression.Length; i++)
+            {
+                if (expression[i] == '(') depth++;
+                else if (expression[i] == ')' && --depth == 0) return i == expression.Length - 1;
+            }
+
+            return false;
         }
 
         /// <summary>The fused activation of an accumulator, written in place where it is a vector instruction or two.</summary>

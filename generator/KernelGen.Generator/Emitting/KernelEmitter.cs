@@ -111,10 +111,7 @@ namespace KernelGen.Generator.Emitting
             w.Line("//");
             if (plan.Strategy == KernelStrategy.WidthVectorized)
             {
-                w.Line("// Strategy: width-vectorised. Lanes are consecutive outputs of one phase row, so input loads are "
-                    + (s.ChannelsLast ? "strided (NHWC keeps channels contiguous, but " + Text(s.OutPerGroup) + " output channels per group cannot fill a 128-bit vector)" : "contiguous (NCHW)"));
-                w.Line("//   and weights are broadcast; up to " + Text(KernelPlanner.OutputChannelBlock) + " output channels share each input vector. Widest interior phase row: "
-                    + Text(plan.VectorExtent) + " outputs.");
+                foreach (string line in KernelBodyWriter.DescribeWidthStrategy(plan)) w.Line(line);
             }
             else
             {
@@ -299,6 +296,10 @@ namespace KernelGen.Generator.Emitting
             new("Vec128", Intrinsics + "Vector128<float>"),
             new("Vec256", Intrinsics + "Vector256<float>"),
             new("Vec512", Intrinsics + "Vector512<float>"),
+            new("Sse", Intrinsics + "X86.Sse"),
+            new("Sse2", Intrinsics + "X86.Sse2"),
+            new("Avx", Intrinsics + "X86.Avx"),
+            new("Avx2", Intrinsics + "X86.Avx2"),
             new("Fma", Intrinsics + "X86.Fma"),
             new("Avx512F", Intrinsics + "X86.Avx512F"),
             new("AdvSimd", Intrinsics + "Arm.AdvSimd"),
@@ -355,6 +356,7 @@ namespace KernelGen.Generator.Emitting
 
             WriteThrowHelpers(body, s);
             WriteActivationHelpers(body, plan, used);
+            KernelBodyWriter.WriteLaneHelpers(body, used);
 
             w.Open("namespace KernelGen.Generated");
             w.Line("// Aliases declared inside this namespace take precedence over any type of the user's: the kernel cannot be misbound.");

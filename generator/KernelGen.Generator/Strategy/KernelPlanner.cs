@@ -50,7 +50,7 @@ namespace KernelGen.Generator.Strategy
 
         public KernelStrategy Strategy { get; }
 
-        /// <summary>How many elements the vectorised axis offers: the widest interior phase row, or the output channels per group.</summary>
+        /// <summary>How many elements the vectorised axis offers: the longest column run of the width kernel, or the output channels per group.</summary>
         public int VectorExtent { get; }
 
         /// <summary>The lanes of each emitted path, widest first; 1 (scalar) is always last.</summary>
@@ -92,9 +92,6 @@ namespace KernelGen.Generator.Strategy
         /// <summary>The most statements a kernel may need even with every loop kept (a few MB of source): above it, KG0007.</summary>
         public const int HardCap = 65536;
 
-        /// <summary>Interior output channels of one group computed together in the width-vectorised kernel (each input vector feeds this many FMAs).</summary>
-        public const int OutputChannelBlock = 4;
-
         private static readonly int[] VectorWidths = { 16, 8, 4 };
 
         /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>
@@ -107,7 +104,7 @@ namespace KernelGen.Generator.Strategy
                 widestPhaseRow = Math.Max(widestPhaseRow, phase.InteriorEndQ - phase.InteriorFirstQ);
 
             var strategy = StrategyChooser.ChooseForFixedShape(spec.ChannelsLast, spec.OutPerGroup, widestPhaseRow);
-            int extent = strategy == KernelStrategy.WidthVectorized ? widestPhaseRow : spec.OutPerGroup;
+            int extent = strategy == KernelStrategy.WidthVectorized ? KernelBodyWriter.WidthVectorExtent(spec, columns) : spec.OutPerGroup;
 
             // A path of N lanes is worth emitting only when the data fills at least one N-lane vector.
             var widths = new System.Collections.Generic.List<int>();

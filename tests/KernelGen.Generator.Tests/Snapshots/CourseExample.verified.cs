@@ -15,10 +15,13 @@
 //   rows    rh 0: q 1..2, ky {0, 2}; rh 1: q 0..1, ky {1}
 //   columns rw 0: q 1..2, kx {0, 2}; rw 1: q 0..1, kx {1}
 //
-// Strategy: width-vectorised. Lanes are consecutive outputs of one phase row, so input loads are contiguous (NCHW)
-//   and weights are broadcast; up to 4 output channels share each input vector. Widest interior phase row: 2 outputs.
+// Strategy: width-vectorised. Lanes are consecutive output columns of one output row, so input loads are contiguous (NCHW)
+//   and weights are broadcast. Stride 2: both column phases are computed together and interleaved in registers, so stores are contiguous too.
+//   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
+//   vector is moved back to end at the row's end. Longest run a vector covers: 2 column pairs.
+//   Register blocks (output channels x vectors of each phase): Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
 //   Paths: Scalar only (the vectorised extent, 2, cannot fill a 128-bit vector).
-//   Unrolled completely: 57 statements over all paths, within the unroll budget of 2048 (the default).
+//   Unrolled completely: 75 statements over all paths, within the unroll budget of 2048 (the default).
 
 #nullable enable
 
@@ -92,110 +95,92 @@ namespace KernelGen.Generated
         // The Scalar path: one sample, one element at a time.
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // oc 0, oy 1, ox 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+            // oc 0, oy 1, ox 0, 2 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 0);
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 2);
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 6);
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 8);
-                Unsafe.Add(ref y, 5) = a0;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
+                x0 = Unsafe.Add(ref x, 2);
+                a0_0 += x0 * Unsafe.Add(ref w, 1);
+                x1 = Unsafe.Add(ref x, 3);
+                a0_1 += x1 * Unsafe.Add(ref w, 0);
+                a0_1 += x0 * Unsafe.Add(ref w, 2);
+                a0_2 += x1 * Unsafe.Add(ref w, 1);
+                a0_3 += x1 * Unsafe.Add(ref w, 2);
+                x0 = Unsafe.Add(ref x, 0);
+                a0_0 += x0 * Unsafe.Add(ref w, 7);
+                x1 = Unsafe.Add(ref x, 1);
+                a0_1 += x1 * Unsafe.Add(ref w, 6);
+                a0_1 += x0 * Unsafe.Add(ref w, 8);
+                a0_2 += x1 * Unsafe.Add(ref w, 7);
+                a0_3 += x1 * Unsafe.Add(ref w, 8);
+                Unsafe.Add(ref y, 4) = a0_0;
+                Unsafe.Add(ref y, 5) = a0_1;
+                Unsafe.Add(ref y, 6) = a0_2;
+                Unsafe.Add(ref y, 7) = a0_3;
             }
-            // oc 0, oy 1, ox 3 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            // oc 0, oy 3, ox 0, 2 (+1, both phases interleaved) | rh 0 ky {2} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 2);
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 8);
-                Unsafe.Add(ref y, 7) = a0;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
+                x0 = Unsafe.Add(ref x, 2);
+                a0_0 += x0 * Unsafe.Add(ref w, 7);
+                x1 = Unsafe.Add(ref x, 3);
+                a0_1 += x1 * Unsafe.Add(ref w, 6);
+                a0_1 += x0 * Unsafe.Add(ref w, 8);
+                a0_2 += x1 * Unsafe.Add(ref w, 7);
+                a0_3 += x1 * Unsafe.Add(ref w, 8);
+                Unsafe.Add(ref y, 12) = a0_0;
+                Unsafe.Add(ref y, 13) = a0_1;
+                Unsafe.Add(ref y, 14) = a0_2;
+                Unsafe.Add(ref y, 15) = a0_3;
             }
-            // oc 0, oy 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
+            // oc 0, oy 0, ox 0, 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 1);
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 7);
-                Unsafe.Add(ref y, 4) = a0;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
+                x0 = Unsafe.Add(ref x, 0);
+                a0_0 += x0 * Unsafe.Add(ref w, 4);
+                x1 = Unsafe.Add(ref x, 1);
+                a0_1 += x1 * Unsafe.Add(ref w, 3);
+                a0_1 += x0 * Unsafe.Add(ref w, 5);
+                a0_2 += x1 * Unsafe.Add(ref w, 4);
+                a0_3 += x1 * Unsafe.Add(ref w, 5);
+                Unsafe.Add(ref y, 0) = a0_0;
+                Unsafe.Add(ref y, 1) = a0_1;
+                Unsafe.Add(ref y, 2) = a0_2;
+                Unsafe.Add(ref y, 3) = a0_3;
             }
-            // oc 0, oy 1, ox 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
+            // oc 0, oy 2, ox 0, 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 1);
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 7);
-                Unsafe.Add(ref y, 6) = a0;
-            }
-            // oc 0, oy 3, ox 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 6);
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 8);
-                Unsafe.Add(ref y, 13) = a0;
-            }
-            // oc 0, oy 3, ox 3 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 8);
-                Unsafe.Add(ref y, 15) = a0;
-            }
-            // oc 0, oy 3, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 7);
-                Unsafe.Add(ref y, 12) = a0;
-            }
-            // oc 0, oy 3, ox 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 7);
-                Unsafe.Add(ref y, 14) = a0;
-            }
-            // oc 0, oy 0, ox 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 3);
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 1) = a0;
-            }
-            // oc 0, oy 0, ox 3 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 3) = a0;
-            }
-            // oc 0, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 4);
-                Unsafe.Add(ref y, 0) = a0;
-            }
-            // oc 0, oy 0, ox 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 1) * Unsafe.Add(ref w, 4);
-                Unsafe.Add(ref y, 2) = a0;
-            }
-            // oc 0, oy 2, ox 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 3);
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 9) = a0;
-            }
-            // oc 0, oy 2, ox 3 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 11) = a0;
-            }
-            // oc 0, oy 2, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 2) * Unsafe.Add(ref w, 4);
-                Unsafe.Add(ref y, 8) = a0;
-            }
-            // oc 0, oy 2, ox 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 3) * Unsafe.Add(ref w, 4);
-                Unsafe.Add(ref y, 10) = a0;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
+                x0 = Unsafe.Add(ref x, 2);
+                a0_0 += x0 * Unsafe.Add(ref w, 4);
+                x1 = Unsafe.Add(ref x, 3);
+                a0_1 += x1 * Unsafe.Add(ref w, 3);
+                a0_1 += x0 * Unsafe.Add(ref w, 5);
+                a0_2 += x1 * Unsafe.Add(ref w, 4);
+                a0_3 += x1 * Unsafe.Add(ref w, 5);
+                Unsafe.Add(ref y, 8) = a0_0;
+                Unsafe.Add(ref y, 9) = a0_1;
+                Unsafe.Add(ref y, 10) = a0_2;
+                Unsafe.Add(ref y, 11) = a0_3;
             }
         }
 

@@ -15,11 +15,14 @@
 //   rows    rh 0: q 1..8, ky {0, 2}; rh 1: q 0..7, ky {1, 3}
 //   columns rw 0: q 1..8, kx {0, 2}; rw 1: q 0..7, kx {1, 3}
 //
-// Strategy: width-vectorised. Lanes are consecutive outputs of one phase row, so input loads are contiguous (NCHW)
-//   and weights are broadcast; up to 4 output channels share each input vector. Widest interior phase row: 7 outputs.
-//   Paths: Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
-//   Fully unrolled this would be 238656 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 936 statements are emitted. Taps stay unrolled; every bound is a constant.
+// Strategy: width-vectorised. Lanes are consecutive output columns of one output row, so input loads are contiguous (NCHW)
+//   and weights are broadcast. Stride 2: both column phases are computed together and interleaved in registers, so stores are contiguous too.
+//   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
+//   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
+//   Register blocks (output channels x vectors of each phase): Vector256 4 x 1, Vector128 4 x 1, Scalar 4 x 1; each input vector is loaded once per tap for the whole block.
+//   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
+//   Fully unrolled this would be 197664 statements over all paths, above the unroll budget of 2048 (the default),
+//   so the spatial, group, output-channel and input-channel loops stay loops: 664 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 
@@ -76,7 +79,13 @@ namespace KernelGen.Generated
     using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
     using MemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
     using V128 = global::System.Runtime.Intrinsics.Vector128;
+    using V256 = global::System.Runtime.Intrinsics.Vector256;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
+    using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Sse = global::System.Runtime.Intrinsics.X86.Sse;
+    using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
+    using Avx = global::System.Runtime.Intrinsics.X86.Avx;
+    using Avx2 = global::System.Runtime.Intrinsics.X86.Avx2;
     using Fma = global::System.Runtime.Intrinsics.X86.Fma;
     using AdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
@@ -94,6 +103,13 @@ namespace KernelGen.Generated
             ref float b = ref MemoryMarshal.GetReference(bias);
             ref float y = ref MemoryMarshal.GetReference(output);
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
+            if (V256.IsHardwareAccelerated)
+            {
+                for (int n = 0; n < batch; n++)
+                    Vector256Path(ref Unsafe.Add(ref x, n * 1024), ref w, ref b, ref Unsafe.Add(ref y, n * 2048));
+                return;
+            }
+
             if (V128.IsHardwareAccelerated)
             {
                 for (int n = 0; n < batch; n++)
@@ -105,795 +121,437 @@ namespace KernelGen.Generated
                 ScalarPath(ref Unsafe.Add(ref x, n * 1024), ref w, ref b, ref Unsafe.Add(ref y, n * 2048));
         }
 
+        // The Vector256 path: one sample, 8 lanes per vector (narrower vectors and scalars for what is left of a row).
+        private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
+        {
+            for (int ob = 0; ob < 8; ob += 4)
+            {
+                for (int qh = 1; qh < 9; qh++)
+                {
+                    // oc ob (+3), oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                    {
+                        var a0_0 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec256 x0;
+                        Vec256 x1;
+                        Vec256 x2;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            if ((uint)(qh) < 8u)
+                            {
+                                x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 8));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 1)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 1)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 17)), a1_0) : x0 * V256.Create(Unsafe.Add(ref wc, 17)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 33)), a2_0) : x0 * V256.Create(Unsafe.Add(ref wc, 33)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 49)), a3_0) : x0 * V256.Create(Unsafe.Add(ref wc, 49)) + a3_0;
+                                x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 3)), a0_0) : x1 * V256.Create(Unsafe.Add(ref wc, 3)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 19)), a1_0) : x1 * V256.Create(Unsafe.Add(ref wc, 19)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 35)), a2_0) : x1 * V256.Create(Unsafe.Add(ref wc, 35)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 51)), a3_0) : x1 * V256.Create(Unsafe.Add(ref wc, 51)) + a3_0;
+                                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 0)), a0_1) : x2 * V256.Create(Unsafe.Add(ref wc, 0)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 16)), a1_1) : x2 * V256.Create(Unsafe.Add(ref wc, 16)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 32)), a2_1) : x2 * V256.Create(Unsafe.Add(ref wc, 32)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 48)), a3_1) : x2 * V256.Create(Unsafe.Add(ref wc, 48)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 2)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 18)), a1_1) : x0 * V256.Create(Unsafe.Add(ref wc, 18)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 34)), a2_1) : x0 * V256.Create(Unsafe.Add(ref wc, 34)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 50)), a3_1) : x0 * V256.Create(Unsafe.Add(ref wc, 50)) + a3_1;
+                            }
+                            x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 9)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 9)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 25)), a1_0) : x0 * V256.Create(Unsafe.Add(ref wc, 25)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 41)), a2_0) : x0 * V256.Create(Unsafe.Add(ref wc, 41)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 57)), a3_0) : x0 * V256.Create(Unsafe.Add(ref wc, 57)) + a3_0;
+                            x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 11)), a0_0) : x1 * V256.Create(Unsafe.Add(ref wc, 11)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 27)), a1_0) : x1 * V256.Create(Unsafe.Add(ref wc, 27)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 43)), a2_0) : x1 * V256.Create(Unsafe.Add(ref wc, 43)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 59)), a3_0) : x1 * V256.Create(Unsafe.Add(ref wc, 59)) + a3_0;
+                            x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 8)), a0_1) : x2 * V256.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 24)), a1_1) : x2 * V256.Create(Unsafe.Add(ref wc, 24)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 40)), a2_1) : x2 * V256.Create(Unsafe.Add(ref wc, 40)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 56)), a3_1) : x2 * V256.Create(Unsafe.Add(ref wc, 56)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 10)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 10)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 26)), a1_1) : x0 * V256.Create(Unsafe.Add(ref wc, 26)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 42)), a2_1) : x0 * V256.Create(Unsafe.Add(ref wc, 42)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 58)), a3_1) : x0 * V256.Create(Unsafe.Add(ref wc, 58)) + a3_1;
+                        }
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
+                    }
+                }
+                for (int qh = 0; qh < 8; qh++)
+                {
+                    // oc ob (+3), oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                    {
+                        var a0_0 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec256 x0;
+                        Vec256 x1;
+                        Vec256 x2;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 8));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 5)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 5)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 21)), a1_0) : x0 * V256.Create(Unsafe.Add(ref wc, 21)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 37)), a2_0) : x0 * V256.Create(Unsafe.Add(ref wc, 37)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 53)), a3_0) : x0 * V256.Create(Unsafe.Add(ref wc, 53)) + a3_0;
+                            x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_0) : x1 * V256.Create(Unsafe.Add(ref wc, 7)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 23)), a1_0) : x1 * V256.Create(Unsafe.Add(ref wc, 23)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 39)), a2_0) : x1 * V256.Create(Unsafe.Add(ref wc, 39)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 55)), a3_0) : x1 * V256.Create(Unsafe.Add(ref wc, 55)) + a3_0;
+                            x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 4)), a0_1) : x2 * V256.Create(Unsafe.Add(ref wc, 4)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 20)), a1_1) : x2 * V256.Create(Unsafe.Add(ref wc, 20)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 36)), a2_1) : x2 * V256.Create(Unsafe.Add(ref wc, 36)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 52)), a3_1) : x2 * V256.Create(Unsafe.Add(ref wc, 52)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 6)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 6)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 22)), a1_1) : x0 * V256.Create(Unsafe.Add(ref wc, 22)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 38)), a2_1) : x0 * V256.Create(Unsafe.Add(ref wc, 38)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 54)), a3_1) : x0 * V256.Create(Unsafe.Add(ref wc, 54)) + a3_1;
+                            if ((uint)(qh - 1) < 8u)
+                            {
+                                x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 13)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 13)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 29)), a1_0) : x0 * V256.Create(Unsafe.Add(ref wc, 29)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 45)), a2_0) : x0 * V256.Create(Unsafe.Add(ref wc, 45)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 61)), a3_0) : x0 * V256.Create(Unsafe.Add(ref wc, 61)) + a3_0;
+                                x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 15)), a0_0) : x1 * V256.Create(Unsafe.Add(ref wc, 15)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 31)), a1_0) : x1 * V256.Create(Unsafe.Add(ref wc, 31)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 47)), a2_0) : x1 * V256.Create(Unsafe.Add(ref wc, 47)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 63)), a3_0) : x1 * V256.Create(Unsafe.Add(ref wc, 63)) + a3_0;
+                                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 12)), a0_1) : x2 * V256.Create(Unsafe.Add(ref wc, 12)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 28)), a1_1) : x2 * V256.Create(Unsafe.Add(ref wc, 28)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 44)), a2_1) : x2 * V256.Create(Unsafe.Add(ref wc, 44)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref wc, 60)), a3_1) : x2 * V256.Create(Unsafe.Add(ref wc, 60)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 14)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 14)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 30)), a1_1) : x0 * V256.Create(Unsafe.Add(ref wc, 30)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 46)), a2_1) : x0 * V256.Create(Unsafe.Add(ref wc, 46)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 62)), a3_1) : x0 * V256.Create(Unsafe.Add(ref wc, 62)) + a3_1;
+                            }
+                        }
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
+                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
+                    }
+                }
+            }
+        }
+
         // The Vector128 path: one sample, 4 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
             for (int ob = 0; ob < 8; ob += 4)
             {
-                for (int qh = 1; qh < 8; qh++)
+                for (int qh = 1; qh < 9; qh++)
                 {
-                    // oc ob (+3), oy qh * 2 - 1, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    // oc ob (+3), oy qh * 2 - 1, ox 0 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                        var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        Vec128 v;
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 + 1));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 16)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 16))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 16)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 32)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 32))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 32)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 48)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 48))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 48)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 2)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 2))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 2)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 18)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 18))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 18)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 34)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 34))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 34)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 50)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 50))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 50)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 7));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58)) + a3;
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 15) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 13) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 11) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 9) = V128.GetElement(a0, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 241) = V128.GetElement(a1, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 243) = V128.GetElement(a1, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 245) = V128.GetElement(a1, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 247) = V128.GetElement(a1, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 497) = V128.GetElement(a2, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 499) = V128.GetElement(a2, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 501) = V128.GetElement(a2, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 503) = V128.GetElement(a2, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 753) = V128.GetElement(a3, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 755) = V128.GetElement(a3, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 757) = V128.GetElement(a3, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 759) = V128.GetElement(a3, 3);
-                    }
-                    for (int q = 5; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            if ((uint)(qh) < 8u)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 16);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 32);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 48);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 2);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 18);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 34);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 50);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 8);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 24);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 40);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 56);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
+                                x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 1)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 1))) : x0 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 17)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 17))) : x0 * V128.Create(Unsafe.Add(ref wc, 17)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 33)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 33))) : x0 * V128.Create(Unsafe.Add(ref wc, 33)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 49)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 49))) : x0 * V128.Create(Unsafe.Add(ref wc, 49)) + a3_0;
+                                x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 3)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 3))) : x1 * V128.Create(Unsafe.Add(ref wc, 3)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 19)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 19))) : x1 * V128.Create(Unsafe.Add(ref wc, 19)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 35)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 35))) : x1 * V128.Create(Unsafe.Add(ref wc, 35)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 51)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 51))) : x1 * V128.Create(Unsafe.Add(ref wc, 51)) + a3_0;
+                                x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 1));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 0)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 0))) : x2 * V128.Create(Unsafe.Add(ref wc, 0)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 16)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 16))) : x2 * V128.Create(Unsafe.Add(ref wc, 16)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 32)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 32))) : x2 * V128.Create(Unsafe.Add(ref wc, 32)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 48)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 48))) : x2 * V128.Create(Unsafe.Add(ref wc, 48)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 2)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 2))) : x0 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 18)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 18))) : x0 * V128.Create(Unsafe.Add(ref wc, 18)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 34)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 34))) : x0 * V128.Create(Unsafe.Add(ref wc, 34)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 50)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 50))) : x0 * V128.Create(Unsafe.Add(ref wc, 50)) + a3_1;
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 17) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 239) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 495) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 751) = a3;
+                            x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 9)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 9))) : x0 * V128.Create(Unsafe.Add(ref wc, 9)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 25)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 25))) : x0 * V128.Create(Unsafe.Add(ref wc, 25)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 41)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 41))) : x0 * V128.Create(Unsafe.Add(ref wc, 41)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 57)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 57))) : x0 * V128.Create(Unsafe.Add(ref wc, 57)) + a3_0;
+                            x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 11)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 11))) : x1 * V128.Create(Unsafe.Add(ref wc, 11)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 27)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 27))) : x1 * V128.Create(Unsafe.Add(ref wc, 27)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 43)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 43))) : x1 * V128.Create(Unsafe.Add(ref wc, 43)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 59)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 59))) : x1 * V128.Create(Unsafe.Add(ref wc, 59)) + a3_0;
+                            x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 7));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 8))) : x2 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 24)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 24))) : x2 * V128.Create(Unsafe.Add(ref wc, 24)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 40)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 40))) : x2 * V128.Create(Unsafe.Add(ref wc, 40)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 56)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 56))) : x2 * V128.Create(Unsafe.Add(ref wc, 56)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 10)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 10))) : x0 * V128.Create(Unsafe.Add(ref wc, 10)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 26)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 26))) : x0 * V128.Create(Unsafe.Add(ref wc, 26)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 42)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 42))) : x0 * V128.Create(Unsafe.Add(ref wc, 42)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 58)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 58))) : x0 * V128.Create(Unsafe.Add(ref wc, 58)) + a3_1;
                         }
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 12));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 244));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 500));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 756));
                     }
-                    // oc ob (+3), oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                    // oc ob (+3), oy qh * 2 - 1, ox 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 + 7);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 2);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 18);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 34);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 50);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 1) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 255) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 511) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 767) = a3;
-                    }
-                    // oc ob (+3), oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 1);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 17);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 33);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 49);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 16) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 240) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 496) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 752) = a3;
-                    }
-                    // oc ob (+3), oy qh * 2 - 1, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                    {
-                        var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                        var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        Vec128 v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 + 1));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 1)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 1))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 1)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 17)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 17))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 17)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 33)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 33))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 33)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 49)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 49))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 49)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 3)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 3))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 3)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 19)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 19))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 19)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 35)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 35))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 35)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 51)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 51))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 51)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 7));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59)) + a3;
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 14) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 12) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 10) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 8) = V128.GetElement(a0, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 242) = V128.GetElement(a1, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 244) = V128.GetElement(a1, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 246) = V128.GetElement(a1, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 248) = V128.GetElement(a1, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 498) = V128.GetElement(a2, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 500) = V128.GetElement(a2, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 502) = V128.GetElement(a2, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 504) = V128.GetElement(a2, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 754) = V128.GetElement(a3, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 756) = V128.GetElement(a3, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 758) = V128.GetElement(a3, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 760) = V128.GetElement(a3, 3);
-                    }
-                    for (int q = 5; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            if ((uint)(qh) < 8u)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 1);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 17);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 33);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 49);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 3);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 19);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 35);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 51);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 11);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 27);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 43);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 59);
+                                x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 1)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 1))) : x0 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 17)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 17))) : x0 * V128.Create(Unsafe.Add(ref wc, 17)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 33)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 33))) : x0 * V128.Create(Unsafe.Add(ref wc, 33)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 49)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 49))) : x0 * V128.Create(Unsafe.Add(ref wc, 49)) + a3_0;
+                                x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 3));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 3)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 3))) : x1 * V128.Create(Unsafe.Add(ref wc, 3)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 19)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 19))) : x1 * V128.Create(Unsafe.Add(ref wc, 19)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 35)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 35))) : x1 * V128.Create(Unsafe.Add(ref wc, 35)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 51)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 51))) : x1 * V128.Create(Unsafe.Add(ref wc, 51)) + a3_0;
+                                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)), 1));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 0)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 0))) : x2 * V128.Create(Unsafe.Add(ref wc, 0)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 16)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 16))) : x2 * V128.Create(Unsafe.Add(ref wc, 16)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 32)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 32))) : x2 * V128.Create(Unsafe.Add(ref wc, 32)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 48)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 48))) : x2 * V128.Create(Unsafe.Add(ref wc, 48)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 2)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 2))) : x0 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 18)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 18))) : x0 * V128.Create(Unsafe.Add(ref wc, 18)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 34)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 34))) : x0 * V128.Create(Unsafe.Add(ref wc, 34)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 50)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 50))) : x0 * V128.Create(Unsafe.Add(ref wc, 50)) + a3_1;
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 16) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 240) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 496) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 752) = a3;
+                            x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 9)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 9))) : x0 * V128.Create(Unsafe.Add(ref wc, 9)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 25)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 25))) : x0 * V128.Create(Unsafe.Add(ref wc, 25)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 41)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 41))) : x0 * V128.Create(Unsafe.Add(ref wc, 41)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 57)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 57))) : x0 * V128.Create(Unsafe.Add(ref wc, 57)) + a3_0;
+                            x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 5));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 11)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 11))) : x1 * V128.Create(Unsafe.Add(ref wc, 11)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 27)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 27))) : x1 * V128.Create(Unsafe.Add(ref wc, 27)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 43)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 43))) : x1 * V128.Create(Unsafe.Add(ref wc, 43)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 59)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 59))) : x1 * V128.Create(Unsafe.Add(ref wc, 59)) + a3_0;
+                            x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)), 1));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 8))) : x2 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 24)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 24))) : x2 * V128.Create(Unsafe.Add(ref wc, 24)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 40)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 40))) : x2 * V128.Create(Unsafe.Add(ref wc, 40)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 56)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 56))) : x2 * V128.Create(Unsafe.Add(ref wc, 56)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 10)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 10))) : x0 * V128.Create(Unsafe.Add(ref wc, 10)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 26)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 26))) : x0 * V128.Create(Unsafe.Add(ref wc, 26)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 42)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 42))) : x0 * V128.Create(Unsafe.Add(ref wc, 42)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 58)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 58))) : x0 * V128.Create(Unsafe.Add(ref wc, 58)) + a3_1;
                         }
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 4));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 252));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 508));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 764));
                     }
                 }
-                // oc ob (+3), oy 15, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                for (int qh = 0; qh < 8; qh++)
                 {
-                    var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                    var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                    var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                    var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                    Vec128 v;
-                    for (int ic = 0; ic < 16; ic++)
+                    // oc ob (+3), oy qh * 2, ox 0 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 57));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 8)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 24)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 40)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 56)) + a3;
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 56));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 10)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 26)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 42)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 58)) + a3;
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 241) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, ob * 256 + 243) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, ob * 256 + 245) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, ob * 256 + 247) = V128.GetElement(a0, 3);
-                    Unsafe.Add(ref y, ob * 256 + 497) = V128.GetElement(a1, 0);
-                    Unsafe.Add(ref y, ob * 256 + 499) = V128.GetElement(a1, 1);
-                    Unsafe.Add(ref y, ob * 256 + 501) = V128.GetElement(a1, 2);
-                    Unsafe.Add(ref y, ob * 256 + 503) = V128.GetElement(a1, 3);
-                    Unsafe.Add(ref y, ob * 256 + 753) = V128.GetElement(a2, 0);
-                    Unsafe.Add(ref y, ob * 256 + 755) = V128.GetElement(a2, 1);
-                    Unsafe.Add(ref y, ob * 256 + 757) = V128.GetElement(a2, 2);
-                    Unsafe.Add(ref y, ob * 256 + 759) = V128.GetElement(a2, 3);
-                    Unsafe.Add(ref y, ob * 256 + 1009) = V128.GetElement(a3, 0);
-                    Unsafe.Add(ref y, ob * 256 + 1011) = V128.GetElement(a3, 1);
-                    Unsafe.Add(ref y, ob * 256 + 1013) = V128.GetElement(a3, 2);
-                    Unsafe.Add(ref y, ob * 256 + 1015) = V128.GetElement(a3, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc ob (+3), oy 15, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + q + 56);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 8);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 24);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 40);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 56);
-                            v = Unsafe.Add(ref x, ic * 64 + q + 55);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 239) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 495) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 751) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 1007) = a3;
-                    }
-                }
-                // oc ob (+3), oy 15, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 63);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 255) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 511) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 767) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 1023) = a3;
-                }
-                // oc ob (+3), oy 15, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 56);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 240) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 496) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 752) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 1008) = a3;
-                }
-                // oc ob (+3), oy 15, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                    var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                    var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                    var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                    Vec128 v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 57));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 9)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 25)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 41)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 57)) + a3;
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 56));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 11)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 27)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 43)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 59)) + a3;
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 242) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, ob * 256 + 244) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, ob * 256 + 246) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, ob * 256 + 248) = V128.GetElement(a0, 3);
-                    Unsafe.Add(ref y, ob * 256 + 498) = V128.GetElement(a1, 0);
-                    Unsafe.Add(ref y, ob * 256 + 500) = V128.GetElement(a1, 1);
-                    Unsafe.Add(ref y, ob * 256 + 502) = V128.GetElement(a1, 2);
-                    Unsafe.Add(ref y, ob * 256 + 504) = V128.GetElement(a1, 3);
-                    Unsafe.Add(ref y, ob * 256 + 754) = V128.GetElement(a2, 0);
-                    Unsafe.Add(ref y, ob * 256 + 756) = V128.GetElement(a2, 1);
-                    Unsafe.Add(ref y, ob * 256 + 758) = V128.GetElement(a2, 2);
-                    Unsafe.Add(ref y, ob * 256 + 760) = V128.GetElement(a2, 3);
-                    Unsafe.Add(ref y, ob * 256 + 1010) = V128.GetElement(a3, 0);
-                    Unsafe.Add(ref y, ob * 256 + 1012) = V128.GetElement(a3, 1);
-                    Unsafe.Add(ref y, ob * 256 + 1014) = V128.GetElement(a3, 2);
-                    Unsafe.Add(ref y, ob * 256 + 1016) = V128.GetElement(a3, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc ob (+3), oy 15, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q + 56);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                            v = Unsafe.Add(ref x, ic * 64 + q + 55);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 11);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 27);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 43);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 59);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 240) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 496) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 752) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 1008) = a3;
-                    }
-                }
-                // oc ob (+3), oy 0, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                    var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                    var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                    var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                    Vec128 v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 1));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52)) + a3;
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54)) + a3;
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 1) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, ob * 256 + 3) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, ob * 256 + 5) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, ob * 256 + 7) = V128.GetElement(a0, 3);
-                    Unsafe.Add(ref y, ob * 256 + 257) = V128.GetElement(a1, 0);
-                    Unsafe.Add(ref y, ob * 256 + 259) = V128.GetElement(a1, 1);
-                    Unsafe.Add(ref y, ob * 256 + 261) = V128.GetElement(a1, 2);
-                    Unsafe.Add(ref y, ob * 256 + 263) = V128.GetElement(a1, 3);
-                    Unsafe.Add(ref y, ob * 256 + 513) = V128.GetElement(a2, 0);
-                    Unsafe.Add(ref y, ob * 256 + 515) = V128.GetElement(a2, 1);
-                    Unsafe.Add(ref y, ob * 256 + 517) = V128.GetElement(a2, 2);
-                    Unsafe.Add(ref y, ob * 256 + 519) = V128.GetElement(a2, 3);
-                    Unsafe.Add(ref y, ob * 256 + 769) = V128.GetElement(a3, 0);
-                    Unsafe.Add(ref y, ob * 256 + 771) = V128.GetElement(a3, 1);
-                    Unsafe.Add(ref y, ob * 256 + 773) = V128.GetElement(a3, 2);
-                    Unsafe.Add(ref y, ob * 256 + 775) = V128.GetElement(a3, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc ob (+3), oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 4);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 20);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 36);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 52);
-                            v = Unsafe.Add(ref x, ic * 64 + q - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 - 1) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 255) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 511) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 767) = a3;
-                    }
-                }
-                // oc ob (+3), oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 7);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 15) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 271) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 527) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 783) = a3;
-                }
-                // oc ob (+3), oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                    }
-                    Unsafe.Add(ref y, ob * 256) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 256) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 512) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 768) = a3;
-                }
-                // oc ob (+3), oy 0, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                    var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                    var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                    var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                    Vec128 v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + 1));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53)) + a3;
-                        v = V128.LoadUnsafe(ref x, (nuint)(ic * 64));
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7)) + a0;
-                        a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23)) + a1;
-                        a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39)) + a2;
-                        a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55)) + a3;
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 2) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, ob * 256 + 4) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, ob * 256 + 6) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, ob * 256 + 8) = V128.GetElement(a0, 3);
-                    Unsafe.Add(ref y, ob * 256 + 258) = V128.GetElement(a1, 0);
-                    Unsafe.Add(ref y, ob * 256 + 260) = V128.GetElement(a1, 1);
-                    Unsafe.Add(ref y, ob * 256 + 262) = V128.GetElement(a1, 2);
-                    Unsafe.Add(ref y, ob * 256 + 264) = V128.GetElement(a1, 3);
-                    Unsafe.Add(ref y, ob * 256 + 514) = V128.GetElement(a2, 0);
-                    Unsafe.Add(ref y, ob * 256 + 516) = V128.GetElement(a2, 1);
-                    Unsafe.Add(ref y, ob * 256 + 518) = V128.GetElement(a2, 2);
-                    Unsafe.Add(ref y, ob * 256 + 520) = V128.GetElement(a2, 3);
-                    Unsafe.Add(ref y, ob * 256 + 770) = V128.GetElement(a3, 0);
-                    Unsafe.Add(ref y, ob * 256 + 772) = V128.GetElement(a3, 1);
-                    Unsafe.Add(ref y, ob * 256 + 774) = V128.GetElement(a3, 2);
-                    Unsafe.Add(ref y, ob * 256 + 776) = V128.GetElement(a3, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc ob (+3), oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                            v = Unsafe.Add(ref x, ic * 64 + q - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 7);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 23);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 39);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 55);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 256) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 512) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 768) = a3;
-                    }
-                }
-                for (int qh = 1; qh < 8; qh++)
-                {
-                    // oc ob (+3), oy qh * 2, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                    {
-                        var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                        var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        Vec128 v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 + 1));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 4)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 20)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 36)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 52)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 6)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 22)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 38)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 54)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 7));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 12)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 12))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 12)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 28)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 28))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 28)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 44)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 44))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 44)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 60)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 60))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 60)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 14)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 14))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 14)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 30)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 30))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 30)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 46)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 46))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 46)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 62)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 62))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 62)) + a3;
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 1) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 3) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 5) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 7) = V128.GetElement(a0, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 257) = V128.GetElement(a1, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 259) = V128.GetElement(a1, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 261) = V128.GetElement(a1, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 263) = V128.GetElement(a1, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 513) = V128.GetElement(a2, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 515) = V128.GetElement(a2, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 517) = V128.GetElement(a2, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 519) = V128.GetElement(a2, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 769) = V128.GetElement(a3, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 771) = V128.GetElement(a3, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 773) = V128.GetElement(a3, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 775) = V128.GetElement(a3, 3);
-                    }
-                    for (int q = 5; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 5)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 5))) : x0 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 21)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 21))) : x0 * V128.Create(Unsafe.Add(ref wc, 21)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 37)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 37))) : x0 * V128.Create(Unsafe.Add(ref wc, 37)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 53)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 53))) : x0 * V128.Create(Unsafe.Add(ref wc, 53)) + a3_0;
+                            x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 7))) : x1 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 23)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 23))) : x1 * V128.Create(Unsafe.Add(ref wc, 23)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 39)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 39))) : x1 * V128.Create(Unsafe.Add(ref wc, 39)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 55)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 55))) : x1 * V128.Create(Unsafe.Add(ref wc, 55)) + a3_0;
+                            x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 1));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 4))) : x2 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 20)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 20))) : x2 * V128.Create(Unsafe.Add(ref wc, 20)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 36)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 36))) : x2 * V128.Create(Unsafe.Add(ref wc, 36)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 52)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 52))) : x2 * V128.Create(Unsafe.Add(ref wc, 52)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 6)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 6))) : x0 * V128.Create(Unsafe.Add(ref wc, 6)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 22)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 22))) : x0 * V128.Create(Unsafe.Add(ref wc, 22)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 38)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 38))) : x0 * V128.Create(Unsafe.Add(ref wc, 38)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 54)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 54))) : x0 * V128.Create(Unsafe.Add(ref wc, 54)) + a3_1;
+                            if ((uint)(qh - 1) < 8u)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 4);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 20);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 36);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 52);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 12);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 28);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 44);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 60);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 14);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 30);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 46);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 62);
+                                x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 13)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 13))) : x0 * V128.Create(Unsafe.Add(ref wc, 13)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 29)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 29))) : x0 * V128.Create(Unsafe.Add(ref wc, 29)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 45)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 45))) : x0 * V128.Create(Unsafe.Add(ref wc, 45)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 61)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 61))) : x0 * V128.Create(Unsafe.Add(ref wc, 61)) + a3_0;
+                                x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 15)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 15))) : x1 * V128.Create(Unsafe.Add(ref wc, 15)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 31)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 31))) : x1 * V128.Create(Unsafe.Add(ref wc, 31)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 47)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 47))) : x1 * V128.Create(Unsafe.Add(ref wc, 47)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 63)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 63))) : x1 * V128.Create(Unsafe.Add(ref wc, 63)) + a3_0;
+                                x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 7));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 12)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 12))) : x2 * V128.Create(Unsafe.Add(ref wc, 12)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 28)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 28))) : x2 * V128.Create(Unsafe.Add(ref wc, 28)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 44)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 44))) : x2 * V128.Create(Unsafe.Add(ref wc, 44)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 60)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 60))) : x2 * V128.Create(Unsafe.Add(ref wc, 60)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 14)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 14))) : x0 * V128.Create(Unsafe.Add(ref wc, 14)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 30)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 30))) : x0 * V128.Create(Unsafe.Add(ref wc, 30)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 46)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 46))) : x0 * V128.Create(Unsafe.Add(ref wc, 46)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 62)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 62))) : x0 * V128.Create(Unsafe.Add(ref wc, 62)) + a3_1;
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 1) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 255) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 511) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 767) = a3;
                         }
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 4));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 260));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 516));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 772));
                     }
-                    // oc ob (+3), oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+                    // oc ob (+3), oy qh * 2, ox 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 + 7);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 14);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 30);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 46);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 62);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 15) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 271) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 527) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 783) = a3;
-                    }
-                    // oc ob (+3), oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 13);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 29);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 45);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 61);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 256) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 512) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 768) = a3;
-                    }
-                    // oc ob (+3), oy qh * 2, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                    {
-                        var a0 = V128.Create(Unsafe.Add(ref b, ob));
-                        var a1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        var a2 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        var a3 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        Vec128 v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 + 1));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 5)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 21)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 37)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 53)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 7)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 23)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 39)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 55)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 7));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 13)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 13))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 13)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 29)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 29))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 29)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 45)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 45))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 45)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 61)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 61))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 61)) + a3;
-                            v = V128.LoadUnsafe(ref x, (nuint)(ic * 64 + qh * 8 - 8));
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 15)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 15))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 15)) + a0;
-                            a1 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 31)), a1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 31))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 31)) + a1;
-                            a2 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 47)), a2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 47))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 47)) + a2;
-                            a3 = Fma.IsSupported ? Fma.MultiplyAdd(v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 63)), a3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3, v, V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 63))) : v * V128.Create(Unsafe.Add(ref w, ob * 16 + ic * 128 + 63)) + a3;
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 2) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 4) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 6) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 8) = V128.GetElement(a0, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 258) = V128.GetElement(a1, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 260) = V128.GetElement(a1, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 262) = V128.GetElement(a1, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 264) = V128.GetElement(a1, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 514) = V128.GetElement(a2, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 516) = V128.GetElement(a2, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 518) = V128.GetElement(a2, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 520) = V128.GetElement(a2, 3);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 770) = V128.GetElement(a3, 0);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 772) = V128.GetElement(a3, 1);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 774) = V128.GetElement(a3, 2);
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 776) = V128.GetElement(a3, 3);
-                    }
-                    for (int q = 5; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 5)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 5))) : x0 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 21)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 21))) : x0 * V128.Create(Unsafe.Add(ref wc, 21)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 37)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 37))) : x0 * V128.Create(Unsafe.Add(ref wc, 37)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 53)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 53))) : x0 * V128.Create(Unsafe.Add(ref wc, 53)) + a3_0;
+                            x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 3));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 7))) : x1 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_0;
+                            a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 23)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 23))) : x1 * V128.Create(Unsafe.Add(ref wc, 23)) + a1_0;
+                            a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 39)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 39))) : x1 * V128.Create(Unsafe.Add(ref wc, 39)) + a2_0;
+                            a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 55)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 55))) : x1 * V128.Create(Unsafe.Add(ref wc, 55)) + a3_0;
+                            x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)), 1));
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 4))) : x2 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 20)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 20))) : x2 * V128.Create(Unsafe.Add(ref wc, 20)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 36)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 36))) : x2 * V128.Create(Unsafe.Add(ref wc, 36)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 52)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 52))) : x2 * V128.Create(Unsafe.Add(ref wc, 52)) + a3_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 6)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 6))) : x0 * V128.Create(Unsafe.Add(ref wc, 6)) + a0_1;
+                            a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 22)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 22))) : x0 * V128.Create(Unsafe.Add(ref wc, 22)) + a1_1;
+                            a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 38)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 38))) : x0 * V128.Create(Unsafe.Add(ref wc, 38)) + a2_1;
+                            a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 54)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 54))) : x0 * V128.Create(Unsafe.Add(ref wc, 54)) + a3_1;
+                            if ((uint)(qh - 1) < 8u)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 7);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 23);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 39);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 55);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 13);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 29);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 45);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 61);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 15);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 31);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 47);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 63);
+                                x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 13)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 13))) : x0 * V128.Create(Unsafe.Add(ref wc, 13)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 29)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x0, V128.Create(Unsafe.Add(ref wc, 29))) : x0 * V128.Create(Unsafe.Add(ref wc, 29)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 45)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x0, V128.Create(Unsafe.Add(ref wc, 45))) : x0 * V128.Create(Unsafe.Add(ref wc, 45)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 61)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x0, V128.Create(Unsafe.Add(ref wc, 61))) : x0 * V128.Create(Unsafe.Add(ref wc, 61)) + a3_0;
+                                x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 5));
+                                a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 15)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x1, V128.Create(Unsafe.Add(ref wc, 15))) : x1 * V128.Create(Unsafe.Add(ref wc, 15)) + a0_0;
+                                a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 31)), a1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_0, x1, V128.Create(Unsafe.Add(ref wc, 31))) : x1 * V128.Create(Unsafe.Add(ref wc, 31)) + a1_0;
+                                a2_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 47)), a2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_0, x1, V128.Create(Unsafe.Add(ref wc, 47))) : x1 * V128.Create(Unsafe.Add(ref wc, 47)) + a2_0;
+                                a3_0 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 63)), a3_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_0, x1, V128.Create(Unsafe.Add(ref wc, 63))) : x1 * V128.Create(Unsafe.Add(ref wc, 63)) + a3_0;
+                                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)), 1));
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 12)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x2, V128.Create(Unsafe.Add(ref wc, 12))) : x2 * V128.Create(Unsafe.Add(ref wc, 12)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 28)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x2, V128.Create(Unsafe.Add(ref wc, 28))) : x2 * V128.Create(Unsafe.Add(ref wc, 28)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 44)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x2, V128.Create(Unsafe.Add(ref wc, 44))) : x2 * V128.Create(Unsafe.Add(ref wc, 44)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 60)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x2, V128.Create(Unsafe.Add(ref wc, 60))) : x2 * V128.Create(Unsafe.Add(ref wc, 60)) + a3_1;
+                                a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 14)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 14))) : x0 * V128.Create(Unsafe.Add(ref wc, 14)) + a0_1;
+                                a1_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 30)), a1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_1, x0, V128.Create(Unsafe.Add(ref wc, 30))) : x0 * V128.Create(Unsafe.Add(ref wc, 30)) + a1_1;
+                                a2_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 46)), a2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a2_1, x0, V128.Create(Unsafe.Add(ref wc, 46))) : x0 * V128.Create(Unsafe.Add(ref wc, 46)) + a2_1;
+                                a3_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 62)), a3_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a3_1, x0, V128.Create(Unsafe.Add(ref wc, 62))) : x0 * V128.Create(Unsafe.Add(ref wc, 62)) + a3_1;
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 256) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 512) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 768) = a3;
                         }
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 12));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 268));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 524));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
+                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 780));
                     }
                 }
             }
@@ -904,454 +562,380 @@ namespace KernelGen.Generated
         {
             for (int ob = 0; ob < 8; ob += 4)
             {
-                for (int qh = 1; qh < 8; qh++)
+                for (int qh = 1; qh < 9; qh++)
                 {
-                    for (int q = 1; q < 8; q++)
+                    // oc ob (+3), oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        // oc ob (+3), oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
+                        for (int ic = 0; ic < 16; ic++)
                         {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            if ((uint)(qh) < 8u)
+                            {
+                                x0 = Unsafe.Add(ref xc, qh * 8);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 1);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 17);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 33);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 49);
+                                x1 = Unsafe.Add(ref xc, qh * 8 + 1);
+                                a0_1 += x1 * Unsafe.Add(ref wc, 0);
+                                a1_1 += x1 * Unsafe.Add(ref wc, 16);
+                                a2_1 += x1 * Unsafe.Add(ref wc, 32);
+                                a3_1 += x1 * Unsafe.Add(ref wc, 48);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 2);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 18);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 34);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 50);
+                            }
+                            x0 = Unsafe.Add(ref xc, qh * 8 - 8);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 9);
+                            a1_0 += x0 * Unsafe.Add(ref wc, 25);
+                            a2_0 += x0 * Unsafe.Add(ref wc, 41);
+                            a3_0 += x0 * Unsafe.Add(ref wc, 57);
+                            x1 = Unsafe.Add(ref xc, qh * 8 - 7);
+                            a0_1 += x1 * Unsafe.Add(ref wc, 8);
+                            a1_1 += x1 * Unsafe.Add(ref wc, 24);
+                            a2_1 += x1 * Unsafe.Add(ref wc, 40);
+                            a3_1 += x1 * Unsafe.Add(ref wc, 56);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 10);
+                            a1_1 += x0 * Unsafe.Add(ref wc, 26);
+                            a2_1 += x0 * Unsafe.Add(ref wc, 42);
+                            a3_1 += x0 * Unsafe.Add(ref wc, 58);
+                        }
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 16) = a0_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 15) = a0_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 240) = a1_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 241) = a1_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 496) = a2_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 497) = a2_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 752) = a3_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 753) = a3_1;
+                    }
+                    for (int m = 1; m < 7; m++)
+                    {
+                        // oc ob (+3), oy qh * 2 - 1, ox m * 2 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                        {
+                            var a0_0 = Unsafe.Add(ref b, ob);
+                            var a0_1 = Unsafe.Add(ref b, ob);
+                            var a1_0 = Unsafe.Add(ref b, ob + 1);
+                            var a1_1 = Unsafe.Add(ref b, ob + 1);
+                            var a2_0 = Unsafe.Add(ref b, ob + 2);
+                            var a2_1 = Unsafe.Add(ref b, ob + 2);
+                            var a3_0 = Unsafe.Add(ref b, ob + 3);
+                            var a3_1 = Unsafe.Add(ref b, ob + 3);
+                            float x0;
+                            float x1;
+                            float x2;
                             for (int ic = 0; ic < 16; ic++)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 16);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 32);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 48);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 2);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 18);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 34);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 50);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 8);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 24);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 40);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 56);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
+                                ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                                ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                                if ((uint)(qh) < 8u)
+                                {
+                                    x0 = Unsafe.Add(ref xc, qh * 8 + m);
+                                    a0_0 += x0 * Unsafe.Add(ref wc, 1);
+                                    a1_0 += x0 * Unsafe.Add(ref wc, 17);
+                                    a2_0 += x0 * Unsafe.Add(ref wc, 33);
+                                    a3_0 += x0 * Unsafe.Add(ref wc, 49);
+                                    x1 = Unsafe.Add(ref xc, qh * 8 + m - 1);
+                                    a0_0 += x1 * Unsafe.Add(ref wc, 3);
+                                    a1_0 += x1 * Unsafe.Add(ref wc, 19);
+                                    a2_0 += x1 * Unsafe.Add(ref wc, 35);
+                                    a3_0 += x1 * Unsafe.Add(ref wc, 51);
+                                    x2 = Unsafe.Add(ref xc, qh * 8 + m + 1);
+                                    a0_1 += x2 * Unsafe.Add(ref wc, 0);
+                                    a1_1 += x2 * Unsafe.Add(ref wc, 16);
+                                    a2_1 += x2 * Unsafe.Add(ref wc, 32);
+                                    a3_1 += x2 * Unsafe.Add(ref wc, 48);
+                                    a0_1 += x0 * Unsafe.Add(ref wc, 2);
+                                    a1_1 += x0 * Unsafe.Add(ref wc, 18);
+                                    a2_1 += x0 * Unsafe.Add(ref wc, 34);
+                                    a3_1 += x0 * Unsafe.Add(ref wc, 50);
+                                }
+                                x0 = Unsafe.Add(ref xc, qh * 8 + m - 8);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 9);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 25);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 41);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 57);
+                                x1 = Unsafe.Add(ref xc, qh * 8 + m - 9);
+                                a0_0 += x1 * Unsafe.Add(ref wc, 11);
+                                a1_0 += x1 * Unsafe.Add(ref wc, 27);
+                                a2_0 += x1 * Unsafe.Add(ref wc, 43);
+                                a3_0 += x1 * Unsafe.Add(ref wc, 59);
+                                x2 = Unsafe.Add(ref xc, qh * 8 + m - 7);
+                                a0_1 += x2 * Unsafe.Add(ref wc, 8);
+                                a1_1 += x2 * Unsafe.Add(ref wc, 24);
+                                a2_1 += x2 * Unsafe.Add(ref wc, 40);
+                                a3_1 += x2 * Unsafe.Add(ref wc, 56);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 10);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 26);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 42);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 58);
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 17) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 239) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 495) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 751) = a3;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 - 16) = a0_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 - 15) = a0_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 240) = a1_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 241) = a1_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 496) = a2_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 497) = a2_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 752) = a3_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 753) = a3_1;
                         }
                     }
-                    // oc ob (+3), oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                    // oc ob (+3), oy qh * 2 - 1, ox 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 + 7);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 2);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 18);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 34);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 50);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            if ((uint)(qh) < 8u)
+                            {
+                                x0 = Unsafe.Add(ref xc, qh * 8 + 7);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 1);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 17);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 33);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 49);
+                                x1 = Unsafe.Add(ref xc, qh * 8 + 6);
+                                a0_0 += x1 * Unsafe.Add(ref wc, 3);
+                                a1_0 += x1 * Unsafe.Add(ref wc, 19);
+                                a2_0 += x1 * Unsafe.Add(ref wc, 35);
+                                a3_0 += x1 * Unsafe.Add(ref wc, 51);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 2);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 18);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 34);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 50);
+                            }
+                            x0 = Unsafe.Add(ref xc, qh * 8 - 1);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 9);
+                            a1_0 += x0 * Unsafe.Add(ref wc, 25);
+                            a2_0 += x0 * Unsafe.Add(ref wc, 41);
+                            a3_0 += x0 * Unsafe.Add(ref wc, 57);
+                            x1 = Unsafe.Add(ref xc, qh * 8 - 2);
+                            a0_0 += x1 * Unsafe.Add(ref wc, 11);
+                            a1_0 += x1 * Unsafe.Add(ref wc, 27);
+                            a2_0 += x1 * Unsafe.Add(ref wc, 43);
+                            a3_0 += x1 * Unsafe.Add(ref wc, 59);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 10);
+                            a1_1 += x0 * Unsafe.Add(ref wc, 26);
+                            a2_1 += x0 * Unsafe.Add(ref wc, 42);
+                            a3_1 += x0 * Unsafe.Add(ref wc, 58);
                         }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 1) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 255) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 511) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 767) = a3;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 2) = a0_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 1) = a0_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 254) = a1_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 255) = a1_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 510) = a2_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 511) = a2_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 766) = a3_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 767) = a3_1;
                     }
-                    // oc ob (+3), oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
+                }
+                for (int qh = 0; qh < 8; qh++)
+                {
+                    // oc ob (+3), oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 1);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 17);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 33);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 49);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            x0 = Unsafe.Add(ref xc, qh * 8);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 5);
+                            a1_0 += x0 * Unsafe.Add(ref wc, 21);
+                            a2_0 += x0 * Unsafe.Add(ref wc, 37);
+                            a3_0 += x0 * Unsafe.Add(ref wc, 53);
+                            x1 = Unsafe.Add(ref xc, qh * 8 + 1);
+                            a0_1 += x1 * Unsafe.Add(ref wc, 4);
+                            a1_1 += x1 * Unsafe.Add(ref wc, 20);
+                            a2_1 += x1 * Unsafe.Add(ref wc, 36);
+                            a3_1 += x1 * Unsafe.Add(ref wc, 52);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 6);
+                            a1_1 += x0 * Unsafe.Add(ref wc, 22);
+                            a2_1 += x0 * Unsafe.Add(ref wc, 38);
+                            a3_1 += x0 * Unsafe.Add(ref wc, 54);
+                            if ((uint)(qh - 1) < 8u)
+                            {
+                                x0 = Unsafe.Add(ref xc, qh * 8 - 8);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 13);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 29);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 45);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 61);
+                                x1 = Unsafe.Add(ref xc, qh * 8 - 7);
+                                a0_1 += x1 * Unsafe.Add(ref wc, 12);
+                                a1_1 += x1 * Unsafe.Add(ref wc, 28);
+                                a2_1 += x1 * Unsafe.Add(ref wc, 44);
+                                a3_1 += x1 * Unsafe.Add(ref wc, 60);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 14);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 30);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 46);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 62);
+                            }
                         }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 - 16) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 240) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 496) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 752) = a3;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32) = a0_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 1) = a0_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 256) = a1_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 257) = a1_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 512) = a2_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 513) = a2_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 768) = a3_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 769) = a3_1;
                     }
-                    for (int q = 1; q < 8; q++)
+                    for (int m = 1; m < 7; m++)
                     {
-                        // oc ob (+3), oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                        // oc ob (+3), oy qh * 2, ox m * 2 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                         {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
+                            var a0_0 = Unsafe.Add(ref b, ob);
+                            var a0_1 = Unsafe.Add(ref b, ob);
+                            var a1_0 = Unsafe.Add(ref b, ob + 1);
+                            var a1_1 = Unsafe.Add(ref b, ob + 1);
+                            var a2_0 = Unsafe.Add(ref b, ob + 2);
+                            var a2_1 = Unsafe.Add(ref b, ob + 2);
+                            var a3_0 = Unsafe.Add(ref b, ob + 3);
+                            var a3_1 = Unsafe.Add(ref b, ob + 3);
+                            float x0;
+                            float x1;
+                            float x2;
                             for (int ic = 0; ic < 16; ic++)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 1);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 17);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 33);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 49);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 3);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 19);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 35);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 51);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 11);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 27);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 43);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 59);
+                                ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                                ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                                x0 = Unsafe.Add(ref xc, qh * 8 + m);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 5);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 21);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 37);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 53);
+                                x1 = Unsafe.Add(ref xc, qh * 8 + m - 1);
+                                a0_0 += x1 * Unsafe.Add(ref wc, 7);
+                                a1_0 += x1 * Unsafe.Add(ref wc, 23);
+                                a2_0 += x1 * Unsafe.Add(ref wc, 39);
+                                a3_0 += x1 * Unsafe.Add(ref wc, 55);
+                                x2 = Unsafe.Add(ref xc, qh * 8 + m + 1);
+                                a0_1 += x2 * Unsafe.Add(ref wc, 4);
+                                a1_1 += x2 * Unsafe.Add(ref wc, 20);
+                                a2_1 += x2 * Unsafe.Add(ref wc, 36);
+                                a3_1 += x2 * Unsafe.Add(ref wc, 52);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 6);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 22);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 38);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 54);
+                                if ((uint)(qh - 1) < 8u)
+                                {
+                                    x0 = Unsafe.Add(ref xc, qh * 8 + m - 8);
+                                    a0_0 += x0 * Unsafe.Add(ref wc, 13);
+                                    a1_0 += x0 * Unsafe.Add(ref wc, 29);
+                                    a2_0 += x0 * Unsafe.Add(ref wc, 45);
+                                    a3_0 += x0 * Unsafe.Add(ref wc, 61);
+                                    x1 = Unsafe.Add(ref xc, qh * 8 + m - 9);
+                                    a0_0 += x1 * Unsafe.Add(ref wc, 15);
+                                    a1_0 += x1 * Unsafe.Add(ref wc, 31);
+                                    a2_0 += x1 * Unsafe.Add(ref wc, 47);
+                                    a3_0 += x1 * Unsafe.Add(ref wc, 63);
+                                    x2 = Unsafe.Add(ref xc, qh * 8 + m - 7);
+                                    a0_1 += x2 * Unsafe.Add(ref wc, 12);
+                                    a1_1 += x2 * Unsafe.Add(ref wc, 28);
+                                    a2_1 += x2 * Unsafe.Add(ref wc, 44);
+                                    a3_1 += x2 * Unsafe.Add(ref wc, 60);
+                                    a0_1 += x0 * Unsafe.Add(ref wc, 14);
+                                    a1_1 += x0 * Unsafe.Add(ref wc, 30);
+                                    a2_1 += x0 * Unsafe.Add(ref wc, 46);
+                                    a3_1 += x0 * Unsafe.Add(ref wc, 62);
+                                }
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 16) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 240) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 496) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 752) = a3;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2) = a0_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 1) = a0_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 256) = a1_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 257) = a1_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 512) = a2_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 513) = a2_1;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 768) = a3_0;
+                            Unsafe.Add(ref y, ob * 256 + qh * 32 + m * 2 + 769) = a3_1;
                         }
                     }
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc ob (+3), oy 15, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                    // oc ob (+3), oy qh * 2, ox 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
-                            v = Unsafe.Add(ref x, ic * 64 + q + 56);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 8);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 24);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 40);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 56);
-                            v = Unsafe.Add(ref x, ic * 64 + q + 55);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 239) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 495) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 751) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 1007) = a3;
-                    }
-                }
-                // oc ob (+3), oy 15, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 63);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 10);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 26);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 42);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 58);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 255) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 511) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 767) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 1023) = a3;
-                }
-                // oc ob (+3), oy 15, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 56);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 240) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 496) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 752) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 1008) = a3;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc ob (+3), oy 15, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q + 56);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 9);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 25);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 41);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 57);
-                            v = Unsafe.Add(ref x, ic * 64 + q + 55);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 11);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 27);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 43);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 59);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 240) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 496) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 752) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 1008) = a3;
-                    }
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc ob (+3), oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 4);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 20);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 36);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 52);
-                            v = Unsafe.Add(ref x, ic * 64 + q - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2 - 1) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 255) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 511) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 767) = a3;
-                    }
-                }
-                // oc ob (+3), oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64 + 7);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                    }
-                    Unsafe.Add(ref y, ob * 256 + 15) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 271) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 527) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 783) = a3;
-                }
-                // oc ob (+3), oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                {
-                    var a0 = Unsafe.Add(ref b, ob);
-                    var a1 = Unsafe.Add(ref b, ob + 1);
-                    var a2 = Unsafe.Add(ref b, ob + 2);
-                    var a3 = Unsafe.Add(ref b, ob + 3);
-                    float v;
-                    for (int ic = 0; ic < 16; ic++)
-                    {
-                        v = Unsafe.Add(ref x, ic * 64);
-                        a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                        a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                        a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                        a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                    }
-                    Unsafe.Add(ref y, ob * 256) = a0;
-                    Unsafe.Add(ref y, ob * 256 + 256) = a1;
-                    Unsafe.Add(ref y, ob * 256 + 512) = a2;
-                    Unsafe.Add(ref y, ob * 256 + 768) = a3;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc ob (+3), oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + q);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                            v = Unsafe.Add(ref x, ic * 64 + q - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 7);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 23);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 39);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 55);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + q * 2) = a0;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 256) = a1;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 512) = a2;
-                        Unsafe.Add(ref y, ob * 256 + q * 2 + 768) = a3;
-                    }
-                }
-                for (int qh = 1; qh < 8; qh++)
-                {
-                    for (int q = 1; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ob * 16 + ic * 128));
+                            x0 = Unsafe.Add(ref xc, qh * 8 + 7);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 5);
+                            a1_0 += x0 * Unsafe.Add(ref wc, 21);
+                            a2_0 += x0 * Unsafe.Add(ref wc, 37);
+                            a3_0 += x0 * Unsafe.Add(ref wc, 53);
+                            x1 = Unsafe.Add(ref xc, qh * 8 + 6);
+                            a0_0 += x1 * Unsafe.Add(ref wc, 7);
+                            a1_0 += x1 * Unsafe.Add(ref wc, 23);
+                            a2_0 += x1 * Unsafe.Add(ref wc, 39);
+                            a3_0 += x1 * Unsafe.Add(ref wc, 55);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 6);
+                            a1_1 += x0 * Unsafe.Add(ref wc, 22);
+                            a2_1 += x0 * Unsafe.Add(ref wc, 38);
+                            a3_1 += x0 * Unsafe.Add(ref wc, 54);
+                            if ((uint)(qh - 1) < 8u)
                             {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 4);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 20);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 36);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 52);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 12);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 28);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 44);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 60);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 14);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 30);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 46);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 62);
+                                x0 = Unsafe.Add(ref xc, qh * 8 - 1);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 13);
+                                a1_0 += x0 * Unsafe.Add(ref wc, 29);
+                                a2_0 += x0 * Unsafe.Add(ref wc, 45);
+                                a3_0 += x0 * Unsafe.Add(ref wc, 61);
+                                x1 = Unsafe.Add(ref xc, qh * 8 - 2);
+                                a0_0 += x1 * Unsafe.Add(ref wc, 15);
+                                a1_0 += x1 * Unsafe.Add(ref wc, 31);
+                                a2_0 += x1 * Unsafe.Add(ref wc, 47);
+                                a3_0 += x1 * Unsafe.Add(ref wc, 63);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 14);
+                                a1_1 += x0 * Unsafe.Add(ref wc, 30);
+                                a2_1 += x0 * Unsafe.Add(ref wc, 46);
+                                a3_1 += x0 * Unsafe.Add(ref wc, 62);
                             }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 - 1) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 255) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 511) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 767) = a3;
                         }
-                    }
-                    // oc ob (+3), oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 + 7);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 6);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 22);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 38);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 54);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 1);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 14);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 30);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 46);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 62);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 15) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 271) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 527) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 783) = a3;
-                    }
-                    // oc ob (+3), oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                    {
-                        var a0 = Unsafe.Add(ref b, ob);
-                        var a1 = Unsafe.Add(ref b, ob + 1);
-                        var a2 = Unsafe.Add(ref b, ob + 2);
-                        var a3 = Unsafe.Add(ref b, ob + 3);
-                        float v;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                            v = Unsafe.Add(ref x, ic * 64 + qh * 8 - 8);
-                            a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 13);
-                            a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 29);
-                            a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 45);
-                            a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 61);
-                        }
-                        Unsafe.Add(ref y, ob * 256 + qh * 32) = a0;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 256) = a1;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 512) = a2;
-                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 768) = a3;
-                    }
-                    for (int q = 1; q < 8; q++)
-                    {
-                        // oc ob (+3), oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                        {
-                            var a0 = Unsafe.Add(ref b, ob);
-                            var a1 = Unsafe.Add(ref b, ob + 1);
-                            var a2 = Unsafe.Add(ref b, ob + 2);
-                            var a3 = Unsafe.Add(ref b, ob + 3);
-                            float v;
-                            for (int ic = 0; ic < 16; ic++)
-                            {
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 5);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 21);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 37);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 53);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 1);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 7);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 23);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 39);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 55);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 8);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 13);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 29);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 45);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 61);
-                                v = Unsafe.Add(ref x, ic * 64 + qh * 8 + q - 9);
-                                a0 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 15);
-                                a1 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 31);
-                                a2 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 47);
-                                a3 += v * Unsafe.Add(ref w, ob * 16 + ic * 128 + 63);
-                            }
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2) = a0;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 256) = a1;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 512) = a2;
-                            Unsafe.Add(ref y, ob * 256 + qh * 32 + q * 2 + 768) = a3;
-                        }
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 14) = a0_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 15) = a0_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 270) = a1_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 271) = a1_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 526) = a2_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 527) = a2_1;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 782) = a3_0;
+                        Unsafe.Add(ref y, ob * 256 + qh * 32 + 783) = a3_1;
                     }
                 }
             }
@@ -1368,5 +952,59 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 8 * 16 * 16 = " + ((long)batch * 2048).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 0 + i)), 2 * i + 1, V256.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 4 + i)), 2 * i + 1, V256.GetElement(odd, 4 + i));
+            return result;
+        }
+        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        {
+            var result = Vec256.Zero;
+            for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
+            return result;
+        }
+        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        {
+            var result = Vec256.Zero;
+            for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
+            return result;
+        }
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 0 + i)), 2 * i + 1, V128.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 2 + i)), 2 * i + 1, V128.GetElement(odd, 2 + i));
+            return result;
+        }
+        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        {
+            var result = Vec128.Zero;
+            for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
+            return result;
+        }
+        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        {
+            var result = Vec128.Zero;
+            for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));
+            return result;
+        }
     }
 }

@@ -15,11 +15,14 @@
 //   rows    rh 0: q 1..4, ky {0, 2}; rh 1: q 0..3, ky {1, 3}
 //   columns rw 0: q 1..8, kx {0, 2}; rw 1: q 0..7, kx {1, 3}
 //
-// Strategy: width-vectorised. Lanes are consecutive outputs of one phase row, so input loads are contiguous (NCHW)
-//   and weights are broadcast; up to 4 output channels share each input vector. Widest interior phase row: 7 outputs.
-//   Paths: Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
-//   Fully unrolled this would be 4544 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial loops (interior rows and blocks of each phase row) stay loops: 800 statements are emitted. Taps stay unrolled; every bound is a constant.
+// Strategy: width-vectorised. Lanes are consecutive output columns of one output row, so input loads are contiguous (NCHW)
+//   and weights are broadcast. Stride 2: both column phases are computed together and interleaved in registers, so stores are contiguous too.
+//   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
+//   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
+//   Register blocks (output channels x vectors of each phase): Vector256 1 x 4, Vector128 1 x 4, Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
+//   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
+//   Fully unrolled this would be 4728 statements over all paths, above the unroll budget of 2048 (the default),
+//   so the spatial loops (interior rows and blocks of each phase row) stay loops: 1288 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 
@@ -74,7 +77,13 @@ namespace KernelGen.Generated
     using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
     using MemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
     using V128 = global::System.Runtime.Intrinsics.Vector128;
+    using V256 = global::System.Runtime.Intrinsics.Vector256;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
+    using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Sse = global::System.Runtime.Intrinsics.X86.Sse;
+    using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
+    using Avx = global::System.Runtime.Intrinsics.X86.Avx;
+    using Avx2 = global::System.Runtime.Intrinsics.X86.Avx2;
     using Fma = global::System.Runtime.Intrinsics.X86.Fma;
     using AdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
@@ -91,6 +100,13 @@ namespace KernelGen.Generated
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float y = ref MemoryMarshal.GetReference(output);
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
+            if (V256.IsHardwareAccelerated)
+            {
+                for (int n = 0; n < batch; n++)
+                    Vector256Path(ref Unsafe.Add(ref x, n * 128), ref w, ref Unsafe.Add(ref y, n * 512));
+                return;
+            }
+
             if (V128.IsHardwareAccelerated)
             {
                 for (int n = 0; n < batch; n++)
@@ -102,943 +118,516 @@ namespace KernelGen.Generated
                 ScalarPath(ref Unsafe.Add(ref x, n * 128), ref w, ref Unsafe.Add(ref y, n * 512));
         }
 
+        // The Vector256 path: one sample, 8 lanes per vector (narrower vectors and scalars for what is left of a row).
+        private static void Vector256Path(ref float x, ref float w, ref float y)
+        {
+            for (int qh = 1; qh < 5; qh++)
+            {
+                // oc 0, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 1)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 1)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 3)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V256.Create(Unsafe.Add(ref w, 3)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 0)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V256.Create(Unsafe.Add(ref w, 0)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 2)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 2)) + a0_1;
+                    }
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 9)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 9)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 11)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V256.Create(Unsafe.Add(ref w, 11)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 8)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V256.Create(Unsafe.Add(ref w, 8)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 10)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 10)) + a0_1;
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 8));
+                }
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 0, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 5)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 5)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 7)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V256.Create(Unsafe.Add(ref w, 7)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 4)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V256.Create(Unsafe.Add(ref w, 4)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 6)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 6)) + a0_1;
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 13)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 13)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 15)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V256.Create(Unsafe.Add(ref w, 15)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 12)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V256.Create(Unsafe.Add(ref w, 12)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 14)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 14)) + a0_1;
+                    }
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 8));
+                }
+            }
+            for (int qh = 1; qh < 5; qh++)
+            {
+                // oc 1, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 17)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 17)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 19)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V256.Create(Unsafe.Add(ref w, 19)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 16)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V256.Create(Unsafe.Add(ref w, 16)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 18)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 18)) + a0_1;
+                    }
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 25)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 25)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 27)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V256.Create(Unsafe.Add(ref w, 27)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 24)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V256.Create(Unsafe.Add(ref w, 24)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 26)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 26)) + a0_1;
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 120));
+                }
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 1, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 21)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 23)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V256.Create(Unsafe.Add(ref w, 23)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 20)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V256.Create(Unsafe.Add(ref w, 20)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 22)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 22)) + a0_1;
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 29)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 29)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 31)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V256.Create(Unsafe.Add(ref w, 31)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 28)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V256.Create(Unsafe.Add(ref w, 28)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 30)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 30)) + a0_1;
+                    }
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 136));
+                }
+            }
+            for (int qh = 1; qh < 5; qh++)
+            {
+                // oc 2, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 33)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 33)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 35)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V256.Create(Unsafe.Add(ref w, 35)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 32)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V256.Create(Unsafe.Add(ref w, 32)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 34)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 34)) + a0_1;
+                    }
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 41)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 41)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 43)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V256.Create(Unsafe.Add(ref w, 43)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 40)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V256.Create(Unsafe.Add(ref w, 40)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 42)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 42)) + a0_1;
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 248));
+                }
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 2, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 37)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 37)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 39)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V256.Create(Unsafe.Add(ref w, 39)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 36)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V256.Create(Unsafe.Add(ref w, 36)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 38)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 38)) + a0_1;
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 45)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 45)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 47)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V256.Create(Unsafe.Add(ref w, 47)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 44)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V256.Create(Unsafe.Add(ref w, 44)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 46)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 46)) + a0_1;
+                    }
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 264));
+                }
+            }
+            for (int qh = 1; qh < 5; qh++)
+            {
+                // oc 3, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 49)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 49)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 51)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V256.Create(Unsafe.Add(ref w, 51)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 48)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V256.Create(Unsafe.Add(ref w, 48)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 50)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 50)) + a0_1;
+                    }
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 57)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 57)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 59)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V256.Create(Unsafe.Add(ref w, 59)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 56)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V256.Create(Unsafe.Add(ref w, 56)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 58)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 58)) + a0_1;
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 376));
+                }
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 3, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
+                    x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 53)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 53)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 55)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V256.Create(Unsafe.Add(ref w, 55)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 52)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V256.Create(Unsafe.Add(ref w, 52)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 54)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 54)) + a0_1;
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 61)), a0_0) : x0 * V256.Create(Unsafe.Add(ref w, 61)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 63)), a0_0) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V256.Create(Unsafe.Add(ref w, 63)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 60)), a0_1) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V256.Create(Unsafe.Add(ref w, 60)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref w, 62)), a0_1) : x0 * V256.Create(Unsafe.Add(ref w, 62)) + a0_1;
+                    }
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 392));
+                }
+            }
+        }
+
         // The Vector128 path: one sample, 4 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            for (int qh = 1; qh < 4; qh++)
+            for (int qh = 1; qh < 5; qh++)
             {
-                // oc 0, oy qh * 2 - 1, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc 0, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 0)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 0))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 0)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 2)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 2))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8)) * V128.Create(Unsafe.Add(ref w, 2)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 8))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 8)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 10)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 10))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)) * V128.Create(Unsafe.Add(ref w, 10)) + a0;
-                    Unsafe.Add(ref y, qh * 32 - 15) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 - 13) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 - 11) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 - 9) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 0);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 2);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 8);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 10);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 17) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 1)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 1))) : x0 * V128.Create(Unsafe.Add(ref w, 1)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 3)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 3))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V128.Create(Unsafe.Add(ref w, 3)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 0)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 0))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 0)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 2))) : x0 * V128.Create(Unsafe.Add(ref w, 2)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 1)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 1))) : x1 * V128.Create(Unsafe.Add(ref w, 1)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 3)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 3))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)) * V128.Create(Unsafe.Add(ref w, 3)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 0)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 0))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)) * V128.Create(Unsafe.Add(ref w, 0)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 2)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 2))) : x1 * V128.Create(Unsafe.Add(ref w, 2)) + a0_3;
                     }
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 9)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 9))) : x0 * V128.Create(Unsafe.Add(ref w, 9)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 11)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 11))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V128.Create(Unsafe.Add(ref w, 11)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 8)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 8))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 8)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 10)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 10))) : x0 * V128.Create(Unsafe.Add(ref w, 10)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 9)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 9))) : x1 * V128.Create(Unsafe.Add(ref w, 9)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 11)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 11))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)) * V128.Create(Unsafe.Add(ref w, 11)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 8)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 8))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)) * V128.Create(Unsafe.Add(ref w, 8)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 10)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 10))) : x1 * V128.Create(Unsafe.Add(ref w, 10)) + a0_3;
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 12));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 8));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 4));
                 }
-                // oc 0, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 0, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 7) * Unsafe.Add(ref w, 2);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 1) * Unsafe.Add(ref w, 10);
-                    Unsafe.Add(ref y, qh * 32 - 1) = a0;
-                }
-                // oc 0, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 1);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 9);
-                    Unsafe.Add(ref y, qh * 32 - 16) = a0;
-                }
-                // oc 0, oy qh * 2 - 1, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 1)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 1))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 1)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 3)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 3))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8)) * V128.Create(Unsafe.Add(ref w, 3)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 9)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 9))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 9)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 11)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 11))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)) * V128.Create(Unsafe.Add(ref w, 11)) + a0;
-                    Unsafe.Add(ref y, qh * 32 - 14) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 - 12) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 - 10) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 - 8) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 5)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 5))) : x0 * V128.Create(Unsafe.Add(ref w, 5)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 7)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 7))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)) * V128.Create(Unsafe.Add(ref w, 7)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 4)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 4))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 4)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 6)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 6))) : x0 * V128.Create(Unsafe.Add(ref w, 6)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 5)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 5))) : x1 * V128.Create(Unsafe.Add(ref w, 5)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 7)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 7))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)) * V128.Create(Unsafe.Add(ref w, 7)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 4)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 4))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)) * V128.Create(Unsafe.Add(ref w, 4)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 6)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 6))) : x1 * V128.Create(Unsafe.Add(ref w, 6)) + a0_3;
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 1);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 3);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 9);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 11);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 16) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 13)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 13))) : x0 * V128.Create(Unsafe.Add(ref w, 13)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 15)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 15))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)) * V128.Create(Unsafe.Add(ref w, 15)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 12)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 12))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 12)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 14)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 14))) : x0 * V128.Create(Unsafe.Add(ref w, 14)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 13)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 13))) : x1 * V128.Create(Unsafe.Add(ref w, 13)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 15)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 15))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)) * V128.Create(Unsafe.Add(ref w, 15)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 12)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 12))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)) * V128.Create(Unsafe.Add(ref w, 12)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 14)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 14))) : x1 * V128.Create(Unsafe.Add(ref w, 14)) + a0_3;
                     }
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 4));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 8));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 12));
                 }
             }
-            // oc 0, oy 7, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+            for (int qh = 1; qh < 5; qh++)
             {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 25), V128.Create(Unsafe.Add(ref w, 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 25), V128.Create(Unsafe.Add(ref w, 8))) : V128.LoadUnsafe(ref x, 25) * V128.Create(Unsafe.Add(ref w, 8)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 24), V128.Create(Unsafe.Add(ref w, 10)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 24), V128.Create(Unsafe.Add(ref w, 10))) : V128.LoadUnsafe(ref x, 24) * V128.Create(Unsafe.Add(ref w, 10)) + a0;
-                Unsafe.Add(ref y, 113) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 115) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 117) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 119) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 0, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 1, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 24) * Unsafe.Add(ref w, 8);
-                    a0 += Unsafe.Add(ref x, q + 23) * Unsafe.Add(ref w, 10);
-                    Unsafe.Add(ref y, q * 2 + 111) = a0;
-                }
-            }
-            // oc 0, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 31) * Unsafe.Add(ref w, 10);
-                Unsafe.Add(ref y, 127) = a0;
-            }
-            // oc 0, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 24) * Unsafe.Add(ref w, 9);
-                Unsafe.Add(ref y, 112) = a0;
-            }
-            // oc 0, oy 7, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 25), V128.Create(Unsafe.Add(ref w, 9)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 25), V128.Create(Unsafe.Add(ref w, 9))) : V128.LoadUnsafe(ref x, 25) * V128.Create(Unsafe.Add(ref w, 9)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 24), V128.Create(Unsafe.Add(ref w, 11)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 24), V128.Create(Unsafe.Add(ref w, 11))) : V128.LoadUnsafe(ref x, 24) * V128.Create(Unsafe.Add(ref w, 11)) + a0;
-                Unsafe.Add(ref y, 114) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 116) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 118) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 120) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 0, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 24) * Unsafe.Add(ref w, 9);
-                    a0 += Unsafe.Add(ref x, q + 23) * Unsafe.Add(ref w, 11);
-                    Unsafe.Add(ref y, q * 2 + 112) = a0;
-                }
-            }
-            // oc 0, oy 0, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 1), V128.Create(Unsafe.Add(ref w, 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 1), V128.Create(Unsafe.Add(ref w, 4))) : V128.LoadUnsafe(ref x, 1) * V128.Create(Unsafe.Add(ref w, 4)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 0), V128.Create(Unsafe.Add(ref w, 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 0), V128.Create(Unsafe.Add(ref w, 6))) : V128.LoadUnsafe(ref x, 0) * V128.Create(Unsafe.Add(ref w, 6)) + a0;
-                Unsafe.Add(ref y, 1) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 3) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 5) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 7) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 0, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q) * Unsafe.Add(ref w, 4);
-                    a0 += Unsafe.Add(ref x, q - 1) * Unsafe.Add(ref w, 6);
-                    Unsafe.Add(ref y, q * 2 - 1) = a0;
-                }
-            }
-            // oc 0, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 7) * Unsafe.Add(ref w, 6);
-                Unsafe.Add(ref y, 15) = a0;
-            }
-            // oc 0, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 0) = a0;
-            }
-            // oc 0, oy 0, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 1), V128.Create(Unsafe.Add(ref w, 5)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 1), V128.Create(Unsafe.Add(ref w, 5))) : V128.LoadUnsafe(ref x, 1) * V128.Create(Unsafe.Add(ref w, 5)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 0), V128.Create(Unsafe.Add(ref w, 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 0), V128.Create(Unsafe.Add(ref w, 7))) : V128.LoadUnsafe(ref x, 0) * V128.Create(Unsafe.Add(ref w, 7)) + a0;
-                Unsafe.Add(ref y, 2) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 4) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 6) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 8) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 0, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q) * Unsafe.Add(ref w, 5);
-                    a0 += Unsafe.Add(ref x, q - 1) * Unsafe.Add(ref w, 7);
-                    Unsafe.Add(ref y, q * 2) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 0, oy qh * 2, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 4))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 4)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 6))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8)) * V128.Create(Unsafe.Add(ref w, 6)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 12)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 12))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 12)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 14)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 14))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)) * V128.Create(Unsafe.Add(ref w, 14)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 1) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 3) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 5) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 7) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 4);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 6);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 12);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 14);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 1) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 17)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 17))) : x0 * V128.Create(Unsafe.Add(ref w, 17)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 19)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 19))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V128.Create(Unsafe.Add(ref w, 19)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 16)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 16))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 16)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 18)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 18))) : x0 * V128.Create(Unsafe.Add(ref w, 18)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 17)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 17))) : x1 * V128.Create(Unsafe.Add(ref w, 17)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 19)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 19))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)) * V128.Create(Unsafe.Add(ref w, 19)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 16)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 16))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)) * V128.Create(Unsafe.Add(ref w, 16)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 18)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 18))) : x1 * V128.Create(Unsafe.Add(ref w, 18)) + a0_3;
                     }
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 25)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 25))) : x0 * V128.Create(Unsafe.Add(ref w, 25)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 27)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 27))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V128.Create(Unsafe.Add(ref w, 27)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 24)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 24))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 24)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 26)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 26))) : x0 * V128.Create(Unsafe.Add(ref w, 26)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 25)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 25))) : x1 * V128.Create(Unsafe.Add(ref w, 25)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 27)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 27))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)) * V128.Create(Unsafe.Add(ref w, 27)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 24)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 24))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)) * V128.Create(Unsafe.Add(ref w, 24)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 26)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 26))) : x1 * V128.Create(Unsafe.Add(ref w, 26)) + a0_3;
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 116));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 120));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 124));
                 }
-                // oc 0, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 1, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 7) * Unsafe.Add(ref w, 6);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 1) * Unsafe.Add(ref w, 14);
-                    Unsafe.Add(ref y, qh * 32 + 15) = a0;
-                }
-                // oc 0, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 5);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 13);
-                    Unsafe.Add(ref y, qh * 32) = a0;
-                }
-                // oc 0, oy qh * 2, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 5)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 5))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)) * V128.Create(Unsafe.Add(ref w, 5)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8)), V128.Create(Unsafe.Add(ref w, 7))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8)) * V128.Create(Unsafe.Add(ref w, 7)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 13)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 13))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)) * V128.Create(Unsafe.Add(ref w, 13)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 15)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V128.Create(Unsafe.Add(ref w, 15))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)) * V128.Create(Unsafe.Add(ref w, 15)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 2) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 4) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 6) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 8) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 21)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 21))) : x0 * V128.Create(Unsafe.Add(ref w, 21)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 23)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 23))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)) * V128.Create(Unsafe.Add(ref w, 23)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 20)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 20))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 20)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 22)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 22))) : x0 * V128.Create(Unsafe.Add(ref w, 22)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 21)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 21))) : x1 * V128.Create(Unsafe.Add(ref w, 21)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 23)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 23))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)) * V128.Create(Unsafe.Add(ref w, 23)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 20)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 20))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)) * V128.Create(Unsafe.Add(ref w, 20)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 22)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 22))) : x1 * V128.Create(Unsafe.Add(ref w, 22)) + a0_3;
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 5);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 7);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 13);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 15);
-                        Unsafe.Add(ref y, qh * 32 + q * 2) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 29)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 29))) : x0 * V128.Create(Unsafe.Add(ref w, 29)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 31)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 31))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)) * V128.Create(Unsafe.Add(ref w, 31)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 28)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 28))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 28)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 30)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 30))) : x0 * V128.Create(Unsafe.Add(ref w, 30)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 29)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 29))) : x1 * V128.Create(Unsafe.Add(ref w, 29)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 31)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 31))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)) * V128.Create(Unsafe.Add(ref w, 31)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 28)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 28))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)) * V128.Create(Unsafe.Add(ref w, 28)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 30)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 30))) : x1 * V128.Create(Unsafe.Add(ref w, 30)) + a0_3;
                     }
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 132));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 136));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 140));
                 }
             }
-            for (int qh = 1; qh < 4; qh++)
+            for (int qh = 1; qh < 5; qh++)
             {
-                // oc 1, oy qh * 2 - 1, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc 2, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 16)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 16))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 16)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 18)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 18))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)) * V128.Create(Unsafe.Add(ref w, 18)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 24)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 24))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 24)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 26)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 26))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)) * V128.Create(Unsafe.Add(ref w, 26)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 113) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 115) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 117) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 119) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 16);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 18);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 24);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 26);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 111) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 33)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 33))) : x0 * V128.Create(Unsafe.Add(ref w, 33)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 35)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 35))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V128.Create(Unsafe.Add(ref w, 35)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 32)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 32))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 32)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 34)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 34))) : x0 * V128.Create(Unsafe.Add(ref w, 34)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 33)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 33))) : x1 * V128.Create(Unsafe.Add(ref w, 33)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 35)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 35))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)) * V128.Create(Unsafe.Add(ref w, 35)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 32)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 32))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)) * V128.Create(Unsafe.Add(ref w, 32)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 34)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 34))) : x1 * V128.Create(Unsafe.Add(ref w, 34)) + a0_3;
                     }
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 41)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 41))) : x0 * V128.Create(Unsafe.Add(ref w, 41)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 43)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 43))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V128.Create(Unsafe.Add(ref w, 43)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 40)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 40))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 40)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 42)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 42))) : x0 * V128.Create(Unsafe.Add(ref w, 42)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 41)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 41))) : x1 * V128.Create(Unsafe.Add(ref w, 41)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 43)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 43))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)) * V128.Create(Unsafe.Add(ref w, 43)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 40)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 40))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)) * V128.Create(Unsafe.Add(ref w, 40)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 42)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 42))) : x1 * V128.Create(Unsafe.Add(ref w, 42)) + a0_3;
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 244));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 248));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 252));
                 }
-                // oc 1, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 2, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 39) * Unsafe.Add(ref w, 18);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 31) * Unsafe.Add(ref w, 26);
-                    Unsafe.Add(ref y, qh * 32 + 127) = a0;
-                }
-                // oc 1, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 17);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 25);
-                    Unsafe.Add(ref y, qh * 32 + 112) = a0;
-                }
-                // oc 1, oy qh * 2 - 1, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 17)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 17))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 17)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 19)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 19))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)) * V128.Create(Unsafe.Add(ref w, 19)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 25)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 25))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 25)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 27)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 27))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)) * V128.Create(Unsafe.Add(ref w, 27)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 114) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 116) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 118) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 120) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 37)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 37))) : x0 * V128.Create(Unsafe.Add(ref w, 37)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 39)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 39))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)) * V128.Create(Unsafe.Add(ref w, 39)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 36)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 36))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 36)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 38)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 38))) : x0 * V128.Create(Unsafe.Add(ref w, 38)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 37)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 37))) : x1 * V128.Create(Unsafe.Add(ref w, 37)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 39)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 39))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)) * V128.Create(Unsafe.Add(ref w, 39)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 36)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 36))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)) * V128.Create(Unsafe.Add(ref w, 36)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 38)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 38))) : x1 * V128.Create(Unsafe.Add(ref w, 38)) + a0_3;
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 17);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 19);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 25);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 27);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 112) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 45)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 45))) : x0 * V128.Create(Unsafe.Add(ref w, 45)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 47)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 47))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)) * V128.Create(Unsafe.Add(ref w, 47)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 44)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 44))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 44)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 46)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 46))) : x0 * V128.Create(Unsafe.Add(ref w, 46)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 45)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 45))) : x1 * V128.Create(Unsafe.Add(ref w, 45)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 47)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 47))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)) * V128.Create(Unsafe.Add(ref w, 47)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 44)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 44))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)) * V128.Create(Unsafe.Add(ref w, 44)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 46)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 46))) : x1 * V128.Create(Unsafe.Add(ref w, 46)) + a0_3;
                     }
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 260));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 264));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 268));
                 }
             }
-            // oc 1, oy 7, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+            for (int qh = 1; qh < 5; qh++)
             {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 57), V128.Create(Unsafe.Add(ref w, 24)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 57), V128.Create(Unsafe.Add(ref w, 24))) : V128.LoadUnsafe(ref x, 57) * V128.Create(Unsafe.Add(ref w, 24)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 56), V128.Create(Unsafe.Add(ref w, 26)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 56), V128.Create(Unsafe.Add(ref w, 26))) : V128.LoadUnsafe(ref x, 56) * V128.Create(Unsafe.Add(ref w, 26)) + a0;
-                Unsafe.Add(ref y, 241) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 243) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 245) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 247) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 1, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 3, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 56) * Unsafe.Add(ref w, 24);
-                    a0 += Unsafe.Add(ref x, q + 55) * Unsafe.Add(ref w, 26);
-                    Unsafe.Add(ref y, q * 2 + 239) = a0;
-                }
-            }
-            // oc 1, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 63) * Unsafe.Add(ref w, 26);
-                Unsafe.Add(ref y, 255) = a0;
-            }
-            // oc 1, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 56) * Unsafe.Add(ref w, 25);
-                Unsafe.Add(ref y, 240) = a0;
-            }
-            // oc 1, oy 7, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 57), V128.Create(Unsafe.Add(ref w, 25)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 57), V128.Create(Unsafe.Add(ref w, 25))) : V128.LoadUnsafe(ref x, 57) * V128.Create(Unsafe.Add(ref w, 25)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 56), V128.Create(Unsafe.Add(ref w, 27)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 56), V128.Create(Unsafe.Add(ref w, 27))) : V128.LoadUnsafe(ref x, 56) * V128.Create(Unsafe.Add(ref w, 27)) + a0;
-                Unsafe.Add(ref y, 242) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 244) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 246) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 248) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 1, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 56) * Unsafe.Add(ref w, 25);
-                    a0 += Unsafe.Add(ref x, q + 55) * Unsafe.Add(ref w, 27);
-                    Unsafe.Add(ref y, q * 2 + 240) = a0;
-                }
-            }
-            // oc 1, oy 0, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 33), V128.Create(Unsafe.Add(ref w, 20)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 33), V128.Create(Unsafe.Add(ref w, 20))) : V128.LoadUnsafe(ref x, 33) * V128.Create(Unsafe.Add(ref w, 20)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 32), V128.Create(Unsafe.Add(ref w, 22)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 32), V128.Create(Unsafe.Add(ref w, 22))) : V128.LoadUnsafe(ref x, 32) * V128.Create(Unsafe.Add(ref w, 22)) + a0;
-                Unsafe.Add(ref y, 129) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 131) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 133) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 135) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 1, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 32) * Unsafe.Add(ref w, 20);
-                    a0 += Unsafe.Add(ref x, q + 31) * Unsafe.Add(ref w, 22);
-                    Unsafe.Add(ref y, q * 2 + 127) = a0;
-                }
-            }
-            // oc 1, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 39) * Unsafe.Add(ref w, 22);
-                Unsafe.Add(ref y, 143) = a0;
-            }
-            // oc 1, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 32) * Unsafe.Add(ref w, 21);
-                Unsafe.Add(ref y, 128) = a0;
-            }
-            // oc 1, oy 0, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 33), V128.Create(Unsafe.Add(ref w, 21)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 33), V128.Create(Unsafe.Add(ref w, 21))) : V128.LoadUnsafe(ref x, 33) * V128.Create(Unsafe.Add(ref w, 21)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 32), V128.Create(Unsafe.Add(ref w, 23)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 32), V128.Create(Unsafe.Add(ref w, 23))) : V128.LoadUnsafe(ref x, 32) * V128.Create(Unsafe.Add(ref w, 23)) + a0;
-                Unsafe.Add(ref y, 130) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 132) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 134) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 136) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 1, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 32) * Unsafe.Add(ref w, 21);
-                    a0 += Unsafe.Add(ref x, q + 31) * Unsafe.Add(ref w, 23);
-                    Unsafe.Add(ref y, q * 2 + 128) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 1, oy qh * 2, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 20)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 20))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 20)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 22)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 22))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)) * V128.Create(Unsafe.Add(ref w, 22)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 28)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 28))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 28)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 30)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 30))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)) * V128.Create(Unsafe.Add(ref w, 30)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 129) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 131) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 133) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 135) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 20);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 22);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 28);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 30);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 127) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 49)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 49))) : x0 * V128.Create(Unsafe.Add(ref w, 49)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 51)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 51))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V128.Create(Unsafe.Add(ref w, 51)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 48)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 48))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 48)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 50)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 50))) : x0 * V128.Create(Unsafe.Add(ref w, 50)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 49)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 49))) : x1 * V128.Create(Unsafe.Add(ref w, 49)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 51)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 51))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)) * V128.Create(Unsafe.Add(ref w, 51)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 48)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 48))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)) * V128.Create(Unsafe.Add(ref w, 48)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 50)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 50))) : x1 * V128.Create(Unsafe.Add(ref w, 50)) + a0_3;
                     }
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 57)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 57))) : x0 * V128.Create(Unsafe.Add(ref w, 57)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 59)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 59))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V128.Create(Unsafe.Add(ref w, 59)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 56)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 56))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 56)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 58)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 58))) : x0 * V128.Create(Unsafe.Add(ref w, 58)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 57)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 57))) : x1 * V128.Create(Unsafe.Add(ref w, 57)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 59)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 59))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)) * V128.Create(Unsafe.Add(ref w, 59)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 56)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 56))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)) * V128.Create(Unsafe.Add(ref w, 56)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 58)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 58))) : x1 * V128.Create(Unsafe.Add(ref w, 58)) + a0_3;
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 372));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 376));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 380));
                 }
-                // oc 1, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 3, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 39) * Unsafe.Add(ref w, 22);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 31) * Unsafe.Add(ref w, 30);
-                    Unsafe.Add(ref y, qh * 32 + 143) = a0;
-                }
-                // oc 1, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 21);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 29);
-                    Unsafe.Add(ref y, qh * 32 + 128) = a0;
-                }
-                // oc 1, oy qh * 2, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 21)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 21))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)) * V128.Create(Unsafe.Add(ref w, 21)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 23)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V128.Create(Unsafe.Add(ref w, 23))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)) * V128.Create(Unsafe.Add(ref w, 23)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 29)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 29))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)) * V128.Create(Unsafe.Add(ref w, 29)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 31)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V128.Create(Unsafe.Add(ref w, 31))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)) * V128.Create(Unsafe.Add(ref w, 31)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 130) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 132) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 134) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 136) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 53)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 53))) : x0 * V128.Create(Unsafe.Add(ref w, 53)) + a0_0;
+                    a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 55)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 55))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)) * V128.Create(Unsafe.Add(ref w, 55)) + a0_0;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 52)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 52))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 52)) + a0_1;
+                    a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 54)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 54))) : x0 * V128.Create(Unsafe.Add(ref w, 54)) + a0_1;
+                    x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100));
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 53)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 53))) : x1 * V128.Create(Unsafe.Add(ref w, 53)) + a0_2;
+                    a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 55)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 55))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)) * V128.Create(Unsafe.Add(ref w, 55)) + a0_2;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 52)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 52))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)) * V128.Create(Unsafe.Add(ref w, 52)) + a0_3;
+                    a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 54)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 54))) : x1 * V128.Create(Unsafe.Add(ref w, 54)) + a0_3;
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 21);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 23);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 29);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 31);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 128) = a0;
+                        x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 61)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref w, 61))) : x0 * V128.Create(Unsafe.Add(ref w, 61)) + a0_0;
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 63)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 63))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)) * V128.Create(Unsafe.Add(ref w, 63)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 60)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 60))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 60)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref w, 62)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref w, 62))) : x0 * V128.Create(Unsafe.Add(ref w, 62)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 61)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref w, 61))) : x1 * V128.Create(Unsafe.Add(ref w, 61)) + a0_2;
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 63)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 63))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)) * V128.Create(Unsafe.Add(ref w, 63)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 60)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 60))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)) * V128.Create(Unsafe.Add(ref w, 60)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref w, 62)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref w, 62))) : x1 * V128.Create(Unsafe.Add(ref w, 62)) + a0_3;
                     }
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 2, oy qh * 2 - 1, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 32)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 32))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 32)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 34)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 34))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)) * V128.Create(Unsafe.Add(ref w, 34)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 40)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 40))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 40)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 42)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 42))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)) * V128.Create(Unsafe.Add(ref w, 42)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 241) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 243) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 245) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 247) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 32);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 34);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 40);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 42);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 239) = a0;
-                    }
-                }
-                // oc 2, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 71) * Unsafe.Add(ref w, 34);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 63) * Unsafe.Add(ref w, 42);
-                    Unsafe.Add(ref y, qh * 32 + 255) = a0;
-                }
-                // oc 2, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 33);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 41);
-                    Unsafe.Add(ref y, qh * 32 + 240) = a0;
-                }
-                // oc 2, oy qh * 2 - 1, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 33)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 33))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 33)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 35)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 35))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)) * V128.Create(Unsafe.Add(ref w, 35)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 41)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 41))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 41)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 43)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 43))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)) * V128.Create(Unsafe.Add(ref w, 43)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 242) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 244) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 246) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 248) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 33);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 35);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 41);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 43);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 240) = a0;
-                    }
-                }
-            }
-            // oc 2, oy 7, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 89), V128.Create(Unsafe.Add(ref w, 40)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 89), V128.Create(Unsafe.Add(ref w, 40))) : V128.LoadUnsafe(ref x, 89) * V128.Create(Unsafe.Add(ref w, 40)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 88), V128.Create(Unsafe.Add(ref w, 42)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 88), V128.Create(Unsafe.Add(ref w, 42))) : V128.LoadUnsafe(ref x, 88) * V128.Create(Unsafe.Add(ref w, 42)) + a0;
-                Unsafe.Add(ref y, 369) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 371) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 373) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 375) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 2, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 88) * Unsafe.Add(ref w, 40);
-                    a0 += Unsafe.Add(ref x, q + 87) * Unsafe.Add(ref w, 42);
-                    Unsafe.Add(ref y, q * 2 + 367) = a0;
-                }
-            }
-            // oc 2, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 95) * Unsafe.Add(ref w, 42);
-                Unsafe.Add(ref y, 383) = a0;
-            }
-            // oc 2, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 88) * Unsafe.Add(ref w, 41);
-                Unsafe.Add(ref y, 368) = a0;
-            }
-            // oc 2, oy 7, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 89), V128.Create(Unsafe.Add(ref w, 41)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 89), V128.Create(Unsafe.Add(ref w, 41))) : V128.LoadUnsafe(ref x, 89) * V128.Create(Unsafe.Add(ref w, 41)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 88), V128.Create(Unsafe.Add(ref w, 43)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 88), V128.Create(Unsafe.Add(ref w, 43))) : V128.LoadUnsafe(ref x, 88) * V128.Create(Unsafe.Add(ref w, 43)) + a0;
-                Unsafe.Add(ref y, 370) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 372) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 374) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 376) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 2, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 88) * Unsafe.Add(ref w, 41);
-                    a0 += Unsafe.Add(ref x, q + 87) * Unsafe.Add(ref w, 43);
-                    Unsafe.Add(ref y, q * 2 + 368) = a0;
-                }
-            }
-            // oc 2, oy 0, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 65), V128.Create(Unsafe.Add(ref w, 36)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 65), V128.Create(Unsafe.Add(ref w, 36))) : V128.LoadUnsafe(ref x, 65) * V128.Create(Unsafe.Add(ref w, 36)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 64), V128.Create(Unsafe.Add(ref w, 38)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 64), V128.Create(Unsafe.Add(ref w, 38))) : V128.LoadUnsafe(ref x, 64) * V128.Create(Unsafe.Add(ref w, 38)) + a0;
-                Unsafe.Add(ref y, 257) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 259) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 261) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 263) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 2, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 64) * Unsafe.Add(ref w, 36);
-                    a0 += Unsafe.Add(ref x, q + 63) * Unsafe.Add(ref w, 38);
-                    Unsafe.Add(ref y, q * 2 + 255) = a0;
-                }
-            }
-            // oc 2, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 71) * Unsafe.Add(ref w, 38);
-                Unsafe.Add(ref y, 271) = a0;
-            }
-            // oc 2, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 64) * Unsafe.Add(ref w, 37);
-                Unsafe.Add(ref y, 256) = a0;
-            }
-            // oc 2, oy 0, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 65), V128.Create(Unsafe.Add(ref w, 37)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 65), V128.Create(Unsafe.Add(ref w, 37))) : V128.LoadUnsafe(ref x, 65) * V128.Create(Unsafe.Add(ref w, 37)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 64), V128.Create(Unsafe.Add(ref w, 39)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 64), V128.Create(Unsafe.Add(ref w, 39))) : V128.LoadUnsafe(ref x, 64) * V128.Create(Unsafe.Add(ref w, 39)) + a0;
-                Unsafe.Add(ref y, 258) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 260) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 262) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 264) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 2, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 64) * Unsafe.Add(ref w, 37);
-                    a0 += Unsafe.Add(ref x, q + 63) * Unsafe.Add(ref w, 39);
-                    Unsafe.Add(ref y, q * 2 + 256) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 2, oy qh * 2, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 36)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 36))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 36)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 38)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 38))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)) * V128.Create(Unsafe.Add(ref w, 38)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 44)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 44))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 44)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 46)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 46))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)) * V128.Create(Unsafe.Add(ref w, 46)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 257) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 259) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 261) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 263) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 36);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 38);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 44);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 46);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 255) = a0;
-                    }
-                }
-                // oc 2, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 71) * Unsafe.Add(ref w, 38);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 63) * Unsafe.Add(ref w, 46);
-                    Unsafe.Add(ref y, qh * 32 + 271) = a0;
-                }
-                // oc 2, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 37);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 45);
-                    Unsafe.Add(ref y, qh * 32 + 256) = a0;
-                }
-                // oc 2, oy qh * 2, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 37)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 37))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)) * V128.Create(Unsafe.Add(ref w, 37)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 39)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V128.Create(Unsafe.Add(ref w, 39))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)) * V128.Create(Unsafe.Add(ref w, 39)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 45)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 45))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)) * V128.Create(Unsafe.Add(ref w, 45)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 47)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V128.Create(Unsafe.Add(ref w, 47))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)) * V128.Create(Unsafe.Add(ref w, 47)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 258) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 260) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 262) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 264) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 37);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 39);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 45);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 47);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 256) = a0;
-                    }
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 3, oy qh * 2 - 1, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 48)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 48))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 48)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 50)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 50))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)) * V128.Create(Unsafe.Add(ref w, 50)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 56)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 56))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 56)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 58)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 58))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)) * V128.Create(Unsafe.Add(ref w, 58)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 369) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 371) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 373) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 375) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 48);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 50);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 56);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 58);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 367) = a0;
-                    }
-                }
-                // oc 3, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 103) * Unsafe.Add(ref w, 50);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 95) * Unsafe.Add(ref w, 58);
-                    Unsafe.Add(ref y, qh * 32 + 383) = a0;
-                }
-                // oc 3, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 49);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 57);
-                    Unsafe.Add(ref y, qh * 32 + 368) = a0;
-                }
-                // oc 3, oy qh * 2 - 1, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 49)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 49))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 49)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 51)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 51))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)) * V128.Create(Unsafe.Add(ref w, 51)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 57)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 57))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 57)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 59)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 59))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)) * V128.Create(Unsafe.Add(ref w, 59)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 370) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 372) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 374) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 376) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 49);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 51);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 57);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 59);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 368) = a0;
-                    }
-                }
-            }
-            // oc 3, oy 7, ox 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 121), V128.Create(Unsafe.Add(ref w, 56)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 121), V128.Create(Unsafe.Add(ref w, 56))) : V128.LoadUnsafe(ref x, 121) * V128.Create(Unsafe.Add(ref w, 56)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 120), V128.Create(Unsafe.Add(ref w, 58)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 120), V128.Create(Unsafe.Add(ref w, 58))) : V128.LoadUnsafe(ref x, 120) * V128.Create(Unsafe.Add(ref w, 58)) + a0;
-                Unsafe.Add(ref y, 497) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 499) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 501) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 503) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 3, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 120) * Unsafe.Add(ref w, 56);
-                    a0 += Unsafe.Add(ref x, q + 119) * Unsafe.Add(ref w, 58);
-                    Unsafe.Add(ref y, q * 2 + 495) = a0;
-                }
-            }
-            // oc 3, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 127) * Unsafe.Add(ref w, 58);
-                Unsafe.Add(ref y, 511) = a0;
-            }
-            // oc 3, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 120) * Unsafe.Add(ref w, 57);
-                Unsafe.Add(ref y, 496) = a0;
-            }
-            // oc 3, oy 7, ox 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 121), V128.Create(Unsafe.Add(ref w, 57)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 121), V128.Create(Unsafe.Add(ref w, 57))) : V128.LoadUnsafe(ref x, 121) * V128.Create(Unsafe.Add(ref w, 57)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 120), V128.Create(Unsafe.Add(ref w, 59)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 120), V128.Create(Unsafe.Add(ref w, 59))) : V128.LoadUnsafe(ref x, 120) * V128.Create(Unsafe.Add(ref w, 59)) + a0;
-                Unsafe.Add(ref y, 498) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 500) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 502) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 504) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 3, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 120) * Unsafe.Add(ref w, 57);
-                    a0 += Unsafe.Add(ref x, q + 119) * Unsafe.Add(ref w, 59);
-                    Unsafe.Add(ref y, q * 2 + 496) = a0;
-                }
-            }
-            // oc 3, oy 0, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 97), V128.Create(Unsafe.Add(ref w, 52)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 97), V128.Create(Unsafe.Add(ref w, 52))) : V128.LoadUnsafe(ref x, 97) * V128.Create(Unsafe.Add(ref w, 52)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 96), V128.Create(Unsafe.Add(ref w, 54)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 96), V128.Create(Unsafe.Add(ref w, 54))) : V128.LoadUnsafe(ref x, 96) * V128.Create(Unsafe.Add(ref w, 54)) + a0;
-                Unsafe.Add(ref y, 385) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 387) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 389) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 391) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 3, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 96) * Unsafe.Add(ref w, 52);
-                    a0 += Unsafe.Add(ref x, q + 95) * Unsafe.Add(ref w, 54);
-                    Unsafe.Add(ref y, q * 2 + 383) = a0;
-                }
-            }
-            // oc 3, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 103) * Unsafe.Add(ref w, 54);
-                Unsafe.Add(ref y, 399) = a0;
-            }
-            // oc 3, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 96) * Unsafe.Add(ref w, 53);
-                Unsafe.Add(ref y, 384) = a0;
-            }
-            // oc 3, oy 0, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-            {
-                var a0 = Vec128.Zero;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 97), V128.Create(Unsafe.Add(ref w, 53)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 97), V128.Create(Unsafe.Add(ref w, 53))) : V128.LoadUnsafe(ref x, 97) * V128.Create(Unsafe.Add(ref w, 53)) + a0;
-                a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, 96), V128.Create(Unsafe.Add(ref w, 55)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, 96), V128.Create(Unsafe.Add(ref w, 55))) : V128.LoadUnsafe(ref x, 96) * V128.Create(Unsafe.Add(ref w, 55)) + a0;
-                Unsafe.Add(ref y, 386) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 388) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 390) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 392) = V128.GetElement(a0, 3);
-            }
-            for (int q = 5; q < 8; q++)
-            {
-                // oc 3, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 96) * Unsafe.Add(ref w, 53);
-                    a0 += Unsafe.Add(ref x, q + 95) * Unsafe.Add(ref w, 55);
-                    Unsafe.Add(ref y, q * 2 + 384) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                // oc 3, oy qh * 2, ox 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 52)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 52))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 52)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 54)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 54))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)) * V128.Create(Unsafe.Add(ref w, 54)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 60)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 60))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 60)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 62)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 62))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)) * V128.Create(Unsafe.Add(ref w, 62)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 385) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 387) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 389) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 391) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 52);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 54);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 60);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 62);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 383) = a0;
-                    }
-                }
-                // oc 3, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 103) * Unsafe.Add(ref w, 54);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 95) * Unsafe.Add(ref w, 62);
-                    Unsafe.Add(ref y, qh * 32 + 399) = a0;
-                }
-                // oc 3, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 53);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 61);
-                    Unsafe.Add(ref y, qh * 32 + 384) = a0;
-                }
-                // oc 3, oy qh * 2, ox 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                {
-                    var a0 = Vec128.Zero;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 53)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 53))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)) * V128.Create(Unsafe.Add(ref w, 53)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 55)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V128.Create(Unsafe.Add(ref w, 55))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)) * V128.Create(Unsafe.Add(ref w, 55)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 61)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 61))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)) * V128.Create(Unsafe.Add(ref w, 61)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 63)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V128.Create(Unsafe.Add(ref w, 63))) : V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)) * V128.Create(Unsafe.Add(ref w, 63)) + a0;
-                    Unsafe.Add(ref y, qh * 32 + 386) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 32 + 388) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 32 + 390) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 32 + 392) = V128.GetElement(a0, 3);
-                }
-                for (int q = 5; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
-                    {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 53);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 55);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 61);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 63);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 384) = a0;
-                    }
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 388));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 392));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 396));
                 }
             }
         }
@@ -1046,588 +635,1100 @@ namespace KernelGen.Generated
         // The Scalar path: one sample, one element at a time.
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            for (int qh = 1; qh < 4; qh++)
+            for (int qh = 1; qh < 5; qh++)
             {
-                for (int q = 1; q < 8; q++)
+                // oc 0, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 0);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 2);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 8);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 10);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 17) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8);
+                        a0_0 += x0 * Unsafe.Add(ref w, 1);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 1) * Unsafe.Add(ref w, 0);
+                        a0_1 += x0 * Unsafe.Add(ref w, 2);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 - 8);
+                    a0_0 += x0 * Unsafe.Add(ref w, 9);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 - 7) * Unsafe.Add(ref w, 8);
+                    a0_1 += x0 * Unsafe.Add(ref w, 10);
+                    Unsafe.Add(ref y, qh * 32 - 16) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 - 15) = a0_1;
                 }
-                // oc 0, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                // oc 0, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 7) * Unsafe.Add(ref w, 2);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 1) * Unsafe.Add(ref w, 10);
-                    Unsafe.Add(ref y, qh * 32 - 1) = a0;
-                }
-                // oc 0, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 1);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 9);
-                    Unsafe.Add(ref y, qh * 32 - 16) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 1);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 3);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 9);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 11);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 16) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 1);
+                        a0_0 += x0 * Unsafe.Add(ref w, 1);
+                        a0_0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 3);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 2);
+                        a0_1 += x1 * Unsafe.Add(ref w, 0);
+                        a0_1 += x0 * Unsafe.Add(ref w, 2);
+                        a0_2 += x1 * Unsafe.Add(ref w, 1);
+                        a0_2 += x0 * Unsafe.Add(ref w, 3);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 3);
+                        a0_3 += x2 * Unsafe.Add(ref w, 0);
+                        a0_3 += x1 * Unsafe.Add(ref w, 2);
+                        a0_4 += x2 * Unsafe.Add(ref w, 1);
+                        a0_4 += x1 * Unsafe.Add(ref w, 3);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 4);
+                        a0_5 += x3 * Unsafe.Add(ref w, 0);
+                        a0_5 += x2 * Unsafe.Add(ref w, 2);
+                        a0_6 += x3 * Unsafe.Add(ref w, 1);
+                        a0_6 += x2 * Unsafe.Add(ref w, 3);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 5) * Unsafe.Add(ref w, 0);
+                        a0_7 += x3 * Unsafe.Add(ref w, 2);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 - 7);
+                    a0_0 += x0 * Unsafe.Add(ref w, 9);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 11);
+                    x1 = Unsafe.Add(ref x, qh * 8 - 6);
+                    a0_1 += x1 * Unsafe.Add(ref w, 8);
+                    a0_1 += x0 * Unsafe.Add(ref w, 10);
+                    a0_2 += x1 * Unsafe.Add(ref w, 9);
+                    a0_2 += x0 * Unsafe.Add(ref w, 11);
+                    x2 = Unsafe.Add(ref x, qh * 8 - 5);
+                    a0_3 += x2 * Unsafe.Add(ref w, 8);
+                    a0_3 += x1 * Unsafe.Add(ref w, 10);
+                    a0_4 += x2 * Unsafe.Add(ref w, 9);
+                    a0_4 += x1 * Unsafe.Add(ref w, 11);
+                    x3 = Unsafe.Add(ref x, qh * 8 - 4);
+                    a0_5 += x3 * Unsafe.Add(ref w, 8);
+                    a0_5 += x2 * Unsafe.Add(ref w, 10);
+                    a0_6 += x3 * Unsafe.Add(ref w, 9);
+                    a0_6 += x2 * Unsafe.Add(ref w, 11);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 - 3) * Unsafe.Add(ref w, 8);
+                    a0_7 += x3 * Unsafe.Add(ref w, 10);
+                    Unsafe.Add(ref y, qh * 32 - 14) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 - 13) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 - 12) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 - 11) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 - 10) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 - 9) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 - 8) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 - 7) = a0_7;
                 }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 0, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 0, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 24) * Unsafe.Add(ref w, 8);
-                    a0 += Unsafe.Add(ref x, q + 23) * Unsafe.Add(ref w, 10);
-                    Unsafe.Add(ref y, q * 2 + 111) = a0;
-                }
-            }
-            // oc 0, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 31) * Unsafe.Add(ref w, 10);
-                Unsafe.Add(ref y, 127) = a0;
-            }
-            // oc 0, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 24) * Unsafe.Add(ref w, 9);
-                Unsafe.Add(ref y, 112) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 0, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 24) * Unsafe.Add(ref w, 9);
-                    a0 += Unsafe.Add(ref x, q + 23) * Unsafe.Add(ref w, 11);
-                    Unsafe.Add(ref y, q * 2 + 112) = a0;
-                }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 0, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q) * Unsafe.Add(ref w, 4);
-                    a0 += Unsafe.Add(ref x, q - 1) * Unsafe.Add(ref w, 6);
-                    Unsafe.Add(ref y, q * 2 - 1) = a0;
-                }
-            }
-            // oc 0, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 7) * Unsafe.Add(ref w, 6);
-                Unsafe.Add(ref y, 15) = a0;
-            }
-            // oc 0, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 0) * Unsafe.Add(ref w, 5);
-                Unsafe.Add(ref y, 0) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 0, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q) * Unsafe.Add(ref w, 5);
-                    a0 += Unsafe.Add(ref x, q - 1) * Unsafe.Add(ref w, 7);
-                    Unsafe.Add(ref y, q * 2) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 4);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 6);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 12);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 14);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 - 1) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 5);
+                        a0_0 += x0 * Unsafe.Add(ref w, 1);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 4) * Unsafe.Add(ref w, 3);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 6);
+                        a0_1 += x1 * Unsafe.Add(ref w, 0);
+                        a0_1 += x0 * Unsafe.Add(ref w, 2);
+                        a0_2 += x1 * Unsafe.Add(ref w, 1);
+                        a0_2 += x0 * Unsafe.Add(ref w, 3);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 7);
+                        a0_3 += x2 * Unsafe.Add(ref w, 0);
+                        a0_3 += x1 * Unsafe.Add(ref w, 2);
+                        a0_4 += x2 * Unsafe.Add(ref w, 1);
+                        a0_4 += x1 * Unsafe.Add(ref w, 3);
+                        a0_5 += x2 * Unsafe.Add(ref w, 2);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 - 3);
+                    a0_0 += x0 * Unsafe.Add(ref w, 9);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 - 4) * Unsafe.Add(ref w, 11);
+                    x1 = Unsafe.Add(ref x, qh * 8 - 2);
+                    a0_1 += x1 * Unsafe.Add(ref w, 8);
+                    a0_1 += x0 * Unsafe.Add(ref w, 10);
+                    a0_2 += x1 * Unsafe.Add(ref w, 9);
+                    a0_2 += x0 * Unsafe.Add(ref w, 11);
+                    x2 = Unsafe.Add(ref x, qh * 8 - 1);
+                    a0_3 += x2 * Unsafe.Add(ref w, 8);
+                    a0_3 += x1 * Unsafe.Add(ref w, 10);
+                    a0_4 += x2 * Unsafe.Add(ref w, 9);
+                    a0_4 += x1 * Unsafe.Add(ref w, 11);
+                    a0_5 += x2 * Unsafe.Add(ref w, 10);
+                    Unsafe.Add(ref y, qh * 32 - 6) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 - 5) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 - 4) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 - 3) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 - 2) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 - 1) = a0_5;
                 }
-                // oc 0, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 0, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 7) * Unsafe.Add(ref w, 6);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 1) * Unsafe.Add(ref w, 14);
-                    Unsafe.Add(ref y, qh * 32 + 15) = a0;
-                }
-                // oc 0, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 5);
-                    a0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 13);
-                    Unsafe.Add(ref y, qh * 32) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    x0 = Unsafe.Add(ref x, qh * 8);
+                    a0_0 += x0 * Unsafe.Add(ref w, 5);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 1) * Unsafe.Add(ref w, 4);
+                    a0_1 += x0 * Unsafe.Add(ref w, 6);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q) * Unsafe.Add(ref w, 5);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 1) * Unsafe.Add(ref w, 7);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 8) * Unsafe.Add(ref w, 13);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q - 9) * Unsafe.Add(ref w, 15);
-                        Unsafe.Add(ref y, qh * 32 + q * 2) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 - 8);
+                        a0_0 += x0 * Unsafe.Add(ref w, 13);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 - 7) * Unsafe.Add(ref w, 12);
+                        a0_1 += x0 * Unsafe.Add(ref w, 14);
                     }
+                    Unsafe.Add(ref y, qh * 32) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 1) = a0_1;
                 }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
+                // oc 0, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    // oc 1, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 1);
+                    a0_0 += x0 * Unsafe.Add(ref w, 5);
+                    a0_0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 7);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 2);
+                    a0_1 += x1 * Unsafe.Add(ref w, 4);
+                    a0_1 += x0 * Unsafe.Add(ref w, 6);
+                    a0_2 += x1 * Unsafe.Add(ref w, 5);
+                    a0_2 += x0 * Unsafe.Add(ref w, 7);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 3);
+                    a0_3 += x2 * Unsafe.Add(ref w, 4);
+                    a0_3 += x1 * Unsafe.Add(ref w, 6);
+                    a0_4 += x2 * Unsafe.Add(ref w, 5);
+                    a0_4 += x1 * Unsafe.Add(ref w, 7);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 4);
+                    a0_5 += x3 * Unsafe.Add(ref w, 4);
+                    a0_5 += x2 * Unsafe.Add(ref w, 6);
+                    a0_6 += x3 * Unsafe.Add(ref w, 5);
+                    a0_6 += x2 * Unsafe.Add(ref w, 7);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 5) * Unsafe.Add(ref w, 4);
+                    a0_7 += x3 * Unsafe.Add(ref w, 6);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 16);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 18);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 24);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 26);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 111) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 - 7);
+                        a0_0 += x0 * Unsafe.Add(ref w, 13);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 - 8) * Unsafe.Add(ref w, 15);
+                        x1 = Unsafe.Add(ref x, qh * 8 - 6);
+                        a0_1 += x1 * Unsafe.Add(ref w, 12);
+                        a0_1 += x0 * Unsafe.Add(ref w, 14);
+                        a0_2 += x1 * Unsafe.Add(ref w, 13);
+                        a0_2 += x0 * Unsafe.Add(ref w, 15);
+                        x2 = Unsafe.Add(ref x, qh * 8 - 5);
+                        a0_3 += x2 * Unsafe.Add(ref w, 12);
+                        a0_3 += x1 * Unsafe.Add(ref w, 14);
+                        a0_4 += x2 * Unsafe.Add(ref w, 13);
+                        a0_4 += x1 * Unsafe.Add(ref w, 15);
+                        x3 = Unsafe.Add(ref x, qh * 8 - 4);
+                        a0_5 += x3 * Unsafe.Add(ref w, 12);
+                        a0_5 += x2 * Unsafe.Add(ref w, 14);
+                        a0_6 += x3 * Unsafe.Add(ref w, 13);
+                        a0_6 += x2 * Unsafe.Add(ref w, 15);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 - 3) * Unsafe.Add(ref w, 12);
+                        a0_7 += x3 * Unsafe.Add(ref w, 14);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 2) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 3) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 4) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 5) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 6) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 7) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 8) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 9) = a0_7;
                 }
-                // oc 1, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                // oc 0, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 39) * Unsafe.Add(ref w, 18);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 31) * Unsafe.Add(ref w, 26);
-                    Unsafe.Add(ref y, qh * 32 + 127) = a0;
-                }
-                // oc 1, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 17);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 25);
-                    Unsafe.Add(ref y, qh * 32 + 112) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 5);
+                    a0_0 += x0 * Unsafe.Add(ref w, 5);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 4) * Unsafe.Add(ref w, 7);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 6);
+                    a0_1 += x1 * Unsafe.Add(ref w, 4);
+                    a0_1 += x0 * Unsafe.Add(ref w, 6);
+                    a0_2 += x1 * Unsafe.Add(ref w, 5);
+                    a0_2 += x0 * Unsafe.Add(ref w, 7);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 7);
+                    a0_3 += x2 * Unsafe.Add(ref w, 4);
+                    a0_3 += x1 * Unsafe.Add(ref w, 6);
+                    a0_4 += x2 * Unsafe.Add(ref w, 5);
+                    a0_4 += x1 * Unsafe.Add(ref w, 7);
+                    a0_5 += x2 * Unsafe.Add(ref w, 6);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 17);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 19);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 25);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 27);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 112) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 - 3);
+                        a0_0 += x0 * Unsafe.Add(ref w, 13);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 - 4) * Unsafe.Add(ref w, 15);
+                        x1 = Unsafe.Add(ref x, qh * 8 - 2);
+                        a0_1 += x1 * Unsafe.Add(ref w, 12);
+                        a0_1 += x0 * Unsafe.Add(ref w, 14);
+                        a0_2 += x1 * Unsafe.Add(ref w, 13);
+                        a0_2 += x0 * Unsafe.Add(ref w, 15);
+                        x2 = Unsafe.Add(ref x, qh * 8 - 1);
+                        a0_3 += x2 * Unsafe.Add(ref w, 12);
+                        a0_3 += x1 * Unsafe.Add(ref w, 14);
+                        a0_4 += x2 * Unsafe.Add(ref w, 13);
+                        a0_4 += x1 * Unsafe.Add(ref w, 15);
+                        a0_5 += x2 * Unsafe.Add(ref w, 14);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 10) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 11) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 12) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 13) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 14) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 15) = a0_5;
                 }
             }
-            for (int q = 1; q < 8; q++)
+            for (int qh = 1; qh < 5; qh++)
             {
-                // oc 1, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 1, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 56) * Unsafe.Add(ref w, 24);
-                    a0 += Unsafe.Add(ref x, q + 55) * Unsafe.Add(ref w, 26);
-                    Unsafe.Add(ref y, q * 2 + 239) = a0;
-                }
-            }
-            // oc 1, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 63) * Unsafe.Add(ref w, 26);
-                Unsafe.Add(ref y, 255) = a0;
-            }
-            // oc 1, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 56) * Unsafe.Add(ref w, 25);
-                Unsafe.Add(ref y, 240) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 1, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 56) * Unsafe.Add(ref w, 25);
-                    a0 += Unsafe.Add(ref x, q + 55) * Unsafe.Add(ref w, 27);
-                    Unsafe.Add(ref y, q * 2 + 240) = a0;
-                }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 1, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 32) * Unsafe.Add(ref w, 20);
-                    a0 += Unsafe.Add(ref x, q + 31) * Unsafe.Add(ref w, 22);
-                    Unsafe.Add(ref y, q * 2 + 127) = a0;
-                }
-            }
-            // oc 1, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 39) * Unsafe.Add(ref w, 22);
-                Unsafe.Add(ref y, 143) = a0;
-            }
-            // oc 1, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 32) * Unsafe.Add(ref w, 21);
-                Unsafe.Add(ref y, 128) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 1, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 32) * Unsafe.Add(ref w, 21);
-                    a0 += Unsafe.Add(ref x, q + 31) * Unsafe.Add(ref w, 23);
-                    Unsafe.Add(ref y, q * 2 + 128) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 20);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 22);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 28);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 30);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 127) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 32);
+                        a0_0 += x0 * Unsafe.Add(ref w, 17);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 33) * Unsafe.Add(ref w, 16);
+                        a0_1 += x0 * Unsafe.Add(ref w, 18);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 24);
+                    a0_0 += x0 * Unsafe.Add(ref w, 25);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 25) * Unsafe.Add(ref w, 24);
+                    a0_1 += x0 * Unsafe.Add(ref w, 26);
+                    Unsafe.Add(ref y, qh * 32 + 112) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 113) = a0_1;
                 }
-                // oc 1, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+                // oc 1, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 39) * Unsafe.Add(ref w, 22);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 31) * Unsafe.Add(ref w, 30);
-                    Unsafe.Add(ref y, qh * 32 + 143) = a0;
-                }
-                // oc 1, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 21);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 29);
-                    Unsafe.Add(ref y, qh * 32 + 128) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 1, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 32) * Unsafe.Add(ref w, 21);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 31) * Unsafe.Add(ref w, 23);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 24) * Unsafe.Add(ref w, 29);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 23) * Unsafe.Add(ref w, 31);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 128) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 33);
+                        a0_0 += x0 * Unsafe.Add(ref w, 17);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 19);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 34);
+                        a0_1 += x1 * Unsafe.Add(ref w, 16);
+                        a0_1 += x0 * Unsafe.Add(ref w, 18);
+                        a0_2 += x1 * Unsafe.Add(ref w, 17);
+                        a0_2 += x0 * Unsafe.Add(ref w, 19);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 35);
+                        a0_3 += x2 * Unsafe.Add(ref w, 16);
+                        a0_3 += x1 * Unsafe.Add(ref w, 18);
+                        a0_4 += x2 * Unsafe.Add(ref w, 17);
+                        a0_4 += x1 * Unsafe.Add(ref w, 19);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 36);
+                        a0_5 += x3 * Unsafe.Add(ref w, 16);
+                        a0_5 += x2 * Unsafe.Add(ref w, 18);
+                        a0_6 += x3 * Unsafe.Add(ref w, 17);
+                        a0_6 += x2 * Unsafe.Add(ref w, 19);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 37) * Unsafe.Add(ref w, 16);
+                        a0_7 += x3 * Unsafe.Add(ref w, 18);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 25);
+                    a0_0 += x0 * Unsafe.Add(ref w, 25);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 27);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 26);
+                    a0_1 += x1 * Unsafe.Add(ref w, 24);
+                    a0_1 += x0 * Unsafe.Add(ref w, 26);
+                    a0_2 += x1 * Unsafe.Add(ref w, 25);
+                    a0_2 += x0 * Unsafe.Add(ref w, 27);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 27);
+                    a0_3 += x2 * Unsafe.Add(ref w, 24);
+                    a0_3 += x1 * Unsafe.Add(ref w, 26);
+                    a0_4 += x2 * Unsafe.Add(ref w, 25);
+                    a0_4 += x1 * Unsafe.Add(ref w, 27);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 28);
+                    a0_5 += x3 * Unsafe.Add(ref w, 24);
+                    a0_5 += x2 * Unsafe.Add(ref w, 26);
+                    a0_6 += x3 * Unsafe.Add(ref w, 25);
+                    a0_6 += x2 * Unsafe.Add(ref w, 27);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 29) * Unsafe.Add(ref w, 24);
+                    a0_7 += x3 * Unsafe.Add(ref w, 26);
+                    Unsafe.Add(ref y, qh * 32 + 114) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 115) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 116) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 117) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 118) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 119) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 120) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 121) = a0_7;
                 }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
+                // oc 1, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    // oc 2, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 32);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 34);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 40);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 42);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 239) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 37);
+                        a0_0 += x0 * Unsafe.Add(ref w, 17);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 36) * Unsafe.Add(ref w, 19);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 38);
+                        a0_1 += x1 * Unsafe.Add(ref w, 16);
+                        a0_1 += x0 * Unsafe.Add(ref w, 18);
+                        a0_2 += x1 * Unsafe.Add(ref w, 17);
+                        a0_2 += x0 * Unsafe.Add(ref w, 19);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 39);
+                        a0_3 += x2 * Unsafe.Add(ref w, 16);
+                        a0_3 += x1 * Unsafe.Add(ref w, 18);
+                        a0_4 += x2 * Unsafe.Add(ref w, 17);
+                        a0_4 += x1 * Unsafe.Add(ref w, 19);
+                        a0_5 += x2 * Unsafe.Add(ref w, 18);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 29);
+                    a0_0 += x0 * Unsafe.Add(ref w, 25);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 28) * Unsafe.Add(ref w, 27);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 30);
+                    a0_1 += x1 * Unsafe.Add(ref w, 24);
+                    a0_1 += x0 * Unsafe.Add(ref w, 26);
+                    a0_2 += x1 * Unsafe.Add(ref w, 25);
+                    a0_2 += x0 * Unsafe.Add(ref w, 27);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 31);
+                    a0_3 += x2 * Unsafe.Add(ref w, 24);
+                    a0_3 += x1 * Unsafe.Add(ref w, 26);
+                    a0_4 += x2 * Unsafe.Add(ref w, 25);
+                    a0_4 += x1 * Unsafe.Add(ref w, 27);
+                    a0_5 += x2 * Unsafe.Add(ref w, 26);
+                    Unsafe.Add(ref y, qh * 32 + 122) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 123) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 124) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 125) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 126) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 127) = a0_5;
                 }
-                // oc 2, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 1, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 71) * Unsafe.Add(ref w, 34);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 63) * Unsafe.Add(ref w, 42);
-                    Unsafe.Add(ref y, qh * 32 + 255) = a0;
-                }
-                // oc 2, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 33);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 41);
-                    Unsafe.Add(ref y, qh * 32 + 240) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 32);
+                    a0_0 += x0 * Unsafe.Add(ref w, 21);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 33) * Unsafe.Add(ref w, 20);
+                    a0_1 += x0 * Unsafe.Add(ref w, 22);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 33);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 35);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 41);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 43);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 240) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 24);
+                        a0_0 += x0 * Unsafe.Add(ref w, 29);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 25) * Unsafe.Add(ref w, 28);
+                        a0_1 += x0 * Unsafe.Add(ref w, 30);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 128) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 129) = a0_1;
                 }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 2, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 1, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 88) * Unsafe.Add(ref w, 40);
-                    a0 += Unsafe.Add(ref x, q + 87) * Unsafe.Add(ref w, 42);
-                    Unsafe.Add(ref y, q * 2 + 367) = a0;
-                }
-            }
-            // oc 2, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 95) * Unsafe.Add(ref w, 42);
-                Unsafe.Add(ref y, 383) = a0;
-            }
-            // oc 2, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 88) * Unsafe.Add(ref w, 41);
-                Unsafe.Add(ref y, 368) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 2, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 88) * Unsafe.Add(ref w, 41);
-                    a0 += Unsafe.Add(ref x, q + 87) * Unsafe.Add(ref w, 43);
-                    Unsafe.Add(ref y, q * 2 + 368) = a0;
-                }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 2, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 64) * Unsafe.Add(ref w, 36);
-                    a0 += Unsafe.Add(ref x, q + 63) * Unsafe.Add(ref w, 38);
-                    Unsafe.Add(ref y, q * 2 + 255) = a0;
-                }
-            }
-            // oc 2, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 71) * Unsafe.Add(ref w, 38);
-                Unsafe.Add(ref y, 271) = a0;
-            }
-            // oc 2, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 64) * Unsafe.Add(ref w, 37);
-                Unsafe.Add(ref y, 256) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 2, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 64) * Unsafe.Add(ref w, 37);
-                    a0 += Unsafe.Add(ref x, q + 63) * Unsafe.Add(ref w, 39);
-                    Unsafe.Add(ref y, q * 2 + 256) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 33);
+                    a0_0 += x0 * Unsafe.Add(ref w, 21);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 23);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 34);
+                    a0_1 += x1 * Unsafe.Add(ref w, 20);
+                    a0_1 += x0 * Unsafe.Add(ref w, 22);
+                    a0_2 += x1 * Unsafe.Add(ref w, 21);
+                    a0_2 += x0 * Unsafe.Add(ref w, 23);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 35);
+                    a0_3 += x2 * Unsafe.Add(ref w, 20);
+                    a0_3 += x1 * Unsafe.Add(ref w, 22);
+                    a0_4 += x2 * Unsafe.Add(ref w, 21);
+                    a0_4 += x1 * Unsafe.Add(ref w, 23);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 36);
+                    a0_5 += x3 * Unsafe.Add(ref w, 20);
+                    a0_5 += x2 * Unsafe.Add(ref w, 22);
+                    a0_6 += x3 * Unsafe.Add(ref w, 21);
+                    a0_6 += x2 * Unsafe.Add(ref w, 23);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 37) * Unsafe.Add(ref w, 20);
+                    a0_7 += x3 * Unsafe.Add(ref w, 22);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 36);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 38);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 44);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 46);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 255) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 25);
+                        a0_0 += x0 * Unsafe.Add(ref w, 29);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 24) * Unsafe.Add(ref w, 31);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 26);
+                        a0_1 += x1 * Unsafe.Add(ref w, 28);
+                        a0_1 += x0 * Unsafe.Add(ref w, 30);
+                        a0_2 += x1 * Unsafe.Add(ref w, 29);
+                        a0_2 += x0 * Unsafe.Add(ref w, 31);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 27);
+                        a0_3 += x2 * Unsafe.Add(ref w, 28);
+                        a0_3 += x1 * Unsafe.Add(ref w, 30);
+                        a0_4 += x2 * Unsafe.Add(ref w, 29);
+                        a0_4 += x1 * Unsafe.Add(ref w, 31);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 28);
+                        a0_5 += x3 * Unsafe.Add(ref w, 28);
+                        a0_5 += x2 * Unsafe.Add(ref w, 30);
+                        a0_6 += x3 * Unsafe.Add(ref w, 29);
+                        a0_6 += x2 * Unsafe.Add(ref w, 31);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 29) * Unsafe.Add(ref w, 28);
+                        a0_7 += x3 * Unsafe.Add(ref w, 30);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 130) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 131) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 132) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 133) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 134) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 135) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 136) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 137) = a0_7;
                 }
-                // oc 2, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+                // oc 1, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 71) * Unsafe.Add(ref w, 38);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 63) * Unsafe.Add(ref w, 46);
-                    Unsafe.Add(ref y, qh * 32 + 271) = a0;
-                }
-                // oc 2, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 37);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 45);
-                    Unsafe.Add(ref y, qh * 32 + 256) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 2, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 37);
+                    a0_0 += x0 * Unsafe.Add(ref w, 21);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 36) * Unsafe.Add(ref w, 23);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 38);
+                    a0_1 += x1 * Unsafe.Add(ref w, 20);
+                    a0_1 += x0 * Unsafe.Add(ref w, 22);
+                    a0_2 += x1 * Unsafe.Add(ref w, 21);
+                    a0_2 += x0 * Unsafe.Add(ref w, 23);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 39);
+                    a0_3 += x2 * Unsafe.Add(ref w, 20);
+                    a0_3 += x1 * Unsafe.Add(ref w, 22);
+                    a0_4 += x2 * Unsafe.Add(ref w, 21);
+                    a0_4 += x1 * Unsafe.Add(ref w, 23);
+                    a0_5 += x2 * Unsafe.Add(ref w, 22);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 64) * Unsafe.Add(ref w, 37);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 63) * Unsafe.Add(ref w, 39);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 56) * Unsafe.Add(ref w, 45);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 55) * Unsafe.Add(ref w, 47);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 256) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 29);
+                        a0_0 += x0 * Unsafe.Add(ref w, 29);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 28) * Unsafe.Add(ref w, 31);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 30);
+                        a0_1 += x1 * Unsafe.Add(ref w, 28);
+                        a0_1 += x0 * Unsafe.Add(ref w, 30);
+                        a0_2 += x1 * Unsafe.Add(ref w, 29);
+                        a0_2 += x0 * Unsafe.Add(ref w, 31);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 31);
+                        a0_3 += x2 * Unsafe.Add(ref w, 28);
+                        a0_3 += x1 * Unsafe.Add(ref w, 30);
+                        a0_4 += x2 * Unsafe.Add(ref w, 29);
+                        a0_4 += x1 * Unsafe.Add(ref w, 31);
+                        a0_5 += x2 * Unsafe.Add(ref w, 30);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 138) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 139) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 140) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 141) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 142) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 143) = a0_5;
                 }
             }
-            for (int qh = 1; qh < 4; qh++)
+            for (int qh = 1; qh < 5; qh++)
             {
-                for (int q = 1; q < 8; q++)
+                // oc 2, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    // oc 3, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 48);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 50);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 56);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 58);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 367) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 64);
+                        a0_0 += x0 * Unsafe.Add(ref w, 33);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 65) * Unsafe.Add(ref w, 32);
+                        a0_1 += x0 * Unsafe.Add(ref w, 34);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 56);
+                    a0_0 += x0 * Unsafe.Add(ref w, 41);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 57) * Unsafe.Add(ref w, 40);
+                    a0_1 += x0 * Unsafe.Add(ref w, 42);
+                    Unsafe.Add(ref y, qh * 32 + 240) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 241) = a0_1;
                 }
-                // oc 3, oy qh * 2 - 1, ox 15 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                // oc 2, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 103) * Unsafe.Add(ref w, 50);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 95) * Unsafe.Add(ref w, 58);
-                    Unsafe.Add(ref y, qh * 32 + 383) = a0;
-                }
-                // oc 3, oy qh * 2 - 1, ox 0 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 49);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 57);
-                    Unsafe.Add(ref y, qh * 32 + 368) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 49);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 51);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 57);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 59);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 368) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 65);
+                        a0_0 += x0 * Unsafe.Add(ref w, 33);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 35);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 66);
+                        a0_1 += x1 * Unsafe.Add(ref w, 32);
+                        a0_1 += x0 * Unsafe.Add(ref w, 34);
+                        a0_2 += x1 * Unsafe.Add(ref w, 33);
+                        a0_2 += x0 * Unsafe.Add(ref w, 35);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 67);
+                        a0_3 += x2 * Unsafe.Add(ref w, 32);
+                        a0_3 += x1 * Unsafe.Add(ref w, 34);
+                        a0_4 += x2 * Unsafe.Add(ref w, 33);
+                        a0_4 += x1 * Unsafe.Add(ref w, 35);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 68);
+                        a0_5 += x3 * Unsafe.Add(ref w, 32);
+                        a0_5 += x2 * Unsafe.Add(ref w, 34);
+                        a0_6 += x3 * Unsafe.Add(ref w, 33);
+                        a0_6 += x2 * Unsafe.Add(ref w, 35);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 69) * Unsafe.Add(ref w, 32);
+                        a0_7 += x3 * Unsafe.Add(ref w, 34);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 57);
+                    a0_0 += x0 * Unsafe.Add(ref w, 41);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 43);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 58);
+                    a0_1 += x1 * Unsafe.Add(ref w, 40);
+                    a0_1 += x0 * Unsafe.Add(ref w, 42);
+                    a0_2 += x1 * Unsafe.Add(ref w, 41);
+                    a0_2 += x0 * Unsafe.Add(ref w, 43);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 59);
+                    a0_3 += x2 * Unsafe.Add(ref w, 40);
+                    a0_3 += x1 * Unsafe.Add(ref w, 42);
+                    a0_4 += x2 * Unsafe.Add(ref w, 41);
+                    a0_4 += x1 * Unsafe.Add(ref w, 43);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 60);
+                    a0_5 += x3 * Unsafe.Add(ref w, 40);
+                    a0_5 += x2 * Unsafe.Add(ref w, 42);
+                    a0_6 += x3 * Unsafe.Add(ref w, 41);
+                    a0_6 += x2 * Unsafe.Add(ref w, 43);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 61) * Unsafe.Add(ref w, 40);
+                    a0_7 += x3 * Unsafe.Add(ref w, 42);
+                    Unsafe.Add(ref y, qh * 32 + 242) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 243) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 244) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 245) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 246) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 247) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 248) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 249) = a0_7;
                 }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 3, oy 7, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
+                // oc 2, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 120) * Unsafe.Add(ref w, 56);
-                    a0 += Unsafe.Add(ref x, q + 119) * Unsafe.Add(ref w, 58);
-                    Unsafe.Add(ref y, q * 2 + 495) = a0;
-                }
-            }
-            // oc 3, oy 7, ox 15 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 127) * Unsafe.Add(ref w, 58);
-                Unsafe.Add(ref y, 511) = a0;
-            }
-            // oc 3, oy 7, ox 0 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 120) * Unsafe.Add(ref w, 57);
-                Unsafe.Add(ref y, 496) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 3, oy 7, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 120) * Unsafe.Add(ref w, 57);
-                    a0 += Unsafe.Add(ref x, q + 119) * Unsafe.Add(ref w, 59);
-                    Unsafe.Add(ref y, q * 2 + 496) = a0;
-                }
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 3, oy 0, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 96) * Unsafe.Add(ref w, 52);
-                    a0 += Unsafe.Add(ref x, q + 95) * Unsafe.Add(ref w, 54);
-                    Unsafe.Add(ref y, q * 2 + 383) = a0;
-                }
-            }
-            // oc 3, oy 0, ox 15 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 103) * Unsafe.Add(ref w, 54);
-                Unsafe.Add(ref y, 399) = a0;
-            }
-            // oc 3, oy 0, ox 0 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-            {
-                var a0 = 0f;
-                a0 += Unsafe.Add(ref x, 96) * Unsafe.Add(ref w, 53);
-                Unsafe.Add(ref y, 384) = a0;
-            }
-            for (int q = 1; q < 8; q++)
-            {
-                // oc 3, oy 0, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1, 3}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, q + 96) * Unsafe.Add(ref w, 53);
-                    a0 += Unsafe.Add(ref x, q + 95) * Unsafe.Add(ref w, 55);
-                    Unsafe.Add(ref y, q * 2 + 384) = a0;
-                }
-            }
-            for (int qh = 1; qh < 4; qh++)
-            {
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {0, 2}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    if ((uint)(qh) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 52);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 54);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 60);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 62);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 383) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 69);
+                        a0_0 += x0 * Unsafe.Add(ref w, 33);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 68) * Unsafe.Add(ref w, 35);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 70);
+                        a0_1 += x1 * Unsafe.Add(ref w, 32);
+                        a0_1 += x0 * Unsafe.Add(ref w, 34);
+                        a0_2 += x1 * Unsafe.Add(ref w, 33);
+                        a0_2 += x0 * Unsafe.Add(ref w, 35);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 71);
+                        a0_3 += x2 * Unsafe.Add(ref w, 32);
+                        a0_3 += x1 * Unsafe.Add(ref w, 34);
+                        a0_4 += x2 * Unsafe.Add(ref w, 33);
+                        a0_4 += x1 * Unsafe.Add(ref w, 35);
+                        a0_5 += x2 * Unsafe.Add(ref w, 34);
                     }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 61);
+                    a0_0 += x0 * Unsafe.Add(ref w, 41);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 60) * Unsafe.Add(ref w, 43);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 62);
+                    a0_1 += x1 * Unsafe.Add(ref w, 40);
+                    a0_1 += x0 * Unsafe.Add(ref w, 42);
+                    a0_2 += x1 * Unsafe.Add(ref w, 41);
+                    a0_2 += x0 * Unsafe.Add(ref w, 43);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 63);
+                    a0_3 += x2 * Unsafe.Add(ref w, 40);
+                    a0_3 += x1 * Unsafe.Add(ref w, 42);
+                    a0_4 += x2 * Unsafe.Add(ref w, 41);
+                    a0_4 += x1 * Unsafe.Add(ref w, 43);
+                    a0_5 += x2 * Unsafe.Add(ref w, 42);
+                    Unsafe.Add(ref y, qh * 32 + 250) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 251) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 252) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 253) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 254) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 255) = a0_5;
                 }
-                // oc 3, oy qh * 2, ox 15 | phase (rh 1, rw 0) | taps ky {1, 3} x kx {2}
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 2, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 103) * Unsafe.Add(ref w, 54);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 95) * Unsafe.Add(ref w, 62);
-                    Unsafe.Add(ref y, qh * 32 + 399) = a0;
-                }
-                // oc 3, oy qh * 2, ox 0 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1}
-                {
-                    var a0 = 0f;
-                    a0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 53);
-                    a0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 61);
-                    Unsafe.Add(ref y, qh * 32 + 384) = a0;
-                }
-                for (int q = 1; q < 8; q++)
-                {
-                    // oc 3, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1, 3} x kx {1, 3}
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 64);
+                    a0_0 += x0 * Unsafe.Add(ref w, 37);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 65) * Unsafe.Add(ref w, 36);
+                    a0_1 += x0 * Unsafe.Add(ref w, 38);
+                    if ((uint)(qh - 1) < 4u)
                     {
-                        var a0 = 0f;
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 96) * Unsafe.Add(ref w, 53);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 95) * Unsafe.Add(ref w, 55);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 88) * Unsafe.Add(ref w, 61);
-                        a0 += Unsafe.Add(ref x, qh * 8 + q + 87) * Unsafe.Add(ref w, 63);
-                        Unsafe.Add(ref y, qh * 32 + q * 2 + 384) = a0;
+                        x0 = Unsafe.Add(ref x, qh * 8 + 56);
+                        a0_0 += x0 * Unsafe.Add(ref w, 45);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 57) * Unsafe.Add(ref w, 44);
+                        a0_1 += x0 * Unsafe.Add(ref w, 46);
                     }
+                    Unsafe.Add(ref y, qh * 32 + 256) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 257) = a0_1;
+                }
+                // oc 2, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 65);
+                    a0_0 += x0 * Unsafe.Add(ref w, 37);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 39);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 66);
+                    a0_1 += x1 * Unsafe.Add(ref w, 36);
+                    a0_1 += x0 * Unsafe.Add(ref w, 38);
+                    a0_2 += x1 * Unsafe.Add(ref w, 37);
+                    a0_2 += x0 * Unsafe.Add(ref w, 39);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 67);
+                    a0_3 += x2 * Unsafe.Add(ref w, 36);
+                    a0_3 += x1 * Unsafe.Add(ref w, 38);
+                    a0_4 += x2 * Unsafe.Add(ref w, 37);
+                    a0_4 += x1 * Unsafe.Add(ref w, 39);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 68);
+                    a0_5 += x3 * Unsafe.Add(ref w, 36);
+                    a0_5 += x2 * Unsafe.Add(ref w, 38);
+                    a0_6 += x3 * Unsafe.Add(ref w, 37);
+                    a0_6 += x2 * Unsafe.Add(ref w, 39);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 69) * Unsafe.Add(ref w, 36);
+                    a0_7 += x3 * Unsafe.Add(ref w, 38);
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 57);
+                        a0_0 += x0 * Unsafe.Add(ref w, 45);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 56) * Unsafe.Add(ref w, 47);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 58);
+                        a0_1 += x1 * Unsafe.Add(ref w, 44);
+                        a0_1 += x0 * Unsafe.Add(ref w, 46);
+                        a0_2 += x1 * Unsafe.Add(ref w, 45);
+                        a0_2 += x0 * Unsafe.Add(ref w, 47);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 59);
+                        a0_3 += x2 * Unsafe.Add(ref w, 44);
+                        a0_3 += x1 * Unsafe.Add(ref w, 46);
+                        a0_4 += x2 * Unsafe.Add(ref w, 45);
+                        a0_4 += x1 * Unsafe.Add(ref w, 47);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 60);
+                        a0_5 += x3 * Unsafe.Add(ref w, 44);
+                        a0_5 += x2 * Unsafe.Add(ref w, 46);
+                        a0_6 += x3 * Unsafe.Add(ref w, 45);
+                        a0_6 += x2 * Unsafe.Add(ref w, 47);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 61) * Unsafe.Add(ref w, 44);
+                        a0_7 += x3 * Unsafe.Add(ref w, 46);
+                    }
+                    Unsafe.Add(ref y, qh * 32 + 258) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 259) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 260) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 261) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 262) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 263) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 264) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 265) = a0_7;
+                }
+                // oc 2, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 69);
+                    a0_0 += x0 * Unsafe.Add(ref w, 37);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 68) * Unsafe.Add(ref w, 39);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 70);
+                    a0_1 += x1 * Unsafe.Add(ref w, 36);
+                    a0_1 += x0 * Unsafe.Add(ref w, 38);
+                    a0_2 += x1 * Unsafe.Add(ref w, 37);
+                    a0_2 += x0 * Unsafe.Add(ref w, 39);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 71);
+                    a0_3 += x2 * Unsafe.Add(ref w, 36);
+                    a0_3 += x1 * Unsafe.Add(ref w, 38);
+                    a0_4 += x2 * Unsafe.Add(ref w, 37);
+                    a0_4 += x1 * Unsafe.Add(ref w, 39);
+                    a0_5 += x2 * Unsafe.Add(ref w, 38);
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 61);
+                        a0_0 += x0 * Unsafe.Add(ref w, 45);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 60) * Unsafe.Add(ref w, 47);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 62);
+                        a0_1 += x1 * Unsafe.Add(ref w, 44);
+                        a0_1 += x0 * Unsafe.Add(ref w, 46);
+                        a0_2 += x1 * Unsafe.Add(ref w, 45);
+                        a0_2 += x0 * Unsafe.Add(ref w, 47);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 63);
+                        a0_3 += x2 * Unsafe.Add(ref w, 44);
+                        a0_3 += x1 * Unsafe.Add(ref w, 46);
+                        a0_4 += x2 * Unsafe.Add(ref w, 45);
+                        a0_4 += x1 * Unsafe.Add(ref w, 47);
+                        a0_5 += x2 * Unsafe.Add(ref w, 46);
+                    }
+                    Unsafe.Add(ref y, qh * 32 + 266) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 267) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 268) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 269) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 270) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 271) = a0_5;
+                }
+            }
+            for (int qh = 1; qh < 5; qh++)
+            {
+                // oc 3, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 96);
+                        a0_0 += x0 * Unsafe.Add(ref w, 49);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 97) * Unsafe.Add(ref w, 48);
+                        a0_1 += x0 * Unsafe.Add(ref w, 50);
+                    }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 88);
+                    a0_0 += x0 * Unsafe.Add(ref w, 57);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 89) * Unsafe.Add(ref w, 56);
+                    a0_1 += x0 * Unsafe.Add(ref w, 58);
+                    Unsafe.Add(ref y, qh * 32 + 368) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 369) = a0_1;
+                }
+                // oc 3, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 97);
+                        a0_0 += x0 * Unsafe.Add(ref w, 49);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 51);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 98);
+                        a0_1 += x1 * Unsafe.Add(ref w, 48);
+                        a0_1 += x0 * Unsafe.Add(ref w, 50);
+                        a0_2 += x1 * Unsafe.Add(ref w, 49);
+                        a0_2 += x0 * Unsafe.Add(ref w, 51);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 99);
+                        a0_3 += x2 * Unsafe.Add(ref w, 48);
+                        a0_3 += x1 * Unsafe.Add(ref w, 50);
+                        a0_4 += x2 * Unsafe.Add(ref w, 49);
+                        a0_4 += x1 * Unsafe.Add(ref w, 51);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 100);
+                        a0_5 += x3 * Unsafe.Add(ref w, 48);
+                        a0_5 += x2 * Unsafe.Add(ref w, 50);
+                        a0_6 += x3 * Unsafe.Add(ref w, 49);
+                        a0_6 += x2 * Unsafe.Add(ref w, 51);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 101) * Unsafe.Add(ref w, 48);
+                        a0_7 += x3 * Unsafe.Add(ref w, 50);
+                    }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 89);
+                    a0_0 += x0 * Unsafe.Add(ref w, 57);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 59);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 90);
+                    a0_1 += x1 * Unsafe.Add(ref w, 56);
+                    a0_1 += x0 * Unsafe.Add(ref w, 58);
+                    a0_2 += x1 * Unsafe.Add(ref w, 57);
+                    a0_2 += x0 * Unsafe.Add(ref w, 59);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 91);
+                    a0_3 += x2 * Unsafe.Add(ref w, 56);
+                    a0_3 += x1 * Unsafe.Add(ref w, 58);
+                    a0_4 += x2 * Unsafe.Add(ref w, 57);
+                    a0_4 += x1 * Unsafe.Add(ref w, 59);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 92);
+                    a0_5 += x3 * Unsafe.Add(ref w, 56);
+                    a0_5 += x2 * Unsafe.Add(ref w, 58);
+                    a0_6 += x3 * Unsafe.Add(ref w, 57);
+                    a0_6 += x2 * Unsafe.Add(ref w, 59);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 93) * Unsafe.Add(ref w, 56);
+                    a0_7 += x3 * Unsafe.Add(ref w, 58);
+                    Unsafe.Add(ref y, qh * 32 + 370) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 371) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 372) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 373) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 374) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 375) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 376) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 377) = a0_7;
+                }
+                // oc 3, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    if ((uint)(qh) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 101);
+                        a0_0 += x0 * Unsafe.Add(ref w, 49);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 100) * Unsafe.Add(ref w, 51);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 102);
+                        a0_1 += x1 * Unsafe.Add(ref w, 48);
+                        a0_1 += x0 * Unsafe.Add(ref w, 50);
+                        a0_2 += x1 * Unsafe.Add(ref w, 49);
+                        a0_2 += x0 * Unsafe.Add(ref w, 51);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 103);
+                        a0_3 += x2 * Unsafe.Add(ref w, 48);
+                        a0_3 += x1 * Unsafe.Add(ref w, 50);
+                        a0_4 += x2 * Unsafe.Add(ref w, 49);
+                        a0_4 += x1 * Unsafe.Add(ref w, 51);
+                        a0_5 += x2 * Unsafe.Add(ref w, 50);
+                    }
+                    x0 = Unsafe.Add(ref x, qh * 8 + 93);
+                    a0_0 += x0 * Unsafe.Add(ref w, 57);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 92) * Unsafe.Add(ref w, 59);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 94);
+                    a0_1 += x1 * Unsafe.Add(ref w, 56);
+                    a0_1 += x0 * Unsafe.Add(ref w, 58);
+                    a0_2 += x1 * Unsafe.Add(ref w, 57);
+                    a0_2 += x0 * Unsafe.Add(ref w, 59);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 95);
+                    a0_3 += x2 * Unsafe.Add(ref w, 56);
+                    a0_3 += x1 * Unsafe.Add(ref w, 58);
+                    a0_4 += x2 * Unsafe.Add(ref w, 57);
+                    a0_4 += x1 * Unsafe.Add(ref w, 59);
+                    a0_5 += x2 * Unsafe.Add(ref w, 58);
+                    Unsafe.Add(ref y, qh * 32 + 378) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 379) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 380) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 381) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 382) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 383) = a0_5;
+                }
+            }
+            for (int qh = 0; qh < 4; qh++)
+            {
+                // oc 3, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 96);
+                    a0_0 += x0 * Unsafe.Add(ref w, 53);
+                    a0_1 += Unsafe.Add(ref x, qh * 8 + 97) * Unsafe.Add(ref w, 52);
+                    a0_1 += x0 * Unsafe.Add(ref w, 54);
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 88);
+                        a0_0 += x0 * Unsafe.Add(ref w, 61);
+                        a0_1 += Unsafe.Add(ref x, qh * 8 + 89) * Unsafe.Add(ref w, 60);
+                        a0_1 += x0 * Unsafe.Add(ref w, 62);
+                    }
+                    Unsafe.Add(ref y, qh * 32 + 384) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 385) = a0_1;
+                }
+                // oc 3, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 97);
+                    a0_0 += x0 * Unsafe.Add(ref w, 53);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 55);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 98);
+                    a0_1 += x1 * Unsafe.Add(ref w, 52);
+                    a0_1 += x0 * Unsafe.Add(ref w, 54);
+                    a0_2 += x1 * Unsafe.Add(ref w, 53);
+                    a0_2 += x0 * Unsafe.Add(ref w, 55);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 99);
+                    a0_3 += x2 * Unsafe.Add(ref w, 52);
+                    a0_3 += x1 * Unsafe.Add(ref w, 54);
+                    a0_4 += x2 * Unsafe.Add(ref w, 53);
+                    a0_4 += x1 * Unsafe.Add(ref w, 55);
+                    x3 = Unsafe.Add(ref x, qh * 8 + 100);
+                    a0_5 += x3 * Unsafe.Add(ref w, 52);
+                    a0_5 += x2 * Unsafe.Add(ref w, 54);
+                    a0_6 += x3 * Unsafe.Add(ref w, 53);
+                    a0_6 += x2 * Unsafe.Add(ref w, 55);
+                    a0_7 += Unsafe.Add(ref x, qh * 8 + 101) * Unsafe.Add(ref w, 52);
+                    a0_7 += x3 * Unsafe.Add(ref w, 54);
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 89);
+                        a0_0 += x0 * Unsafe.Add(ref w, 61);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 88) * Unsafe.Add(ref w, 63);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 90);
+                        a0_1 += x1 * Unsafe.Add(ref w, 60);
+                        a0_1 += x0 * Unsafe.Add(ref w, 62);
+                        a0_2 += x1 * Unsafe.Add(ref w, 61);
+                        a0_2 += x0 * Unsafe.Add(ref w, 63);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 91);
+                        a0_3 += x2 * Unsafe.Add(ref w, 60);
+                        a0_3 += x1 * Unsafe.Add(ref w, 62);
+                        a0_4 += x2 * Unsafe.Add(ref w, 61);
+                        a0_4 += x1 * Unsafe.Add(ref w, 63);
+                        x3 = Unsafe.Add(ref x, qh * 8 + 92);
+                        a0_5 += x3 * Unsafe.Add(ref w, 60);
+                        a0_5 += x2 * Unsafe.Add(ref w, 62);
+                        a0_6 += x3 * Unsafe.Add(ref w, 61);
+                        a0_6 += x2 * Unsafe.Add(ref w, 63);
+                        a0_7 += Unsafe.Add(ref x, qh * 8 + 93) * Unsafe.Add(ref w, 60);
+                        a0_7 += x3 * Unsafe.Add(ref w, 62);
+                    }
+                    Unsafe.Add(ref y, qh * 32 + 386) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 387) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 388) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 389) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 390) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 391) = a0_5;
+                    Unsafe.Add(ref y, qh * 32 + 392) = a0_6;
+                    Unsafe.Add(ref y, qh * 32 + 393) = a0_7;
+                }
+                // oc 3, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
+                {
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    x0 = Unsafe.Add(ref x, qh * 8 + 101);
+                    a0_0 += x0 * Unsafe.Add(ref w, 53);
+                    a0_0 += Unsafe.Add(ref x, qh * 8 + 100) * Unsafe.Add(ref w, 55);
+                    x1 = Unsafe.Add(ref x, qh * 8 + 102);
+                    a0_1 += x1 * Unsafe.Add(ref w, 52);
+                    a0_1 += x0 * Unsafe.Add(ref w, 54);
+                    a0_2 += x1 * Unsafe.Add(ref w, 53);
+                    a0_2 += x0 * Unsafe.Add(ref w, 55);
+                    x2 = Unsafe.Add(ref x, qh * 8 + 103);
+                    a0_3 += x2 * Unsafe.Add(ref w, 52);
+                    a0_3 += x1 * Unsafe.Add(ref w, 54);
+                    a0_4 += x2 * Unsafe.Add(ref w, 53);
+                    a0_4 += x1 * Unsafe.Add(ref w, 55);
+                    a0_5 += x2 * Unsafe.Add(ref w, 54);
+                    if ((uint)(qh - 1) < 4u)
+                    {
+                        x0 = Unsafe.Add(ref x, qh * 8 + 93);
+                        a0_0 += x0 * Unsafe.Add(ref w, 61);
+                        a0_0 += Unsafe.Add(ref x, qh * 8 + 92) * Unsafe.Add(ref w, 63);
+                        x1 = Unsafe.Add(ref x, qh * 8 + 94);
+                        a0_1 += x1 * Unsafe.Add(ref w, 60);
+                        a0_1 += x0 * Unsafe.Add(ref w, 62);
+                        a0_2 += x1 * Unsafe.Add(ref w, 61);
+                        a0_2 += x0 * Unsafe.Add(ref w, 63);
+                        x2 = Unsafe.Add(ref x, qh * 8 + 95);
+                        a0_3 += x2 * Unsafe.Add(ref w, 60);
+                        a0_3 += x1 * Unsafe.Add(ref w, 62);
+                        a0_4 += x2 * Unsafe.Add(ref w, 61);
+                        a0_4 += x1 * Unsafe.Add(ref w, 63);
+                        a0_5 += x2 * Unsafe.Add(ref w, 62);
+                    }
+                    Unsafe.Add(ref y, qh * 32 + 394) = a0_0;
+                    Unsafe.Add(ref y, qh * 32 + 395) = a0_1;
+                    Unsafe.Add(ref y, qh * 32 + 396) = a0_2;
+                    Unsafe.Add(ref y, qh * 32 + 397) = a0_3;
+                    Unsafe.Add(ref y, qh * 32 + 398) = a0_4;
+                    Unsafe.Add(ref y, qh * 32 + 399) = a0_5;
                 }
             }
         }
@@ -1641,5 +1742,59 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 4 * 8 * 16 = " + ((long)batch * 512).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 0 + i)), 2 * i + 1, V256.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 4 + i)), 2 * i + 1, V256.GetElement(odd, 4 + i));
+            return result;
+        }
+        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        {
+            var result = Vec256.Zero;
+            for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
+            return result;
+        }
+        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        {
+            var result = Vec256.Zero;
+            for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
+            return result;
+        }
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 0 + i)), 2 * i + 1, V128.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 2 + i)), 2 * i + 1, V128.GetElement(odd, 2 + i));
+            return result;
+        }
+        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        {
+            var result = Vec128.Zero;
+            for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
+            return result;
+        }
+        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        {
+            var result = Vec128.Zero;
+            for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));
+            return result;
+        }
     }
 }

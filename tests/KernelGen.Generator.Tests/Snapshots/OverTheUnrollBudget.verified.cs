@@ -15,11 +15,14 @@
 //   rows    rh 0: q 1..6, ky {0, 2}; rh 1: q 0..5, ky {1}
 //   columns rw 0: q 1..12, kx {0, 2}; rw 1: q 0..11, kx {1}
 //
-// Strategy: width-vectorised. Lanes are consecutive outputs of one phase row, so input loads are contiguous (NCHW)
-//   and weights are broadcast; up to 4 output channels share each input vector. Widest interior phase row: 12 outputs.
+// Strategy: width-vectorised. Lanes are consecutive output columns of one output row, so input loads are contiguous (NCHW)
+//   and weights are broadcast. Stride 2: both column phases are computed together and interleaved in registers, so stores are contiguous too.
+//   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
+//   vector is moved back to end at the row's end. Longest run a vector covers: 12 column pairs.
+//   Register blocks (output channels x vectors of each phase): Vector256 1 x 4, Vector128 1 x 4, Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
-//   Fully unrolled this would be 3384 statements over all paths, above the unroll budget of 100 (UnrollBudget on the attribute),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 209 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   Fully unrolled this would be 3298 statements over all paths, above the unroll budget of 100 (UnrollBudget on the attribute),
+//   so the spatial, group, output-channel and input-channel loops stay loops: 299 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 
@@ -77,6 +80,10 @@ namespace KernelGen.Generated
     using V256 = global::System.Runtime.Intrinsics.Vector256;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
     using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Sse = global::System.Runtime.Intrinsics.X86.Sse;
+    using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
+    using Avx = global::System.Runtime.Intrinsics.X86.Avx;
+    using Avx2 = global::System.Runtime.Intrinsics.X86.Avx2;
     using Fma = global::System.Runtime.Intrinsics.X86.Fma;
     using AdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
@@ -114,218 +121,73 @@ namespace KernelGen.Generated
         // The Vector256 path: one sample, 8 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            for (int qh = 1; qh < 6; qh++)
+            for (int qh = 1; qh < 7; qh++)
             {
-                // oc 0, oy qh * 2 - 1, ox 1 + 2*lane (8 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                // oc 0, oy qh * 2 - 1, ox 0, 8 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    var a0 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a0_2 = Vec256.Zero;
+                    var a0_3 = Vec256.Zero;
+                    Vec256 x0;
+                    Vec256 x1;
                     for (int ic = 0; ic < 2; ic++)
                     {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 1)), V256.Create(Unsafe.Add(ref w, ic * 9)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 1)) * V256.Create(Unsafe.Add(ref w, ic * 9)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 2)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 2)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 11)), V256.Create(Unsafe.Add(ref w, ic * 9 + 6)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 11)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 6)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 8)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 8)) + a0;
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 23) = V256.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 - 21) = V256.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 - 19) = V256.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 - 17) = V256.GetElement(a0, 3);
-                    Unsafe.Add(ref y, qh * 48 - 15) = V256.GetElement(a0, 4);
-                    Unsafe.Add(ref y, qh * 48 - 13) = V256.GetElement(a0, 5);
-                    Unsafe.Add(ref y, qh * 48 - 11) = V256.GetElement(a0, 6);
-                    Unsafe.Add(ref y, qh * 48 - 9) = V256.GetElement(a0, 7);
-                }
-                for (int q = 9; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        if ((uint)(qh) < 6u)
                         {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 2);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 12) * Unsafe.Add(ref w, ic * 9 + 6);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 13) * Unsafe.Add(ref w, ic * 9 + 8);
+                            x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 1)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 1)) + a0_0;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V256.Create(Unsafe.Add(ref wc, 0)) + a0_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 2)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                            x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
+                            a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 1)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 1)) + a0_2;
+                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)) * V256.Create(Unsafe.Add(ref wc, 0)) + a0_3;
+                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 2)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 2)) + a0_3;
                         }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 25) = a0;
+                        x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 7)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 7)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V256.Create(Unsafe.Add(ref wc, 6)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)) * V256.Create(Unsafe.Add(ref wc, 6)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 8)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                        x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 7)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)), V256.Create(Unsafe.Add(ref wc, 6)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)) * V256.Create(Unsafe.Add(ref wc, 6)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 8)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 8)) + a0_3;
                     }
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 16));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x20) : InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x31) : InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 8));
                 }
-                // oc 0, oy qh * 2 - 1, ox 23 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 2);
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 - 1) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 1) = a0;
-                }
-                // oc 0, oy qh * 2 - 1, ox 0 + 2*lane (8 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = Vec256.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 1)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 1)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 24) = V256.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 - 22) = V256.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 - 20) = V256.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 - 18) = V256.GetElement(a0, 3);
-                    Unsafe.Add(ref y, qh * 48 - 16) = V256.GetElement(a0, 4);
-                    Unsafe.Add(ref y, qh * 48 - 14) = V256.GetElement(a0, 5);
-                    Unsafe.Add(ref y, qh * 48 - 12) = V256.GetElement(a0, 6);
-                    Unsafe.Add(ref y, qh * 48 - 10) = V256.GetElement(a0, 7);
-                }
-                // oc 0, oy qh * 2 - 1, ox 16 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                {
-                    var a0 = Vec128.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)), V128.Create(Unsafe.Add(ref w, ic * 9 + 1)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)), V128.Create(Unsafe.Add(ref w, ic * 9 + 1))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 1)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 4)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 4)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 - 4)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 8) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 - 6) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 - 4) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 - 2) = V128.GetElement(a0, 3);
-                }
-            }
-            // oc 0, oy 11, ox 1 + 2*lane (8 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-            {
-                var a0 = Vec256.Zero;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 61)), V256.Create(Unsafe.Add(ref w, ic * 9 + 6)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 61)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 6)) + a0;
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 60)), V256.Create(Unsafe.Add(ref w, ic * 9 + 8)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 60)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 8)) + a0;
-                }
-                Unsafe.Add(ref y, 265) = V256.GetElement(a0, 0);
-                Unsafe.Add(ref y, 267) = V256.GetElement(a0, 1);
-                Unsafe.Add(ref y, 269) = V256.GetElement(a0, 2);
-                Unsafe.Add(ref y, 271) = V256.GetElement(a0, 3);
-                Unsafe.Add(ref y, 273) = V256.GetElement(a0, 4);
-                Unsafe.Add(ref y, 275) = V256.GetElement(a0, 5);
-                Unsafe.Add(ref y, 277) = V256.GetElement(a0, 6);
-                Unsafe.Add(ref y, 279) = V256.GetElement(a0, 7);
-            }
-            for (int q = 9; q < 12; q++)
-            {
-                // oc 0, oy 11, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 60) * Unsafe.Add(ref w, ic * 9 + 6);
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 59) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, q * 2 + 263) = a0;
-                }
-            }
-            // oc 0, oy 11, ox 23 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 += Unsafe.Add(ref x, ic * 72 + 71) * Unsafe.Add(ref w, ic * 9 + 8);
-                }
-                Unsafe.Add(ref y, 287) = a0;
-            }
-            // oc 0, oy 11, ox 0 + 2*lane (8 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = Vec256.Zero;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 60)), V256.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + 60)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                }
-                Unsafe.Add(ref y, 264) = V256.GetElement(a0, 0);
-                Unsafe.Add(ref y, 266) = V256.GetElement(a0, 1);
-                Unsafe.Add(ref y, 268) = V256.GetElement(a0, 2);
-                Unsafe.Add(ref y, 270) = V256.GetElement(a0, 3);
-                Unsafe.Add(ref y, 272) = V256.GetElement(a0, 4);
-                Unsafe.Add(ref y, 274) = V256.GetElement(a0, 5);
-                Unsafe.Add(ref y, 276) = V256.GetElement(a0, 6);
-                Unsafe.Add(ref y, 278) = V256.GetElement(a0, 7);
-            }
-            // oc 0, oy 11, ox 16 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-            {
-                var a0 = Vec128.Zero;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + 68)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + 68)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + 68)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                }
-                Unsafe.Add(ref y, 280) = V128.GetElement(a0, 0);
-                Unsafe.Add(ref y, 282) = V128.GetElement(a0, 1);
-                Unsafe.Add(ref y, 284) = V128.GetElement(a0, 2);
-                Unsafe.Add(ref y, 286) = V128.GetElement(a0, 3);
             }
             for (int qh = 0; qh < 6; qh++)
             {
-                // oc 0, oy qh * 2, ox 1 + 2*lane (8 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
+                // oc 0, oy qh * 2, ox 0, 8 (+15, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    var a0 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a0_2 = Vec256.Zero;
+                    var a0_3 = Vec256.Zero;
+                    Vec256 x0;
+                    Vec256 x1;
                     for (int ic = 0; ic < 2; ic++)
                     {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 1)), V256.Create(Unsafe.Add(ref w, ic * 9 + 3)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 1)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 3)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 5)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 5)) + a0;
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 4)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 4)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V256.Create(Unsafe.Add(ref wc, 3)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 5)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 5)) + a0_1;
+                        x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 4)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 4)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)) * V256.Create(Unsafe.Add(ref wc, 3)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 5)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 5)) + a0_3;
                     }
-                    Unsafe.Add(ref y, qh * 48 + 1) = V256.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 + 3) = V256.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 + 5) = V256.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 + 7) = V256.GetElement(a0, 3);
-                    Unsafe.Add(ref y, qh * 48 + 9) = V256.GetElement(a0, 4);
-                    Unsafe.Add(ref y, qh * 48 + 11) = V256.GetElement(a0, 5);
-                    Unsafe.Add(ref y, qh * 48 + 13) = V256.GetElement(a0, 6);
-                    Unsafe.Add(ref y, qh * 48 + 15) = V256.GetElement(a0, 7);
-                }
-                for (int q = 9; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9 + 3);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 5);
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 1) = a0;
-                    }
-                }
-                // oc 0, oy qh * 2, ox 23 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 5);
-                    }
-                    Unsafe.Add(ref y, qh * 48 + 23) = a0;
-                }
-                // oc 0, oy qh * 2, ox 0 + 2*lane (8 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                {
-                    var a0 = Vec256.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)), V256.Create(Unsafe.Add(ref w, ic * 9 + 4)), a0) : V256.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12)) * V256.Create(Unsafe.Add(ref w, ic * 9 + 4)) + a0;
-                    }
-                    Unsafe.Add(ref y, qh * 48) = V256.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 + 2) = V256.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 + 4) = V256.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 + 6) = V256.GetElement(a0, 3);
-                    Unsafe.Add(ref y, qh * 48 + 8) = V256.GetElement(a0, 4);
-                    Unsafe.Add(ref y, qh * 48 + 10) = V256.GetElement(a0, 5);
-                    Unsafe.Add(ref y, qh * 48 + 12) = V256.GetElement(a0, 6);
-                    Unsafe.Add(ref y, qh * 48 + 14) = V256.GetElement(a0, 7);
-                }
-                // oc 0, oy qh * 2, ox 16 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                {
-                    var a0 = Vec128.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)), V128.Create(Unsafe.Add(ref w, ic * 9 + 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)), V128.Create(Unsafe.Add(ref w, ic * 9 + 4))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + 8)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 4)) + a0;
-                    }
-                    Unsafe.Add(ref y, qh * 48 + 16) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, qh * 48 + 18) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, qh * 48 + 20) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, qh * 48 + 22) = V128.GetElement(a0, 3);
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 + 8));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x20) : InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
+                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x31) : InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 16));
                 }
             }
         }
@@ -333,175 +195,95 @@ namespace KernelGen.Generated
         // The Vector128 path: one sample, 4 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            for (int qh = 1; qh < 6; qh++)
+            for (int qh = 1; qh < 7; qh++)
             {
-                for (int q = 1; q < 9; q += 4)
+                // oc 0, oy qh * 2 - 1, ox 0, 8, 16 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    var a0_4 = Vec128.Zero;
+                    var a0_5 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    Vec128 x2;
+                    for (int ic = 0; ic < 2; ic++)
                     {
-                        var a0 = Vec128.Zero;
-                        for (int ic = 0; ic < 2; ic++)
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        if ((uint)(qh) < 6u)
                         {
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)) * V128.Create(Unsafe.Add(ref w, ic * 9)) + a0;
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)), V128.Create(Unsafe.Add(ref w, ic * 9 + 2)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)), V128.Create(Unsafe.Add(ref w, ic * 9 + 2))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 2)) + a0;
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)), V128.Create(Unsafe.Add(ref w, ic * 9 + 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)), V128.Create(Unsafe.Add(ref w, ic * 9 + 6))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 6)) + a0;
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 13)), V128.Create(Unsafe.Add(ref w, ic * 9 + 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 13)), V128.Create(Unsafe.Add(ref w, ic * 9 + 8))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 13)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 8)) + a0;
+                            x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12));
+                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 1)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 1))) : x0 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_0;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 0))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_1;
+                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 2)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 2))) : x0 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                            x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
+                            a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 1)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 1))) : x1 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_2;
+                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 0)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 0))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_3;
+                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 2)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 2))) : x1 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_3;
+                            x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
+                            a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 1)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 1))) : x2 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_4;
+                            a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_5;
+                            a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 2)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 2))) : x2 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_5;
                         }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 25) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 23) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 21) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 19) = V128.GetElement(a0, 3);
+                        x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 7)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 7))) : x0 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V128.Create(Unsafe.Add(ref wc, 6)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V128.Create(Unsafe.Add(ref wc, 6))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 8)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 8))) : x0 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 7))) : x1 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)), V128.Create(Unsafe.Add(ref wc, 6)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)), V128.Create(Unsafe.Add(ref wc, 6))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 8)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 8))) : x1 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_3;
+                        x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4));
+                        a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 7)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 7))) : x2 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_4;
+                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_5;
+                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 8))) : x2 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_5;
                     }
-                }
-                for (int q = 9; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 2);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 12) * Unsafe.Add(ref w, ic * 9 + 6);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 13) * Unsafe.Add(ref w, ic * 9 + 8);
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 25) = a0;
-                    }
-                }
-                // oc 0, oy qh * 2 - 1, ox 23 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 2);
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 - 1) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 1) = a0;
-                }
-                for (int q = 0; q < 12; q += 4)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                    {
-                        var a0 = Vec128.Zero;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 1)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 1))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 1)) + a0;
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 12)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 24) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 22) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 20) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 18) = V128.GetElement(a0, 3);
-                    }
-                }
-            }
-            for (int q = 1; q < 9; q += 4)
-            {
-                // oc 0, oy 11, ox q * 2 - 1 + 2*lane (4 lanes) | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = Vec128.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)), V128.Create(Unsafe.Add(ref w, ic * 9 + 6)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)), V128.Create(Unsafe.Add(ref w, ic * 9 + 6))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 6)) + a0;
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 59)), V128.Create(Unsafe.Add(ref w, ic * 9 + 8)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 59)), V128.Create(Unsafe.Add(ref w, ic * 9 + 8))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 59)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 8)) + a0;
-                    }
-                    Unsafe.Add(ref y, q * 2 + 263) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, q * 2 + 265) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, q * 2 + 267) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, q * 2 + 269) = V128.GetElement(a0, 3);
-                }
-            }
-            for (int q = 9; q < 12; q++)
-            {
-                // oc 0, oy 11, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 60) * Unsafe.Add(ref w, ic * 9 + 6);
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 59) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, q * 2 + 263) = a0;
-                }
-            }
-            // oc 0, oy 11, ox 23 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 += Unsafe.Add(ref x, ic * 72 + 71) * Unsafe.Add(ref w, ic * 9 + 8);
-                }
-                Unsafe.Add(ref y, 287) = a0;
-            }
-            for (int q = 0; q < 12; q += 4)
-            {
-                // oc 0, oy 11, ox q * 2 + 2*lane (4 lanes) | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a0 = Vec128.Zero;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)), V128.Create(Unsafe.Add(ref w, ic * 9 + 7))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + q + 60)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 7)) + a0;
-                    }
-                    Unsafe.Add(ref y, q * 2 + 264) = V128.GetElement(a0, 0);
-                    Unsafe.Add(ref y, q * 2 + 266) = V128.GetElement(a0, 1);
-                    Unsafe.Add(ref y, q * 2 + 268) = V128.GetElement(a0, 2);
-                    Unsafe.Add(ref y, q * 2 + 270) = V128.GetElement(a0, 3);
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 20));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 12));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_4, a0_5) : InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 8));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_4, a0_5) : InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 4));
                 }
             }
             for (int qh = 0; qh < 6; qh++)
             {
-                for (int q = 1; q < 9; q += 4)
+                // oc 0, oy qh * 2, ox 0, 8, 16 (+7, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 + 2*lane (4 lanes) | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a0 = Vec128.Zero;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 3)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 3))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 3)) + a0;
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)), V128.Create(Unsafe.Add(ref w, ic * 9 + 5)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)), V128.Create(Unsafe.Add(ref w, ic * 9 + 5))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q - 1)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 5)) + a0;
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 1) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 1) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 3) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 5) = V128.GetElement(a0, 3);
-                    }
-                }
-                for (int q = 9; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9 + 3);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 5);
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 1) = a0;
-                    }
-                }
-                // oc 0, oy qh * 2, ox 23 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
-                {
-                    var a0 = 0f;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    var a0_4 = Vec128.Zero;
+                    var a0_5 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    Vec128 x2;
                     for (int ic = 0; ic < 2; ic++)
                     {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 5);
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12));
+                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 4)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 4))) : x0 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_0;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 3))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_1;
+                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 5)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 5))) : x0 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_1;
+                        x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
+                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 4)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 4))) : x1 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_2;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 3)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 3))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_3;
+                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 5)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 5))) : x1 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_3;
+                        x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
+                        a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 4))) : x2 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_4;
+                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_5;
+                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 5)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 5))) : x2 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_5;
                     }
-                    Unsafe.Add(ref y, qh * 48 + 23) = a0;
-                }
-                for (int q = 0; q < 12; q += 4)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 + 2*lane (4 lanes) | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a0 = Vec128.Zero;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 4)), a0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0, V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)), V128.Create(Unsafe.Add(ref w, ic * 9 + 4))) : V128.LoadUnsafe(ref x, (nuint)(ic * 72 + qh * 12 + q)) * V128.Create(Unsafe.Add(ref w, ic * 9 + 4)) + a0;
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2) = V128.GetElement(a0, 0);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 2) = V128.GetElement(a0, 1);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 4) = V128.GetElement(a0, 2);
-                        Unsafe.Add(ref y, qh * 48 + q * 2 + 6) = V128.GetElement(a0, 3);
-                    }
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 + 4));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 12));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_4, a0_5) : InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 16));
+                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_4, a0_5) : InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 20));
                 }
             }
         }
@@ -509,116 +291,227 @@ namespace KernelGen.Generated
         // The Scalar path: one sample, one element at a time.
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            for (int qh = 1; qh < 6; qh++)
+            for (int qh = 1; qh < 7; qh++)
             {
-                for (int q = 1; q < 12; q++)
+                for (int m = 0; m < 8; m += 4)
                 {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {0, 2}
+                    // oc 0, oy qh * 2 - 1, ox m * 2, m * 2 + 2, m * 2 + 4, m * 2 + 6 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                     {
-                        var a0 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a0_2 = 0f;
+                        var a0_3 = 0f;
+                        var a0_4 = 0f;
+                        var a0_5 = 0f;
+                        var a0_6 = 0f;
+                        var a0_7 = 0f;
+                        float x0;
+                        float x1;
+                        float x2;
+                        float x3;
                         for (int ic = 0; ic < 2; ic++)
                         {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 2);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 12) * Unsafe.Add(ref w, ic * 9 + 6);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 13) * Unsafe.Add(ref w, ic * 9 + 8);
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                            if ((uint)(qh) < 6u)
+                            {
+                                x0 = Unsafe.Add(ref xc, qh * 12 + m);
+                                a0_0 += x0 * Unsafe.Add(ref wc, 1);
+                                x1 = Unsafe.Add(ref xc, qh * 12 + m + 1);
+                                a0_1 += x1 * Unsafe.Add(ref wc, 0);
+                                a0_1 += x0 * Unsafe.Add(ref wc, 2);
+                                a0_2 += x1 * Unsafe.Add(ref wc, 1);
+                                x2 = Unsafe.Add(ref xc, qh * 12 + m + 2);
+                                a0_3 += x2 * Unsafe.Add(ref wc, 0);
+                                a0_3 += x1 * Unsafe.Add(ref wc, 2);
+                                a0_4 += x2 * Unsafe.Add(ref wc, 1);
+                                x3 = Unsafe.Add(ref xc, qh * 12 + m + 3);
+                                a0_5 += x3 * Unsafe.Add(ref wc, 0);
+                                a0_5 += x2 * Unsafe.Add(ref wc, 2);
+                                a0_6 += x3 * Unsafe.Add(ref wc, 1);
+                                a0_7 += Unsafe.Add(ref xc, qh * 12 + m + 4) * Unsafe.Add(ref wc, 0);
+                                a0_7 += x3 * Unsafe.Add(ref wc, 2);
+                            }
+                            x0 = Unsafe.Add(ref xc, qh * 12 + m - 12);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 7);
+                            x1 = Unsafe.Add(ref xc, qh * 12 + m - 11);
+                            a0_1 += x1 * Unsafe.Add(ref wc, 6);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 8);
+                            a0_2 += x1 * Unsafe.Add(ref wc, 7);
+                            x2 = Unsafe.Add(ref xc, qh * 12 + m - 10);
+                            a0_3 += x2 * Unsafe.Add(ref wc, 6);
+                            a0_3 += x1 * Unsafe.Add(ref wc, 8);
+                            a0_4 += x2 * Unsafe.Add(ref wc, 7);
+                            x3 = Unsafe.Add(ref xc, qh * 12 + m - 9);
+                            a0_5 += x3 * Unsafe.Add(ref wc, 6);
+                            a0_5 += x2 * Unsafe.Add(ref wc, 8);
+                            a0_6 += x3 * Unsafe.Add(ref wc, 7);
+                            a0_7 += Unsafe.Add(ref xc, qh * 12 + m - 8) * Unsafe.Add(ref wc, 6);
+                            a0_7 += x3 * Unsafe.Add(ref wc, 8);
                         }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 25) = a0;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 24) = a0_0;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 23) = a0_1;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 22) = a0_2;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 21) = a0_3;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 20) = a0_4;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 19) = a0_5;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 18) = a0_6;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 - 17) = a0_7;
                     }
                 }
-                // oc 0, oy qh * 2 - 1, ox 23 | phase (rh 0, rw 0) | taps ky {0, 2} x kx {2}
+                // oc 0, oy qh * 2 - 1, ox 16, 18, 20, 22 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     for (int ic = 0; ic < 2; ic++)
                     {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 2);
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 - 1) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, qh * 48 - 1) = a0;
-                }
-                for (int q = 0; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2 - 1, ox q * 2 | phase (rh 0, rw 1) | taps ky {0, 2} x kx {1}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        if ((uint)(qh) < 6u)
                         {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9 + 1);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 12) * Unsafe.Add(ref w, ic * 9 + 7);
+                            x0 = Unsafe.Add(ref xc, qh * 12 + 8);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 1);
+                            x1 = Unsafe.Add(ref xc, qh * 12 + 9);
+                            a0_1 += x1 * Unsafe.Add(ref wc, 0);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 2);
+                            a0_2 += x1 * Unsafe.Add(ref wc, 1);
+                            x2 = Unsafe.Add(ref xc, qh * 12 + 10);
+                            a0_3 += x2 * Unsafe.Add(ref wc, 0);
+                            a0_3 += x1 * Unsafe.Add(ref wc, 2);
+                            a0_4 += x2 * Unsafe.Add(ref wc, 1);
+                            x3 = Unsafe.Add(ref xc, qh * 12 + 11);
+                            a0_5 += x3 * Unsafe.Add(ref wc, 0);
+                            a0_5 += x2 * Unsafe.Add(ref wc, 2);
+                            a0_6 += x3 * Unsafe.Add(ref wc, 1);
+                            a0_7 += x3 * Unsafe.Add(ref wc, 2);
                         }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 24) = a0;
+                        x0 = Unsafe.Add(ref xc, qh * 12 - 4);
+                        a0_0 += x0 * Unsafe.Add(ref wc, 7);
+                        x1 = Unsafe.Add(ref xc, qh * 12 - 3);
+                        a0_1 += x1 * Unsafe.Add(ref wc, 6);
+                        a0_1 += x0 * Unsafe.Add(ref wc, 8);
+                        a0_2 += x1 * Unsafe.Add(ref wc, 7);
+                        x2 = Unsafe.Add(ref xc, qh * 12 - 2);
+                        a0_3 += x2 * Unsafe.Add(ref wc, 6);
+                        a0_3 += x1 * Unsafe.Add(ref wc, 8);
+                        a0_4 += x2 * Unsafe.Add(ref wc, 7);
+                        x3 = Unsafe.Add(ref xc, qh * 12 - 1);
+                        a0_5 += x3 * Unsafe.Add(ref wc, 6);
+                        a0_5 += x2 * Unsafe.Add(ref wc, 8);
+                        a0_6 += x3 * Unsafe.Add(ref wc, 7);
+                        a0_7 += x3 * Unsafe.Add(ref wc, 8);
                     }
-                }
-            }
-            for (int q = 1; q < 12; q++)
-            {
-                // oc 0, oy 11, ox q * 2 - 1 | phase (rh 0, rw 0) | taps ky {2} x kx {0, 2}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 60) * Unsafe.Add(ref w, ic * 9 + 6);
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 59) * Unsafe.Add(ref w, ic * 9 + 8);
-                    }
-                    Unsafe.Add(ref y, q * 2 + 263) = a0;
-                }
-            }
-            // oc 0, oy 11, ox 23 | phase (rh 0, rw 0) | taps ky {2} x kx {2}
-            {
-                var a0 = 0f;
-                for (int ic = 0; ic < 2; ic++)
-                {
-                    a0 += Unsafe.Add(ref x, ic * 72 + 71) * Unsafe.Add(ref w, ic * 9 + 8);
-                }
-                Unsafe.Add(ref y, 287) = a0;
-            }
-            for (int q = 0; q < 12; q++)
-            {
-                // oc 0, oy 11, ox q * 2 | phase (rh 0, rw 1) | taps ky {2} x kx {1}
-                {
-                    var a0 = 0f;
-                    for (int ic = 0; ic < 2; ic++)
-                    {
-                        a0 += Unsafe.Add(ref x, ic * 72 + q + 60) * Unsafe.Add(ref w, ic * 9 + 7);
-                    }
-                    Unsafe.Add(ref y, q * 2 + 264) = a0;
+                    Unsafe.Add(ref y, qh * 48 - 8) = a0_0;
+                    Unsafe.Add(ref y, qh * 48 - 7) = a0_1;
+                    Unsafe.Add(ref y, qh * 48 - 6) = a0_2;
+                    Unsafe.Add(ref y, qh * 48 - 5) = a0_3;
+                    Unsafe.Add(ref y, qh * 48 - 4) = a0_4;
+                    Unsafe.Add(ref y, qh * 48 - 3) = a0_5;
+                    Unsafe.Add(ref y, qh * 48 - 2) = a0_6;
+                    Unsafe.Add(ref y, qh * 48 - 1) = a0_7;
                 }
             }
             for (int qh = 0; qh < 6; qh++)
             {
-                for (int q = 1; q < 12; q++)
+                for (int m = 0; m < 8; m += 4)
                 {
-                    // oc 0, oy qh * 2, ox q * 2 - 1 | phase (rh 1, rw 0) | taps ky {1} x kx {0, 2}
+                    // oc 0, oy qh * 2, ox m * 2, m * 2 + 2, m * 2 + 4, m * 2 + 6 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                     {
-                        var a0 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a0_2 = 0f;
+                        var a0_3 = 0f;
+                        var a0_4 = 0f;
+                        var a0_5 = 0f;
+                        var a0_6 = 0f;
+                        var a0_7 = 0f;
+                        float x0;
+                        float x1;
+                        float x2;
+                        float x3;
                         for (int ic = 0; ic < 2; ic++)
                         {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9 + 3);
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q - 1) * Unsafe.Add(ref w, ic * 9 + 5);
+                            ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                            ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                            x0 = Unsafe.Add(ref xc, qh * 12 + m);
+                            a0_0 += x0 * Unsafe.Add(ref wc, 4);
+                            x1 = Unsafe.Add(ref xc, qh * 12 + m + 1);
+                            a0_1 += x1 * Unsafe.Add(ref wc, 3);
+                            a0_1 += x0 * Unsafe.Add(ref wc, 5);
+                            a0_2 += x1 * Unsafe.Add(ref wc, 4);
+                            x2 = Unsafe.Add(ref xc, qh * 12 + m + 2);
+                            a0_3 += x2 * Unsafe.Add(ref wc, 3);
+                            a0_3 += x1 * Unsafe.Add(ref wc, 5);
+                            a0_4 += x2 * Unsafe.Add(ref wc, 4);
+                            x3 = Unsafe.Add(ref xc, qh * 12 + m + 3);
+                            a0_5 += x3 * Unsafe.Add(ref wc, 3);
+                            a0_5 += x2 * Unsafe.Add(ref wc, 5);
+                            a0_6 += x3 * Unsafe.Add(ref wc, 4);
+                            a0_7 += Unsafe.Add(ref xc, qh * 12 + m + 4) * Unsafe.Add(ref wc, 3);
+                            a0_7 += x3 * Unsafe.Add(ref wc, 5);
                         }
-                        Unsafe.Add(ref y, qh * 48 + q * 2 - 1) = a0;
+                        Unsafe.Add(ref y, qh * 48 + m * 2) = a0_0;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 1) = a0_1;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 2) = a0_2;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 3) = a0_3;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 4) = a0_4;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 5) = a0_5;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 6) = a0_6;
+                        Unsafe.Add(ref y, qh * 48 + m * 2 + 7) = a0_7;
                     }
                 }
-                // oc 0, oy qh * 2, ox 23 | phase (rh 1, rw 0) | taps ky {1} x kx {2}
+                // oc 0, oy qh * 2, ox 16, 18, 20, 22 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    var a0 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     for (int ic = 0; ic < 2; ic++)
                     {
-                        a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + 11) * Unsafe.Add(ref w, ic * 9 + 5);
+                        ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
+                        ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
+                        x0 = Unsafe.Add(ref xc, qh * 12 + 8);
+                        a0_0 += x0 * Unsafe.Add(ref wc, 4);
+                        x1 = Unsafe.Add(ref xc, qh * 12 + 9);
+                        a0_1 += x1 * Unsafe.Add(ref wc, 3);
+                        a0_1 += x0 * Unsafe.Add(ref wc, 5);
+                        a0_2 += x1 * Unsafe.Add(ref wc, 4);
+                        x2 = Unsafe.Add(ref xc, qh * 12 + 10);
+                        a0_3 += x2 * Unsafe.Add(ref wc, 3);
+                        a0_3 += x1 * Unsafe.Add(ref wc, 5);
+                        a0_4 += x2 * Unsafe.Add(ref wc, 4);
+                        x3 = Unsafe.Add(ref xc, qh * 12 + 11);
+                        a0_5 += x3 * Unsafe.Add(ref wc, 3);
+                        a0_5 += x2 * Unsafe.Add(ref wc, 5);
+                        a0_6 += x3 * Unsafe.Add(ref wc, 4);
+                        a0_7 += x3 * Unsafe.Add(ref wc, 5);
                     }
-                    Unsafe.Add(ref y, qh * 48 + 23) = a0;
-                }
-                for (int q = 0; q < 12; q++)
-                {
-                    // oc 0, oy qh * 2, ox q * 2 | phase (rh 1, rw 1) | taps ky {1} x kx {1}
-                    {
-                        var a0 = 0f;
-                        for (int ic = 0; ic < 2; ic++)
-                        {
-                            a0 += Unsafe.Add(ref x, ic * 72 + qh * 12 + q) * Unsafe.Add(ref w, ic * 9 + 4);
-                        }
-                        Unsafe.Add(ref y, qh * 48 + q * 2) = a0;
-                    }
+                    Unsafe.Add(ref y, qh * 48 + 16) = a0_0;
+                    Unsafe.Add(ref y, qh * 48 + 17) = a0_1;
+                    Unsafe.Add(ref y, qh * 48 + 18) = a0_2;
+                    Unsafe.Add(ref y, qh * 48 + 19) = a0_3;
+                    Unsafe.Add(ref y, qh * 48 + 20) = a0_4;
+                    Unsafe.Add(ref y, qh * 48 + 21) = a0_5;
+                    Unsafe.Add(ref y, qh * 48 + 22) = a0_6;
+                    Unsafe.Add(ref y, qh * 48 + 23) = a0_7;
                 }
             }
         }
@@ -632,5 +525,47 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 1 * 12 * 24 = " + ((long)batch * 288).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 0 + i)), 2 * i + 1, V256.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        {
+            var result = Vec256.Zero;
+            for (int i = 0; i < 4; i++)
+                result = V256.WithElement(V256.WithElement(result, 2 * i, V256.GetElement(even, 4 + i)), 2 * i + 1, V256.GetElement(odd, 4 + i));
+            return result;
+        }
+        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        {
+            var result = Vec256.Zero;
+            for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
+            return result;
+        }
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 0 + i)), 2 * i + 1, V128.GetElement(odd, 0 + i));
+            return result;
+        }
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        {
+            var result = Vec128.Zero;
+            for (int i = 0; i < 2; i++)
+                result = V128.WithElement(V128.WithElement(result, 2 * i, V128.GetElement(even, 2 + i)), 2 * i + 1, V128.GetElement(odd, 2 + i));
+            return result;
+        }
+        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        {
+            var result = Vec128.Zero;
+            for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));
+            return result;
+        }
     }
 }
