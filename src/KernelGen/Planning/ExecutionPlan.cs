@@ -71,6 +71,9 @@ internal sealed class ExecutionPlan
     /// <summary>The channel-vectorised kernel's tap offsets for this plan, built by it on first use (see <c>ChannelVectorizedKernel.TapTable</c>).</summary>
     public int[][]? ChannelTapTable { get; set; }
 
+    /// <summary>How the channel kernel's fused pass last split this plan's output rows into chunks (see <c>PreparedConvTranspose2D</c>), built on first use.</summary>
+    public ChannelChunking? ChannelChunking { get; set; }
+
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }
 
@@ -82,3 +85,9 @@ internal sealed class ExecutionPlan
         return taps;
     }
 }
+
+/// <summary>
+/// Output rows per chunk of the channel kernel's fused pass, and the most padded input rows any chunk reads (the size of
+/// the per-thread buffer its input rows are copied into).
+/// </summary>
+internal sealed record ChannelChunking(int OutputRows, int MaxPaddedRows);
