@@ -19,7 +19,8 @@ public sealed unsafe class PreparedConvTranspose2D
     /// Floats of the per-thread buffer the channel kernel writes when a relayout must follow it (8192 = 32 KiB): the
     /// kernel fills a few output rows, which are relayouted into the user's output while still in the L1 cache, instead
     /// of a whole-output scratch that goes out to memory and is read back by a second pass (measured 10 % of a 128 -> 64
-    /// channel NCHW layer). Tests lower it so that small cases run in several chunks per part.
+    /// channel NCHW layer). The input rows those output rows read are copied into a second per-thread buffer just before,
+    /// likewise (measured 2 % more). Tests lower it so that small cases run in several chunks per part.
     /// </summary>
     internal static int FusedRelayoutChunkFloats { get; set; } = DefaultFusedRelayoutChunkFloats;
 
@@ -31,7 +32,10 @@ public sealed unsafe class PreparedConvTranspose2D
 
     // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
     // channels per group, where the input width decides.
-    private readonly float[]? _widthPacked, _widthBias, _channelPacked, _channelBias;
+    private readonly float[]? _widthPacked, _widthBias, _channelBias;
+
+    // Aligned: every weight vector the channel kernel loads then lies in one cache line.
+    private readonly AlignedBuffer? _channelPacked;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
 
@@ -43,7 +47,8 @@ public sealed unsafe class PreparedConvTranspose2D
         {
             _channelVectors = VectorWidths.For(_layer.OutPerGroup);
             _paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, _channelVectors);
-            _channelPacked = new float[checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels)];
+            _channelPacked = new AlignedBuffer();
+            _channelPacked.Ensure(checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels));
             _channelBias = new float[_layer.Groups * _paddedChannels];
         }
 
@@ -72,7 +77,7 @@ public sealed unsafe class PreparedConvTranspose2D
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         if (_channelPacked is not null)
-            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked, _channelBias);
+            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
         {
             WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
@@ -115,11 +120,10 @@ public sealed unsafe class PreparedConvTranspose2D
     private sealed class CallContext : IParallelWork
     {
         private readonly PreparedConvTranspose2D _owner;
-        private float[] _paddedInput = [];
-        private float[] _outputScratch = [];
+        private readonly AlignedBuffer _paddedInput = new(), _outputScratch = new();
         private ExecutionPlan _plan = null!;
         private Pass _pass;
-        private int _batch, _inputLength, _outputLength, _chunkRows, _chunkLength;
+        private int _batch, _inputLength, _outputLength, _chunkRows, _chunkLength, _bandLength;
         private float* _input, _output;
 
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
@@ -133,8 +137,13 @@ public sealed unsafe class PreparedConvTranspose2D
             /// <summary>The convolution itself.</summary>
             Kernel,
 
-            /// <summary>The channel kernel into a per-thread buffer of a few rows, each chunk relayouted into the user's layout at once.</summary>
-            KernelAndRelayout,
+            /// <summary>
+            /// The channel kernel a few output rows at a time: the input rows they read are copied into a zero-bordered
+            /// per-thread buffer, the kernel writes a per-thread buffer of those output rows, which is relayouted into the
+            /// user's layout at once. Both buffers stay in the core's caches, where whole-sample copies went out to memory
+            /// and were read back by the next pass.
+            /// </summary>
+            PadKernelAndRelayout,
 
             /// <summary>Copy the width kernel's CHW scratch output into the user's NHWC output.</summary>
             OutputRelayout,
@@ -185,27 +194,36 @@ public sealed unsafe class PreparedConvTranspose2D
             int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                 Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
 
+            if (IsChannelKernel && !WritesOutputDirectly)
+            {
+                int rowLength = plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
+                int chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, plan.OutputHeight);
+                ChannelChunking chunking = plan.ChannelChunking is { } built && built.OutputRows == chunkRows ? built
+                    : plan.ChannelChunking = new ChannelChunking(chunkRows, ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows));
+                _chunkRows = chunkRows;
+                _chunkLength = AlignedBuffer.RoundUp(chunkRows * rowLength);
+                _bandLength = AlignedBuffer.RoundUp(chunking.MaxPaddedRows * plan.PaddedWidth * Layer.InChannels);
+                int threads = Math.Min(parts, plan.OutputHeight * batch);
+                _outputScratch.Ensure(_chunkLength * threads);
+                _paddedInput.Ensure(_bandLength * threads);
+                RunPass(Pass.PadKernelAndRelayout, parts);
+                _input = _output = null;
+                return;
+            }
+
             if (!KernelPadsInput)
             {
-                EnsureScratch(ref _paddedInput, PaddedSample * batch);
+                _paddedInput.Ensure(PaddedSample * batch);
                 RunPass(Pass.PadInput, parts);
             }
 
-            if (IsChannelKernel && !WritesOutputDirectly)
-            {
-                int rowLength = _plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
-                _chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, _plan.OutputHeight);
-                _chunkLength = _chunkRows * rowLength;
-                EnsureScratch(ref _outputScratch, _chunkLength * Math.Min(parts, _plan.OutputHeight * batch));
-                RunPass(Pass.KernelAndRelayout, parts);
-            }
-            else if (WritesOutputDirectly)
+            if (WritesOutputDirectly)
             {
                 RunPass(Pass.Kernel, parts);
             }
             else
             {
-                EnsureScratch(ref _outputScratch, OutputSample * batch);
+                _outputScratch.Ensure(OutputSample * batch);
                 RunPass(Pass.Kernel, parts);
                 RunPass(Pass.OutputRelayout, parts);
             }
@@ -248,10 +266,10 @@ public sealed unsafe class PreparedConvTranspose2D
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
             var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
             var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
-            Span<float> padded = KernelPadsInput ? default : _paddedInput.AsSpan(sample * paddedSample, paddedSample);
-            Span<float> kernelOutput = _pass is Pass.PadInput or Pass.KernelAndRelayout ? default
+            Span<float> padded = _pass is Pass.PadKernelAndRelayout || KernelPadsInput ? default : _paddedInput.Slice(sample * paddedSample, paddedSample);
+            Span<float> kernelOutput = _pass is Pass.PadInput or Pass.PadKernelAndRelayout ? default
                 : WritesOutputDirectly ? userOutput
-                : _outputScratch.AsSpan(sample * outputSample, outputSample);
+                : _outputScratch.Slice(sample * outputSample, outputSample);
             switch (_pass)
             {
                 case Pass.PadInput when IsChannelKernel:
@@ -262,15 +280,23 @@ public sealed unsafe class PreparedConvTranspose2D
                     break;
                 case Pass.Kernel when IsChannelKernel:
                     ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, kernelOutput,
-                        _owner._channelPacked, _owner._channelBias, rowStart, rowEnd, applyActivation: true);
+                        _owner._channelPacked!.Span, _owner._channelBias, rowStart, rowEnd, applyActivation: true);
                     break;
-                case Pass.KernelAndRelayout:
-                    Span<float> chunk = _outputScratch.AsSpan(part * _chunkLength, _chunkLength);
+                case Pass.PadKernelAndRelayout:
+                    Span<float> chunk = _outputScratch.Slice(part * _chunkLength, _chunkLength);
+                    Span<float> band = _paddedInput.Slice(part * _bandLength, _bandLength);
+                    int paddedRowLength = plan.PaddedWidth * layer.InChannels;
                     for (int row = rowStart; row < rowEnd; row += _chunkRows)
                     {
                         int chunkEnd = Math.Min(rowEnd, row + _chunkRows);
-                        ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, chunk,
-                            _owner._channelPacked, _owner._channelBias, row, chunkEnd, applyActivation: false, outputFirstRow: row);
+                        // The kernel's reads are unchecked: this slice (which throws if the rows outgrow the buffer) holds
+                        // exactly the padded rows they address.
+                        (int bandFirst, int bandEnd) = ChannelVectorizedKernel.PaddedRowsRead(plan, row, chunkEnd);
+                        Span<float> bandRows = band[..((bandEnd - bandFirst) * paddedRowLength)];
+                        ChannelVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, bandRows, bandFirst, bandEnd, paddedFirstRow: bandFirst);
+                        ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, bandRows, chunk,
+                            _owner._channelPacked!.Span, _owner._channelBias, row, chunkEnd, applyActivation: false, outputFirstRow: row,
+                            paddedFirstRow: bandFirst);
                         Relayout.PaddedHwcToOutput(chunk, userOutput, layer, _owner._paddedChannels, plan.OutputHeight,
                             plan.OutputWidth, ChannelsLast, row, chunkEnd, sourceFirstRow: row);
                     }
@@ -287,12 +313,6 @@ public sealed unsafe class PreparedConvTranspose2D
                     Relayout.ChwToHwc(kernelOutput, userOutput, layer.OutChannels, plan.OutputHeight, plan.OutputWidth, rowStart, rowEnd);
                     break;
             }
-        }
-
-        private static void EnsureScratch(ref float[] scratch, int length)
-        {
-            if (scratch.Length < length)
-                scratch = GC.AllocateUninitializedArray<float>(length);
         }
     }
 }

@@ -116,8 +116,10 @@ public class RandomShapeTests
 
     /// <summary>
     /// The channel kernel writes NCHW output (and NHWC output with padding lanes) through a per-thread buffer of a few
-    /// rows, relayouted chunk by chunk. The default buffer holds every row of most random cases; a budget of 1 to 2000
-    /// floats makes chunks of one or several rows, so that a chunk's rows must land at the right output rows.
+    /// rows, relayouted chunk by chunk, and reads a per-thread copy of just the (zero-bordered) input rows of the chunk.
+    /// The default buffer holds every row of most random cases; a budget of 1 to 2000 floats makes chunks of one or
+    /// several rows, so that a chunk's rows must land at the right output rows and read the right input rows (including
+    /// rows shared with the neighbouring chunks and border rows).
     /// </summary>
     [Fact]
     public void RandomGeometriesMatchWhenTheChannelKernelRelayoutsInSmallChunks() =>

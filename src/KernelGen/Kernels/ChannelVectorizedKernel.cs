@@ -56,15 +56,17 @@ internal static class ChannelVectorizedKernel
     }
 
     /// <summary>Writes padded rows <c>[rowStart, rowEnd)</c> of one sample's zero-bordered HWC copy of the input.</summary>
+    /// <param name="padded">The padded rows from <paramref name="paddedFirstRow"/> on (0: the whole sample's copy; or a
+    /// small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>paddedFirstRow = rowStart</c>).</param>
     public static void PadInput(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
-        Span<float> padded, int rowStart, int rowEnd)
+        Span<float> padded, int rowStart, int rowEnd, int paddedFirstRow = 0)
     {
         int inH = plan.InputHeight, inW = plan.InputWidth, channels = layer.InChannels;
         int rowLength = plan.PaddedWidth * channels, lead = plan.ColumnShift * channels;
         for (int row = rowStart; row < rowEnd; row++)
         {
             int iy = row - plan.RowShift;
-            Span<float> dest = padded.Slice(row * rowLength, rowLength);
+            Span<float> dest = padded.Slice((row - paddedFirstRow) * rowLength, rowLength);
             if ((uint)iy >= (uint)inH)
             {
                 dest.Clear();
@@ -90,17 +92,90 @@ internal static class ChannelVectorizedKernel
     /// <param name="padded">One sample's zero-bordered HWC input from <see cref="PadInput"/>.</param>
     /// <param name="output">HWC with <c>G * paddedChannels</c> channels: one sample's output rows from <paramref name="outputFirstRow"/> on
     /// (0: the whole sample; or a small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>outputFirstRow = rowStart</c>).</param>
+    /// <param name="paddedFirstRow">The padded row that <paramref name="padded"/> starts with: 0 for the whole sample's copy,
+    /// or the first of <see cref="PaddedRowsRead"/> when <paramref name="padded"/> holds only the rows these output rows read.</param>
     public static void Run(VectorWidth width, in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0, int paddedFirstRow = 0)
     {
         switch (width)
         {
-            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
-            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
-            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
-            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow); break;
+            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
+            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
+            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
+            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
         }
+    }
+
+    /// <summary>
+    /// The padded input rows <c>[first, end)</c> that output rows <c>[rowStart, rowEnd)</c> read: the rows <see cref="Run"/>
+    /// addresses (a row's phase position, shifted, minus each of its phase's tap offsets). Empty (<c>first == end</c>) when
+    /// no row has a tap.
+    /// </summary>
+    public static (int First, int End) PaddedRowsRead(ExecutionPlan plan, int rowStart, int rowEnd)
+    {
+        AxisPlan rows = plan.Height;
+        int first = int.MaxValue, end = int.MinValue;
+        for (int oy = rowStart; oy < rowEnd; oy++)
+        {
+            int paddedRowOfQ = rows.OutputQ[oy] + plan.RowShift;
+            foreach (int offset in rows.Phases[rows.OutputPhase[oy]].TapOffsets)
+            {
+                first = Math.Min(first, paddedRowOfQ - offset);
+                end = Math.Max(end, paddedRowOfQ - offset + 1);
+            }
+        }
+
+        return first <= end ? (first, end) : (0, 0);
+    }
+
+    /// <summary>
+    /// The most padded rows that <see cref="PaddedRowsRead"/> returns for any <paramref name="outputRows"/> (or fewer)
+    /// consecutive output rows: the size of a buffer that holds the input rows of one chunk.
+    /// </summary>
+    public static int MaxPaddedRowsRead(ExecutionPlan plan, int outputRows)
+    {
+        // Each row's own range, then the widest union over every window of outputRows rows, with the sliding-window
+        // minimum and maximum taken from per-block prefix and suffix extremes (linear time, however long the windows).
+        int height = plan.OutputHeight, window = Math.Clamp(outputRows, 1, height);
+        var firstOf = new int[height];
+        var endOf = new int[height];
+        for (int oy = 0; oy < height; oy++)
+        {
+            (int first, int end) = PaddedRowsRead(plan, oy, oy + 1);
+            (firstOf[oy], endOf[oy]) = first < end ? (first, end) : (int.MaxValue, int.MinValue);
+        }
+
+        var firstFromBlockStart = new int[height];
+        var firstToBlockEnd = new int[height];
+        var endFromBlockStart = new int[height];
+        var endToBlockEnd = new int[height];
+        for (int oy = 0; oy < height; oy++)
+        {
+            bool blockStart = oy % window == 0;
+            firstFromBlockStart[oy] = blockStart ? firstOf[oy] : Math.Min(firstFromBlockStart[oy - 1], firstOf[oy]);
+            endFromBlockStart[oy] = blockStart ? endOf[oy] : Math.Max(endFromBlockStart[oy - 1], endOf[oy]);
+        }
+
+        for (int oy = height - 1; oy >= 0; oy--)
+        {
+            bool blockEnd = oy % window == window - 1 || oy == height - 1;
+            firstToBlockEnd[oy] = blockEnd ? firstOf[oy] : Math.Min(firstToBlockEnd[oy + 1], firstOf[oy]);
+            endToBlockEnd[oy] = blockEnd ? endOf[oy] : Math.Max(endToBlockEnd[oy + 1], endOf[oy]);
+        }
+
+        int most = 0;
+        for (int start = 0; start + window <= height; start++)
+        {
+            // Rows [start, start + window) are the tail of start's block and the head of the last row's block.
+            int last = start + window - 1;
+            int first = Math.Min(firstToBlockEnd[start], firstFromBlockStart[last]);
+            int end = Math.Max(endToBlockEnd[start], endFromBlockStart[last]);
+            if (first < end)
+                most = Math.Max(most, end - first);
+        }
+
+        return most;
     }
 
     // Kept out of line: inlined into a caller's large method (the call context's pass switch), the JIT's register
@@ -108,7 +183,7 @@ internal static class ChannelVectorizedKernel
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Run<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow, int paddedFirstRow)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
@@ -122,7 +197,7 @@ internal static class ChannelVectorizedKernel
             for (int group = 0; group < layer.Groups; group++)
             {
                 var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
-                    rows.OutputQ[oy] + plan.RowShift, (oy - outputFirstRow) * outW);
+                    rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
                 for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
                 {
                     AxisPhase phase = cols.Phases[columnPhase];

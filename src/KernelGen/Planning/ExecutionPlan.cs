@@ -77,6 +77,9 @@ internal sealed class ExecutionPlan
     /// <summary>For the width-vectorised kernel on a stride-2 width axis with both phases: its column plan (else null).</summary>
     public Kernels.WidthPairedKernel.ColumnPlan? PairedColumns { get; }
 
+    /// <summary>How the channel kernel's fused pass last split this plan's output rows into chunks (see <c>PreparedConvTranspose2D</c>), built on first use.</summary>
+    public ChannelChunking? ChannelChunking { get; set; }
+
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }
 
@@ -88,3 +91,9 @@ internal sealed class ExecutionPlan
         return taps;
     }
 }
+
+/// <summary>
+/// Output rows per chunk of the channel kernel's fused pass, and the most padded input rows any chunk reads (the size of
+/// the per-thread buffer its input rows are copied into).
+/// </summary>
+internal sealed record ChannelChunking(int OutputRows, int MaxPaddedRows);
