@@ -31,11 +31,14 @@ public sealed unsafe class PreparedConvTranspose2D
     private readonly int _paddedChannels;
 
     // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
-    // channels per group, where the input width decides.
+    // channels per group, and for 8 to 16 in NCHW layers with a width stride of 2, where the input width decides.
     private readonly float[]? _widthPacked, _widthBias, _channelBias;
 
     // Aligned: every weight vector the channel kernel loads then lies in one cache line.
     private readonly AlignedBuffer? _channelPacked;
+
+    // The width kernel's weights again, in blocks of output channels for its stride-2 path (see RuntimeStrategy.MayBlockWidthPairs).
+    private readonly float[]? _widthBlockPacked;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
 
@@ -52,10 +55,13 @@ public sealed unsafe class PreparedConvTranspose2D
             _channelBias = new float[_layer.Groups * _paddedChannels];
         }
 
-        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup))
+        bool channelsLast = definition.Layout == TensorLayout.Nhwc;
+        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup, channelsLast, definition.WidthAxis.Stride))
         {
             _widthPacked = new float[definition.WeightsLength];
             _widthBias = new float[_layer.OutChannels];
+            if (RuntimeStrategy.MayBlockWidthPairs(_layer.OutPerGroup, definition.WidthAxis.Stride))
+                _widthBlockPacked = new float[WidthPairedKernel.BlockPackedLength(_layer)];
         }
     }
 
@@ -81,6 +87,8 @@ public sealed unsafe class PreparedConvTranspose2D
         if (_widthPacked is not null)
         {
             WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
+            if (_widthBlockPacked is not null)
+                WidthPairedKernel.PackBlocks(_layer, weights, _widthBlockPacked);
             if (bias.IsEmpty) Array.Clear(_widthBias!);
             else bias.CopyTo(_widthBias);
         }
@@ -303,10 +311,10 @@ public sealed unsafe class PreparedConvTranspose2D
 
                     break;
                 case Pass.Kernel when KernelPadsInput:
-                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, kernelOutput, _owner._widthPacked, _owner._widthBias, rowStart, rowEnd);
+                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.Kernel:
-                    WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._widthPacked, _owner._widthBias, rowStart, rowEnd);
+                    WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.OutputRelayout:
                     // The width kernel already applied the activation.

@@ -121,6 +121,117 @@ public class WidthPairedKernelTests
             * entry.Case.OutChannels / entry.Case.Groups * entry.Case.Kernel.H * entry.Case.Kernel.W >= 2 << 18);
     }
 
+    /// <summary>
+    /// Named cases for the blocked path (<see cref="WidthPairedKernel.BlockChannels"/> output channels at once): each
+    /// one's paired path and how many of its output channels per group run in blocks, then the case.
+    /// </summary>
+    private static readonly Dictionary<string, (PairedPath Path, int BlockedPerGroup, ConvCase Case)> BlockedCases = new()
+    {
+        // game_up's geometry (kernel 3, padding 1, output padding 1) with 8 output channels: two blocks, no tail.
+        ["blocked-k3-two-blocks"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 8, Make(16, 8, 12, 64, kernel: 3, padding: 1, outputPadding: 1)),
+        // 6 channels: one block, then 2 channels one at a time.
+        ["blocked-k4-tail"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true), 4, Make(3, 6, 7, 50, kernel: 4, padding: 1)),
+        // Two groups of 5: a block and a tail channel in each group, the second group's block from its own weights and input.
+        ["blocked-groups"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 4,
+            Make(4, 10, 6, 40, kernel: 3, padding: 1, outputPadding: 1, groups: 2, activation: FusedActivation.Relu)),
+        // Kernel 4 with even padding (both phases read the same columns), 9 channels, an activation with a parameter.
+        ["blocked-k4-p0-leaky"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, true, true), 8,
+            Make(1, 9, 5, 41, kernel: 4, padding: 0, activation: FusedActivation.LeakyRelu)),
+        // Kernel 3 without output padding: an odd width, the last vector staged for each channel of the block.
+        ["blocked-odd-width"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 4,
+            Make(2, 4, 4, 45, kernel: 3, padding: 1, activation: FusedActivation.Sigmoid)),
+        // Kernel 2, padding 1: no shared column. Kernel 3 with even padding: two even taps and one odd.
+        ["blocked-k2-p1"] = (new(WidthPairedKernel.ColumnSharing.None, true, false, true), 4, Make(2, 5, 6, 99, kernel: 2, padding: 1, activation: FusedActivation.Tanh)),
+        ["blocked-k3-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, false, true), 4, Make(3, 4, 5, 38, kernel: 3, padding: 0)),
+        // Kernel 5: tap counts the block does not cover, so the block's channels run one at a time by loops.
+        ["blocked-k5-looped"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), 4, Make(2, 4, 5, 37, kernel: 5, padding: 1)),
+        // 12 channels on two threads: each thread's half starts or ends with channels outside a whole aligned block.
+        ["blocked-two-threads"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true), 12,
+            Make(8, 12, 24, 64, kernel: 4, padding: 1)),
+        // Rows wider than the window (separate padding pass), and NHWC (padding pass, output relayout).
+        ["blocked-too-wide-for-window"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
+            Make(4, 4, 3, 1700, kernel: 4, padding: 1)),
+        ["blocked-nhwc"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
+            Make(3, 5, 6, 40, kernel: 4, padding: 1, channelsLast: true)),
+    };
+
+    public static TheoryData<string> BlockedCaseNames() => new(BlockedCases.Keys);
+
+    [Theory]
+    [MemberData(nameof(BlockedCaseNames))]
+    public void BlockedCasesTakeTheirPathAndMatchTheReferenceAtEveryWidthAndOnTwoThreads(string name)
+    {
+        var (path, blockedPerGroup, c) = BlockedCases[name];
+        Assert.Equal(path, PathOf(c));
+        var layer = LayerShape.Of(c.Create());
+        Assert.True(RuntimeStrategy.MayBlockWidthPairs(layer.OutPerGroup, 2));
+        Assert.Equal(blockedPerGroup, WidthPairedKernel.BlocksPerGroup(layer) * WidthPairedKernel.BlockChannels);
+        using (TapListThreshold.Never())
+        {
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                RandomShapeTests.AssertMatchesReference(c);
+                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
+            }
+        }
+    }
+
+    /// <summary>NCHW stride-2 layers with 8 to 16 output channels per group move from the channel kernel to the blocked width kernel; others stay.</summary>
+    [Theory]
+    [InlineData(8, false, 64, true)]
+    [InlineData(16, false, 64, true)]
+    [InlineData(17, false, 64, false)]
+    [InlineData(8, true, 64, false)]
+    [InlineData(8, false, 6, false)]
+    public void NchwStride2LayersWithUpTo16ChannelsUseTheBlockedWidthKernel(int outChannels, bool channelsLast, int inputWidth, bool width)
+    {
+        var c = Make(16, outChannels, 8, inputWidth, kernel: 3, padding: 1, outputPadding: 1, channelsLast: channelsLast);
+        var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
+        Assert.Equal(width ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized, plan.Strategy);
+        var stride1 = Make(16, outChannels, 8, inputWidth, kernel: 3, padding: 1, stride: (2, 1), channelsLast: channelsLast);
+        Assert.Equal(KernelStrategy.ChannelVectorized, new ExecutionPlan(stride1.Create(), stride1.InputHeight, stride1.InputWidth).Strategy);
+    }
+
+    /// <summary>Random geometries with a width stride of 2 and 4 to 10 output channels per group: blocks, tails and groups.</summary>
+    private static readonly Gen<ConvCase> BlockedGenerator =
+        from kernelH in Gen.Int[1, 5]
+        from kernelW in Gen.Int[1, 5]
+        from strideH in Gen.Int[1, 3]
+        from groups in Gen.Int[1, 2]
+        from inPerGroup in Gen.Int[1, 3]
+        from outPerGroup in Gen.Int[4, 10]
+        from inputH in Gen.Int[1, 6]
+        from inputW in Gen.Int[8, 70]
+        from pads in Gen.Int[0, 2].Array[4]
+        from opH in Gen.Int[0, strideH - 1]
+        from opW in Gen.Int[0, 1]
+        from batch in Gen.Int[1, 2]
+        from channelsLast in Gen.Bool
+        from hasBias in Gen.Bool
+        from activation in Gen.Enum<FusedActivation>()
+        from seed in Gen.Int
+        let c = new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, inputW,
+            (kernelH, kernelW), (strideH, 2), (pads[0], pads[1], pads[2], pads[3]), (opH, opW),
+            (1, 1), channelsLast, hasBias, activation, seed)
+        where c.OutputHeight >= 1 && c.OutputWidth >= 2 && PathOf(c) is not null
+        select c;
+
+    [Fact]
+    public void RandomBlockedGeometriesMatchTheReferenceAtEveryWidthAndOnTwoThreads()
+    {
+        using (TapListThreshold.Never())
+        {
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c), iter: 60, threads: 1);
+            }
+
+            BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2), iter: 60, threads: 1);
+        }
+    }
+
     /// <summary>Random geometries with a width stride of 2 and few output channels per group, all through the paired path.</summary>
     private static readonly Gen<ConvCase> PairedGenerator =
         from kernelH in Gen.Int[1, 5]

@@ -22,8 +22,11 @@ namespace KernelGen.Kernels;
 /// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window on its
 /// stack itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
 /// otherwise (NHWC, or rows too wide for the window) it reads the copy made by <see cref="WidthVectorizedKernel.PadInput"/>.</para>
+/// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when their
+/// weights are packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
+/// per block rather than once per channel, and the window is padded once for all the channels of a run.</para>
 /// </remarks>
-internal static class WidthPairedKernel
+internal static partial class WidthPairedKernel
 {
     /// <summary>Flattened taps per width phase up to which the block is straight-line code (counts 1, 2 and 4).</summary>
     private const int MaxFlatTaps = 4;
@@ -132,54 +135,55 @@ internal static class WidthPairedKernel
     /// <param name="inputIsPadded">Whether <paramref name="input"/> is the zero-bordered copy.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
+    /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/>, or empty to compute one output channel at a time.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
     [SkipLocalsInit]
     public static void Run(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
-        Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
+        Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
-        int outH = plan.OutputHeight;
-        if (inputIsPadded)
-        {
-            for (int row = rowStart; row < rowEnd;)
-            {
-                int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row);
-                int planeStride = plan.PaddedHeight * plan.PaddedWidth;
-                var source = new Source(input, oc / layer.OutPerGroup * layer.InPerGroup * planeStride, 0, planeStride);
-                RunRows(layer, plan, columns, source, output, packed, bias, oc, oyStart, oyEnd);
-                row += oyEnd - oyStart;
-            }
-
-            return;
-        }
-
-        if (!PadsItself(layer, plan)) throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
+        int outH = plan.OutputHeight, channels = layer.InPerGroup;
+        if (!inputIsPadded && !PadsItself(layer, plan)) throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
         // Not zeroed (SkipLocalsInit): the padding writes every cell the kernel reads, borders included.
-        Span<float> window = stackalloc float[WindowFloats];
-        int pitch = plan.PaddedWidth, channels = layer.InPerGroup;
+        Span<float> window = inputIsPadded ? default : stackalloc float[WindowFloats];
+        int pitch = plan.PaddedWidth;
         for (int row = rowStart; row < rowEnd;)
         {
-            int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row);
-            for (int oy = oyStart; oy < oyEnd;)
+            // A span of channels with the same rows: one channel's part, or consecutive whole channels of one group
+            // (which the blocked kernel computes together).
+            int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row), count = 1;
+            if (oyStart == 0 && oyEnd == outH && !blockPacked.IsEmpty)
+                count = Math.Min((oc / layer.OutPerGroup + 1) * layer.OutPerGroup - oc, (rowEnd - row) / outH);
+            int channelStart = oc / layer.OutPerGroup * channels;
+            if (inputIsPadded)
             {
-                // The longest run of output rows from oy whose input rows (padded rows [low, high]) fit in the window:
-                // all the remaining rows when they fit (the usual case), else found by halving.
-                int end = oyEnd;
-                (int low, int high) = WindowRows(plan, oy, end);
-                while (end - oy > 1 && (long)channels * (high - low + 1) * pitch > WindowFloats)
+                int planeStride = plan.PaddedHeight * pitch;
+                var source = new Source(input, channelStart * planeStride, 0, planeStride);
+                RunChannels(layer, plan, columns, source, output, packed, blockPacked, bias, oc, count, oyStart, oyEnd);
+            }
+            else
+            {
+                for (int oy = oyStart; oy < oyEnd;)
                 {
-                    end = oy + (end - oy) / 2;
-                    (low, high) = WindowRows(plan, oy, end);
-                }
+                    // The longest run of output rows from oy whose input rows (padded rows [low, high]) fit in the window:
+                    // all the remaining rows when they fit (the usual case), else found by halving.
+                    int end = oyEnd;
+                    (int low, int high) = WindowRows(plan, oy, end);
+                    while (end - oy > 1 && (long)channels * (high - low + 1) * pitch > WindowFloats)
+                    {
+                        end = oy + (end - oy) / 2;
+                        (low, high) = WindowRows(plan, oy, end);
+                    }
 
-                if (low > high) low = high = 0; // no taps: nothing is read
-                int windowRows = high - low + 1;
-                PadWindow(layer, plan, input, oc / layer.OutPerGroup * channels, low, windowRows, window);
-                var source = new Source(window[..(channels * windowRows * pitch)], 0, low, windowRows * pitch);
-                RunRows(layer, plan, columns, source, output, packed, bias, oc, oy, end);
-                oy = end;
+                    if (low > high) low = high = 0; // no taps: nothing is read
+                    int windowRows = high - low + 1;
+                    PadWindow(layer, plan, input, channelStart, low, windowRows, window);
+                    var source = new Source(window[..(channels * windowRows * pitch)], 0, low, windowRows * pitch);
+                    RunChannels(layer, plan, columns, source, output, packed, blockPacked, bias, oc, count, oy, end);
+                    oy = end;
+                }
             }
 
-            row += oyEnd - oyStart;
+            row += count * (oyEnd - oyStart);
         }
     }
 
@@ -546,11 +550,11 @@ internal static class WidthPairedKernel
         TSimd.Store(ref Unsafe.Add(ref destination, TSimd.Count), upper);
     }
 
-    /// <summary>What the blocks of one row phase of one output channel share.</summary>
+    /// <summary>What the blocks of one row phase of one output channel (or block of channels) share.</summary>
     private readonly ref struct PhaseArgs
     {
         public PhaseArgs(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, AxisPhase rowPhase, in Source source,
-            Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias)
+            Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias, int block = 1, int weightsStart = -1)
         {
             Padded = source.Padded;
             Output = output;
@@ -570,7 +574,9 @@ internal static class WidthPairedKernel
             OutputStart = (oc * plan.OutputHeight + oy) * plan.OutputWidth;
             OutputRowStep = plan.Height.Geometry.Stride * plan.OutputWidth;
             RowCount = rowCount;
-            WeightsStart = oc * layer.InPerGroup * layer.Taps;
+            WeightsStart = weightsStart >= 0 ? weightsStart : oc * layer.InPerGroup * layer.Taps;
+            Block = block;
+            OutputChannelStep = plan.OutputHeight * plan.OutputWidth;
             Taps = layer.Taps;
             KernelWidth = layer.KernelWidth;
             Bias = bias;
@@ -607,6 +613,12 @@ internal static class WidthPairedKernel
         public int KernelWidth { get; }
         public float Bias { get; }
 
+        /// <summary>Output channels computed together (1, or <see cref="BlockChannels"/> with weights packed by <see cref="PackBlocks"/>).</summary>
+        public int Block { get; }
+
+        /// <summary>Elements from one output channel to the next in <see cref="Output"/>.</summary>
+        public int OutputChannelStep { get; }
+
         /// <summary>
         /// Proves that the unchecked loads and stores of a call to <see cref="Blocks"/> stay inside the spans: the lowest and
         /// highest element any tap of any row and channel reads, and the last cell written.
@@ -633,8 +645,8 @@ internal static class WidthPairedKernel
             bool readsInside = low > high // no taps: nothing is read
                 || InputStart + low + mStart >= 0
                 && InputStart + high + mEnd - 1 + (long)(RowCount - 1) * RowPitch + (long)(Channels - 1) * PlaneStride < Padded.Length;
-            long lastCell = OutputStart + (long)(RowCount - 1) * OutputRowStep + 2L * mStart + cells - 1;
-            if (!readsInside || 2 * mStart + cells > OutputWidth || lastCell >= Output.Length || WeightsStart + (long)Channels * Taps > Packed.Length)
+            long lastCell = OutputStart + (long)(RowCount - 1) * OutputRowStep + (long)(Block - 1) * OutputChannelStep + 2L * mStart + cells - 1;
+            if (!readsInside || 2 * mStart + cells > OutputWidth || lastCell >= Output.Length || WeightsStart + (long)Channels * Taps * Block > Packed.Length)
                 throw new InvalidOperationException("Paired width kernel would access memory outside its spans.");
         }
     }

@@ -102,20 +102,22 @@ internal static class WidthVectorizedKernel
 
     /// <summary>As <see cref="Run"/>, for plans where <see cref="PadsItself"/>: reads one sample's unpadded CHW input.</summary>
     public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd) =>
-        WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, output, packed, bias, rowStart, rowEnd);
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd) =>
+        WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, output, packed, blockPacked, bias, rowStart, rowEnd);
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="padded">One sample's zero-bordered CHW input from <see cref="PadInput"/>.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="Pack"/>.</param>
+    /// <param name="blockPacked">For a stride-2 width axis: weights packed by <see cref="WidthPairedKernel.PackBlocks"/> to compute
+    /// blocks of output channels together, or empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
         if (plan.PairedColumns is { } columns)
         {
-            WidthPairedKernel.Run(layer, plan, columns, padded, inputIsPadded: true, output, packed, bias, rowStart, rowEnd);
+            WidthPairedKernel.Run(layer, plan, columns, padded, inputIsPadded: true, output, packed, blockPacked, bias, rowStart, rowEnd);
             return;
         }
 

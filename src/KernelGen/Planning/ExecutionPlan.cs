@@ -23,7 +23,8 @@ internal sealed class ExecutionPlan
         foreach (var phase in Width.Phases)
             widestPhase = Math.Max(widestPhase, phase.EndQ - phase.FirstQ);
         int inPerGroup = definition.InChannels / definition.Groups, outPerGroup = definition.OutChannels / definition.Groups;
-        KernelStrategy strategy = RuntimeStrategy.Choose(inPerGroup, outPerGroup, widestPhase);
+        bool pairedWidth = definition.WidthAxis.Stride == 2 && Width.Phases.Length == 2;
+        KernelStrategy strategy = RuntimeStrategy.Choose(inPerGroup, outPerGroup, widestPhase, definition.Layout == TensorLayout.Nhwc, pairedWidth);
         // The width kernel computes 4 vectors of phase positions per block: pick lanes so that a block does not overshoot a
         // phase row by much (the overshoot is computed and thrown away).
         WidthVectors = VectorWidths.For(widestPhase / 4);
