@@ -9,7 +9,7 @@ namespace KernelGen.Tests;
 /// <remarks>
 /// Which kernel runs depends on the output channels per group (see RuntimeStrategy): fewer than 8 vectorise along the
 /// output width (WidthVectorizedKernel, or the scalar TapListKernel for calls of a few thousand multiply-adds) unless,
-/// with 4 to 7, the phase rows are too short for it; 8 or more along the output channels (ChannelVectorizedKernel), except
+/// with 4 to 7, the phase rows are too short for it and the layer is not NCHW with a width stride of 2; 8 or more along the output channels (ChannelVectorizedKernel), except
 /// NCHW layers with a width stride of 2, up to 16 channels and phase rows of 16 or more (the width kernel's blocked paired
 /// path; see WidthPairedKernelTests).
 /// Cases come in pairs across that line, and each runs through the SIMD kernels

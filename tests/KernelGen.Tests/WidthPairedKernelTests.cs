@@ -193,6 +193,28 @@ public class WidthPairedKernelTests
         Assert.Equal(KernelStrategy.ChannelVectorized, new ExecutionPlan(stride1.Create(), stride1.InputHeight, stride1.InputWidth).Strategy);
     }
 
+    /// <summary>
+    /// 4 to 7 output channels per group on phase rows too short for the width kernel's 4-vector block: NCHW stride-2 layers
+    /// take the blocked paired width kernel (a short row staged in one vector), NHWC and width stride 1 the channel kernel.
+    /// </summary>
+    [Theory]
+    [InlineData(4, false, 2, true)]
+    [InlineData(7, false, 2, true)]
+    [InlineData(4, true, 2, false)]
+    [InlineData(4, false, 1, false)]
+    public void NarrowRowsWithFourToSevenChannelsUseTheBlockedWidthKernelOnlyForNchwStride2(int outChannels, bool channelsLast, int widthStride, bool width)
+    {
+        var c = Make(4, outChannels, 8, 8, kernel: 3, padding: 1, stride: (2, widthStride), channelsLast: channelsLast);
+        var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
+        Assert.Equal(width ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized, plan.Strategy);
+        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+        {
+            using var cap = new VectorWidthCap(lanes);
+            RandomShapeTests.AssertMatchesReference(c);
+            RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
+        }
+    }
+
     /// <summary>Random geometries with a width stride of 2 and 4 to 10 output channels per group: blocks, tails and groups.</summary>
     private static readonly Gen<ConvCase> BlockedGenerator =
         from kernelH in Gen.Int[1, 5]
