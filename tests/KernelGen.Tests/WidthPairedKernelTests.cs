@@ -95,15 +95,7 @@ public class WidthPairedKernelTests
     {
         var (path, c) = Cases[name];
         Assert.Equal(path, PathOf(c));
-        using (TapListThreshold.Never())
-        {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                RandomShapeTests.AssertMatchesReference(c);
-                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
-            }
-        }
+        AssertMatchesAtEveryWidth(c);
     }
 
     /// <summary>Every named path is reached by some named case, so none of the branches above goes untested.</summary>
@@ -166,15 +158,7 @@ public class WidthPairedKernelTests
         var layer = LayerShape.Of(c.Create());
         Assert.True(RuntimeStrategy.MayBlockWidthPairs(layer.OutPerGroup, 2));
         Assert.Equal(blockedPerGroup, WidthPairedKernel.BlocksPerGroup(layer) * WidthPairedKernel.BlockChannels);
-        using (TapListThreshold.Never())
-        {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                RandomShapeTests.AssertMatchesReference(c);
-                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
-            }
-        }
+        AssertMatchesAtEveryWidth(c);
     }
 
     /// <summary>NCHW stride-2 layers with 8 to 16 output channels per group move from the channel kernel to the blocked width kernel; others stay.</summary>
@@ -207,11 +191,20 @@ public class WidthPairedKernelTests
         var c = Make(4, outChannels, 8, 8, kernel: 3, padding: 1, stride: (2, widthStride), channelsLast: channelsLast);
         var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
         Assert.Equal(width ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized, plan.Strategy);
-        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+        AssertMatchesAtEveryWidth(c);
+    }
+
+    /// <summary>The case against the reference at 1, 4, 8 and all lanes, on one thread and (prepared) on two; never the tap-list kernel.</summary>
+    private static void AssertMatchesAtEveryWidth(ConvCase c)
+    {
+        using (TapListThreshold.Never())
         {
-            using var cap = new VectorWidthCap(lanes);
-            RandomShapeTests.AssertMatchesReference(c);
-            RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
+            foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            {
+                using var cap = new VectorWidthCap(lanes);
+                RandomShapeTests.AssertMatchesReference(c);
+                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
+            }
         }
     }
 
