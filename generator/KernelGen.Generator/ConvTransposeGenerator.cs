@@ -1,22 +1,30 @@
 using System;
+using System.Collections.Immutable;
 using System.Globalization;
+using KernelGen.Generator.Diagnostics;
 using KernelGen.Generator.Emitting;
 using KernelGen.Generator.Model;
 using KernelGen.Generator.Parsing;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace KernelGen.Generator
 {
     /// <summary>
     /// Implements every partial method marked <c>[GeneratedConvTranspose2D]</c> with a transposed convolution specialised for
-    /// its fixed shape. Reports no diagnostics itself (<see cref="Diagnostics.KernelGenAnalyzer"/> does, from the same parser).
+    /// its fixed shape, or, for a declaration that is wrong, with a body that throws naming the KG error (so that the
+    /// compiler does not add errors of its own about a missing implementation). The analyzer
+    /// (<see cref="KernelGenAnalyzer"/>) reports the diagnostics of the declarations implemented here; this generator
+    /// reports those of declarations the compiler rejects anyway (the compiler runs no analyzer then). Never throws:
+    /// a failure on one declaration is that declaration's KG0015, never the other kernels' loss.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class ConvTransposeGenerator : IIncrementalGenerator
     {
         /// <summary>The tracking name of the step that turns an annotated method into its model (asserted by the incrementality tests).</summary>
         public const string DeclarationStep = "KernelDeclaration";
+
+        /// <summary>The tracking name of the step that gives each declaration its generated file's name.</summary>
+        public const string FileNameStep = "KernelFileName";
 
         /// <summary>The tracking name of the step that reads the project's unroll budget.</summary>
         public const string BudgetStep = "UnrollBudget";
@@ -30,31 +38,111 @@ namespace KernelGen.Generator
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var declarations = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    DeclarationParser.AttributeMetadataName,
-                    static (node, _) => node is MethodDeclarationSyntax,
-                    static (ctx, cancellationToken) => Transform(ctx, cancellationToken))
+            // Every syntax the attribute may sit on: methods, and the local functions and lambdas it must be reported on.
+            var parsed = context.SyntaxProvider.ForAttributeWithMetadataName(
+                DeclarationParser.AttributeMetadataName,
+                static (_, _) => true,
+                static (ctx, cancellationToken) => Transform(ctx, cancellationToken));
+
+            var declarations = parsed
+                .Select(static (result, _) => result.Declaration)
                 .Where(static declaration => declaration is not null)
                 .WithTrackingName(DeclarationStep);
+
+            // File names must be unique in the compilation (ignoring case) and valid whatever the declaring types are called:
+            // they are assigned over all declarations together, and each declaration then takes its own, so that an edit to
+            // one kernel re-emits no other.
+            var fileNames = declarations
+                .Select(static (declaration, _) => FileNames.Key(declaration!.Target))
+                .Collect()
+                .Select(static (keys, _) => FileNames.Assign(keys))
+                .WithTrackingName(FileNameStep);
+
+            var named = declarations
+                .Combine(fileNames)
+                .Select(static (pair, _) => pair.Left! with { HintName = FileNames.Find(pair.Right, FileNames.Key(pair.Left!.Target)) });
 
             var budget = context.AnalyzerConfigOptionsProvider
                 .Select(static (options, _) => ReadBudget(options.GlobalOptions.TryGetValue(BudgetProperty, out var value) ? value : null))
                 .WithTrackingName(BudgetStep);
 
-            context.RegisterSourceOutput(declarations.Combine(budget), static (spc, pair) =>
+            context.RegisterSourceOutput(named.Combine(budget), static (spc, pair) => Emit(spc, pair.Left, pair.Right));
+
+            // Diagnostics are pointed into the compilation's own trees, so that #pragma and .editorconfig apply to them.
+            var generatorDiagnostics = parsed
+                .Where(static result => result.ReportedByGenerator && result.Diagnostics.Count > 0)
+                .Select(static (result, _) => result.Diagnostics)
+                .Combine(context.CompilationProvider);
+            context.RegisterSourceOutput(generatorDiagnostics, static (spc, pair) =>
             {
-                var declaration = pair.Left!;
-                spc.AddSource(declaration.Target.HintName, KernelEmitter.Emit(declaration, pair.Right, Version));
+                foreach (var diagnostic in pair.Left)
+                    spc.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
             });
         }
 
-        private static KernelDeclaration? Transform(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken cancellationToken)
+        private static ParseResult Transform(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken cancellationToken)
         {
-            if (context.TargetSymbol is not IMethodSymbol method || context.Attributes.Length == 0)
-                return null;
-            return DeclarationParser.Parse(method, context.Attributes[0], cancellationToken).Declaration;
+            if (context.Attributes.Length == 0) return ParseResult.Nothing;
+            try
+            {
+                return DeclarationParser.Parse(context.TargetSymbol, context.Attributes[0], cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                var location = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+                var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, location, context.TargetSymbol.Name, Describe(exception));
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { diagnostic }), ReportedByGenerator: true);
+            }
         }
+
+        /// <summary>Adds one declaration's file. Whatever goes wrong stays this declaration's error (KG0015): the other kernels keep their bodies.</summary>
+        internal static void Emit(SourceProductionContext context, KernelDeclaration declaration, int projectBudget)
+        {
+            string? source = EmitSafely(declaration, projectBudget, out var failure);
+            if (failure is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None,
+                    declaration.Target.DisplayName, failure));
+            }
+
+            if (source is null) return;
+            try
+            {
+                context.AddSource(declaration.HintName, source);
+            }
+            catch (ArgumentException exception)
+            {
+                // File names are unique by construction (FileNames.Assign); this is the last line of defence.
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None,
+                    declaration.Target.DisplayName, Describe(exception)));
+            }
+        }
+
+        /// <summary>The declaration's source; if the emitter fails, a body that throws instead, and the failure in <paramref name="failure"/>.</summary>
+        internal static string? EmitSafely(KernelDeclaration declaration, int projectBudget, out string? failure)
+        {
+            failure = null;
+            try
+            {
+                return KernelEmitter.Emit(declaration, projectBudget, Version);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                failure = Describe(exception);
+            }
+
+            try
+            {
+                return KernelEmitter.Emit(declaration with { Spec = null, ErrorId = "KG0015", ErrorMessage = "KernelGen could not generate this kernel: " + failure },
+                    projectBudget, Version);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        private static string Describe(Exception exception) => exception.GetType().Name + ": " + exception.Message;
 
         /// <summary>The project's budget: a positive integer, or 0 (unset or unreadable: the default applies).</summary>
         public static int ReadBudget(string? value) =>

@@ -14,14 +14,14 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions ParseOptions(LanguageVersion version = LanguageVersion.CSharp12) => new(version);
 
-    /// <summary>A compilation of <paramref name="sources"/> with nullable enabled and every warning level on.</summary>
+    /// <summary>A compilation of <paramref name="sources"/> with nullable enabled (from C# 8) and every warning level on.</summary>
     public static CSharpCompilation Compile(IEnumerable<string> sources, LanguageVersion version = LanguageVersion.CSharp12, string name = "GeneratorTest") =>
         CSharpCompilation.Create(
             name,
             sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions(version), path: $"Source{i}.cs")),
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
-                nullableContextOptions: NullableContextOptions.Enable,
+                nullableContextOptions: version >= LanguageVersion.CSharp8 ? NullableContextOptions.Enable : NullableContextOptions.Disable,
                 warningLevel: 9999,
                 optimizationLevel: OptimizationLevel.Release,
                 deterministic: true));

@@ -48,7 +48,8 @@ public class RobustnessTests
         var compilation = GeneratorHarness.Compile("using System;\nusing KernelGen;\n" + source);
         var (result, output) = GeneratorHarness.Run(compilation);
         Assert.Null(result.Results.Single().Exception);
-        Assert.Empty(result.Diagnostics); // CS8785 (a generator threw) would be here
+        Assert.All(result.Diagnostics, d => Assert.StartsWith("KG", d.Id)); // CS8785 (a generator threw) would be here
+        Assert.DoesNotContain(result.Diagnostics, d => d.Id == "KG0015");   // nor any internal failure
         Assert.DoesNotContain(output.GetDiagnostics(), d => d.Id is "CS8785" or "CS8784");
 
         var analyzerOptions = new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), onAnalyzerException: null,
@@ -68,10 +69,22 @@ public class RobustnessTests
     }
 
     [Fact]
-    public void ABrokenMethodShapeGetsNothing()
+    public void AMethodInANonPartialTypeGetsABodySoThatTheCompilerSaysWhatIsMissing()
     {
         var compilation = GeneratorHarness.Compile("using System;\nusing KernelGen;\npublic class NotPartial { [GeneratedConvTranspose2D(1, 1, 2, 2, 3)] " + Method + " }");
+        var (result, output) = GeneratorHarness.Run(compilation);
+        Assert.Contains("throw new global::System.InvalidOperationException(\"KG0005: ", result.Results.Single().GeneratedSources.Single().SourceText.ToString());
+        Assert.Equal("KG0005", Assert.Single(result.Diagnostics).Id);
+        // "Missing partial modifier on declaration of type 'NotPartial'", rather than CS0751 and CS8795 ("must have an implementation part").
+        Assert.Equal(["CS0260"], output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id));
+    }
+
+    [Fact]
+    public void AMethodThatIsNotAPartialDefinitionGetsNothing()
+    {
+        var compilation = GeneratorHarness.Compile("using System;\nusing KernelGen;\npublic partial class C { [GeneratedConvTranspose2D(1, 1, 2, 2, 3)] public static void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output) { } }");
         var (result, _) = GeneratorHarness.Run(compilation);
         Assert.Empty(result.Results.Single().GeneratedSources);
+        Assert.Equal("KG0004", Assert.Single(result.Diagnostics).Id);
     }
 }

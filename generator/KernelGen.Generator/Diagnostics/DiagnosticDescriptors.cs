@@ -3,9 +3,11 @@ using Microsoft.CodeAnalysis;
 namespace KernelGen.Generator.Diagnostics
 {
     /// <summary>
-    /// Every diagnostic KernelGen reports, in one place. Each message says what is wrong and what is allowed. They are
-    /// reported by <see cref="KernelGenAnalyzer"/> (not by the generator), so <c>#pragma warning disable</c> and
-    /// <c>.editorconfig</c> severities apply to them.
+    /// Every diagnostic KernelGen reports, in one place. Each message says what is wrong and what is allowed. The
+    /// analyzer (<see cref="KernelGenAnalyzer"/>) reports those of declarations the generator implements (with the kernel,
+    /// or a body that throws), so <c>#pragma warning disable</c> and <c>.editorconfig</c> severities apply to them; the
+    /// generator reports those of declarations the compiler rejects whatever is generated, because the compiler runs no
+    /// analyzer on a compilation with errors (see <see cref="Parsing.ParseResult.ReportedByGenerator"/>).
     /// </summary>
     internal static class DiagnosticDescriptors
     {
@@ -77,7 +79,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor LanguageVersionTooLow = new(
             id: "KG0008",
             title: "C# 9 or later is needed",
-            messageFormat: "KernelGen implements '{0}' as an extended partial method (one with an accessibility modifier), which needs C# 9 or later, but this project compiles C# {1}; set <LangVersion> to 9.0 or later",
+            messageFormat: "The code KernelGen generates for '{0}' needs C# 9 or later (extended partial methods, such as one with an accessibility modifier), but this project compiles C# {1}; set <LangVersion> to 9.0 or later",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -103,6 +105,38 @@ namespace KernelGen.Generator.Diagnostics
             id: "KG0011",
             title: "Two kernel methods with the same name in one type",
             messageFormat: "Type '{0}' has more than one [GeneratedConvTranspose2D] method named '{1}', but each must have its own name: the generated file and the '{1}Shape' class are named after it",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+    
+        public static readonly DiagnosticDescriptor NotATypeMethod = new(
+            id: "KG0012",
+            title: "Kernel attribute on something other than a method of a type",
+            messageFormat: "[GeneratedConvTranspose2D] is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor ShapeNameTaken = new(
+            id: "KG0013",
+            title: "The sizes class name is taken",
+            messageFormat: "KernelGen generates the sizes class '{1}' for '{0}', but the type {2} a member named '{1}' (in '{3}'), so the class is not generated; the kernel itself is; rename that member, or the method, to get the constants",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Warning,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor FileLocalType = new(
+            id: "KG0014",
+            title: "Kernel method in a file-local type",
+            messageFormat: "'{1}' is declared in the file-local type '{0}', which no other file can add to, so KernelGen cannot implement it; declare the kernel in a type that is not 'file' (it may be 'internal' or 'private')",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor InternalError = new(
+            id: "KG0015",
+            title: "KernelGen failed on a declaration",
+            messageFormat: "KernelGen could not generate '{0}': {1}. The method throws InvalidOperationException when called; the other kernels are not affected. Please report this with the declaration.",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);

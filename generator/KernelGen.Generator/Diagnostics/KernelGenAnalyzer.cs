@@ -4,14 +4,19 @@ using KernelGen.Generator.Emitting;
 using KernelGen.Generator.Parsing;
 using KernelGen.Generator.Strategy;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace KernelGen.Generator.Diagnostics
 {
     /// <summary>
-    /// Reports KernelGen's diagnostics on every method marked <c>[GeneratedConvTranspose2D]</c>, by running the generator's own
-    /// declaration parser and planner. Being an analyzer (not the generator) is what lets <c>#pragma warning disable</c> and
-    /// <c>.editorconfig</c> severities apply to them (roslyn#68291).
+    /// Reports KernelGen's diagnostics on every method marked <c>[GeneratedConvTranspose2D]</c> that the generator implements,
+    /// by running the generator's own declaration parser and planner. Being an analyzer is what lets <c>#pragma warning
+    /// disable</c> and <c>.editorconfig</c> severities apply to them and the IDE show them as the user types. The generated
+    /// code carries <c>[GeneratedCode]</c>, which merges into the user's partial method, so generated code is analysed too.
+    /// Declarations the compiler rejects whatever is generated are the generator's to report (the compiler runs no
+    /// analyzer then; see <see cref="ParseResult.ReportedByGenerator"/>).
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class KernelGenAnalyzer : DiagnosticAnalyzer
@@ -28,12 +33,16 @@ namespace KernelGen.Generator.Diagnostics
             DiagnosticDescriptors.LanguageVersionTooLow,
             DiagnosticDescriptors.KeptLoops,
             DiagnosticDescriptors.InvalidUnrollBudget,
-            DiagnosticDescriptors.DuplicateName);
+            DiagnosticDescriptors.DuplicateName,
+            DiagnosticDescriptors.NotATypeMethod,
+            DiagnosticDescriptors.ShapeNameTaken,
+            DiagnosticDescriptors.FileLocalType,
+            DiagnosticDescriptors.InternalError);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)
         {
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
             context.EnableConcurrentExecution();
             context.RegisterCompilationStartAction(start =>
             {
@@ -41,6 +50,8 @@ namespace KernelGen.Generator.Diagnostics
                 int projectBudget = ConvTransposeGenerator.ReadBudget(
                     start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.BudgetProperty, out var value) ? value : null);
                 start.RegisterSymbolAction(symbolContext => AnalyzeMethod(symbolContext, projectBudget), SymbolKind.Method);
+                // Local functions and lambdas are not visited as symbols (accessors and operators are): find the attribute by syntax.
+                start.RegisterSyntaxNodeAction(AnalyzeAttribute, SyntaxKind.Attribute);
             });
         }
 
@@ -53,6 +64,7 @@ namespace KernelGen.Generator.Diagnostics
             {
                 if (!DeclarationParser.IsKernelAttribute(attribute.AttributeClass)) continue;
                 var result = DeclarationParser.Parse(method, attribute, context.CancellationToken);
+                if (result.ReportedByGenerator) continue;
                 foreach (var diagnostic in result.Diagnostics)
                     context.ReportDiagnostic(diagnostic.ToDiagnostic(context.Compilation));
 
@@ -73,6 +85,20 @@ namespace KernelGen.Generator.Diagnostics
                     }
                 }
             }
+        }
+
+        private static void AnalyzeAttribute(SyntaxNodeAnalysisContext context)
+        {
+            var attribute = (AttributeSyntax)context.Node;
+            if (attribute.Parent?.Parent is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax)) return; // analysed as a symbol
+            if (context.SemanticModel.GetSymbolInfo(attribute, context.CancellationToken).Symbol is not IMethodSymbol { ContainingType: var type }
+                || !DeclarationParser.IsKernelAttribute(type))
+            {
+                return;
+            }
+
+            if (DeclarationParser.NotATypeMethod(attribute) is { } diagnostic)
+                context.ReportDiagnostic(diagnostic.ToDiagnostic(context.Compilation));
         }
 
         private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);

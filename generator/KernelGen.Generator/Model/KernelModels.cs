@@ -13,18 +13,24 @@ namespace KernelGen.Generator.Model
     /// <param name="Namespace">The containing namespace, or empty for the global namespace.</param>
     /// <param name="Types">The containing types, outermost first.</param>
     /// <param name="MethodName">The method's name.</param>
-    /// <param name="Modifiers">The method's modifiers other than <c>partial</c>, in source order (e.g. <c>public static</c>).</param>
+    /// <param name="Declaration">The implementing declaration as the user's definition reads (modifiers other than
+    /// <c>partial</c>, return type, name, type parameters, parameters with their modifiers, constraints), every type fully
+    /// qualified; <c>partial</c> goes before the return type.</param>
     /// <param name="Accessibility">The method's accessibility as C# keywords (e.g. <c>internal</c>), for the sizes class.</param>
-    /// <param name="ParameterNames">The parameter names: input, weights, [bias,] output.</param>
-    /// <param name="HintName">The generated file's name: <c>Namespace.Outer+Inner.Method.g.cs</c>.</param>
+    /// <param name="ParameterNames">The parameter names: input, weights, [bias,] output (for a declaration that cannot be
+    /// implemented, the names as declared).</param>
+    /// <param name="FullName">The method's containing types by metadata name and the method's name, unique per method
+    /// name in a compilation (the generated file's name is made from it).</param>
+    /// <param name="NullableDirectives">The project's C# version knows <c>#nullable</c> (C# 8 or later).</param>
     internal sealed record KernelTarget(
         string Namespace,
         EquatableArray<ContainingType> Types,
         string MethodName,
-        string Modifiers,
+        string Declaration,
         string Accessibility,
         EquatableArray<string> ParameterNames,
-        string HintName)
+        string FullName,
+        bool NullableDirectives)
     {
         public bool HasBias => ParameterNames.Count == 4;
 
@@ -96,8 +102,30 @@ namespace KernelGen.Generator.Model
     }
 
     /// <summary>
+    /// The constants of the <c>{Method}Shape</c> class. For a declaration that cannot be implemented they are placeholders
+    /// (the declared values where they are valid, else 1), so that code using them still compiles and the declaration's
+    /// own KG error is the only one the build reports.
+    /// </summary>
+    internal sealed record ShapeConstants(
+        int InChannels,
+        int OutChannels,
+        int Groups,
+        int InputHeight,
+        int InputWidth,
+        int OutputHeight,
+        int OutputWidth,
+        int InputLength,
+        int WeightsLength,
+        int BiasLength,
+        int OutputLength);
+
+    /// <summary>
     /// What the generator needs of one annotated method: where to emit, and either the validated shape or the first
     /// error (then the emitted body throws, naming it, so that the user is not also told that the method has no body).
     /// </summary>
-    internal sealed record KernelDeclaration(KernelTarget Target, KernelSpec? Spec, string? ErrorId, string? ErrorMessage);
+    /// <param name="Shape">The sizes class to emit, or null when none may be (a member of that name exists, or another
+    /// kernel of the same name emits it).</param>
+    /// <param name="HintName">The generated file's name, unique in the compilation; empty until the generator assigns it.</param>
+    internal sealed record KernelDeclaration(KernelTarget Target, KernelSpec? Spec, string? ErrorId, string? ErrorMessage, ShapeConstants? Shape,
+        string HintName = "");
 }

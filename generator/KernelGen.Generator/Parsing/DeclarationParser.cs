@@ -13,14 +13,24 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace KernelGen.Generator.Parsing
 {
-    /// <summary>What the parser made of one annotated method: the model (or nothing to emit) and the diagnostics to report.</summary>
-    internal sealed record ParseResult(KernelDeclaration? Declaration, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <summary>What the parser made of one annotated declaration: the model (or nothing to emit) and the diagnostics to report.</summary>
+    /// <param name="ReportedByGenerator">
+    /// True when the compiler rejects the declaration whatever is generated for it (a type around it is not partial, the
+    /// method is not a partial definition, the C# version has no extended partial methods, a file-local type, an
+    /// attribute on a local function): then the compiler skips all analyzers, so the generator reports these diagnostics
+    /// itself. Otherwise the generated code compiles and the analyzer reports them (so that <c>#pragma</c> and
+    /// <c>.editorconfig</c> apply, and the IDE shows them as the user types). Either way each is reported once.
+    /// </param>
+    internal sealed record ParseResult(KernelDeclaration? Declaration, EquatableArray<DiagnosticInfo> Diagnostics, bool ReportedByGenerator)
+    {
+        public static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty, false);
+    }
 
     /// <summary>
-    /// Turns a method carrying <c>[GeneratedConvTranspose2D]</c> into a <see cref="KernelDeclaration"/> and the diagnostics
+    /// Turns a declaration carrying <c>[GeneratedConvTranspose2D]</c> into a <see cref="KernelDeclaration"/> and the diagnostics
     /// it deserves. Shared by the generator (which keeps the model) and the analyzer (which reports the diagnostics), so the
-    /// two always agree. Half-typed code (missing arguments, error types) gives no model and no diagnostic of ours: the
-    /// compiler already reports it. Never throws on any input.
+    /// two always agree. Half-typed code (missing arguments, error types) gives no diagnostic of ours: the compiler already
+    /// reports it. Never throws on any input.
     /// </summary>
     internal static class DeclarationParser
     {
@@ -32,55 +42,132 @@ namespace KernelGen.Generator.Parsing
         /// <summary>Kernel extent, stride and dilation are capped per axis: the planner's work grows with them, and no real layer comes near.</summary>
         public const int MaxAxisParameter = 64;
 
+        /// <summary>The suffix of the generated sizes class: <c>{Method}Shape</c>.</summary>
+        public const string ShapeClassSuffix = "Shape";
+
         private static readonly string[] ConstructorParameters = { "inChannels", "outChannels", "inputHeight", "inputWidth", "kernelSize" };
 
-        public static ParseResult Parse(IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
+        /// <summary>Types in signatures: fully qualified (the generated file has no usings), nullable annotations kept.</summary>
+        private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.WithMiscellaneousOptions(
+            SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        /// <summary>Parses the declaration that <paramref name="attribute"/> (one of ours) is applied to.</summary>
+        public static ParseResult Parse(ISymbol symbol, AttributeData attribute, CancellationToken cancellationToken)
         {
-            var diagnostics = new List<DiagnosticInfo>();
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax attributeSyntax
-                || attributeSyntax.Parent?.Parent is not MethodDeclarationSyntax methodSyntax)
+                || attributeSyntax.Parent is not AttributeListSyntax { Target: null or { Identifier.ValueText: "method" } } list)
             {
-                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+                return ParseResult.Nothing; // e.g. [return: ...]: the compiler reports the wrong target
             }
 
-            bool shapeBroken = !CheckMethodShape(method, methodSyntax, attributeSyntax, diagnostics, cancellationToken);
-            var types = CollectContainingTypes(method, diagnostics, ref shapeBroken, cancellationToken);
-            if (shapeBroken || types is null)
-                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+            if (list.Parent is not MethodDeclarationSyntax methodSyntax || symbol is not IMethodSymbol method)
+            {
+                // Nothing a generator can implement; nothing the compiler rejects either, so the analyzer reports it.
+                return NotATypeMethod(attributeSyntax) is { } diagnostic
+                    ? new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { diagnostic }), false)
+                    : ParseResult.Nothing;
+            }
+
+            var diagnostics = new List<DiagnosticInfo>();
+            var shape = CheckMethodShape(method, methodSyntax, attributeSyntax, diagnostics, cancellationToken);
+            if (shape == MethodShape.HalfTyped)
+                return ParseResult.Nothing;
+
+            var types = CollectContainingTypes(method, diagnostics, ref shape, cancellationToken);
+            if (shape == MethodShape.CannotImplement || types is null)
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.Distinct()), true);
 
             var target = CreateTarget(method, methodSyntax, types);
-            var spec = ParseAttribute(attribute, attributeSyntax, method.Name, target.HasBias, diagnostics);
-            if (spec is null && diagnostics.Count == 0)
-                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // half-typed arguments: the compiler reports them
+            bool hasBias = target.ParameterNames.Count == 4;
+            var spec = ParseAttribute(attribute, attributeSyntax, method.Name, hasBias, diagnostics);
+            bool reportedByGenerator = shape == MethodShape.CompilerRejects;
+            ShapeConstants? constants = ShapeClassAllowed(method, methodSyntax, diagnostics, cancellationToken)
+                ? spec is not null ? Constants(spec) : PlaceholderConstants(attribute, hasBias)
+                : null;
 
             // A square property breaks the rule on both axes at once: say so once.
             diagnostics = diagnostics.Distinct().ToList();
             var firstError = diagnostics.FirstOrDefault(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
-            var declaration = firstError is null
-                ? new KernelDeclaration(target, spec, null, null)
-                : new KernelDeclaration(target, null, firstError.Descriptor.Id, firstError.Message);
-            return new ParseResult(declaration, new EquatableArray<DiagnosticInfo>(diagnostics));
+            KernelDeclaration declaration;
+            if (firstError is not null)
+                declaration = new KernelDeclaration(target, null, firstError.Descriptor.Id, firstError.Message, constants);
+            else if (spec is null)
+                declaration = new KernelDeclaration(target, null, null, "the arguments of [GeneratedConvTranspose2D] on " + method.Name + " do not compile", constants);
+            else
+                declaration = new KernelDeclaration(target, spec, null, null, constants);
+            return new ParseResult(declaration, new EquatableArray<DiagnosticInfo>(diagnostics), reportedByGenerator);
         }
 
-        /// <summary>Checks everything about the method's declaration; false when no implementation can be emitted for it.</summary>
-        private static bool CheckMethodShape(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeSyntax attributeSyntax,
+        /// <summary>KG0012 when the attribute sits on a local function, lambda, accessor, operator or finalizer (any method that is not a type's method declaration).</summary>
+        public static DiagnosticInfo? NotATypeMethod(AttributeSyntax attributeSyntax)
+        {
+            if (attributeSyntax.Parent is not AttributeListSyntax { Target: null or { Identifier.ValueText: "method" } } list
+                || list.Parent is MethodDeclarationSyntax)
+            {
+                return null;
+            }
+
+            string what = list.Parent switch
+            {
+                LocalFunctionStatementSyntax local => "the local function '" + local.Identifier.ValueText + "'",
+                AnonymousFunctionExpressionSyntax => "a lambda",
+                AccessorDeclarationSyntax => "an accessor",
+                OperatorDeclarationSyntax or ConversionOperatorDeclarationSyntax => "an operator",
+                DestructorDeclarationSyntax => "a finalizer",
+                _ => "a declaration that is not a method of a type",
+            };
+            return DiagnosticInfo.Create(DiagnosticDescriptors.NotATypeMethod, LocationInfo.From(attributeSyntax), what);
+        }
+
+        /// <summary>What can be generated for a method, from best to worst.</summary>
+        private enum MethodShape
+        {
+            /// <summary>A partial definition the generator implements (the kernel, or a throwing body if the attribute is invalid).</summary>
+            Implementable,
+
+            /// <summary>The declaration is wrong, but a body with its own signature that throws compiles (KG0003, KG0006, KG0011):
+            /// it keeps the compiler quiet, so the KG error is the build's only one.</summary>
+            Stub,
+
+            /// <summary>The compiler rejects the declaration whatever is generated; a body with its signature still avoids a
+            /// second, misleading error (CS8795, "must have an implementation part").</summary>
+            CompilerRejects,
+
+            /// <summary>Nothing can be generated (not a partial definition, a file-local type).</summary>
+            CannotImplement,
+
+            /// <summary>Types the compiler cannot bind yet: its errors, not ours.</summary>
+            HalfTyped,
+        }
+
+        private static MethodShape Worse(MethodShape a, MethodShape b) => a > b ? a : b;
+
+        /// <summary>Checks everything about the method's own declaration.</summary>
+        private static MethodShape CheckMethodShape(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeSyntax attributeSyntax,
             List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
         {
-            bool ok = true;
+            if (method.ReturnType.TypeKind == TypeKind.Error || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error))
+                return MethodShape.HalfTyped;
+
+            var shape = MethodShape.Implementable;
             string name = method.Name;
 
             if (syntax.SyntaxTree.Options is CSharpParseOptions options && options.LanguageVersion < LanguageVersion.CSharp9)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LanguageVersionTooLow, LocationInfo.From(attributeSyntax),
                     name, options.LanguageVersion.ToDisplayString()));
-                ok = false;
+                // A classic partial method (void, no accessibility or other modifiers, no out parameter) is C# 2; the
+                // compiler rejects any other before C# 9.
+                bool classic = method.ReturnsVoid && method.Parameters.All(p => p.RefKind != RefKind.Out)
+                    && syntax.Modifiers.All(m => m.IsKind(SyntaxKind.PartialKeyword) || m.IsKind(SyntaxKind.StaticKeyword) || m.IsKind(SyntaxKind.UnsafeKeyword));
+                shape = Worse(shape, classic ? MethodShape.Stub : MethodShape.CompilerRejects);
             }
 
             if (method.IsGenericMethod || syntax.TypeParameterList is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericMethod,
                     LocationInfo.From((SyntaxNode?)syntax.TypeParameterList ?? syntax), name));
-                ok = false;
+                shape = Worse(shape, MethodShape.Stub);
             }
 
             bool isPartial = syntax.Modifiers.Any(SyntaxKind.PartialKeyword);
@@ -95,20 +182,31 @@ namespace KernelGen.Generator.Parsing
             if (problem is not null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartialDefinition, LocationInfo.From(syntax.Identifier), name, problem));
-                ok = false;
+                shape = Worse(shape, MethodShape.CannotImplement);
             }
 
             if (!CheckSignature(method, syntax, diagnostics))
-                ok = false;
+                shape = Worse(shape, MethodShape.Stub);
 
-            if (HasDuplicateName(method))
+            var namesakes = OtherKernelsNamedAlike(method);
+            if (namesakes.Count > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateName, LocationInfo.From(syntax.Identifier),
                     method.ContainingType?.Name ?? "", name));
-                ok = false;
+                // Overloads each get a body; a second method with the very same parameters is the compiler's error
+                // (CS0111), and a second body would be one more.
+                bool repeatsAnEarlierOne = namesakes.Any(other => SameParameters(other, method) && Precedes(other, syntax));
+                shape = Worse(shape, repeatsAnEarlierOne ? MethodShape.CannotImplement : MethodShape.Stub);
             }
 
-            return ok;
+            return shape;
+        }
+
+        /// <summary>Whether the generated code is (or a user's own part is) in a tree the generator produced.</summary>
+        private static bool IsGenerated(SyntaxReference reference)
+        {
+            string path = reference.SyntaxTree.FilePath.Replace('\\', '/');
+            return path.Contains("/KernelGen.Generator/") || path.StartsWith("KernelGen.Generator/", StringComparison.Ordinal);
         }
 
         /// <summary>An implementing part that the user wrote (the generator's own shows up only after generation, in the analyzer's view).</summary>
@@ -117,25 +215,71 @@ namespace KernelGen.Generator.Parsing
             if (method.PartialImplementationPart is not { } implementation) return false;
             foreach (var reference in implementation.DeclaringSyntaxReferences)
             {
-                string path = reference.SyntaxTree.FilePath.Replace('\\', '/');
-                if (!path.Contains("/KernelGen.Generator/") && !path.StartsWith("KernelGen.Generator/", StringComparison.Ordinal))
-                    return true;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!IsGenerated(reference)) return true;
             }
 
             return false;
         }
 
-        private static bool HasDuplicateName(IMethodSymbol method)
+        private static bool SameParameters(IMethodSymbol a, IMethodSymbol b) =>
+            a.Parameters.Length == b.Parameters.Length
+            && a.Parameters.Zip(b.Parameters, (x, y) => x.RefKind == y.RefKind && SymbolEqualityComparer.Default.Equals(x.Type, y.Type)).All(same => same);
+
+        /// <summary>Whether <paramref name="other"/> is declared before <paramref name="syntax"/> (by file path, then position).</summary>
+        private static bool Precedes(IMethodSymbol other, SyntaxNode syntax)
         {
-            if (method.ContainingType is null) return false;
-            int annotated = 0;
-            foreach (var member in method.ContainingType.GetMembers(method.Name))
+            foreach (var reference in other.DeclaringSyntaxReferences)
             {
-                if (member is IMethodSymbol other && other.PartialDefinitionPart is null && HasKernelAttribute(other))
-                    annotated++;
+                int byPath = string.CompareOrdinal(reference.SyntaxTree.FilePath, syntax.SyntaxTree.FilePath);
+                if (byPath < 0 || (byPath == 0 && reference.Span.Start < syntax.SpanStart)) return true;
             }
 
-            return annotated > 1;
+            return false;
+        }
+
+        /// <summary>The other kernel definitions of the method's containing type with the method's name.</summary>
+        private static List<IMethodSymbol> OtherKernelsNamedAlike(IMethodSymbol method)
+        {
+            var others = new List<IMethodSymbol>();
+            if (method.ContainingType is null) return others;
+            foreach (var member in method.ContainingType.GetMembers(method.Name))
+            {
+                if (member is IMethodSymbol other && other.PartialDefinitionPart is null && !SymbolEqualityComparer.Default.Equals(other, method)
+                    && HasKernelAttribute(other))
+                {
+                    others.Add(other);
+                }
+            }
+
+            return others;
+        }
+
+        /// <summary>
+        /// Whether the <c>{Method}Shape</c> class may be emitted: no member of that name is declared by the user in the
+        /// type or inherited (reported as KG0013: the kernel still works), and of several kernels sharing a name (KG0011)
+        /// only the first in source order emits it.
+        /// </summary>
+        private static bool ShapeClassAllowed(IMethodSymbol method, MethodDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics,
+            CancellationToken cancellationToken)
+        {
+            if (method.ContainingType is not { } type) return false;
+            string shapeName = method.Name + ShapeClassSuffix;
+            for (var current = type; current is not null; current = current.BaseType)
+            {
+                foreach (var member in current.GetMembers(shapeName))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    bool inherited = !SymbolEqualityComparer.Default.Equals(current, type);
+                    if (inherited && member.DeclaredAccessibility == Accessibility.Private) continue;
+                    if (member.DeclaringSyntaxReferences.Length > 0 && member.DeclaringSyntaxReferences.All(IsGenerated)) continue;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeNameTaken, LocationInfo.From(syntax.Identifier),
+                        method.Name, shapeName, inherited ? "inherits" : "declares", current.Name));
+                    return false;
+                }
+            }
+
+            return !OtherKernelsNamedAlike(method).Any(other => Precedes(other, syntax));
         }
 
         public static bool HasKernelAttribute(ISymbol symbol)
@@ -154,10 +298,6 @@ namespace KernelGen.Generator.Parsing
         /// <summary>Checks <c>void (ReadOnlySpan&lt;float&gt;, ReadOnlySpan&lt;float&gt;, [ReadOnlySpan&lt;float&gt;,] Span&lt;float&gt;)</c>, all by value.</summary>
         private static bool CheckSignature(IMethodSymbol method, MethodDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
         {
-            // Types the compiler cannot bind yet (half-typed code) are its to report, not ours.
-            if (method.ReturnType.TypeKind == TypeKind.Error || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error))
-                return false;
-
             string? problem = null;
             SyntaxNode location = syntax.ParameterList;
             if (!method.ReturnsVoid || method.ReturnsByRef || method.ReturnsByRefReadonly)
@@ -178,6 +318,8 @@ namespace KernelGen.Generator.Parsing
                     bool expectSpan = i == last;
                     if (!IsSpanOfFloat(parameter.Type, readOnly: !expectSpan))
                         problem = "has parameter '" + parameter.Name + "' of type " + parameter.Type.ToDisplayString();
+                    else if (i == 0 && method.IsExtensionMethod)
+                        problem = "has parameter '" + parameter.Name + "' with the 'this' modifier (an extension method)";
                     else if (parameter.RefKind != RefKind.None || parameter.ScopedKind != ScopedKind.None || parameter.IsParams)
                         problem = "has parameter '" + parameter.Name + "' with a modifier";
                     if (problem is not null && i < syntax.ParameterList.Parameters.Count)
@@ -196,9 +338,13 @@ namespace KernelGen.Generator.Parsing
             && named.OriginalDefinition.MetadataName == (readOnly ? "ReadOnlySpan`1" : "Span`1")
             && named.OriginalDefinition.ContainingNamespace is { Name: "System", ContainingNamespace.IsGlobalNamespace: true };
 
-        /// <summary>The containing types, outermost first; reports those not declared partial. Null when one cannot be re-declared.</summary>
+        /// <summary>
+        /// The containing types, outermost first; reports those not declared partial (the generated part then makes the
+        /// compiler say exactly that, CS0260) and file-local ones (no other file can add to them). Null when a type cannot
+        /// be re-declared at all.
+        /// </summary>
         private static List<ContainingType>? CollectContainingTypes(IMethodSymbol method, List<DiagnosticInfo> diagnostics,
-            ref bool shapeBroken, CancellationToken cancellationToken)
+            ref MethodShape shape, CancellationToken cancellationToken)
         {
             var types = new List<ContainingType>();
             for (var type = method.ContainingType; type is not null; type = type.ContainingType)
@@ -206,14 +352,23 @@ namespace KernelGen.Generator.Parsing
                 TypeDeclarationSyntax? first = null;
                 foreach (var reference in type.DeclaringSyntaxReferences)
                 {
+                    // The program class of top-level statements is also declared by the compilation unit: skip that part.
                     if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration)
-                        return null;
+                        continue;
                     first ??= declaration;
+                    if (declaration.Modifiers.Any(SyntaxKind.FileKeyword))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocalType,
+                            LocationInfo.From(declaration.Identifier), type.Name, method.Name));
+                        shape = Worse(shape, MethodShape.CannotImplement);
+                        return null;
+                    }
+
                     if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial,
                             LocationInfo.From(declaration.Identifier), type.Name, method.Name));
-                        shapeBroken = true;
+                        shape = Worse(shape, MethodShape.CompilerRejects);
                     }
                 }
 
@@ -248,23 +403,75 @@ namespace KernelGen.Generator.Parsing
         private static KernelTarget CreateTarget(IMethodSymbol method, MethodDeclarationSyntax syntax, List<ContainingType> types)
         {
             string ns = method.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
-            string modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text));
             var parameters = method.Parameters.Select(p => Escape(p.Name)).ToArray();
 
-            // The hint name follows metadata names (Outer+Inner`1), which are unique per type, so two kernels never collide.
-            var hint = new StringBuilder();
-            if (ns.Length > 0) hint.Append(ns).Append('.');
+            // Metadata names (Outer+Inner`1) are unique per type; the generator makes the file name from this.
+            var fullName = new StringBuilder();
+            if (ns.Length > 0) fullName.Append(ns).Append('.');
             var chain = new List<INamedTypeSymbol>();
             for (var type = method.ContainingType; type is not null; type = type.ContainingType) chain.Insert(0, type);
             for (int i = 0; i < chain.Count; i++)
             {
-                if (i > 0) hint.Append('+');
-                hint.Append(chain[i].MetadataName.Replace('`', '_'));
+                if (i > 0) fullName.Append('+');
+                fullName.Append(chain[i].MetadataName);
             }
 
-            hint.Append('.').Append(method.Name).Append(".g.cs");
-            return new KernelTarget(ns, new EquatableArray<ContainingType>(types), Escape(method.Name), modifiers,
-                AccessibilityText(method.DeclaredAccessibility), new EquatableArray<string>(parameters), hint.ToString());
+            fullName.Append('.').Append(method.Name);
+            bool nullableDirectives = syntax.SyntaxTree.Options is not CSharpParseOptions options || options.LanguageVersion >= LanguageVersion.CSharp8;
+            return new KernelTarget(ns, new EquatableArray<ContainingType>(types), Escape(method.Name), ImplementingDeclaration(method, syntax),
+                AccessibilityText(method.DeclaredAccessibility), new EquatableArray<string>(parameters), fullName.ToString(), nullableDirectives);
+        }
+
+        /// <summary>The method's declaration as its implementing part must repeat it, with <c>partial</c> and fully qualified types.</summary>
+        private static string ImplementingDeclaration(IMethodSymbol method, MethodDeclarationSyntax syntax)
+        {
+            var text = new StringBuilder();
+            foreach (var modifier in syntax.Modifiers)
+            {
+                if (!modifier.IsKind(SyntaxKind.PartialKeyword)) text.Append(modifier.Text).Append(' ');
+            }
+
+            text.Append("partial ");
+            if (method.ReturnsByRefReadonly) text.Append("ref readonly ");
+            else if (method.ReturnsByRef) text.Append("ref ");
+            text.Append(method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(TypeFormat)).Append(' ').Append(Escape(method.Name));
+            if (method.TypeParameters.Length > 0)
+                text.Append('<').Append(string.Join(", ", method.TypeParameters.Select(p => Escape(p.Name)))).Append('>');
+            text.Append('(');
+            for (int i = 0; i < method.Parameters.Length; i++)
+            {
+                var p = method.Parameters[i];
+                if (i > 0) text.Append(", ");
+                if (i == 0 && method.IsExtensionMethod) text.Append("this ");
+                if (p.ScopedKind != ScopedKind.None) text.Append("scoped ");
+                text.Append(p.RefKind switch
+                {
+                    RefKind.Ref => "ref ",
+                    RefKind.Out => "out ",
+                    RefKind.In => "in ",
+                    RefKind.None => "",
+                    _ => "ref readonly ",
+                });
+                if (p.IsParams) text.Append("params ");
+                text.Append(p.Type.ToDisplayString(TypeFormat)).Append(' ').Append(Escape(p.Name));
+            }
+
+            text.Append(')');
+            foreach (var p in method.TypeParameters)
+            {
+                var constraints = new List<string>();
+                if (p.HasReferenceTypeConstraint)
+                    constraints.Add(p.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.Annotated ? "class?" : "class");
+                if (p.HasValueTypeConstraint && !p.HasUnmanagedTypeConstraint) constraints.Add("struct");
+                if (p.HasUnmanagedTypeConstraint) constraints.Add("unmanaged");
+                if (p.HasNotNullConstraint) constraints.Add("notnull");
+                constraints.AddRange(p.ConstraintTypes.Select(t => t.ToDisplayString(TypeFormat)));
+                if (p.HasConstructorConstraint) constraints.Add("new()");
+                if (constraints.Count > 0)
+                    text.Append(" where ").Append(Escape(p.Name)).Append(" : ").Append(string.Join(", ", constraints));
+            }
+
+            return text.ToString();
         }
 
         private static string AccessibilityText(Accessibility accessibility) => accessibility switch
@@ -276,6 +483,32 @@ namespace KernelGen.Generator.Parsing
             Accessibility.ProtectedAndInternal => "private protected",
             _ => "private",
         };
+
+        private static ShapeConstants Constants(KernelSpec s) =>
+            new(s.InChannels, s.OutChannels, s.Groups, s.InputHeight, s.InputWidth, s.OutputHeight, s.OutputWidth,
+                s.InputLength, s.WeightsLength, s.HasBias ? s.OutChannels : 0, s.OutputLength);
+
+        /// <summary>
+        /// Sizes for a declaration that cannot be implemented: each as declared or derived where that gives a valid size,
+        /// else 1 (never 0: a division by a constant 0 in the user's code would be one more compiler error to decode).
+        /// </summary>
+        private static ShapeConstants PlaceholderConstants(AttributeData attribute, bool hasBias)
+        {
+            long Arg(int index) =>
+                index < attribute.ConstructorArguments.Length && attribute.ConstructorArguments[index].Value is int value ? value : 1;
+            var named = new Dictionary<string, TypedConstant>(StringComparer.Ordinal);
+            foreach (var pair in attribute.NamedArguments) named[pair.Key] = pair.Value;
+            int groupsArgument = named.TryGetValue("Groups", out var g) && g.Value is int gv ? gv : 1;
+            long inChannels = Arg(0), outChannels = Arg(1), inputHeight = Arg(2), inputWidth = Arg(3);
+            var height = new AxisArguments(named, "Height", (int)Arg(4)).Geometry;
+            var width = new AxisArguments(named, "Width", (int)Arg(4)).Geometry;
+            int Size(long value) => value >= 1 && value <= int.MaxValue ? (int)value : 1;
+            int inC = Size(inChannels), outC = Size(outChannels), groups = Size(groupsArgument), inH = Size(inputHeight), inW = Size(inputWidth);
+            int outPerGroup = outC % groups == 0 ? outC / groups : outC;
+            int outH = Size(height.OutputLength(inH)), outW = Size(width.OutputLength(inW));
+            return new ShapeConstants(inC, outC, groups, inH, inW, outH, outW, Size(Product(inC, inH, inW)),
+                Size(Product(inC, outPerGroup, Size(height.Kernel), Size(width.Kernel))), hasBias ? outC : 0, Size(Product(outC, outH, outW)));
+        }
 
         /// <summary>Reads and validates the attribute's arguments. Null when they are half-typed (no diagnostic) or invalid (diagnostics added).</summary>
         private static KernelSpec? ParseAttribute(AttributeData attribute, AttributeSyntax syntax, string methodName, bool hasBias, List<DiagnosticInfo> diagnostics)
