@@ -43,6 +43,7 @@ namespace KernelGen.Generator.Emitting
 
             WriteHeader(w, target, plan);
             w.Line("#nullable enable");
+            WriteWarningSuppressions(w);
             w.Line();
             OpenContainers(w, target);
             if (declaration.Shape is { } shape)
@@ -72,6 +73,7 @@ namespace KernelGen.Generator.Emitting
                 : ": " + declaration.ErrorId + " (see the error on its declaration)."));
             w.Line("// The body below throws, so that the project compiles up to that error and a call never silently does nothing.");
             if (target.NullableDirectives) w.Line("#nullable enable");
+            WriteWarningSuppressions(w);
             w.Line();
             OpenContainers(w, target);
             if (declaration.Shape is { } shape)
@@ -237,6 +239,10 @@ namespace KernelGen.Generator.Emitting
             for (int i = 0; i < target.Types.Count; i++) w.Close();
             if (target.Namespace.Length > 0) w.Close();
         }
+
+        /// <summary>Warnings the generated code can only repeat from the user's own declarations: reported there, not twice.</summary>
+        private static void WriteWarningSuppressions(SourceWriter w) =>
+            w.Line("#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)");
 
         private static void WriteGeneratedCode(SourceWriter w, string version) =>
             w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generator\", \"" + version + "\")]");

@@ -26,6 +26,7 @@
 //   so the spatial loops and the loops over groups and output-channel blocks stay loops: 1153 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
+#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
 
 namespace Snapshots
 {

@@ -24,6 +24,7 @@
 //   Unrolled completely: 75 statements over all paths, within the unroll budget of 2048 (the default).
 
 #nullable enable
+#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
 
 namespace Snapshots
 {

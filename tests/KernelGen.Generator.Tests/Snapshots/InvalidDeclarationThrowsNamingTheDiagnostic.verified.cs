@@ -2,6 +2,7 @@
 // KernelGen could not implement Layers.Broken: KG0001 (see the error on its declaration).
 // The body below throws, so that the project compiles up to that error and a call never silently does nothing.
 #nullable enable
+#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
 
 namespace Snapshots
 {

@@ -25,6 +25,7 @@
 //   so the spatial, group, output-channel and input-channel loops stay loops: 299 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
+#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
 
 namespace Snapshots
 {

@@ -25,6 +25,7 @@
 //   so the spatial loops (interior rows and blocks of each phase row) stay loops: 1932 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
+#pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
 
 namespace Snapshots
 {

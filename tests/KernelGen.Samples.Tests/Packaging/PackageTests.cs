@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Xml.Linq;
 using KernelGen.Samples.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -12,7 +11,7 @@ namespace KernelGen.Samples.Tests;
 /// the course example with [GeneratedConvTranspose2D], builds and runs.
 /// </summary>
 [Collection(ChildBuildCollection.Name)]
-public sealed class PackageTests(ITestOutputHelper log) : IDisposable
+public sealed class PackageTests(PackedPackage package, ITestOutputHelper log) : IDisposable
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
 
@@ -23,16 +22,9 @@ public sealed class PackageTests(ITestOutputHelper log) : IDisposable
     [PlainPassFact]
     public void Packed_package_has_the_expected_layout_and_works_in_a_fresh_project()
     {
-        // A version no earlier run used, and a private package cache: the consumer can only get this very package.
-        string version = $"0.1.0-test.{RandomNumberGenerator.GetInt32(1, int.MaxValue)}";
-        string feed = _temp.Combine("feed");
-        string packages = _temp.Combine("nuget-packages");
-        Assert.False(Repository.Contains(_temp.Path), $"{_temp.Path} must be outside the repository, away from its Directory.*.props");
-
-        Step(ChildProcess.Dotnet(
-            ["pack", Repository.Combine("src", "KernelGen", "KernelGen.csproj"), "-c", "Release", "-o", feed,
-             "--artifacts-path", _temp.Combine("pack-artifacts"), $"-p:Version={version}", "--disable-build-servers", "-p:UseSharedCompilation=false"],
-            _temp.Path, StepTimeout));
+        string version = package.Version, feed = package.Feed, packages = package.PackageCache;
+        Assert.False(Repository.Contains(feed), $"{feed} must be outside the repository, away from its Directory.*.props");
+        Step(package.Pack());
 
         string nupkg = Path.Combine(feed, $"KernelGen.{version}.nupkg");
         Assert.True(File.Exists(nupkg), $"no {nupkg}; the feed holds: {string.Join(", ", Directory.GetFiles(feed).Select(Path.GetFileName))}");
@@ -40,8 +32,8 @@ public sealed class PackageTests(ITestOutputHelper log) : IDisposable
         CheckPackageContents(nupkg, version);
         CheckSymbolPackage(Path.Combine(feed, $"KernelGen.{version}.snupkg"));
 
-        string consumer = CreateConsumer(version, feed);
-        var environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = packages };
+        string consumer = CreateConsumer(version);
+        var environment = package.ConsumerEnvironment;
         Step(ChildProcess.Dotnet(["build", consumer, "-c", "Release", "--disable-build-servers", "-p:UseSharedCompilation=false"],
             _temp.Path, StepTimeout, environment));
         Assert.True(Directory.Exists(Path.Combine(packages, "kernelgen", version)), "the consumer did not restore KernelGen from the private cache");
@@ -105,20 +97,11 @@ public sealed class PackageTests(ITestOutputHelper log) : IDisposable
     }
 
     /// <summary>Writes the user's project: a NuGet.config, a project that references the package, and the course example.</summary>
-    private string CreateConsumer(string version, string feed)
+    private string CreateConsumer(string version)
     {
         string folder = _temp.Combine("consumer");
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
-              </packageSources>
-            </configuration>
-            """);
+        File.WriteAllText(Path.Combine(folder, "NuGet.config"), package.NuGetConfig);
         string project = Path.Combine(folder, "Consumer.csproj");
         File.WriteAllText(project, $"""
             <Project Sdk="Microsoft.NET.Sdk">
