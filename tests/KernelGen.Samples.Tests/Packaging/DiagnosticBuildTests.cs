@@ -118,8 +118,20 @@ public sealed partial class DiagnosticBuildTests(PackedPackage package, ITestOut
             """),
     };
 
-    public static TheoryData<string, bool> Builds =>
-        new(Cases.Keys.SelectMany(name => new[] { (name, true), (name, false) }));
+    public static TheoryData<string, bool> Builds
+    {
+        get
+        {
+            var builds = new TheoryData<string, bool>();
+            foreach (string name in Cases.Keys)
+            {
+                builds.Add(name, true);
+                builds.Add(name, false);
+            }
+
+            return builds;
+        }
+    }
 
     [PlainPassTheory]
     [MemberData(nameof(Builds))]
