@@ -15,7 +15,7 @@ namespace KernelGen;
 /// <para>An instance is immutable and may be used from several threads at once. <see cref="Compute"/> packs the weights on every
 /// call; to pack them once and run many times, call <see cref="Prepare"/>.</para>
 /// </remarks>
-public sealed class ConvTranspose2D
+public sealed partial class ConvTranspose2D
 {
     private PreparedConvTranspose2D? _scratch;
 

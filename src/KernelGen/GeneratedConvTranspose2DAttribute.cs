@@ -10,13 +10,18 @@ namespace KernelGen;
 /// parameters <c>(ReadOnlySpan&lt;float&gt; input, ReadOnlySpan&lt;float&gt; weights, Span&lt;float&gt; output)</c> or, with a bias,
 /// <c>(ReadOnlySpan&lt;float&gt; input, ReadOnlySpan&lt;float&gt; weights, ReadOnlySpan&lt;float&gt; bias, Span&lt;float&gt; output)</c>.
 /// Weights are <c>(inChannels, outChannels / groups, kernelHeight, kernelWidth)</c>. The input may hold several samples.</para>
-/// <para>Semantics are PyTorch's <c>conv_transpose2d</c>; the per-axis properties override the square ones.</para>
+/// <para>Semantics are PyTorch's <c>conv_transpose2d</c>; the per-axis properties override the square ones. ONNX's
+/// asymmetric pads are the per-side properties (<see cref="PaddingTop"/>, ...), its <c>auto_pad</c> and <c>output_shape</c>
+/// are <see cref="AutoPad"/> with <see cref="OutputHeight"/> and <see cref="OutputWidth"/>, and PyTorch's
+/// <c>output_size</c> is <see cref="OutputHeight"/> and <see cref="OutputWidth"/> alone: the same rules as
+/// <see cref="ConvTranspose2D.FromOnnx"/> and <see cref="ConvTranspose2D.ForOutputSize"/>.</para>
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class GeneratedConvTranspose2DAttribute : Attribute
 {
     private int? _kernelHeight, _kernelWidth, _strideHeight, _strideWidth, _paddingHeight, _paddingWidth;
     private int? _outputPaddingHeight, _outputPaddingWidth, _dilationHeight, _dilationWidth;
+    private int? _paddingTop, _paddingLeft, _paddingBottom, _paddingRight;
 
     /// <summary>Declares the fixed shape of the kernel.</summary>
     /// <param name="inChannels">Input channels, at least 1.</param>
@@ -80,6 +85,40 @@ public sealed class GeneratedConvTranspose2DAttribute : Attribute
 
     /// <summary>Padding at left and right (default <see cref="Padding"/>).</summary>
     public int PaddingWidth { get => _paddingWidth ?? Padding; set => _paddingWidth = value; }
+
+    /// <summary>
+    /// Cells cropped from the top (ONNX <c>pads[0]</c>; default <see cref="PaddingHeight"/>). The per-side properties take
+    /// ONNX's asymmetric pads; they cannot be combined with <see cref="Padding"/>, <see cref="PaddingHeight"/> or
+    /// <see cref="PaddingWidth"/> (a side not given is 0).
+    /// </summary>
+    public int PaddingTop { get => _paddingTop ?? PaddingHeight; set => _paddingTop = value; }
+
+    /// <summary>Cells cropped from the left (ONNX <c>pads[1]</c>; default <see cref="PaddingWidth"/>). See <see cref="PaddingTop"/>.</summary>
+    public int PaddingLeft { get => _paddingLeft ?? PaddingWidth; set => _paddingLeft = value; }
+
+    /// <summary>Cells cropped from the bottom (ONNX <c>pads[2]</c>; default <see cref="PaddingHeight"/>). See <see cref="PaddingTop"/>.</summary>
+    public int PaddingBottom { get => _paddingBottom ?? PaddingHeight; set => _paddingBottom = value; }
+
+    /// <summary>Cells cropped from the right (ONNX <c>pads[3]</c>; default <see cref="PaddingWidth"/>). See <see cref="PaddingTop"/>.</summary>
+    public int PaddingRight { get => _paddingRight ?? PaddingWidth; set => _paddingRight = value; }
+
+    /// <summary>
+    /// The requested output height (0, the default, for none). Without <see cref="AutoPad"/> it is PyTorch's
+    /// <c>output_size</c>: the output padding that reaches it is derived (it must lie between the height with no output
+    /// padding and that plus <c>stride - 1</c>; do not set <see cref="OutputPadding"/> then). With <see cref="AutoPad"/> it is
+    /// ONNX's <c>output_shape</c>: the padding that reaches it is derived.
+    /// </summary>
+    public int OutputHeight { get; set; }
+
+    /// <summary>The requested output width (0, the default, for none); see <see cref="OutputHeight"/>.</summary>
+    public int OutputWidth { get; set; }
+
+    /// <summary>
+    /// ONNX's <c>auto_pad</c> (default <see cref="OnnxAutoPad.NotSet"/>). Setting it, even to <see cref="OnnxAutoPad.NotSet"/>,
+    /// makes <see cref="OutputHeight"/> and <see cref="OutputWidth"/> ONNX's <c>output_shape</c>; with any mode but
+    /// <see cref="OnnxAutoPad.NotSet"/> the padding is derived, so no padding property may be set.
+    /// </summary>
+    public OnnxAutoPad AutoPad { get; set; }
 
     /// <summary>Output padding at the bottom (default <see cref="OutputPadding"/>).</summary>
     public int OutputPaddingHeight { get => _outputPaddingHeight ?? OutputPadding; set => _outputPaddingHeight = value; }

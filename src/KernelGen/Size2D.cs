@@ -55,6 +55,26 @@ public readonly record struct Padding2D(int Top, int Left, int Bottom, int Right
     public override string ToString() => Top == Bottom && Left == Right ? $"({Top}, {Left})" : $"(top {Top}, left {Left}, bottom {Bottom}, right {Right})";
 }
 
+/// <summary>
+/// ONNX's <c>auto_pad</c> attribute of <c>ConvTranspose</c>: how the padding follows from the input size and the requested
+/// output shape (see <see cref="ConvTranspose2D.FromOnnx"/>).
+/// </summary>
+public enum OnnxAutoPad
+{
+    /// <summary><c>NOTSET</c> (ONNX's default): the explicit <c>pads</c>, or, with an <c>output_shape</c>, pads that reach it
+    /// with the odd cell at the beginning.</summary>
+    NotSet = 0,
+
+    /// <summary><c>SAME_UPPER</c>: an output of <c>input * stride</c> (or the <c>output_shape</c>), the odd padding cell at the end.</summary>
+    SameUpper = 1,
+
+    /// <summary><c>SAME_LOWER</c>: an output of <c>input * stride</c> (or the <c>output_shape</c>), the odd padding cell at the beginning.</summary>
+    SameLower = 2,
+
+    /// <summary><c>VALID</c>: no padding (or, with an <c>output_shape</c>, pads that reach it with the odd cell at the beginning).</summary>
+    Valid = 3,
+}
+
 /// <summary>The memory order of activations (weights always use the PyTorch/ONNX layout <c>(Cin, Cout/groups, kH, kW)</c>).</summary>
 public enum TensorLayout
 {

@@ -81,7 +81,7 @@ public class ContainerTests
         var target = new Model.KernelTarget("N", new Model.EquatableArray<Model.ContainingType>([new Model.ContainingType("class", "C")]), "K",
             "public static partial void K(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)",
             "public", new Model.EquatableArray<string>(["input", "weights", "output"]), "N.C.K", true);
-        var spec = new Model.KernelSpec(1, 1, 0, 2, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, Model.KernelActivation.None, 0.01f, false, 0);
+        var spec = new Model.KernelSpec(1, 1, 0, 2, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, false, Model.KernelActivation.None, 0.01f, false, 0);
         var declaration = new Model.KernelDeclaration(target, spec, null, null, null, "N.C.K.g.cs");
 
         string? source = ConvTransposeGenerator.EmitSafely(declaration, 0, out string? failure);

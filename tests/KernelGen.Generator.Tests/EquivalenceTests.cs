@@ -70,9 +70,17 @@ public class EquivalenceTests
         KernelCase.Square(1, 2, 2, 20, 5, stride: 3, padding: 2),                                        // stride 3: phases alone, lanes 3 apart
         KernelCase.Square(3, 2, 3, 40, 4, stride: 2, padding: 1, budget: 60),                            // spatial loops: a loop over clean vectors, edge rows guarded
         KernelCase.Square(2, 26, 2, 17, 3, stride: 1, padding: 1, bias: true),                           // 26 channels: register blocks with a tail
-        new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
-        new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
-        new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops
+        new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0, 2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
+        new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0, 1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
+        new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2, 0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops
+        // ONNX's asymmetric pads, auto_pad and output_shape, PyTorch's output_size, parameters bound by name.
+        new(1, 2, 3, 1, 6, 9, (3, 3), (2, 2), (1, 0, 2, 1), (1, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 9, WeightsFirst: true),
+        new(1, 3, 8, 1, 5, 19, (4, 4), (2, 2), (0, 2, 1, 1), (0, 1), (1, 1), true, false, FusedActivation.Relu, 0.01f, 0, 10, DeclarationForm.OutputSize),
+        KernelCase.Onnx(1, 2, 3, 3, (3, 3), (2, 2), OnnxAutoPad.SameUpper),                                // odd total padding: the odd cell at the end
+        KernelCase.Onnx(1, 2, 3, 3, (3, 3), (2, 2), OnnxAutoPad.SameLower, bias: true),                    // ... at the beginning
+        KernelCase.Onnx(1, 2, 3, 3, (3, 3), (3, 2), OnnxAutoPad.NotSet, outputShape: (10, 8)),             // ONNX's test_convtranspose_output_shape: larger than 9 x 7
+        KernelCase.Onnx(2, 2, 4, 6, (4, 3), (2, 2), OnnxAutoPad.Valid),
+        KernelCase.Onnx(2, 3, 4, 5, (4, 4), (2, 2), OnnxAutoPad.SameUpper, outputShape: (7, 9)),
     ];
 
     [Fact]
@@ -118,8 +126,10 @@ public class EquivalenceTests
 
         var method = kernels.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
         var output = Sentinels(c.Batch * c.OutputLength + 3);
-        if (c.HasBias) method.CreateDelegate<Kernel4>()(c.Input(), c.Weights(), c.Bias(), output);
-        else method.CreateDelegate<Kernel3>()(c.Input(), c.Weights(), output);
+        // (weights, input, ...) declarations are bound by name: the call passes the weights first.
+        var (first, second) = c.WeightsFirst ? (c.Weights(), c.Input()) : (c.Input(), c.Weights());
+        if (c.HasBias) method.CreateDelegate<Kernel4>()(first, second, c.Bias(), output);
+        else method.CreateDelegate<Kernel3>()(first, second, output);
         AssertClose(c, name, output.AsSpan(0, naive.Length), naive);
         AssertClose(c, name + " (generated vs runtime)", output.AsSpan(0, naive.Length), runtime);
         Assert.All(output[naive.Length..], v => Assert.Equal(Sentinel, v));

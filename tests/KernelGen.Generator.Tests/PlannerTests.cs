@@ -10,7 +10,7 @@ namespace KernelGen.Generator.Tests;
 public class PlannerTests
 {
     internal static KernelSpec Spec(KernelCase c, int budget = 0) => new(c.InChannels, c.OutChannels, c.Groups, c.InputHeight, c.InputWidth,
-        c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.H, c.Padding.W, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
+        c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.Top, c.Padding.Bottom, c.Padding.Left, c.Padding.Right, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
         c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
 
     private static void AssertCountsMatch(KernelCase c)

@@ -30,16 +30,16 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor OutputTooSmall = new(
             id: "KG0002",
             title: "Output size below 1",
-            messageFormat: "The output {0} would be {1} = ({2} - 1) * {3} - 2 * {4} + {5} * ({6} - 1) + {7} + 1, but it must be at least 1: lower the padding or enlarge the input, kernel, stride or dilation",
+            messageFormat: "The output {0} would be {1} = ({2} - 1) * {3} - {4} - {5} + {6} * ({7} - 1) + {8} + 1, but it must be at least 1: lower the padding or enlarge the input, kernel, stride or dilation",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
-            description: "Per axis the output size is (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1; padding may not crop it all away.");
+            description: "Per axis the output size is (in - 1) * stride - padBegin - padEnd + dilation * (kernel - 1) + outputPadding + 1; padding may not crop it all away.");
 
         public static readonly DiagnosticDescriptor SignatureMismatch = new(
             id: "KG0003",
             title: "Kernel method signature does not match",
-            messageFormat: "'{0}' {1}, but a [GeneratedConvTranspose2D] method must be " + ExpectedSignatures + ", every parameter passed by value",
+            messageFormat: "'{0}' {1}, but a [GeneratedConvTranspose2D] method must be " + ExpectedSignatures + ", every parameter passed by value (parameters named input, weights, bias and output are bound by name, in any order)",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);

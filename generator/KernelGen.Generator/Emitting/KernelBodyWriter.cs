@@ -227,9 +227,9 @@ namespace KernelGen.Generator.Emitting
             ForEachEdge("qh", Math.Max(phase.InteriorEndQ, phase.InteriorFirstQ), phase.EndQ, all, _spec.InputHeight, body);
         }
 
-        private Affine OutputRow(AxisPhase phase, Affine qh) => qh * _spec.StrideHeight + (phase.Residue - _spec.PaddingHeight);
+        private Affine OutputRow(AxisPhase phase, Affine qh) => qh * _spec.StrideHeight + (phase.Residue - _spec.PaddingTop);
 
-        private Affine OutputColumn(AxisPhase phase, Affine q) => q * _spec.StrideWidth + (phase.Residue - _spec.PaddingWidth);
+        private Affine OutputColumn(AxisPhase phase, Affine q) => q * _spec.StrideWidth + (phase.Residue - _spec.PaddingLeft);
 
         /// <summary>The narrower vector widths used for what is left of a run after whole vectors of <see cref="_lanes"/> (scalars follow).</summary>
         private IEnumerable<int> NarrowerVectorWidths()

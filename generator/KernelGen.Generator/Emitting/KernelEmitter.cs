@@ -121,10 +121,10 @@ namespace KernelGen.Generator.Emitting
             w.Line("//   input         " + Text(s.InputHeight) + " x " + Text(s.InputWidth) + " per sample (" + Text(s.InputLength)
                 + " elements); the input may hold any whole number of samples");
             w.Line("//   kernel        " + Text(s.KernelHeight) + " x " + Text(s.KernelWidth) + ", stride " + Text(s.StrideHeight) + " x " + Text(s.StrideWidth)
-                + ", padding " + Text(s.PaddingHeight) + " x " + Text(s.PaddingWidth) + ", output padding " + Text(s.OutputPaddingHeight) + " x " + Text(s.OutputPaddingWidth)
+                + ", padding " + PaddingText(s) + ", output padding " + Text(s.OutputPaddingHeight) + " x " + Text(s.OutputPaddingWidth)
                 + ", dilation " + Text(s.DilationHeight) + " x " + Text(s.DilationWidth));
             w.Line("//   output        " + Text(s.OutputHeight) + " x " + Text(s.OutputWidth) + " per sample (" + Text(s.OutputLength)
-                + " elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1");
+                + " elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1");
             w.Line("//   weights       (Cin, Cout/groups, kH, kW) = (" + Text(s.InChannels) + ", " + Text(s.OutPerGroup) + ", " + Text(s.KernelHeight) + ", "
                 + Text(s.KernelWidth) + "): " + Text(s.WeightsLength) + " values; " + (s.HasBias ? "bias: " + Text(s.OutChannels) + " values" : "no bias"));
             w.Line("//   activation    " + ActivationText(s));
@@ -160,6 +160,11 @@ namespace KernelGen.Generator.Emitting
 
             w.Line();
         }
+
+        private static string PaddingText(KernelSpec s) =>
+            s.PaddingTop == s.PaddingBottom && s.PaddingLeft == s.PaddingRight
+                ? Text(s.PaddingTop) + " x " + Text(s.PaddingLeft)
+                : "top " + Text(s.PaddingTop) + ", left " + Text(s.PaddingLeft) + ", bottom " + Text(s.PaddingBottom) + ", right " + Text(s.PaddingRight);
 
         /// <summary>Which loops a level keeps, in words (also used by the KG0009 message).</summary>
         public static string LoopsKept(UnrollLevel level) => level switch

@@ -58,8 +58,10 @@ namespace KernelGen.Generator.Model
         int KernelWidth,
         int StrideHeight,
         int StrideWidth,
-        int PaddingHeight,
-        int PaddingWidth,
+        int PaddingTop,
+        int PaddingBottom,
+        int PaddingLeft,
+        int PaddingRight,
         int OutputPaddingHeight,
         int OutputPaddingWidth,
         int DilationHeight,
@@ -75,10 +77,10 @@ namespace KernelGen.Generator.Model
         public int OutPerGroup => OutChannels / Groups;
 
         public KernelGen.Geometry.AxisGeometry HeightAxis =>
-            new(KernelHeight, StrideHeight, PaddingHeight, PaddingHeight, OutputPaddingHeight, DilationHeight);
+            new(KernelHeight, StrideHeight, PaddingTop, PaddingBottom, OutputPaddingHeight, DilationHeight);
 
         public KernelGen.Geometry.AxisGeometry WidthAxis =>
-            new(KernelWidth, StrideWidth, PaddingWidth, PaddingWidth, OutputPaddingWidth, DilationWidth);
+            new(KernelWidth, StrideWidth, PaddingLeft, PaddingRight, OutputPaddingWidth, DilationWidth);
 
         public int OutputHeight => (int)HeightAxis.OutputLength(InputHeight);
 

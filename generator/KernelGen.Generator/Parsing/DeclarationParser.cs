@@ -295,11 +295,50 @@ namespace KernelGen.Generator.Parsing
         public static bool IsKernelAttribute(INamedTypeSymbol? type) =>
             type is { Name: "GeneratedConvTranspose2DAttribute", ContainingNamespace: { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true } };
 
-        /// <summary>Checks <c>void (ReadOnlySpan&lt;float&gt;, ReadOnlySpan&lt;float&gt;, [ReadOnlySpan&lt;float&gt;,] Span&lt;float&gt;)</c>, all by value.</summary>
+        /// <summary>The parameters' roles in the order the kernel takes them.</summary>
+        private static readonly string[] RolesWithBias = { "input", "weights", "bias", "output" };
+
+        private static readonly string[] RolesWithoutBias = { "input", "weights", "output" };
+
+        /// <summary>
+        /// Which parameter plays which role (input, weights, [bias,] output): by name when every parameter is named after a
+        /// role, in any order; else by position, when no parameter is named after another position's role (a
+        /// <c>(weights, input, output)</c> method must never silently read its weights as the input). Null when neither holds.
+        /// </summary>
+        public static int[]? BindParameters(IMethodSymbol method)
+        {
+            var parameters = method.Parameters;
+            string[] roles = parameters.Length == 4 ? RolesWithBias : RolesWithoutBias;
+            if (parameters.Length != roles.Length) return null;
+            var byName = new int[roles.Length];
+            bool allNamed = true;
+            for (int role = 0; role < roles.Length; role++)
+            {
+                byName[role] = -1;
+                for (int i = 0; i < parameters.Length; i++)
+                {
+                    if (parameters[i].Name == roles[role]) byName[role] = i;
+                }
+
+                allNamed &= byName[role] >= 0;
+            }
+
+            if (allNamed) return byName;
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                int role = Array.IndexOf(roles, parameters[i].Name);
+                if (role >= 0 && role != i) return null;
+            }
+
+            return Enumerable.Range(0, roles.Length).ToArray();
+        }
+
+        /// <summary>Checks <c>void (ReadOnlySpan&lt;float&gt;, ReadOnlySpan&lt;float&gt;, [ReadOnlySpan&lt;float&gt;,] Span&lt;float&gt;)</c>, all by value, the parameters bound to their roles.</summary>
         private static bool CheckSignature(IMethodSymbol method, MethodDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
         {
             string? problem = null;
             SyntaxNode location = syntax.ParameterList;
+            int[]? roles = method.Parameters.Length is 3 or 4 ? BindParameters(method) : null;
             if (!method.ReturnsVoid || method.ReturnsByRef || method.ReturnsByRefReadonly)
             {
                 problem = "returns " + method.ReturnType.ToDisplayString();
@@ -309,13 +348,24 @@ namespace KernelGen.Generator.Parsing
             {
                 problem = "takes " + method.Parameters.Length.ToString(CultureInfo.InvariantCulture) + " parameter" + (method.Parameters.Length == 1 ? "" : "s");
             }
+            else if (roles is null)
+            {
+                string[] names = method.Parameters.Length == 4 ? RolesWithBias : RolesWithoutBias;
+                int misplaced = Enumerable.Range(0, method.Parameters.Length).First(i => Array.IndexOf(names, method.Parameters[i].Name) is int role && role >= 0 && role != i);
+                problem = "has parameter '" + method.Parameters[misplaced].Name + "' in the place of the " + names[misplaced]
+                    + " (parameters are bound by name when all of them are named " + string.Join(", ", names)
+                    + ", in any order, else by position; mixing the two would read one span as another)";
+                if (misplaced < syntax.ParameterList.Parameters.Count)
+                    location = syntax.ParameterList.Parameters[misplaced];
+            }
             else
             {
-                int last = method.Parameters.Length - 1;
-                for (int i = 0; i <= last && problem is null; i++)
+                int last = roles.Length - 1;
+                for (int role = 0; role <= last && problem is null; role++)
                 {
+                    int i = roles[role];
                     var parameter = method.Parameters[i];
-                    bool expectSpan = i == last;
+                    bool expectSpan = role == last;
                     if (!IsSpanOfFloat(parameter.Type, readOnly: !expectSpan))
                         problem = "has parameter '" + parameter.Name + "' of type " + parameter.Type.ToDisplayString();
                     else if (i == 0 && method.IsExtensionMethod)
@@ -403,7 +453,9 @@ namespace KernelGen.Generator.Parsing
         private static KernelTarget CreateTarget(IMethodSymbol method, MethodDeclarationSyntax syntax, List<ContainingType> types)
         {
             string ns = method.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
-            var parameters = method.Parameters.Select(p => Escape(p.Name)).ToArray();
+            // In the order the kernel takes them (input, weights, [bias,] output), once bound; as declared for a throwing body.
+            var parameters = (BindParameters(method) ?? Enumerable.Range(0, method.Parameters.Length).ToArray())
+                .Select(i => Escape(method.Parameters[i].Name)).ToArray();
 
             // Metadata names (Outer+Inner`1) are unique per type; the generator makes the file name from this.
             var fullName = new StringBuilder();
@@ -500,8 +552,8 @@ namespace KernelGen.Generator.Parsing
             foreach (var pair in attribute.NamedArguments) named[pair.Key] = pair.Value;
             int groupsArgument = named.TryGetValue("Groups", out var g) && g.Value is int gv ? gv : 1;
             long inChannels = Arg(0), outChannels = Arg(1), inputHeight = Arg(2), inputWidth = Arg(3);
-            var height = new AxisArguments(named, "Height", (int)Arg(4)).Geometry;
-            var width = new AxisArguments(named, "Width", (int)Arg(4)).Geometry;
+            var height = new AxisArguments(named, "Height", "Top", "Bottom", (int)Arg(4)).Geometry;
+            var width = new AxisArguments(named, "Width", "Left", "Right", (int)Arg(4)).Geometry;
             int Size(long value) => value >= 1 && value <= int.MaxValue ? (int)value : 1;
             int inC = Size(inChannels), outC = Size(outChannels), groups = Size(groupsArgument), inH = Size(inputHeight), inW = Size(inputWidth);
             int outPerGroup = outC % groups == 0 ? outC / groups : outC;
@@ -530,13 +582,15 @@ namespace KernelGen.Generator.Parsing
             }
 
             int inChannels = ctor[0], outChannels = ctor[1], inputHeight = ctor[2], inputWidth = ctor[3], kernelSize = ctor[4];
-            var axisH = new AxisArguments(named, "Height", kernelSize);
-            var axisW = new AxisArguments(named, "Width", kernelSize);
+            var axisH = new AxisArguments(named, "Height", "Top", "Bottom", kernelSize);
+            var axisW = new AxisArguments(named, "Width", "Left", "Right", kernelSize);
             if (!axisH.Complete || !axisW.Complete) return null;
             int groups = IntOr(named, "Groups", 1, out bool groupsOk);
             int layout = IntOr(named, "Layout", 0, out bool layoutOk);
             int activation = IntOr(named, "Activation", 0, out bool activationOk);
             int budget = IntOr(named, "UnrollBudget", 0, out bool budgetOk);
+            bool autoPadGiven = named.ContainsKey("AutoPad");
+            int autoPad = IntOr(named, "AutoPad", 0, out bool autoPadOk);
             float slope = 0.01f;
             bool slopeOk = true;
             if (named.TryGetValue("LeakyReluSlope", out var slopeArgument))
@@ -545,7 +599,7 @@ namespace KernelGen.Generator.Parsing
                 else slopeOk = false;
             }
 
-            if (!(groupsOk && layoutOk && activationOk && budgetOk && slopeOk)) return null;
+            if (!(groupsOk && layoutOk && activationOk && budgetOk && slopeOk && autoPadOk)) return null;
 
             int before = diagnostics.Count;
             void Violation(RuleViolation? violation)
@@ -557,12 +611,12 @@ namespace KernelGen.Generator.Parsing
             Violation(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, "inChannels", "outChannels", "Groups"));
             Violation(ConvTransposeRules.CheckInputSize(inputHeight, "inputHeight"));
             Violation(ConvTransposeRules.CheckInputSize(inputWidth, "inputWidth"));
-            var heightAxis = axisH.Geometry;
-            var widthAxis = axisW.Geometry;
+            AxisGeometry heightAxis = axisH.Geometry, widthAxis = axisW.Geometry;
             var heightViolation = ConvTransposeRules.CheckAxis(heightAxis, axisH.Names);
             var widthViolation = ConvTransposeRules.CheckAxis(widthAxis, axisW.Names);
             Violation(heightViolation);
             Violation(widthViolation);
+            Violation(CheckPaddingForms(named, axisH, axisW, autoPadGiven, autoPad));
             if (layout is not (0 or 1))
                 Violation(new RuleViolation("Layout", layout, "it must be TensorLayout.Nchw or TensorLayout.Nhwc"));
             if (activation is < 0 or > 4)
@@ -579,6 +633,11 @@ namespace KernelGen.Generator.Parsing
                     budget.ToString(CultureInfo.InvariantCulture), Strategy.KernelPlanner.DefaultUnrollBudget.ToString(CultureInfo.InvariantCulture)));
             }
 
+            if (diagnostics.Count > before) return null;
+
+            // A requested output size: ONNX's output_shape / auto_pad derive the padding, PyTorch's output_size the output padding.
+            Violation(ResolveOutputSize(axisH, inputHeight, autoPadGiven, (AutoPadMode)autoPad, out heightAxis));
+            Violation(ResolveOutputSize(axisW, inputWidth, autoPadGiven, (AutoPadMode)autoPad, out widthAxis));
             if (diagnostics.Count > before) return null;
 
             // The size caps on the per-axis parameters, then the output size rule and the element caps (only once every
@@ -598,9 +657,58 @@ namespace KernelGen.Generator.Parsing
             if (diagnostics.Count > before) return null;
 
             return new KernelSpec(inChannels, outChannels, groups, inputHeight, inputWidth,
-                heightAxis.Kernel, widthAxis.Kernel, heightAxis.Stride, widthAxis.Stride, heightAxis.PadBegin, widthAxis.PadBegin,
-                heightAxis.OutputPadding, widthAxis.OutputPadding, heightAxis.Dilation, widthAxis.Dilation,
+                heightAxis.Kernel, widthAxis.Kernel, heightAxis.Stride, widthAxis.Stride, heightAxis.PadBegin, heightAxis.PadEnd,
+                widthAxis.PadBegin, widthAxis.PadEnd, heightAxis.OutputPadding, widthAxis.OutputPadding, heightAxis.Dilation, widthAxis.Dilation,
                 layout == 1, (KernelActivation)activation, slope, hasBias, budget);
+        }
+
+        /// <summary>
+        /// The padding is given one way: per side (ONNX's pads) or symmetric (PyTorch's), never both; derived by
+        /// <c>AutoPad</c> (other than NotSet) or given; and a requested output size (PyTorch's rule) comes without an output
+        /// padding, which it derives.
+        /// </summary>
+        private static RuleViolation? CheckPaddingForms(Dictionary<string, TypedConstant> named, AxisArguments height, AxisArguments width,
+            bool autoPadGiven, int autoPad)
+        {
+            string[] symmetric = { "Padding", "PaddingHeight", "PaddingWidth" };
+            string[] perSide = { "PaddingTop", "PaddingLeft", "PaddingBottom", "PaddingRight" };
+            string? firstSymmetric = symmetric.FirstOrDefault(named.ContainsKey), firstPerSide = perSide.FirstOrDefault(named.ContainsKey);
+            if (firstSymmetric is not null && firstPerSide is not null)
+            {
+                return new RuleViolation(firstPerSide, IntOr(named, firstPerSide, 0, out _),
+                    "it cannot be combined with " + firstSymmetric + ": give the padding per side (PaddingTop, PaddingLeft, PaddingBottom, PaddingRight; a side not given is 0) or symmetric (Padding, PaddingHeight, PaddingWidth)");
+            }
+
+            if (autoPadGiven && (autoPad < 0 || autoPad > 3))
+                return new RuleViolation("AutoPad", autoPad, "it must be OnnxAutoPad.NotSet, SameUpper, SameLower or Valid");
+            if (autoPadGiven && autoPad != 0 && (firstSymmetric ?? firstPerSide) is { } padding)
+            {
+                return new RuleViolation("AutoPad", autoPad, "it derives the padding (as ONNX's auto_pad does), so " + padding
+                    + " may not be set too; remove one of them");
+            }
+
+            foreach (var axis in new[] { height, width })
+            {
+                if (axis.RequestedOutput < 0)
+                    return new RuleViolation(axis.OutputName, axis.RequestedOutput, "it must be 0 (none requested) or at least 1");
+                if (!autoPadGiven && axis.RequestedOutput > 0 && axis.OutputPaddingGiven)
+                {
+                    return new RuleViolation(axis.OutputName, axis.RequestedOutput, "it derives the output padding (as PyTorch's output_size does), so "
+                        + axis.Names.OutputPadding + " may not be set too; remove one of them, or set AutoPad to derive the padding instead (ONNX's output_shape)");
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The axis with its requested output size (if any) resolved into padding (ONNX) or output padding (PyTorch).</summary>
+        private static RuleViolation? ResolveOutputSize(AxisArguments axis, int input, bool autoPadGiven, AutoPadMode autoPad, out AxisGeometry resolved)
+        {
+            resolved = axis.Geometry;
+            long? requested = axis.RequestedOutput > 0 ? axis.RequestedOutput : null;
+            if (autoPadGiven)
+                return OutputSizeRules.ForOnnx(axis.Geometry, input, autoPad, requested, axis.OutputName, out resolved);
+            return requested is { } size ? OutputSizeRules.ForOutputSize(axis.Geometry, input, size, axis.OutputName, out resolved) : null;
         }
 
         private static void CheckOutputAxis(AxisGeometry axis, int input, string axisName, string inputName, string methodName, AttributeSyntax syntax,
@@ -610,7 +718,7 @@ namespace KernelGen.Generator.Parsing
             if (output < 1)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputTooSmall, ArgumentLocation(syntax, inputName),
-                    axisName, Text(output), Text(input), Text(axis.Stride), Text(axis.PadBegin), Text(axis.Dilation), Text(axis.Kernel),
+                    axisName, Text(output), Text(input), Text(axis.Stride), Text(axis.PadBegin), Text(axis.PadEnd), Text(axis.Dilation), Text(axis.Kernel),
                     Text(axis.OutputPadding)));
             }
             else if (output > MaxOutputAxisLength)
@@ -697,10 +805,14 @@ namespace KernelGen.Generator.Parsing
             return LocationInfo.From(syntax);
         }
 
-        /// <summary>One axis's parameters: the per-axis property if set, else the square one, else the default; and the names that set them.</summary>
+        /// <summary>
+        /// One axis's parameters: the per-axis property if set, else the square one, else the default; the padding either
+        /// symmetric (<c>Padding</c>, <c>Padding{Axis}</c>) or per side (<c>Padding{Begin}</c>, <c>Padding{End}</c>); the
+        /// requested output size; and the names that set them.
+        /// </summary>
         private sealed class AxisArguments
         {
-            public AxisArguments(Dictionary<string, TypedConstant> named, string axis, int kernelSize)
+            public AxisArguments(Dictionary<string, TypedConstant> named, string axis, string beginSide, string endSide, int kernelSize)
             {
                 Complete = true;
                 int Pick(string square, string perAxis, int fallback, out string name)
@@ -723,16 +835,46 @@ namespace KernelGen.Generator.Parsing
                     return value;
                 }
 
+                int Side(string name, out bool given)
+                {
+                    given = named.TryGetValue(name, out var side);
+                    if (!given) return 0;
+                    if (side.Value is int v) return v;
+                    Complete = false;
+                    return 0;
+                }
+
                 int kernel = Pick("kernelSize", "Kernel" + axis, kernelSize, out string kernelName);
                 int stride = Pick("Stride", "Stride" + axis, 1, out string strideName);
                 int padding = Pick("Padding", "Padding" + axis, 0, out string paddingName);
                 int outputPadding = Pick("OutputPadding", "OutputPadding" + axis, 0, out string outputPaddingName);
                 int dilation = Pick("Dilation", "Dilation" + axis, 1, out string dilationName);
-                Geometry = new AxisGeometry(kernel, stride, padding, padding, outputPadding, dilation);
-                Names = new AxisParameterNames(kernelName, strideName, paddingName, paddingName, outputPaddingName, dilationName);
+                int begin = Side("Padding" + beginSide, out bool beginGiven), end = Side("Padding" + endSide, out bool endGiven);
+                PerSide = beginGiven || endGiven;
+                string beginName = paddingName, endName = paddingName;
+                if (PerSide)
+                    (beginName, endName) = ("Padding" + beginSide, "Padding" + endSide);
+                else
+                    (begin, end) = (padding, padding);
+
+                OutputName = "Output" + axis;
+                RequestedOutput = Side(OutputName, out _);
+                OutputPaddingGiven = named.ContainsKey("OutputPadding") || named.ContainsKey("OutputPadding" + axis);
+                Geometry = new AxisGeometry(kernel, stride, begin, end, outputPadding, dilation);
+                Names = new AxisParameterNames(kernelName, strideName, beginName, endName, outputPaddingName, dilationName);
             }
 
             public bool Complete { get; private set; }
+
+            /// <summary>The padding was given per side (<c>PaddingTop</c>, ...).</summary>
+            public bool PerSide { get; }
+
+            /// <summary>The requested output size (0: none), and the property that set it.</summary>
+            public int RequestedOutput { get; }
+
+            public string OutputName { get; }
+
+            public bool OutputPaddingGiven { get; }
 
             public AxisGeometry Geometry { get; }
 

@@ -6,7 +6,7 @@
 //   channels      2 -> 2, groups 1 (2 in, 2 out per group), layout NCHW
 //   input         3 x 8 per sample (48 elements); the input may hold any whole number of samples
 //   kernel        3 x 3, stride 1 x 1, padding 1 x 1, output padding 0 x 0, dilation 1 x 1
-//   output        3 x 8 per sample (48 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        3 x 8 per sample (48 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (2, 2, 3, 3): 36 values; bias: 2 values
 //   activation    ReLU, fused into the store
 //   FLOPs         1728 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 616 (taps that land on the stride's zeros or on cropped outputs are skipped)

@@ -6,7 +6,7 @@
 //   channels      2 -> 12, groups 1 (2 in, 12 out per group), layout NHWC
 //   input         2 x 3 per sample (12 elements); the input may hold any whole number of samples
 //   kernel        3 x 3, stride 2 x 2, padding 1 x 1, output padding 1 x 1, dilation 1 x 1
-//   output        4 x 6 per sample (288 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        4 x 6 per sample (288 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (2, 12, 3, 3): 216 values; no bias
 //   activation    none
 //   FLOPs         2592 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 960 (taps that land on the stride's zeros or on cropped outputs are skipped)

@@ -6,7 +6,7 @@
 //   channels      8 -> 32, groups 1 (8 in, 32 out per group), layout NHWC
 //   input         4 x 4 per sample (128 elements); the input may hold any whole number of samples
 //   kernel        2 x 2, stride 2 x 2, padding 0 x 0, output padding 0 x 0, dilation 1 x 1
-//   output        8 x 8 per sample (2048 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        8 x 8 per sample (2048 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (8, 32, 2, 2): 1024 values; bias: 32 values
 //   activation    none
 //   FLOPs         32768 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 16384 (taps that land on the stride's zeros or on cropped outputs are skipped)

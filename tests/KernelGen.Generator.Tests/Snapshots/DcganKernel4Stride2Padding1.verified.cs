@@ -6,7 +6,7 @@
 //   channels      16 -> 8, groups 1 (16 in, 8 out per group), layout NCHW
 //   input         8 x 8 per sample (1024 elements); the input may hold any whole number of samples
 //   kernel        4 x 4, stride 2 x 2, padding 1 x 1, output padding 0 x 0, dilation 1 x 1
-//   output        16 x 16 per sample (2048 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        16 x 16 per sample (2048 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (16, 8, 4, 4): 2048 values; bias: 8 values
 //   activation    none
 //   FLOPs         262144 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 115200 (taps that land on the stride's zeros or on cropped outputs are skipped)

@@ -6,7 +6,7 @@
 //   channels      4 -> 4, groups 4 (1 in, 1 out per group), layout NCHW
 //   input         4 x 8 per sample (128 elements); the input may hold any whole number of samples
 //   kernel        4 x 4, stride 2 x 2, padding 1 x 1, output padding 0 x 0, dilation 1 x 1
-//   output        8 x 16 per sample (512 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        8 x 16 per sample (512 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (4, 1, 4, 4): 64 values; no bias
 //   activation    none
 //   FLOPs         4096 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 1680 (taps that land on the stride's zeros or on cropped outputs are skipped)

@@ -6,7 +6,7 @@
 //   channels      2 -> 1, groups 1 (2 in, 1 out per group), layout NCHW
 //   input         6 x 12 per sample (144 elements); the input may hold any whole number of samples
 //   kernel        3 x 3, stride 2 x 2, padding 1 x 1, output padding 1 x 1, dilation 1 x 1
-//   output        12 x 24 per sample (288 elements): (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output padding + 1
+//   output        12 x 24 per sample (288 elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1
 //   weights       (Cin, Cout/groups, kH, kW) = (2, 1, 3, 3): 18 values; no bias
 //   activation    none
 //   FLOPs         2592 per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: 1190 (taps that land on the stride's zeros or on cropped outputs are skipped)
