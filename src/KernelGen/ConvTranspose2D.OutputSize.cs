@@ -42,10 +42,11 @@ public sealed partial class ConvTranspose2D
     /// without an output shape uses <paramref name="pads"/>; <see cref="OnnxAutoPad.Valid"/> without one crops nothing.
     /// </summary>
     /// <remarks>
-    /// ONNX Runtime's CPU provider, when given an <c>output_shape</c>, places the odd cell the other way round (the
-    /// specification's wording before 2021, onnx/onnx#3440): its <c>SAME_UPPER</c> is <see cref="OnnxAutoPad.SameLower"/> here,
-    /// and its <c>NOTSET</c>, <c>SAME_LOWER</c> and <c>VALID</c> are <see cref="OnnxAutoPad.SameUpper"/>. To reproduce a
-    /// model as ONNX Runtime runs it, pass that value, or the explicit pads with <see cref="Padding2D.Asymmetric"/>.
+    /// ONNX Runtime (1.31, tested) places the odd cell the same way. The specification's wording before 2021
+    /// (onnx/onnx#3440), which ONNX Runtime's own unit tests still follow, put it the other way round: to get that
+    /// placement, pass the other SAME mode (<see cref="OnnxAutoPad.SameLower"/> for <c>SAME_UPPER</c> and the reverse;
+    /// <see cref="OnnxAutoPad.SameUpper"/> for <c>NOTSET</c> with an output shape), or explicit pads with
+    /// <see cref="Padding2D.Asymmetric"/>.
     /// </remarks>
     /// <param name="inChannels">Input channels (<c>Cin</c>), at least 1.</param>
     /// <param name="outChannels">Output channels (<c>Cout</c>), at least 1 (the weights' second axis times <paramref name="groups"/>).</param>

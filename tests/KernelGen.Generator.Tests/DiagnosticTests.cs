@@ -19,7 +19,14 @@ public class DiagnosticTests
     public Task ValidDeclarationsGetNoDiagnostic() => BuildTest.VerifyAsync(
         InClass(Seed + "\npublic static partial void Seed(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
             + "[GeneratedConvTranspose2D(4, 8, 2, 2, 2, Stride = 2, Groups = 2, Layout = TensorLayout.Nhwc, Activation = FusedActivation.Tanh)]\n"
-            + "internal static partial void WithBias(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y);")
+            + "internal static partial void WithBias(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y);\n"
+            + Seed + "\npublic static partial void ByName(Span<float> output, ReadOnlySpan<float> bias, ReadOnlySpan<float> weights, ReadOnlySpan<float> input);\n"
+            + "[GeneratedConvTranspose2D(1, 1, 2, 2, 3, PaddingTop = 1, PaddingRight = 2, AutoPad = OnnxAutoPad.NotSet)]\n"
+            + "public static partial void PerSide(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, AutoPad = OnnxAutoPad.SameLower, OutputWidth = 5)]\n"
+            + "public static partial void Onnx(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputHeight = 4, OutputWidth = 3)]\n"
+            + "public static partial void PyTorch(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);")
         + "public partial class Outer { private partial struct Inner<T> { [GeneratedConvTranspose2D(1, 2, 3, 4, 1)] public partial void Run(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output); } }");
 
     [Theory]
@@ -37,6 +44,15 @@ public class DiagnosticTests
     [InlineData("1, 1, 2, 2, 3, {|KG0001:Layout = (TensorLayout)7|}")]
     [InlineData("1, 1, 2, 2, 3, {|KG0001:Activation = (FusedActivation)9|}")]
     [InlineData("1, 1, 2, 2, 3, Activation = FusedActivation.LeakyRelu, {|KG0001:LeakyReluSlope = float.NaN|}")]
+    [InlineData("1, 1, 2, 2, 3, Padding = 1, {|KG0001:PaddingTop = 2|}")]                                 // per side and symmetric mixed
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:PaddingRight = 2|}, PaddingWidth = 1")]
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:PaddingBottom = -1|}")]
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, {|KG0001:AutoPad = OnnxAutoPad.SameUpper|}, Padding = 1")]     // ONNX: pads and auto_pad exclude each other
+    [InlineData("1, 1, 2, 2, 3, {|KG0001:AutoPad = (OnnxAutoPad)4|}")]
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, OutputPadding = 1, {|KG0001:OutputHeight = 5|}")]              // PyTorch: output_size derives the output padding
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, {|KG0001:OutputHeight = 7|}")]                                 // PyTorch: 5 or 6 for an input of 2
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, {|KG0001:OutputWidth = -1|}")]
+    [InlineData("1, 1, 2, 2, 3, Stride = 2, AutoPad = OnnxAutoPad.NotSet, {|KG0001:OutputHeight = 8|}")]  // ONNX: 3 cells larger than the uncropped 5, stride 2
     public Task InvalidGeometryPointsAtTheArgument(string arguments) => BuildTest.VerifyAsync(
         InClass($"[GeneratedConvTranspose2D({arguments})]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
 
@@ -62,6 +78,8 @@ public class DiagnosticTests
     [InlineData("public static partial void K{|KG0003:(ReadOnlySpan<float> input, Span<float> output)|};")]
     [InlineData("public static partial {|KG0003:int|} K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);")]
     [InlineData("public static partial void K(ReadOnlySpan<float> input, {|KG0003:in ReadOnlySpan<float> weights|}, Span<float> output);")]
+    [InlineData("public static partial void K(ReadOnlySpan<float> x, {|KG0003:ReadOnlySpan<float> input|}, Span<float> y);")]       // named like another position
+    [InlineData("public static partial void K(ReadOnlySpan<float> output, ReadOnlySpan<float> weights, {|KG0003:Span<float> input|});")] // bound by name: the input must be read-only
     public Task SignatureMismatchPointsAtTheOffendingPart(string method) => BuildTest.VerifyAsync(InClass(Seed + "\n" + method));
 
     [Fact]

@@ -29,6 +29,7 @@ public static class OnnxModelBuilder
     // AttributeProto.AttributeType
     private const int AttributeInt = 2;
     private const int AttributeInts = 7;
+    private const int AttributeString = 3;
 
     /// <summary>The serialized ModelProto for <paramref name="shape"/> with these weights.</summary>
     public static byte[] Build(ConvShape shape, ReadOnlySpan<float> weights)
@@ -60,6 +61,44 @@ public static class OnnxModelBuilder
             .Message(GraphInput, ValueInfo(InputName, shape.InputDimensions))
             .Message(GraphOutput, ValueInfo(OutputName, shape.OutputDimensions));
 
+        return new ProtoWriter()
+            .Varint(ModelIrVersion, IrVersion)
+            .String(ModelProducerName, "KernelGen.Benchmarks")
+            .Message(ModelGraph, graph)
+            .Message(ModelOpsetImport, o => o.String(OpsetDomain, "").Varint(OpsetVersionField, OpsetVersion))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// A one-node model of a 1-channel-in NCHW <c>ConvTranspose</c> with ONNX's <c>auto_pad</c> and, if given,
+    /// <c>output_shape</c>, and no pads: what ONNX Runtime makes of those attributes is what the auto-pad tests compare with.
+    /// </summary>
+    public static byte[] BuildAutoPad(int outChannels, (int Height, int Width) input, (int Height, int Width) kernel, (int Height, int Width) stride,
+        string autoPad, (int Height, int Width)? outputShape, ReadOnlySpan<float> weights)
+    {
+        byte[] rawWeights = MemoryMarshal.AsBytes(weights).ToArray();
+        var node = new ProtoWriter()
+            .String(NodeInput, InputName)
+            .String(NodeInput, WeightsName)
+            .String(NodeOutput, OutputName)
+            .String(NodeName, "conv_transpose")
+            .String(NodeOpType, "ConvTranspose")
+            .Message(NodeAttribute, Ints("kernel_shape", kernel.Height, kernel.Width))
+            .Message(NodeAttribute, Ints("strides", stride.Height, stride.Width))
+            .Message(NodeAttribute, a => a.String(AttributeName, "auto_pad").String(AttributeS, autoPad).Varint(AttributeTypeField, AttributeString));
+        if (outputShape is { } shape)
+            node.Message(NodeAttribute, Ints("output_shape", shape.Height, shape.Width));
+        var graph = new ProtoWriter()
+            .Message(GraphNode, node)
+            .String(GraphName, "kernelgen_auto_pad")
+            .Message(GraphInitializer, t => t
+                .Varints(TensorDims, [1, outChannels, kernel.Height, kernel.Width])
+                .Varint(TensorDataType, TensorFloat)
+                .String(TensorName, WeightsName)
+                .Bytes(TensorRawData, rawWeights))
+            .Message(GraphInput, ValueInfo(InputName, [1, 1, input.Height, input.Width]))
+            .Message(GraphOutput, o => o.String(ValueInfoName, OutputName)
+                .Message(ValueInfoType, type => type.Message(TypeTensorType, tensor => tensor.Varint(TensorTypeElemType, TensorFloat))));
         return new ProtoWriter()
             .Varint(ModelIrVersion, IrVersion)
             .String(ModelProducerName, "KernelGen.Benchmarks")
@@ -139,6 +178,7 @@ public static class OnnxModelBuilder
     // AttributeProto
     private const int AttributeName = 1;
     private const int AttributeI = 3;
+    private const int AttributeS = 4;
     private const int AttributeIntsField = 8;
     private const int AttributeTypeField = 20;
 
