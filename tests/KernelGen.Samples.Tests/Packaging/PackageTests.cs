@@ -71,9 +71,14 @@ public sealed class PackageTests(PackedPackage package, ITestOutputHelper log) :
         Assert.Single(entries, e => e.StartsWith("analyzers/", StringComparison.Ordinal));
         Assert.True(entries.All(e => !e.EndsWith(".pdb", StringComparison.Ordinal)), $"symbols belong in the .snupkg:\n{listing}");
 
-        // The README in the package is the repository's.
+        // The README in the package is the repository's, with links that work on a package gallery: absolute, into the repository.
+        string packedReadme;
         using (var reader = new StreamReader(zip.GetEntry("README.md")!.Open()))
-            Assert.Equal(File.ReadAllText(Repository.Combine("README.md")), reader.ReadToEnd());
+            packedReadme = reader.ReadToEnd();
+        Assert.Equal(File.ReadAllText(Repository.Combine("README.md")),
+            packedReadme.Replace("](https://github.com/kernelgen/KernelGen/blob/main/", "](", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"\]\((?!https?:|#|mailto:)", packedReadme);                    // no relative link left
+        Assert.DoesNotMatch(@"(?i)\b(issue|task) #?\d+\b", packedReadme);                     // no internal process
 
         using var nuspecStream = zip.GetEntry("KernelGen.nuspec")!.Open();
         XElement metadata = XDocument.Load(nuspecStream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
@@ -82,6 +87,10 @@ public sealed class PackageTests(PackedPackage package, ITestOutputHelper log) :
         Assert.Equal(version, Value("version"));
         Assert.Equal("MIT", Value("license"));
         Assert.Equal("README.md", Value("readme"));
+        Assert.Equal("https://github.com/kernelgen/KernelGen", Value("projectUrl"));
+        XElement repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+        Assert.Equal("git", repository.Attribute("type")?.Value);
+        Assert.Equal("https://github.com/kernelgen/KernelGen", repository.Attribute("url")?.Value);
         Assert.False(string.IsNullOrWhiteSpace(Value("description")));
         Assert.False(string.IsNullOrWhiteSpace(Value("authors")));
         // No dependencies at all: the runtime needs nothing, and the generator's Roslyn comes with the compiler.
