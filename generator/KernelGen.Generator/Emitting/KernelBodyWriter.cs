@@ -374,7 +374,10 @@ namespace KernelGen.Generator.Emitting
                 case KernelActivation.None:
                     return value;
                 case KernelActivation.Relu:
-                    return width == 1 ? Use("MathF") + ".Max(" + value + ", 0f)" : VectorClass(width) + ".Max(" + value + ", " + Zero(width) + ")";
+                    // x < 0 ? 0 : x, as PyTorch: NaN stays NaN (the Max of .NET 8, x86's maxps, would return the 0).
+                    return width == 1
+                        ? "(" + value + " < 0f ? 0f : " + value + ")"
+                        : VectorClass(width) + ".ConditionalSelect(" + VectorClass(width) + ".LessThan(" + value + ", " + Zero(width) + "), " + Zero(width) + ", " + value + ")";
                 case KernelActivation.LeakyRelu:
                     string slope = KernelEmitter.FloatLiteral(_spec.LeakyReluSlope);
                     return width == 1

@@ -69,7 +69,8 @@ namespace Snapshots
         internal static partial void PackedUp(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
         {
             // Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.
-            if (input.Length == 0 || input.Length % 128 != 0) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowInputLength(input.Length, nameof(input));
+            // An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): it passes every check and writes nothing.
+            if (input.Length % 128 != 0) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowInputLength(input.Length, nameof(input));
             if (weights.Length != 1024) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowWeightsLength(weights.Length, nameof(weights));
             if (bias.Length != 32) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowBiasLength(bias.Length, nameof(bias));
             if (output.Length < (long)(input.Length / 128) * 2048) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowOutputLength(output.Length, input.Length / 128, nameof(output));
@@ -109,6 +110,15 @@ namespace KernelGen.Generated
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float b = ref MemoryMarshal.GetReference(bias);
             ref float y = ref MemoryMarshal.GetReference(output);
+            // Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as
+            // PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.
+            if (!AllFinite(weights))
+            {
+                for (int n = 0; n < batch; n++)
+                    ScalarPath(ref Unsafe.Add(ref x, n * 128), ref w, ref b, ref Unsafe.Add(ref y, n * 2048));
+                return;
+            }
+
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
             if (V512.IsHardwareAccelerated)
             {
@@ -1198,7 +1208,7 @@ namespace KernelGen.Generated
 
         // Throw helpers keep the checks in the partial method small; they never return.
         public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(
-            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole, positive number of samples of inChannels * inputHeight * inputWidth = 8 * 4 * 4 = 128 elements.", name);
+            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = 8 * 4 * 4 = 128 elements.", name);
         public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = 8 * 32 * 2 * 2 = 1024.", name);
         public static void ThrowBiasLength(int length, string name) => throw new global::System.ArgumentException(
@@ -1207,5 +1217,42 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 32 * 8 * 8 = " + ((long)batch * 2048).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        /// <summary>Whether no value is NaN or infinite.</summary>
+        private static bool AllFinite(global::System.ReadOnlySpan<float> values)
+        {
+            int i = 0, lanes = global::System.Numerics.Vector<float>.Count;
+            ref float v = ref MemoryMarshal.GetReference(values);
+            if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var s0 = global::System.Numerics.Vector<float>.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                for (; i <= values.Length - lanes; i += lanes)
+                {
+                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)i);
+                    s0 += v0 - v0;
+                }
+                if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
+            }
+            for (; i < values.Length; i++)
+            {
+                float d = Unsafe.Add(ref v, i) - Unsafe.Add(ref v, i);
+                if (d != 0f) return false;
+            }
+            return true;
+        }
     }
 }
