@@ -165,6 +165,54 @@ public class ConsumerTests
         KernelGen.Tests.SpecialValues.AssertSame(c.Output, output, c.Tolerance, name);
     }
 
+    /// <summary>
+    /// Every generated kernel of this project runs on a thread created with 64 KiB of stack, its first call there (so the
+    /// JIT compiles it there too: nothing else in this class calls it first). A stack overflow cannot be caught: a failure
+    /// here shows as a crashed test host.
+    /// </summary>
+    [Fact]
+    public void EveryKernelRunsOnA64KiBStack()
+    {
+        var runs = new List<Action>
+        {
+            () => Upsamplers.Seed(CourseInput, CourseFilter, new float[16]),
+            () => Upsamplers.SmallFixed(Values(Upsamplers.SmallFixedShape.InputLength, 1), Values(Upsamplers.SmallFixedShape.WeightsLength, 2),
+                new float[Upsamplers.SmallFixedShape.OutputLength]),
+            () => Upsamplers.Up3(Values(Upsamplers.Up3Shape.InputLength, 1), Values(Upsamplers.Up3Shape.WeightsLength, 2),
+                Values(Upsamplers.Up3Shape.BiasLength, 3), new float[Upsamplers.Up3Shape.OutputLength]),
+            () => new Outer.Holder<int>().Nested(Values(Outer.Holder<int>.NestedShape.InputLength, 1), Values(Outer.Holder<int>.NestedShape.WeightsLength, 2),
+                Values(3, 3), new float[Outer.Holder<int>.NestedShape.OutputLength]),
+            () => StackKernels.WideNhwc(Values(StackKernels.WideNhwcShape.InputLength, 1), Values(StackKernels.WideNhwcShape.WeightsLength, 2),
+                new float[StackKernels.WideNhwcShape.OutputLength]),
+            () => StackKernels.DcganNhwc(Values(StackKernels.DcganNhwcShape.InputLength, 1), Values(StackKernels.DcganNhwcShape.WeightsLength, 2),
+                new float[StackKernels.DcganNhwcShape.OutputLength]),
+        };
+        foreach (var (name, kernel) in SpecialValueKernels.ByCase)
+        {
+            var c = KernelGen.Tests.GoldenCase.Named(name);
+            runs.Add(() => kernel(c.Input, c.Weights, c.Bias, new float[c.Output.Length]));
+        }
+
+        foreach (var run in runs)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    run();
+                }
+                catch (Exception e)
+                {
+                    failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                }
+            }, maxStackSize: 64 * 1024);
+            thread.Start();
+            thread.Join();
+            failure?.Throw();
+        }
+    }
+
     [Fact]
     public void OverlappingInputAndOutputAreRejected()
     {
