@@ -274,12 +274,13 @@ public sealed class ConvTranspose2D
 
     private static int SampleLength(int channels, int height, int width, string formula, string what, int inputHeight, int inputWidth)
     {
-        // Three factors below 2^31: exact as a decimal, where a long could wrap (16 * 2^30 * 2^30 = 2^64 is 0 as a long).
-        decimal length = (decimal)channels * height * width;
-        if (length > int.MaxValue)
+        // Three factors below 2^31, multiplied in two steps that each fit in a long (a long could wrap on the product of all
+        // three: 16 * 2^30 * 2^30 = 2^64 is 0); the message's product is a decimal, exact.
+        long partial = (long)channels * height;
+        if (partial > int.MaxValue || partial * width > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(inputHeight), inputHeight,
-                $"inputHeight is {inputHeight} (inputWidth {inputWidth}), but one {what} sample, {formula} = {channels} * {height} * {width} = {length} elements, must fit in an Int32.");
-        return (int)length;
+                $"inputHeight is {inputHeight} (inputWidth {inputWidth}), but one {what} sample, {formula} = {channels} * {height} * {width} = {(decimal)channels * height * width} elements, must fit in an Int32.");
+        return (int)(partial * width);
     }
 
     private static int BatchLength(int batch, int sample, string formula)

@@ -26,8 +26,11 @@ namespace KernelGen.Planning
     /// </remarks>
     internal sealed class AxisPlan
     {
-        private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases, int[] outputPhase, int[] outputQ, long totalTaps)
+        private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases, int[] outputPhase, int[] outputQ,
+            int[] validTapFirst, int[] validTapEnd, long totalTaps)
         {
+            _validTapFirst = validTapFirst;
+            _validTapEnd = validTapEnd;
             OutputPhase = outputPhase;
             OutputQ = outputQ;
             Geometry = geometry;
@@ -114,17 +117,10 @@ namespace KernelGen.Planning
         /// <c>Q</c>. (Offsets increase with the tap, so the input read, <c>q - offset</c>, decreases: the valid
         /// taps are one run.)
         /// </summary>
-        public (AxisPhase Phase, int Q, int First, int End) ValidTaps(int o)
-        {
-            AxisPhase phase = Phases[OutputPhase[o]];
-            int q = OutputQ[o], first = 0, end = 0;
-            int[] offsets = phase.TapOffsets;
-            // Valid: 0 <= q - offset < InputLength, that is q - InputLength < offset <= q.
-            while (first < offsets.Length && offsets[first] <= (long)q - InputLength) first++;
-            end = first;
-            while (end < offsets.Length && offsets[end] <= q) end++;
-            return (phase, q, first, end);
-        }
+        public (AxisPhase Phase, int Q, int First, int End) ValidTaps(int o) =>
+            (Phases[OutputPhase[o]], OutputQ[o], _validTapFirst[o], _validTapEnd[o]);
+
+        private readonly int[] _validTapFirst, _validTapEnd;
 
         /// <summary>Builds the plan. The geometry must be valid, the output length at least 1 and the uncropped output an <see cref="int"/>.</summary>
         public static AxisPlan Create(AxisGeometry geometry, int inputLength)
@@ -172,6 +168,8 @@ namespace KernelGen.Planning
             var phases = new AxisPhase[residueCount];
             var outputPhase = new int[outputLength];
             var outputQ = new int[outputLength];
+            var validTapFirst = new int[outputLength];
+            var validTapEnd = new int[outputLength];
             long totalTaps = 0;
             for (int k = 0; k < residueCount; k++)
             {
@@ -209,15 +207,24 @@ namespace KernelGen.Planning
                 var phase = new AxisPhase(r, (int)firstQ, (int)endQ, (int)interiorFirst, (int)interiorEnd,
                     keptTaps.ToArray(), keptOffsets.ToArray(), stride, geometry.PadBegin);
                 phases[k] = phase;
+                // Valid taps at q: 0 <= q - offset < inputLength, that is q - inputLength < offset <= q. Offsets increase
+                // with the tap, so both ends of the run only move forward as q does: one sweep.
+                int[] phaseOffsets = phase.TapOffsets;
+                int first = 0, end = 0;
                 for (int q = phase.FirstQ; q < phase.EndQ; q++)
                 {
+                    while (first < phaseOffsets.Length && phaseOffsets[first] <= (long)q - inputLength) first++;
+                    if (end < first) end = first;
+                    while (end < phaseOffsets.Length && phaseOffsets[end] <= q) end++;
                     int o = phase.OutputOf(q);
                     outputPhase[o] = k;
                     outputQ[o] = q;
+                    validTapFirst[o] = first;
+                    validTapEnd[o] = end;
                 }
             }
 
-            return new AxisPlan(geometry, inputLength, outputLength, phases, outputPhase, outputQ, totalTaps);
+            return new AxisPlan(geometry, inputLength, outputLength, phases, outputPhase, outputQ, validTapFirst, validTapEnd, totalTaps);
         }
 
         private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
