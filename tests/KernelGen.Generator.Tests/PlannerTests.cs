@@ -40,7 +40,7 @@ public class PlannerTests
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.
-        var reached = new List<(int Lanes, KernelCase Case, UnrollLevel Level, KernelBodyWriter.ChannelWeightPlan Weights, string Text)>();
+        var reached = new List<(int Lanes, KernelCase Case, UnrollLevel Level, KernelBodyWriter.ChannelWeightPlan Weights, string Text, int Buffer)>();
         foreach (var c in EquivalenceTests.EdgeCases)
         {
             var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
@@ -49,7 +49,8 @@ public class PlannerTests
             {
                 var writer = new SourceWriter();
                 KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
-                reached.Add((lanes, c, plan.Level, KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes), writer.ToString()));
+                reached.Add((lanes, c, plan.Level, KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes), writer.ToString(),
+                    KernelBodyWriter.PackedWeightsFloats(plan)));
             }
         }
 
@@ -57,7 +58,10 @@ public class PlannerTests
         {
             var path = reached.Where(r => r.Lanes == lanes).ToArray();
             var packed = path.Where(r => r.Weights.Packed).ToArray();
-            Assert.All(packed, r => Assert.Contains("stackalloc float[" + r.Weights.BufferFloats + "]", r.Text));
+            // Packed into the per-thread buffer (sized for the widest path's use), never onto the stack.
+            Assert.All(packed, r => Assert.Contains("t_packedWeights ??= new float[" + r.Buffer + "]", r.Text));
+            Assert.All(packed, r => Assert.True(r.Weights.BufferFloats <= r.Buffer));
+            Assert.All(packed, r => Assert.DoesNotContain("stackalloc", r.Text));
             Assert.All(packed, r => Assert.True(r.Weights.BufferFloats <= KernelBodyWriter.PackedWeightsLimit));
             Assert.Contains(path, r => !r.Weights.Packed && r.Case.Kernel.H * r.Case.Kernel.W > 1); // gathered in place (tiny layers)
             Assert.Contains(packed, r => r.Weights.FullChunks > 1 && r.Weights.RemainderChannels == 0 && r.Case.Activation != FusedActivation.None && r.Text.Contains("icb == 0"));

@@ -79,8 +79,10 @@ namespace KernelGen.Generated
     using MemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
     using V128 = global::System.Runtime.Intrinsics.Vector128;
     using V256 = global::System.Runtime.Intrinsics.Vector256;
+    using V512 = global::System.Runtime.Intrinsics.Vector512;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
     using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Vec512 = global::System.Runtime.Intrinsics.Vector512<float>;
     using Sse = global::System.Runtime.Intrinsics.X86.Sse;
     using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
     using Avx = global::System.Runtime.Intrinsics.X86.Avx;
@@ -1756,10 +1758,31 @@ namespace KernelGen.Generated
         /// <summary>Whether no value is NaN or infinite.</summary>
         private static bool AllFinite(global::System.ReadOnlySpan<float> values)
         {
-            int i = 0, lanes = global::System.Numerics.Vector<float>.Count;
+            int i = 0;
             ref float v = ref MemoryMarshal.GetReference(values);
-            if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            if (V512.IsHardwareAccelerated)
             {
+                int lanes = Vec512.Count;
+                var s0 = Vec512.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = V512.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = V512.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = V512.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = V512.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!V512.EqualsAll(s0 + s1 + s2 + s3, Vec512.Zero)) return false;
+            }
+            else if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                int lanes = global::System.Numerics.Vector<float>.Count;
                 var s0 = global::System.Numerics.Vector<float>.Zero;
                 var s1 = s0;
                 var s2 = s0;
@@ -1774,11 +1797,6 @@ namespace KernelGen.Generated
                     s2 += v2 - v2;
                     var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
                     s3 += v3 - v3;
-                }
-                for (; i <= values.Length - lanes; i += lanes)
-                {
-                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)i);
-                    s0 += v0 - v0;
                 }
                 if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
             }
