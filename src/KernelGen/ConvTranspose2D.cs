@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -45,11 +46,11 @@ public sealed class ConvTranspose2D
         ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(height, heightNames));
         ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(width, widthNames));
         // WeightsLength and every weights span are indexed by Int32, and the weights are packed into arrays: a larger
-        // layer could never be given its weights. (All four factors are below 2^31, so the product is exact as a decimal.)
-        decimal weightsLength = (decimal)inChannels * (outChannels / groups) * kernelSize.Height * kernelSize.Width;
+        // layer could never be given its weights. (Four factors below 2^31: their product may not even fit in a long or a decimal.)
+        var weightsLength = (BigInteger)inChannels * (outChannels / groups) * kernelSize.Height * kernelSize.Width;
         if (weightsLength > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels,
-                $"inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights, but it must fit in an Int32 array (at most {Array.MaxLength}).");
+                $"inChannels is {inChannels}, but inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights must fit in an Int32 array (at most {Array.MaxLength}).");
 
         InChannels = inChannels;
         OutChannels = outChannels;
@@ -248,7 +249,7 @@ public sealed class ConvTranspose2D
         long needed = (long)batch * sizes.OutputSample;
         if (needed > int.MaxValue)
             throw new ArgumentException(
-                $"input holds {batch} samples, whose output would have {batch} * {sizes.OutputSample} = {needed} elements; it must fit in an Int32.", nameof(input));
+                $"input has {input.Length} elements ({batch} samples), but their output, {batch} * {sizes.OutputSample} = {needed} elements, must fit in an Int32.", nameof(input));
         if (output.Length < needed)
             throw new ArgumentException(
                 $"output has {output.Length} elements, but it must have at least batch * outChannels * outputHeight * outputWidth = {batch} * {OutChannels} * {sizes.OutputHeight} * {sizes.OutputWidth} = {needed}.",

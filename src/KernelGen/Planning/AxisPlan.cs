@@ -74,12 +74,15 @@ namespace KernelGen.Planning
 
         /// <summary>
         /// Length of a zero-bordered copy of the input that covers every read described at <see cref="LowestRead"/>, plus
-        /// <paramref name="overrun"/> positions computed past the last phase end (to finish whole vectors). A long: near the
-        /// Int32 limit the border may take it past; callers check it before they size anything with it.
+        /// <paramref name="overrun"/> positions computed past the last phase end (to finish whole vectors). It also covers
+        /// each position itself, as if read through an offset of 0: the kernels address a position first and take the tap
+        /// offsets off after, and that address must stay inside the copy even when every tap of a phase has a large offset
+        /// (dropped taps can leave only those). A long: near the Int32 limit the border may take it past; callers check it
+        /// before they size anything with it.
         /// </summary>
         public long PaddedInputLength(int overrun)
         {
-            long high = InputLength - 1;
+            long high = Math.Max(InputLength - 1, (long)MaxEndQ - 1 + overrun);
             foreach (AxisPhase phase in Phases)
                 foreach (int offset in phase.TapOffsets)
                     high = Math.Max(high, (long)MaxEndQ - 1 + overrun - offset);

@@ -57,11 +57,16 @@ internal sealed class ExecutionPlan
         long paddedHeight = Height.PaddedInputLength(0);
         long paddedWidth = PairedColumns?.PaddedWidth
             ?? Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
-        // The border is bounded by the output (AxisPlan keeps only taps that reach the input), so this is about the size of
-        // the data; near the Int32 limit it may still not fit, and then the scalar kernel, which needs no copy, runs.
+        // The zero border lets no tap need a bounds check. AxisPlan keeps only taps that reach the input, so the border of
+        // each axis is bounded by that axis's output, but the copy is a product of both axes and the channels: a layer whose
+        // taps reach far past a long, thin input (a tall kernel over one input row, say) would copy mostly zeros. Such
+        // plans, and any whose copy would not fit, run the exact scalar kernel, which reads no border: scratch memory then
+        // stays within a few times the data, whatever the dilation, kernel and padding.
         long channelOutputRow = (long)definition.Groups * paddedChannels * OutputWidth;
+        long inputSample = (long)definition.InChannels * InputHeight * InputWidth, outputSample = (long)definition.OutChannels * OutputHeight * OutputWidth;
         if (paddedHeight > MaxScratchFloats || paddedWidth > MaxScratchFloats
             || paddedHeight * paddedWidth > MaxScratchFloats / definition.InChannels
+            || definition.InChannels * paddedHeight * paddedWidth > ScratchBudget(definition.InChannels, inputSample, outputSample)
             || (strategy == KernelStrategy.ChannelVectorized && channelOutputRow > MaxScratchFloats / OutputHeight))
         {
             Exact = true;
@@ -79,8 +84,16 @@ internal sealed class ExecutionPlan
     }
 
     /// <summary>
+    /// The most floats one sample's zero-bordered copy may take: 8 times the sample's input and output together, plus 4096 per
+    /// input channel (a 64 x 64 plane of border, which covers the vector overrun of small and narrow inputs). Real layers stay
+    /// far below it (a copy is the input plus a border of a few cells); past it, the copy would be mostly zeros.
+    /// </summary>
+    public static long ScratchBudget(int inChannels, long inputSample, long outputSample) => 8 * (inputSample + outputSample) + 4096L * inChannels;
+
+    /// <summary>
     /// Whether only the exact scalar kernel (<see cref="Kernels.TapListKernel"/>) may run this plan: the SIMD kernels' copies
-    /// would not fit (see <see cref="MaxScratchFloats"/>) or the layer's channel-kernel weights could not be packed. The
+    /// would not fit (see <see cref="MaxScratchFloats"/>) or would dwarf the data (<see cref="ScratchBudget"/>), or the
+    /// layer's channel-kernel weights could not be packed. The
     /// padded sizes and shifts are then 0.
     /// </summary>
     public bool Exact { get; }
