@@ -13,6 +13,22 @@ public class PlannerTests
         c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.H, c.Padding.W, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
         c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
 
+    /// <summary>
+    /// An input within a few cells of Int32.MaxValue (1 channel, 1 row: a valid declaration, its padding cropping the output
+    /// to a few cells) has uncropped positions past Int32: the planner reports it over the hard cap (KG0007) instead of
+    /// throwing, which would take the generator and the analyzer down.
+    /// </summary>
+    [Fact]
+    public void AnAxisWhosePositionsDoNotFitInAnInt32IsOverTheHardCap()
+    {
+        // Kernel 4, stride 1: the uncropped width is input + 3 = Int32.MaxValue + 2; the padding crops it to 3 cells.
+        int input = int.MaxValue - 1, padding = (int)(((long)input + 3 - 3) / 2);
+        var spec = new KernelSpec(1, 1, 1, 1, input, 1, 4, 1, 1, 0, padding, 0, 0, 1, 1, false, KernelActivation.None, 0.01f, false, 0);
+        Assert.InRange(spec.WidthAxis.OutputLength(input), 1, 8);
+        var plan = KernelPlanner.Plan(spec, 0);
+        Assert.True(plan.OverHardCap);
+    }
+
     private static void AssertCountsMatch(KernelCase c)
     {
         var plan = KernelPlanner.Plan(Spec(c), 0);

@@ -207,6 +207,23 @@ public class BadInputTests
         AssertRejected(() => new ConvTranspose2D(1, 1, kernelSize: 3) { Activation = (FusedActivation)9 },
             "Activation", "Activation is 9,", "None", "Relu", "LeakyRelu", "Sigmoid", "Tanh");
 
+    /// <summary>The generator's rule (one source for both): the slope is any finite number; NaN or an infinity would make every negative output NaN or infinite.</summary>
+    [Theory]
+    [InlineData(float.NaN, "LeakyReluSlope is NaN,")]
+    [InlineData(float.PositiveInfinity, "LeakyReluSlope is Infinity,")]
+    [InlineData(float.NegativeInfinity, "LeakyReluSlope is -Infinity,")]
+    public void ANonFiniteLeakyReluSlopeIsRejected(float slope, string said) =>
+        AssertRejected(() => new ConvTranspose2D(1, 1, kernelSize: 3) { Activation = FusedActivation.LeakyRelu, LeakyReluSlope = slope },
+            "LeakyReluSlope", said, "it must be a finite number");
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(-3.5f)]
+    [InlineData(float.MaxValue)]
+    [InlineData(float.Epsilon)]
+    public void AnyFiniteLeakyReluSlopeIsAllowed(float slope) =>
+        Assert.Equal(slope, new ConvTranspose2D(1, 1, kernelSize: 3) { LeakyReluSlope = slope }.LeakyReluSlope);
+
     [Fact]
     public void WeightsTooManyForAnInt32AreRejected() =>
         // 50000 * 50000 * 1 * 1 = 2.5e9 weights: no span can hold them.

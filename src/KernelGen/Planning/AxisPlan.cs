@@ -125,14 +125,21 @@ namespace KernelGen.Planning
 
         private readonly int[] _validTapFirst, _validTapEnd;
 
-        /// <summary>Builds the plan. The geometry must be valid, the output length at least 1 and the uncropped output an <see cref="int"/>.</summary>
+        /// <summary>
+        /// Whether <see cref="Create"/> can plan the axis: an input of at least 1 cell, an output of at least 1, and every
+        /// position of the uncropped output an <see cref="int"/> (the runtime's rules guarantee it; the generator's allow
+        /// inputs a few thousand cells short of Int32.MaxValue, which only this check stops).
+        /// </summary>
+        public static bool CanPlan(AxisGeometry geometry, int inputLength) =>
+            inputLength >= 1 && geometry.OutputLength(inputLength) >= 1 && geometry.FullLength(inputLength) + geometry.OutputPadding <= int.MaxValue;
+
+        /// <summary>Builds the plan of an axis that <see cref="CanPlan"/> (the geometry valid).</summary>
         public static AxisPlan Create(AxisGeometry geometry, int inputLength)
         {
-            long outputLong = geometry.OutputLength(inputLength);
-            long uncropped = geometry.FullLength(inputLength) + geometry.OutputPadding;
-            if (inputLength < 1 || outputLong < 1 || uncropped > int.MaxValue)
+            if (!CanPlan(geometry, inputLength))
                 throw new ArgumentOutOfRangeException(nameof(inputLength), inputLength,
                     "The axis (" + geometry + ") has no valid output of at most Int32 cells for this input length.");
+            long outputLong = geometry.OutputLength(inputLength);
 
             int stride = geometry.Stride, outputLength = (int)outputLong;
 
