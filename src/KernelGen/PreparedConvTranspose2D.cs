@@ -44,10 +44,13 @@ public sealed unsafe class PreparedConvTranspose2D
     private readonly float[]? _widthBlockPacked;
 
     /// <summary>
-    /// Whether every packed weight is finite. When one is NaN or infinite, every call runs the exact kernel
-    /// (<see cref="TapListKernel"/>): the SIMD kernels multiply weights by the zero border, and 0 x Inf is NaN.
+    /// Whether every packed weight is finite. When one is NaN or infinite, the exact kernel (<see cref="TapListKernel"/>)
+    /// computes the edge cells again after the SIMD kernels: they multiply weights by the zero border there, and 0 x Inf is NaN.
     /// </summary>
     private bool _weightsAreFinite = true;
+
+    /// <summary>When a weight is not finite: per output channel and tap, whether one of its weights is not (see <see cref="TapListWeights.NonFiniteTaps"/>).</summary>
+    private bool[]? _nonFiniteTaps;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
 
@@ -104,6 +107,11 @@ public sealed unsafe class PreparedConvTranspose2D
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         _weightsAreFinite = AllFinite(weights);
+        if (!_weightsAreFinite)
+        {
+            _nonFiniteTaps ??= new bool[_layer.OutChannels * _layer.Taps];
+            TapListWeights.FindNonFiniteTaps(_layer, weights, _nonFiniteTaps);
+        }
         if (_channelPacked is not null)
             ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
@@ -174,8 +182,8 @@ public sealed unsafe class PreparedConvTranspose2D
 
     /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
     private TapListWeights ExactWeights => _widthPacked is not null
-        ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias)
-        : TapListWeights.OfChannelPacking(_layer, _paddedChannels, _channelPacked!.Span, _channelBias);
+        ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
+        : TapListWeights.OfChannelPacking(_layer, _paddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
 
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
@@ -211,6 +219,9 @@ public sealed unsafe class PreparedConvTranspose2D
 
             /// <summary>The exact scalar kernel (<see cref="TapListKernel"/>), straight from the user's input to the user's output.</summary>
             Exact,
+
+            /// <summary>The exact scalar kernel over the edge cells only, after the SIMD kernels, for weights holding NaN or an infinity.</summary>
+            ExactEdges,
         }
 
         private LayerShape Layer => _owner._layer;
@@ -245,7 +256,7 @@ public sealed unsafe class PreparedConvTranspose2D
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
                 int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-                if (!_owner._weightsAreFinite || plan.Exact || (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds))
+                if (plan.Exact || (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds))
                 {
                     RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
                     return;
@@ -254,18 +265,27 @@ public sealed unsafe class PreparedConvTranspose2D
                 if (IsChannelKernel && !WritesOutputDirectly)
                 {
                     RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
-                    return;
+                }
+                else
+                {
+                    // Scratch grows with the batch: a batch whose copies would not fit in one buffer runs in slices (the
+                    // plan guarantees that one sample's do).
+                    long scratchPerSample = (KernelPadsInput ? 0 : PaddedSample) + (WritesOutputDirectly ? 0 : OutputSample);
+                    int samplesPerRun = scratchPerSample == 0 ? batch : (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
+                    for (int first = 0; first < batch; first += samplesPerRun)
+                    {
+                        int samples = Math.Min(samplesPerRun, batch - first);
+                        int inputOffset = first * InputSample, outputOffset = first * OutputSample;
+                        RunBatch(Pass.Kernel, parts, samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                    }
                 }
 
-                // Scratch grows with the batch: a batch whose copies would not fit in one buffer runs in slices (the
-                // plan guarantees that one sample's do).
-                long scratchPerSample = (KernelPadsInput ? 0 : PaddedSample) + (WritesOutputDirectly ? 0 : OutputSample);
-                int samplesPerRun = scratchPerSample == 0 ? batch : (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
-                for (int first = 0; first < batch; first += samplesPerRun)
+                // Weights holding NaN or an infinity: the SIMD kernels multiplied them by border zeros in the edge cells
+                // (0 x Inf is NaN), so those are computed again from their real taps only. Every other cell is exact already.
+                if (!_owner._weightsAreFinite)
                 {
-                    int samples = Math.Min(samplesPerRun, batch - first);
-                    int inputOffset = first * InputSample, outputOffset = first * OutputSample;
-                    RunBatch(Pass.Kernel, parts, samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                    SetBatch(batch, input, inputLength, output, outputLength);
+                    RunPass(Pass.ExactEdges, parts);
                 }
             }
             finally
@@ -341,7 +361,7 @@ public sealed unsafe class PreparedConvTranspose2D
         {
             Pass.PadInput => IsChannelKernel ? _plan.PaddedHeight : Layer.InChannels * _plan.PaddedHeight,
             Pass.Kernel => IsChannelKernel ? _plan.OutputHeight : Layer.OutChannels * _plan.OutputHeight,
-            Pass.Exact => Layer.OutChannels * _plan.OutputHeight,
+            Pass.Exact or Pass.ExactEdges => Layer.OutChannels * _plan.OutputHeight,
             _ => _plan.OutputHeight,
         };
 
@@ -376,9 +396,9 @@ public sealed unsafe class PreparedConvTranspose2D
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
             var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
             var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
-            if (_pass == Pass.Exact)
+            if (_pass is Pass.Exact or Pass.ExactEdges)
             {
-                TapListKernel.Run(layer, plan, userInput, userOutput, _owner.ExactWeights, ChannelsLast, rowStart, rowEnd);
+                TapListKernel.Run(layer, plan, userInput, userOutput, _owner.ExactWeights, ChannelsLast, rowStart, rowEnd, edgesOnly: _pass == Pass.ExactEdges);
                 return;
             }
 

@@ -27,8 +27,9 @@ namespace KernelGen.Planning
     internal sealed class AxisPlan
     {
         private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases, int[] outputPhase, int[] outputQ,
-            int[] validTapFirst, int[] validTapEnd, long totalTaps)
+            int[] validTapFirst, int[] validTapEnd, int[] edgeOutputs, long totalTaps)
         {
+            EdgeOutputs = edgeOutputs;
             _validTapFirst = validTapFirst;
             _validTapEnd = validTapEnd;
             OutputPhase = outputPhase;
@@ -124,6 +125,12 @@ namespace KernelGen.Planning
             (Phases[OutputPhase[o]], OutputQ[o], _validTapFirst[o], _validTapEnd[o]);
 
         private readonly int[] _validTapFirst, _validTapEnd;
+
+        /// <summary>Whether every tap of output cell <paramref name="o"/>'s phase reads a real input cell (none falls off an edge).</summary>
+        public bool IsInterior(int o) => _validTapFirst[o] == 0 && _validTapEnd[o] == Phases[OutputPhase[o]].TapOffsets.Length;
+
+        /// <summary>The output cells, in increasing order, that are not <see cref="IsInterior"/>: some tap of their phase falls off the input.</summary>
+        public int[] EdgeOutputs { get; }
 
         /// <summary>
         /// Whether <see cref="Create"/> can plan the axis: an input of at least 1 cell, an output of at least 1, and every
@@ -234,7 +241,13 @@ namespace KernelGen.Planning
                 }
             }
 
-            return new AxisPlan(geometry, inputLength, outputLength, phases, outputPhase, outputQ, validTapFirst, validTapEnd, totalTaps);
+            var edgeOutputs = new List<int>();
+            for (int o = 0; o < outputLength; o++)
+            {
+                if (validTapFirst[o] != 0 || validTapEnd[o] != phases[outputPhase[o]].TapOffsets.Length) edgeOutputs.Add(o);
+            }
+
+            return new AxisPlan(geometry, inputLength, outputLength, phases, outputPhase, outputQ, validTapFirst, validTapEnd, edgeOutputs.ToArray(), totalTaps);
         }
 
         private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
