@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -39,13 +40,17 @@ public sealed partial class ConvTranspose2D
         ThrowIfViolated(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, nameof(inChannels), nameof(outChannels), nameof(groups)));
         var height = new AxisGeometry(kernelSize.Height, s.Height, p.Top, p.Bottom, op.Height, d.Height);
         var width = new AxisGeometry(kernelSize.Width, s.Width, p.Left, p.Right, op.Width, d.Width);
-        ThrowIfViolated(ConvTransposeRules.CheckAxis(height, AxisNames(".Height", ".Top", ".Bottom")));
-        ThrowIfViolated(ConvTransposeRules.CheckAxis(width, AxisNames(".Width", ".Left", ".Right")));
-        // WeightsLength and every weights span are indexed by Int32: a larger layer could never be given its weights.
-        long weightsLength = (long)inChannels * (outChannels / groups) * kernelSize.Height * kernelSize.Width;
-        if (weightsLength > ConvTransposeRules.MaxElements)
+        AxisParameterNames heightNames = AxisNames(".Height", ".Top", ".Bottom"), widthNames = AxisNames(".Width", ".Left", ".Right");
+        ThrowIfViolated(ConvTransposeRules.CheckAxis(height, heightNames));
+        ThrowIfViolated(ConvTransposeRules.CheckAxis(width, widthNames));
+        ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(height, heightNames));
+        ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(width, widthNames));
+        // WeightsLength and every weights span are indexed by Int32, and the weights are packed into arrays: a larger
+        // layer could never be given its weights. (Four factors below 2^31: their product may not even fit in a long or a decimal.)
+        var weightsLength = (BigInteger)inChannels * (outChannels / groups) * kernelSize.Height * kernelSize.Width;
+        if (weightsLength > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels,
-                $"inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights, but it must fit in an Int32.");
+                $"inChannels is {inChannels}, but inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights must fit in an Int32 array (at most {Array.MaxLength}).");
 
         InChannels = inChannels;
         OutChannels = outChannels;
@@ -104,8 +109,19 @@ public sealed partial class ConvTranspose2D
 
     private readonly FusedActivation _activation = FusedActivation.None;
 
-    /// <summary>The negative slope of <see cref="FusedActivation.LeakyRelu"/> (default 0.01, as in PyTorch).</summary>
-    public float LeakyReluSlope { get; init; } = 0.01f;
+    /// <summary>The negative slope of <see cref="FusedActivation.LeakyRelu"/> (default 0.01, as in PyTorch): any finite number.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite (the generator rejects the same values).</exception>
+    public float LeakyReluSlope
+    {
+        get => _leakyReluSlope;
+        init
+        {
+            ThrowIfViolated(ConvTransposeRules.CheckLeakyReluSlope(value, nameof(LeakyReluSlope)));
+            _leakyReluSlope = value;
+        }
+    }
+
+    private readonly float _leakyReluSlope = 0.01f;
 
     /// <summary>
     /// The most threads one call may use (default: <see cref="Environment.ProcessorCount"/>). 1 runs every call on the
@@ -147,34 +163,37 @@ public sealed partial class ConvTranspose2D
     }
 
     /// <summary>Number of input elements for <paramref name="batch"/> samples of the given size.</summary>
-    /// <param name="batch">Samples, at least 1.</param>
+    /// <param name="batch">Samples, 0 or more (an empty batch is a valid call that writes nothing).</param>
     /// <param name="inputHeight">Input height, at least 1.</param>
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <returns><c>batch * inChannels * inputHeight * inputWidth</c>.</returns>
+    /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length
+    /// does not fit in an <see cref="int"/>.</exception>
     public int GetInputLength(int batch, int inputHeight, int inputWidth)
     {
-        ThrowIfViolated(ConvTransposeRules.CheckInputSize(batch, nameof(batch)));
-        GetOutputSize(inputHeight, inputWidth);
-        return CheckedLength((long)batch * InChannels * inputHeight * inputWidth, nameof(batch));
+        var sizes = GetSampleSizes(inputHeight, inputWidth);
+        return BatchLength(batch, sizes.InputSample, "inChannels * inputHeight * inputWidth");
     }
 
     /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input size.</summary>
-    /// <param name="batch">Samples, at least 1.</param>
+    /// <param name="batch">Samples, 0 or more (an empty batch is a valid call that writes nothing).</param>
     /// <param name="inputHeight">Input height, at least 1.</param>
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <returns><c>batch * outChannels * outputHeight * outputWidth</c>.</returns>
+    /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length
+    /// does not fit in an <see cref="int"/>.</exception>
     public int GetOutputLength(int batch, int inputHeight, int inputWidth)
     {
-        ThrowIfViolated(ConvTransposeRules.CheckInputSize(batch, nameof(batch)));
-        var (h, w) = GetOutputSize(inputHeight, inputWidth);
-        return CheckedLength((long)batch * OutChannels * h * w, nameof(batch));
+        var sizes = GetSampleSizes(inputHeight, inputWidth);
+        return BatchLength(batch, sizes.OutputSample, "outChannels * outputHeight * outputWidth");
     }
 
     /// <summary>
     /// Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/>. The weights are
     /// packed on every call (into a buffer reused across calls); use <see cref="Prepare"/> to pack them once.
     /// </summary>
-    /// <param name="input">One or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in <see cref="Layout"/>.</param>
+    /// <param name="input">Zero or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in <see cref="Layout"/>
+    /// (empty: a valid call that writes nothing).</param>
     /// <param name="inputHeight">Input height, at least 1.</param>
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <param name="weights">Exactly <see cref="WeightsLength"/> weights, <c>(Cin, Cout/groups, kH, kW)</c>.</param>
@@ -188,6 +207,8 @@ public sealed partial class ConvTranspose2D
         var shape = ValidateCall(input, inputHeight, inputWidth, output);
         // Only the part of the output that will be written must be separate from the weights and bias.
         ValidateParameters(weights, bias, output[..(shape.Batch * OutChannels * shape.OutputHeight * shape.OutputWidth)]);
+        // An empty batch (PyTorch and ONNX Runtime accept it) writes nothing, so it needs no packing either.
+        if (shape.Batch == 0) return;
         var prepared = Interlocked.Exchange(ref _scratch, null) ?? new PreparedConvTranspose2D(this);
         try
         {
@@ -219,23 +240,59 @@ public sealed partial class ConvTranspose2D
 
     internal CallShape ValidateCall(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
     {
-        var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
-        long sample = (long)InChannels * inputHeight * inputWidth;
-        if (input.Length == 0 || input.Length % sample != 0)
+        var sizes = GetSampleSizes(inputHeight, inputWidth);
+        if (input.Length % sizes.InputSample != 0)
             throw new ArgumentException(
-                $"input has {input.Length} elements, but it must hold a whole, non-zero number of samples of inChannels * inputHeight * inputWidth = {sample} elements.",
+                $"input has {input.Length} elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = {sizes.InputSample} elements.",
                 nameof(input));
-        int batch = (int)(input.Length / sample);
-        long needed = (long)batch * OutChannels * outputHeight * outputWidth;
+        int batch = input.Length / sizes.InputSample;
+        long needed = (long)batch * sizes.OutputSample;
         if (needed > int.MaxValue)
-            throw new ArgumentException($"input holds {batch} samples whose output would have {needed} elements; it must fit in an Int32.", nameof(input));
+            throw new ArgumentException(
+                $"input has {input.Length} elements ({batch} samples), but their output, {batch} * {sizes.OutputSample} = {needed} elements, must fit in an Int32.", nameof(input));
         if (output.Length < needed)
             throw new ArgumentException(
-                $"output has {output.Length} elements, but it must have at least batch * outChannels * outputHeight * outputWidth = {batch} * {OutChannels} * {outputHeight} * {outputWidth} = {needed}.",
+                $"output has {output.Length} elements, but it must have at least batch * outChannels * outputHeight * outputWidth = {batch} * {OutChannels} * {sizes.OutputHeight} * {sizes.OutputWidth} = {needed}.",
                 nameof(output));
         if (input.Overlaps(output[..(int)needed]))
             throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
-        return new CallShape(batch, inputHeight, inputWidth, outputHeight, outputWidth);
+        return new CallShape(batch, inputHeight, inputWidth, sizes.OutputHeight, sizes.OutputWidth);
+    }
+
+    /// <summary>
+    /// The output size and the lengths of one input and one output sample, every rule checked: each length must fit in an
+    /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentException"/> names the input size.
+    /// </summary>
+    private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
+    {
+        var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
+        int inputSample = SampleLength(InChannels, inputHeight, inputWidth, "inChannels * inputHeight * inputWidth", "input", inputHeight, inputWidth);
+        int outputSample = SampleLength(OutChannels, outputHeight, outputWidth, "outChannels * outputHeight * outputWidth", "output", inputHeight, inputWidth);
+        return new SampleSizes(outputHeight, outputWidth, inputSample, outputSample);
+    }
+
+    private readonly record struct SampleSizes(int OutputHeight, int OutputWidth, int InputSample, int OutputSample);
+
+    private static int SampleLength(int channels, int height, int width, string formula, string what, int inputHeight, int inputWidth)
+    {
+        // Three factors below 2^31, multiplied in two steps that each fit in a long (a long could wrap on the product of all
+        // three: 16 * 2^30 * 2^30 = 2^64 is 0); the message's product is a decimal, exact.
+        long partial = (long)channels * height;
+        if (partial > int.MaxValue || partial * width > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(inputHeight), inputHeight,
+                $"inputHeight is {inputHeight} (inputWidth {inputWidth}), but one {what} sample, {formula} = {channels} * {height} * {width} = {(decimal)channels * height * width} elements, must fit in an Int32.");
+        return (int)(partial * width);
+    }
+
+    private static int BatchLength(int batch, int sample, string formula)
+    {
+        if (batch < 0)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but it must be 0 or more.");
+        long length = (long)batch * sample;
+        if (length > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch,
+                $"batch is {batch}, but batch * {formula} = {batch} * {sample} = {length} elements must fit in an Int32.");
+        return (int)length;
     }
 
     internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
@@ -257,9 +314,6 @@ public sealed partial class ConvTranspose2D
 
     private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
         new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
-
-    private static int CheckedLength(long length, string parameter) =>
-        length <= int.MaxValue ? (int)length : throw new ArgumentException($"{parameter} gives {length} elements; it must fit in an Int32.", parameter);
 
     internal static void ThrowIfViolated(RuleViolation? violation)
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using KernelGen.Kernels;
 using KernelGen.Planning;
@@ -28,6 +29,8 @@ public sealed unsafe class PreparedConvTranspose2D
 
     private readonly LayerShape _layer;
     private readonly VectorWidth _channelVectors;
+
+    /// <summary>The channel kernel's output channels per group rounded up to whole vectors; 0 when the layer has no channel kernel.</summary>
     private readonly int _paddedChannels;
 
     // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
@@ -39,6 +42,15 @@ public sealed unsafe class PreparedConvTranspose2D
 
     // The width kernel's weights again, in blocks of output channels for its stride-2 path (see RuntimeStrategy.MayBlockWidthPairs).
     private readonly float[]? _widthBlockPacked;
+
+    /// <summary>
+    /// Whether every packed weight is finite. When one is NaN or infinite, the exact kernel (<see cref="TapListKernel"/>)
+    /// computes the edge cells again after the SIMD kernels: they multiply weights by the zero border there, and 0 x Inf is NaN.
+    /// </summary>
+    private bool _weightsAreFinite = true;
+
+    /// <summary>When a weight is not finite: per output channel and tap, whether one of its weights is not (see <see cref="TapListWeights.NonFiniteTaps"/>).</summary>
+    private bool[]? _nonFiniteTaps;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
 
@@ -46,17 +58,28 @@ public sealed unsafe class PreparedConvTranspose2D
     {
         Definition = definition;
         _layer = LayerShape.Of(definition);
+        bool channelKernel = false;
         if (RuntimeStrategy.MayUseChannelKernel(_layer.OutPerGroup))
         {
-            _channelVectors = VectorWidths.For(_layer.OutPerGroup);
-            _paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, _channelVectors);
-            _channelPacked = new AlignedBuffer();
-            _channelPacked.Ensure(checked(_layer.Groups * _layer.Taps * _layer.InPerGroup * _paddedChannels));
-            _channelBias = new float[_layer.Groups * _paddedChannels];
+            var vectors = VectorWidths.For(_layer.OutPerGroup);
+            int paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, vectors);
+            // Padding to whole vectors may take the packed weights past what one buffer holds (only for layers of
+            // billions of weights): then the layer runs without its channel kernel (ExecutionPlan.Exact).
+            long packedLength = (long)_layer.Groups * _layer.Taps * _layer.InPerGroup * paddedChannels;
+            if (packedLength <= ExecutionPlan.MaxScratchFloats)
+            {
+                channelKernel = true;
+                _channelVectors = vectors;
+                _paddedChannels = paddedChannels;
+                _channelPacked = new AlignedBuffer();
+                _channelPacked.Ensure((int)packedLength);
+                _channelBias = new float[_layer.Groups * _paddedChannels];
+            }
         }
 
         bool channelsLast = definition.Layout == TensorLayout.Nhwc;
-        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup, channelsLast, definition.WidthAxis.Stride))
+        // The exact kernel reads the channel kernel's packing when there is one, else this one.
+        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup, channelsLast, definition.WidthAxis.Stride) || !channelKernel)
         {
             _widthPacked = new float[definition.WeightsLength];
             _widthBias = new float[_layer.OutChannels];
@@ -69,7 +92,8 @@ public sealed unsafe class PreparedConvTranspose2D
     public ConvTranspose2D Definition { get; }
 
     /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
-    /// <param name="input">One or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in the definition's layout.</param>
+    /// <param name="input">Zero or more samples of <c>inChannels * inputHeight * inputWidth</c> elements, in the definition's layout
+    /// (empty: a valid call that writes nothing).</param>
     /// <param name="inputHeight">Input height, at least 1.</param>
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <param name="output">At least <c>batch * outChannels * outputHeight * outputWidth</c> elements; the first that many are written.</param>
@@ -82,6 +106,12 @@ public sealed unsafe class PreparedConvTranspose2D
 
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
+        _weightsAreFinite = AllFinite(weights);
+        if (!_weightsAreFinite)
+        {
+            _nonFiniteTaps ??= new bool[_layer.OutChannels * _layer.Taps];
+            TapListWeights.FindNonFiniteTaps(_layer, weights, _nonFiniteTaps);
+        }
         if (_channelPacked is not null)
             ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
@@ -94,8 +124,34 @@ public sealed unsafe class PreparedConvTranspose2D
         }
     }
 
+    /// <summary>Whether no value is NaN or infinite (x - x is 0 for every finite x, NaN for the others).</summary>
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var sum = Vector<float>.Zero;
+            for (; i + Vector<float>.Count <= values.Length; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(values.Slice(i, Vector<float>.Count));
+                sum += v - v;
+            }
+
+            if (!Vector.EqualsAll(sum, Vector<float>.Zero)) return false;
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return false;
+        }
+
+        return true;
+    }
+
     internal void ComputeValidated(ReadOnlySpan<float> input, CallShape shape, Span<float> output)
     {
+        // An empty batch is a valid call (PyTorch and ONNX Runtime accept it): nothing to write.
+        if (shape.Batch == 0) return;
         ExecutionPlan plan = GetPlan(shape.InputHeight, shape.InputWidth);
         CallContext context = Interlocked.Exchange(ref _idleContext, null) ?? new CallContext(this);
         try
@@ -117,18 +173,23 @@ public sealed unsafe class PreparedConvTranspose2D
         ExecutionPlan? plan = Volatile.Read(ref _plan);
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
-            plan = new ExecutionPlan(Definition, inputHeight, inputWidth);
+            plan = new ExecutionPlan(Definition, inputHeight, inputWidth, _paddedChannels);
             Volatile.Write(ref _plan, plan);
         }
 
         return plan;
     }
 
+    /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
+    private TapListWeights ExactWeights => _widthPacked is not null
+        ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
+        : TapListWeights.OfChannelPacking(_layer, _paddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
+
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
     {
         private readonly PreparedConvTranspose2D _owner;
-        private readonly AlignedBuffer _paddedInput = new(), _outputScratch = new();
+        private readonly AlignedBuffer _paddedInput = new(), _outputScratch = new(), _windows = new();
         private ExecutionPlan _plan = null!;
         private Pass _pass;
         private int _batch, _inputLength, _outputLength, _chunkRows, _chunkLength, _bandLength;
@@ -155,6 +216,12 @@ public sealed unsafe class PreparedConvTranspose2D
 
             /// <summary>Copy the width kernel's CHW scratch output into the user's NHWC output.</summary>
             OutputRelayout,
+
+            /// <summary>The exact scalar kernel (<see cref="TapListKernel"/>), straight from the user's input to the user's output.</summary>
+            Exact,
+
+            /// <summary>The exact scalar kernel over the edge cells only, after the SIMD kernels, for weights holding NaN or an infinity.</summary>
+            ExactEdges,
         }
 
         private LayerShape Layer => _owner._layer;
@@ -184,42 +251,74 @@ public sealed unsafe class PreparedConvTranspose2D
         public void Run(ExecutionPlan plan, int batch, float* input, int inputLength, float* output, int outputLength)
         {
             _plan = plan;
+            try
+            {
+                long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
+                int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
+                    Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
+                if (plan.Exact || (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds))
+                {
+                    RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
+                    return;
+                }
+
+                if (IsChannelKernel && !WritesOutputDirectly)
+                {
+                    RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
+                }
+                else
+                {
+                    // Scratch grows with the batch: a batch whose copies would not fit in one buffer runs in slices (the
+                    // plan guarantees that one sample's do).
+                    long scratchPerSample = (KernelPadsInput ? 0 : PaddedSample) + (WritesOutputDirectly ? 0 : OutputSample);
+                    int samplesPerRun = scratchPerSample == 0 ? batch : (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
+                    for (int first = 0; first < batch; first += samplesPerRun)
+                    {
+                        int samples = Math.Min(samplesPerRun, batch - first);
+                        int inputOffset = first * InputSample, outputOffset = first * OutputSample;
+                        RunBatch(Pass.Kernel, parts, samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                    }
+                }
+
+                // Weights holding NaN or an infinity: the SIMD kernels multiplied them by border zeros in the edge cells
+                // (0 x Inf is NaN), so those are computed again from their real taps only. Every other cell is exact already.
+                if (!_owner._weightsAreFinite)
+                {
+                    SetBatch(batch, input, inputLength, output, outputLength);
+                    RunPass(Pass.ExactEdges, parts);
+                }
+            }
+            finally
+            {
+                _input = _output = null;
+            }
+        }
+
+        private void SetBatch(int batch, float* input, int inputLength, float* output, int outputLength)
+        {
             _batch = batch;
             _input = input;
             _inputLength = inputLength;
             _output = output;
             _outputLength = outputLength;
+        }
 
-            long multiplyAdds = plan.MultiplyAddsPerSample * batch;
-            if (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds)
+        /// <summary>Runs <paramref name="batch"/> samples through the SIMD kernels' passes (<see cref="Pass.Kernel"/>) or the exact kernel.</summary>
+        private void RunBatch(Pass kind, int parts, int batch, float* input, int inputLength, float* output, int outputLength)
+        {
+            SetBatch(batch, input, inputLength, output, outputLength);
+            if (kind == Pass.Exact)
             {
-                TapListKernel.Run(Layer, plan, new ReadOnlySpan<float>(input, inputLength), new Span<float>(output, outputLength),
-                    _owner._widthPacked, _owner._widthBias, batch, ChannelsLast);
-                _input = _output = null;
+                RunPass(Pass.Exact, parts);
                 return;
             }
 
-            int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
-                Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-
-            if (IsChannelKernel && !WritesOutputDirectly)
+            if (KernelPadsInput)
             {
-                int rowLength = plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
-                int chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, plan.OutputHeight);
-                ChannelChunking chunking = plan.ChannelChunking is { } built && built.OutputRows == chunkRows ? built
-                    : plan.ChannelChunking = new ChannelChunking(chunkRows, ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows));
-                _chunkRows = chunkRows;
-                _chunkLength = AlignedBuffer.RoundUp(chunkRows * rowLength);
-                _bandLength = AlignedBuffer.RoundUp(chunking.MaxPaddedRows * plan.PaddedWidth * Layer.InChannels);
-                int threads = Math.Min(parts, plan.OutputHeight * batch);
-                _outputScratch.Ensure(_chunkLength * threads);
-                _paddedInput.Ensure(_bandLength * threads);
-                RunPass(Pass.PadKernelAndRelayout, parts);
-                _input = _output = null;
-                return;
+                // One window per part (a part runs on one thread), kept across calls: no stack for it, no allocation per call.
+                _windows.Ensure(WidthPairedKernel.WindowFloats * PartsOf(Pass.Kernel, parts));
             }
-
-            if (!KernelPadsInput)
+            else
             {
                 _paddedInput.Ensure(PaddedSample * batch);
                 RunPass(Pass.PadInput, parts);
@@ -235,33 +334,56 @@ public sealed unsafe class PreparedConvTranspose2D
                 RunPass(Pass.Kernel, parts);
                 RunPass(Pass.OutputRelayout, parts);
             }
+        }
 
-            _input = _output = null;
+        /// <summary>The channel kernel a few output rows at a time (<see cref="Pass.PadKernelAndRelayout"/>), through per-thread buffers.</summary>
+        private void RunChannelChunks(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
+        {
+            SetBatch(batch, input, inputLength, output, outputLength);
+            // The plan guarantees that a whole sample's padded copy and output rows fit (ExecutionPlan.MaxScratchFloats),
+            // so a chunk's, rounded up to cache lines, does; the parts are capped so that one buffer holds a chunk per part.
+            int rowLength = plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
+            int chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, plan.OutputHeight);
+            ChannelChunking chunking = plan.ChannelChunking is { } built && built.OutputRows == chunkRows ? built
+                : plan.ChannelChunking = new ChannelChunking(chunkRows, ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows));
+            _chunkRows = chunkRows;
+            _chunkLength = AlignedBuffer.RoundUp(chunkRows * rowLength);
+            _bandLength = AlignedBuffer.RoundUp(chunking.MaxPaddedRows * plan.PaddedWidth * Layer.InChannels);
+            long perPart = (long)_chunkLength + _bandLength;
+            parts = (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / perPart, 1, parts);
+            int threads = PartsOf(Pass.PadKernelAndRelayout, parts);
+            _outputScratch.Ensure(_chunkLength * threads);
+            _paddedInput.Ensure(_bandLength * threads);
+            RunPass(Pass.PadKernelAndRelayout, parts);
         }
 
         private int RowsPerSample(Pass pass) => pass switch
         {
             Pass.PadInput => IsChannelKernel ? _plan.PaddedHeight : Layer.InChannels * _plan.PaddedHeight,
             Pass.Kernel => IsChannelKernel ? _plan.OutputHeight : Layer.OutChannels * _plan.OutputHeight,
+            Pass.Exact or Pass.ExactEdges => Layer.OutChannels * _plan.OutputHeight,
             _ => _plan.OutputHeight,
         };
+
+        /// <summary>How many parts a pass is split into: at most <paramref name="parts"/>, at most one per row.</summary>
+        private int PartsOf(Pass pass, int parts) => (int)Math.Min(parts, (long)RowsPerSample(pass) * _batch);
 
         private void RunPass(Pass pass, int parts)
         {
             _pass = pass;
-            WorkerPool.Run(this, Math.Min(parts, RowsPerSample(pass) * _batch));
+            WorkerPool.Run(this, PartsOf(pass, parts));
         }
 
         public void Execute(int part, int partCount)
         {
             int rowsPerSample = RowsPerSample(_pass);
             long total = (long)rowsPerSample * _batch;
-            int start = (int)(total * part / partCount), end = (int)(total * (part + 1) / partCount);
+            long start = total * part / partCount, end = total * (part + 1) / partCount;
             while (start < end)
             {
-                int sample = start / rowsPerSample;
-                int rowStart = start - sample * rowsPerSample;
-                int rowEnd = Math.Min(rowsPerSample, end - sample * rowsPerSample);
+                int sample = (int)(start / rowsPerSample);
+                int rowStart = (int)(start - (long)sample * rowsPerSample);
+                int rowEnd = (int)Math.Min(rowsPerSample, end - (long)sample * rowsPerSample);
                 ExecuteRows(part, sample, rowStart, rowEnd);
                 start += rowEnd - rowStart;
             }
@@ -274,6 +396,12 @@ public sealed unsafe class PreparedConvTranspose2D
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
             var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
             var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
+            if (_pass is Pass.Exact or Pass.ExactEdges)
+            {
+                TapListKernel.Run(layer, plan, userInput, userOutput, _owner.ExactWeights, ChannelsLast, rowStart, rowEnd, edgesOnly: _pass == Pass.ExactEdges);
+                return;
+            }
+
             Span<float> padded = _pass is Pass.PadKernelAndRelayout || KernelPadsInput ? default : _paddedInput.Slice(sample * paddedSample, paddedSample);
             Span<float> kernelOutput = _pass is Pass.PadInput or Pass.PadKernelAndRelayout ? default
                 : WritesOutputDirectly ? userOutput
@@ -311,7 +439,8 @@ public sealed unsafe class PreparedConvTranspose2D
 
                     break;
                 case Pass.Kernel when KernelPadsInput:
-                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);
+                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, _windows.Slice(part * WidthPairedKernel.WindowFloats, WidthPairedKernel.WindowFloats),
+                        kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.Kernel:
                     WidthVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);

@@ -110,7 +110,6 @@ public class ConsumerTests
     public static TheoryData<string, int, int, int, int> BadSpans => new()
     {
         // parameter, input length, weights length, bias length, output length
-        { "input", 0, 9, -1, 16 },
         { "input", 5, 9, -1, 16 },
         { "weights", 4, 8, -1, 16 },
         { "weights", 4, 10, -1, 16 },
@@ -135,6 +134,83 @@ public class ConsumerTests
         Assert.Equal(parameter, exception.ParamName);
         Assert.Contains(parameter + " has ", exception.Message);
         Assert.All(output, v => Assert.Equal(42f, v));
+    }
+
+    /// <summary>An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): nothing is written, the other spans are still checked.</summary>
+    [Fact]
+    public void AnEmptyBatchWritesNothing()
+    {
+        var output = Enumerable.Repeat(42f, 16).ToArray();
+        Upsamplers.Seed([], CourseFilter, output);
+        Upsamplers.Seed([], CourseFilter, []);
+        Upsamplers.Up3([], Values(Upsamplers.Up3Shape.WeightsLength, 1), Values(Upsamplers.Up3Shape.BiasLength, 2), output);
+        Assert.All(output, v => Assert.Equal(42f, v));
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => Upsamplers.Seed([], new float[8], output)).ParamName);
+    }
+
+    /// <summary>Generated kernels give PyTorch's output on NaN and infinities in the input, weights and bias (golden data from PyTorch).</summary>
+    [Theory]
+    [InlineData("inf-weight-64x64")]
+    [InlineData("stride2-inf-weights")]
+    [InlineData("stride2-special-inputs")]
+    [InlineData("blocked-special-inputs")]
+    [InlineData("channel-nhwc-special-inputs")]
+    [InlineData("channel-nhwc-inf-weights")]
+    [InlineData("channel-nchw-inf-weight")]
+    public void GeneratedKernelsMatchPyTorchOnSpecialValues(string name)
+    {
+        var c = KernelGen.Tests.GoldenCase.Named(name);
+        var output = new float[c.Output.Length];
+        SpecialValueKernels.ByCase[name](c.Input, c.Weights, c.Bias, output);
+        KernelGen.Tests.SpecialValues.AssertSame(c.Output, output, c.Tolerance, name);
+    }
+
+    /// <summary>
+    /// Every generated kernel of this project runs on a thread created with 64 KiB of stack, its first call there (so the
+    /// JIT compiles it there too: nothing else in this class calls it first). A stack overflow cannot be caught: a failure
+    /// here shows as a crashed test host.
+    /// </summary>
+    [Fact]
+    public void EveryKernelRunsOnA64KiBStack()
+    {
+        var runs = new List<Action>
+        {
+            () => Upsamplers.Seed(CourseInput, CourseFilter, new float[16]),
+            () => Upsamplers.SmallFixed(Values(Upsamplers.SmallFixedShape.InputLength, 1), Values(Upsamplers.SmallFixedShape.WeightsLength, 2),
+                new float[Upsamplers.SmallFixedShape.OutputLength]),
+            () => Upsamplers.Up3(Values(Upsamplers.Up3Shape.InputLength, 1), Values(Upsamplers.Up3Shape.WeightsLength, 2),
+                Values(Upsamplers.Up3Shape.BiasLength, 3), new float[Upsamplers.Up3Shape.OutputLength]),
+            () => new Outer.Holder<int>().Nested(Values(Outer.Holder<int>.NestedShape.InputLength, 1), Values(Outer.Holder<int>.NestedShape.WeightsLength, 2),
+                Values(3, 3), new float[Outer.Holder<int>.NestedShape.OutputLength]),
+            () => StackKernels.WideNhwc(Values(StackKernels.WideNhwcShape.InputLength, 1), Values(StackKernels.WideNhwcShape.WeightsLength, 2),
+                new float[StackKernels.WideNhwcShape.OutputLength]),
+            () => StackKernels.DcganNhwc(Values(StackKernels.DcganNhwcShape.InputLength, 1), Values(StackKernels.DcganNhwcShape.WeightsLength, 2),
+                new float[StackKernels.DcganNhwcShape.OutputLength]),
+        };
+        foreach (var (name, kernel) in SpecialValueKernels.ByCase)
+        {
+            var c = KernelGen.Tests.GoldenCase.Named(name);
+            runs.Add(() => kernel(c.Input, c.Weights, c.Bias, new float[c.Output.Length]));
+        }
+
+        foreach (var run in runs)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    run();
+                }
+                catch (Exception e)
+                {
+                    failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                }
+            }, maxStackSize: 64 * 1024);
+            thread.Start();
+            thread.Join();
+            failure?.Throw();
+        }
     }
 
     [Fact]

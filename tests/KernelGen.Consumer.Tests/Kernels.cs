@@ -36,3 +36,17 @@ public partial class Outer
         internal partial void Nested(ReadOnlySpan<float> source, ReadOnlySpan<float> filter, ReadOnlySpan<float> offsets, Span<float> destination);
     }
 }
+
+/// <summary>Kernels that would need the most stack: NHWC with many input channels, whose weights each call packs per phase.</summary>
+public static partial class StackKernels
+{
+#pragma warning disable KG0009 // A real layer: its spatial loops stay loops.
+    /// <summary>The benchmark's unet_up_nhwc layer: 128 -> 64 channels, kernel 2, stride 2, NHWC.</summary>
+    [GeneratedConvTranspose2D(128, 64, 32, 32, 2, Stride = 2, Layout = TensorLayout.Nhwc)]
+    public static partial void WideNhwc(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+    /// <summary>The benchmark's dcgan layer in NHWC: 128 -> 64 channels, kernel 4, stride 2, padding 1 (4 taps per phase).</summary>
+    [GeneratedConvTranspose2D(128, 64, 16, 16, 4, Stride = 2, Padding = 1, Layout = TensorLayout.Nhwc)]
+    public static partial void DcganNhwc(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+#pragma warning restore KG0009
+}

@@ -3,6 +3,7 @@ using System.Runtime.Loader;
 using System.Runtime.Intrinsics;
 using System.Text;
 using CsCheck;
+using KernelGen.Tests;
 using Microsoft.CodeAnalysis;
 
 namespace KernelGen.Generator.Tests;
@@ -153,6 +154,53 @@ public class EquivalenceTests
             }
 
             AssertClose(c, name + "." + pathName, pathOutput, naive);
+        }
+
+        CheckSpecialValues(kernels, name, c);
+    }
+
+    /// <summary>
+    /// NaN and infinities give the naive reference's result (which is PyTorch's: see the runtime's SpecialValueTests):
+    /// in the input and bias on every path, called directly; in the weights too through the public method, which then runs
+    /// the scalar path (the vector paths' edge vectors multiply weights by zeros shifted in, and 0 x Inf is NaN), so the
+    /// scalar path must be exact on its own.
+    /// </summary>
+    private static void CheckSpecialValues(Type kernels, string name, KernelCase c)
+    {
+        var random = new Random(c.Seed);
+        float[] input = c.Input(), weights = c.Weights(), bias = c.Bias();
+        SpecialValues.Sprinkle(input, 1 + random.Next(3), random);
+        SpecialValues.Sprinkle(bias, random.Next(2), random);
+        float[] specialWeights = (float[])weights.Clone();
+        SpecialValues.Sprinkle(specialWeights, 1 + random.Next(2), random);
+        var paths = kernels.Assembly.GetType("KernelGen.Generated.Equivalence_Kernels_" + name, throwOnError: true)!;
+        foreach (var (w, what) in new[] { (weights, "special input and bias"), (specialWeights, "special weights, input and bias") })
+        {
+            var expected = NaiveReference.ConvTranspose2D(input, c.Batch, c.InChannels, c.InputHeight, c.InputWidth, w, c.HasBias ? bias : null,
+                c.OutChannels, c.Kernel, c.Stride, c.Padding, c.OutputPadding, c.Dilation, c.Groups,
+                c.ChannelsLast, c.Activation, c.Slope);
+            var output = Sentinels(expected.Length);
+            var method = kernels.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+            var (first, second) = c.WeightsFirst ? (w, input) : (input, w);
+            if (c.HasBias) method.CreateDelegate<Kernel4>()(first, second, bias, output);
+            else method.CreateDelegate<Kernel3>()(first, second, output);
+            SpecialValues.AssertSame(expected, output, c.Tolerance, $"{name} ({what}) {c}");
+
+            foreach (var (pathName, accelerated) in Paths)
+            {
+                var path = paths.GetMethod(pathName, BindingFlags.NonPublic | BindingFlags.Static);
+                if (path is null || !accelerated || (w == specialWeights && pathName != "ScalarPath")) continue;
+                var pathOutput = Sentinels(expected.Length);
+                for (int n = 0; n < c.Batch; n++)
+                {
+                    if (c.HasBias)
+                        path.CreateDelegate<Path4>()(ref input[n * c.InputLength], ref w[0], ref bias[0], ref pathOutput[n * c.OutputLength]);
+                    else
+                        path.CreateDelegate<Path3>()(ref input[n * c.InputLength], ref w[0], ref pathOutput[n * c.OutputLength]);
+                }
+
+                SpecialValues.AssertSame(expected, pathOutput, c.Tolerance, $"{name}.{pathName} ({what}) {c}");
+            }
         }
     }
 

@@ -13,6 +13,22 @@ public class PlannerTests
         c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.Top, c.Padding.Bottom, c.Padding.Left, c.Padding.Right, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
         c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
 
+    /// <summary>
+    /// An input within a few cells of Int32.MaxValue (1 channel, 1 row: a valid declaration, its padding cropping the output
+    /// to a few cells) has uncropped positions past Int32: the planner reports it over the hard cap (KG0007) instead of
+    /// throwing, which would take the generator and the analyzer down.
+    /// </summary>
+    [Fact]
+    public void AnAxisWhosePositionsDoNotFitInAnInt32IsOverTheHardCap()
+    {
+        // Kernel 4, stride 1: the uncropped width is input + 3 = Int32.MaxValue + 2; the padding crops it to 3 cells.
+        int input = int.MaxValue - 1, padding = (int)(((long)input + 3 - 3) / 2);
+        var spec = new KernelSpec(1, 1, 1, 1, input, 1, 4, 1, 1, 0, 0, padding, padding, 0, 0, 1, 1, false, KernelActivation.None, 0.01f, false, 0);
+        Assert.InRange(spec.WidthAxis.OutputLength(input), 1, 8);
+        var plan = KernelPlanner.Plan(spec, 0);
+        Assert.True(plan.OverHardCap);
+    }
+
     private static void AssertCountsMatch(KernelCase c)
     {
         var plan = KernelPlanner.Plan(Spec(c), 0);
@@ -40,7 +56,7 @@ public class PlannerTests
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.
-        var reached = new List<(int Lanes, KernelCase Case, UnrollLevel Level, KernelBodyWriter.ChannelWeightPlan Weights, string Text)>();
+        var reached = new List<(int Lanes, KernelCase Case, UnrollLevel Level, KernelBodyWriter.ChannelWeightPlan Weights, string Text, int Buffer)>();
         foreach (var c in EquivalenceTests.EdgeCases)
         {
             var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
@@ -49,7 +65,8 @@ public class PlannerTests
             {
                 var writer = new SourceWriter();
                 KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
-                reached.Add((lanes, c, plan.Level, KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes), writer.ToString()));
+                reached.Add((lanes, c, plan.Level, KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes), writer.ToString(),
+                    KernelBodyWriter.PackedWeightsFloats(plan)));
             }
         }
 
@@ -57,7 +74,10 @@ public class PlannerTests
         {
             var path = reached.Where(r => r.Lanes == lanes).ToArray();
             var packed = path.Where(r => r.Weights.Packed).ToArray();
-            Assert.All(packed, r => Assert.Contains("stackalloc float[" + r.Weights.BufferFloats + "]", r.Text));
+            // Packed into the per-thread buffer (sized for the widest path's use), never onto the stack.
+            Assert.All(packed, r => Assert.Contains("t_packedWeights ??= new float[" + r.Buffer + "]", r.Text));
+            Assert.All(packed, r => Assert.True(r.Weights.BufferFloats <= r.Buffer));
+            Assert.All(packed, r => Assert.DoesNotContain("stackalloc", r.Text));
             Assert.All(packed, r => Assert.True(r.Weights.BufferFloats <= KernelBodyWriter.PackedWeightsLimit));
             Assert.Contains(path, r => !r.Weights.Packed && r.Case.Kernel.H * r.Case.Kernel.W > 1); // gathered in place (tiny layers)
             Assert.Contains(packed, r => r.Weights.FullChunks > 1 && r.Weights.RemainderChannels == 0 && r.Case.Activation != FusedActivation.None && r.Text.Contains("icb == 0"));

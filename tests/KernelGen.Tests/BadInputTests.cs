@@ -207,6 +207,23 @@ public class BadInputTests
         AssertRejected(() => new ConvTranspose2D(1, 1, kernelSize: 3) { Activation = (FusedActivation)9 },
             "Activation", "Activation is 9,", "None", "Relu", "LeakyRelu", "Sigmoid", "Tanh");
 
+    /// <summary>The generator's rule (one source for both): the slope is any finite number; NaN or an infinity would make every negative output NaN or infinite.</summary>
+    [Theory]
+    [InlineData(float.NaN, "LeakyReluSlope is NaN,")]
+    [InlineData(float.PositiveInfinity, "LeakyReluSlope is Infinity,")]
+    [InlineData(float.NegativeInfinity, "LeakyReluSlope is -Infinity,")]
+    public void ANonFiniteLeakyReluSlopeIsRejected(float slope, string said) =>
+        AssertRejected(() => new ConvTranspose2D(1, 1, kernelSize: 3) { Activation = FusedActivation.LeakyRelu, LeakyReluSlope = slope },
+            "LeakyReluSlope", said, "it must be a finite number");
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(-3.5f)]
+    [InlineData(float.MaxValue)]
+    [InlineData(float.Epsilon)]
+    public void AnyFiniteLeakyReluSlopeIsAllowed(float slope) =>
+        Assert.Equal(slope, new ConvTranspose2D(1, 1, kernelSize: 3) { LeakyReluSlope = slope }.LeakyReluSlope);
+
     [Fact]
     public void WeightsTooManyForAnInt32AreRejected() =>
         // 50000 * 50000 * 1 * 1 = 2.5e9 weights: no span can hold them.
@@ -228,13 +245,23 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-1)]
     [InlineData(-3)]
-    public void BatchBelowOneIsRejectedByLengthQueries(int batch)
+    [InlineData(int.MinValue)]
+    public void NegativeBatchIsRejectedByLengthQueries(int batch)
     {
         var conv = new Layer(wide: false).Conv;
-        AssertRejected(() => conv.GetInputLength(batch, 3, 4), "batch", $"batch is {batch},", "at least 1");
-        AssertRejected(() => conv.GetOutputLength(batch, 3, 4), "batch", $"batch is {batch},", "at least 1");
+        AssertRejected(() => conv.GetInputLength(batch, 3, 4), "batch", $"batch is {batch},", "0 or more");
+        AssertRejected(() => conv.GetOutputLength(batch, 3, 4), "batch", $"batch is {batch},", "0 or more");
+    }
+
+    /// <summary>Any whole number of samples, 0 included (an empty batch is a valid call): its lengths are 0.</summary>
+    [Fact]
+    public void AnEmptyBatchHasNoElements()
+    {
+        var conv = new Layer(wide: false).Conv;
+        Assert.Equal(0, conv.GetInputLength(0, 3, 4));
+        Assert.Equal(0, conv.GetOutputLength(0, 3, 4));
     }
 
     /// <summary>Kernel 1, stride 1: the full output is the input's size, and padding 1 on both sides of a 1-cell axis leaves -1.</summary>
@@ -286,15 +313,29 @@ public class BadInputTests
     public void InputWidthBelowOneIsRejectedByCompute(Writer writer, bool wide) =>
         AssertCallRejected(writer, wide, inputHeight: Layer.InputHeight, inputWidth: -1, "inputWidth", "inputWidth is -1,", "at least 1");
 
+    /// <summary>
+    /// An empty input is a batch of 0 samples, a valid call in PyTorch and ONNX Runtime (its test ConvTranspose_DimWithZero):
+    /// it returns without writing, whatever the output's length; the weights, bias and sizes are still checked.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Writers))]
-    public void EmptyInputIsRejected(Writer writer, bool wide)
+    public void EmptyInputIsAnEmptyBatchThatWritesNothing(Writer writer, bool wide)
     {
         var layer = new Layer(wide);
-        var output = Filled(layer.OutputSample);
-        AssertRejected(() => layer.Write(writer, [], Layer.InputHeight, Layer.InputWidth, output),
-            "input", "input has 0 elements,", $"whole, non-zero number of samples of inChannels * inputHeight * inputWidth = {layer.InputSample} elements");
-        AssertUntouched(output);
+        foreach (int length in new[] { 0, 5, layer.OutputSample })
+        {
+            var output = Filled(length);
+            layer.Write(writer, [], Layer.InputHeight, Layer.InputWidth, output);
+            AssertUntouched(output);
+        }
+
+        AssertRejected(() => layer.Write(writer, [], 0, Layer.InputWidth, Filled(4)), "inputHeight", "inputHeight is 0,", "at least 1");
+        if (writer == Writer.Compute)
+        {
+            var output = Filled(4);
+            AssertRejected(() => layer.Conv.Compute([], Layer.InputHeight, Layer.InputWidth, new float[3], layer.Bias, output), "weights", "weights has 3 elements,");
+            AssertUntouched(output);
+        }
     }
 
     [Theory]
@@ -307,7 +348,7 @@ public class BadInputTests
             var input = ConvCase.Values(length, 4);
             var output = Filled(3 * layer.OutputSample);
             AssertRejected(() => layer.Write(writer, input, Layer.InputHeight, Layer.InputWidth, output),
-                "input", $"input has {length} elements,", $"whole, non-zero number of samples of inChannels * inputHeight * inputWidth = {layer.InputSample} elements");
+                "input", $"input has {length} elements,", $"whole number of samples of inChannels * inputHeight * inputWidth = {layer.InputSample} elements");
             AssertUntouched(output);
         }
     }

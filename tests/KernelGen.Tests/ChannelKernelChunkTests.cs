@@ -23,8 +23,7 @@ public class ChannelKernelChunkTests
     public void ChunkRowRangesCoverEveryTapAndFitTheBuffer() =>
         Gen.Select(ConvCase.Generator, Gen.Int[1, 12]).Sample((c, chunkRows) =>
         {
-            var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
-            AxisPlan rows = plan.Height;
+            var plan = Plans.Of(c.Create(), c.InputHeight, c.InputWidth);
             int bufferRows = ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows);
             Assert.InRange(bufferRows, 0, plan.PaddedHeight);
             int widestWindow = 0; // by brute force over every window of chunkRows rows
@@ -44,9 +43,9 @@ public class ChannelKernelChunkTests
                     Assert.True(last - first <= bufferRows, $"{c}: {last - first} rows for [{start}, {end}), buffer of {bufferRows}");
                     for (int oy = start; oy < end; oy++)
                     {
-                        for (int t = rows.OutputTapStart[oy]; t < rows.OutputTapStart[oy + 1]; t++)
+                        foreach (int inputRow in RealTapRows(c, oy))
                         {
-                            int paddedRow = rows.TapInputIndex[t] + plan.RowShift;
+                            int paddedRow = inputRow + plan.RowShift;
                             Assert.True(first <= paddedRow && paddedRow < last, $"{c}: output row {oy} reads padded row {paddedRow}, outside [{first}, {last})");
                         }
                     }
@@ -54,11 +53,22 @@ public class ChannelKernelChunkTests
             }
         }, iter: 300);
 
+    /// <summary>The input rows that reach output row <paramref name="oy"/> by the definition (<c>oy + padTop = iy * stride + ky * dilation</c>).</summary>
+    private static IEnumerable<int> RealTapRows(ConvCase c, int oy)
+    {
+        for (int ky = 0; ky < c.Kernel.H; ky++)
+        {
+            int reach = oy + c.Padding.Top - ky * c.Dilation.H;
+            if (reach >= 0 && reach % c.Stride.H == 0 && reach / c.Stride.H < c.InputHeight)
+                yield return reach / c.Stride.H;
+        }
+    }
+
     [Fact]
     public void ChunkRowRangeIsEmptyWhenNoTapReachesTheRows()
     {
         // Stride 3 with one kernel tap: output rows of residues 1 and 2 get only the bias.
-        var plan = new ExecutionPlan(new ConvTranspose2D(2, 8, 1, 3), 4, 4);
+        var plan = Plans.Of(new ConvTranspose2D(2, 8, 1, 3), 4, 4);
         Assert.Equal((0, 0), ChannelVectorizedKernel.PaddedRowsRead(plan, 1, 3));
         (int first, int end) = ChannelVectorizedKernel.PaddedRowsRead(plan, 3, 4);
         Assert.Equal(1, end - first);
@@ -83,5 +93,18 @@ public class ChannelKernelChunkTests
             Assert.True(buffer.Span.Length >= length);
             buffer.Span[length - 1] = 1; // writable to the end
         }
+    }
+}
+
+/// <summary>Execution plans as <see cref="PreparedConvTranspose2D"/> makes them, for tests that inspect a plan directly.</summary>
+internal static class Plans
+{
+    public static ExecutionPlan Of(ConvTranspose2D definition, int inputHeight, int inputWidth)
+    {
+        int outPerGroup = definition.OutChannels / definition.Groups;
+        int paddedChannels = RuntimeStrategy.MayUseChannelKernel(outPerGroup)
+            ? ChannelVectorizedKernel.PaddedChannels(outPerGroup, KernelGen.Simd.VectorWidths.For(outPerGroup))
+            : 0;
+        return new ExecutionPlan(definition, inputHeight, inputWidth, paddedChannels);
     }
 }

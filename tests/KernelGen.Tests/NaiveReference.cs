@@ -14,8 +14,9 @@ public static class NaiveReference
         (int H, int W) outputPadding, (int H, int W) dilation, int groups,
         bool channelsLast = false, FusedActivation activation = FusedActivation.None, float leakyReluSlope = 0.01f)
     {
-        int outH = (inputHeight - 1) * stride.H - padding.Top - padding.Bottom + dilation.H * (kernel.H - 1) + outputPadding.H + 1;
-        int outW = (inputWidth - 1) * stride.W - padding.Left - padding.Right + dilation.W * (kernel.W - 1) + outputPadding.W + 1;
+        // In long arithmetic: the extreme-geometry tests use strides, dilations and pads near Int32.MaxValue.
+        int outH = checked((int)((long)(inputHeight - 1) * stride.H - padding.Top - padding.Bottom + (long)dilation.H * (kernel.H - 1) + outputPadding.H + 1));
+        int outW = checked((int)((long)(inputWidth - 1) * stride.W - padding.Left - padding.Right + (long)dilation.W * (kernel.W - 1) + outputPadding.W + 1));
         int inPerGroup = inChannels / groups, outPerGroup = outChannels / groups;
         var sums = new double[batch * outChannels * outH * outW];
 
@@ -39,13 +40,13 @@ public static class NaiveReference
                     int oc = g * outPerGroup + ocl;
                     for (int ky = 0; ky < kernel.H; ky++)
                     {
-                        int oy = iy * stride.H + ky * dilation.H - padding.Top;
+                        long oy = (long)iy * stride.H + (long)ky * dilation.H - padding.Top;
                         if (oy < 0 || oy >= outH) continue;
                         for (int kx = 0; kx < kernel.W; kx++)
                         {
-                            int ox = ix * stride.W + kx * dilation.W - padding.Left;
+                            long ox = (long)ix * stride.W + (long)kx * dilation.W - padding.Left;
                             if (ox < 0 || ox >= outW) continue;
-                            sums[OutIndex(n, oc, oy, ox)] += value * weights[((ic * outPerGroup + ocl) * kernel.H + ky) * kernel.W + kx];
+                            sums[OutIndex(n, oc, (int)oy, (int)ox)] += value * weights[((ic * outPerGroup + ocl) * kernel.H + ky) * kernel.W + kx];
                         }
                     }
                 }

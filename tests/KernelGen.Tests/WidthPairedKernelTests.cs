@@ -23,7 +23,7 @@ public class WidthPairedKernelTests
     internal static PairedPath? PathOf(ConvCase c)
     {
         var definition = c.Create();
-        var plan = new ExecutionPlan(definition, c.InputHeight, c.InputWidth);
+        var plan = Plans.Of(definition, c.InputHeight, c.InputWidth);
         if (plan.Strategy != KernelStrategy.WidthVectorized || plan.PairedColumns is not { } columns) return null;
         var layer = LayerShape.Of(definition);
         bool allFlat = plan.Height.Phases.All(phase =>
@@ -171,10 +171,10 @@ public class WidthPairedKernelTests
     public void NchwStride2LayersWithUpTo16ChannelsUseTheBlockedWidthKernel(int outChannels, bool channelsLast, int inputWidth, bool width)
     {
         var c = Make(16, outChannels, 8, inputWidth, kernel: 3, padding: 1, outputPadding: 1, channelsLast: channelsLast);
-        var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
+        var plan = Plans.Of(c.Create(), c.InputHeight, c.InputWidth);
         Assert.Equal(width ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized, plan.Strategy);
         var stride1 = Make(16, outChannels, 8, inputWidth, kernel: 3, padding: 1, stride: (2, 1), channelsLast: channelsLast);
-        Assert.Equal(KernelStrategy.ChannelVectorized, new ExecutionPlan(stride1.Create(), stride1.InputHeight, stride1.InputWidth).Strategy);
+        Assert.Equal(KernelStrategy.ChannelVectorized, Plans.Of(stride1.Create(), stride1.InputHeight, stride1.InputWidth).Strategy);
     }
 
     /// <summary>
@@ -189,7 +189,7 @@ public class WidthPairedKernelTests
     public void NarrowRowsWithFourToSevenChannelsUseTheBlockedWidthKernelOnlyForNchwStride2(int outChannels, bool channelsLast, int widthStride, bool width)
     {
         var c = Make(4, outChannels, 8, 8, kernel: 3, padding: 1, stride: (2, widthStride), channelsLast: channelsLast);
-        var plan = new ExecutionPlan(c.Create(), c.InputHeight, c.InputWidth);
+        var plan = Plans.Of(c.Create(), c.InputHeight, c.InputWidth);
         Assert.Equal(width ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized, plan.Strategy);
         AssertMatchesAtEveryWidth(c);
     }

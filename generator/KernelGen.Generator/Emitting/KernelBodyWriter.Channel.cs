@@ -16,7 +16,7 @@ namespace KernelGen.Generator.Emitting
         // first copy the block's weights for the phase's taps into a stack buffer in the order the pixels read them (see
         // PlanChannelWeights), so the innermost loop reads weight vectors contiguously and broadcasts inputs.
 
-        /// <summary>The most floats the packed weights may take on the stack (32 KB, one L1 data cache): larger layers are split into chunks of input channels.</summary>
+        /// <summary>The most floats the packed weights may take (32 KB, one L1 data cache): larger layers are split into chunks of input channels.</summary>
         internal const int PackedWeightsLimit = 8192;
 
         /// <summary>Channel vectors per register block: each broadcast input feeds this many FMAs.</summary>
@@ -167,6 +167,26 @@ namespace KernelGen.Generator.Emitting
             return new ChannelWeightPlan(true, "", largestBlock, mostTaps, mostChannels, perGroup / mostChannels, perGroup % mostChannels);
         }
 
+        /// <summary>The kernel class's per-thread buffer of packed weights (declared when <see cref="PackedWeightsFloats"/> is above 0).</summary>
+        internal const string PackedWeightsField = "t_packedWeights";
+
+        /// <summary>
+        /// Floats of the per-thread buffer of packed weights: the most any vector path packs at once (each path sizes its use by
+        /// its own <see cref="ChannelWeightPlan.BufferFloats"/>, and tests call several paths on one thread), 0 when none packs.
+        /// </summary>
+        internal static int PackedWeightsFloats(KernelPlan plan)
+        {
+            int most = 0;
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (lanes == 1) continue;
+                var weights = PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes);
+                if (weights.Packed) most = Math.Max(most, weights.BufferFloats);
+            }
+
+            return most;
+        }
+
         /// <summary>The header lines that describe the channel-vectorised strategy as emitted for <paramref name="plan"/>.</summary>
         internal static IEnumerable<string> ChannelStrategyComment(KernelPlan plan)
         {
@@ -190,10 +210,10 @@ namespace KernelGen.Generator.Emitting
                 }
                 else
                 {
-                    yield return path + "weight vectors would be gathers of lanes " + Text(taps) + " apart, so each call packs the weights into a "
-                        + Text(weights.BufferFloats * 4L) + "-byte stack buffer: per phase";
+                    yield return path + "weight vectors would be gathers of lanes " + Text(taps) + " apart, so each call packs the weights into "
+                        + Text(weights.BufferFloats * 4L) + " bytes of a per-thread buffer: per phase";
                     yield return "//     and block of up to " + Text(weights.LargestBlock) + " output channels, that phase's taps x input channels x block channels"
-                        + " in reading order (no heap, nothing kept between calls).";
+                        + " in reading order (the buffer is made on a thread's first call; no result depends on an earlier call).";
                     yield return "//     That is one pass over the weights per sample, while each weight serves "
                         + Text((long)plan.Rows.TotalTaps * plan.Columns.TotalTaps / taps) + " pixels.";
                     if (weights.Chunked)
@@ -242,9 +262,10 @@ namespace KernelGen.Generator.Emitting
 
             if (weights.Packed)
             {
-                _writer?.Line("// Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one.");
-                Statement("global::System.Span<float> packedWeights = stackalloc float[" + Text(weights.BufferFloats) + "];");
-                Statement("ref float p = ref " + Use("MemoryMarshal") + ".GetReference(packedWeights);");
+                _writer?.Line("// Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a");
+                _writer?.Line("// buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.");
+                Statement("float[] packedWeights = " + PackedWeightsField + " ??= new float[" + Text(_packedWeightsFloats) + "];");
+                Statement("ref float p = ref " + Use("MemoryMarshal") + ".GetArrayDataReference(packedWeights);");
             }
 
             var kinds = ChannelBlockKinds(_spec.OutPerGroup, _lanes);

@@ -31,6 +31,9 @@ namespace KernelGen.Generator.Emitting
         private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
         private long _count, _multiplier = 1;
 
+        /// <summary>Floats of the kernel class's per-thread buffer of packed weights (see <see cref="PackedWeightsFloats"/>); only read when writing.</summary>
+        private int _packedWeightsFloats;
+
         private KernelBodyWriter(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
             SourceWriter? writer, SortedSet<string> helpers)
         {
@@ -61,7 +64,10 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Writes one path's statements; records the helpers they call in <paramref name="helpers"/>. Returns the statements written.</summary>
         public static long Write(KernelPlan plan, int lanes, SourceWriter writer, SortedSet<string> helpers)
         {
-            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers);
+            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers)
+            {
+                _packedWeightsFloats = plan.Strategy == KernelStrategy.ChannelVectorized ? PackedWeightsFloats(plan) : 0,
+            };
             body.WriteBody();
             return body._count;
         }
@@ -374,7 +380,10 @@ namespace KernelGen.Generator.Emitting
                 case KernelActivation.None:
                     return value;
                 case KernelActivation.Relu:
-                    return width == 1 ? Use("MathF") + ".Max(" + value + ", 0f)" : VectorClass(width) + ".Max(" + value + ", " + Zero(width) + ")";
+                    // x < 0 ? 0 : x, as PyTorch: NaN stays NaN (the Max of .NET 8, x86's maxps, would return the 0).
+                    return width == 1
+                        ? "(" + value + " < 0f ? 0f : " + value + ")"
+                        : VectorClass(width) + ".ConditionalSelect(" + VectorClass(width) + ".LessThan(" + value + ", " + Zero(width) + "), " + Zero(width) + ", " + value + ")";
                 case KernelActivation.LeakyRelu:
                     string slope = KernelEmitter.FloatLiteral(_spec.LeakyReluSlope);
                     return width == 1

@@ -621,11 +621,7 @@ namespace KernelGen.Generator.Parsing
                 Violation(new RuleViolation("Layout", layout, "it must be TensorLayout.Nchw or TensorLayout.Nhwc"));
             if (activation is < 0 or > 4)
                 Violation(new RuleViolation("Activation", activation, "it must be FusedActivation.None, Relu, LeakyRelu, Sigmoid or Tanh"));
-            if (float.IsNaN(slope) || float.IsInfinity(slope))
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidGeometry, ArgumentLocation(syntax, "LeakyReluSlope"),
-                    "LeakyReluSlope is " + slope.ToString("R", CultureInfo.InvariantCulture) + ", but it must be a finite number."));
-            }
+            Violation(ConvTransposeRules.CheckLeakyReluSlope(slope, "LeakyReluSlope"));
 
             if (budget < 0)
             {

@@ -97,6 +97,16 @@ namespace KernelGen.Generator.Strategy
         /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>
         public static KernelPlan Plan(KernelSpec spec, int projectBudget)
         {
+            if (!AxisPlan.CanPlan(spec.HeightAxis, spec.InputHeight) || !AxisPlan.CanPlan(spec.WidthAxis, spec.InputWidth))
+            {
+                // An input within a few thousand cells of Int32.MaxValue along one axis: its phase positions would not be
+                // ints. No kernel can be written (nor run: the runtime rejects the shape too), so it is reported as over the
+                // hard cap (KG0007) rather than planned; the axis plans are placeholders that nothing reads.
+                var placeholder = AxisPlan.Create(new KernelGen.Geometry.AxisGeometry(1, 1, 0, 0, 0, 1), 1);
+                return new KernelPlan(spec, placeholder, placeholder, KernelStrategy.WidthVectorized, 1, new[] { 1 }, UnrollLevel.ReductionLoops,
+                    DefaultUnrollBudget, "the default", long.MaxValue, long.MaxValue);
+            }
+
             var rows = AxisPlan.Create(spec.HeightAxis, spec.InputHeight);
             var columns = AxisPlan.Create(spec.WidthAxis, spec.InputWidth);
             int widestPhaseRow = 0;

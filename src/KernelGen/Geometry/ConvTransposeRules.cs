@@ -10,23 +10,32 @@ namespace KernelGen.Geometry
     internal readonly struct RuleViolation
     {
         public RuleViolation(string parameter, long value, string rule)
+            : this(parameter, value, value.ToString(CultureInfo.InvariantCulture), rule)
+        {
+        }
+
+        public RuleViolation(string parameter, object value, string valueText, string rule)
         {
             Parameter = parameter;
             Value = value;
+            ValueText = valueText;
             Rule = rule;
         }
 
         /// <summary>The name of the offending parameter, as the caller spelled it.</summary>
         public string Parameter { get; }
 
-        /// <summary>The offending value.</summary>
-        public long Value { get; }
+        /// <summary>The offending value (a <see cref="long"/> for sizes, a <see cref="float"/> for the leaky ReLU slope).</summary>
+        public object Value { get; }
+
+        /// <summary>The offending value as the message writes it (invariant culture).</summary>
+        public string ValueText { get; }
 
         /// <summary>What is allowed, phrased to follow "but".</summary>
         public string Rule { get; }
 
         /// <summary>"stride is 0, but it must be at least 1."</summary>
-        public string Message => Parameter + " is " + Value.ToString(CultureInfo.InvariantCulture) + ", but " + Rule + ".";
+        public string Message => Parameter + " is " + ValueText + ", but " + Rule + ".";
     }
 
     /// <summary>Names under which the caller knows each per-axis parameter (they differ between the runtime API and the attribute).</summary>
@@ -96,7 +105,27 @@ namespace KernelGen.Geometry
             return null;
         }
 
-        /// <summary>The output length of a valid axis must be at least 1 (padding may not crop everything away).</summary>
+        /// <summary>
+        /// The extent of one input cell's dilated kernel, <c>dilation * (kernel - 1) + 1</c>, plus the output padding, must fit
+        /// in an <see cref="int"/>: every position on the uncropped output is then an <see cref="int"/> for some input size.
+        /// (A valid axis has all its parameters between 0 and <see cref="int.MaxValue"/>, so the product cannot overflow a long.)
+        /// </summary>
+        public static RuleViolation? CheckKernelExtent(AxisGeometry axis, AxisParameterNames names)
+        {
+            long extent = (long)axis.Dilation * (axis.Kernel - 1) + 1 + axis.OutputPadding;
+            if (extent > MaxElements)
+                return new RuleViolation(names.Dilation, axis.Dilation,
+                    "dilation * (kernel - 1) + 1 + outputPadding = " + axis.Dilation.ToString(CultureInfo.InvariantCulture) + " * "
+                    + (axis.Kernel - 1).ToString(CultureInfo.InvariantCulture) + " + 1 + " + axis.OutputPadding.ToString(CultureInfo.InvariantCulture)
+                    + " = " + extent.ToString(CultureInfo.InvariantCulture) + " must fit in an Int32");
+            return null;
+        }
+
+        /// <summary>
+        /// The output length of a valid axis must be at least 1 (padding may not crop everything away), and every position
+        /// on the uncropped output, <c>(in - 1) * stride + dilation * (kernel - 1) + 1 + outputPadding</c> cells, must be an
+        /// <see cref="int"/> (which also bounds the output itself).
+        /// </summary>
         public static RuleViolation? CheckOutputSize(AxisGeometry axis, long inputSize, string inputSizeName)
         {
             long output = axis.OutputLength(inputSize);
@@ -104,9 +133,19 @@ namespace KernelGen.Geometry
                 return new RuleViolation(inputSizeName, inputSize,
                     "the output size (in - 1) * stride - padBegin - padEnd + dilation * (kernel - 1) + outputPadding + 1 would be "
                     + output.ToString(CultureInfo.InvariantCulture) + "; it must be at least 1");
-            if (output > MaxElements)
+            long uncropped = axis.FullLength(inputSize) + axis.OutputPadding;
+            if (uncropped > MaxElements)
                 return new RuleViolation(inputSizeName, inputSize,
-                    "the output size would be " + output.ToString(CultureInfo.InvariantCulture) + "; it must fit in an Int32");
+                    "the uncropped output size (in - 1) * stride + dilation * (kernel - 1) + 1 + outputPadding would be "
+                    + uncropped.ToString(CultureInfo.InvariantCulture) + "; it must fit in an Int32");
+            return null;
+        }
+
+        /// <summary>The negative slope of the leaky ReLU: any finite number (NaN or an infinity would make every negative output NaN or infinite).</summary>
+        public static RuleViolation? CheckLeakyReluSlope(float slope, string slopeName)
+        {
+            if (float.IsNaN(slope) || float.IsInfinity(slope))
+                return new RuleViolation(slopeName, slope, slope.ToString("R", CultureInfo.InvariantCulture), "it must be a finite number");
             return null;
         }
     }

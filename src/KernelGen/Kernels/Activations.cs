@@ -2,7 +2,10 @@ using System.Numerics;
 
 namespace KernelGen.Kernels;
 
-/// <summary>The fused activations, applied in place to finished outputs.</summary>
+/// <summary>
+/// The fused activations, applied in place to finished outputs, with PyTorch's results on special values: ReLU and leaky
+/// ReLU keep NaN (and -0), sigmoid takes -Inf to 0 and +Inf to 1, tanh takes ±Inf to ±1.
+/// </summary>
 internal static class Activations
 {
     public static void Apply(Span<float> values, FusedActivation activation, float leakyReluSlope)
@@ -35,12 +38,18 @@ internal static class Activations
     public static float Activate(float x, FusedActivation activation, float leakyReluSlope) => activation switch
     {
         FusedActivation.None => x,
-        FusedActivation.Relu => MathF.Max(x, 0f),
+        FusedActivation.Relu => Relu(x),
         FusedActivation.LeakyRelu => LeakyRelu(x, leakyReluSlope),
         FusedActivation.Sigmoid => Sigmoid(x),
         FusedActivation.Tanh => MathF.Tanh(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
+
+    /// <summary>
+    /// <c>x &lt; 0 ? 0 : x</c>, as PyTorch computes it: NaN stays NaN and -0 stays -0. (x86's <c>maxps</c>, behind
+    /// <c>Vector.Max</c> on .NET 8, returns its second operand when either is NaN, which would turn NaN into 0.)
+    /// </summary>
+    public static float Relu(float x) => x < 0f ? 0f : x;
 
     public static float LeakyRelu(float x, float slope) => x >= 0 ? x : x * slope;
 
@@ -54,11 +63,12 @@ internal static class Activations
             for (; i + Vector<float>.Count <= values.Length; i += Vector<float>.Count)
             {
                 var slice = values.Slice(i, Vector<float>.Count);
-                Vector.Max(new Vector<float>(slice), Vector<float>.Zero).CopyTo(slice);
+                var v = new Vector<float>(slice);
+                Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), Vector<float>.Zero, v).CopyTo(slice);
             }
         }
 
         for (; i < values.Length; i++)
-            values[i] = MathF.Max(values[i], 0f);
+            values[i] = Relu(values[i]);
     }
 }

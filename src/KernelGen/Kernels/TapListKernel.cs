@@ -3,9 +3,18 @@ using KernelGen.Planning;
 namespace KernelGen.Kernels;
 
 /// <summary>
-/// The kernel for calls too small to pay for the zero-bordered copy and the vector set-up (a few thousand multiply-adds,
-/// such as the course example): one output cell at a time, straight from each cell's list of valid taps, in either
-/// layout, on the calling thread. Reads the weights as packed for <see cref="WidthVectorizedKernel"/>.
+/// The exact scalar kernel: one output cell at a time, straight from the cell's valid taps (those that read a real input
+/// cell), in either layout, with no copy and no border. It runs
+/// <list type="bullet">
+/// <item>calls too small to pay for the zero-bordered copy and the vector set-up (a few thousand multiply-adds, such as
+/// the course example);</item>
+/// <item>the edge cells of a call whose weights hold NaN or an infinity, after the SIMD kernels, where a tap that misses
+/// the input has such a weight: the SIMD kernels multiply it by the zero border there (and 0 x Inf is NaN), while PyTorch
+/// and ONNX Runtime only multiply the (input, tap) pairs that exist, as this kernel does, so that the special values of
+/// the result depend neither on the kernel nor on the instruction set (<c>edgesOnly</c>);</item>
+/// <item>plans whose zero-bordered copies would not fit (<see cref="ExecutionPlan.Exact"/>).</item>
+/// </list>
+/// It reads whichever packing of the weights the layer has (<see cref="TapListWeights"/>).
 /// </summary>
 internal static class TapListKernel
 {
@@ -14,47 +23,165 @@ internal static class TapListKernel
 
     public const long DefaultMaxMultiplyAdds = 4096;
 
+    /// <summary>Computes rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
+    /// <param name="input">One sample, in the layer's layout.</param>
+    /// <param name="output">One sample, in the layer's layout.</param>
+    /// <param name="edgesOnly">Compute only the cells the SIMD kernels got wrong: those where a tap of the cell's phase
+    /// that falls off the input (and that the SIMD kernels multiplied by a border zero) has a non-finite weight
+    /// (<see cref="TapListWeights.NonFiniteTaps"/>). The others already hold the SIMD kernels' result, which is exact.</param>
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int batch, bool channelsLast)
+        in TapListWeights weights, bool channelsLast, int rowStart, int rowEnd, bool edgesOnly = false)
     {
-        AxisPlan rows = plan.Height, cols = plan.Width;
-        int inH = plan.InputHeight, inW = plan.InputWidth, outH = plan.OutputHeight, outW = plan.OutputWidth;
-        int inChannels = layer.InChannels, outChannels = layer.OutChannels, inPerGroup = layer.InPerGroup;
-        int kernelH = layer.KernelHeight, kernelW = layer.KernelWidth;
-        // Element strides of channel, row and column in each layout.
-        int inChannelStride = channelsLast ? 1 : inH * inW, inRowStride = channelsLast ? inW * inChannels : inW, inColumnStride = channelsLast ? inChannels : 1;
-        int outChannelStride = channelsLast ? 1 : outH * outW, outRowStride = channelsLast ? outW * outChannels : outW, outColumnStride = channelsLast ? outChannels : 1;
-        int inSample = inChannels * inH * inW, outSample = outChannels * outH * outW;
-        for (int n = 0; n < batch; n++)
+        var cells = new CellContext(layer, plan, channelsLast);
+        int outH = plan.OutputHeight, outW = plan.OutputWidth;
+        int[] edgeColumns = plan.Width.EdgeOutputs;
+        for (int row = rowStart; row < rowEnd; row++)
         {
-            ReadOnlySpan<float> x = input.Slice(n * inSample, inSample);
-            Span<float> y = output.Slice(n * outSample, outSample);
-            for (int oc = 0; oc < outChannels; oc++)
+            int oc = row / outH, oy = row - oc * outH;
+            if (!edgesOnly)
             {
-                int firstInput = oc / layer.OutPerGroup * inPerGroup;
-                for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++)
+                    cells.Compute(input, output, weights, oc, oy, ox);
+            }
+            else if (plan.Height.IsInterior(oy))
+            {
+                foreach (int ox in edgeColumns)
                 {
-                    int rowFirst = rows.OutputTapStart[oy], rowEnd = rows.OutputTapStart[oy + 1];
-                    for (int ox = 0; ox < outW; ox++)
-                    {
-                        int colFirst = cols.OutputTapStart[ox], colEnd = cols.OutputTapStart[ox + 1];
-                        float sum = bias[oc];
-                        for (int ic = 0; ic < inPerGroup; ic++)
-                        {
-                            int inChannel = (firstInput + ic) * inChannelStride;
-                            int kernel = (oc * inPerGroup + ic) * kernelH;
-                            for (int r = rowFirst; r < rowEnd; r++)
-                            {
-                                int inRow = inChannel + rows.TapInputIndex[r] * inRowStride;
-                                int kernelRow = (kernel + rows.TapKernelIndex[r]) * kernelW;
-                                for (int c = colFirst; c < colEnd; c++)
-                                    sum += x[inRow + cols.TapInputIndex[c] * inColumnStride] * packed[kernelRow + cols.TapKernelIndex[c]];
-                            }
-                        }
+                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.Compute(input, output, weights, oc, oy, ox);
+                }
+            }
+            else
+            {
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.Compute(input, output, weights, oc, oy, ox);
+                }
+            }
+        }
+    }
 
-                        y[oc * outChannelStride + oy * outRowStride + ox * outColumnStride] =
-                            Activations.Activate(sum, layer.Activation, layer.LeakyReluSlope);
-                    }
+    /// <summary>The strides and plans every cell of a call shares.</summary>
+    private readonly struct CellContext
+    {
+        private readonly LayerShape _layer;
+        private readonly AxisPlan _rows, _cols;
+        private readonly int _inChannelStride, _inRowStride, _inColumnStride, _outChannelStride, _outRowStride, _outColumnStride;
+
+        public CellContext(in LayerShape layer, ExecutionPlan plan, bool channelsLast)
+        {
+            _layer = layer;
+            _rows = plan.Height;
+            _cols = plan.Width;
+            int inH = plan.InputHeight, inW = plan.InputWidth, outH = plan.OutputHeight, outW = plan.OutputWidth;
+            // Element strides of channel, row and column in each layout.
+            _inChannelStride = channelsLast ? 1 : inH * inW;
+            _inRowStride = channelsLast ? inW * layer.InChannels : inW;
+            _inColumnStride = channelsLast ? layer.InChannels : 1;
+            _outChannelStride = channelsLast ? 1 : outH * outW;
+            _outRowStride = channelsLast ? outW * layer.OutChannels : outW;
+            _outColumnStride = channelsLast ? layer.OutChannels : 1;
+        }
+
+        /// <summary>
+        /// Whether a tap of the cell's phase that reads no input cell (a border zero, for the SIMD kernels) has a non-finite
+        /// weight to output channel <paramref name="oc"/> from some input channel: only then does the cell differ from its exact value.
+        /// </summary>
+        public bool MissesANonFiniteTap(in TapListWeights weights, int oc, int oy, int ox)
+        {
+            int taps = _layer.Taps, kernelW = _layer.KernelWidth;
+            ReadOnlySpan<bool> nonFinite = weights.NonFiniteTaps.Slice(oc * taps, taps);
+            (AxisPhase rowPhase, _, int rowTapFirst, int rowTapEnd) = _rows.ValidTaps(oy);
+            (AxisPhase columnPhase, _, int columnTapFirst, int columnTapEnd) = _cols.ValidTaps(ox);
+            int[] rowTaps = rowPhase.KernelTaps, columnTaps = columnPhase.KernelTaps;
+            for (int r = 0; r < rowTaps.Length; r++)
+            {
+                bool rowIsReal = r >= rowTapFirst && r < rowTapEnd;
+                for (int c = 0; c < columnTaps.Length; c++)
+                {
+                    if (rowIsReal && c >= columnTapFirst && c < columnTapEnd) continue;
+                    if (nonFinite[rowTaps[r] * kernelW + columnTaps[c]]) return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Output cell (<paramref name="oc"/>, <paramref name="oy"/>, <paramref name="ox"/>): its bias, the products of its valid taps, the activation.</summary>
+        public void Compute(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, int oc, int oy, int ox)
+        {
+            int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, kernelW = _layer.KernelWidth;
+            int group = oc / outPerGroup, ocInGroup = oc - group * outPerGroup;
+            int firstInput = group * inPerGroup;
+            int channelWeights = group * weights.GroupStride + ocInGroup * weights.ChannelStride;
+            (AxisPhase rowPhase, int qh, int rowTapFirst, int rowTapEnd) = _rows.ValidTaps(oy);
+            (AxisPhase columnPhase, int qw, int columnTapFirst, int columnTapEnd) = _cols.ValidTaps(ox);
+            ReadOnlySpan<float> w = weights.Weights;
+            float sum = weights.Bias[group * weights.BiasGroupStride + ocInGroup];
+            for (int ic = 0; ic < inPerGroup; ic++)
+            {
+                int inChannel = (firstInput + ic) * _inChannelStride;
+                int kernel = channelWeights + ic * weights.InputStride;
+                for (int r = rowTapFirst; r < rowTapEnd; r++)
+                {
+                    int inRow = inChannel + (qh - rowPhase.TapOffsets[r]) * _inRowStride;
+                    int kernelRow = rowPhase.KernelTaps[r] * kernelW;
+                    for (int c = columnTapFirst; c < columnTapEnd; c++)
+                        sum += input[inRow + (qw - columnPhase.TapOffsets[c]) * _inColumnStride]
+                            * w[kernel + (kernelRow + columnPhase.KernelTaps[c]) * weights.TapStride];
+                }
+            }
+
+            output[oc * _outChannelStride + oy * _outRowStride + ox * _outColumnStride] = Activations.Activate(sum, _layer.Activation, _layer.LeakyReluSlope);
+        }
+    }
+}
+
+/// <summary>
+/// Packed weights and bias as <see cref="TapListKernel"/> reads them: weight (group <c>g</c>, output channel <c>o</c> of
+/// the group, input channel <c>i</c> of the group, tap <c>t = ky * kW + kx</c>) at
+/// <c>g * GroupStride + o * ChannelStride + i * InputStride + t * TapStride</c>, bias at <c>g * BiasGroupStride + o</c>.
+/// </summary>
+internal readonly ref struct TapListWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int groupStride, int channelStride,
+    int inputStride, int tapStride, int biasGroupStride, ReadOnlySpan<bool> nonFiniteTaps)
+{
+    public ReadOnlySpan<float> Weights { get; } = weights;
+
+    /// <summary>
+    /// Per output channel and tap (<c>oc * kH * kW + ky * kW + kx</c>), whether the weight from some input channel is NaN or
+    /// infinite (empty when none is: only read when edge cells are computed again).
+    /// </summary>
+    public ReadOnlySpan<bool> NonFiniteTaps { get; } = nonFiniteTaps;
+    public ReadOnlySpan<float> Bias { get; } = bias;
+    public int GroupStride { get; } = groupStride;
+    public int ChannelStride { get; } = channelStride;
+    public int InputStride { get; } = inputStride;
+    public int TapStride { get; } = tapStride;
+    public int BiasGroupStride { get; } = biasGroupStride;
+
+    /// <summary>Weights packed by <see cref="WidthVectorizedKernel.Pack"/>, <c>(Cout, Cin/G, kH, kW)</c>, and a bias of <c>Cout</c> values.</summary>
+    public static TapListWeights OfWidthPacking(in LayerShape layer, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, ReadOnlySpan<bool> nonFiniteTaps) =>
+        new(packed, bias, layer.OutPerGroup * layer.InPerGroup * layer.Taps, layer.InPerGroup * layer.Taps, layer.Taps, 1, layer.OutPerGroup, nonFiniteTaps);
+
+    /// <summary>Weights packed by <see cref="ChannelVectorizedKernel.Pack"/>, <c>(G, kH, kW, Cin/G, paddedCout)</c>, and its padded bias.</summary>
+    public static TapListWeights OfChannelPacking(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias,
+        ReadOnlySpan<bool> nonFiniteTaps) =>
+        new(packed, bias, layer.Taps * layer.InPerGroup * paddedChannels, 1, paddedChannels, layer.InPerGroup * paddedChannels, paddedChannels, nonFiniteTaps);
+
+    /// <summary>Marks in <paramref name="nonFiniteTaps"/> (<c>Cout * kH * kW</c>) each (output channel, tap) whose weight from some input channel is NaN or infinite.</summary>
+    public static void FindNonFiniteTaps(in LayerShape layer, ReadOnlySpan<float> weights, Span<bool> nonFiniteTaps)
+    {
+        nonFiniteTaps.Clear();
+        int taps = layer.Taps, inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup;
+        for (int ic = 0; ic < layer.InChannels; ic++)
+        {
+            int group = ic / inPerGroup;
+            for (int ocInGroup = 0; ocInGroup < outPerGroup; ocInGroup++)
+            {
+                ReadOnlySpan<float> kernel = weights.Slice((ic * outPerGroup + ocInGroup) * taps, taps);
+                Span<bool> marks = nonFiniteTaps.Slice((group * outPerGroup + ocInGroup) * taps, taps);
+                for (int t = 0; t < taps; t++)
+                {
+                    if (!float.IsFinite(kernel[t])) marks[t] = true;
                 }
             }
         }

@@ -19,8 +19,8 @@ namespace KernelGen.Kernels;
 /// into offsets held in registers, with weights in registers too for one input channel per group, and the block is
 /// straight-line code; other tap counts loop. An odd tap that reads an even tap's column reuses its load.</para>
 /// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="ColumnPlan"/> says), so taps above,
-/// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window on its
-/// stack itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
+/// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window (a
+/// per-thread buffer the caller keeps) itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
 /// otherwise (NHWC, or rows too wide for the window) it reads the copy made by <see cref="WidthVectorizedKernel.PadInput"/>.</para>
 /// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when their
 /// weights are packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
@@ -56,7 +56,7 @@ internal static partial class WidthPairedKernel
             PairCount = (columns.OutputLength + 1) / 2;
             // Vectors cover pairs [0, max(PairCount, MaxLanes)): a row shorter than a vector still runs one whole vector.
             ColumnShift = -lowestShift;
-            PaddedWidth = ColumnShift + Math.Max(columns.InputLength, Math.Max(PairCount, MaxLanes) - 1 + highestShift + 1);
+            PaddedWidth = ColumnShift + Math.Max(columns.InputLength, (long)Math.Max(PairCount, MaxLanes) - 1 + highestShift + 1);
         }
 
         /// <summary>Input column of each even-cell tap, relative to the pair index <c>m</c>.</summary>
@@ -80,8 +80,8 @@ internal static partial class WidthPairedKernel
         /// <summary>Padded column of input column 0: the zero border on the left.</summary>
         public int ColumnShift { get; }
 
-        /// <summary>Columns of the zero-bordered copy: every read of every vector of pairs lies inside.</summary>
-        public int PaddedWidth { get; }
+        /// <summary>Columns of the zero-bordered copy: every read of every vector of pairs lies inside (checked against the scratch limit by <see cref="ExecutionPlan"/>).</summary>
+        public long PaddedWidth { get; }
 
         /// <summary>The plan for a stride-2 axis with both phases, or null when the axis is not one.</summary>
         public static ColumnPlan? TryCreate(AxisPlan columns) =>
@@ -107,10 +107,11 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>
-    /// Floats of the stack window into which <see cref="Run"/> pads the input rows a run of output rows reads, when it is
-    /// given unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed.
+    /// Floats of the window into which <see cref="Run"/> pads the input rows a run of output rows reads, when it is given
+    /// unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed. The caller
+    /// keeps one per thread and reuses it across calls (it was a <c>stackalloc</c>, which crashed threads with 64 KiB of stack).
     /// </summary>
-    private const int WindowFloats = 12 * 1024;
+    public const int WindowFloats = 12 * 1024;
 
     /// <summary>
     /// Whether <see cref="Run"/> can take the unpadded NCHW input and pad it itself, a window of rows at a time (so that no
@@ -133,18 +134,18 @@ internal static partial class WidthPairedKernel
     /// <param name="input">One sample's input: the zero-bordered CHW copy bordered as <paramref name="plan"/> says when
     /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when <see cref="PadsItself"/>).</param>
     /// <param name="inputIsPadded">Whether <paramref name="input"/> is the zero-bordered copy.</param>
+    /// <param name="window">Unless <paramref name="inputIsPadded"/>: <see cref="WindowFloats"/> floats of scratch, written before they are read.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
     /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/>, or empty to compute one output channel at a time.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
-    [SkipLocalsInit]
     public static void Run(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
-        Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
+        Span<float> window, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
         int outH = plan.OutputHeight, channels = layer.InPerGroup;
-        if (!inputIsPadded && !PadsItself(layer, plan)) throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
-        // Not zeroed (SkipLocalsInit): the padding writes every cell the kernel reads, borders included.
-        Span<float> window = inputIsPadded ? default : stackalloc float[WindowFloats];
+        if (!inputIsPadded && (!PadsItself(layer, plan) || window.Length < WindowFloats))
+            throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
+        // The padding writes every cell the kernel reads, borders included, so the window's old contents never matter.
         int pitch = plan.PaddedWidth;
         for (int row = rowStart; row < rowEnd;)
         {

@@ -100,10 +100,13 @@ internal static class WidthVectorizedKernel
     public static bool PadsItself(in LayerShape layer, ExecutionPlan plan, bool channelsLast) =>
         !channelsLast && plan.PairedColumns is not null && WidthPairedKernel.PadsItself(layer, plan);
 
-    /// <summary>As <see cref="Run"/>, for plans where <see cref="PadsItself"/>: reads one sample's unpadded CHW input.</summary>
-    public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
+    /// <summary>
+    /// As <see cref="Run"/>, for plans where <see cref="PadsItself"/>: reads one sample's unpadded CHW input, padding the rows
+    /// it needs into <paramref name="window"/> (<see cref="WidthPairedKernel.WindowFloats"/> floats of the calling thread's scratch).
+    /// </summary>
+    public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> window, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd) =>
-        WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, output, packed, blockPacked, bias, rowStart, rowEnd);
+        WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, window, output, packed, blockPacked, bias, rowStart, rowEnd);
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="padded">One sample's zero-bordered CHW input from <see cref="PadInput"/>.</param>
@@ -117,7 +120,7 @@ internal static class WidthVectorizedKernel
     {
         if (plan.PairedColumns is { } columns)
         {
-            WidthPairedKernel.Run(layer, plan, columns, padded, inputIsPadded: true, output, packed, blockPacked, bias, rowStart, rowEnd);
+            WidthPairedKernel.Run(layer, plan, columns, padded, inputIsPadded: true, default, output, packed, blockPacked, bias, rowStart, rowEnd);
             return;
         }
 

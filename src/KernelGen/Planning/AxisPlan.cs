@@ -12,26 +12,33 @@ namespace KernelGen.Planning
     /// The phase (sub-pixel) decomposition of one axis of a transposed convolution for a fixed input length.
     /// </summary>
     /// <remarks>
-    /// Output cell <c>o</c> sits at <c>t = o + padBegin</c> on the uncropped output. Input cell <c>i</c> reaches it through
+    /// <para>Output cell <c>o</c> sits at <c>t = o + padBegin</c> on the uncropped output. Input cell <c>i</c> reaches it through
     /// kernel tap <c>j</c> when <c>t = i * stride + j * dilation</c>. Splitting <c>t = q * stride + r</c>, the taps that can
     /// reach residue <c>r</c> are those with <c>j * dilation ≡ r (mod stride)</c>, each reading input <c>i = q - offset</c>
     /// with <c>offset = (j * dilation - r) / stride</c>. So every residue ("phase") is a small dense, unit-stride
-    /// correlation, and the taps that a stride would multiply by inserted zeros are never visited.
+    /// correlation, and the taps that a stride would multiply by inserted zeros are never visited.</para>
+    /// <para>A phase keeps only the taps that read a real input cell at one of its positions at least: the others would
+    /// only ever read the zero border. Dropping them keeps the border (and so every zero-bordered copy) as small as the data
+    /// however far apart dilation puts the taps, and means no weight is ever multiplied by border zeros alone.</para>
+    /// <para>Everything is sized by the data (the output length, the kernel), never by the stride or the padding: an axis with
+    /// a stride of a billion has at most as many phases as output cells. Building a plan needs every position of the
+    /// uncropped output to be an <see cref="int"/> (<see cref="ConvTransposeRules.CheckOutputSize"/>).</para>
     /// </remarks>
     internal sealed class AxisPlan
     {
-        private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases,
-            int[] outputTapStart, int[] tapKernelIndex, int[] tapInputIndex, int[] outputPhase, int[] outputQ)
+        private AxisPlan(AxisGeometry geometry, int inputLength, int outputLength, AxisPhase[] phases, int[] outputPhase, int[] outputQ,
+            int[] validTapFirst, int[] validTapEnd, int[] edgeOutputs, long totalTaps)
         {
+            EdgeOutputs = edgeOutputs;
+            _validTapFirst = validTapFirst;
+            _validTapEnd = validTapEnd;
             OutputPhase = outputPhase;
             OutputQ = outputQ;
             Geometry = geometry;
             InputLength = inputLength;
             OutputLength = outputLength;
             Phases = phases;
-            OutputTapStart = outputTapStart;
-            TapKernelIndex = tapKernelIndex;
-            TapInputIndex = tapInputIndex;
+            TotalTaps = totalTaps;
         }
 
         public AxisGeometry Geometry { get; }
@@ -40,15 +47,6 @@ namespace KernelGen.Planning
 
         /// <summary>One phase per residue <c>r</c> in <c>[0, stride)</c> that has at least one output cell, by increasing residue.</summary>
         public AxisPhase[] Phases { get; }
-
-        /// <summary>Valid taps of output cell <c>o</c> are entries <c>[OutputTapStart[o], OutputTapStart[o + 1])</c> of the two tap arrays.</summary>
-        public int[] OutputTapStart { get; }
-
-        /// <summary>Kernel index <c>j</c> of each valid (output, tap) pair.</summary>
-        public int[] TapKernelIndex { get; }
-
-        /// <summary>Input index <c>i</c> of each valid (output, tap) pair.</summary>
-        public int[] TapInputIndex { get; }
 
         /// <summary>Index into <see cref="Phases"/> of the phase that output cell <c>o</c> belongs to.</summary>
         public int[] OutputPhase { get; }
@@ -66,24 +64,29 @@ namespace KernelGen.Planning
         {
             get
             {
-                int low = 0;
+                // Every kept offset is at most its phase's EndQ - 1, so this is at least -(the longest phase): an int.
+                long low = 0;
                 foreach (AxisPhase phase in Phases)
                     foreach (int offset in phase.TapOffsets)
-                        low = Math.Min(low, MinFirstQ - offset);
-                return low;
+                        low = Math.Min(low, (long)MinFirstQ - offset);
+                return (int)low;
             }
         }
 
         /// <summary>
         /// Length of a zero-bordered copy of the input that covers every read described at <see cref="LowestRead"/>, plus
-        /// <paramref name="overrun"/> positions computed past the last phase end (to finish whole vectors).
+        /// <paramref name="overrun"/> positions computed past the last phase end (to finish whole vectors). It also covers
+        /// each position itself, as if read through an offset of 0: the kernels address a position first and take the tap
+        /// offsets off after, and that address must stay inside the copy even when every tap of a phase has a large offset
+        /// (dropped taps can leave only those). A long: near the Int32 limit the border may take it past; callers check it
+        /// before they size anything with it.
         /// </summary>
-        public int PaddedInputLength(int overrun)
+        public long PaddedInputLength(int overrun)
         {
-            int high = InputLength - 1;
+            long high = Math.Max(InputLength - 1, (long)MaxEndQ - 1 + overrun);
             foreach (AxisPhase phase in Phases)
                 foreach (int offset in phase.TapOffsets)
-                    high = Math.Max(high, MaxEndQ - 1 + overrun - offset);
+                    high = Math.Max(high, (long)MaxEndQ - 1 + overrun - offset);
             return high - LowestRead + 1;
         }
 
@@ -109,37 +112,108 @@ namespace KernelGen.Planning
             }
         }
 
-        /// <summary>Number of multiply-adds along this axis, summed over all output cells (for FLOP counts).</summary>
-        public int TotalTaps => TapKernelIndex.Length;
+        /// <summary>Number of (output cell, tap) pairs along this axis that read a real input cell: the multiply-adds of the axis (for FLOP counts).</summary>
+        public long TotalTaps { get; }
 
-        /// <summary>Builds the plan. The geometry must be valid and the output length at least 1.</summary>
+        /// <summary>
+        /// The taps of output cell <paramref name="o"/> that read a real input cell: entries <c>[First, End)</c> of its phase's
+        /// <see cref="AxisPhase.KernelTaps"/> and <see cref="AxisPhase.TapOffsets"/>, the cell's phase position being
+        /// <c>Q</c>. (Offsets increase with the tap, so the input read, <c>q - offset</c>, decreases: the valid
+        /// taps are one run.)
+        /// </summary>
+        public (AxisPhase Phase, int Q, int First, int End) ValidTaps(int o) =>
+            (Phases[OutputPhase[o]], OutputQ[o], _validTapFirst[o], _validTapEnd[o]);
+
+        private readonly int[] _validTapFirst, _validTapEnd;
+
+        /// <summary>Whether every tap of output cell <paramref name="o"/>'s phase reads a real input cell (none falls off an edge).</summary>
+        public bool IsInterior(int o) => _validTapFirst[o] == 0 && _validTapEnd[o] == Phases[OutputPhase[o]].TapOffsets.Length;
+
+        /// <summary>The output cells, in increasing order, that are not <see cref="IsInterior"/>: some tap of their phase falls off the input.</summary>
+        public int[] EdgeOutputs { get; }
+
+        /// <summary>
+        /// Whether <see cref="Create"/> can plan the axis: an input of at least 1 cell, an output of at least 1, and every
+        /// position of the uncropped output an <see cref="int"/> (the runtime's rules guarantee it; the generator's allow
+        /// inputs a few thousand cells short of Int32.MaxValue, which only this check stops).
+        /// </summary>
+        public static bool CanPlan(AxisGeometry geometry, int inputLength) =>
+            inputLength >= 1 && geometry.OutputLength(inputLength) >= 1 && geometry.FullLength(inputLength) + geometry.OutputPadding <= int.MaxValue;
+
+        /// <summary>Builds the plan of an axis that <see cref="CanPlan"/> (the geometry valid).</summary>
         public static AxisPlan Create(AxisGeometry geometry, int inputLength)
         {
-            int stride = geometry.Stride;
-            int outputLength = checked((int)geometry.OutputLength(inputLength));
+            if (!CanPlan(geometry, inputLength))
+                throw new ArgumentOutOfRangeException(nameof(inputLength), inputLength,
+                    "The axis (" + geometry + ") has no valid output of at most Int32 cells for this input length.");
+            long outputLong = geometry.OutputLength(inputLength);
 
-            var phases = new List<AxisPhase>(stride);
-            for (int r = 0; r < stride; r++)
+            int stride = geometry.Stride, outputLength = (int)outputLong;
+
+            // The residues that have output cells, by increasing residue: t runs over [padBegin, padBegin + outputLength), so
+            // all of them when the output is at least a stride long, else outputLength consecutive ones (mod stride).
+            int residueCount = Math.Min(stride, outputLength);
+            var residues = new int[residueCount];
+            int startResidue = (int)((long)geometry.PadBegin % stride);
+            for (int k = 0; k < residueCount; k++)
+                residues[k] = (int)(((long)startResidue + k) % stride);
+            Array.Sort(residues);
+
+            // Each kernel tap belongs to exactly one residue: bucket them in one pass over the kernel.
+            var taps = new List<int>[residueCount];
+            var offsets = new List<int>[residueCount];
+            for (int k = 0; k < residueCount; k++)
             {
-                // Outputs of this residue: o = q * stride + r - padBegin, 0 <= o < outputLength.
+                taps[k] = new List<int>();
+                offsets[k] = new List<int>();
+            }
+
+            for (int j = 0; j < geometry.Kernel; j++)
+            {
+                long reach = (long)j * geometry.Dilation;
+                int r = (int)(reach % stride);
+                int k = Array.BinarySearch(residues, r);
+                if (k < 0) continue;
+                long offset = (reach - r) / stride;
+                // Past the uncropped output's end no phase position exists: the tap can reach no output (and its offset
+                // need not fit in an int).
+                if (offset > int.MaxValue) continue;
+                taps[k].Add(j);
+                offsets[k].Add((int)offset);
+            }
+
+            var phases = new AxisPhase[residueCount];
+            var outputPhase = new int[outputLength];
+            var outputQ = new int[outputLength];
+            var validTapFirst = new int[outputLength];
+            var validTapEnd = new int[outputLength];
+            long totalTaps = 0;
+            for (int k = 0; k < residueCount; k++)
+            {
+                int r = residues[k];
+                // Outputs of this residue: o = q * stride + r - padBegin, 0 <= o < outputLength. Every t is below
+                // `uncropped`, an int, so every q is too.
                 long firstQ = CeilDiv((long)geometry.PadBegin - r, stride);
                 if (firstQ < 0) firstQ = 0;
                 long endQ = FloorDiv((long)outputLength - 1 + geometry.PadBegin - r, stride) + 1;
-                if (endQ <= firstQ) continue;
 
-                var taps = new List<int>();
-                var offsets = new List<int>();
-                for (int j = 0; j < geometry.Kernel; j++)
+                // Keep the taps that read a real input cell at some position: 0 <= q - offset < inputLength for a q in
+                // [firstQ, endQ), that is firstQ - inputLength < offset < endQ.
+                var keptTaps = new List<int>();
+                var keptOffsets = new List<int>();
+                for (int t = 0; t < taps[k].Count; t++)
                 {
-                    long reach = (long)j * geometry.Dilation;
-                    if (reach % stride != r) continue;
-                    taps.Add(j);
-                    offsets.Add((int)((reach - r) / stride));
+                    int offset = offsets[k][t];
+                    if (offset <= firstQ - inputLength || offset >= endQ) continue;
+                    keptTaps.Add(taps[k][t]);
+                    keptOffsets.Add(offset);
+                    // Positions at which this tap reads a real cell.
+                    totalTaps += Math.Min(endQ, (long)offset + inputLength) - Math.Max(firstQ, offset);
                 }
 
                 // Interior: every tap reads a real input cell (0 <= q - offset < inputLength).
                 long interiorFirst = firstQ, interiorEnd = endQ;
-                foreach (int off in offsets)
+                foreach (int off in keptOffsets)
                 {
                     interiorFirst = Math.Max(interiorFirst, off);
                     interiorEnd = Math.Min(interiorEnd, (long)off + inputLength);
@@ -147,43 +221,33 @@ namespace KernelGen.Planning
                 if (interiorEnd < interiorFirst) interiorEnd = interiorFirst;
                 if (interiorFirst > endQ) { interiorFirst = endQ; interiorEnd = endQ; }
 
-                phases.Add(new AxisPhase(r, (int)firstQ, (int)endQ, (int)interiorFirst, (int)interiorEnd,
-                    taps.ToArray(), offsets.ToArray(), stride, geometry.PadBegin));
+                var phase = new AxisPhase(r, (int)firstQ, (int)endQ, (int)interiorFirst, (int)interiorEnd,
+                    keptTaps.ToArray(), keptOffsets.ToArray(), stride, geometry.PadBegin);
+                phases[k] = phase;
+                // Valid taps at q: 0 <= q - offset < inputLength, that is q - inputLength < offset <= q. Offsets increase
+                // with the tap, so both ends of the run only move forward as q does: one sweep.
+                int[] phaseOffsets = phase.TapOffsets;
+                int first = 0, end = 0;
+                for (int q = phase.FirstQ; q < phase.EndQ; q++)
+                {
+                    while (first < phaseOffsets.Length && phaseOffsets[first] <= (long)q - inputLength) first++;
+                    if (end < first) end = first;
+                    while (end < phaseOffsets.Length && phaseOffsets[end] <= q) end++;
+                    int o = phase.OutputOf(q);
+                    outputPhase[o] = k;
+                    outputQ[o] = q;
+                    validTapFirst[o] = first;
+                    validTapEnd[o] = end;
+                }
             }
 
-            var tapStart = new int[outputLength + 1];
-            var kernelIndex = new List<int>();
-            var inputIndex = new List<int>();
+            var edgeOutputs = new List<int>();
             for (int o = 0; o < outputLength; o++)
             {
-                tapStart[o] = kernelIndex.Count;
-                long t = (long)o + geometry.PadBegin;
-                for (int j = 0; j < geometry.Kernel; j++)
-                {
-                    long reach = t - (long)j * geometry.Dilation;
-                    if (reach < 0 || reach % stride != 0) continue;
-                    long i = reach / stride;
-                    if (i >= inputLength) continue;
-                    kernelIndex.Add(j);
-                    inputIndex.Add((int)i);
-                }
-            }
-            tapStart[outputLength] = kernelIndex.Count;
-
-            var outputPhase = new int[outputLength];
-            var outputQ = new int[outputLength];
-            for (int p = 0; p < phases.Count; p++)
-            {
-                for (int q = phases[p].FirstQ; q < phases[p].EndQ; q++)
-                {
-                    int o = phases[p].OutputOf(q);
-                    outputPhase[o] = p;
-                    outputQ[o] = q;
-                }
+                if (validTapFirst[o] != 0 || validTapEnd[o] != phases[outputPhase[o]].TapOffsets.Length) edgeOutputs.Add(o);
             }
 
-            return new AxisPlan(geometry, inputLength, outputLength, phases.ToArray(), tapStart,
-                kernelIndex.ToArray(), inputIndex.ToArray(), outputPhase, outputQ);
+            return new AxisPlan(geometry, inputLength, outputLength, phases, outputPhase, outputQ, validTapFirst, validTapEnd, edgeOutputs.ToArray(), totalTaps);
         }
 
         private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -223,17 +287,20 @@ namespace KernelGen.Planning
         /// <inheritdoc cref="InteriorFirstQ"/>
         public int InteriorEndQ { get; }
 
-        /// <summary>Kernel indices <c>j</c> that reach this phase (may be empty: those outputs get only the bias).</summary>
+        /// <summary>
+        /// Kernel indices <c>j</c> that reach this phase and read a real input cell at one of its positions at least, by
+        /// increasing <c>j</c> (may be empty: those outputs get only the bias).
+        /// </summary>
         public int[] KernelTaps { get; }
 
-        /// <summary>For each tap, the input read is <c>q - TapOffsets[t]</c>.</summary>
+        /// <summary>For each tap, the input read is <c>q - TapOffsets[t]</c>; increasing with <c>t</c>.</summary>
         public int[] TapOffsets { get; }
 
         public int Stride { get; }
 
         public int PadBegin { get; }
 
-        /// <summary>The output cell of phase position <c>q</c>.</summary>
-        public int OutputOf(int q) => q * Stride + Residue - PadBegin;
+        /// <summary>The output cell of phase position <c>q</c> (an int for every position of the phase).</summary>
+        public int OutputOf(int q) => (int)((long)q * Stride + Residue - PadBegin);
     }
 }

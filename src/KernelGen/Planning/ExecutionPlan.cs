@@ -15,7 +15,19 @@ internal sealed class ExecutionPlan
     /// <summary>Pixels the channel-vectorised kernel may compute past a phase's end to finish a register block (never stored).</summary>
     public const int ChannelKernelOverrun = 8;
 
-    public ExecutionPlan(ConvTranspose2D definition, int inputHeight, int inputWidth)
+    /// <summary>
+    /// The most floats one sample's scratch may take, and the most any zero-bordered copy or packed weights may hold (2^30,
+    /// 4 GiB): below it every index the kernels compute into them, register blocks and overruns included, is an int. A plan
+    /// that would need more runs the exact scalar kernel instead (see <see cref="Exact"/>).
+    /// </summary>
+    public const long MaxScratchFloats = 1L << 30;
+
+    /// <param name="definition">The layer.</param>
+    /// <param name="inputHeight">Input height (validated).</param>
+    /// <param name="inputWidth">Input width (validated).</param>
+    /// <param name="paddedChannels">The channel kernel's padded output channels per group, or 0 when the layer has no
+    /// channel kernel (its packed weights would not fit): plans that would choose it are then <see cref="Exact"/>.</param>
+    public ExecutionPlan(ConvTranspose2D definition, int inputHeight, int inputWidth, int paddedChannels)
     {
         Height = AxisPlan.Create(definition.HeightAxis, inputHeight);
         Width = AxisPlan.Create(definition.WidthAxis, inputWidth);
@@ -25,25 +37,66 @@ internal sealed class ExecutionPlan
         int inPerGroup = definition.InChannels / definition.Groups, outPerGroup = definition.OutChannels / definition.Groups;
         bool pairedWidth = definition.WidthAxis.Stride == 2 && Width.Phases.Length == 2;
         KernelStrategy strategy = RuntimeStrategy.Choose(inPerGroup, outPerGroup, widestPhase, definition.Layout == TensorLayout.Nhwc, pairedWidth);
+        Strategy = strategy;
+        // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
+        // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped. Saturating: it only
+        // decides how a call is split.
+        MultiplyAddsPerSample = SaturatingMultiply(SaturatingMultiply(CountPhaseTaps(Height), CountPhaseTaps(Width)),
+            (long)definition.InChannels * outPerGroup);
         // The width kernel computes 4 vectors of phase positions per block: pick lanes so that a block does not overshoot a
         // phase row by much (the overshoot is computed and thrown away).
         WidthVectors = VectorWidths.For(widestPhase / 4);
+        if (strategy == KernelStrategy.ChannelVectorized && paddedChannels == 0)
+        {
+            Exact = true;
+            return;
+        }
+
         if (strategy == KernelStrategy.WidthVectorized)
             PairedColumns = Kernels.WidthPairedKernel.ColumnPlan.TryCreate(Width);
-        PaddedHeight = Height.PaddedInputLength(0);
-        PaddedWidth = PairedColumns?.PaddedWidth
+        long paddedHeight = Height.PaddedInputLength(0);
+        long paddedWidth = PairedColumns?.PaddedWidth
             ?? Width.PaddedInputLength(strategy == KernelStrategy.WidthVectorized ? WidthKernelOverrun : ChannelKernelOverrun);
+        // The zero border lets no tap need a bounds check. AxisPlan keeps only taps that reach the input, so the border of
+        // each axis is bounded by that axis's output, but the copy is a product of both axes and the channels: a layer whose
+        // taps reach far past a long, thin input (a tall kernel over one input row, say) would copy mostly zeros. Such
+        // plans, and any whose copy would not fit, run the exact scalar kernel, which reads no border: scratch memory then
+        // stays within a few times the data, whatever the dilation, kernel and padding.
+        long channelOutputRow = (long)definition.Groups * paddedChannels * OutputWidth;
+        long inputSample = (long)definition.InChannels * InputHeight * InputWidth, outputSample = (long)definition.OutChannels * OutputHeight * OutputWidth;
+        if (paddedHeight > MaxScratchFloats || paddedWidth > MaxScratchFloats
+            || paddedHeight * paddedWidth > MaxScratchFloats / definition.InChannels
+            || definition.InChannels * paddedHeight * paddedWidth > ScratchBudget(definition.InChannels, inputSample, outputSample)
+            || (strategy == KernelStrategy.ChannelVectorized && channelOutputRow > MaxScratchFloats / OutputHeight))
+        {
+            Exact = true;
+            return;
+        }
+
+        PaddedHeight = (int)paddedHeight;
+        PaddedWidth = (int)paddedWidth;
         RowShift = -Height.LowestRead;
         ColumnShift = PairedColumns?.ColumnShift ?? -Width.LowestRead;
-        Strategy = strategy;
-        // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
-        // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped.
-        MultiplyAddsPerSample = CountPhaseTaps(Height) * CountPhaseTaps(Width) * definition.InChannels * (definition.OutChannels / definition.Groups);
         if (strategy == KernelStrategy.WidthVectorized)
             Kernels.WidthVectorizedKernel.CheckReadsInsidePadding(this);
         else
             Kernels.ChannelVectorizedKernel.CheckReadsInsidePadding(this);
     }
+
+    /// <summary>
+    /// The most floats one sample's zero-bordered copy may take: 8 times the sample's input and output together, plus 4096 per
+    /// input channel (a 64 x 64 plane of border, which covers the vector overrun of small and narrow inputs). Real layers stay
+    /// far below it (a copy is the input plus a border of a few cells); past it, the copy would be mostly zeros.
+    /// </summary>
+    public static long ScratchBudget(int inChannels, long inputSample, long outputSample) => 8 * (inputSample + outputSample) + 4096L * inChannels;
+
+    /// <summary>
+    /// Whether only the exact scalar kernel (<see cref="Kernels.TapListKernel"/>) may run this plan: the SIMD kernels' copies
+    /// would not fit (see <see cref="MaxScratchFloats"/>) or would dwarf the data (<see cref="ScratchBudget"/>), or the
+    /// layer's channel-kernel weights could not be packed. The
+    /// padded sizes and shifts are then 0.
+    /// </summary>
+    public bool Exact { get; }
 
     public KernelStrategy Strategy { get; }
 
@@ -83,6 +136,8 @@ internal sealed class ExecutionPlan
 
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }
+
+    public static long SaturatingMultiply(long a, long b) => b != 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
 
     private static long CountPhaseTaps(AxisPlan axis)
     {

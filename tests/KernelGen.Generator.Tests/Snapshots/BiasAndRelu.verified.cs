@@ -61,7 +61,8 @@ namespace Snapshots
         public static partial void BiasRelu(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
         {
             // Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.
-            if (input.Length == 0 || input.Length % 48 != 0) global::KernelGen.Generated.Snapshots_Layers_BiasRelu.ThrowInputLength(input.Length, nameof(input));
+            // An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): it passes every check and writes nothing.
+            if (input.Length % 48 != 0) global::KernelGen.Generated.Snapshots_Layers_BiasRelu.ThrowInputLength(input.Length, nameof(input));
             if (weights.Length != 36) global::KernelGen.Generated.Snapshots_Layers_BiasRelu.ThrowWeightsLength(weights.Length, nameof(weights));
             if (bias.Length != 2) global::KernelGen.Generated.Snapshots_Layers_BiasRelu.ThrowBiasLength(bias.Length, nameof(bias));
             if (output.Length < (long)(input.Length / 48) * 48) global::KernelGen.Generated.Snapshots_Layers_BiasRelu.ThrowOutputLength(output.Length, input.Length / 48, nameof(output));
@@ -78,11 +79,12 @@ namespace KernelGen.Generated
     // Aliases declared inside this namespace take precedence over any type of the user's: the kernel cannot be misbound.
     using Unsafe = global::System.Runtime.CompilerServices.Unsafe;
     using MemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
-    using MathF = global::System.MathF;
     using V128 = global::System.Runtime.Intrinsics.Vector128;
     using V256 = global::System.Runtime.Intrinsics.Vector256;
+    using V512 = global::System.Runtime.Intrinsics.Vector512;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
     using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Vec512 = global::System.Runtime.Intrinsics.Vector512<float>;
     using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
     using Avx = global::System.Runtime.Intrinsics.X86.Avx;
     using Avx2 = global::System.Runtime.Intrinsics.X86.Avx2;
@@ -102,6 +104,15 @@ namespace KernelGen.Generated
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float b = ref MemoryMarshal.GetReference(bias);
             ref float y = ref MemoryMarshal.GetReference(output);
+            // Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as
+            // PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.
+            if (!AllFinite(weights))
+            {
+                for (int n = 0; n < batch; n++)
+                    ScalarPath(ref Unsafe.Add(ref x, n * 48), ref w, ref b, ref Unsafe.Add(ref y, n * 48));
+                return;
+            }
+
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
             if (V256.IsHardwareAccelerated)
             {
@@ -167,8 +178,8 @@ namespace KernelGen.Generated
                 x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 24), 1));
                 a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 23)), a0_0) : x2 * V256.Create(Unsafe.Add(ref w, 23)) + a0_0;
                 a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 32)), a1_0) : x2 * V256.Create(Unsafe.Add(ref w, 32)) + a1_0;
-                V256.StoreUnsafe(V256.Max(a0_0, Vec256.Zero), ref y, 0);
-                V256.StoreUnsafe(V256.Max(a1_0, Vec256.Zero), ref y, 24);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 0);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a1_0, Vec256.Zero), Vec256.Zero, a1_0), ref y, 24);
             }
             // oc 0-1, oy 1, ox 0 (8 lanes) | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -231,8 +242,8 @@ namespace KernelGen.Generated
                 x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 24), 1));
                 a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 26)), a0_0) : x2 * V256.Create(Unsafe.Add(ref w, 26)) + a0_0;
                 a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 35)), a1_0) : x2 * V256.Create(Unsafe.Add(ref w, 35)) + a1_0;
-                V256.StoreUnsafe(V256.Max(a0_0, Vec256.Zero), ref y, 8);
-                V256.StoreUnsafe(V256.Max(a1_0, Vec256.Zero), ref y, 32);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 8);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a1_0, Vec256.Zero), Vec256.Zero, a1_0), ref y, 32);
             }
             // oc 0-1, oy 2, ox 0 (8 lanes) | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -277,8 +288,8 @@ namespace KernelGen.Generated
                 x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 32), 1));
                 a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 26)), a0_0) : x2 * V256.Create(Unsafe.Add(ref w, 26)) + a0_0;
                 a1_0 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V256.Create(Unsafe.Add(ref w, 35)), a1_0) : x2 * V256.Create(Unsafe.Add(ref w, 35)) + a1_0;
-                V256.StoreUnsafe(V256.Max(a0_0, Vec256.Zero), ref y, 16);
-                V256.StoreUnsafe(V256.Max(a1_0, Vec256.Zero), ref y, 40);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 16);
+                V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a1_0, Vec256.Zero), Vec256.Zero, a1_0), ref y, 40);
             }
         }
 
@@ -369,10 +380,10 @@ namespace KernelGen.Generated
                 x5 = V128.LoadUnsafe(ref x, 27);
                 a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 23)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x5, V128.Create(Unsafe.Add(ref w, 23))) : x5 * V128.Create(Unsafe.Add(ref w, 23)) + a0_2;
                 a1_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 32)), a1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_2, x5, V128.Create(Unsafe.Add(ref w, 32))) : x5 * V128.Create(Unsafe.Add(ref w, 32)) + a1_2;
-                V128.StoreUnsafe(V128.Max(a0_0, Vec128.Zero), ref y, 0);
-                V128.StoreUnsafe(V128.Max(a0_2, Vec128.Zero), ref y, 4);
-                V128.StoreUnsafe(V128.Max(a1_0, Vec128.Zero), ref y, 24);
-                V128.StoreUnsafe(V128.Max(a1_2, Vec128.Zero), ref y, 28);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0), ref y, 0);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_2, Vec128.Zero), Vec128.Zero, a0_2), ref y, 4);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0), ref y, 24);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_2, Vec128.Zero), Vec128.Zero, a1_2), ref y, 28);
             }
             // oc 0-1, oy 1, ox 0, 4 (4 lanes) | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -494,10 +505,10 @@ namespace KernelGen.Generated
                 x5 = V128.LoadUnsafe(ref x, 27);
                 a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 26)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x5, V128.Create(Unsafe.Add(ref w, 26))) : x5 * V128.Create(Unsafe.Add(ref w, 26)) + a0_2;
                 a1_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 35)), a1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_2, x5, V128.Create(Unsafe.Add(ref w, 35))) : x5 * V128.Create(Unsafe.Add(ref w, 35)) + a1_2;
-                V128.StoreUnsafe(V128.Max(a0_0, Vec128.Zero), ref y, 8);
-                V128.StoreUnsafe(V128.Max(a0_2, Vec128.Zero), ref y, 12);
-                V128.StoreUnsafe(V128.Max(a1_0, Vec128.Zero), ref y, 32);
-                V128.StoreUnsafe(V128.Max(a1_2, Vec128.Zero), ref y, 36);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0), ref y, 8);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_2, Vec128.Zero), Vec128.Zero, a0_2), ref y, 12);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0), ref y, 32);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_2, Vec128.Zero), Vec128.Zero, a1_2), ref y, 36);
             }
             // oc 0-1, oy 2, ox 0, 4 (4 lanes) | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -583,10 +594,10 @@ namespace KernelGen.Generated
                 x5 = V128.LoadUnsafe(ref x, 35);
                 a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 26)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x5, V128.Create(Unsafe.Add(ref w, 26))) : x5 * V128.Create(Unsafe.Add(ref w, 26)) + a0_2;
                 a1_2 = Fma.IsSupported ? Fma.MultiplyAdd(x5, V128.Create(Unsafe.Add(ref w, 35)), a1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a1_2, x5, V128.Create(Unsafe.Add(ref w, 35))) : x5 * V128.Create(Unsafe.Add(ref w, 35)) + a1_2;
-                V128.StoreUnsafe(V128.Max(a0_0, Vec128.Zero), ref y, 16);
-                V128.StoreUnsafe(V128.Max(a0_2, Vec128.Zero), ref y, 20);
-                V128.StoreUnsafe(V128.Max(a1_0, Vec128.Zero), ref y, 40);
-                V128.StoreUnsafe(V128.Max(a1_2, Vec128.Zero), ref y, 44);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0), ref y, 16);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a0_2, Vec128.Zero), Vec128.Zero, a0_2), ref y, 20);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0), ref y, 40);
+                V128.StoreUnsafe(V128.ConditionalSelect(V128.LessThan(a1_2, Vec128.Zero), Vec128.Zero, a1_2), ref y, 44);
             }
         }
 
@@ -716,14 +727,14 @@ namespace KernelGen.Generated
                 a1_6 += x3 * Unsafe.Add(ref w, 31);
                 a0_6 += x2 * Unsafe.Add(ref w, 23);
                 a1_6 += x2 * Unsafe.Add(ref w, 32);
-                Unsafe.Add(ref y, 0) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 1) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 2) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 3) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 24) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 25) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 26) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 27) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 0) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 1) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 2) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 3) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 24) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 25) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 26) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 27) = (a1_6 < 0f ? 0f : a1_6);
             }
             // oc 0-1, oy 0, ox 4, 5, 6, 7 | rh 0 ky {0, 1} x rw 0 kx {0, 1, 2}
             {
@@ -848,14 +859,14 @@ namespace KernelGen.Generated
                 a1_6 += x4 * Unsafe.Add(ref w, 31);
                 a0_6 += x3 * Unsafe.Add(ref w, 23);
                 a1_6 += x3 * Unsafe.Add(ref w, 32);
-                Unsafe.Add(ref y, 4) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 5) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 6) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 7) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 28) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 29) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 30) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 31) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 4) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 5) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 6) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 7) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 28) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 29) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 30) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 31) = (a1_6 < 0f ? 0f : a1_6);
             }
             // oc 0-1, oy 1, ox 0, 1, 2, 3 | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -1034,14 +1045,14 @@ namespace KernelGen.Generated
                 a1_6 += x3 * Unsafe.Add(ref w, 34);
                 a0_6 += x2 * Unsafe.Add(ref w, 26);
                 a1_6 += x2 * Unsafe.Add(ref w, 35);
-                Unsafe.Add(ref y, 8) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 9) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 10) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 11) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 32) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 33) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 34) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 35) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 8) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 9) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 10) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 11) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 32) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 33) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 34) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 35) = (a1_6 < 0f ? 0f : a1_6);
             }
             // oc 0-1, oy 1, ox 4, 5, 6, 7 | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -1220,14 +1231,14 @@ namespace KernelGen.Generated
                 a1_6 += x4 * Unsafe.Add(ref w, 34);
                 a0_6 += x3 * Unsafe.Add(ref w, 26);
                 a1_6 += x3 * Unsafe.Add(ref w, 35);
-                Unsafe.Add(ref y, 12) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 13) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 14) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 15) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 36) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 37) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 38) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 39) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 12) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 13) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 14) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 15) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 36) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 37) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 38) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 39) = (a1_6 < 0f ? 0f : a1_6);
             }
             // oc 0-1, oy 2, ox 0, 1, 2, 3 | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -1352,14 +1363,14 @@ namespace KernelGen.Generated
                 a1_6 += x3 * Unsafe.Add(ref w, 34);
                 a0_6 += x2 * Unsafe.Add(ref w, 26);
                 a1_6 += x2 * Unsafe.Add(ref w, 35);
-                Unsafe.Add(ref y, 16) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 17) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 18) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 19) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 40) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 41) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 42) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 43) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 16) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 17) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 18) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 19) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 40) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 41) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 42) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 43) = (a1_6 < 0f ? 0f : a1_6);
             }
             // oc 0-1, oy 2, ox 4, 5, 6, 7 | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
@@ -1484,20 +1495,20 @@ namespace KernelGen.Generated
                 a1_6 += x4 * Unsafe.Add(ref w, 34);
                 a0_6 += x3 * Unsafe.Add(ref w, 26);
                 a1_6 += x3 * Unsafe.Add(ref w, 35);
-                Unsafe.Add(ref y, 20) = MathF.Max(a0_0, 0f);
-                Unsafe.Add(ref y, 21) = MathF.Max(a0_2, 0f);
-                Unsafe.Add(ref y, 22) = MathF.Max(a0_4, 0f);
-                Unsafe.Add(ref y, 23) = MathF.Max(a0_6, 0f);
-                Unsafe.Add(ref y, 44) = MathF.Max(a1_0, 0f);
-                Unsafe.Add(ref y, 45) = MathF.Max(a1_2, 0f);
-                Unsafe.Add(ref y, 46) = MathF.Max(a1_4, 0f);
-                Unsafe.Add(ref y, 47) = MathF.Max(a1_6, 0f);
+                Unsafe.Add(ref y, 20) = (a0_0 < 0f ? 0f : a0_0);
+                Unsafe.Add(ref y, 21) = (a0_2 < 0f ? 0f : a0_2);
+                Unsafe.Add(ref y, 22) = (a0_4 < 0f ? 0f : a0_4);
+                Unsafe.Add(ref y, 23) = (a0_6 < 0f ? 0f : a0_6);
+                Unsafe.Add(ref y, 44) = (a1_0 < 0f ? 0f : a1_0);
+                Unsafe.Add(ref y, 45) = (a1_2 < 0f ? 0f : a1_2);
+                Unsafe.Add(ref y, 46) = (a1_4 < 0f ? 0f : a1_4);
+                Unsafe.Add(ref y, 47) = (a1_6 < 0f ? 0f : a1_6);
             }
         }
 
         // Throw helpers keep the checks in the partial method small; they never return.
         public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(
-            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole, positive number of samples of inChannels * inputHeight * inputWidth = 2 * 3 * 8 = 48 elements.", name);
+            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = 2 * 3 * 8 = 48 elements.", name);
         public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = 2 * 2 * 3 * 3 = 36.", name);
         public static void ThrowBiasLength(int length, string name) => throw new global::System.ArgumentException(
@@ -1506,6 +1517,59 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 2 * 3 * 8 = " + ((long)batch * 48).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        /// <summary>Whether no value is NaN or infinite.</summary>
+        private static bool AllFinite(global::System.ReadOnlySpan<float> values)
+        {
+            int i = 0;
+            ref float v = ref MemoryMarshal.GetReference(values);
+            if (V512.IsHardwareAccelerated)
+            {
+                int lanes = Vec512.Count;
+                var s0 = Vec512.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = V512.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = V512.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = V512.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = V512.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!V512.EqualsAll(s0 + s1 + s2 + s3, Vec512.Zero)) return false;
+            }
+            else if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                int lanes = global::System.Numerics.Vector<float>.Count;
+                var s0 = global::System.Numerics.Vector<float>.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
+            }
+            for (; i < values.Length; i++)
+            {
+                float d = Unsafe.Add(ref v, i) - Unsafe.Add(ref v, i);
+                if (d != 0f) return false;
+            }
+            return true;
+        }
 
         // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
         private static Vec256 ShiftUp256(Vec256 v, int lanes)

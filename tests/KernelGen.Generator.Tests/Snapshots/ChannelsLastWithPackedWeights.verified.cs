@@ -18,14 +18,14 @@
 // Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are contiguous (NHWC).
 //   Phase-major: for each phase, group and block of output channels, every pixel of the phase, in register blocks of up to 8 pixels x 2 vectors (4 x 2 on narrower paths):
 //   each weight vector feeds every pixel of the block, each broadcast input every vector. Output channels per group: 32.
-//   Vector512: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into a 1024-byte stack buffer: per phase
-//     and block of up to 32 output channels, that phase's taps x input channels x block channels in reading order (no heap, nothing kept between calls).
+//   Vector512: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into 1024 bytes of a per-thread buffer: per phase
+//     and block of up to 32 output channels, that phase's taps x input channels x block channels in reading order (the buffer is made on a thread's first call; no result depends on an earlier call).
 //     That is one pass over the weights per sample, while each weight serves 16 pixels.
-//   Vector256: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into a 512-byte stack buffer: per phase
-//     and block of up to 16 output channels, that phase's taps x input channels x block channels in reading order (no heap, nothing kept between calls).
+//   Vector256: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into 512 bytes of a per-thread buffer: per phase
+//     and block of up to 16 output channels, that phase's taps x input channels x block channels in reading order (the buffer is made on a thread's first call; no result depends on an earlier call).
 //     That is one pass over the weights per sample, while each weight serves 16 pixels.
-//   Vector128: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into a 256-byte stack buffer: per phase
-//     and block of up to 8 output channels, that phase's taps x input channels x block channels in reading order (no heap, nothing kept between calls).
+//   Vector128: weight vectors would be gathers of lanes 4 apart, so each call packs the weights into 256 bytes of a per-thread buffer: per phase
+//     and block of up to 8 output channels, that phase's taps x input channels x block channels in reading order (the buffer is made on a thread's first call; no result depends on an earlier call).
 //     That is one pass over the weights per sample, while each weight serves 16 pixels.
 //   Scalar: weights read in place (the scalar path reads each weight where it is, one at a time).
 //   Paths: Vector512, Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
@@ -70,7 +70,8 @@ namespace Snapshots
         internal static partial void PackedUp(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
         {
             // Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.
-            if (input.Length == 0 || input.Length % 128 != 0) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowInputLength(input.Length, nameof(input));
+            // An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): it passes every check and writes nothing.
+            if (input.Length % 128 != 0) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowInputLength(input.Length, nameof(input));
             if (weights.Length != 1024) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowWeightsLength(weights.Length, nameof(weights));
             if (bias.Length != 32) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowBiasLength(bias.Length, nameof(bias));
             if (output.Length < (long)(input.Length / 128) * 2048) global::KernelGen.Generated.Snapshots_Layers_PackedUp.ThrowOutputLength(output.Length, input.Length / 128, nameof(output));
@@ -102,6 +103,10 @@ namespace KernelGen.Generated
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class Snapshots_Layers_PackedUp
     {
+        /// <summary>The vector paths' packed weights: a buffer per thread, made on its first call (not on the stack, where it would take up to 32 KB).</summary>
+        [global::System.ThreadStatic]
+        private static float[]? t_packedWeights;
+
         /// <summary>Runs the kernel on spans that the caller has checked.</summary>
         public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.ReadOnlySpan<float> bias, global::System.Span<float> output)
         {
@@ -110,6 +115,15 @@ namespace KernelGen.Generated
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float b = ref MemoryMarshal.GetReference(bias);
             ref float y = ref MemoryMarshal.GetReference(output);
+            // Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as
+            // PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.
+            if (!AllFinite(weights))
+            {
+                for (int n = 0; n < batch; n++)
+                    ScalarPath(ref Unsafe.Add(ref x, n * 128), ref w, ref b, ref Unsafe.Add(ref y, n * 2048));
+                return;
+            }
+
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
             if (V512.IsHardwareAccelerated)
             {
@@ -139,9 +153,10 @@ namespace KernelGen.Generated
         // The Vector512 path: one sample, 16 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector512Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one.
-            global::System.Span<float> packedWeights = stackalloc float[256];
-            ref float p = ref MemoryMarshal.GetReference(packedWeights);
+            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
+            // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
+            float[] packedWeights = t_packedWeights ??= new float[256];
+            ref float p = ref MemoryMarshal.GetArrayDataReference(packedWeights);
             // Phase (rh 0, rw 0): taps ky {0} x kx {0}.
             // Pack oc 0-31 x ic 0 (+7) for taps ky {0} x kx {0} as [input channel][tap][output channel].
             {
@@ -443,9 +458,10 @@ namespace KernelGen.Generated
         // The Vector256 path: one sample, 8 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one.
-            global::System.Span<float> packedWeights = stackalloc float[128];
-            ref float p = ref MemoryMarshal.GetReference(packedWeights);
+            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
+            // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
+            float[] packedWeights = t_packedWeights ??= new float[256];
+            ref float p = ref MemoryMarshal.GetArrayDataReference(packedWeights);
             // Phase (rh 0, rw 0): taps ky {0} x kx {0}.
             for (int ob = 0; ob < 32; ob += 16)
             {
@@ -727,9 +743,10 @@ namespace KernelGen.Generated
         // The Vector128 path: one sample, 4 lanes per vector (narrower vectors and scalars for what is left of a row).
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one.
-            global::System.Span<float> packedWeights = stackalloc float[64];
-            ref float p = ref MemoryMarshal.GetReference(packedWeights);
+            // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
+            // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
+            float[] packedWeights = t_packedWeights ??= new float[256];
+            ref float p = ref MemoryMarshal.GetArrayDataReference(packedWeights);
             // Phase (rh 0, rw 0): taps ky {0} x kx {0}.
             for (int ob = 0; ob < 32; ob += 8)
             {
@@ -1199,7 +1216,7 @@ namespace KernelGen.Generated
 
         // Throw helpers keep the checks in the partial method small; they never return.
         public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(
-            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole, positive number of samples of inChannels * inputHeight * inputWidth = 8 * 4 * 4 = 128 elements.", name);
+            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = 8 * 4 * 4 = 128 elements.", name);
         public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = 8 * 32 * 2 * 2 = 1024.", name);
         public static void ThrowBiasLength(int length, string name) => throw new global::System.ArgumentException(
@@ -1208,5 +1225,58 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 32 * 8 * 8 = " + ((long)batch * 2048).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        /// <summary>Whether no value is NaN or infinite.</summary>
+        private static bool AllFinite(global::System.ReadOnlySpan<float> values)
+        {
+            int i = 0;
+            ref float v = ref MemoryMarshal.GetReference(values);
+            if (V512.IsHardwareAccelerated)
+            {
+                int lanes = Vec512.Count;
+                var s0 = Vec512.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = V512.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = V512.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = V512.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = V512.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!V512.EqualsAll(s0 + s1 + s2 + s3, Vec512.Zero)) return false;
+            }
+            else if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                int lanes = global::System.Numerics.Vector<float>.Count;
+                var s0 = global::System.Numerics.Vector<float>.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
+            }
+            for (; i < values.Length; i++)
+            {
+                float d = Unsafe.Add(ref v, i) - Unsafe.Add(ref v, i);
+                if (d != 0f) return false;
+            }
+            return true;
+        }
     }
 }

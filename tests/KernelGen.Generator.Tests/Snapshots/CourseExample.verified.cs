@@ -61,7 +61,8 @@ namespace Snapshots
         public static partial void Seed(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
         {
             // Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.
-            if (input.Length == 0 || input.Length % 4 != 0) global::KernelGen.Generated.Snapshots_Layers_Seed.ThrowInputLength(input.Length, nameof(input));
+            // An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): it passes every check and writes nothing.
+            if (input.Length % 4 != 0) global::KernelGen.Generated.Snapshots_Layers_Seed.ThrowInputLength(input.Length, nameof(input));
             if (weights.Length != 9) global::KernelGen.Generated.Snapshots_Layers_Seed.ThrowWeightsLength(weights.Length, nameof(weights));
             if (output.Length < (long)(input.Length / 4) * 16) global::KernelGen.Generated.Snapshots_Layers_Seed.ThrowOutputLength(output.Length, input.Length / 4, nameof(output));
             if (global::System.MemoryExtensions.Overlaps(input, output.Slice(0, (input.Length / 4) * 16))) global::KernelGen.Generated.Snapshots_Layers_Seed.ThrowOverlap(nameof(input), nameof(output));
@@ -187,7 +188,7 @@ namespace KernelGen.Generated
 
         // Throw helpers keep the checks in the partial method small; they never return.
         public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(
-            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole, positive number of samples of inChannels * inputHeight * inputWidth = 1 * 2 * 2 = 4 elements.", name);
+            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = 1 * 2 * 2 = 4 elements.", name);
         public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = 1 * 1 * 3 * 3 = 9.", name);
         public static void ThrowOutputLength(int length, int batch, string name) => throw new global::System.ArgumentException(

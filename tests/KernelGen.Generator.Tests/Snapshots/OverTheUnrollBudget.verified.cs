@@ -62,7 +62,8 @@ namespace Snapshots
         public static partial void Looped(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
         {
             // Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.
-            if (input.Length == 0 || input.Length % 144 != 0) global::KernelGen.Generated.Snapshots_Layers_Looped.ThrowInputLength(input.Length, nameof(input));
+            // An empty input is a batch of 0 samples (valid in PyTorch and ONNX Runtime): it passes every check and writes nothing.
+            if (input.Length % 144 != 0) global::KernelGen.Generated.Snapshots_Layers_Looped.ThrowInputLength(input.Length, nameof(input));
             if (weights.Length != 18) global::KernelGen.Generated.Snapshots_Layers_Looped.ThrowWeightsLength(weights.Length, nameof(weights));
             if (output.Length < (long)(input.Length / 144) * 288) global::KernelGen.Generated.Snapshots_Layers_Looped.ThrowOutputLength(output.Length, input.Length / 144, nameof(output));
             if (global::System.MemoryExtensions.Overlaps(input, output.Slice(0, (input.Length / 144) * 288))) global::KernelGen.Generated.Snapshots_Layers_Looped.ThrowOverlap(nameof(input), nameof(output));
@@ -79,8 +80,10 @@ namespace KernelGen.Generated
     using MemoryMarshal = global::System.Runtime.InteropServices.MemoryMarshal;
     using V128 = global::System.Runtime.Intrinsics.Vector128;
     using V256 = global::System.Runtime.Intrinsics.Vector256;
+    using V512 = global::System.Runtime.Intrinsics.Vector512;
     using Vec128 = global::System.Runtime.Intrinsics.Vector128<float>;
     using Vec256 = global::System.Runtime.Intrinsics.Vector256<float>;
+    using Vec512 = global::System.Runtime.Intrinsics.Vector512<float>;
     using Sse = global::System.Runtime.Intrinsics.X86.Sse;
     using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
     using Avx = global::System.Runtime.Intrinsics.X86.Avx;
@@ -100,6 +103,15 @@ namespace KernelGen.Generated
             ref float x = ref MemoryMarshal.GetReference(input);
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float y = ref MemoryMarshal.GetReference(output);
+            // Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as
+            // PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.
+            if (!AllFinite(weights))
+            {
+                for (int n = 0; n < batch; n++)
+                    ScalarPath(ref Unsafe.Add(ref x, n * 144), ref w, ref Unsafe.Add(ref y, n * 288));
+                return;
+            }
+
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
             if (V256.IsHardwareAccelerated)
             {
@@ -519,13 +531,66 @@ namespace KernelGen.Generated
 
         // Throw helpers keep the checks in the partial method small; they never return.
         public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(
-            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole, positive number of samples of inChannels * inputHeight * inputWidth = 2 * 6 * 12 = 144 elements.", name);
+            name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = 2 * 6 * 12 = 144 elements.", name);
         public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = 2 * 1 * 3 * 3 = 18.", name);
         public static void ThrowOutputLength(int length, int batch, string name) => throw new global::System.ArgumentException(
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputHeight * outputWidth = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 1 * 12 * 24 = " + ((long)batch * 288).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
+
+        /// <summary>Whether no value is NaN or infinite.</summary>
+        private static bool AllFinite(global::System.ReadOnlySpan<float> values)
+        {
+            int i = 0;
+            ref float v = ref MemoryMarshal.GetReference(values);
+            if (V512.IsHardwareAccelerated)
+            {
+                int lanes = Vec512.Count;
+                var s0 = Vec512.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = V512.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = V512.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = V512.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = V512.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!V512.EqualsAll(s0 + s1 + s2 + s3, Vec512.Zero)) return false;
+            }
+            else if (global::System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                int lanes = global::System.Numerics.Vector<float>.Count;
+                var s0 = global::System.Numerics.Vector<float>.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i));
+                    s0 += v0 - v0;
+                    var v1 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
+                    s1 += v1 - v1;
+                    var v2 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
+                    s2 += v2 - v2;
+                    var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
+                    s3 += v3 - v3;
+                }
+                if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
+            }
+            for (; i < values.Length; i++)
+            {
+                float d = Unsafe.Add(ref v, i) - Unsafe.Add(ref v, i);
+                if (d != 0f) return false;
+            }
+            return true;
+        }
 
         // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
         private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
