@@ -60,7 +60,10 @@ out=$work/out/$name
 if ((publish)) || [[ ! -x $out/$name ]]; then
     echo "arm64: dotnet publish $project -c Release -r linux-arm64 --self-contained (log: $work/publish-$name.log)"
     rm -rf "$out"
+    # ReadyToRun: the dependencies (Roslyn, xunit, CsCheck) are precompiled on the host, as the framework already is, so
+    # that the emulated JIT compiles only KernelGen's own code (see ReadyToRun.targets).
     if ! dotnet publish "$project" -c Release -r linux-arm64 --self-contained -p:UseAppHost=true \
+        -p:PublishReadyToRun=true -p:CustomAfterMicrosoftCommonTargets="$here/ReadyToRun.targets" \
         -p:GeneratedProgramFile="$here/XunitInProcessMain.cs" -o "$out" >"$work/publish-$name.log" 2>&1; then
         grep -E "error" "$work/publish-$name.log" | sort -u | head -8
         echo "arm64: publishing $project failed (see $work/publish-$name.log)" >&2
