@@ -5,6 +5,7 @@ using System.Text;
 using CsCheck;
 using KernelGen.Tests;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace KernelGen.Generator.Tests;
 
@@ -88,7 +89,11 @@ public class EquivalenceTests
     public void GeneratedKernelsMatchTheRuntimeAndTheNaiveReference() =>
         KernelCase.Generator.Array[32].Sample(random => CompileAndCompare([.. EdgeCases, .. random]), iter: 1, threads: 1);
 
-    private static void CompileAndCompare(KernelCase[] cases)
+    /// <summary>
+    /// Generates, compiles and runs <paramref name="cases"/>, comparing them as the class summary says; <paramref name="rewriteGenerated"/>,
+    /// when given, changes each generated source before it is compiled (see <see cref="PortableFallbackTests"/>).
+    /// </summary>
+    internal static void CompileAndCompare(KernelCase[] cases, Func<string, string>? rewriteGenerated = null)
     {
         var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Equivalence;\n\npublic static partial class Kernels\n{\n");
         for (int i = 0; i < cases.Length; i++) source.Append(cases[i].Declaration("K" + i));
@@ -99,6 +104,11 @@ public class EquivalenceTests
         Assert.Empty(result.Diagnostics);
         Assert.All(result.Results, r => Assert.Null(r.Exception));
         Assert.Equal(cases.Length, result.GeneratedTrees.Length);
+        if (rewriteGenerated is not null)
+        {
+            foreach (var tree in result.GeneratedTrees)
+                output = output.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(rewriteGenerated(tree.ToString()), (CSharpParseOptions)tree.Options, tree.FilePath));
+        }
 
         // Emit reports every diagnostic of the compilation (binding it once, where GetDiagnostics and then Emit would bind it twice).
         using var image = new MemoryStream();
