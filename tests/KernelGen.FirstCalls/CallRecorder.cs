@@ -5,8 +5,9 @@ namespace KernelGen.FirstCalls;
 
 /// <summary>
 /// The clock after every call of a run: point <c>k</c> says that <see cref="Calls"/>[k] calls had returned at timestamp
-/// <see cref="Ticks"/>[k] (point 0 is the start, before call 1). The first <see cref="CallRecorder.IndividualCalls"/>
-/// calls have a point each; later ones one per 64 or 4096 calls, so that a run of a 10 ns kernel for seconds fits in memory.
+/// <see cref="Ticks"/>[k] (point 0 is the start, before call 1). The first calls have a point each (1024 of them when
+/// calls take under a microsecond, else <see cref="CallRecorder.IndividualCalls"/>); later ones one per 64 or 4096 calls,
+/// so that a run of a 10 ns kernel for seconds fits in memory.
 /// </summary>
 internal sealed record CallRecording(long[] Calls, long[] Ticks, int Count, long Frequency)
 {
@@ -23,6 +24,12 @@ internal static class CallRecorder
     /// <summary>Calls with a point each (at least the first 10 must be, for the per-call figures).</summary>
     public const int IndividualCalls = 1 << 16;
 
+    /// <summary>
+    /// Calls with a point each when calls are short (under a microsecond from call 2 on): storing a point costs such a call
+    /// a nanosecond more, which must not last long enough to look like a slow start.
+    /// </summary>
+    public const int IndividualShortCalls = 1 << 10;
+
     private const int Capacity = 1 << 22;
 
     /// <summary>
@@ -36,8 +43,13 @@ internal static class CallRecorder
     {
         var calls = new long[Capacity];
         var ticks = new long[Capacity];
+        // Touch every page now: the first write to a fresh page faults, and faults in the loop would make the calls with a
+        // point each look slower than the later ones.
+        calls.AsSpan().Fill(-1);
+        ticks.AsSpan().Fill(-1);
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(seconds * Stopwatch.Frequency);
+        calls[0] = 0;
         ticks[0] = start;
         int count = 1;
         long made = 0, mask = 0;
@@ -50,7 +62,8 @@ internal static class CallRecorder
             calls[count] = made;
             ticks[count] = now;
             count++;
-            if (made == IndividualCalls) mask = 63;
+            if (made == IndividualCalls || (made == IndividualShortCalls && (now - ticks[1]) < (IndividualShortCalls - 1) * Stopwatch.Frequency / 1_000_000))
+                mask = 63;
             if (count == Capacity / 2) mask = 4095;
             if (count == Capacity || (now >= deadline && made >= minimumCalls)) break;
         }

@@ -3,8 +3,8 @@ using System.Globalization;
 
 namespace KernelGen.FirstCalls;
 
-/// <summary>A binary to measure: a name for the tables, its path, and the engines to run in it.</summary>
-internal sealed record Variant(string Label, string Path, IReadOnlyList<string> Engines);
+/// <summary>A binary to measure: a name for the tables, its path, the engines to run in it and runtime variables for it.</summary>
+internal sealed record Variant(string Label, string Path, IReadOnlyList<string> Engines, IReadOnlyDictionary<string, string> Environment);
 
 /// <summary>One child's result, as its RESULT line gave it.</summary>
 internal sealed record ChildResult(string Variant, string Affinity, int Round, IReadOnlyDictionary<string, string> Values)
@@ -60,9 +60,11 @@ internal static class Driver
         string[] command = affinity == "all" ? child : ["taskset", "-c", affinity, .. child];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in command.Skip(1)) start.ArgumentList.Add(argument);
-        // Default settings in the child: none of the runtime's knobs that the caller's environment may hold.
+        // Default settings in the child: none of the runtime's knobs that the caller's environment may hold, only the variant's.
         foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal) && k != "DOTNET_ROOT").ToArray())
             start.Environment.Remove(name);
+        foreach (var (name, value) in variant.Environment)
+            start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
         string stdout = process.StandardOutput.ReadToEnd();

@@ -10,8 +10,9 @@ namespace KernelGen.FirstCalls;
 /// <see cref="SegmentMicroseconds"/>).
 /// </param>
 /// <param name="SteadyFromCall">
-/// The first call from which the run is within <see cref="Tolerance"/> of the steady state: the start of the first
-/// <see cref="Window"/> segments whose median is. 1 when even call 1 is; 0 when the run never got there (it was too short).
+/// The first call from which the run is within <see cref="Tolerance"/> of the steady state: the first such segment of
+/// the first <see cref="Window"/> segments whose median is. 1 when even call 1 is; 0 when the run never got there (it
+/// was too short).
 /// </param>
 /// <param name="MillisecondsBeforeSteady">The time from the start of call 1 to the start of call <see cref="SteadyFromCall"/>.</param>
 /// <param name="Calls">Calls made in the run.</param>
@@ -74,16 +75,14 @@ internal sealed record FirstCallProfile(
         var steadySegments = perCall.Where((_, i) => ticks[starts[i]] >= tailTick).ToList();
         double steady = Statistics.Median(steadySegments.Count > 0 ? steadySegments : perCall);
 
-        // The first stretch of Window segments whose median is within the tolerance: from there on the kernel runs at its
-        // steady speed (a later slow spell is the machine, not the code; the median ignores a few slow segments inside it).
+        // The first stretch of Window segments whose median is within the tolerance, from its first segment that is: from
+        // there on the kernel runs at its steady speed (a later slow spell is the machine, not the code; the median ignores
+        // a few slow segments inside the stretch).
         int firstSteady = -1;
-        for (int i = 0; i + Window <= perCall.Count; i++)
+        for (int i = 0; i + Window <= perCall.Count && firstSteady < 0; i++)
         {
             if (Statistics.Median(perCall.GetRange(i, Window)) <= steady * Tolerance)
-            {
-                firstSteady = i;
-                break;
-            }
+                firstSteady = perCall.FindIndex(i, Window, time => time <= steady * Tolerance);
         }
 
         (long steadyFrom, int steadyPoint) = firstSteady switch

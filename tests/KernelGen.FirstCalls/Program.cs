@@ -11,6 +11,7 @@
 //     dotnet build tests/KernelGen.FirstCalls -c Release
 //     tests/KernelGen.FirstCalls/bin/Release/net10.0/KernelGen.FirstCalls drive --rounds 5 \
 //         --variant jit=tests/KernelGen.FirstCalls/bin/Release/net10.0/KernelGen.FirstCalls [--variant label[:engine,...]=path ...] \
+//         [--env label:DOTNET_EnableAVX512=0 ...] \
 //         [--shapes seed,small_fixed,game_up,unet_up,dcgan] [--engines generated,runtime] [--affinity all,0] [--seconds 3] [--one-processor-seconds 6]
 //
 // tests/KernelGen.FirstCalls/run.sh builds the JIT variant and the three NativeAOT variants (default instruction set,
@@ -21,7 +22,8 @@ using KernelGen.FirstCalls;
 
 const string Usage = """
     Usage: KernelGen.FirstCalls child --shape NAME --engine (generated|runtime|runtime-mt) [--seconds S] [--segments FILE]
-           KernelGen.FirstCalls drive [--variant LABEL[:ENGINE,...]=PATH ...] [--shapes a,b] [--engines a,b] [--affinity all,0]
+           KernelGen.FirstCalls drive [--variant LABEL[:ENGINE,...]=PATH ...] [--env LABEL:DOTNET_NAME=VALUE ...]
+                                      [--shapes a,b] [--engines a,b] [--affinity all,0]
                                       [--rounds N] [--seconds S] [--one-processor-seconds S]
     """;
 
@@ -51,8 +53,14 @@ try
             string[] shapes = List("--shapes", "seed,small_fixed,game_up,unet_up,dcgan");
             foreach (string shape in shapes) ShapeTable.Get(shape);
             string[] engines = List("--engines", "generated,runtime");
+            var environments = (options.TryGetValue("--env", out var pairs) ? pairs : []).Select(ParseEnvironment).ToList();
             var variants = (options.TryGetValue("--variant", out var given) ? given : [$"this={Environment.ProcessPath}"])
-                .Select(text => ParseVariant(text, engines)).ToList();
+                .Select(text => ParseVariant(text, engines, environments)).ToList();
+            foreach (var (label, _, _) in environments)
+            {
+                if (!variants.Any(v => v.Label == label)) throw new ArgumentException($"--env {label}:...: no variant is labelled {label}.");
+            }
+
             int rounds = int.TryParse(One("--rounds", "5"), out int r) && r > 0 ? r : throw new ArgumentException("--rounds needs a positive whole number.");
             return Driver.Run(variants, shapes, List("--affinity", "all,0"), rounds, Seconds("--seconds", "3"), Seconds("--one-processor-seconds", "6"), Console.Out);
         default:
@@ -66,7 +74,16 @@ catch (ArgumentException e)
     return 2;
 }
 
-static Variant ParseVariant(string text, string[] engines)
+static (string Label, string Name, string Value) ParseEnvironment(string text)
+{
+    string[] parts = text.Split(':', 2);
+    string[] pair = parts.Length == 2 ? parts[1].Split('=', 2) : [];
+    if (parts.Length != 2 || pair.Length != 2 || !pair[0].StartsWith("DOTNET_", StringComparison.Ordinal))
+        throw new ArgumentException($"--env {text}: give LABEL:DOTNET_NAME=VALUE.");
+    return (parts[0], pair[0], pair[1]);
+}
+
+static Variant ParseVariant(string text, string[] engines, List<(string Label, string Name, string Value)> environments)
 {
     string[] parts = text.Split('=', 2);
     if (parts.Length != 2 || parts[0].Length == 0 || !File.Exists(parts[1]))
@@ -78,5 +95,6 @@ static Variant ParseVariant(string text, string[] engines)
         if (!MeasuredCall.Engines.Contains(engine)) throw new ArgumentException($"Unknown engine '{engine}'.");
     }
 
-    return new Variant(head[0], Path.GetFullPath(parts[1]), own);
+    return new Variant(head[0], Path.GetFullPath(parts[1]), own,
+        environments.Where(e => e.Label == head[0]).ToDictionary(e => e.Name, e => e.Value));
 }
