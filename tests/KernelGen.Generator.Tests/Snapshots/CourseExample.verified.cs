@@ -21,7 +21,7 @@
 //   vector is moved back to end at the row's end. Longest run a vector covers: 2 column pairs.
 //   Register blocks (output channels x vectors of each phase): Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
 //   Paths: Scalar only (the vectorised extent, 2, cannot fill a 128-bit vector).
-//   Every method from Seed down is compiled fully optimised on its first call (AggressiveOptimization): the first calls run at the speed of later ones.
+//   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on Seed and every method below it; Run and the paths inlined (AggressiveInlining), as tiered compilation's profile would have them.
 //   Unrolled completely: 75 statements over all paths, within the unroll budget of 2048 (the default).
 
 #nullable enable

@@ -21,7 +21,7 @@
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector256 4 x 1, Vector128 4 x 1, Scalar 4 x 1; each input vector is loaded once per tap for the whole block.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
-//   Every method from DcganUp down is compiled fully optimised on its first call (AggressiveOptimization): the first calls run at the speed of later ones.
+//   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on DcganUp and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
 //   Fully unrolled this would be 197664 statements over all paths, above the unroll budget of 2048 (the default),
 //   so the spatial, group, output-channel and input-channel loops stay loops: 664 statements are emitted. Taps stay unrolled; every bound is a constant.
 
