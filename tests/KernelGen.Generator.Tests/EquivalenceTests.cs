@@ -1,11 +1,7 @@
 using System.Reflection;
-using System.Runtime.Loader;
 using System.Runtime.Intrinsics;
-using System.Text;
 using CsCheck;
 using KernelGen.Tests;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace KernelGen.Generator.Tests;
 
@@ -95,38 +91,14 @@ public class EquivalenceTests
     /// </summary>
     internal static void CompileAndCompare(KernelCase[] cases, Func<string, string>? rewriteGenerated = null)
     {
-        var source = new StringBuilder("using System;\nusing KernelGen;\n\nnamespace Equivalence;\n\npublic static partial class Kernels\n{\n");
-        for (int i = 0; i < cases.Length; i++) source.Append(cases[i].Declaration("K" + i));
-        source.Append("}\n");
-
         // A project budget below the default keeps the one compilation small; the shapes that must unroll completely do so within it.
-        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source.ToString()), projectBudget: 300);
-        Assert.Empty(result.Diagnostics);
-        Assert.All(result.Results, r => Assert.Null(r.Exception));
-        Assert.Equal(cases.Length, result.GeneratedTrees.Length);
-        if (rewriteGenerated is not null)
+        var result = GeneratorHarness.CompileAndLoad(KernelCase.Source("Equivalence", cases), projectBudget: 300, rewriteGenerated, assembly =>
         {
-            foreach (var tree in result.GeneratedTrees)
-                output = output.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(rewriteGenerated(tree.ToString()), (CSharpParseOptions)tree.Options, tree.FilePath));
-        }
-
-        // Emit reports every diagnostic of the compilation (binding it once, where GetDiagnostics and then Emit would bind it twice).
-        using var image = new MemoryStream();
-        var emitted = output.Emit(image);
-        var problems = emitted.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Info).ToArray();
-        Assert.True(emitted.Success && problems.Length == 0, string.Join("\n", problems.Take(20)));
-        image.Position = 0;
-        var context = new AssemblyLoadContext("GeneratedKernels", isCollectible: true);
-        try
-        {
-            var kernels = context.LoadFromStream(image).GetType("Equivalence.Kernels", throwOnError: true)!;
+            var kernels = assembly.GetType("Equivalence.Kernels", throwOnError: true)!;
             for (int i = 0; i < cases.Length; i++)
                 CheckCase(kernels, "K" + i, cases[i]);
-        }
-        finally
-        {
-            context.Unload();
-        }
+        });
+        Assert.Equal(cases.Length, result.GeneratedTrees.Length);
     }
 
     private static void CheckCase(Type kernels, string name, KernelCase c)

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Reflection;
+using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -41,6 +43,44 @@ internal static class GeneratorHarness
         var driver = CreateDriver(projectBudget, version: ((CSharpParseOptions)compilation.SyntaxTrees.First().Options).LanguageVersion)
             .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>
+    /// Generates from <paramref name="source"/>, requires the generator and the compiler to report nothing, loads the
+    /// assembly into a collectible context and hands it to <paramref name="check"/>; returns the generator's run result.
+    /// </summary>
+    public static GeneratorDriverRunResult CompileAndLoad(string source, int? projectBudget, Action<Assembly> check) =>
+        CompileAndLoad(source, projectBudget, null, check);
+
+    /// <summary>As above; <paramref name="rewriteGenerated"/>, when given, changes each generated source before it is compiled.</summary>
+    public static GeneratorDriverRunResult CompileAndLoad(string source, int? projectBudget, Func<string, string>? rewriteGenerated, Action<Assembly> check)
+    {
+        var (result, output) = Run(Compile(source), projectBudget);
+        Assert.Empty(result.Diagnostics);
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        if (rewriteGenerated is not null)
+        {
+            foreach (var tree in result.GeneratedTrees)
+                output = output.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(rewriteGenerated(tree.ToString()), (CSharpParseOptions)tree.Options, tree.FilePath));
+        }
+
+        // Emit reports every diagnostic of the compilation (binding it once, where GetDiagnostics and then Emit would bind it twice).
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        var problems = emitted.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Info).ToArray();
+        Assert.True(emitted.Success && problems.Length == 0, string.Join("\n", problems.Take(20)));
+        image.Position = 0;
+        var context = new AssemblyLoadContext("GeneratedKernels", isCollectible: true);
+        try
+        {
+            check(context.LoadFromStream(image));
+        }
+        finally
+        {
+            context.Unload();
+        }
+
+        return result;
     }
 
     /// <summary>The generated file of one method, by the end of its hint name (e.g. <c>Kernels.Seed.g.cs</c>).</summary>

@@ -64,6 +64,14 @@ public sealed record KernelCase(
         return output;
     }
 
+    /// <summary>A source declaring <paramref name="cases"/> as methods <c>K0</c>, <c>K1</c>... of <c>{namespaceName}.Kernels</c>.</summary>
+    public static string Source(string namespaceName, IReadOnlyList<KernelCase> cases)
+    {
+        var source = new StringBuilder($"using System;\nusing KernelGen;\n\nnamespace {namespaceName};\n\npublic static partial class Kernels\n{{\n");
+        for (int i = 0; i < cases.Count; i++) source.Append(cases[i].Declaration("K" + i.ToString(CultureInfo.InvariantCulture)));
+        return source.Append("}\n").ToString();
+    }
+
     /// <summary>The attribute and partial method, written as a user would (square properties where both axes agree).</summary>
     public string Declaration(string name)
     {

@@ -471,6 +471,7 @@ namespace KernelGen.Generator.Emitting
                 f.Line("// Phase (rh " + Text(block.RowPhase.Residue) + ", rw " + Text(block.ColumnPhase.Residue) + "), "
                     + ChannelRange(block.GroupOutput + block.FirstChannel, block.Lanes) + ", input channels from " + (block.Group * _spec.InPerGroup + block.ChunkFirst)
                     + " (" + Text(block.ChunkChannels) + "): rows qh " + Text(first) + ".." + Text(end - 1) + ".");
+                f.Line(KernelEmitter.AggressiveOptimization);
                 f.Open("static void " + name + "(" + string.Join(", ", parameters) + ")");
             }
 

@@ -634,6 +634,7 @@ namespace KernelGen.Generator.Emitting
                         case "InterleaveLower":
                         case "InterleaveUpper":
                             string from = name == "InterleaveLower" ? "0" : Text(lanes / 2);
+                            w.Line(KernelEmitter.AggressiveOptimization);
                             w.Open("private static " + vec + " " + name + n + "(" + vec + " even, " + vec + " odd)");
                             w.Line("var result = " + vec + ".Zero;");
                             w.Line("for (int i = 0; i < " + Text(lanes / 2) + "; i++)");
@@ -643,6 +644,7 @@ namespace KernelGen.Generator.Emitting
                             break;
                         default:
                             bool up = name == "ShiftUp";
+                            w.Line(KernelEmitter.AggressiveOptimization);
                             w.Open("private static " + vec + " " + name + n + "(" + vec + " v, int lanes)");
                             w.Line("var result = " + vec + ".Zero;");
                             w.Line(up

@@ -18,6 +18,27 @@ namespace KernelGen.Generator.Emitting
     {
         private const string Intrinsics = "global::System.Runtime.Intrinsics.";
 
+        /// <summary>
+        /// Put on every method of a kernel's call chain: compiled fully optimised on its first call. Tiered compilation would
+        /// start each of them as unoptimised tier-0 code (the kernels many times slower) and recompile it only after 30 calls
+        /// and at least 100 ms (a second on one processor): a game's first frames would run at that speed (docs/first-calls.md).
+        /// </summary>
+        internal const string AggressiveOptimization =
+            "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
+        /// <summary>
+        /// <see cref="AggressiveOptimization"/> for a method that is also inlined into its caller: Run (a few lines around
+        /// the path call) and the paths of a tiny kernel. Code compiled once, optimised, gets no profile data, and without it
+        /// the JIT inlines neither; tiered code does, and a 10 ns kernel would pay two calls more than it did (2 ns).
+        /// </summary>
+        private const string InlinedAndOptimized =
+            "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
+        /// <summary>Statements (over all paths) up to which a completely unrolled kernel's paths are inlined into Run.</summary>
+        internal const int InlinedPathStatements = 200;
+
+        private static bool PathsInlined(KernelPlan plan) => plan.Level == UnrollLevel.Full && plan.EmittedStatements <= InlinedPathStatements;
+
         public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion)
         {
             var target = declaration.Target;
@@ -146,6 +167,10 @@ namespace KernelGen.Generator.Emitting
             }
 
             w.Line("//   Paths: " + PathList(plan) + (plan.PathWidths.Length > 1 ? ", chosen at run time by IsHardwareAccelerated checks the JIT folds away." : "."));
+            bool pathsInlined = PathsInlined(plan);
+            w.Line("//   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on "
+                + (target.DeclaresMethodImpl ? "every method below " + target.MethodName + " (which keeps the [MethodImpl] of its declaration)" : target.MethodName + " and every method below it")
+                + "; Run" + (pathsInlined ? " and the paths" : "") + " inlined (AggressiveInlining), as tiered compilation's profile would have " + (pathsInlined ? "them." : "it."));
             if (plan.Level == UnrollLevel.Full)
             {
                 w.Line("//   Unrolled completely: " + Text(plan.EmittedStatements) + " statements over all paths, within the unroll budget of "
@@ -290,6 +315,7 @@ namespace KernelGen.Generator.Emitting
             string? bias = target.HasBias ? p[2] : null;
             string kernel = "global::KernelGen.Generated." + KernelClassName(declaration);
             WriteGeneratedCode(w, version);
+            if (!target.DeclaresMethodImpl) w.Line(AggressiveOptimization);
             w.Line(target.Declaration);
             w.Open();
             w.Line("// Every span is checked here, once, before anything is written; the kernel then reads and writes without bounds checks.");
@@ -349,6 +375,7 @@ namespace KernelGen.Generator.Emitting
             }
 
             body.Line("/// <summary>Runs the kernel on spans that the caller has checked.</summary>");
+            body.Line(InlinedAndOptimized);
             body.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, "
                 + (s.HasBias ? "global::System.ReadOnlySpan<float> bias, " : "") + "global::System.Span<float> output)");
             body.Line("int batch = input.Length / " + Text(s.InputLength) + ";");
@@ -396,6 +423,7 @@ namespace KernelGen.Generator.Emitting
             {
                 body.Line();
                 body.Line("// The " + PathName(lanes) + " path: one sample" + (lanes == 1 ? ", one element at a time." : ", " + Text(lanes) + " lanes per vector (narrower vectors and scalars for what is left of a row)."));
+                body.Line(PathsInlined(plan) ? InlinedAndOptimized : AggressiveOptimization);
                 body.Open("private static void " + PathName(lanes) + "Path(ref float x, ref float w" + (s.HasBias ? ", ref float b" : "") + ", ref float y)");
                 KernelBodyWriter.Write(plan, lanes, body, used);
                 body.Close();
@@ -506,6 +534,7 @@ namespace KernelGen.Generator.Emitting
             if (!used.Contains("Activate")) return;
             used.Add("MathF");
             w.Line();
+            w.Line(AggressiveOptimization);
             w.Line(plan.Spec.Activation == KernelActivation.Sigmoid
                 ? "private static float Activate(float v) => 1f / (1f + MathF.Exp(-v));"
                 : "private static float Activate(float v) => MathF.Tanh(v);");
@@ -515,6 +544,7 @@ namespace KernelGen.Generator.Emitting
                 if (!used.Contains("Activate" + n)) continue;
                 used.Add("V" + n);
                 used.Add("Vec" + n);
+                w.Line(AggressiveOptimization);
                 w.Line("private static Vec" + n + " Activate" + n + "(Vec" + n + " v) =>");
                 w.Line("    V" + n + ".Create(" + Lanes(lanes, k => "Activate(V" + n + ".GetElement(v, " + Text(k) + "))") + ");");
             }

@@ -22,6 +22,8 @@ namespace KernelGen.Generator.Model
     /// <param name="FullName">The method's containing types by metadata name and the method's name, unique per method
     /// name in a compilation (the generated file's name is made from it).</param>
     /// <param name="NullableDirectives">The project's C# version knows <c>#nullable</c> (C# 8 or later).</param>
+    /// <param name="DeclaresMethodImpl">The user's declaration carries a <c>[MethodImpl]</c> of its own: the implementing
+    /// part may not repeat the attribute (CS0579), so the user's options are the method's.</param>
     internal sealed record KernelTarget(
         string Namespace,
         EquatableArray<ContainingType> Types,
@@ -30,7 +32,8 @@ namespace KernelGen.Generator.Model
         string Accessibility,
         EquatableArray<string> ParameterNames,
         string FullName,
-        bool NullableDirectives)
+        bool NullableDirectives,
+        bool DeclaresMethodImpl = false)
     {
         public bool HasBias => ParameterNames.Count == 4;
 

@@ -471,8 +471,16 @@ namespace KernelGen.Generator.Parsing
             fullName.Append('.').Append(method.Name);
             bool nullableDirectives = syntax.SyntaxTree.Options is not CSharpParseOptions options || options.LanguageVersion >= LanguageVersion.CSharp8;
             return new KernelTarget(ns, new EquatableArray<ContainingType>(types), Escape(method.Name), ImplementingDeclaration(method, syntax),
-                AccessibilityText(method.DeclaredAccessibility), new EquatableArray<string>(parameters), fullName.ToString(), nullableDirectives);
+                AccessibilityText(method.DeclaredAccessibility), new EquatableArray<string>(parameters), fullName.ToString(), nullableDirectives,
+                DeclaresMethodImpl: DeclaresMethodImpl(method, syntax));
         }
+
+        /// <summary>Whether the user's own declaration (not the generated part, whose attributes a partial method merges in) has a <c>[MethodImpl]</c>.</summary>
+        private static bool DeclaresMethodImpl(IMethodSymbol method, MethodDeclarationSyntax syntax) =>
+            method.GetAttributes().Any(attribute =>
+                attribute.AttributeClass is { Name: "MethodImplAttribute", ContainingNamespace: { Name: "CompilerServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } }
+                && attribute.ApplicationSyntaxReference is { } reference
+                && reference.SyntaxTree == syntax.SyntaxTree && syntax.Span.Contains(reference.Span));
 
         /// <summary>The method's declaration as its implementing part must repeat it, with <c>partial</c> and fully qualified types.</summary>
         private static string ImplementingDeclaration(IMethodSymbol method, MethodDeclarationSyntax syntax)

@@ -176,7 +176,7 @@ public sealed partial class DiagnosticBuildTests(PackedPackage package, ITestOut
                <ProjectReference Include="{Repository.Combine("src", "KernelGen", "KernelGen.csproj")}" />
                    <ProjectReference Include="{Repository.Combine("generator", "KernelGen.Generator", "KernelGen.Generator.csproj")}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
                """;
-        string props = fromPackage ? "" : $"""<Import Project="{Repository.Combine("src", "KernelGen", "build", "KernelGen.props")}" />""";
+        string props = fromPackage ? "" : $"""<Import Project="{Repository.Combine("src", "KernelGen", "build", "net8.0", "KernelGen.props")}" />""";
         return $"""
             <Project Sdk="Microsoft.NET.Sdk">
               {props}

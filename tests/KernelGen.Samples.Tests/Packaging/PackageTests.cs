@@ -63,8 +63,15 @@ public sealed class PackageTests(PackedPackage package, ITestOutputHelper log) :
         Assert.Contains("lib/net10.0/KernelGen.xml", entries);
         Assert.Contains("analyzers/dotnet/roslyn4.8/cs/KernelGen.Generator.dll", entries);
         Assert.Contains("README.md", entries);
-        Assert.Contains("build/KernelGen.props", entries);
-        Assert.Contains("buildTransitive/KernelGen.props", entries);
+        // The MSBuild files sit in a net8.0 folder (net10.0 consumers take it too); nothing but the analyzer is framework-neutral,
+        // so restore refuses other frameworks with NU1202 (FrameworkRestoreTests).
+        Assert.Contains("build/net8.0/KernelGen.props", entries);
+        Assert.Contains("build/net8.0/KernelGen.targets", entries);
+        Assert.Contains("buildTransitive/net8.0/KernelGen.props", entries);
+        Assert.Contains("buildTransitive/net8.0/KernelGen.targets", entries);
+        Assert.Equal(4, entries.Count(e => e.StartsWith("build", StringComparison.Ordinal)));
+        Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Count(c => c == '/') == 1);
+        Assert.DoesNotContain(entries, e => e.StartsWith("build", StringComparison.Ordinal) && e.Count(c => c == '/') == 1);
         // The generator is an analyzer only: never a library the user's code would reference and ship.
         Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generator", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(2, entries.Count(e => e.StartsWith("lib/", StringComparison.Ordinal) && e.EndsWith(".dll", StringComparison.Ordinal)));

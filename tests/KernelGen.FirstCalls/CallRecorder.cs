@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace KernelGen.FirstCalls;
+
+/// <summary>
+/// The clock after every call of a run: point <c>k</c> says that <see cref="Calls"/>[k] calls had returned at timestamp
+/// <see cref="Ticks"/>[k] (point 0 is the start, before call 1). The first calls have a point each (1024 of them when
+/// calls take under a microsecond, else <see cref="CallRecorder.IndividualCalls"/>); later ones one per 64 or 4096 calls,
+/// so that a run of a 10 ns kernel for seconds fits in memory.
+/// </summary>
+internal sealed record CallRecording(long[] Calls, long[] Ticks, int Count, long Frequency)
+{
+    /// <summary>Calls made.</summary>
+    public long TotalCalls => Calls[Count - 1];
+
+    /// <summary>Seconds from the start of call 1 to the end of the last call.</summary>
+    public double Seconds => (double)(Ticks[Count - 1] - Ticks[0]) / Frequency;
+}
+
+/// <summary>Calls a kernel again and again for a while and records when each call returned.</summary>
+internal static class CallRecorder
+{
+    /// <summary>Calls with a point each (at least the first 10 must be, for the per-call figures).</summary>
+    public const int IndividualCalls = 1 << 16;
+
+    /// <summary>
+    /// Calls with a point each when calls are short (under a microsecond from call 2 on): storing a point costs such a call
+    /// a nanosecond more, which must not last long enough to look like a slow start.
+    /// </summary>
+    public const int IndividualShortCalls = 1 << 10;
+
+    private const int Capacity = 1 << 22;
+
+    /// <summary>
+    /// Calls <paramref name="call"/> until <paramref name="seconds"/> have passed and at least <paramref name="minimumCalls"/>
+    /// calls were made. The clock is read after every call, also where no point is kept, so that every call carries the
+    /// same measuring overhead (<see cref="MeasureOverhead"/> measures it). Compiled fully optimised from its first call, so
+    /// that the loop itself never runs as tier-0 code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static CallRecording Record(Action call, double seconds, long minimumCalls)
+    {
+        var calls = new long[Capacity];
+        var ticks = new long[Capacity];
+        // Touch every page now: the first write to a fresh page faults, and faults in the loop would make the calls with a
+        // point each look slower than the later ones.
+        calls.AsSpan().Fill(-1);
+        ticks.AsSpan().Fill(-1);
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(seconds * Stopwatch.Frequency);
+        calls[0] = 0;
+        ticks[0] = start;
+        int count = 1;
+        long made = 0, mask = 0;
+        while (true)
+        {
+            call();
+            long now = Stopwatch.GetTimestamp();
+            made++;
+            if ((made & mask) != 0) continue;
+            calls[count] = made;
+            ticks[count] = now;
+            count++;
+            if (made == IndividualCalls || (made == IndividualShortCalls && (now - ticks[1]) < (IndividualShortCalls - 1) * Stopwatch.Frequency / 1_000_000))
+                mask = 63;
+            if (count == Capacity / 2) mask = 4095;
+            if (count == Capacity || (now >= deadline && made >= minimumCalls)) break;
+        }
+
+        return new CallRecording(calls, ticks, count, Stopwatch.Frequency);
+    }
+
+    /// <summary>Microseconds per call that the loop and the clock add to a call: a run of an empty call's steady state.</summary>
+    public static double MeasureOverhead()
+    {
+        Action nothing = [MethodImpl(MethodImplOptions.AggressiveOptimization)] static () => { };
+        var recording = Record(nothing, 0.2, 0);
+        return FirstCallProfile.Analyse(recording, overheadMicroseconds: 0).SteadyMicroseconds;
+    }
+}

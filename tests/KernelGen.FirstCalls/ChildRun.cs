@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Benchmarks.Shapes;
+
+namespace KernelGen.FirstCalls;
+
+/// <summary>
+/// One measurement in this (fresh) process: the kernel's calls from its very first one for a few seconds, the profile of
+/// those calls, and a check of the output against the other engine (computed after the timed run, so that it cannot warm
+/// anything up). Prints one <c>RESULT</c> line of <c>key=value</c> pairs, which <see cref="Driver"/> reads.
+/// </summary>
+internal static class ChildRun
+{
+    /// <summary>The prefix of the result line.</summary>
+    public const string ResultPrefix = "RESULT ";
+
+    public static int Run(string shapeName, string engine, double seconds, string? segmentsFile, TextWriter output)
+    {
+        ConvShape shape = ShapeTable.Get(shapeName);
+        var data = ShapeData.For(shape);
+        var measured = MeasuredCall.Create(data, engine);
+
+        CallRecording recording = CallRecorder.Record(measured.Call, seconds, minimumCalls: 200);
+        double overhead = CallRecorder.MeasureOverhead();
+        FirstCallProfile profile;
+        using (var segments = segmentsFile is null ? null : new StreamWriter(segmentsFile))
+        {
+            segments?.WriteLine("# first call of the segment, ms since call 1 began, us per call");
+            profile = FirstCallProfile.Analyse(recording, overhead, segments);
+        }
+
+
+        var other = MeasuredCall.Create(data, engine == "generated" ? "runtime" : "generated");
+        other.Call();
+        double difference = 0, scale = 1;
+        for (int i = 0; i < measured.Output.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(measured.Output[i] - other.Output[i]));
+            scale = Math.Max(scale, Math.Abs(other.Output[i]));
+        }
+
+        bool agree = difference <= 1e-4 * scale;   // float sums in different orders; NaN fails
+        string code = RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "NativeAOT";
+        string simd = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{ResultPrefix}shape={shape.Name} engine={engine} code={code} simd={simd} processors={Environment.ProcessorCount} " +
+            $"call1={profile.FirstCallMicroseconds:0.###} calls2to10={profile.Calls2To10Microseconds:0.###} steady={profile.SteadyMicroseconds:0.####} " +
+            $"steadyFrom={profile.SteadyFromCall} msBeforeSteady={profile.MillisecondsBeforeSteady:0.###} calls={profile.Calls} seconds={profile.Seconds:0.###} " +
+            $"overhead={overhead:0.####} agree={agree} difference={difference:G3}"));
+        return agree ? 0 : 1;
+    }
+}
