@@ -490,6 +490,7 @@ namespace KernelGen.Generator.Emitting
             used.Add("Vec512");
             w.Line();
             w.Line("/// <summary>Whether no value is NaN or infinite.</summary>");
+            w.Line(AggressiveOptimization);
             w.Open("private static bool AllFinite(global::System.ReadOnlySpan<float> values)");
             w.Line("int i = 0;");
             w.Line("ref float v = ref MemoryMarshal.GetReference(values);");

@@ -1763,6 +1763,7 @@ namespace KernelGen.Generated
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
 
         /// <summary>Whether no value is NaN or infinite.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static bool AllFinite(global::System.ReadOnlySpan<float> values)
         {
             int i = 0;
