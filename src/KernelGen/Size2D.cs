@@ -75,7 +75,10 @@ public enum OnnxAutoPad
     Valid = 3,
 }
 
-/// <summary>The memory order of activations (weights always use the PyTorch/ONNX layout <c>(Cin, Cout/groups, kH, kW)</c>).</summary>
+/// <summary>
+/// The memory order of activations: channels first (PyTorch's and ONNX's default) or channels last. Each order has a name
+/// per rank (<see cref="Nchw"/> and <see cref="Ncl"/> are the same value, as are <see cref="Nhwc"/> and <see cref="Nlc"/>). Weights always use the PyTorch/ONNX layout <c>(Cin, Cout/groups, k...)</c>.
+/// </summary>
 public enum TensorLayout
 {
     /// <summary>Batch, channels, height, width (PyTorch and ONNX default).</summary>
@@ -83,6 +86,12 @@ public enum TensorLayout
 
     /// <summary>Batch, height, width, channels ("channels last").</summary>
     Nhwc = 1,
+
+    /// <summary>1-D: batch, channels, length (PyTorch and ONNX default); the same value as <see cref="Nchw"/>.</summary>
+    Ncl = Nchw,
+
+    /// <summary>1-D: batch, length, channels ("channels last"); the same value as <see cref="Nhwc"/>.</summary>
+    Nlc = Nhwc,
 }
 
 /// <summary>An element-wise function applied to each output after the bias (a fused epilogue).</summary>
