@@ -77,7 +77,8 @@ public enum OnnxAutoPad
 
 /// <summary>
 /// The memory order of activations: channels first (PyTorch's and ONNX's default) or channels last. Each order has a name
-/// per rank (<see cref="Nchw"/> and <see cref="Ncl"/> are the same value, as are <see cref="Nhwc"/> and <see cref="Nlc"/>). Weights always use the PyTorch/ONNX layout <c>(Cin, Cout/groups, k...)</c>.
+/// per rank (<see cref="Nchw"/>, <see cref="Ncl"/> and <see cref="Ncdhw"/> are the same value, as are <see cref="Nhwc"/>,
+/// <see cref="Nlc"/> and <see cref="Ndhwc"/>). Weights always use the PyTorch/ONNX layout <c>(Cin, Cout/groups, k...)</c>.
 /// </summary>
 public enum TensorLayout
 {
@@ -92,6 +93,12 @@ public enum TensorLayout
 
     /// <summary>1-D: batch, length, channels ("channels last"); the same value as <see cref="Nhwc"/>.</summary>
     Nlc = Nhwc,
+
+    /// <summary>3-D: batch, channels, depth, height, width (PyTorch and ONNX default); the same value as <see cref="Nchw"/>.</summary>
+    Ncdhw = Nchw,
+
+    /// <summary>3-D: batch, depth, height, width, channels ("channels last"); the same value as <see cref="Nhwc"/>.</summary>
+    Ndhwc = Nhwc,
 }
 
 /// <summary>An element-wise function applied to each output after the bias (a fused epilogue).</summary>

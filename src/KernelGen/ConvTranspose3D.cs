@@ -1,0 +1,307 @@
+using System.Globalization;
+using KernelGen.Geometry;
+
+namespace KernelGen;
+
+/// <summary>
+/// A 3-D transposed convolution for shapes known only at run time (the up-sampling step of volumetric U-Net decoders), with
+/// the semantics of PyTorch's <c>torch.nn.functional.conv_transpose3d</c> and ONNX <c>ConvTranspose</c> (including ONNX's
+/// asymmetric pads).
+/// </summary>
+/// <remarks>
+/// <para>Weights are in the PyTorch/ONNX layout <c>(inChannels, outChannels / groups, kernelDepth, kernelHeight, kernelWidth)</c>;
+/// the optional bias has <c>outChannels</c> elements. Activations are NCDHW unless <see cref="Layout"/> says
+/// <see cref="TensorLayout.Ndhwc"/>; the batch size is inferred from the input length.</para>
+/// <para>Per axis, the output size is <c>(in - 1) * stride - padBegin - padEnd + dilation * (kernel - 1) + outputPadding + 1</c>.</para>
+/// <para>How it runs: the phase decomposition of the depth axis. Output slice <c>od</c> receives input slice <c>id</c> through
+/// depth tap <c>kd</c> exactly when <c>id * strideD + kd * dilationD - padFront = od</c>, and each such pair is a 2-D transposed
+/// convolution of the slice with the weights' <c>kd</c>-th (height, width) plane. So the layer is a sum of 2-D layers, one per
+/// depth tap, run on the 2-D kernels (packed once per tap by <see cref="Prepare"/>); only the pairs that exist are computed (the
+/// stride's zero slices never are), and for a kernel no larger than its stride (the usual 2, 2 up-sampling) each output slice has
+/// exactly one. Bias and activation follow once per finished slice.</para>
+/// <para>An instance is immutable and may be used from several threads at once. <see cref="Compute"/> packs the weights on every
+/// call; to pack them once and run many times, call <see cref="Prepare"/>.</para>
+/// </remarks>
+public sealed class ConvTranspose3D
+{
+    private readonly AxisGeometry _depth;
+    private PreparedConvTranspose3D? _scratch;
+
+    /// <summary>Creates a 3-D transposed convolution and checks its geometry.</summary>
+    /// <param name="inChannels">Input channels (<c>Cin</c>), at least 1.</param>
+    /// <param name="outChannels">Output channels (<c>Cout</c>), at least 1.</param>
+    /// <param name="kernelSize">Kernel depth, height and width, each at least 1 (one int for all three).</param>
+    /// <param name="stride">Stride per axis, each at least 1 (default 1).</param>
+    /// <param name="padding">Cells cropped from each side of the full output, each 0 or more (default 0). Use
+    /// <see cref="Padding3D.Asymmetric"/> for ONNX-style pads.</param>
+    /// <param name="outputPadding">Cells added at the back, bottom and right of the output, each 0 or more and smaller than the
+    /// stride or the dilation of its axis (default 0).</param>
+    /// <param name="dilation">Spacing between kernel taps per axis, each at least 1 (default 1).</param>
+    /// <param name="groups">Channel groups, at least 1, dividing both channel counts (default 1; <c>groups == inChannels</c> is depthwise).</param>
+    /// <exception cref="ArgumentException">A parameter breaks a rule; the message names the parameter, its value and the rule.</exception>
+    public ConvTranspose3D(int inChannels, int outChannels, Size3D kernelSize, Size3D? stride = null, Padding3D? padding = null,
+        Size3D? outputPadding = null, Size3D? dilation = null, int groups = 1)
+    {
+        Size3D s = stride ?? 1, op = outputPadding ?? 0, d = dilation ?? 1;
+        Padding3D p = padding ?? 0;
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, nameof(inChannels), nameof(outChannels), nameof(groups)));
+        var depth = new AxisGeometry(kernelSize.Depth, s.Depth, p.Front, p.Back, op.Depth, d.Depth);
+        var names = new AxisParameterNames("kernelSize.Depth", "stride.Depth", "padding.Front", "padding.Back", "outputPadding.Depth", "dilation.Depth");
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckAxis(depth, names));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(depth, names));
+        // The height and width axes are checked by the 2-D layer they run on: same rules, same parameter names.
+        Plane = new ConvTranspose2D(inChannels, outChannels, (kernelSize.Height, kernelSize.Width), (s.Height, s.Width),
+            Padding2D.Asymmetric(p.Top, p.Left, p.Bottom, p.Right), (op.Height, op.Width), (d.Height, d.Width), groups);
+        decimal weights = (decimal)inChannels * (outChannels / groups) * kernelSize.Depth * kernelSize.Height * kernelSize.Width;
+        if (weights > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels,
+                $"inChannels is {inChannels}, but inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Depth} * {kernelSize.Height} * {kernelSize.Width} = {weights} weights must fit in an Int32 array (at most {Array.MaxLength}).");
+
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        Groups = groups;
+        KernelSize = kernelSize;
+        Stride = s;
+        Padding = p;
+        OutputPadding = op;
+        Dilation = d;
+        WeightsLength = (int)weights;
+        _depth = depth;
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Channel groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Kernel depth, height and width.</summary>
+    public Size3D KernelSize { get; }
+
+    /// <summary>Stride per axis.</summary>
+    public Size3D Stride { get; }
+
+    /// <summary>Padding (cropping of the full output) per side.</summary>
+    public Padding3D Padding { get; }
+
+    /// <summary>Output padding per axis (added at the back, bottom and right).</summary>
+    public Size3D OutputPadding { get; }
+
+    /// <summary>Dilation per axis.</summary>
+    public Size3D Dilation { get; }
+
+    /// <summary>Memory order of the input and output: <see cref="TensorLayout.Ncdhw"/> (default) or <see cref="TensorLayout.Ndhwc"/>.
+    /// Weights are always <c>(Cin, Cout/groups, kD, kH, kW)</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="TensorLayout"/>.</exception>
+    public TensorLayout Layout
+    {
+        get => _layout;
+        init => _layout = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Layout), value);
+    }
+
+    private readonly TensorLayout _layout = TensorLayout.Ncdhw;
+
+    /// <summary>An activation applied to every output after the bias (none by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="FusedActivation"/>.</exception>
+    public FusedActivation Activation
+    {
+        get => _activation;
+        init => _activation = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Activation), value);
+    }
+
+    private readonly FusedActivation _activation = FusedActivation.None;
+
+    /// <summary>The negative slope of <see cref="FusedActivation.LeakyRelu"/> (default 0.01, as in PyTorch): any finite number.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    public float LeakyReluSlope
+    {
+        get => _leakyReluSlope;
+        init
+        {
+            ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckLeakyReluSlope(value, nameof(LeakyReluSlope)));
+            _leakyReluSlope = value;
+        }
+    }
+
+    private readonly float _leakyReluSlope = 0.01f;
+
+    /// <summary>The most threads one call may use (default: <see cref="Environment.ProcessorCount"/>); at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), value, $"{nameof(MaxDegreeOfParallelism)} is {value}, but it must be at least 1.");
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
+
+    /// <summary>Number of weights: <c>inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth</c>.</summary>
+    public int WeightsLength { get; }
+
+    /// <summary>The (height, width) geometry every depth tap runs with (no bias, no activation: those follow per finished slice).</summary>
+    internal ConvTranspose2D Plane { get; }
+
+    internal AxisGeometry DepthAxis => _depth;
+
+    /// <summary>The output depth, height and width for an input of the given size.</summary>
+    /// <param name="inputDepth">Input depth, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns>The output size; each is at least 1.</returns>
+    /// <exception cref="ArgumentException">A size is below 1, or the padding crops the whole output away.</exception>
+    public (int Depth, int Height, int Width) GetOutputSize(int inputDepth, int inputHeight, int inputWidth)
+    {
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputDepth, nameof(inputDepth)));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckOutputSize(_depth, inputDepth, nameof(inputDepth)));
+        var (height, width) = Plane.GetOutputSize(inputHeight, inputWidth);
+        return ((int)_depth.OutputLength(inputDepth), height, width);
+    }
+
+    /// <summary>Number of input elements for <paramref name="batch"/> samples of the given size.</summary>
+    /// <param name="batch">Samples, 0 or more (an empty batch is a valid call that writes nothing).</param>
+    /// <param name="inputDepth">Input depth, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns><c>batch * inChannels * inputDepth * inputHeight * inputWidth</c>.</returns>
+    /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length does not fit in an <see cref="int"/>.</exception>
+    public int GetInputLength(int batch, int inputDepth, int inputHeight, int inputWidth) =>
+        BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).InputSample, "inChannels * inputDepth * inputHeight * inputWidth");
+
+    /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input size.</summary>
+    /// <param name="batch">Samples, 0 or more (an empty batch is a valid call that writes nothing).</param>
+    /// <param name="inputDepth">Input depth, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <returns><c>batch * outChannels * outputDepth * outputHeight * outputWidth</c>.</returns>
+    /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length does not fit in an <see cref="int"/>.</exception>
+    public int GetOutputLength(int batch, int inputDepth, int inputHeight, int inputWidth) =>
+        BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).OutputSample, "outChannels * outputDepth * outputHeight * outputWidth");
+
+    /// <summary>
+    /// Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/>. The weights are packed on
+    /// every call (into buffers reused across calls); use <see cref="Prepare"/> to pack them once.
+    /// </summary>
+    /// <param name="input">Zero or more samples of <c>inChannels * inputDepth * inputHeight * inputWidth</c> elements, in
+    /// <see cref="Layout"/> (empty: a valid call that writes nothing).</param>
+    /// <param name="inputDepth">Input depth, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <param name="weights">Exactly <see cref="WeightsLength"/> weights, <c>(Cin, Cout/groups, kD, kH, kW)</c>.</param>
+    /// <param name="bias">Empty, or exactly <see cref="OutChannels"/> values.</param>
+    /// <param name="output">At least <c>batch * outChannels * outputDepth * outputHeight * outputWidth</c> elements; the first that many are written.</param>
+    /// <exception cref="ArgumentException">A size or span length is wrong, or spans overlap; nothing has been written.</exception>
+    public void Compute(ReadOnlySpan<float> input, int inputDepth, int inputHeight, int inputWidth, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        var shape = ValidateCall(input, inputDepth, inputHeight, inputWidth, output);
+        ValidateParameters(weights, bias, output[..(shape.Batch * shape.OutputSample)]);
+        if (shape.Batch == 0) return;
+        var prepared = Interlocked.Exchange(ref _scratch, null) ?? new PreparedConvTranspose3D(this);
+        try
+        {
+            prepared.Pack(weights, bias);
+            prepared.ComputeValidated(input, shape, output);
+        }
+        finally
+        {
+            Volatile.Write(ref _scratch, prepared);
+        }
+    }
+
+    /// <summary>Packs the weights and bias once into the layout the fast kernels read, for many calls without allocation.</summary>
+    /// <param name="weights">Exactly <see cref="WeightsLength"/> weights, <c>(Cin, Cout/groups, kD, kH, kW)</c>.</param>
+    /// <param name="bias">Empty, or exactly <see cref="OutChannels"/> values.</param>
+    /// <returns>A prepared convolution (a copy: later changes to <paramref name="weights"/> do not affect it).</returns>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public PreparedConvTranspose3D Prepare(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default)
+    {
+        ValidateParameters(weights, bias, default);
+        var prepared = new PreparedConvTranspose3D(this);
+        prepared.Pack(weights, bias);
+        return prepared;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"ConvTranspose3D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {(Layout == TensorLayout.Ndhwc ? "NDHWC" : "NCDHW")}, {Activation})";
+
+    internal CallShape3D ValidateCall(ReadOnlySpan<float> input, int inputDepth, int inputHeight, int inputWidth, Span<float> output)
+    {
+        var sizes = GetSampleSizes(inputDepth, inputHeight, inputWidth);
+        if (input.Length % sizes.InputSample != 0)
+            throw new ArgumentException(
+                $"input has {input.Length} elements, but it must hold a whole number of samples of inChannels * inputDepth * inputHeight * inputWidth = {sizes.InputSample} elements.",
+                nameof(input));
+        int batch = input.Length / sizes.InputSample;
+        long needed = (long)batch * sizes.OutputSample;
+        if (needed > int.MaxValue)
+            throw new ArgumentException(
+                $"input has {input.Length} elements ({batch} samples), but their output, {batch} * {sizes.OutputSample} = {needed} elements, must fit in an Int32.", nameof(input));
+        if (output.Length < needed)
+            throw new ArgumentException(
+                $"output has {output.Length} elements, but it must have at least batch * outChannels * outputDepth * outputHeight * outputWidth = {batch} * {OutChannels} * {sizes.OutputDepth} * {sizes.OutputHeight} * {sizes.OutputWidth} = {needed}.",
+                nameof(output));
+        if (input.Overlaps(output[..(int)needed]))
+            throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
+        return new CallShape3D(batch, inputDepth, inputHeight, inputWidth, sizes.OutputDepth, sizes.OutputHeight, sizes.OutputWidth,
+            sizes.InputSample, sizes.OutputSample);
+    }
+
+    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (weights.Length != WeightsLength)
+            throw new ArgumentException(
+                $"weights has {weights.Length} elements, but it must have exactly inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth = {InChannels} * {OutChannels / Groups} * {KernelSize.Depth} * {KernelSize.Height} * {KernelSize.Width} = {WeightsLength}.",
+                nameof(weights));
+        if (!bias.IsEmpty && bias.Length != OutChannels)
+            throw new ArgumentException($"bias has {bias.Length} elements, but it must be empty or have exactly outChannels = {OutChannels}.", nameof(bias));
+        if (weights.Overlaps(output))
+            throw new ArgumentException("weights overlaps output; they must be separate memory.", nameof(output));
+        if (bias.Overlaps(output))
+            throw new ArgumentException("bias overlaps output; they must be separate memory.", nameof(output));
+    }
+
+    private SampleSizes GetSampleSizes(int inputDepth, int inputHeight, int inputWidth)
+    {
+        var (outputDepth, outputHeight, outputWidth) = GetOutputSize(inputDepth, inputHeight, inputWidth);
+        int inputSample = SampleLength(InChannels, inputDepth, inputHeight, inputWidth, "inChannels * inputDepth * inputHeight * inputWidth", "input", inputDepth);
+        int outputSample = SampleLength(OutChannels, outputDepth, outputHeight, outputWidth, "outChannels * outputDepth * outputHeight * outputWidth", "output", inputDepth);
+        return new SampleSizes(outputDepth, outputHeight, outputWidth, inputSample, outputSample);
+    }
+
+    private readonly record struct SampleSizes(int OutputDepth, int OutputHeight, int OutputWidth, int InputSample, int OutputSample);
+
+    private static int SampleLength(int channels, int depth, int height, int width, string formula, string what, int inputDepth)
+    {
+        decimal elements = (decimal)channels * depth * height * width; // four factors below 2^31: exact in a decimal, not in a long
+        if (elements > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(inputDepth), inputDepth,
+                $"inputDepth is {inputDepth}, but one {what} sample, {formula} = {channels} * {depth} * {height} * {width} = {elements} elements, must fit in an Int32.");
+        return (int)elements;
+    }
+
+    private static int BatchLength(int batch, int sample, string formula)
+    {
+        if (batch < 0)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but it must be 0 or more.");
+        long length = (long)batch * sample;
+        if (length > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but batch * {formula} = {batch} * {sample} = {length} elements must fit in an Int32.");
+        return (int)length;
+    }
+
+    private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
+        new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+}
+
+/// <summary>The sizes of one 3-D call, after validation.</summary>
+internal readonly record struct CallShape3D(int Batch, int InputDepth, int InputHeight, int InputWidth, int OutputDepth, int OutputHeight, int OutputWidth,
+    int InputSample, int OutputSample);

@@ -1,0 +1,208 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using KernelGen.Kernels;
+
+namespace KernelGen;
+
+/// <summary>
+/// A <see cref="ConvTranspose3D"/> whose weights and bias are packed once: one packed 2-D layer per depth tap. Calls to
+/// <see cref="Compute"/> allocate nothing once a given input size has been seen. Safe to call from several threads at once.
+/// </summary>
+public sealed class PreparedConvTranspose3D
+{
+    /// <summary>The (height, width) layer of every depth tap: the definition's geometry and layout, no bias, no activation.</summary>
+    private readonly ConvTranspose2D _tapLayer;
+
+    /// <summary>Per depth tap <c>kd</c>, the weights' <c>[:, :, kd]</c> plane packed for the 2-D kernels.</summary>
+    private readonly PreparedConvTranspose2D[] _taps;
+
+    private readonly float[] _bias;
+    private bool _hasBias;
+
+    /// <summary>The weights of one depth tap while they are gathered for packing (the packers copy them).</summary>
+    private readonly float[] _tapWeights;
+
+    private Buffers? _idle;
+
+    internal PreparedConvTranspose3D(ConvTranspose3D definition)
+    {
+        Definition = definition;
+        var plane = definition.Plane;
+        _tapLayer = new ConvTranspose2D(plane.InChannels, plane.OutChannels, plane.KernelSize, plane.Stride, plane.Padding, plane.OutputPadding,
+            plane.Dilation, plane.Groups)
+        {
+            Layout = definition.Layout == TensorLayout.Ndhwc ? TensorLayout.Nhwc : TensorLayout.Nchw,
+            MaxDegreeOfParallelism = definition.MaxDegreeOfParallelism,
+        };
+        _taps = new PreparedConvTranspose2D[definition.KernelSize.Depth];
+        for (int kd = 0; kd < _taps.Length; kd++)
+            _taps[kd] = new PreparedConvTranspose2D(_tapLayer);
+        _tapWeights = new float[_tapLayer.WeightsLength];
+        _bias = new float[definition.OutChannels];
+    }
+
+    /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
+    public ConvTranspose3D Definition { get; }
+
+    /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
+    /// <param name="input">Zero or more samples of <c>inChannels * inputDepth * inputHeight * inputWidth</c> elements, in the
+    /// definition's layout (empty: a valid call that writes nothing).</param>
+    /// <param name="inputDepth">Input depth, at least 1.</param>
+    /// <param name="inputHeight">Input height, at least 1.</param>
+    /// <param name="inputWidth">Input width, at least 1.</param>
+    /// <param name="output">At least <c>batch * outChannels * outputDepth * outputHeight * outputWidth</c> elements; the first that many are written.</param>
+    /// <exception cref="ArgumentException">A size or span length is wrong, or the spans overlap; nothing has been written.</exception>
+    public void Compute(ReadOnlySpan<float> input, int inputDepth, int inputHeight, int inputWidth, Span<float> output)
+    {
+        var shape = Definition.ValidateCall(input, inputDepth, inputHeight, inputWidth, output);
+        ComputeValidated(input, shape, output);
+    }
+
+    internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
+    {
+        // (Cin, Cout/g, kD, kH, kW): for each (input channel, output channel of its group) pair, kD planes of kH * kW.
+        int plane = Definition.KernelSize.Height * Definition.KernelSize.Width, depth = Definition.KernelSize.Depth;
+        int pairs = Definition.InChannels * (Definition.OutChannels / Definition.Groups);
+        for (int kd = 0; kd < depth; kd++)
+        {
+            for (int pair = 0; pair < pairs; pair++)
+                weights.Slice((pair * depth + kd) * plane, plane).CopyTo(_tapWeights.AsSpan(pair * plane, plane));
+            _taps[kd].Pack(_tapWeights, default);
+        }
+
+        _hasBias = !bias.IsEmpty;
+        if (_hasBias) bias.CopyTo(_bias);
+    }
+
+    internal void ComputeValidated(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output)
+    {
+        if (shape.Batch == 0) return;
+        var buffers = Interlocked.Exchange(ref _idle, null) ?? new Buffers();
+        try
+        {
+            for (int n = 0; n < shape.Batch; n++)
+            {
+                ComputeSample(input.Slice(n * shape.InputSample, shape.InputSample), shape,
+                    output.Slice(n * shape.OutputSample, shape.OutputSample), buffers);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _idle, buffers);
+        }
+    }
+
+    private void ComputeSample(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output, Buffers buffers)
+    {
+        var definition = Definition;
+        bool channelsLast = definition.Layout == TensorLayout.Ndhwc;
+        int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
+        int inSlice = definition.InChannels * inPlane, outSlice = definition.OutChannels * outPlane;
+
+        // NDHWC: each depth slice is already an NHWC image. NCDHW: each channel holds its depth slices one after the other, so
+        // the sample is first reordered depth-major, (D, C, H, W), where each slice is an NCHW image, and the result back.
+        ReadOnlySpan<float> slices = input;
+        Span<float> results = output;
+        if (!channelsLast)
+        {
+            var reordered = Buffers.Grow(ref buffers.Input, input.Length);
+            SwapChannelsAndDepth(input, reordered, definition.InChannels, shape.InputDepth, inPlane);
+            slices = reordered;
+            results = Buffers.Grow(ref buffers.Output, output.Length);
+        }
+
+        var depth = definition.DepthAxis;
+        for (int od = 0; od < shape.OutputDepth; od++)
+        {
+            var destination = results.Slice(od * outSlice, outSlice);
+            bool written = false;
+            // Output slice od sits at t = od + padFront on the full output and receives input slice id through depth tap kd
+            // when t = id * stride + kd * dilation: only those pairs are computed.
+            int t = od + depth.PadBegin;
+            for (int kd = 0; kd < depth.Kernel; kd++)
+            {
+                int offset = t - kd * depth.Dilation;
+                if (offset < 0 || offset % depth.Stride != 0) continue;
+                int id = offset / depth.Stride;
+                if (id >= shape.InputDepth) continue;
+                var source = slices.Slice(id * inSlice, inSlice);
+                if (!written)
+                {
+                    _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, destination);
+                    written = true;
+                }
+                else
+                {
+                    var partial = Buffers.Grow(ref buffers.Slice, outSlice);
+                    _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, partial);
+                    Add(destination, partial);
+                }
+            }
+
+            // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
+            if (!written) destination.Clear();
+            Finish(destination, channelsLast, outPlane);
+        }
+
+        if (!channelsLast) SwapChannelsAndDepth(results, output, shape.OutputDepth, definition.OutChannels, outPlane);
+    }
+
+    /// <summary>Bias and activation over one finished output slice.</summary>
+    private void Finish(Span<float> slice, bool channelsLast, int plane)
+    {
+        int channels = Definition.OutChannels;
+        if (_hasBias)
+        {
+            if (channelsLast)
+            {
+                for (int p = 0; p < plane; p++)
+                    Add(slice.Slice(p * channels, channels), _bias);
+            }
+            else
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    var values = slice.Slice(c * plane, plane);
+                    float b = _bias[c];
+                    for (int i = 0; i < values.Length; i++) values[i] += b;
+                }
+            }
+        }
+
+        Activations.Apply(slice, Definition.Activation, Definition.LeakyReluSlope);
+    }
+
+    private static void Add(Span<float> destination, ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var d = MemoryMarshal.Cast<float, Vector<float>>(destination);
+            var v = MemoryMarshal.Cast<float, Vector<float>>(values);
+            for (int k = 0; k < d.Length; k++) d[k] += v[k];
+            i = d.Length * Vector<float>.Count;
+        }
+
+        for (; i < destination.Length; i++) destination[i] += values[i];
+    }
+
+    /// <summary>(A, B, plane) to (B, A, plane): the swap of the two outer axes, moving whole planes.</summary>
+    private static void SwapChannelsAndDepth(ReadOnlySpan<float> source, Span<float> destination, int outer, int inner, int plane)
+    {
+        for (int a = 0; a < outer; a++)
+        for (int b = 0; b < inner; b++)
+            source.Slice((a * inner + b) * plane, plane).CopyTo(destination.Slice((b * outer + a) * plane, plane));
+    }
+
+    /// <summary>Scratch of one call at a time, kept between calls (so that a repeated size allocates nothing).</summary>
+    private sealed class Buffers
+    {
+        public float[]? Input, Output, Slice;
+
+        public static Span<float> Grow(ref float[]? buffer, int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = new float[length];
+            return buffer.AsSpan(0, length);
+        }
+    }
+}
