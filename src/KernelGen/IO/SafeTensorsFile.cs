@@ -67,7 +67,7 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>The path the file was opened with (named in every exception about it).</summary>
     public string Path { get; }
 
-    /// <summary>The tensors' names, in the order of the header (<c>safetensors</c> writes them sorted by name).</summary>
+    /// <summary>The tensors' names in ordinal order (as the Python <c>safe_open(...).keys()</c> lists them), without <c>__metadata__</c>.</summary>
     public IReadOnlyList<string> Names { get; }
 
     /// <summary>The header's <c>__metadata__</c> (free-form strings, e.g. <c>{"format": "pt"}</c>); empty if it has none.</summary>
@@ -348,6 +348,7 @@ public sealed class SafeTensorsFile : IDisposable
             }
 
             CheckDataIsPackedExactly(entries.Values, dataLength);
+            names.Sort(StringComparer.Ordinal);
             return (entries, names.AsReadOnly(), new ReadOnlyDictionary<string, string>(metadata ?? []));
         }
     }
