@@ -205,6 +205,19 @@ public sealed class SafeTensorsFileTests
     }
 
     [Fact]
+    public void ReadsFromSeveralThreadsAtOnceGiveTheSameValues()
+    {
+        // Positioned reads share no file position: concurrent reads of different tensors cannot mix their bytes.
+        using var file = SafeTensorsFile.Open(IoFixtures.PathOf("model_f16.safetensors"));
+        var expected = StateDict.ToDictionary(t => t.Name, t => file.ReadSingle(t.Name));
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            string name = StateDict[i % StateDict.Length].Name;
+            Assert.Equal(expected[name], file.ReadSingle(name));
+        });
+    }
+
+    [Fact]
     public void BadArgumentsAreArgumentExceptions()
     {
         using var file = SafeTensorsFile.Open(IoFixtures.PathOf("model_f32.safetensors"));
