@@ -25,7 +25,7 @@ public sealed class DcganLayer
         OutputSize = (inputSize - 1) * stride - 2 * padding + KernelSize;
         (FoldedWeights, FoldedBias) = batchNorm is null
             ? ((float[])weights.Clone(), (float[])bias.Clone())
-            : BatchNormFolding.Fold(weights, bias, outChannels, KernelSize * KernelSize, batchNorm);
+            : BatchNormFolding.Fold(weights, bias, inChannels, outChannels, groups: 1, KernelSize * KernelSize, batchNorm);
     }
 
     /// <summary>The kernel height and width of every DCGAN layer.</summary>

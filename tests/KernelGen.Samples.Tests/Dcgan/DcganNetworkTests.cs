@@ -175,10 +175,10 @@ public sealed class DcganNetworkTests
         float[] weights = random.NextArray(3 * 5 * 9, 0, 0.5);
         float[] bias = random.NextArray(5, 0, 1);
         var bn = new BatchNormParameters(random.NextArray(5, 1, 0.5), random.NextArray(5, 0, 1), random.NextArray(5, 0, 1),
-            Enumerable.Range(0, 5).Select(_ => random.NextUniform(0.1, 3)).ToArray(), Epsilon: 1e-3f);
+            Enumerable.Range(0, 5).Select(_ => random.NextUniform(0.1, 3)).ToArray(), epsilon: 1e-3f);
         float[] input = random.NextArray(3 * 4 * 5, 0, 1);
 
-        var (foldedWeights, foldedBias) = BatchNormFolding.Fold(weights, bias, outChannels: 5, kernelArea: 9, bn);
+        var (foldedWeights, foldedBias) = BatchNormFolding.Fold(weights, bias, inChannels: 3, outChannels: 5, groups: 1, kernelElementCount: 9, bn);
 
         float[] convolved = NaiveReference.ConvTranspose2D(input, 1, 3, 4, 5, weights, bias, 5, (3, 3), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), 1);
         float[] folded = NaiveReference.ConvTranspose2D(input, 1, 3, 4, 5, foldedWeights, foldedBias, 5, (3, 3), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), 1);
@@ -199,10 +199,10 @@ public sealed class DcganNetworkTests
     public void Folding_rejects_mismatched_lengths()
     {
         var bn = new BatchNormParameters([1, 1], [0, 0], [0, 0], [1, 1]);
-        Assert.Equal("batchNorm", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[3 * 3 * 4], new float[3], 3, 4, bn)).ParamName);
-        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[2 * 4], new float[3], 2, 4, bn)).ParamName);
-        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[2 * 4 + 1], new float[2], 2, 4, bn)).ParamName);
-        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold([], new float[2], 2, 4, bn)).ParamName);
+        Assert.Equal("batchNorm", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[3 * 3 * 4], new float[3], 3, 3, 1, 4, bn)).ParamName);
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[2 * 4], new float[3], 1, 2, 1, 4, bn)).ParamName);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold(new float[2 * 4 + 1], new float[2], 1, 2, 1, 4, bn)).ParamName);
+        Assert.Equal("weights", Assert.Throws<ArgumentException>(() => BatchNormFolding.Fold([], new float[2], 1, 2, 1, 4, bn)).ParamName);
     }
 
     [Fact]
