@@ -205,6 +205,41 @@ public static class BatchNormFolding
             convolution.KernelSize.Height * convolution.KernelSize.Width, batchNorm);
     }
 
+    /// <summary>
+    /// Returns the folded weights and bias of <paramref name="convolution"/> followed by <paramref name="batchNorm"/>
+    /// (PyTorch's <c>BatchNorm1d</c>); the channels, groups and kernel size come from the layer.
+    /// </summary>
+    /// <param name="convolution">The 1-D transposed convolution.</param>
+    /// <param name="weights">Its weights, <see cref="ConvTranspose1D.WeightsLength"/> values.</param>
+    /// <param name="bias">Its bias, <see cref="ConvTranspose1D.OutChannels"/> values, or empty for none.</param>
+    /// <param name="batchNorm">The normalisation after it, with <see cref="ConvTranspose1D.OutChannels"/> channels.</param>
+    /// <returns>New arrays that <paramref name="convolution"/> computes the two layers with.</returns>
+    /// <exception cref="ArgumentException">A parameter breaks a rule; the message names the parameter, its value and the rule.</exception>
+    public static (float[] Weights, float[] Bias) Fold(ConvTranspose1D convolution, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        BatchNormParameters batchNorm)
+    {
+        ArgumentNullException.ThrowIfNull(convolution);
+        return Fold(weights, bias, convolution.InChannels, convolution.OutChannels, convolution.Groups, convolution.KernelSize, batchNorm);
+    }
+
+    /// <summary>
+    /// Returns the folded weights and bias of <paramref name="convolution"/> followed by <paramref name="batchNorm"/>
+    /// (PyTorch's <c>BatchNorm3d</c>); the channels, groups and kernel size come from the layer.
+    /// </summary>
+    /// <param name="convolution">The 3-D transposed convolution.</param>
+    /// <param name="weights">Its weights, <see cref="ConvTranspose3D.WeightsLength"/> values.</param>
+    /// <param name="bias">Its bias, <see cref="ConvTranspose3D.OutChannels"/> values, or empty for none.</param>
+    /// <param name="batchNorm">The normalisation after it, with <see cref="ConvTranspose3D.OutChannels"/> channels.</param>
+    /// <returns>New arrays that <paramref name="convolution"/> computes the two layers with.</returns>
+    /// <exception cref="ArgumentException">A parameter breaks a rule; the message names the parameter, its value and the rule.</exception>
+    public static (float[] Weights, float[] Bias) Fold(ConvTranspose3D convolution, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        BatchNormParameters batchNorm)
+    {
+        ArgumentNullException.ThrowIfNull(convolution);
+        var k = convolution.KernelSize;
+        return Fold(weights, bias, convolution.InChannels, convolution.OutChannels, convolution.Groups, k.Depth * k.Height * k.Width, batchNorm);
+    }
+
     private static void CheckLayer(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int inChannels, int outChannels, int groups,
         int kernelElementCount, BatchNormParameters batchNorm)
     {

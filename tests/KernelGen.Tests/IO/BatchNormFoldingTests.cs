@@ -43,6 +43,36 @@ public sealed class BatchNormFoldingTests
         Assert.Contains(expected.Zip(unfolded), p => Math.Abs(p.First - p.Second) > 0.1);
     }
 
+    [Fact]
+    public void AFolded1DLayerRunsOnConvTranspose1DAsPyTorchComputesIt()
+    {
+        // make_io_fixtures.py's up1 + bn1: kernel 3, stride 2, padding 1, output padding 1, groups 2 (the Theory below).
+        using var model = SafeTensorsFile.Open(IoFixtures.PathOf("model_f32.safetensors"));
+        int[] shape = model.GetShape("up1.weight");
+        var conv = new ConvTranspose1D(shape[0], shape[1] * 2, 3, stride: 2, padding: 1, outputPadding: 1, groups: 2);
+        var (weights, bias) = BatchNormFolding.Fold(conv, model.ReadSingle("up1.weight"), model.ReadSingle("up1.bias"), model.ReadBatchNorm("bn1", 1e-5f));
+        float[] input = NpyFile.ReadSingle(IoFixtures.PathOf("conv1d_input.npy"), out int[] inputShape);
+        float[] expected = NpyFile.ReadSingle(IoFixtures.PathOf("conv1d_output.npy"), out _);
+        var output = new float[expected.Length];
+        conv.Compute(input, inputShape[2], weights, bias, output);
+        IoFixtures.AssertClose(expected, output, PyTorchTolerance, "folded ConvTranspose1D vs PyTorch");
+    }
+
+    [Fact]
+    public void AFolded3DLayerRunsOnConvTranspose3DAsPyTorchComputesIt()
+    {
+        // make_io_fixtures.py's up3 + bn3: kernel (2, 3, 2), stride (2, 1, 2), padding (0, 1, 0).
+        using var model = SafeTensorsFile.Open(IoFixtures.PathOf("model_f32.safetensors"));
+        int[] shape = model.GetShape("up3.weight");
+        var conv = new ConvTranspose3D(shape[0], shape[1], (2, 3, 2), stride: (2, 1, 2), padding: (0, 1, 0));
+        var (weights, bias) = BatchNormFolding.Fold(conv, model.ReadSingle("up3.weight"), model.ReadSingle("up3.bias"), model.ReadBatchNorm("bn3", 1e-5f));
+        float[] input = NpyFile.ReadSingle(IoFixtures.PathOf("conv3d_input.npy"), out int[] inputShape);
+        float[] expected = NpyFile.ReadSingle(IoFixtures.PathOf("conv3d_output.npy"), out _);
+        var output = new float[expected.Length];
+        conv.Compute(input, inputShape[2], inputShape[3], inputShape[4], weights, bias, output);
+        IoFixtures.AssertClose(expected, output, PyTorchTolerance, "folded ConvTranspose3D vs PyTorch");
+    }
+
     [Theory]
     [InlineData("conv1d", "up1", "bn1", 1e-5f, new[] { 3 }, new[] { 2 }, new[] { 1 }, new[] { 1 }, new[] { 1 }, 2)]
     [InlineData("conv3d", "up3", "bn3", 1e-5f, new[] { 2, 3, 2 }, new[] { 2, 1, 2 }, new[] { 0, 1, 0 }, new[] { 0, 0, 0 }, new[] { 1, 1, 1 }, 1)]
@@ -166,7 +196,7 @@ public sealed class BatchNormFoldingTests
         var bn = new BatchNormParameters([1, 2, 3, 4], [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1], epsilon: 0);
         float[] weights = Enumerable.Range(0, conv.WeightsLength).Select(i => (float)i).ToArray();
         Assert.Equal(BatchNormFolding.Fold(weights, [], 6, 4, 2, 6, bn).Weights, BatchNormFolding.Fold(conv, weights, [], bn).Weights);
-        Assert.Equal("convolution", Assert.Throws<ArgumentNullException>(() => BatchNormFolding.Fold(null!, weights, [], bn)).ParamName);
+        Assert.Equal("convolution", Assert.Throws<ArgumentNullException>(() => BatchNormFolding.Fold((ConvTranspose2D)null!, weights, [], bn)).ParamName);
         Assert.Equal("batchNorm", Assert.Throws<ArgumentException>(() =>
             BatchNormFolding.Fold(conv, weights, [], new BatchNormParameters([1], [0], [0], [1]))).ParamName);
     }
