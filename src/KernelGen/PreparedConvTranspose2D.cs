@@ -16,31 +16,19 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>Below this many multiply-adds per part, another thread costs more than it saves.</summary>
     private const long MinMultiplyAddsPerPart = 1L << 18;
 
-    /// <summary>
-    /// Floats of the per-thread buffer the channel kernel writes when a relayout must follow it (8192 = 32 KiB): the
-    /// kernel fills a few output rows, which are relayouted into the user's output while still in the L1 cache, instead
-    /// of a whole-output scratch that goes out to memory and is read back by a second pass (measured 10 % of a 128 -> 64
-    /// channel NCHW layer). The input rows those output rows read are copied into a second per-thread buffer just before,
-    /// likewise (measured 2 % more). Tests lower it so that small cases run in several chunks per part.
-    /// </summary>
-    internal static int FusedRelayoutChunkFloats { get; set; } = DefaultFusedRelayoutChunkFloats;
-
-    internal const int DefaultFusedRelayoutChunkFloats = 8192;
-
     private readonly LayerShape _layer;
-    private readonly VectorWidth _channelVectors;
 
-    /// <summary>The channel kernel's output channels per group rounded up to whole vectors; 0 when the layer has no channel kernel.</summary>
-    private readonly int _paddedChannels;
+    /// <summary>What the planner decided for every input size: which kernels may run, so which packings exist.</summary>
+    private readonly LayerPlan _layerPlan;
 
-    // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
+    // Weights and bias packed for each kernel this layer may run (see PlanBuilder.ForLayer): both for 4 to 7 output
     // channels per group, and for 8 to 16 in NCHW layers with a width stride of 2, where the input width decides.
     private readonly float[]? _widthPacked, _widthBias, _channelBias;
 
     // Aligned: every weight vector the channel kernel loads then lies in one cache line.
     private readonly AlignedBuffer? _channelPacked;
 
-    // The width kernel's weights again, in blocks of output channels for its stride-2 path (see RuntimeStrategy.MayBlockWidthPairs).
+    // The width kernel's weights again, in blocks of output channels for its stride-2 path (LayerPlan.BlockPacking).
     private readonly float[]? _widthBlockPacked;
 
     /// <summary>
@@ -57,33 +45,20 @@ public sealed unsafe class PreparedConvTranspose2D
     internal PreparedConvTranspose2D(ConvTranspose2D definition)
     {
         Definition = definition;
-        _layer = LayerShape.Of(definition);
-        bool channelKernel = false;
-        if (RuntimeStrategy.MayUseChannelKernel(_layer.OutPerGroup))
+        _layerPlan = PlanBuilder.ForLayer(definition, definition.PlanOptions);
+        _layer = _layerPlan.Layer;
+        if (_layerPlan.HasChannelKernel)
         {
-            var vectors = VectorWidths.For(_layer.OutPerGroup);
-            int paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, vectors);
-            // Padding to whole vectors may take the packed weights past what one buffer holds (only for layers of
-            // billions of weights): then the layer runs without its channel kernel (ExecutionPlan.Exact).
-            long packedLength = (long)_layer.Groups * _layer.Taps * _layer.InPerGroup * paddedChannels;
-            if (packedLength <= ExecutionPlan.MaxScratchFloats)
-            {
-                channelKernel = true;
-                _channelVectors = vectors;
-                _paddedChannels = paddedChannels;
-                _channelPacked = new AlignedBuffer();
-                _channelPacked.Ensure((int)packedLength);
-                _channelBias = new float[_layer.Groups * _paddedChannels];
-            }
+            _channelPacked = new AlignedBuffer();
+            _channelPacked.Ensure(_layer.Groups * _layer.Taps * _layer.InPerGroup * _layerPlan.PaddedChannels);
+            _channelBias = new float[_layer.Groups * _layerPlan.PaddedChannels];
         }
 
-        bool channelsLast = definition.Layout == TensorLayout.Nhwc;
-        // The exact kernel reads the channel kernel's packing when there is one, else this one.
-        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup, channelsLast, definition.WidthAxis.Stride) || !channelKernel)
+        if (_layerPlan.WidthPacking)
         {
             _widthPacked = new float[definition.WeightsLength];
             _widthBias = new float[_layer.OutChannels];
-            if (RuntimeStrategy.MayBlockWidthPairs(_layer.OutPerGroup, definition.WidthAxis.Stride))
+            if (_layerPlan.BlockPacking)
                 _widthBlockPacked = new float[WidthPairedKernel.BlockPackedLength(_layer)];
         }
     }
@@ -113,7 +88,7 @@ public sealed unsafe class PreparedConvTranspose2D
             TapListWeights.FindNonFiniteTaps(_layer, weights, _nonFiniteTaps);
         }
         if (_channelPacked is not null)
-            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked.Span, _channelBias);
+            ChannelVectorizedKernel.Pack(_layer, _layerPlan.PaddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
         {
             WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
@@ -173,7 +148,7 @@ public sealed unsafe class PreparedConvTranspose2D
         ExecutionPlan? plan = Volatile.Read(ref _plan);
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
-            plan = new ExecutionPlan(Definition, inputHeight, inputWidth, _paddedChannels);
+            plan = PlanBuilder.ForInput(_layerPlan, inputHeight, inputWidth);
             Volatile.Write(ref _plan, plan);
         }
 
@@ -183,7 +158,7 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
     private TapListWeights ExactWeights => _widthPacked is not null
         ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
-        : TapListWeights.OfChannelPacking(_layer, _paddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
+        : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
 
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
@@ -192,7 +167,7 @@ public sealed unsafe class PreparedConvTranspose2D
         private readonly AlignedBuffer _paddedInput = new(), _outputScratch = new(), _windows = new();
         private ExecutionPlan _plan = null!;
         private Pass _pass;
-        private int _batch, _inputLength, _outputLength, _chunkRows, _chunkLength, _bandLength;
+        private int _batch, _inputLength, _outputLength;
         private float* _input, _output;
 
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
@@ -228,19 +203,13 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
 
-        private bool IsChannelKernel => _plan.Strategy == KernelStrategy.ChannelVectorized;
+        private bool IsChannelKernel => _plan.IsChannelKernel;
 
-        /// <summary>
-        /// Whether the kernel writes the user's output in place: the width kernel when the output is NCHW, the channel
-        /// kernel when it is NHWC and no padding lanes would land in it. Otherwise it writes scratch and a relayout follows
-        /// (for the channel kernel, chunk by chunk in the same pass).
-        /// </summary>
-        private bool WritesOutputDirectly => IsChannelKernel
-            ? ChannelsLast && _owner._paddedChannels == Layer.OutPerGroup
-            : !ChannelsLast;
+        /// <summary>Whether the kernel writes the user's output in place (else scratch and a relayout: see <see cref="ExecutionPlan.WritesOutputDirectly"/>).</summary>
+        private bool WritesOutputDirectly => _plan.WritesOutputDirectly;
 
         /// <summary>Whether the kernel reads the user's input as it is and pads it itself (no <see cref="Pass.PadInput"/> pass).</summary>
-        private bool KernelPadsInput => !IsChannelKernel && WidthVectorizedKernel.PadsItself(Layer, _plan, ChannelsLast);
+        private bool KernelPadsInput => _plan.PadsItself;
 
         private int InputSample => Layer.InChannels * _plan.InputHeight * _plan.InputWidth;
 
@@ -256,7 +225,7 @@ public sealed unsafe class PreparedConvTranspose2D
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
                 int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-                if (plan.Exact || (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds))
+                if (plan.RunsExact(batch))
                 {
                     RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
                     return;
@@ -340,20 +309,13 @@ public sealed unsafe class PreparedConvTranspose2D
         private void RunChannelChunks(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
         {
             SetBatch(batch, input, inputLength, output, outputLength);
-            // The plan guarantees that a whole sample's padded copy and output rows fit (ExecutionPlan.MaxScratchFloats),
-            // so a chunk's, rounded up to cache lines, does; the parts are capped so that one buffer holds a chunk per part.
-            int rowLength = plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
-            int chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, plan.OutputHeight);
-            ChannelChunking chunking = plan.ChannelChunking is { } built && built.OutputRows == chunkRows ? built
-                : plan.ChannelChunking = new ChannelChunking(chunkRows, ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows));
-            _chunkRows = chunkRows;
-            _chunkLength = AlignedBuffer.RoundUp(chunkRows * rowLength);
-            _bandLength = AlignedBuffer.RoundUp(chunking.MaxPaddedRows * plan.PaddedWidth * Layer.InChannels);
-            long perPart = (long)_chunkLength + _bandLength;
+            ChannelChunking chunking = plan.ChannelChunking ?? throw new InvalidOperationException("The plan writes the output directly.");
+            // The parts are capped so that one buffer holds a chunk per part.
+            long perPart = (long)chunking.ChunkFloats + chunking.BandFloats;
             parts = (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / perPart, 1, parts);
             int threads = PartsOf(Pass.PadKernelAndRelayout, parts);
-            _outputScratch.Ensure(_chunkLength * threads);
-            _paddedInput.Ensure(_bandLength * threads);
+            _outputScratch.Ensure(chunking.ChunkFloats * threads);
+            _paddedInput.Ensure(chunking.BandFloats * threads);
             RunPass(Pass.PadKernelAndRelayout, parts);
         }
 
@@ -415,25 +377,25 @@ public sealed unsafe class PreparedConvTranspose2D
                     WidthVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, padded, rowStart, rowEnd);
                     break;
                 case Pass.Kernel when IsChannelKernel:
-                    ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, kernelOutput,
+                    ChannelVectorizedKernel.Run(layer, plan, padded, kernelOutput,
                         _owner._channelPacked!.Span, _owner._channelBias, rowStart, rowEnd, applyActivation: true);
                     break;
                 case Pass.PadKernelAndRelayout:
-                    Span<float> chunk = _outputScratch.Slice(part * _chunkLength, _chunkLength);
-                    Span<float> band = _paddedInput.Slice(part * _bandLength, _bandLength);
+                    ChannelChunking chunking = plan.ChannelChunking!;
+                    Span<float> chunk = _outputScratch.Slice(part * chunking.ChunkFloats, chunking.ChunkFloats);
+                    Span<float> band = _paddedInput.Slice(part * chunking.BandFloats, chunking.BandFloats);
                     int paddedRowLength = plan.PaddedWidth * layer.InChannels;
-                    for (int row = rowStart; row < rowEnd; row += _chunkRows)
+                    for (int row = rowStart; row < rowEnd; row += chunking.OutputRows)
                     {
-                        int chunkEnd = Math.Min(rowEnd, row + _chunkRows);
+                        int chunkEnd = Math.Min(rowEnd, row + chunking.OutputRows);
                         // The kernel's reads are unchecked: this slice (which throws if the rows outgrow the buffer) holds
                         // exactly the padded rows they address.
-                        (int bandFirst, int bandEnd) = ChannelVectorizedKernel.PaddedRowsRead(plan, row, chunkEnd);
+                        (int bandFirst, int bandEnd) = plan.PaddedRowsRead(row, chunkEnd);
                         Span<float> bandRows = band[..((bandEnd - bandFirst) * paddedRowLength)];
                         ChannelVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, bandRows, bandFirst, bandEnd, paddedFirstRow: bandFirst);
-                        ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, bandRows, chunk,
-                            _owner._channelPacked!.Span, _owner._channelBias, row, chunkEnd, applyActivation: false, outputFirstRow: row,
-                            paddedFirstRow: bandFirst);
-                        Relayout.PaddedHwcToOutput(chunk, userOutput, layer, _owner._paddedChannels, plan.OutputHeight,
+                        ChannelVectorizedKernel.Run(layer, plan, bandRows, chunk, _owner._channelPacked!.Span, _owner._channelBias, row, chunkEnd,
+                            applyActivation: false, outputFirstRow: row, paddedFirstRow: bandFirst);
+                        Relayout.PaddedHwcToOutput(chunk, userOutput, layer, plan.PaddedChannels, plan.OutputHeight,
                             plan.OutputWidth, ChannelsLast, row, chunkEnd, sourceFirstRow: row);
                     }
 

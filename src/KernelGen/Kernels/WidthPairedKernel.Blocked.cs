@@ -12,12 +12,8 @@ namespace KernelGen.Kernels;
 /// </summary>
 internal static partial class WidthPairedKernel
 {
-    /// <summary>
-    /// Output channels per block: 4 channels x 2 phases x 2 vectors are 16 accumulators, half of AVX-512's registers. AVX2
-    /// has only 16, so the JIT spills 4 of them, yet 2 vectors still measured faster there than 1 (game_up: 128 against
-    /// 137 us); 128-bit and scalar code run 1 vector.
-    /// </summary>
-    public const int BlockChannels = 4;
+    /// <summary>Output channels per block (see <see cref="KernelShapes.PairedBlockChannels"/>).</summary>
+    public const int BlockChannels = KernelShapes.PairedBlockChannels;
 
     /// <summary>Blocks per group: only whole blocks are blocked, the remaining channels of a group run one at a time.</summary>
     public static int BlocksPerGroup(in LayerShape layer) => layer.OutPerGroup / BlockChannels;
@@ -54,16 +50,16 @@ internal static partial class WidthPairedKernel
 
     /// <summary>
     /// Output rows <c>[oyStart, oyEnd)</c> of output channels <c>[ocFirst, ocFirst + count)</c> (one group): whole blocks
-    /// aligned in the group by the blocked kernel when <paramref name="blockPacked"/> is given, the other channels one at a time.
+    /// aligned in the group by the blocked kernel when the plan <see cref="ExecutionPlan.BlocksChannels"/>, the other channels one at a time.
     /// </summary>
-    private static void RunChannels(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunChannels(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int ocFirst, int count, int oyStart, int oyEnd)
     {
         int oc = ocFirst, end = ocFirst + count;
         while (oc < end)
         {
             int ocInGroup = oc % layer.OutPerGroup;
-            if (!blockPacked.IsEmpty && ocInGroup % BlockChannels == 0 && oc + BlockChannels <= end
+            if (plan.BlocksChannels && ocInGroup % BlockChannels == 0 && oc + BlockChannels <= end
                 && ocInGroup + BlockChannels <= BlocksPerGroup(layer) * BlockChannels)
             {
                 RunBlockRows(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd);
@@ -77,7 +73,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
-    private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
         switch (plan.WidthVectors)
@@ -89,7 +85,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
-    private static void RunBlockRows<TSimd, TVec, TVectors>(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source,
+    private static void RunBlockRows<TSimd, TVec, TVectors>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct

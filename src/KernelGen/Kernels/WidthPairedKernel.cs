@@ -18,12 +18,12 @@ namespace KernelGen.Kernels;
 /// <para>With at most 4 taps per width phase (every row of kernel-2, -3 and -4 stride-2 layers) the taps are flattened
 /// into offsets held in registers, with weights in registers too for one input channel per group, and the block is
 /// straight-line code; other tap counts loop. An odd tap that reads an even tap's column reuses its load.</para>
-/// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="ColumnPlan"/> says), so taps above,
+/// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="PairedColumnPlan"/> says), so taps above,
 /// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window (a
 /// per-thread buffer the caller keeps) itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
 /// otherwise (NHWC, or rows too wide for the window) it reads the copy made by <see cref="WidthVectorizedKernel.PadInput"/>.</para>
-/// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when their
-/// weights are packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
+/// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when the plan
+/// says so (<see cref="ExecutionPlan.BlocksChannels"/>), from weights packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
 /// per block rather than once per channel, and the window is padded once for all the channels of a run.</para>
 /// </remarks>
 internal static partial class WidthPairedKernel
@@ -31,120 +31,28 @@ internal static partial class WidthPairedKernel
     /// <summary>Flattened taps per width phase up to which the block is straight-line code (counts 1, 2 and 4).</summary>
     private const int MaxFlatTaps = 4;
 
-    /// <summary>The most lanes a vector has (Vector512 of float).</summary>
-    private const int MaxLanes = 16;
+    private const int MaxLanes = KernelShapes.MaxLanes;
 
-    /// <summary>The column side of a stride-2 axis with both phases: each phase's taps as input column shifts, and the border they need.</summary>
-    internal sealed class ColumnPlan
-    {
-        private ColumnPlan(AxisPlan columns)
-        {
-            AxisPhase even = columns.Phases[columns.OutputPhase[0]], odd = columns.Phases[columns.OutputPhase[1]];
-            // Cell 2m is position OutputQ[0] + m of the even phase; a tap with offset d reads input column OutputQ[0] + m - d.
-            EvenShifts = Shifts(even, columns.OutputQ[0]);
-            OddShifts = Shifts(odd, columns.OutputQ[1]);
-            EvenKernelColumns = even.KernelTaps;
-            OddKernelColumns = odd.KernelTaps;
-            int lowestShift = 0, highestShift = 0;
-            foreach (int shift in EvenShifts.Concat(OddShifts))
-            {
-                lowestShift = Math.Min(lowestShift, shift);
-                highestShift = Math.Max(highestShift, shift);
-            }
-
-            Sharing = SharingOf(EvenShifts, OddShifts);
-            PairCount = (columns.OutputLength + 1) / 2;
-            // Vectors cover pairs [0, max(PairCount, MaxLanes)): a row shorter than a vector still runs one whole vector.
-            ColumnShift = -lowestShift;
-            PaddedWidth = ColumnShift + Math.Max(columns.InputLength, (long)Math.Max(PairCount, MaxLanes) - 1 + highestShift + 1);
-        }
-
-        /// <summary>Input column of each even-cell tap, relative to the pair index <c>m</c>.</summary>
-        public int[] EvenShifts { get; }
-
-        /// <summary>Input column of each odd-cell tap, relative to the pair index <c>m</c>.</summary>
-        public int[] OddShifts { get; }
-
-        /// <summary>Kernel column of each even-cell tap.</summary>
-        public int[] EvenKernelColumns { get; }
-
-        /// <summary>Kernel column of each odd-cell tap.</summary>
-        public int[] OddKernelColumns { get; }
-
-        /// <summary>Which odd-cell column taps read the same column as an even-cell one.</summary>
-        public ColumnSharing Sharing { get; }
-
-        /// <summary>Pairs in a row; an odd width's last pair has no odd cell.</summary>
-        public int PairCount { get; }
-
-        /// <summary>Padded column of input column 0: the zero border on the left.</summary>
-        public int ColumnShift { get; }
-
-        /// <summary>Columns of the zero-bordered copy: every read of every vector of pairs lies inside (checked against the scratch limit by <see cref="ExecutionPlan"/>).</summary>
-        public long PaddedWidth { get; }
-
-        /// <summary>The plan for a stride-2 axis with both phases, or null when the axis is not one.</summary>
-        public static ColumnPlan? TryCreate(AxisPlan columns) =>
-            columns.Geometry.Stride == 2 && columns.Phases.Length == 2 ? new ColumnPlan(columns) : null;
-
-        private static ColumnSharing SharingOf(int[] even, int[] odd) => (even.Length, odd.Length) switch
-        {
-            (2, 2) when odd[1] == even[0] && odd[0] != even[1] => ColumnSharing.SecondOddIsFirstEven,
-            (2, 2) when odd[0] == even[0] && odd[1] == even[1] => ColumnSharing.OddIsEven,
-            (1, 2) when odd[1] == even[0] => ColumnSharing.SecondOddIsEven,
-            (2, 1) when odd[0] == even[0] => ColumnSharing.OddIsFirstEven,
-            (1, 1) when odd[0] == even[0] => ColumnSharing.OddIsEven,
-            _ => ColumnSharing.None,
-        };
-
-        private static int[] Shifts(AxisPhase phase, int firstQ)
-        {
-            var shifts = new int[phase.TapOffsets.Length];
-            for (int t = 0; t < shifts.Length; t++)
-                shifts[t] = firstQ - phase.TapOffsets[t];
-            return shifts;
-        }
-    }
-
-    /// <summary>
-    /// Floats of the window into which <see cref="Run"/> pads the input rows a run of output rows reads, when it is given
-    /// unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed. The caller
-    /// keeps one per thread and reuses it across calls (it was a <c>stackalloc</c>, which crashed threads with 64 KiB of stack).
-    /// </summary>
-    public const int WindowFloats = 12 * 1024;
-
-    /// <summary>
-    /// Whether <see cref="Run"/> can take the unpadded NCHW input and pad it itself, a window of rows at a time (so that no
-    /// separate pass over the input is needed): the rows one output row reads, for every input channel of a group, must
-    /// fit in the window.
-    /// </summary>
-    public static bool PadsItself(in LayerShape layer, ExecutionPlan plan)
-    {
-        int rowsPerOutputRow = 1;
-        foreach (AxisPhase phase in plan.Height.Phases)
-        {
-            if (phase.TapOffsets.Length > 0)
-                rowsPerOutputRow = Math.Max(rowsPerOutputRow, phase.TapOffsets[^1] - phase.TapOffsets[0] + 1);
-        }
-
-        return (long)layer.InPerGroup * rowsPerOutputRow * plan.PaddedWidth <= WindowFloats;
-    }
+    /// <summary>Floats of the per-thread window <see cref="Run"/> pads unpadded input into (see <see cref="KernelShapes.PairedWindowFloats"/>).</summary>
+    public const int WindowFloats = KernelShapes.PairedWindowFloats;
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="input">One sample's input: the zero-bordered CHW copy bordered as <paramref name="plan"/> says when
-    /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when <see cref="PadsItself"/>).</param>
+    /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when the plan <see cref="ExecutionPlan.PadsItself"/>).</param>
     /// <param name="inputIsPadded">Whether <paramref name="input"/> is the zero-bordered copy.</param>
     /// <param name="window">Unless <paramref name="inputIsPadded"/>: <see cref="WindowFloats"/> floats of scratch, written before they are read.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
-    /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/>, or empty to compute one output channel at a time.</param>
+    /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/> when the plan <see cref="ExecutionPlan.BlocksChannels"/>, else empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
-    public static void Run(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
+    public static void Run(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
         Span<float> window, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
         int outH = plan.OutputHeight, channels = layer.InPerGroup;
-        if (!inputIsPadded && (!PadsItself(layer, plan) || window.Length < WindowFloats))
+        if (!inputIsPadded && (!plan.PadsItself || window.Length < WindowFloats))
             throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
+        if (plan.BlocksChannels && blockPacked.Length < BlockPackedLength(layer))
+            throw new InvalidOperationException("The plan computes blocks of channels, but their weights are not packed.");
         // The padding writes every cell the kernel reads, borders included, so the window's old contents never matter.
         int pitch = plan.PaddedWidth;
         for (int row = rowStart; row < rowEnd;)
@@ -152,7 +60,7 @@ internal static partial class WidthPairedKernel
             // A span of channels with the same rows: one channel's part, or consecutive whole channels of one group
             // (which the blocked kernel computes together).
             int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row), count = 1;
-            if (oyStart == 0 && oyEnd == outH && !blockPacked.IsEmpty)
+            if (oyStart == 0 && oyEnd == outH && plan.BlocksChannels)
                 count = Math.Min((oc / layer.OutPerGroup + 1) * layer.OutPerGroup - oc, (rowEnd - row) / outH);
             int channelStart = oc / layer.OutPerGroup * channels;
             if (inputIsPadded)
@@ -239,7 +147,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>Output rows <c>[oyStart, oyEnd)</c> of output channel <paramref name="oc"/>, one row phase at a time.</summary>
-    private static void RunRows(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
         switch (plan.WidthVectors)
@@ -251,7 +159,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
-    private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source,
+    private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
@@ -554,7 +462,7 @@ internal static partial class WidthPairedKernel
     /// <summary>What the blocks of one row phase of one output channel (or block of channels) share.</summary>
     private readonly ref struct PhaseArgs
     {
-        public PhaseArgs(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, AxisPhase rowPhase, in Source source,
+        public PhaseArgs(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, AxisPhase rowPhase, in Source source,
             Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias, int block = 1, int weightsStart = -1)
         {
             Padded = source.Padded;
@@ -650,28 +558,6 @@ internal static partial class WidthPairedKernel
             if (!readsInside || 2 * mStart + cells > OutputWidth || lastCell >= Output.Length || WeightsStart + (long)Channels * Taps * Block > Packed.Length)
                 throw new InvalidOperationException("Paired width kernel would access memory outside its spans.");
         }
-    }
-
-    /// <summary>
-    /// The column taps the two width phases share (the same input column shift): kernel-4 stride-2 layers read 3 or 2
-    /// columns per input row for 4 taps, kernel-3 ones 2 for 3. Only the patterns of common layers are listed.
-    /// </summary>
-    internal enum ColumnSharing
-    {
-        /// <summary>No odd tap reads what an even one reads (or a pattern not listed).</summary>
-        None,
-
-        /// <summary>Two taps each; the second odd tap reads the first even tap's column (kernel 4, odd padding).</summary>
-        SecondOddIsFirstEven,
-
-        /// <summary>The same number of taps, reading the same columns (kernel 4 with even padding, kernel 2 without padding).</summary>
-        OddIsEven,
-
-        /// <summary>One even and two odd taps; the second odd tap reads the even tap's column (kernel 3, odd padding).</summary>
-        SecondOddIsEven,
-
-        /// <summary>Two even and one odd tap, reading the first even tap's column (kernel 3, even padding).</summary>
-        OddIsFirstEven,
     }
 
     /// <summary>A <see cref="ColumnSharing"/> pattern at compile time, over flattened taps (row tap major).</summary>

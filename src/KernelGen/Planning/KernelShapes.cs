@@ -1,0 +1,32 @@
+namespace KernelGen.Planning;
+
+/// <summary>
+/// The register blocks and buffers of the runtime's kernels, as the planner must know them to size the zero border and
+/// prove every unchecked access in bounds: the kernels take their block sizes from here, so the two cannot disagree.
+/// </summary>
+internal static class KernelShapes
+{
+    /// <summary>The most lanes a vector has (Vector512 of float).</summary>
+    public const int MaxLanes = 16;
+
+    /// <summary>Vectors of phase positions the unpaired width kernel accumulates at once, per phase.</summary>
+    public const int WidthBlockVectors = 4;
+
+    /// <summary>Pixels of one register block of the channel kernel.</summary>
+    public const int ChannelBlockPixels = 8;
+
+    /// <summary>
+    /// Output channels the blocked paired width kernel computes at once: 4 channels x 2 phases x 2 vectors are 16
+    /// accumulators, half of AVX-512's registers. AVX2 has only 16, so the JIT spills 4 of them, yet 2 vectors still measured
+    /// faster there than 1 (game_up: 128 against 137 us); 128-bit and scalar code run 1 vector.
+    /// </summary>
+    public const int PairedBlockChannels = 4;
+
+    /// <summary>
+    /// Floats of the window into which the paired width kernel pads the input rows a run of output rows reads, when it
+    /// reads unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed. The
+    /// caller keeps one per thread and reuses it across calls (it was a <c>stackalloc</c>, which crashed threads with 64 KiB
+    /// of stack).
+    /// </summary>
+    public const int PairedWindowFloats = 12 * 1024;
+}
