@@ -101,8 +101,8 @@ internal static partial class WidthPairedKernel
         {
             AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
             int rowCount = (oyEnd - 1 - oy) / rowStride + 1;
-            int evenTaps = rowPhase.KernelTaps.Length * columns.EvenShifts.Length, oddTaps = rowPhase.KernelTaps.Length * columns.OddShifts.Length;
-            if (!IsFlat(evenTaps) || !IsFlat(oddTaps))
+            PairedTaps form = plan.PairedRowForms![rows.OutputPhase[oy]];
+            if (form == PairedTaps.Looped)
             {
                 // Tap counts the straight-line block does not cover: one channel at a time, by loops.
                 for (int k = 0; k < BlockChannels; k++)
@@ -118,13 +118,28 @@ internal static partial class WidthPairedKernel
                 Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
                 Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
                 ReadOnlySpan<float> blockBias = bias.Slice(oc, BlockChannels);
-                switch (columns.Sharing)
+                // Only the forms the plan can give (see RunRows).
+                switch (form)
                 {
-                    case ColumnSharing.SecondOddIsFirstEven: BlockDispatchEven<TSimd, TVec, TVectors, SecondOddIsFirstEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsEven: BlockDispatchEven<TSimd, TVec, TVectors, OddIsEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.SecondOddIsEven: BlockDispatchEven<TSimd, TVec, TVectors, SecondOddIsEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsFirstEven: BlockDispatchEven<TSimd, TVec, TVectors, OddIsFirstEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    default: BlockDispatchEven<TSimd, TVec, TVectors, NoSharing>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x1: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x2: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x4: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x1: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x4: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x1: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x2: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, SecondOddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, SecondOddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven1x1: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, OneTap, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven1x2: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, TwoTaps, SecondOddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven2x4: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, FourTaps, SecondOddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven2x1: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, OneTap, OddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven4x2: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, TwoTaps, OddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    default: throw new InvalidOperationException($"Unknown paired form {form}.");
                 }
             }
 
@@ -136,37 +151,6 @@ internal static partial class WidthPairedKernel
                         Activations.Apply(output.Slice(((oc + k) * outH + oy + r * rowStride) * outW, outW), layer.Activation, layer.LeakyReluSlope);
                 }
             }
-        }
-    }
-
-    private static void BlockDispatchEven<TSimd, TVec, TVectors, TShare>(int evenTaps, int oddTaps, in PhaseArgs args, ReadOnlySpan<float> bias,
-        ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TVectors : struct, IVectorCount
-        where TShare : struct, IShare
-    {
-        switch (evenTaps)
-        {
-            case 1: BlockDispatchOdd<TSimd, TVec, TVectors, OneTap, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: BlockDispatchOdd<TSimd, TVec, TVectors, TwoTaps, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: BlockDispatchOdd<TSimd, TVec, TVectors, FourTaps, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-        }
-    }
-
-    private static void BlockDispatchOdd<TSimd, TVec, TVectors, TEven, TShare>(int oddTaps, in PhaseArgs args, ReadOnlySpan<float> bias,
-        ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TVectors : struct, IVectorCount
-        where TEven : struct, ITapCount
-        where TShare : struct, IShare
-    {
-        switch (oddTaps)
-        {
-            case 1: BlockPhaseRows<TSimd, TVec, TVectors, TEven, OneTap, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: BlockPhaseRows<TSimd, TVec, TVectors, TEven, TwoTaps, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: BlockPhaseRows<TSimd, TVec, TVectors, TEven, FourTaps, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
         }
     }
 

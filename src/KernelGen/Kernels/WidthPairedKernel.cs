@@ -169,28 +169,45 @@ internal static partial class WidthPairedKernel
         int rowStride = rows.Geometry.Stride;
         Span<nint> evenOffsets = stackalloc nint[MaxFlatTaps], oddOffsets = stackalloc nint[MaxFlatTaps];
         Span<int> evenWeights = stackalloc int[MaxFlatTaps], oddWeights = stackalloc int[MaxFlatTaps];
+        PairedTaps[] forms = plan.PairedRowForms!;
         for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + rowStride); oy++)
         {
             AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
             int rowCount = (oyEnd - 1 - oy) / rowStride + 1;
             var args = new PhaseArgs(layer, plan, columns, rowPhase, source, output, packed, oc, oy, rows.OutputQ[oy], rowCount, bias[oc]);
-            int evenTaps = rowPhase.KernelTaps.Length * columns.EvenShifts.Length, oddTaps = rowPhase.KernelTaps.Length * columns.OddShifts.Length;
-            if (IsFlat(evenTaps) && IsFlat(oddTaps))
+            PairedTaps form = forms[rows.OutputPhase[oy]];
+            if (form == PairedTaps.Looped)
             {
-                Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
-                Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
-                switch (columns.Sharing)
-                {
-                    case ColumnSharing.SecondOddIsFirstEven: DispatchEven<TSimd, TVec, SecondOddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsEven: DispatchEven<TSimd, TVec, OddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.SecondOddIsEven: DispatchEven<TSimd, TVec, SecondOddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsFirstEven: DispatchEven<TSimd, TVec, OddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    default: DispatchEven<TSimd, TVec, NoSharing>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                }
+                PhaseRows<TSimd, TVec, AnyTaps, AnyTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights);
             }
             else
             {
-                PhaseRows<TSimd, TVec, AnyTaps, AnyTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights);
+                Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
+                Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
+                // Only the forms the plan can give (PairedColumnPlan.FormFor), so that no unreachable combination of the
+                // generic blocks is compiled (NativeAOT compiles every instantiation a dispatch names).
+                switch (form)
+                {
+                    case PairedTaps.None1x1: PhaseRows<TSimd, TVec, OneTap, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x2: PhaseRows<TSimd, TVec, OneTap, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x4: PhaseRows<TSimd, TVec, OneTap, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x1: PhaseRows<TSimd, TVec, TwoTaps, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x4: PhaseRows<TSimd, TVec, TwoTaps, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x1: PhaseRows<TSimd, TVec, FourTaps, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x2: PhaseRows<TSimd, TVec, FourTaps, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, SecondOddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, SecondOddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven1x1: PhaseRows<TSimd, TVec, OneTap, OneTap, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven1x2: PhaseRows<TSimd, TVec, OneTap, TwoTaps, SecondOddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven2x4: PhaseRows<TSimd, TVec, TwoTaps, FourTaps, SecondOddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven2x1: PhaseRows<TSimd, TVec, TwoTaps, OneTap, OddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven4x2: PhaseRows<TSimd, TVec, FourTaps, TwoTaps, OddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    default: throw new InvalidOperationException($"Unknown paired form {form}.");
+                }
             }
 
             if (layer.Activation != FusedActivation.None)
@@ -200,8 +217,6 @@ internal static partial class WidthPairedKernel
             }
         }
     }
-
-    private static bool IsFlat(int taps) => taps is 1 or 2 or 4;
 
     /// <summary>One width phase's taps flattened: for each row tap, for each column tap, the input offset and the weight index.</summary>
     private static void Flatten(in PhaseArgs args, AxisPhase rowPhase, int[] shifts, int[] kernelColumns, Span<nint> offsets, Span<int> weights)
@@ -217,35 +232,6 @@ internal static partial class WidthPairedKernel
                 offsets[i] = inputRow + shifts[t];
                 weights[i] = kernelRow + kernelColumns[t];
             }
-        }
-    }
-
-    private static void DispatchEven<TSimd, TVec, TShare>(int evenTaps, int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
-        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TShare : struct, IShare
-    {
-        switch (evenTaps)
-        {
-            case 1: DispatchOdd<TSimd, TVec, OneTap, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: DispatchOdd<TSimd, TVec, TwoTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: DispatchOdd<TSimd, TVec, FourTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-        }
-    }
-
-    private static void DispatchOdd<TSimd, TVec, TEven, TShare>(int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
-        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TEven : struct, ITapCount
-        where TShare : struct, IShare
-    {
-        switch (oddTaps)
-        {
-            case 1: PhaseRows<TSimd, TVec, TEven, OneTap, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: PhaseRows<TSimd, TVec, TEven, TwoTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: PhaseRows<TSimd, TVec, TEven, FourTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
         }
     }
 

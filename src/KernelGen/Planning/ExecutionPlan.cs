@@ -81,6 +81,8 @@ internal sealed class ExecutionPlan
         ColumnShift = columnShift;
         PadsItself = padsItself;
         BlocksChannels = blocksChannels;
+        if (pairedColumns is not null)
+            PairedRowForms = Array.ConvertAll(height.Phases, phase => pairedColumns.FormFor(phase.KernelTaps.Length));
         if (channelKernel)
         {
             ChannelVectors = layer.ChannelVectors;
@@ -171,6 +173,9 @@ internal sealed class ExecutionPlan
 
     /// <summary>For the width-vectorised kernel on a stride-2 width axis with both phases: its column plan (else null).</summary>
     public PairedColumnPlan? PairedColumns { get; }
+
+    /// <summary>For the paired width kernel: the form it runs each row phase in, indexed like <see cref="AxisPlan.Phases"/> of <see cref="Height"/> (else null).</summary>
+    public PairedTaps[]? PairedRowForms { get; }
 
     /// <summary>Whether the paired width kernel reads the unpadded NCHW input and pads it itself, a window of rows at a time (no padding pass).</summary>
     public bool PadsItself { get; }
