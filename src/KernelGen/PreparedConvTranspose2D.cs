@@ -21,15 +21,21 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>What the planner decided for every input size: which kernels may run, so which packings exist.</summary>
     private readonly LayerPlan _layerPlan;
 
-    // Weights and bias packed for each kernel this layer may run (see PlanBuilder.ForLayer): both for 4 to 7 output
-    // channels per group, and for 8 to 16 in NCHW layers with a width stride of 2, where the input width decides.
-    private readonly float[]? _widthPacked, _widthBias, _channelBias;
+    // The weights are packed once, at Prepare, in the layout the layer's kernels read at every size: the width kernel's
+    // when it may run (or when there is no other for the exact kernel), else the channel kernel's. Layers whose input size
+    // decides between the kernels (4 to 16 output channels per group, see PlanBuilder) pack the other layouts from the
+    // width kernel's when a plan first reads them (see EnsurePacked): a layer that only ever sees wide inputs never holds
+    // the channel kernel's copy, one that only sees narrow ones never holds the blocked copy.
+    private readonly float[]? _widthPacked, _widthBias;
 
-    // Aligned: every weight vector the channel kernel loads then lies in one cache line.
-    private readonly AlignedBuffer? _channelPacked;
+    /// <summary>The channel kernel's weights and bias: made at Prepare when the width kernel has no packing, else on first use.</summary>
+    private ChannelWeights? _channel;
 
-    // The width kernel's weights again, in blocks of output channels for its stride-2 path (LayerPlan.BlockPacking).
-    private readonly float[]? _widthBlockPacked;
+    // The width kernel's weights again, in blocks of output channels for its stride-2 path (LayerPlan.BlockPacking), made on first use.
+    private float[]? _widthBlockPacked;
+
+    /// <summary>Held while a layout is packed on first use, so that racing first calls of a new size pack it once.</summary>
+    private readonly object _packLock = new();
 
     /// <summary>
     /// Whether every packed weight is finite. When one is NaN or infinite, the exact kernel (<see cref="TapListKernel"/>)
@@ -47,19 +53,14 @@ public sealed unsafe class PreparedConvTranspose2D
         Definition = definition;
         _layerPlan = PlanBuilder.ForLayer(definition, definition.PlanOptions);
         _layer = _layerPlan.Layer;
-        if (_layerPlan.HasChannelKernel)
-        {
-            _channelPacked = new AlignedBuffer();
-            _channelPacked.Ensure(_layer.Groups * _layer.Taps * _layer.InPerGroup * _layerPlan.PaddedChannels);
-            _channelBias = new float[_layer.Groups * _layerPlan.PaddedChannels];
-        }
-
         if (_layerPlan.WidthPacking)
         {
             _widthPacked = new float[definition.WeightsLength];
             _widthBias = new float[_layer.OutChannels];
-            if (_layerPlan.BlockPacking)
-                _widthBlockPacked = new float[WidthPairedKernel.BlockPackedLength(_layer)];
+        }
+        else
+        {
+            _channel = new ChannelWeights(_layerPlan);
         }
     }
 
@@ -87,16 +88,68 @@ public sealed unsafe class PreparedConvTranspose2D
             _nonFiniteTaps ??= new bool[_layer.OutChannels * _layer.Taps];
             TapListWeights.FindNonFiniteTaps(_layer, weights, _nonFiniteTaps);
         }
-        if (_channelPacked is not null)
-            ChannelVectorizedKernel.Pack(_layer, _layerPlan.PaddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
         {
             WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
-            if (_widthBlockPacked is not null)
-                WidthPairedKernel.PackBlocks(_layer, weights, _widthBlockPacked);
             if (bias.IsEmpty) Array.Clear(_widthBias!);
             else bias.CopyTo(_widthBias);
+            // Layouts packed on first use for earlier sizes hold the previous weights: pack them again (in place, so that an
+            // unprepared Compute, which packs on every call, allocates nothing once its sizes have been seen).
+            if (_channel is { } channel)
+                channel.Pack(_layerPlan, SourceWeights.WidthPacked(_layer, _widthPacked), _widthBias);
+            if (_widthBlockPacked is { } blocks)
+                WidthPairedKernel.PackBlocks(_layer, SourceWeights.WidthPacked(_layer, _widthPacked), blocks);
         }
+        else
+        {
+            _channel!.Pack(_layerPlan, SourceWeights.PyTorch(_layer, weights), bias);
+        }
+    }
+
+    /// <summary>
+    /// Packs the layouts <paramref name="plan"/> reads that this layer has not packed yet, from the width kernel's packing
+    /// (thread-safe: racing first calls of a new size pack each layout once; the fields are published after packing).
+    /// </summary>
+    private void EnsurePacked(ExecutionPlan plan)
+    {
+        bool channel = !plan.Exact && plan.IsChannelKernel && Volatile.Read(ref _channel) is null;
+        bool blocks = plan.BlocksChannels && Volatile.Read(ref _widthBlockPacked) is null;
+        if (!channel && !blocks) return;
+        lock (_packLock)
+        {
+            var source = SourceWeights.WidthPacked(_layer, _widthPacked);
+            if (channel && _channel is null)
+            {
+                var packed = new ChannelWeights(_layerPlan);
+                packed.Pack(_layerPlan, source, _widthBias);
+                Volatile.Write(ref _channel, packed);
+            }
+
+            if (blocks && _widthBlockPacked is null)
+            {
+                var packed = new float[WidthPairedKernel.BlockPackedLength(_layer)];
+                WidthPairedKernel.PackBlocks(_layer, source, packed);
+                Volatile.Write(ref _widthBlockPacked, packed);
+            }
+        }
+    }
+
+    /// <summary>The channel kernel's packed weights and bias, made together so that they are published together.</summary>
+    private sealed class ChannelWeights
+    {
+        public ChannelWeights(LayerPlan layer)
+        {
+            // Aligned: every weight vector the channel kernel loads then lies in one cache line.
+            Packed.Ensure(layer.Layer.Groups * layer.Layer.Taps * layer.Layer.InPerGroup * layer.PaddedChannels);
+            Bias = new float[layer.Layer.Groups * layer.PaddedChannels];
+        }
+
+        public AlignedBuffer Packed { get; } = new();
+
+        public float[] Bias { get; }
+
+        public void Pack(LayerPlan layer, SourceWeights weights, ReadOnlySpan<float> bias) =>
+            ChannelVectorizedKernel.Pack(layer.Layer, layer.PaddedChannels, weights, bias, Packed.Span, Bias);
     }
 
     /// <summary>Whether no value is NaN or infinite (x - x is 0 for every finite x, NaN for the others).</summary>
@@ -149,6 +202,7 @@ public sealed unsafe class PreparedConvTranspose2D
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
             plan = PlanBuilder.ForInput(_layerPlan, inputHeight, inputWidth);
+            EnsurePacked(plan);
             Volatile.Write(ref _plan, plan);
         }
 
@@ -158,7 +212,7 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
     private TapListWeights ExactWeights => _widthPacked is not null
         ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
-        : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
+        : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channel!.Packed.Span, _channel.Bias, _nonFiniteTaps);
 
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
@@ -378,7 +432,7 @@ public sealed unsafe class PreparedConvTranspose2D
                     break;
                 case Pass.Kernel when IsChannelKernel:
                     ChannelVectorizedKernel.Run(layer, plan, padded, kernelOutput,
-                        _owner._channelPacked!.Span, _owner._channelBias, rowStart, rowEnd, applyActivation: true);
+                        _owner._channel!.Packed.Span, _owner._channel.Bias, rowStart, rowEnd, applyActivation: true);
                     break;
                 case Pass.PadKernelAndRelayout:
                     ChannelChunking chunking = plan.ChannelChunking!;
@@ -393,7 +447,7 @@ public sealed unsafe class PreparedConvTranspose2D
                         (int bandFirst, int bandEnd) = plan.PaddedRowsRead(row, chunkEnd);
                         Span<float> bandRows = band[..((bandEnd - bandFirst) * paddedRowLength)];
                         ChannelVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, bandRows, bandFirst, bandEnd, paddedFirstRow: bandFirst);
-                        ChannelVectorizedKernel.Run(layer, plan, bandRows, chunk, _owner._channelPacked!.Span, _owner._channelBias, row, chunkEnd,
+                        ChannelVectorizedKernel.Run(layer, plan, bandRows, chunk, _owner._channel!.Packed.Span, _owner._channel.Bias, row, chunkEnd,
                             applyActivation: false, outputFirstRow: row, paddedFirstRow: bandFirst);
                         Relayout.PaddedHwcToOutput(chunk, userOutput, layer, plan.PaddedChannels, plan.OutputHeight,
                             plan.OutputWidth, ChannelsLast, row, chunkEnd, sourceFirstRow: row);

@@ -23,10 +23,10 @@ internal static class ChannelVectorizedKernel
     public static int PaddedChannels(int outPerGroup, VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;
 
     /// <summary>
-    /// Packs PyTorch weights <c>(Cin, Cout/G, kH, kW)</c> into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one
-    /// input channel to every output channel of the group are contiguous, zero-padded to whole vectors.
+    /// Packs weights into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one input channel to every
+    /// output channel of the group are contiguous, zero-padded to whole vectors.
     /// </summary>
-    public static void Pack(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+    public static void Pack(in LayerShape layer, int paddedChannels, SourceWeights weights, ReadOnlySpan<float> bias,
         Span<float> packed, Span<float> packedBias)
     {
         packed.Clear();
@@ -37,11 +37,9 @@ internal static class ChannelVectorizedKernel
             int group = ic / inPerGroup, icInGroup = ic - group * inPerGroup;
             for (int ocInGroup = 0; ocInGroup < outPerGroup; ocInGroup++)
             {
+                ReadOnlySpan<float> source = weights.Taps(ic, ocInGroup);
                 for (int tap = 0; tap < taps; tap++)
-                {
-                    float value = weights[(ic * outPerGroup + ocInGroup) * taps + tap];
-                    packed[((group * taps + tap) * inPerGroup + icInGroup) * paddedChannels + ocInGroup] = value;
-                }
+                    packed[((group * taps + tap) * inPerGroup + icInGroup) * paddedChannels + ocInGroup] = source[tap];
             }
         }
 

@@ -22,13 +22,13 @@ internal static partial class WidthPairedKernel
     public static int BlockPackedLength(in LayerShape layer) => layer.Groups * BlocksPerGroup(layer) * BlockChannels * layer.InPerGroup * layer.Taps;
 
     /// <summary>
-    /// Packs weights (PyTorch <c>[in][out/groups][kh][kw]</c>) for the blocked kernel: per block, per input channel of the
+    /// Packs weights for the blocked kernel: per block, per input channel of the
     /// group, per tap, the block's <see cref="BlockChannels"/> weights side by side, so a tap's weights are one address plus
     /// a constant per channel.
     /// </summary>
-    public static void PackBlocks(in LayerShape layer, ReadOnlySpan<float> weights, Span<float> packed)
+    public static void PackBlocks(in LayerShape layer, SourceWeights weights, Span<float> packed)
     {
-        int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, taps = layer.Taps, blocks = BlocksPerGroup(layer);
+        int inPerGroup = layer.InPerGroup, taps = layer.Taps, blocks = BlocksPerGroup(layer);
         for (int g = 0; g < layer.Groups; g++)
         {
             for (int b = 0; b < blocks; b++)
@@ -38,7 +38,7 @@ internal static partial class WidthPairedKernel
                     for (int k = 0; k < BlockChannels; k++)
                     {
                         int ocInGroup = b * BlockChannels + k;
-                        ReadOnlySpan<float> source = weights.Slice(((g * inPerGroup + ic) * outPerGroup + ocInGroup) * taps, taps);
+                        ReadOnlySpan<float> source = weights.Taps(g * inPerGroup + ic, ocInGroup);
                         int destination = (((g * blocks + b) * inPerGroup + ic) * taps) * BlockChannels + k;
                         for (int t = 0; t < taps; t++)
                             packed[destination + t * BlockChannels] = source[t];
