@@ -71,20 +71,12 @@ internal static partial class WidthPairedKernel
             }
             else
             {
+                // Bands of the plan's length, whose input rows fit in the window (all the rows, usually).
                 for (int oy = oyStart; oy < oyEnd;)
                 {
-                    // The longest run of output rows from oy whose input rows (padded rows [low, high]) fit in the window:
-                    // all the remaining rows when they fit (the usual case), else found by halving.
-                    int end = oyEnd;
-                    (int low, int high) = WindowRows(plan, oy, end);
-                    while (end - oy > 1 && (long)channels * (high - low + 1) * pitch > WindowFloats)
-                    {
-                        end = oy + (end - oy) / 2;
-                        (low, high) = WindowRows(plan, oy, end);
-                    }
-
-                    if (low > high) low = high = 0; // no taps: nothing is read
-                    int windowRows = high - low + 1;
+                    int end = Math.Min(oyEnd, oy + plan.PairedBandRows);
+                    (int low, int stop) = plan.PaddedRowsRead(oy, end);
+                    int windowRows = Math.Max(1, stop - low); // no taps: one row, never read
                     PadWindow(layer, plan, input, channelStart, low, windowRows, window);
                     var source = new Source(window[..(channels * windowRows * pitch)], 0, low, windowRows * pitch);
                     RunChannels(layer, plan, columns, source, output, packed, blockPacked, bias, oc, count, oy, end);
@@ -94,24 +86,6 @@ internal static partial class WidthPairedKernel
 
             row += count * (oyEnd - oyStart);
         }
-    }
-
-    /// <summary>The padded rows <c>[low, high]</c> that output rows <c>[oyStart, oyEnd)</c> read (low above high when they read none).</summary>
-    private static (int Low, int High) WindowRows(ExecutionPlan plan, int oyStart, int oyEnd)
-    {
-        AxisPlan rows = plan.Height;
-        int stride = rows.Geometry.Stride, low = int.MaxValue, high = int.MinValue;
-        for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + stride); oy++)
-        {
-            // The rows of one phase are stride apart, at consecutive phase positions; offsets increase with the kernel index.
-            int[] offsets = rows.Phases[rows.OutputPhase[oy]].TapOffsets;
-            if (offsets.Length == 0) continue;
-            int last = oy + (oyEnd - 1 - oy) / stride * stride;
-            low = Math.Min(low, rows.OutputQ[oy] + plan.RowShift - offsets[^1]);
-            high = Math.Max(high, rows.OutputQ[last] + plan.RowShift - offsets[0]);
-        }
-
-        return (low, high);
     }
 
     /// <summary>Copies padded rows <c>[firstRow, firstRow + rowCount)</c> of input channels <c>[firstChannel, firstChannel + InPerGroup)</c> into <paramref name="window"/>.</summary>

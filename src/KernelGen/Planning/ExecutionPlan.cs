@@ -95,8 +95,12 @@ internal sealed class ExecutionPlan
         // channel kernel NHWC with padded channels (so only when no padding lanes would land in the user's output).
         WritesOutputDirectly = channelKernel ? ChannelsLast && PaddedChannels == Layer.OutPerGroup : !ChannelsLast;
         CheckReadsInsidePadding();
-        if (padsItself && !WindowHoldsAnOutputRow())
-            throw new ArgumentException("The input rows of one output row do not fit in the paired kernel's window.", nameof(padsItself));
+        if (padsItself)
+        {
+            if (!WindowHoldsAnOutputRow())
+                throw new ArgumentException("The input rows of one output row do not fit in the paired kernel's window.", nameof(padsItself));
+            PairedBandRows = LongestBandInWindow();
+        }
         if (channelKernel)
         {
             ChannelTapTable = BuildChannelTapTable(Layer, PaddedChannels, height, width, paddedWidth);
@@ -180,6 +184,12 @@ internal sealed class ExecutionPlan
     /// <summary>Whether the paired width kernel reads the unpadded NCHW input and pads it itself, a window of rows at a time (no padding pass).</summary>
     public bool PadsItself { get; }
 
+    /// <summary>
+    /// When the paired width kernel pads its own input: output rows per band, the most consecutive rows whose input rows
+    /// (every input channel of a group, <see cref="PaddedRowsRead"/>) fit in its window, wherever the band starts.
+    /// </summary>
+    public int PairedBandRows { get; }
+
     /// <summary>Whether the paired width kernel computes whole blocks of <see cref="KernelShapes.PairedBlockChannels"/> output channels together.</summary>
     public bool BlocksChannels { get; }
 
@@ -211,22 +221,24 @@ internal sealed class ExecutionPlan
     public static long SaturatingMultiply(long a, long b) => b != 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
 
     /// <summary>
-    /// The padded input rows <c>[first, end)</c> that output rows <c>[rowStart, rowEnd)</c> read: the rows the channel kernel
-    /// addresses (a row's phase position, shifted, minus each of its phase's tap offsets). Empty (<c>first == end</c>) when
-    /// no row has a tap.
+    /// The padded input rows <c>[first, end)</c> that output rows <c>[rowStart, rowEnd)</c> read: the rows every kernel
+    /// addresses (a row's phase position, shifted, minus each of its phase's tap offsets). Every band of output rows (the
+    /// channel kernel's chunks, the paired width kernel's windows) is sized by it. Empty (<c>(0, 0)</c>) when no row has a tap.
     /// </summary>
     public (int First, int End) PaddedRowsRead(int rowStart, int rowEnd)
     {
         AxisPlan rows = Height;
-        int first = int.MaxValue, end = int.MinValue;
-        for (int oy = rowStart; oy < rowEnd; oy++)
+        int stride = rows.Geometry.Stride, first = int.MaxValue, end = int.MinValue;
+        // Consecutive output rows are consecutive residues, so the first `stride` rows hold one row of each phase present;
+        // a phase's rows are stride apart at consecutive phase positions, and its offsets increase with the kernel index:
+        // its first row reads lowest (through its last offset), its last row highest (through its first).
+        for (int oy = rowStart; oy < rowEnd && oy - rowStart < stride; oy++)
         {
-            int paddedRowOfQ = rows.OutputQ[oy] + RowShift;
-            foreach (int offset in rows.Phases[rows.OutputPhase[oy]].TapOffsets)
-            {
-                first = Math.Min(first, paddedRowOfQ - offset);
-                end = Math.Max(end, paddedRowOfQ - offset + 1);
-            }
+            int[] offsets = rows.Phases[rows.OutputPhase[oy]].TapOffsets;
+            if (offsets.Length == 0) continue;
+            int last = oy + (rowEnd - 1 - oy) / stride * stride;
+            first = Math.Min(first, rows.OutputQ[oy] + RowShift - offsets[^1]);
+            end = Math.Max(end, rows.OutputQ[last] + RowShift - offsets[0] + 1);
         }
 
         return first <= end ? (first, end) : (0, 0);
@@ -236,49 +248,68 @@ internal sealed class ExecutionPlan
     /// The most padded rows that <see cref="PaddedRowsRead"/> returns for any <paramref name="outputRows"/> (or fewer)
     /// consecutive output rows: the size of a buffer that holds the input rows of one chunk.
     /// </summary>
-    public int MaxPaddedRowsRead(int outputRows)
+    public int MaxPaddedRowsRead(int outputRows) => new RowsReadScan(this).Max(outputRows);
+
+    /// <summary>
+    /// Each output row's own range of padded rows, kept for <see cref="Max"/> over windows of any length (so that a search
+    /// over lengths allocates once).
+    /// </summary>
+    private sealed class RowsReadScan
     {
-        // Each row's own range, then the widest union over every window of outputRows rows, with the sliding-window
-        // minimum and maximum taken from per-block prefix and suffix extremes (linear time, however long the windows).
-        int height = OutputHeight, window = Math.Clamp(outputRows, 1, height);
-        var firstOf = new int[height];
-        var endOf = new int[height];
-        for (int oy = 0; oy < height; oy++)
+        private readonly int[] _firstOf, _endOf, _firstFromBlockStart, _firstToBlockEnd, _endFromBlockStart, _endToBlockEnd;
+
+        public RowsReadScan(ExecutionPlan plan)
         {
-            (int first, int end) = PaddedRowsRead(oy, oy + 1);
-            (firstOf[oy], endOf[oy]) = first < end ? (first, end) : (int.MaxValue, int.MinValue);
+            int height = plan.OutputHeight;
+            _firstOf = new int[height];
+            _endOf = new int[height];
+            for (int oy = 0; oy < height; oy++)
+            {
+                (int first, int end) = plan.PaddedRowsRead(oy, oy + 1);
+                (_firstOf[oy], _endOf[oy]) = first < end ? (first, end) : (int.MaxValue, int.MinValue);
+            }
+
+            _firstFromBlockStart = new int[height];
+            _firstToBlockEnd = new int[height];
+            _endFromBlockStart = new int[height];
+            _endToBlockEnd = new int[height];
         }
 
-        var firstFromBlockStart = new int[height];
-        var firstToBlockEnd = new int[height];
-        var endFromBlockStart = new int[height];
-        var endToBlockEnd = new int[height];
-        for (int oy = 0; oy < height; oy++)
+        /// <summary>The widest union over every window of <paramref name="outputRows"/> rows (see <see cref="MaxPaddedRowsRead"/>).</summary>
+        public int Max(int outputRows)
         {
-            bool blockStart = oy % window == 0;
-            firstFromBlockStart[oy] = blockStart ? firstOf[oy] : Math.Min(firstFromBlockStart[oy - 1], firstOf[oy]);
-            endFromBlockStart[oy] = blockStart ? endOf[oy] : Math.Max(endFromBlockStart[oy - 1], endOf[oy]);
-        }
+            // The widest union over every window of outputRows rows, with the sliding-window minimum and maximum taken from
+            // per-block prefix and suffix extremes (linear time, however long the windows).
+            int[] firstOf = _firstOf, endOf = _endOf, firstFromBlockStart = _firstFromBlockStart, firstToBlockEnd = _firstToBlockEnd;
+            int[] endFromBlockStart = _endFromBlockStart, endToBlockEnd = _endToBlockEnd;
+            int height = firstOf.Length, window = Math.Clamp(outputRows, 1, height);
+            for (int oy = 0; oy < height; oy++)
+            {
+                bool blockStart = oy % window == 0;
+                firstFromBlockStart[oy] = blockStart ? firstOf[oy] : Math.Min(firstFromBlockStart[oy - 1], firstOf[oy]);
+                endFromBlockStart[oy] = blockStart ? endOf[oy] : Math.Max(endFromBlockStart[oy - 1], endOf[oy]);
+            }
 
-        for (int oy = height - 1; oy >= 0; oy--)
-        {
-            bool blockEnd = oy % window == window - 1 || oy == height - 1;
-            firstToBlockEnd[oy] = blockEnd ? firstOf[oy] : Math.Min(firstToBlockEnd[oy + 1], firstOf[oy]);
-            endToBlockEnd[oy] = blockEnd ? endOf[oy] : Math.Max(endToBlockEnd[oy + 1], endOf[oy]);
-        }
+            for (int oy = height - 1; oy >= 0; oy--)
+            {
+                bool blockEnd = oy % window == window - 1 || oy == height - 1;
+                firstToBlockEnd[oy] = blockEnd ? firstOf[oy] : Math.Min(firstToBlockEnd[oy + 1], firstOf[oy]);
+                endToBlockEnd[oy] = blockEnd ? endOf[oy] : Math.Max(endToBlockEnd[oy + 1], endOf[oy]);
+            }
 
-        int most = 0;
-        for (int start = 0; start + window <= height; start++)
-        {
-            // Rows [start, start + window) are the tail of start's block and the head of the last row's block.
-            int last = start + window - 1;
-            int first = Math.Min(firstToBlockEnd[start], firstFromBlockStart[last]);
-            int end = Math.Max(endToBlockEnd[start], endFromBlockStart[last]);
-            if (first < end)
-                most = Math.Max(most, end - first);
-        }
+            int most = 0;
+            for (int start = 0; start + window <= height; start++)
+            {
+                // Rows [start, start + window) are the tail of start's block and the head of the last row's block.
+                int last = start + window - 1;
+                int first = Math.Min(firstToBlockEnd[start], firstFromBlockStart[last]);
+                int end = Math.Max(endToBlockEnd[start], endFromBlockStart[last]);
+                if (first < end)
+                    most = Math.Max(most, end - first);
+            }
 
-        return most;
+            return most;
+        }
     }
 
     /// <summary>
@@ -338,6 +369,25 @@ internal sealed class ExecutionPlan
                     throw new InvalidOperationException($"{Strategy} blocks would read padded columns [{low}, {high}) outside [0, {PaddedWidth}).");
             }
         }
+    }
+
+    /// <summary>The most output rows (at least 1) any band of which reads input rows that fit in the paired kernel's window (by bisection: more rows never read fewer).</summary>
+    private int LongestBandInWindow()
+    {
+        long rowFloats = (long)Layer.InPerGroup * PaddedWidth;
+        (int allFirst, int allEnd) = PaddedRowsRead(0, OutputHeight);
+        if ((allEnd - allFirst) * rowFloats <= KernelShapes.PairedWindowFloats)
+            return OutputHeight; // the usual case: every row at once
+        var scan = new RowsReadScan(this);
+        int low = 1, high = OutputHeight;
+        while (low < high)
+        {
+            int middle = low + (high - low + 1) / 2;
+            if (scan.Max(middle) * rowFloats <= KernelShapes.PairedWindowFloats) low = middle;
+            else high = middle - 1;
+        }
+
+        return low;
     }
 
     /// <summary>Whether the rows one output row reads, for every input channel of a group, fit in the paired kernel's window.</summary>
