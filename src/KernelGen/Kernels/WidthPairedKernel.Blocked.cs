@@ -76,12 +76,14 @@ internal static partial class WidthPairedKernel
     private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
-        switch (plan.WidthVectors)
+        // The plan's vector width and register blocking; only the pairs it gives are instantiated.
+        switch ((plan.WidthVectors, plan.BlockedPairVectors))
         {
-            case VectorWidth.V512: RunBlockRows<Simd512, System.Runtime.Intrinsics.Vector512<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            case VectorWidth.V256: RunBlockRows<Simd256, System.Runtime.Intrinsics.Vector256<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            case VectorWidth.V128: RunBlockRows<Simd128, System.Runtime.Intrinsics.Vector128<float>, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            default: RunBlockRows<SimdScalar, float, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V512, 2): RunBlockRows<Simd512, System.Runtime.Intrinsics.Vector512<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V256, 2): RunBlockRows<Simd256, System.Runtime.Intrinsics.Vector256<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V128, 1): RunBlockRows<Simd128, System.Runtime.Intrinsics.Vector128<float>, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.Scalar, 1): RunBlockRows<SimdScalar, float, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            default: throw new InvalidOperationException($"No blocked kernel for {plan.WidthVectors} with {plan.BlockedPairVectors} vectors.");
         }
     }
 

@@ -81,6 +81,10 @@ internal sealed class ExecutionPlan
         ColumnShift = columnShift;
         PadsItself = padsItself;
         BlocksChannels = blocksChannels;
+        // 4 channels x 2 phases x 2 vectors are 16 accumulators, half of AVX-512's registers; AVX2 has only 16, so the JIT
+        // spills 4 of them, yet 2 vectors still measured faster there than 1 (game_up: 128 against 137 us). 128-bit and
+        // scalar code run 1 vector.
+        BlockedPairVectors = blocksChannels ? (widthVectors >= VectorWidth.V256 ? 2 : 1) : 0;
         if (pairedColumns is not null)
             PairedRowForms = Array.ConvertAll(height.Phases, phase => pairedColumns.FormFor(phase.KernelTaps.Length));
         if (channelKernel)
@@ -183,6 +187,9 @@ internal sealed class ExecutionPlan
 
     /// <summary>Whether the paired width kernel reads the unpadded NCHW input and pads it itself, a window of rows at a time (no padding pass).</summary>
     public bool PadsItself { get; }
+
+    /// <summary>The blocked paired kernel's register blocking: vectors of pairs per phase and channel (1 or 2; 0 when it does not run).</summary>
+    public int BlockedPairVectors { get; }
 
     /// <summary>
     /// When the paired width kernel pads its own input: output rows per band, the most consecutive rows whose input rows

@@ -15,11 +15,7 @@ internal static class KernelShapes
     /// <summary>Pixels of one register block of the channel kernel.</summary>
     public const int ChannelBlockPixels = 8;
 
-    /// <summary>
-    /// Output channels the blocked paired width kernel computes at once: 4 channels x 2 phases x 2 vectors are 16
-    /// accumulators, half of AVX-512's registers. AVX2 has only 16, so the JIT spills 4 of them, yet 2 vectors still measured
-    /// faster there than 1 (game_up: 128 against 137 us); 128-bit and scalar code run 1 vector.
-    /// </summary>
+    /// <summary>Output channels the blocked paired width kernel computes at once (its vectors per block: <see cref="ExecutionPlan.BlockedPairVectors"/>).</summary>
     public const int PairedBlockChannels = 4;
 
     /// <summary>
