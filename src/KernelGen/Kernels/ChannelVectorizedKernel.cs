@@ -19,9 +19,6 @@ namespace KernelGen.Kernels;
 /// </remarks>
 internal static class ChannelVectorizedKernel
 {
-    /// <summary>Output channels per group, rounded up to whole vectors of <paramref name="width"/> (the packed and scratch stride).</summary>
-    public static int PaddedChannels(int outPerGroup, VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;
-
     /// <summary>
     /// Packs weights into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one input channel to every
     /// output channel of the group are contiguous, zero-padded to whole vectors.

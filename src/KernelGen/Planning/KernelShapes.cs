@@ -15,6 +15,9 @@ internal static class KernelShapes
     /// <summary>Pixels of one register block of the channel kernel.</summary>
     public const int ChannelBlockPixels = 8;
 
+    /// <summary>Output channels per group rounded up to whole vectors of <paramref name="width"/>: the channel kernel's packed and scratch stride.</summary>
+    public static int PaddedChannels(int outPerGroup, Simd.VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;
+
     /// <summary>Output channels the blocked paired width kernel computes at once (its vectors per block: <see cref="ExecutionPlan.BlockedPairVectors"/>).</summary>
     public const int PairedBlockChannels = 4;
 

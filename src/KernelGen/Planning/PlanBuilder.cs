@@ -44,7 +44,7 @@ internal static class PlanBuilder
         if (MayUseChannelKernel(layer.OutPerGroup))
         {
             VectorWidth vectors = options.VectorsFor(layer.OutPerGroup);
-            int padded = ChannelVectorizedKernel.PaddedChannels(layer.OutPerGroup, vectors);
+            int padded = KernelShapes.PaddedChannels(layer.OutPerGroup, vectors);
             // Padding to whole vectors may take the packed weights past what one buffer holds (only for layers of
             // billions of weights): then the layer runs without its channel kernel (its plans that would choose it are Exact).
             if ((long)layer.Groups * layer.Taps * layer.InPerGroup * padded <= ExecutionPlan.MaxScratchFloats)
