@@ -30,8 +30,8 @@ Written to samples/Digits/Model/:
   (converted to float32), on those inputs. The C# tests must reproduce these.
 - digit_means.npy (10, 16, 16) float32: the mean training image of each digit, so that the tests can check without
   Python that the network draws the digit it is asked for (each image nearest to its digit's mean).
-- training_grid.png (beside this script, not used by the sample): the same grid the sample draws, from PyTorch, for
-  comparing by eye.
+- training_grid.png (beside this script, not used by the sample): a grid like the one the sample draws (one row per digit,
+  other latent vectors), computed by PyTorch, for comparing by eye.
 """
 import json
 import os
