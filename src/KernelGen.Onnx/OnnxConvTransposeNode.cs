@@ -149,6 +149,58 @@ public sealed class OnnxConvTransposeNode
         };
     }
 
+    /// <summary>
+    /// Packs the layer with all of <see cref="Followers"/> fused into it: a batch normalisation folded into the weights and bias
+    /// (<see cref="BatchNormFolding"/>), an activation set as the layer's <see cref="FusedActivation"/>. One call then computes
+    /// the node and its followers, and its output is <see cref="FusedOutputName"/>.
+    /// </summary>
+    /// <returns>A <see cref="PreparedConvTranspose1D"/>, <see cref="PreparedConvTranspose2D"/> or <see cref="PreparedConvTranspose3D"/>
+    /// by <see cref="Rank"/>; its <c>Definition</c> is the fused layer.</returns>
+    public object PrepareFused()
+    {
+        float[] weights = Weights.Data, bias = Bias?.Data ?? [];
+        var activation = FusedActivation.None;
+        float slope = 0.01f;
+        foreach (var follower in Followers)
+        {
+            if (follower.BatchNorm is { } batchNorm)
+            {
+                (weights, bias) = Layer switch
+                {
+                    ConvTranspose1D l => BatchNormFolding.Fold(l, weights, bias, batchNorm),
+                    ConvTranspose2D l => BatchNormFolding.Fold(l, weights, bias, batchNorm),
+                    _ => BatchNormFolding.Fold((ConvTranspose3D)Layer, weights, bias, batchNorm),
+                };
+            }
+            else
+            {
+                (activation, slope) = (follower.Activation, follower.LeakyReluAlpha);
+            }
+        }
+
+        return Layer switch
+        {
+            ConvTranspose1D l => new ConvTranspose1D(l.InChannels, l.OutChannels, l.KernelSize, l.Stride, l.Padding, l.OutputPadding, l.Dilation, l.Groups)
+            {
+                Activation = activation,
+                LeakyReluSlope = slope,
+            }.Prepare(weights, bias),
+            ConvTranspose2D l => new ConvTranspose2D(l.InChannels, l.OutChannels, l.KernelSize, l.Stride, l.Padding, l.OutputPadding, l.Dilation, l.Groups)
+            {
+                Activation = activation,
+                LeakyReluSlope = slope,
+            }.Prepare(weights, bias),
+            _ => Fused3D((ConvTranspose3D)Layer, activation, slope).Prepare(weights, bias),
+        };
+
+        static ConvTranspose3D Fused3D(ConvTranspose3D l, FusedActivation activation, float slope) =>
+            new(l.InChannels, l.OutChannels, l.KernelSize, l.Stride, l.Padding, l.OutputPadding, l.Dilation, l.Groups)
+            {
+                Activation = activation,
+                LeakyReluSlope = slope,
+            };
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"ConvTranspose '{Name}' ({InputName} -> {OutputName}): {Layer}";
 

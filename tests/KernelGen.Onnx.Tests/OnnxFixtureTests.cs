@@ -31,6 +31,36 @@ public class OnnxFixtureTests
         }
     }
 
+    [Theory]
+    [InlineData("torch_conv1d_relu")]
+    [InlineData("torch_conv2d_bn_relu_tanh")]
+    [InlineData("torch_conv3d_leaky")]
+    [InlineData("torch_conv2d_sigmoid")]
+    public void LayersFusedWithTheirFollowersComputeTheWholeNetwork(string name)
+    {
+        var model = OnnxModel.Load(OnnxFixtures.PathOf(name + ".onnx"));
+        var (x, shape) = OnnxFixtures.Npy(name + ".input.npy");
+        var (expected, expectedShape) = OnnxFixtures.Npy(name + ".output.npy");
+        foreach (var node in model.ConvTransposeNodes)
+        {
+            int[] inputSize = shape[2..];
+            var y = new float[node.GetOutputLength(shape[0], inputSize)];
+            switch (node.PrepareFused())
+            {
+                case PreparedConvTranspose1D p: p.Compute(x, inputSize[0], y); break;
+                case PreparedConvTranspose2D p: p.Compute(x, inputSize[0], inputSize[1], y); break;
+                case PreparedConvTranspose3D p: p.Compute(x, inputSize[0], inputSize[1], inputSize[2], y); break;
+                default: throw new InvalidOperationException("PrepareFused returned an unknown type.");
+            }
+
+            (x, shape) = (y, [shape[0], node.OutChannels, .. node.GetOutputSize(inputSize)]);
+        }
+
+        Assert.Equal(model.OutputNames[0], model.ConvTransposeNodes[^1].FusedOutputName);
+        Assert.Equal(expectedShape, shape);
+        OnnxFixtures.AssertClose(expected, x, name + " fused");
+    }
+
     [Fact]
     public void PyTorchsLayersKeepEveryAttribute()
     {
