@@ -55,6 +55,16 @@ internal static class OnnxGraphReader
 
                 read.Followers = followers;
                 result.Add(read);
+                // The graph's own shape for the output (from the exporter or its shape inference) must be what KernelGen computes:
+                // a difference means the model's pads, auto_pad or output_shape are read differently from how it was made.
+                if (read.OutputSize is { } computed && shapes.TryGetValue(node.Output[0], out var stated) && stated.Length == read.Rank + 2
+                    && stated.Skip(2).Select((d, i) => d is null || d == computed[i]).Any(same => !same))
+                {
+                    throw new OnnxModelException(
+                        $"{source}: ConvTranspose node {label} cannot be computed by KernelGen: the graph says its output '{node.Output[0]}' has spatial size [{string.Join(", ", stated.Skip(2).Select(d => d?.ToString(CultureInfo.InvariantCulture) ?? "?"))}], but its attributes give [{string.Join(", ", computed)}] for its input of [{string.Join(", ", read.InputSize!)}].",
+                        node.Name.Length > 0 ? node.Name : label);
+                }
+
                 if (read.OutputSize is { } outSize && shapes.TryGetValue(node.Input[0], out var inShape) && inShape.Length == read.Rank + 2)
                     shapes.TryAdd(node.Output[0], [inShape[0], read.OutChannels, .. outSize.Select(s => (long?)s)]);
             }

@@ -164,7 +164,7 @@ public sealed class OnnxModel
             string name = TypeName(tensor.DataType);
             if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
             {
-                ConvertBytes(ReadExternal(tensor, what, count * elementSize), type, values);
+                ReadExternal(tensor, what, elementSize, type, values);
             }
             else if (!tensor.RawData.IsEmpty)
             {
@@ -198,7 +198,7 @@ public sealed class OnnxModel
             return new OnnxTensor(tensor.Name, shape, values, name);
         }
 
-        private byte[] ReadExternal(TensorProto tensor, string what, long expectedBytes)
+        private void ReadExternal(TensorProto tensor, string what, int elementSize, TensorProto.Types.DataType type, float[] values)
         {
             string? location = null;
             long offset = 0, length = -1;
@@ -230,17 +230,32 @@ public sealed class OnnxModel
                 throw Bad(what, $"its external data file '{location}' does not exist in '{directory}'");
 
             using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long expectedBytes = (long)values.Length * elementSize;
             long available = stream.Length - offset;
             if (length < 0) length = Math.Max(available, 0);
             if (length != expectedBytes)
-                throw Bad(what, $"its external data length is {length} bytes, but its {expectedBytes / Math.Max(1, ElementSize(tensor.DataType))} {TypeName(tensor.DataType)} elements take {expectedBytes}");
+                throw Bad(what, $"its external data length is {length} bytes, but its {values.Length} {TypeName(tensor.DataType)} elements take {expectedBytes}");
             if (offset > stream.Length || length > available)
                 throw Bad(what, $"its external data ({length} bytes at offset {offset}) runs past the end of '{location}' ({stream.Length} bytes): the file is truncated");
 
-            var bytes = new byte[length];
+            // In chunks: a tensor of a few GB does not fit in one byte array, and its floats need no second copy.
             stream.Position = offset;
-            stream.ReadExactly(bytes);
-            return bytes;
+            var chunk = new byte[Math.Min(expectedBytes, 1 << 20) / elementSize * elementSize];
+            for (int done = 0; done < values.Length;)
+            {
+                int elements = (int)Math.Min(values.Length - done, chunk.Length / elementSize);
+                try
+                {
+                    stream.ReadExactly(chunk, 0, elements * elementSize);
+                }
+                catch (EndOfStreamException e)
+                {
+                    throw new OnnxModelException($"{source}: {what} cannot be read: '{location}' was cut short while it was read.", null, e);
+                }
+
+                ConvertBytes(chunk.AsSpan(0, elements * elementSize), type, values.AsSpan(done, elements));
+                done += elements;
+            }
         }
 
         private long ParseLength(string text, string key, string what) =>
@@ -269,13 +284,6 @@ public sealed class OnnxModel
                     break;
             }
         }
-
-        private static int ElementSize(int dataType) => (TensorProto.Types.DataType)dataType switch
-        {
-            TensorProto.Types.DataType.Float => 4,
-            TensorProto.Types.DataType.Double => 8,
-            _ => 2,
-        };
 
         public static string TypeName(int dataType) => dataType switch
         {

@@ -153,6 +153,32 @@ public sealed class OnnxRejectionTests : IDisposable
         Assert.Equal(new float[3], OnnxModel.Load(SaveWithExternalBias("bias.bin", 4, null, 16)).Initializers["b"].Data);
     }
 
+    [Fact]
+    public void ALargeExternalTensorIsReadWhole()
+    {
+        // 300,000 doubles: 2.4 MB, read in several chunks.
+        const int count = 300_000;
+        var bytes = new byte[8 + count * 8];
+        for (int i = 0; i < count; i++) BitConverter.GetBytes(i * 0.5).CopyTo(bytes, 8 + 8 * i);
+        File.WriteAllBytes(Path.Combine(_folder, "big.bin"), bytes);
+        var model = Model((_, g) =>
+        {
+            var big = new TensorProto { Name = "big", DataType = (int)TensorProto.Types.DataType.Double, DataLocation = TensorProto.Types.DataLocation.External };
+            big.Dims.AddRange([3, count / 3]);
+            big.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "big.bin" });
+            big.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "8" });
+            g.Initializer.Add(big);
+        });
+        string path = Path.Combine(_folder, "big.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        var data = OnnxModel.Load(path).Initializers["big"].Data;
+        Assert.Equal(count, data.Length);
+        for (int i = 0; i < count; i++)
+        {
+            if (data[i] != i * 0.5f) Assert.Fail($"big[{i}] is {data[i]}, expected {i * 0.5f}.");
+        }
+    }
+
     [Theory]
     [InlineData("../bias.bin", 0L, 12L, 12, "outside the model's folder")]
     [InlineData("/etc/passwd", 0L, 12L, 12, "outside the model's folder")]
@@ -216,6 +242,7 @@ public sealed class OnnxRejectionTests : IDisposable
         NodeError((_, g) => g.Input[0] = Value("x", 1, 2, 3), "has rank 3");
         NodeError((n, g) => { n.Attribute.Add(Text("auto_pad", "SAME_UPPER")); g.Input[0] = Value("x", 1, 2, 0, 3); }, "no fixed size for its input 'x'");
         NodeError((n, _) => { n.Input.RemoveAt(2); n.Input.RemoveAt(1); }, "ConvTranspose takes X, W and an optional B");
+        NodeError((_, g) => g.Output[0] = Value("y", 1, 3, 8, 7), "the graph says its output 'y' has spatial size [8, 7], but its attributes give [7, 7]");
     }
 
     [Fact]
