@@ -14,15 +14,21 @@ internal static class OnnxGraphReader
         ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "BatchNormalization", "Identity", "Elu", "Selu", "PRelu", "HardSigmoid", "Softplus", "Dropout", "Clip"];
 
     public static List<OnnxConvTransposeNode> ReadConvTransposeNodes(string source, ModelProto model, Dictionary<string, OnnxTensor> constants,
-        Dictionary<string, string> otherTypes)
+        Dictionary<string, string> otherTypes, IReadOnlyDictionary<string, int[]>? inputShapes)
     {
         var graph = model.Graph;
         var shapes = new Dictionary<string, long?[]>(StringComparer.Ordinal);
-        foreach (var info in graph.Input.Concat(graph.ValueInfo).Concat(graph.Output))
+        // Shapes given by the caller replace the graph's: then the sizes after them are derived from them, not read from the
+        // graph's value_info (which was inferred for the graph's own input sizes).
+        bool overridden = inputShapes is { Count: > 0 };
+        foreach (var info in overridden ? graph.Input : graph.Input.Concat(graph.ValueInfo).Concat(graph.Output))
         {
             if (info.Type?.TensorType?.Shape is { } shape)
                 shapes[info.Name] = shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0 ? d.DimValue : (long?)null).ToArray();
         }
+
+        foreach (var (name, shape) in inputShapes ?? new Dictionary<string, int[]>())
+            shapes[name] = shape.Select(d => (long?)d).ToArray();
 
         var consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
         foreach (var node in graph.Node)

@@ -67,12 +67,30 @@ public sealed class OnnxModel
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="OnnxModelException">The file is not a valid ONNX model, its external data is outside its folder or cut
     /// short, or a <c>ConvTranspose</c> node cannot be computed; the message names the file or the node.</exception>
-    public static OnnxModel Load(string path)
+    public static OnnxModel Load(string path) => Load(path, null);
+
+    /// <summary>Loads an <c>.onnx</c> file with fixed shapes for some of its inputs (where the graph leaves sizes open, or to
+    /// resolve <c>auto_pad</c> and <c>output_shape</c> for another size); external data is read relative to the file's folder.</summary>
+    /// <param name="path">The model's path.</param>
+    /// <param name="inputShapes">Full shapes (N, C, spatial...) by graph input name, replacing the graph's; or null.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or a shape names no graph input or has a
+    /// dimension below 1.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="OnnxModelException">The file is not a valid ONNX model, its external data is outside its folder or cut
+    /// short, or a <c>ConvTranspose</c> node cannot be computed; the message names the file or the node.</exception>
+    public static OnnxModel Load(string path, IReadOnlyDictionary<string, int[]>? inputShapes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        foreach (var (name, shape) in inputShapes ?? new Dictionary<string, int[]>())
+        {
+            if (shape is null || shape.Length == 0 || shape.Any(d => d < 1))
+                throw new ArgumentException($"inputShapes['{name}'] is [{string.Join(", ", shape ?? [])}], but each shape needs one or more dimensions, each at least 1.", nameof(inputShapes));
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         string full = System.IO.Path.GetFullPath(path);
-        return Load(stream, System.IO.Path.GetDirectoryName(full) ?? full, path);
+        return Load(stream, System.IO.Path.GetDirectoryName(full) ?? full, path, inputShapes);
     }
 
     /// <summary>Reads an ONNX model from a stream.</summary>
@@ -86,10 +104,10 @@ public sealed class OnnxModel
     public static OnnxModel Load(Stream stream, string? externalDataDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return Load(stream, externalDataDirectory is null ? null : System.IO.Path.GetFullPath(externalDataDirectory), null);
+        return Load(stream, externalDataDirectory is null ? null : System.IO.Path.GetFullPath(externalDataDirectory), null, null);
     }
 
-    private static OnnxModel Load(Stream stream, string? directory, string? path)
+    private static OnnxModel Load(Stream stream, string? directory, string? path, IReadOnlyDictionary<string, int[]>? inputShapes)
     {
         string source = path is null ? "The ONNX stream" : $"'{path}'";
         ModelProto model;
@@ -104,6 +122,12 @@ public sealed class OnnxModel
 
         if (model.Graph is null)
             throw new OnnxModelException($"{source} is not a valid ONNX model: it has no graph (an empty or unrelated file parses as a model without one).");
+        foreach (var name in inputShapes?.Keys ?? [])
+        {
+            if (!model.Graph.Input.Any(i => i.Name == name))
+                throw new ArgumentException($"inputShapes names '{name}', but the graph's inputs are {string.Join(", ", model.Graph.Input.Select(i => $"'{i.Name}'"))}.", nameof(inputShapes));
+        }
+
         var reader = new TensorReader(source, directory);
         var initializers = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         var otherTypes = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -119,7 +143,7 @@ public sealed class OnnxModel
             Add(reader.Read(constant, $"Constant node '{node.Name}' output '{constant.Name}'"), constant);
         }
 
-        var nodes = OnnxGraphReader.ReadConvTransposeNodes(source, model, initializers, otherTypes);
+        var nodes = OnnxGraphReader.ReadConvTransposeNodes(source, model, initializers, otherTypes, inputShapes);
         return new OnnxModel(path, model, initializers, nodes);
 
         void Add(OnnxTensor? converted, TensorProto tensor)

@@ -77,5 +77,23 @@ public sealed class ImportToolTests : IDisposable
         Assert.Contains(garbage, error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnInputShapeFromTheCommandLineFixesTheSize()
+    {
+        string code = Path.Combine(_folder, "Sized.cs");
+        var error = new StringWriter();
+        Assert.Equal(0, Importer.Run([OnnxFixtures.PathOf("torch_conv2d_bn_relu_tanh.onnx"), "--namespace", "N", "--out", code, "--input-shape", "input=2x3x6x9"],
+            TextWriter.Null, error));
+        string text = File.ReadAllText(code);
+        Assert.Contains("[GeneratedConvTranspose2D(3, 4, 6, 9, 3,", text, StringComparison.Ordinal);
+        // Height (6 - 1) * 2 - 2 + 2 + 1 + 1 = 12, width (9 - 1) - 4 + 6 + 1 = 11 feed the second layer.
+        Assert.Contains("[GeneratedConvTranspose2D(4, 2, 12, 11, 4,", text, StringComparison.Ordinal);
+
+        Assert.Equal(2, Importer.Run([OnnxFixtures.PathOf("torch_conv2d_bn_relu_tanh.onnx"), "--namespace", "N", "--out", code, "--input-shape", "input=2x3x0x9"], TextWriter.Null, TextWriter.Null));
+        error = new StringWriter();
+        Assert.Equal(1, Importer.Run([OnnxFixtures.PathOf("torch_conv2d_bn_relu_tanh.onnx"), "--namespace", "N", "--out", code, "--input-shape", "x=1x3x4x5"], TextWriter.Null, error));
+        Assert.Contains("'input'", error.ToString(), StringComparison.Ordinal);
+    }
+
     private static string SourceFolder([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

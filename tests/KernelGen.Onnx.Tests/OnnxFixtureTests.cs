@@ -164,6 +164,19 @@ public class OnnxFixtureTests
     }
 
     [Fact]
+    public void GivenInputShapesReplaceTheGraphs()
+    {
+        string path = OnnxFixtures.PathOf("autopad_same_upper_2d.onnx");
+        var node = Assert.Single(OnnxModel.Load(path, new Dictionary<string, int[]> { ["x"] = [1, 2, 5, 5] }).ConvTransposeNodes);
+        Assert.Equal([5, 5], node.InputSize);
+        Assert.Equal([10, 10], node.OutputSize); // SAME_UPPER: input * stride, whatever the graph said
+        Assert.Equal("inputShapes", Assert.Throws<ArgumentException>(() => OnnxModel.Load(path, new Dictionary<string, int[]> { ["x"] = [1, 2, 0, 5] })).ParamName);
+        var unknown = Assert.Throws<ArgumentException>(() => OnnxModel.Load(path, new Dictionary<string, int[]> { ["input"] = [1, 2, 5, 5] }));
+        Assert.Equal("inputShapes", unknown.ParamName);
+        Assert.Contains("'x'", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InitializersOfEveryFloatTypeAreConverted()
     {
         var model = OnnxModel.Load(OnnxFixtures.PathOf("float16_weights.onnx"));

@@ -5,8 +5,8 @@ using KernelGen.Onnx;
 namespace KernelGen.Import;
 
 /// <summary>
-/// <c>kernelgen-import model.onnx --namespace Game.Layers --out Layers.cs [--class OnnxLayers]</c>: one
-/// <c>[GeneratedConvTranspose2D]</c> declaration per 2-D ConvTranspose node (input size from the graph), with a following
+/// <c>kernelgen-import model.onnx --namespace Game.Layers --out Layers.cs [--class OnnxLayers] [--input-shape name=1x128x16x16]</c>:
+/// one <c>[GeneratedConvTranspose2D]</c> declaration per 2-D ConvTranspose node (input size from the graph or --input-shape), with a following
 /// batch norm folded and an activation fused, and the weights and biases as a <c>.safetensors</c> file beside the code.
 /// </summary>
 internal static class Importer
@@ -14,6 +14,7 @@ internal static class Importer
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         string? model = null, ns = null, outPath = null, className = "OnnxLayers";
+        var inputShapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : "";
@@ -22,6 +23,19 @@ internal static class Importer
                 case "--namespace": ns = value; i++; break;
                 case "--out": outPath = value; i++; break;
                 case "--class": className = value; i++; break;
+                case "--input-shape":
+                    // name=1x128x16x16
+                    int equals = value.LastIndexOf('=');
+                    var dims = equals > 0 ? value[(equals + 1)..].Split('x') : [];
+                    if (equals <= 0 || dims.Length == 0 || !dims.All(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0))
+                    {
+                        error.WriteLine($"kernelgen-import: --input-shape '{value}' must be name=NxCxHxW with each dimension a whole number, at least 1.");
+                        return 2;
+                    }
+
+                    inputShapes[value[..equals]] = dims.Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+                    i++;
+                    break;
                 default:
                     if (args[i].StartsWith('-') || model is not null)
                     {
@@ -38,9 +52,9 @@ internal static class Importer
         OnnxModel onnx;
         try
         {
-            onnx = OnnxModel.Load(model);
+            onnx = OnnxModel.Load(model, inputShapes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             error.WriteLine($"kernelgen-import: {e.Message}");
             return 1;
@@ -130,7 +144,7 @@ internal static class Importer
 
     private static int Usage(TextWriter error)
     {
-        error.WriteLine("usage: kernelgen-import model.onnx --namespace Game.Layers --out Layers.cs [--class OnnxLayers]");
+        error.WriteLine("usage: kernelgen-import model.onnx --namespace Game.Layers --out Layers.cs [--class OnnxLayers] [--input-shape name=1x128x16x16]...");
         return 2;
     }
 
