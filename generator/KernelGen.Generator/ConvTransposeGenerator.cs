@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis;
 namespace KernelGen.Generator
 {
     /// <summary>
-    /// Implements every partial method marked <c>[GeneratedConvTranspose2D]</c> with a transposed convolution specialised for
+    /// Implements every partial method marked <c>[GeneratedConvTranspose2D]</c> or <c>[GeneratedConvTranspose1D]</c> with a transposed convolution specialised for
     /// its fixed shape, or, for a declaration that is wrong, with a body that throws naming the KG error (so that the
     /// compiler does not add errors of its own about a missing implementation). The analyzer
     /// (<see cref="KernelGenAnalyzer"/>) reports the diagnostics of the declarations implemented here; this generator
@@ -38,47 +38,56 @@ namespace KernelGen.Generator
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            // Every syntax the attribute may sit on: methods, and the local functions and lambdas it must be reported on.
-            var parsed = context.SyntaxProvider.ForAttributeWithMetadataName(
-                DeclarationParser.AttributeMetadataName,
-                static (_, _) => true,
-                static (ctx, cancellationToken) => Transform(ctx, cancellationToken));
-
-            var declarations = parsed
-                .Select(static (result, _) => result.Declaration)
-                .Where(static declaration => declaration is not null)
-                .WithTrackingName(DeclarationStep);
+            // Every syntax the attributes may sit on: methods, and the local functions and lambdas they must be reported on.
+            // One provider per attribute (1-D and 2-D); every later step treats their declarations alike.
+            var parsed2D = Parsed(context, DeclarationParser.AttributeMetadataName);
+            var parsed1D = Parsed(context, DeclarationParser.AttributeMetadataName1D);
+            var declarations2D = Declarations(parsed2D);
+            var declarations1D = Declarations(parsed1D);
 
             // File names must be unique in the compilation (ignoring case) and valid whatever the declaring types are called:
             // they are assigned over all declarations together, and each declaration then takes its own, so that an edit to
             // one kernel re-emits no other.
-            var fileNames = declarations
-                .Select(static (declaration, _) => FileNames.Key(declaration!.Target))
-                .Collect()
-                .Select(static (keys, _) => FileNames.Assign(keys))
+            var fileNames = declarations2D.Select(static (declaration, _) => FileNames.Key(declaration!.Target)).Collect()
+                .Combine(declarations1D.Select(static (declaration, _) => FileNames.Key(declaration!.Target)).Collect())
+                .Select(static (keys, _) => FileNames.Assign(keys.Left.AddRange(keys.Right)))
                 .WithTrackingName(FileNameStep);
-
-            var named = declarations
-                .Combine(fileNames)
-                .Select(static (pair, _) => pair.Left! with { HintName = FileNames.Find(pair.Right, FileNames.Key(pair.Left!.Target)) });
 
             var budget = context.AnalyzerConfigOptionsProvider
                 .Select(static (options, _) => ReadBudget(options.GlobalOptions.TryGetValue(BudgetProperty, out var value) ? value : null))
                 .WithTrackingName(BudgetStep);
 
-            context.RegisterSourceOutput(named.Combine(budget), static (spc, pair) => Emit(spc, pair.Left, pair.Right));
-
-            // Diagnostics are pointed into the compilation's own trees, so that #pragma and .editorconfig apply to them.
-            var generatorDiagnostics = parsed
-                .Where(static result => result.ReportedByGenerator && result.Diagnostics.Count > 0)
-                .Select(static (result, _) => result.Diagnostics)
-                .Combine(context.CompilationProvider);
-            context.RegisterSourceOutput(generatorDiagnostics, static (spc, pair) =>
+            foreach (var (parsed, declarations) in new[] { (parsed2D, declarations2D), (parsed1D, declarations1D) })
             {
-                foreach (var diagnostic in pair.Left)
-                    spc.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
-            });
+                var named = declarations
+                    .Combine(fileNames)
+                    .Select(static (pair, _) => pair.Left! with { HintName = FileNames.Find(pair.Right, FileNames.Key(pair.Left!.Target)) });
+                context.RegisterSourceOutput(named.Combine(budget), static (spc, pair) => Emit(spc, pair.Left, pair.Right));
+
+                // Diagnostics are pointed into the compilation's own trees, so that #pragma and .editorconfig apply to them.
+                var generatorDiagnostics = parsed
+                    .Where(static result => result.ReportedByGenerator && result.Diagnostics.Count > 0)
+                    .Select(static (result, _) => result.Diagnostics)
+                    .Combine(context.CompilationProvider);
+                context.RegisterSourceOutput(generatorDiagnostics, static (spc, pair) =>
+                {
+                    foreach (var diagnostic in pair.Left)
+                        spc.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
+                });
+            }
         }
+
+        private static IncrementalValuesProvider<ParseResult> Parsed(IncrementalGeneratorInitializationContext context, string attributeMetadataName) =>
+            context.SyntaxProvider.ForAttributeWithMetadataName(
+                attributeMetadataName,
+                static (_, _) => true,
+                static (ctx, cancellationToken) => Transform(ctx, cancellationToken));
+
+        private static IncrementalValuesProvider<KernelDeclaration?> Declarations(IncrementalValuesProvider<ParseResult> parsed) =>
+            parsed
+                .Select(static (result, _) => result.Declaration)
+                .Where(static declaration => declaration is not null)
+                .WithTrackingName(DeclarationStep);
 
         private static ParseResult Transform(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken cancellationToken)
         {

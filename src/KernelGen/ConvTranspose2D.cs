@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using KernelGen.Geometry;
+using KernelGen.Planning;
 
 namespace KernelGen;
 
@@ -97,6 +98,12 @@ public sealed partial class ConvTranspose2D
     }
 
     private readonly TensorLayout _layout = TensorLayout.Nchw;
+
+    /// <summary>
+    /// Choices a test forces on the planner for this layer (vector width, exact-kernel threshold, relayout chunks); the
+    /// public API never sets it. Per layer rather than static, so that tests forcing different choices may run at once.
+    /// </summary>
+    internal PlanOptions PlanOptions { get; init; } = PlanOptions.Default;
 
     /// <summary>An activation applied to every output after the bias (none by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="FusedActivation"/>.</exception>

@@ -16,32 +16,26 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>Below this many multiply-adds per part, another thread costs more than it saves.</summary>
     private const long MinMultiplyAddsPerPart = 1L << 18;
 
-    /// <summary>
-    /// Floats of the per-thread buffer the channel kernel writes when a relayout must follow it (8192 = 32 KiB): the
-    /// kernel fills a few output rows, which are relayouted into the user's output while still in the L1 cache, instead
-    /// of a whole-output scratch that goes out to memory and is read back by a second pass (measured 10 % of a 128 -> 64
-    /// channel NCHW layer). The input rows those output rows read are copied into a second per-thread buffer just before,
-    /// likewise (measured 2 % more). Tests lower it so that small cases run in several chunks per part.
-    /// </summary>
-    internal static int FusedRelayoutChunkFloats { get; set; } = DefaultFusedRelayoutChunkFloats;
-
-    internal const int DefaultFusedRelayoutChunkFloats = 8192;
-
     private readonly LayerShape _layer;
-    private readonly VectorWidth _channelVectors;
 
-    /// <summary>The channel kernel's output channels per group rounded up to whole vectors; 0 when the layer has no channel kernel.</summary>
-    private readonly int _paddedChannels;
+    /// <summary>What the planner decided for every input size: which kernels may run, so which packings exist.</summary>
+    private readonly LayerPlan _layerPlan;
 
-    // Weights and bias packed for each kernel this layer may run (see RuntimeStrategy): both for 4 to 7 output
-    // channels per group, and for 8 to 16 in NCHW layers with a width stride of 2, where the input width decides.
-    private readonly float[]? _widthPacked, _widthBias, _channelBias;
+    // The weights are packed once, at Prepare, in the layout the layer's kernels read at every size: the width kernel's
+    // when it may run (or when there is no other for the exact kernel), else the channel kernel's. Layers whose input size
+    // decides between the kernels (4 to 16 output channels per group, see PlanBuilder) pack the other layouts from the
+    // width kernel's when a plan first reads them (see EnsurePacked): a layer that only ever sees wide inputs never holds
+    // the channel kernel's copy, one that only sees narrow ones never holds the blocked copy.
+    private readonly float[]? _widthPacked, _widthBias;
 
-    // Aligned: every weight vector the channel kernel loads then lies in one cache line.
-    private readonly AlignedBuffer? _channelPacked;
+    /// <summary>The channel kernel's weights and bias: made at Prepare when the width kernel has no packing, else on first use.</summary>
+    private ChannelWeights? _channel;
 
-    // The width kernel's weights again, in blocks of output channels for its stride-2 path (see RuntimeStrategy.MayBlockWidthPairs).
-    private readonly float[]? _widthBlockPacked;
+    // The width kernel's weights again, in blocks of output channels for its stride-2 path (LayerPlan.BlockPacking), made on first use.
+    private float[]? _widthBlockPacked;
+
+    /// <summary>Held while a layout is packed on first use, so that racing first calls of a new size pack it once.</summary>
+    private readonly object _packLock = new();
 
     /// <summary>
     /// Whether every packed weight is finite. When one is NaN or infinite, the exact kernel (<see cref="TapListKernel"/>)
@@ -57,34 +51,16 @@ public sealed unsafe class PreparedConvTranspose2D
     internal PreparedConvTranspose2D(ConvTranspose2D definition)
     {
         Definition = definition;
-        _layer = LayerShape.Of(definition);
-        bool channelKernel = false;
-        if (RuntimeStrategy.MayUseChannelKernel(_layer.OutPerGroup))
-        {
-            var vectors = VectorWidths.For(_layer.OutPerGroup);
-            int paddedChannels = ChannelVectorizedKernel.PaddedChannels(_layer.OutPerGroup, vectors);
-            // Padding to whole vectors may take the packed weights past what one buffer holds (only for layers of
-            // billions of weights): then the layer runs without its channel kernel (ExecutionPlan.Exact).
-            long packedLength = (long)_layer.Groups * _layer.Taps * _layer.InPerGroup * paddedChannels;
-            if (packedLength <= ExecutionPlan.MaxScratchFloats)
-            {
-                channelKernel = true;
-                _channelVectors = vectors;
-                _paddedChannels = paddedChannels;
-                _channelPacked = new AlignedBuffer();
-                _channelPacked.Ensure((int)packedLength);
-                _channelBias = new float[_layer.Groups * _paddedChannels];
-            }
-        }
-
-        bool channelsLast = definition.Layout == TensorLayout.Nhwc;
-        // The exact kernel reads the channel kernel's packing when there is one, else this one.
-        if (RuntimeStrategy.MayUseWidthKernel(_layer.InPerGroup, _layer.OutPerGroup, channelsLast, definition.WidthAxis.Stride) || !channelKernel)
+        _layerPlan = PlanBuilder.ForLayer(definition, definition.PlanOptions);
+        _layer = _layerPlan.Layer;
+        if (_layerPlan.WidthPacking)
         {
             _widthPacked = new float[definition.WeightsLength];
             _widthBias = new float[_layer.OutChannels];
-            if (RuntimeStrategy.MayBlockWidthPairs(_layer.OutPerGroup, definition.WidthAxis.Stride))
-                _widthBlockPacked = new float[WidthPairedKernel.BlockPackedLength(_layer)];
+        }
+        else
+        {
+            _channel = new ChannelWeights(_layerPlan);
         }
     }
 
@@ -112,16 +88,68 @@ public sealed unsafe class PreparedConvTranspose2D
             _nonFiniteTaps ??= new bool[_layer.OutChannels * _layer.Taps];
             TapListWeights.FindNonFiniteTaps(_layer, weights, _nonFiniteTaps);
         }
-        if (_channelPacked is not null)
-            ChannelVectorizedKernel.Pack(_layer, _paddedChannels, weights, bias, _channelPacked.Span, _channelBias);
         if (_widthPacked is not null)
         {
             WidthVectorizedKernel.Pack(weights, _widthPacked, _layer.InChannels, _layer.OutChannels, _layer.Groups, _layer.Taps);
-            if (_widthBlockPacked is not null)
-                WidthPairedKernel.PackBlocks(_layer, weights, _widthBlockPacked);
             if (bias.IsEmpty) Array.Clear(_widthBias!);
             else bias.CopyTo(_widthBias);
+            // Layouts packed on first use for earlier sizes hold the previous weights: pack them again (in place, so that an
+            // unprepared Compute, which packs on every call, allocates nothing once its sizes have been seen).
+            if (_channel is { } channel)
+                channel.Pack(_layerPlan, SourceWeights.WidthPacked(_layer, _widthPacked), _widthBias);
+            if (_widthBlockPacked is { } blocks)
+                WidthPairedKernel.PackBlocks(_layer, SourceWeights.WidthPacked(_layer, _widthPacked), blocks);
         }
+        else
+        {
+            _channel!.Pack(_layerPlan, SourceWeights.PyTorch(_layer, weights), bias);
+        }
+    }
+
+    /// <summary>
+    /// Packs the layouts <paramref name="plan"/> reads that this layer has not packed yet, from the width kernel's packing
+    /// (thread-safe: racing first calls of a new size pack each layout once; the fields are published after packing).
+    /// </summary>
+    private void EnsurePacked(ExecutionPlan plan)
+    {
+        bool channel = !plan.Exact && plan.IsChannelKernel && Volatile.Read(ref _channel) is null;
+        bool blocks = plan.BlocksChannels && Volatile.Read(ref _widthBlockPacked) is null;
+        if (!channel && !blocks) return;
+        lock (_packLock)
+        {
+            var source = SourceWeights.WidthPacked(_layer, _widthPacked);
+            if (channel && _channel is null)
+            {
+                var packed = new ChannelWeights(_layerPlan);
+                packed.Pack(_layerPlan, source, _widthBias);
+                Volatile.Write(ref _channel, packed);
+            }
+
+            if (blocks && _widthBlockPacked is null)
+            {
+                var packed = new float[WidthPairedKernel.BlockPackedLength(_layer)];
+                WidthPairedKernel.PackBlocks(_layer, source, packed);
+                Volatile.Write(ref _widthBlockPacked, packed);
+            }
+        }
+    }
+
+    /// <summary>The channel kernel's packed weights and bias, made together so that they are published together.</summary>
+    private sealed class ChannelWeights
+    {
+        public ChannelWeights(LayerPlan layer)
+        {
+            // Aligned: every weight vector the channel kernel loads then lies in one cache line.
+            Packed.Ensure(layer.Layer.Groups * layer.Layer.Taps * layer.Layer.InPerGroup * layer.PaddedChannels);
+            Bias = new float[layer.Layer.Groups * layer.PaddedChannels];
+        }
+
+        public AlignedBuffer Packed { get; } = new();
+
+        public float[] Bias { get; }
+
+        public void Pack(LayerPlan layer, SourceWeights weights, ReadOnlySpan<float> bias) =>
+            ChannelVectorizedKernel.Pack(layer.Layer, layer.PaddedChannels, weights, bias, Packed.Span, Bias);
     }
 
     /// <summary>Whether no value is NaN or infinite (x - x is 0 for every finite x, NaN for the others).</summary>
@@ -173,7 +201,8 @@ public sealed unsafe class PreparedConvTranspose2D
         ExecutionPlan? plan = Volatile.Read(ref _plan);
         if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
         {
-            plan = new ExecutionPlan(Definition, inputHeight, inputWidth, _paddedChannels);
+            plan = PlanBuilder.ForInput(_layerPlan, inputHeight, inputWidth);
+            EnsurePacked(plan);
             Volatile.Write(ref _plan, plan);
         }
 
@@ -183,7 +212,7 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
     private TapListWeights ExactWeights => _widthPacked is not null
         ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
-        : TapListWeights.OfChannelPacking(_layer, _paddedChannels, _channelPacked!.Span, _channelBias, _nonFiniteTaps);
+        : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channel!.Packed.Span, _channel.Bias, _nonFiniteTaps);
 
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
@@ -192,7 +221,7 @@ public sealed unsafe class PreparedConvTranspose2D
         private readonly AlignedBuffer _paddedInput = new(), _outputScratch = new(), _windows = new();
         private ExecutionPlan _plan = null!;
         private Pass _pass;
-        private int _batch, _inputLength, _outputLength, _chunkRows, _chunkLength, _bandLength;
+        private int _batch, _inputLength, _outputLength;
         private float* _input, _output;
 
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
@@ -228,19 +257,13 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
 
-        private bool IsChannelKernel => _plan.Strategy == KernelStrategy.ChannelVectorized;
+        private bool IsChannelKernel => _plan.IsChannelKernel;
 
-        /// <summary>
-        /// Whether the kernel writes the user's output in place: the width kernel when the output is NCHW, the channel
-        /// kernel when it is NHWC and no padding lanes would land in it. Otherwise it writes scratch and a relayout follows
-        /// (for the channel kernel, chunk by chunk in the same pass).
-        /// </summary>
-        private bool WritesOutputDirectly => IsChannelKernel
-            ? ChannelsLast && _owner._paddedChannels == Layer.OutPerGroup
-            : !ChannelsLast;
+        /// <summary>Whether the kernel writes the user's output in place (else scratch and a relayout: see <see cref="ExecutionPlan.WritesOutputDirectly"/>).</summary>
+        private bool WritesOutputDirectly => _plan.WritesOutputDirectly;
 
         /// <summary>Whether the kernel reads the user's input as it is and pads it itself (no <see cref="Pass.PadInput"/> pass).</summary>
-        private bool KernelPadsInput => !IsChannelKernel && WidthVectorizedKernel.PadsItself(Layer, _plan, ChannelsLast);
+        private bool KernelPadsInput => _plan.PadsItself;
 
         private int InputSample => Layer.InChannels * _plan.InputHeight * _plan.InputWidth;
 
@@ -256,7 +279,7 @@ public sealed unsafe class PreparedConvTranspose2D
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
                 int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-                if (plan.Exact || (!IsChannelKernel && multiplyAdds <= TapListKernel.MaxMultiplyAdds))
+                if (plan.RunsExact(batch))
                 {
                     RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
                     return;
@@ -340,20 +363,13 @@ public sealed unsafe class PreparedConvTranspose2D
         private void RunChannelChunks(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
         {
             SetBatch(batch, input, inputLength, output, outputLength);
-            // The plan guarantees that a whole sample's padded copy and output rows fit (ExecutionPlan.MaxScratchFloats),
-            // so a chunk's, rounded up to cache lines, does; the parts are capped so that one buffer holds a chunk per part.
-            int rowLength = plan.OutputWidth * Layer.Groups * _owner._paddedChannels;
-            int chunkRows = Math.Clamp(FusedRelayoutChunkFloats / rowLength, 1, plan.OutputHeight);
-            ChannelChunking chunking = plan.ChannelChunking is { } built && built.OutputRows == chunkRows ? built
-                : plan.ChannelChunking = new ChannelChunking(chunkRows, ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows));
-            _chunkRows = chunkRows;
-            _chunkLength = AlignedBuffer.RoundUp(chunkRows * rowLength);
-            _bandLength = AlignedBuffer.RoundUp(chunking.MaxPaddedRows * plan.PaddedWidth * Layer.InChannels);
-            long perPart = (long)_chunkLength + _bandLength;
+            ChannelChunking chunking = plan.ChannelChunking ?? throw new InvalidOperationException("The plan writes the output directly.");
+            // The parts are capped so that one buffer holds a chunk per part.
+            long perPart = (long)chunking.ChunkFloats + chunking.BandFloats;
             parts = (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / perPart, 1, parts);
             int threads = PartsOf(Pass.PadKernelAndRelayout, parts);
-            _outputScratch.Ensure(_chunkLength * threads);
-            _paddedInput.Ensure(_bandLength * threads);
+            _outputScratch.Ensure(chunking.ChunkFloats * threads);
+            _paddedInput.Ensure(chunking.BandFloats * threads);
             RunPass(Pass.PadKernelAndRelayout, parts);
         }
 
@@ -415,25 +431,25 @@ public sealed unsafe class PreparedConvTranspose2D
                     WidthVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, padded, rowStart, rowEnd);
                     break;
                 case Pass.Kernel when IsChannelKernel:
-                    ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, padded, kernelOutput,
-                        _owner._channelPacked!.Span, _owner._channelBias, rowStart, rowEnd, applyActivation: true);
+                    ChannelVectorizedKernel.Run(layer, plan, padded, kernelOutput,
+                        _owner._channel!.Packed.Span, _owner._channel.Bias, rowStart, rowEnd, applyActivation: true);
                     break;
                 case Pass.PadKernelAndRelayout:
-                    Span<float> chunk = _outputScratch.Slice(part * _chunkLength, _chunkLength);
-                    Span<float> band = _paddedInput.Slice(part * _bandLength, _bandLength);
+                    ChannelChunking chunking = plan.ChannelChunking!;
+                    Span<float> chunk = _outputScratch.Slice(part * chunking.ChunkFloats, chunking.ChunkFloats);
+                    Span<float> band = _paddedInput.Slice(part * chunking.BandFloats, chunking.BandFloats);
                     int paddedRowLength = plan.PaddedWidth * layer.InChannels;
-                    for (int row = rowStart; row < rowEnd; row += _chunkRows)
+                    for (int row = rowStart; row < rowEnd; row += chunking.OutputRows)
                     {
-                        int chunkEnd = Math.Min(rowEnd, row + _chunkRows);
+                        int chunkEnd = Math.Min(rowEnd, row + chunking.OutputRows);
                         // The kernel's reads are unchecked: this slice (which throws if the rows outgrow the buffer) holds
                         // exactly the padded rows they address.
-                        (int bandFirst, int bandEnd) = ChannelVectorizedKernel.PaddedRowsRead(plan, row, chunkEnd);
+                        (int bandFirst, int bandEnd) = plan.PaddedRowsRead(row, chunkEnd);
                         Span<float> bandRows = band[..((bandEnd - bandFirst) * paddedRowLength)];
                         ChannelVectorizedKernel.PadInput(layer, plan, userInput, ChannelsLast, bandRows, bandFirst, bandEnd, paddedFirstRow: bandFirst);
-                        ChannelVectorizedKernel.Run(_owner._channelVectors, layer, _owner._paddedChannels, plan, bandRows, chunk,
-                            _owner._channelPacked!.Span, _owner._channelBias, row, chunkEnd, applyActivation: false, outputFirstRow: row,
-                            paddedFirstRow: bandFirst);
-                        Relayout.PaddedHwcToOutput(chunk, userOutput, layer, _owner._paddedChannels, plan.OutputHeight,
+                        ChannelVectorizedKernel.Run(layer, plan, bandRows, chunk, _owner._channel!.Packed.Span, _owner._channel.Bias, row, chunkEnd,
+                            applyActivation: false, outputFirstRow: row, paddedFirstRow: bandFirst);
+                        Relayout.PaddedHwcToOutput(chunk, userOutput, layer, plan.PaddedChannels, plan.OutputHeight,
                             plan.OutputWidth, ChannelsLast, row, chunkEnd, sourceFirstRow: row);
                     }
 

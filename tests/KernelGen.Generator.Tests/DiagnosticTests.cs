@@ -57,6 +57,50 @@ public class DiagnosticTests
         InClass($"[GeneratedConvTranspose2D({arguments})]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
 
     [Fact]
+    public Task Valid1DDeclarationsGetNoDiagnostic() => BuildTest.VerifyAsync(
+        InClass("[GeneratedConvTranspose1D(inChannels: 1, outChannels: 1, inputLength: 4, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1)]\n"
+            + "public static partial void Row(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose1D(8, 4, 9, 16, Stride = 8, PaddingBegin = 4, PaddingEnd = 3, Groups = 2, Layout = TensorLayout.Nlc, Activation = FusedActivation.Tanh, UnrollBudget = 8000)]\n"
+            + "internal static partial void Vocoder(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y);\n"
+            + "[GeneratedConvTranspose1D(1, 1, 5, 3, Stride = 2, AutoPad = OnnxAutoPad.SameUpper, OutputLength = 10)]\n"
+            + "public static partial void Onnx(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[GeneratedConvTranspose1D(1, 1, 9, 3, Stride = 2, Padding = 1, OutputLength = 18)]\n"
+            + "public static partial void PyTorch(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    /// <summary>A 1-D declaration's errors name its own properties and sit on its own arguments.</summary>
+    [Theory]
+    [InlineData("{|KG0001:inChannels: 0|}, outChannels: 1, inputLength: 4, kernelSize: 3")]
+    [InlineData("1, 1, {|KG0001:0|}, 3")]
+    [InlineData("1, 1, 4, {|KG0001:0|}")]
+    [InlineData("1, 1, 4, {|KG0001:kernelSize: -1|}")]
+    [InlineData("1, 1, 4, 3, {|KG0001:Stride = 0|}")]
+    [InlineData("1, 1, 4, 3, {|KG0001:Padding = -1|}")]
+    [InlineData("1, 1, 4, 3, Stride = 2, {|KG0001:OutputPadding = 2|}")]
+    [InlineData("1, 1, 4, 3, {|KG0001:Dilation = 0|}")]
+    [InlineData("4, 6, 4, 3, {|KG0001:Groups = 4|}")]
+    [InlineData("1, 1, 4, 3, {|KG0001:Layout = (TensorLayout)7|}")]
+    [InlineData("1, 1, 4, 3, Padding = 1, {|KG0001:PaddingEnd = 2|}")]
+    [InlineData("1, 1, 4, 3, {|KG0001:PaddingBegin = -1|}")]
+    [InlineData("1, 1, 4, 3, Stride = 2, {|KG0001:AutoPad = OnnxAutoPad.SameUpper|}, Padding = 1")]
+    [InlineData("1, 1, 4, 3, Stride = 2, OutputPadding = 1, {|KG0001:OutputLength = 9|}")]
+    [InlineData("1, 1, 4, 3, Stride = 2, {|KG0001:OutputLength = 12|}")]
+    [InlineData("1, 1, 4, 3, {|KG0010:UnrollBudget = -1|}")]
+    [InlineData("1, 1, {|KG0002:1|}, 1, Padding = 1")]
+    [InlineData("1, 1, 4, {|KG0007:100|}")]
+    public Task Invalid1DGeometryPointsAtTheArgument(string arguments) => BuildTest.VerifyAsync(
+        InClass($"[GeneratedConvTranspose1D({arguments})]\npublic static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
+    [Fact]
+    public async Task Invalid1DGeometryMessageSpeaksIn1DTerms()
+    {
+        var test = new AnalyzerTest(InClass("[GeneratedConvTranspose1D(1, 1, 4, 3, Padding = 1, {|#0:PaddingEnd = 2|})]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult(DiagnosticDescriptors.InvalidGeometry).WithLocation(0)
+            .WithArguments("PaddingEnd is 2, but it cannot be combined with Padding: give the padding per side (PaddingBegin, PaddingEnd; a side not given is 0) or symmetric (Padding)."));
+        await test.RunAsync();
+    }
+
+    [Fact]
     public async Task InvalidGeometryMessageSaysWhatIsAllowed()
     {
         var test = new AnalyzerTest(InClass("[GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, {|#0:OutputPadding = 2|})]\n"

@@ -79,6 +79,12 @@ public class EquivalenceTests
         KernelCase.Onnx(1, 2, 3, 3, (3, 3), (3, 2), OnnxAutoPad.NotSet, outputShape: (10, 8)),             // ONNX's test_convtranspose_output_shape: larger than 9 x 7
         KernelCase.Onnx(2, 2, 4, 6, (4, 3), (2, 2), OnnxAutoPad.Valid),
         KernelCase.Onnx(2, 3, 4, 5, (4, 4), (2, 2), OnnxAutoPad.SameUpper, outputShape: (7, 9)),
+        // [GeneratedConvTranspose1D]: the course example's second row, a vocoder-like x8 layer, and the other declaration forms.
+        KernelCase.Square(1, 1, 1, 4, 3, stride: 2, padding: 1, outputPadding: 1).As1D(),
+        new KernelCase(1, 8, 4, 1, 1, 9, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), false, true, FusedActivation.LeakyRelu, 0.1f, 0, 11).As1D(),
+        new KernelCase(2, 4, 12, 2, 1, 7, (1, 4), (1, 2), (0, 1, 0, 2), (0, 1), (1, 2), true, true, FusedActivation.Tanh, 0.01f, 0, 12).As1D(),
+        new KernelCase(1, 3, 5, 1, 1, 6, (1, 3), (1, 2), (0, 1, 0, 1), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 13, DeclarationForm.OutputSize).As1D(),
+        KernelCase.Onnx(1, 2, 1, 5, (1, 3), (1, 2), OnnxAutoPad.SameUpper).As1D(),
     ];
 
     [Fact]

@@ -25,8 +25,16 @@ public sealed record KernelCase(
     int Batch, int InChannels, int OutChannels, int Groups, int InputHeight, int InputWidth,
     (int H, int W) Kernel, (int H, int W) Stride, (int Top, int Left, int Bottom, int Right) Padding, (int H, int W) OutputPadding, (int H, int W) Dilation,
     bool ChannelsLast, bool HasBias, FusedActivation Activation, float Slope, int UnrollBudget, int Seed,
-    DeclarationForm Form = DeclarationForm.Explicit, OnnxAutoPad AutoPad = OnnxAutoPad.NotSet, (int H, int W)? OutputShape = null, bool WeightsFirst = false)
+    DeclarationForm Form = DeclarationForm.Explicit, OnnxAutoPad AutoPad = OnnxAutoPad.NotSet, (int H, int W)? OutputShape = null, bool WeightsFirst = false,
+    bool OneDimensional = false)
 {
+    /// <summary>The same layer as a 1-D one (declared with <c>[GeneratedConvTranspose1D]</c>): height 1 and nothing on the height axis.</summary>
+    public KernelCase As1D() => this with
+    {
+        OneDimensional = true, InputHeight = 1, Kernel = (1, Kernel.W), Stride = (1, Stride.W), Padding = (0, Padding.Left, 0, Padding.Right),
+        OutputPadding = (0, OutputPadding.W), Dilation = (1, Dilation.W), OutputShape = OutputShape is { } shape ? (1, shape.W) : null,
+    };
+
     public int OutputHeight => (InputHeight - 1) * Stride.H - Padding.Top - Padding.Bottom + Dilation.H * (Kernel.H - 1) + OutputPadding.H + 1;
 
     public int OutputWidth => (InputWidth - 1) * Stride.W - Padding.Left - Padding.Right + Dilation.W * (Kernel.W - 1) + OutputPadding.W + 1;
@@ -75,6 +83,7 @@ public sealed record KernelCase(
     /// <summary>The attribute and partial method, written as a user would (square properties where both axes agree).</summary>
     public string Declaration(string name)
     {
+        if (OneDimensional) return Declaration1D(name);
         static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
         var attribute = new StringBuilder($"[GeneratedConvTranspose2D({I(InChannels)}, {I(OutChannels)}, {I(InputHeight)}, {I(InputWidth)}, {I(Kernel.H)}");
         void Pair(string square, (int H, int W) value, int fallback)
@@ -135,6 +144,54 @@ public sealed record KernelCase(
         }
     }
 
+    /// <summary>The <c>[GeneratedConvTranspose1D]</c> declaration of a 1-D case (see <see cref="As1D"/>), in its own property names.</summary>
+    private string Declaration1D(string name)
+    {
+        static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+        var attribute = new StringBuilder($"[GeneratedConvTranspose1D({I(InChannels)}, {I(OutChannels)}, {I(InputWidth)}, {I(Kernel.W)}");
+        if (Stride.W != 1) attribute.Append($", Stride = {I(Stride.W)}");
+        switch (Form)
+        {
+            case DeclarationForm.Onnx:
+                attribute.Append($", AutoPad = OnnxAutoPad.{AutoPad}");
+                if (OutputShape is { } shape) attribute.Append($", OutputLength = {I(shape.W)}");
+                break;
+            case DeclarationForm.OutputSize:
+                PaddingArguments();
+                attribute.Append($", OutputLength = {I(OutputWidth)}");
+                break;
+            default:
+                PaddingArguments();
+                if (OutputPadding.W != 0) attribute.Append($", OutputPadding = {I(OutputPadding.W)}");
+                break;
+        }
+
+        if (Dilation.W != 1) attribute.Append($", Dilation = {I(Dilation.W)}");
+        if (Groups != 1) attribute.Append($", Groups = {I(Groups)}");
+        if (ChannelsLast) attribute.Append(", Layout = TensorLayout.Nlc");
+        if (Activation != FusedActivation.None) attribute.Append($", Activation = FusedActivation.{Activation}");
+        if (Activation == FusedActivation.LeakyRelu) attribute.Append($", LeakyReluSlope = {Slope.ToString("R", CultureInfo.InvariantCulture)}f");
+        if (UnrollBudget > 0) attribute.Append($", UnrollBudget = {I(UnrollBudget)}");
+        attribute.Append(")]");
+        string bias = HasBias ? " ReadOnlySpan<float> bias," : "";
+        string parameters = WeightsFirst
+            ? $"ReadOnlySpan<float> weights, ReadOnlySpan<float> input,{bias} Span<float> output"
+            : $"ReadOnlySpan<float> input, ReadOnlySpan<float> weights,{bias} Span<float> output";
+        return $"    {attribute}\n    public static partial void {name}({parameters});\n";
+
+        void PaddingArguments()
+        {
+            if (Padding.Left == Padding.Right)
+            {
+                if (Padding.Left != 0) attribute.Append($", Padding = {I(Padding.Left)}");
+                return;
+            }
+
+            if (Padding.Left != 0) attribute.Append($", PaddingBegin = {I(Padding.Left)}");
+            if (Padding.Right != 0) attribute.Append($", PaddingEnd = {I(Padding.Right)}");
+        }
+    }
+
     /// <summary>
     /// A declaration in ONNX's terms (auto_pad, output_shape, no explicit padding or output padding), with the geometry the
     /// runtime's <see cref="ConvTranspose2D.FromOnnx"/> resolves it to: the generator must resolve it the same way.
@@ -191,12 +248,15 @@ public sealed record KernelCase(
         from seed in Gen.Int[0, 1_000_000]
         from outputSizeForm in Gen.Bool
         from weightsFirst in Gen.Bool
+        from oneDimensional in Gen.Int[0, 3]
         let padding = (padTop, padLeft, padBottom < 0 ? padTop : padBottom, padRight < 0 ? padLeft : padRight)
         // PyTorch's output_size reaches output paddings below the stride only.
         let form = outputSizeForm && opH < strideH && opW < strideW ? DeclarationForm.OutputSize : DeclarationForm.Explicit
-        let c = new KernelCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, inputW, (kernelH, kernelW),
+        let twoD = new KernelCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, inputW, (kernelH, kernelW),
             (strideH, strideW), padding, (opH, opW), (dilationH, dilationW), channelsLast, hasBias, activation, 0.2f, budget, seed,
             form, WeightsFirst: weightsFirst)
+        // A quarter of the cases are 1-D layers, declared with [GeneratedConvTranspose1D].
+        let c = oneDimensional == 0 ? twoD.As1D() : twoD
         where c.OutputHeight >= 1 && c.OutputWidth >= 1
         select c;
 }

@@ -64,7 +64,7 @@ public class RobustnessTests
         var compilation = GeneratorHarness.Compile("using System;\nusing KernelGen;\npublic static partial class C { [GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 0)] " + Method + " }");
         var (result, output) = GeneratorHarness.Run(compilation);
         string generated = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
-        Assert.Contains("throw new global::System.InvalidOperationException(\"KG0001: Invalid [GeneratedConvTranspose2D] geometry: Stride is 0, but it must be at least 1.\");", generated);
+        Assert.Contains("throw new global::System.InvalidOperationException(\"KG0001: Invalid KernelGen kernel geometry: Stride is 0, but it must be at least 1.\");", generated);
         Assert.DoesNotContain(output.GetDiagnostics(), d => d.Id == "CS8795"); // no "partial method must have an implementation" on top of KG0001
     }
 

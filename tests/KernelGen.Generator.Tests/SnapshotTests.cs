@@ -55,6 +55,11 @@ public class SnapshotTests
         + "    public static partial void Looped(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
 
     [Fact]
+    public void OneDimensionalVocoderUpsampling() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose1D(inChannels: 8, outChannels: 4, inputLength: 8, kernelSize: 8, Stride = 4, Padding = 2, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.1f)]\n"
+        + "    public static partial void VocoderUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    [Fact]
     public void InvalidDeclarationThrowsNamingTheDiagnostic() => SnapshotAssert.Matches(Generate(
         "    [GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 0)]\n"
         + "    public static partial void Broken(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));

@@ -16,7 +16,7 @@ public class ChannelKernelChunkTests
     /// <summary>
     /// For every chunk of output rows, every input row a real tap reads (by the axis plan's own tap lists, independent of
     /// the phase decomposition the kernel addresses with) lies inside the copied rows, which lie inside the padded input,
-    /// and <see cref="ChannelVectorizedKernel.MaxPaddedRowsRead"/> (a sliding-window extreme) sizes the buffer for exactly
+    /// and <see cref="ExecutionPlan.MaxPaddedRowsRead"/> (a sliding-window extreme) sizes the buffer for exactly
     /// the widest chunk of at most <c>n</c> rows, found here by brute force.
     /// </summary>
     [Fact]
@@ -24,12 +24,12 @@ public class ChannelKernelChunkTests
         Gen.Select(ConvCase.Generator, Gen.Int[1, 12]).Sample((c, chunkRows) =>
         {
             var plan = Plans.Of(c.Create(), c.InputHeight, c.InputWidth);
-            int bufferRows = ChannelVectorizedKernel.MaxPaddedRowsRead(plan, chunkRows);
+            int bufferRows = plan.MaxPaddedRowsRead(chunkRows);
             Assert.InRange(bufferRows, 0, plan.PaddedHeight);
             int widestWindow = 0; // by brute force over every window of chunkRows rows
             for (int start = 0; start < plan.OutputHeight; start++)
             {
-                (int first, int last) = ChannelVectorizedKernel.PaddedRowsRead(plan, start, Math.Min(plan.OutputHeight, start + chunkRows));
+                (int first, int last) = plan.PaddedRowsRead(start, Math.Min(plan.OutputHeight, start + chunkRows));
                 widestWindow = Math.Max(widestWindow, last - first);
             }
 
@@ -38,7 +38,7 @@ public class ChannelKernelChunkTests
             {
                 for (int end = start + 1; end <= Math.Min(plan.OutputHeight, start + chunkRows); end++)
                 {
-                    (int first, int last) = ChannelVectorizedKernel.PaddedRowsRead(plan, start, end);
+                    (int first, int last) = plan.PaddedRowsRead(start, end);
                     Assert.True(0 <= first && first <= last && last <= plan.PaddedHeight, $"{c}: rows [{first}, {last}) for [{start}, {end})");
                     Assert.True(last - first <= bufferRows, $"{c}: {last - first} rows for [{start}, {end}), buffer of {bufferRows}");
                     for (int oy = start; oy < end; oy++)
@@ -69,8 +69,8 @@ public class ChannelKernelChunkTests
     {
         // Stride 3 with one kernel tap: output rows of residues 1 and 2 get only the bias.
         var plan = Plans.Of(new ConvTranspose2D(2, 8, 1, 3), 4, 4);
-        Assert.Equal((0, 0), ChannelVectorizedKernel.PaddedRowsRead(plan, 1, 3));
-        (int first, int end) = ChannelVectorizedKernel.PaddedRowsRead(plan, 3, 4);
+        Assert.Equal((0, 0), plan.PaddedRowsRead(1, 3));
+        (int first, int end) = plan.PaddedRowsRead(3, 4);
         Assert.Equal(1, end - first);
     }
 
@@ -99,12 +99,6 @@ public class ChannelKernelChunkTests
 /// <summary>Execution plans as <see cref="PreparedConvTranspose2D"/> makes them, for tests that inspect a plan directly.</summary>
 internal static class Plans
 {
-    public static ExecutionPlan Of(ConvTranspose2D definition, int inputHeight, int inputWidth)
-    {
-        int outPerGroup = definition.OutChannels / definition.Groups;
-        int paddedChannels = RuntimeStrategy.MayUseChannelKernel(outPerGroup)
-            ? ChannelVectorizedKernel.PaddedChannels(outPerGroup, KernelGen.Simd.VectorWidths.For(outPerGroup))
-            : 0;
-        return new ExecutionPlan(definition, inputHeight, inputWidth, paddedChannels);
-    }
+    public static ExecutionPlan Of(ConvTranspose2D definition, int inputHeight, int inputWidth) =>
+        PlanBuilder.ForInput(PlanBuilder.ForLayer(definition, definition.PlanOptions), inputHeight, inputWidth);
 }

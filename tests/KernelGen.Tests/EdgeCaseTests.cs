@@ -100,17 +100,10 @@ public class EdgeCaseTests
     /// </summary>
     private static void AssertMatchesInEveryKernel(ConvCase c)
     {
-        using (TapListThreshold.Never())
-        {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                RandomShapeTests.AssertMatchesReference(c);
-            }
-        }
+        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            RandomShapeTests.AssertMatchesReference(c, options: Force.Lanes(lanes, Force.SimdKernels()));
 
-        using (TapListThreshold.Always())
-            RandomShapeTests.AssertMatchesReference(c);
+        RandomShapeTests.AssertMatchesReference(c, options: Force.ExactKernel());
 
         RandomShapeTests.AssertMatchesReference(c);
         RandomShapeTests.AssertMatchesReference(c, prepared: true);
@@ -125,12 +118,9 @@ public class EdgeCaseTests
     public void CellsThatNoTapReachesHoldOnlyTheBias(int outChannels, TensorLayout layout)
     {
         var c = Make(3, outChannels, 4, 6, kernel: (2, 1), stride: (3, 4)) with { ChannelsLast = layout == TensorLayout.Nhwc };
-        float[] output;
-        using (TapListThreshold.Never())
-            output = Run(c, c.Create());
+        float[] output = Run(c, c.Create(options: Force.SimdKernels()));
         AssertOnlyBiasWhereNoTapReaches(c, output);
-        using (TapListThreshold.Always())
-            output = Run(c, c.Create());
+        output = Run(c, c.Create(options: Force.ExactKernel()));
         AssertOnlyBiasWhereNoTapReaches(c, output);
     }
 
@@ -186,13 +176,12 @@ public class EdgeCaseTests
     [Fact]
     public void LeakyReluUsesItsSlope()
     {
-        var slope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.2f };
-        var defaultSlope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu };
-        Assert.Equal(0.01f, defaultSlope.LeakyReluSlope);
         var output = new float[1];
-        foreach (var threshold in new Func<TapListThreshold>[] { TapListThreshold.Never, TapListThreshold.Always })
+        foreach (var options in new[] { Force.SimdKernels(), Force.ExactKernel() })
         {
-            using var kernels = threshold();
+            var slope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.2f, PlanOptions = options };
+            var defaultSlope = new ConvTranspose2D(1, 1, kernelSize: 1) { Activation = FusedActivation.LeakyRelu, PlanOptions = options };
+            Assert.Equal(0.01f, defaultSlope.LeakyReluSlope);
             slope.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);
             Assert.Equal(-1.2f, output[0], 1e-6f);
             defaultSlope.Compute([-2f], 1, 1, [3f], ReadOnlySpan<float>.Empty, output);

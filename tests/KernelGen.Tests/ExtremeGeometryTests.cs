@@ -236,10 +236,13 @@ public class ExtremeGeometryTests
         // As ConvCase.Tolerance: data in [-1, 1], at most Cin/G * kH * kW products per output.
         float tolerance = 1e-5f * (4 + (float)Math.Min((long)g.InChannels / g.Groups * g.Kernel.H * g.Kernel.W, 1 << 20));
 
-        // What a call may allocate: packed weights (a few copies, channel padding included), both axes' plans (a few ints
-        // per output cell and kernel tap), and scratch within ExecutionPlan.ScratchBudget of the data; never more.
+        // What a call may allocate: packed weights (a few copies, channel padding included), both axes' plans, and scratch
+        // within ExecutionPlan.ScratchBudget of the data; never more. An axis plan holds a few ints per output cell and kernel
+        // tap, and per stride phase that has outputs (at most one per output cell) a phase with its tap lists, a few hundred
+        // bytes: 256 bytes per output cell of an axis bounds both (an output 19 198 cells high with stride 65 536 has 19 198
+        // phases, 4.5 MB), linear in the output, never in the stride or the dilation.
         long bound = 4 * (ExecutionPlan.ScratchBudget(g.InChannels, model.InputLength.Value, model.OutputLength!.Value) + 8L * model.WeightsLength)
-            + 32L * (model.OutputSize.Height + model.OutputSize.Width + g.Kernel.H + g.Kernel.W) + (1 << 20);
+            + 256L * (model.OutputSize.Height + model.OutputSize.Width + g.Kernel.H + g.Kernel.W) + (1 << 20);
         long before = GC.GetAllocatedBytesForCurrentThread();
         conv.Compute(input, g.InputHeight, g.InputWidth, weights, bias, output);
         AssertAllocatedAtMost(before, bound, g, "Compute");

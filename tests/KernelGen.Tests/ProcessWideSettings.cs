@@ -1,12 +1,11 @@
-using KernelGen.Kernels;
+using KernelGen.Planning;
 using KernelGen.Simd;
 
 namespace KernelGen.Tests;
 
 /// <summary>
-/// Tests that change process-wide state (<see cref="VectorWidths.MaximumOverride"/>, <see cref="TapListKernel.MaxMultiplyAdds"/>)
-/// or that need the worker pool to themselves (a call only splits its work when no other call holds the pool) run in this
-/// collection, alone: xUnit runs it after every parallel collection, with nothing beside it.
+/// Tests that need the worker pool to themselves (a call only splits its work when no other call holds the pool) run in
+/// this collection, alone: xUnit runs it after every parallel collection, with nothing beside it.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideSettingsCollection
@@ -14,59 +13,36 @@ public sealed class ProcessWideSettingsCollection
     public const string Name = "Process-wide settings";
 }
 
-/// <summary>Caps the kernels' vector width until disposed (only inside <see cref="ProcessWideSettingsCollection"/>).</summary>
-public sealed class VectorWidthCap : IDisposable
+/// <summary>
+/// Plan options that force a choice on a test's own layer (<c>ConvTranspose2D.PlanOptions</c>): no process-wide state, so
+/// tests forcing different choices never see each other's.
+/// </summary>
+internal static class Force
 {
-    private readonly VectorWidth? _previous;
-
-    public VectorWidthCap(int? lanes)
-    {
-        _previous = VectorWidths.MaximumOverride;
-        VectorWidths.MaximumOverride = lanes is { } l ? (VectorWidth)l : null;
-    }
-
     /// <summary>Every width the kernels are compiled for, as lanes (null: the hardware's widest), for theory data.</summary>
     public static TheoryData<int?> AllWidths => new() { 1, 4, 8, null };
 
-    public void Dispose() => VectorWidths.MaximumOverride = _previous;
-}
+    /// <summary>The kernels at no more than <paramref name="lanes"/> lanes (null: the hardware's widest).</summary>
+    public static PlanOptions Lanes(int? lanes, PlanOptions? options = null) =>
+        (options ?? PlanOptions.Default) with { MaxVectorWidth = lanes is { } l ? (VectorWidth)l : null };
 
-/// <summary>
-/// Sets the per-thread buffer of the channel kernel's fused relayout (<see cref="PreparedConvTranspose2D.FusedRelayoutChunkFloats"/>)
-/// until disposed (only inside <see cref="ProcessWideSettingsCollection"/>): small values split a call into many chunks.
-/// </summary>
-public sealed class FusedRelayoutChunk : IDisposable
-{
-    private readonly int _previous;
+    /// <summary>Every call takes the SIMD kernels, however small (the exact kernel only where a plan is <see cref="ExecutionPlan.Exact"/>).</summary>
+    public static PlanOptions SimdKernels(PlanOptions? options = null) => (options ?? PlanOptions.Default) with { ExactKernelMaxMultiplyAdds = -1 };
 
-    public FusedRelayoutChunk(int floats)
-    {
-        _previous = PreparedConvTranspose2D.FusedRelayoutChunkFloats;
-        PreparedConvTranspose2D.FusedRelayoutChunkFloats = floats;
-    }
+    /// <summary>Every call that may take the exact tap-list kernel does, however large.</summary>
+    public static PlanOptions ExactKernel(PlanOptions? options = null) => (options ?? PlanOptions.Default) with { ExactKernelMaxMultiplyAdds = long.MaxValue };
 
-    public void Dispose() => PreparedConvTranspose2D.FusedRelayoutChunkFloats = _previous;
-}
+    /// <summary>The same layer (geometry, layout, activation, thread cap), planned with <paramref name="options"/>.</summary>
+    public static ConvTranspose2D With(this ConvTranspose2D conv, PlanOptions options) =>
+        new(conv.InChannels, conv.OutChannels, conv.KernelSize, conv.Stride, conv.Padding, conv.OutputPadding, conv.Dilation, conv.Groups)
+        {
+            Layout = conv.Layout,
+            Activation = conv.Activation,
+            LeakyReluSlope = conv.LeakyReluSlope,
+            MaxDegreeOfParallelism = conv.MaxDegreeOfParallelism,
+            PlanOptions = options,
+        };
 
-/// <summary>
-/// Sets which calls take the scalar tap-list kernel (those of at most this many multiply-adds, for NCHW-style layers with
-/// few channels per group) until disposed (only inside <see cref="ProcessWideSettingsCollection"/>).
-/// </summary>
-public sealed class TapListThreshold : IDisposable
-{
-    private readonly long _previous;
-
-    private TapListThreshold(long multiplyAdds)
-    {
-        _previous = TapListKernel.MaxMultiplyAdds;
-        TapListKernel.MaxMultiplyAdds = multiplyAdds;
-    }
-
-    /// <summary>Every call takes the SIMD kernels, however small.</summary>
-    public static TapListThreshold Never() => new(-1);
-
-    /// <summary>Every call that may take the tap-list kernel does, however large.</summary>
-    public static TapListThreshold Always() => new(long.MaxValue);
-
-    public void Dispose() => TapListKernel.MaxMultiplyAdds = _previous;
+    /// <summary>The channel kernel's fused relayout through a buffer of <paramref name="floats"/> floats: small values split a call into many chunks.</summary>
+    public static PlanOptions RelayoutChunk(int floats, PlanOptions? options = null) => (options ?? PlanOptions.Default) with { FusedRelayoutChunkFloats = floats };
 }

@@ -10,7 +10,7 @@ public sealed record ConvCase(
     (int H, int W) OutputPadding, (int H, int W) Dilation, bool ChannelsLast, bool HasBias,
     FusedActivation Activation, int Seed, float LeakyReluSlope = 0.01f)
 {
-    public ConvTranspose2D Create(int maxThreads = 1) =>
+    internal ConvTranspose2D Create(int maxThreads = 1, KernelGen.Planning.PlanOptions? options = null) =>
         new(InChannels, OutChannels, (Kernel.H, Kernel.W), (Stride.H, Stride.W),
             Padding2D.Asymmetric(Padding.Top, Padding.Left, Padding.Bottom, Padding.Right),
             (OutputPadding.H, OutputPadding.W), (Dilation.H, Dilation.W), Groups)
@@ -19,6 +19,7 @@ public sealed record ConvCase(
             Activation = Activation,
             LeakyReluSlope = LeakyReluSlope,
             MaxDegreeOfParallelism = maxThreads,
+            PlanOptions = options ?? KernelGen.Planning.PlanOptions.Default,
         };
 
     public float[] Input() => Values(Batch * InChannels * InputHeight * InputWidth, Seed);
@@ -86,9 +87,9 @@ public sealed record ConvCase(
 [Collection(ProcessWideSettingsCollection.Name)]
 public class RandomShapeTests
 {
-    internal static void AssertMatchesReference(ConvCase c, int maxThreads = 1, bool prepared = false)
+    internal static void AssertMatchesReference(ConvCase c, int maxThreads = 1, bool prepared = false, KernelGen.Planning.PlanOptions? options = null)
     {
-        var conv = c.Create(maxThreads);
+        var conv = c.Create(maxThreads, options);
         var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];
         if (prepared)
             conv.Prepare(c.Weights(), c.Bias()).Compute(c.Input(), c.InputHeight, c.InputWidth, output);
@@ -125,24 +126,13 @@ public class RandomShapeTests
     public void RandomGeometriesMatchWhenTheChannelKernelRelayoutsInSmallChunks() =>
         Gen.Select(ConvCase.Generator, Gen.Int[1, 2000], Gen.Int[1, 2]).Sample((c, chunkFloats, threads) =>
         {
-            using var chunk = new FusedRelayoutChunk(chunkFloats);
-            AssertMatchesReference(c, maxThreads: threads, prepared: true);
+            AssertMatchesReference(c, maxThreads: threads, prepared: true, options: Force.RelayoutChunk(chunkFloats));
         }, iter: 200, threads: 1);
 
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
     [InlineData(8)]
-    public void RandomGeometriesMatchAtNarrowerVectorWidths(int lanes)
-    {
-        try
-        {
-            VectorWidths.MaximumOverride = (VectorWidth)lanes;
-            ConvCase.Generator.Sample(c => AssertMatchesReference(c), iter: 150, threads: 1);
-        }
-        finally
-        {
-            VectorWidths.MaximumOverride = null;
-        }
-    }
+    public void RandomGeometriesMatchAtNarrowerVectorWidths(int lanes) =>
+        ConvCase.Generator.Sample(c => AssertMatchesReference(c, options: Force.Lanes(lanes)), iter: 150, threads: 1);
 }

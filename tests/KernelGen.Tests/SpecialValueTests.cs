@@ -37,11 +37,10 @@ public class SpecialValueTests
     public void GoldenCasesMatchPyTorch(string name, int? lanes, bool simdOnly)
     {
         var c = GoldenCase.Named(name);
-        using var cap = new VectorWidthCap(lanes);
-        using var threshold = simdOnly ? TapListThreshold.Never() : null;
+        var options = Force.Lanes(lanes, simdOnly ? Force.SimdKernels() : null);
         foreach (int threads in new[] { 1, 2 })
         {
-            var conv = c.Create(threads);
+            var conv = c.Create(threads).With(options);
             var output = new float[c.Output.Length];
             conv.Compute(c.Input, c.InputHeight, c.InputWidth, c.Weights, c.Bias, output);
             SpecialValues.AssertSame(c.Output, output, c.Tolerance, $"{c} (Compute, {threads} threads)");
@@ -49,12 +48,9 @@ public class SpecialValueTests
             conv.Prepare(c.Weights, c.Bias).Compute(c.Input, c.InputHeight, c.InputWidth, output);
             SpecialValues.AssertSame(c.Output, output, c.Tolerance, $"{c} (prepared, {threads} threads)");
             // The channel kernel's fused relayout in chunks of one or a few rows (NCHW layers with many channels).
-            using (new FusedRelayoutChunk(17))
-            {
-                Array.Fill(output, 42f);
-                conv.Compute(c.Input, c.InputHeight, c.InputWidth, c.Weights, c.Bias, output);
-                SpecialValues.AssertSame(c.Output, output, c.Tolerance, $"{c} (small chunks, {threads} threads)");
-            }
+            Array.Fill(output, 42f);
+            c.Create(threads).With(Force.RelayoutChunk(17, options)).Compute(c.Input, c.InputHeight, c.InputWidth, c.Weights, c.Bias, output);
+            SpecialValues.AssertSame(c.Output, output, c.Tolerance, $"{c} (small chunks, {threads} threads)");
         }
     }
 
@@ -87,10 +83,9 @@ public class SpecialValueTests
 
     /// <summary>Random layers with a few special values in the input, the weights or the bias, against the naive reference, at each width.</summary>
     [Theory]
-    [MemberData(nameof(VectorWidthCap.AllWidths), MemberType = typeof(VectorWidthCap))]
+    [MemberData(nameof(Force.AllWidths), MemberType = typeof(Force))]
     public void RandomSpecialValuesMatchTheNaiveReference(int? lanes)
     {
-        using var cap = new VectorWidthCap(lanes);
         Gen.Select(ConvCase.Generator, Gen.Int[0, 3], Gen.Int[0, 2], Gen.Int[0, 2], Gen.Bool).Sample((c, inInput, inWeights, inBias, simdOnly) =>
         {
             var random = new Random(c.Seed);
@@ -102,8 +97,7 @@ public class SpecialValueTests
             var expected = NaiveReference.ConvTranspose2D(input, c.Batch, c.InChannels, c.InputHeight, c.InputWidth, weights, bias, c.OutChannels,
                 c.Kernel, c.Stride, c.Padding, c.OutputPadding, c.Dilation, c.Groups, c.ChannelsLast, c.Activation, c.LeakyReluSlope);
             var output = new float[expected.Length];
-            using var threshold = simdOnly ? TapListThreshold.Never() : null;
-            c.Create().Compute(input, c.InputHeight, c.InputWidth, weights, bias, output);
+            c.Create().With(Force.Lanes(lanes, simdOnly ? Force.SimdKernels() : null)).Compute(input, c.InputHeight, c.InputWidth, weights, bias, output);
             SpecialValues.AssertSame(expected, output, c.Tolerance, c.ToString());
         }, iter: 150, threads: 1);
     }

@@ -7,7 +7,7 @@ namespace KernelGen.Tests;
 /// <summary>
 /// The width kernel's stride-2 path (<see cref="WidthPairedKernel"/>): both width phases interleaved in registers, taps
 /// flattened into straight-line code for 1, 2 and 4 taps per phase (looped otherwise), odd taps that read an even tap's
-/// column loaded once (<see cref="WidthPairedKernel.ColumnSharing"/>), weights in registers for one input channel per
+/// column loaded once (<see cref="ColumnSharing"/>), weights in registers for one input channel per
 /// group, blocks of 4 vectors then single vectors then one last overlapping or staged vector, and the input padded
 /// by the kernel itself a window of rows at a time (NCHW) or by the separate pass (NHWC, or rows too wide for the window).
 /// Each named case asserts which of these paths it takes, then matches the naive reference at every vector width and
@@ -17,7 +17,7 @@ namespace KernelGen.Tests;
 public class WidthPairedKernelTests
 {
     /// <summary>The branches of <see cref="WidthPairedKernel"/> a case takes (at the hardware's widest vectors).</summary>
-    internal sealed record PairedPath(WidthPairedKernel.ColumnSharing Sharing, bool AllPhasesFlat, bool OneInputChannel, bool PadsItself);
+    internal sealed record PairedPath(ColumnSharing Sharing, bool AllPhasesFlat, bool OneInputChannel, bool PadsItself);
 
     /// <summary>The paired path of a case, or null when its call does not reach <see cref="WidthPairedKernel"/>.</summary>
     internal static PairedPath? PathOf(ConvCase c)
@@ -28,7 +28,7 @@ public class WidthPairedKernelTests
         var layer = LayerShape.Of(definition);
         bool allFlat = plan.Height.Phases.All(phase =>
             IsFlat(phase.KernelTaps.Length * columns.EvenShifts.Length) && IsFlat(phase.KernelTaps.Length * columns.OddShifts.Length));
-        return new PairedPath(columns.Sharing, allFlat, layer.InPerGroup == 1, WidthVectorizedKernel.PadsItself(layer, plan, c.ChannelsLast));
+        return new PairedPath(columns.Sharing, allFlat, layer.InPerGroup == 1, plan.PadsItself);
 
         static bool IsFlat(int taps) => taps is 1 or 2 or 4;
     }
@@ -44,47 +44,47 @@ public class WidthPairedKernelTests
     private static readonly Dictionary<string, (PairedPath Path, ConvCase Case)> Cases = new()
     {
         // Kernel 4, odd padding (mono_up, depthwise, DCGAN): 2 x 2 taps per phase, the second odd tap reads the first even tap's column.
-        ["k4-p1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 9, 77, kernel: 4, padding: 1)),
-        ["k4-p1-depthwise"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true),
+        ["k4-p1"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 9, 77, kernel: 4, padding: 1)),
+        ["k4-p1-depthwise"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, true),
             Make(6, 6, 7, 64, kernel: 4, padding: 1, groups: 6, activation: FusedActivation.Relu)),
         // Two input channels per group: weights are broadcast per channel inside the block instead of held in registers.
-        ["k4-p1-two-inputs"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true),
+        ["k4-p1-two-inputs"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, true),
             Make(4, 2, 6, 70, kernel: 4, padding: 1, groups: 2, activation: FusedActivation.LeakyRelu)),
         // Kernel 4, even padding: both phases read the same columns.
-        ["k4-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, false, true), Make(2, 3, 5, 41, kernel: 4, padding: 0)),
-        ["k4-p2"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, true, true), Make(1, 2, 6, 66, kernel: 4, padding: 2, activation: FusedActivation.Tanh)),
+        ["k4-p0"] = (new(ColumnSharing.OddIsEven, true, false, true), Make(2, 3, 5, 41, kernel: 4, padding: 0)),
+        ["k4-p2"] = (new(ColumnSharing.OddIsEven, true, true, true), Make(1, 2, 6, 66, kernel: 4, padding: 2, activation: FusedActivation.Tanh)),
         // Kernel 3: one even and two odd taps (odd padding), or two even and one odd (even padding); row phases of 2 and 1 taps.
-        ["k3-p1-op1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, true, true), Make(1, 3, 8, 53, kernel: 3, padding: 1, outputPadding: 1)),
-        ["k3-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, false, true), Make(3, 1, 5, 38, kernel: 3, padding: 0)),
+        ["k3-p1-op1"] = (new(ColumnSharing.SecondOddIsEven, true, true, true), Make(1, 3, 8, 53, kernel: 3, padding: 1, outputPadding: 1)),
+        ["k3-p0"] = (new(ColumnSharing.OddIsFirstEven, true, false, true), Make(3, 1, 5, 38, kernel: 3, padding: 0)),
         // Kernel 3, padding 1, no output padding: an odd output width, so the last pair has no odd cell (staged last vector).
-        ["k3-p1-odd-width"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true),
+        ["k3-p1-odd-width"] = (new(ColumnSharing.SecondOddIsEven, true, false, true),
             Make(2, 2, 4, 45, kernel: 3, padding: 1, activation: FusedActivation.Sigmoid)),
         // Kernel 2: one tap per phase, the same column (no padding) or different columns (padding 1, no sharing).
-        ["k2-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, false, true), Make(2, 2, 5, 100, kernel: 2, padding: 0)),
-        ["k2-p1"] = (new(WidthPairedKernel.ColumnSharing.None, true, true, true), Make(1, 1, 6, 99, kernel: 2, padding: 1)),
+        ["k2-p0"] = (new(ColumnSharing.OddIsEven, true, false, true), Make(2, 2, 5, 100, kernel: 2, padding: 0)),
+        ["k2-p1"] = (new(ColumnSharing.None, true, true, true), Make(1, 1, 6, 99, kernel: 2, padding: 1)),
         // Kernel 5: 3 x 3 and 2 x 3 taps per phase, by loops.
-        ["k5-looped"] = (new(WidthPairedKernel.ColumnSharing.None, false, true, true), Make(1, 2, 6, 60, kernel: 5, padding: 2, outputPadding: 1)),
-        ["k5-looped-two-inputs"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), Make(2, 1, 5, 37, kernel: 5, padding: 1)),
+        ["k5-looped"] = (new(ColumnSharing.None, false, true, true), Make(1, 2, 6, 60, kernel: 5, padding: 2, outputPadding: 1)),
+        ["k5-looped-two-inputs"] = (new(ColumnSharing.None, false, false, true), Make(2, 1, 5, 37, kernel: 5, padding: 1)),
         // Kernel 1: the odd phase has no tap, so odd cells hold only the bias (looped with no taps).
-        ["k1-bias-only-phase"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), Make(2, 2, 7, 70, kernel: 1, padding: 0, outputPadding: 1)),
+        ["k1-bias-only-phase"] = (new(ColumnSharing.None, false, false, true), Make(2, 2, 7, 70, kernel: 1, padding: 0, outputPadding: 1)),
         // Row stride 1 and 3: the row phases are not paired, only the columns are.
-        ["row-stride-1"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, false, true, true), Make(1, 1, 6, 50, kernel: 4, padding: 1, stride: (1, 2))),
-        ["row-stride-3"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 2, 5, 44, kernel: 4, padding: 1, stride: (3, 2))),
+        ["row-stride-1"] = (new(ColumnSharing.SecondOddIsFirstEven, false, true, true), Make(1, 1, 6, 50, kernel: 4, padding: 1, stride: (1, 2))),
+        ["row-stride-3"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 2, 5, 44, kernel: 4, padding: 1, stride: (3, 2))),
         // Large enough for two threads, split in the middle of a channel at an odd output row.
-        ["two-threads-split-mid-channel"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true),
+        ["two-threads-split-mid-channel"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, true),
             Make(15, 15, 33, 70, kernel: 4, padding: 1, groups: 15)),
         // Rows shorter than any vector: one staged vector per row.
-        ["short-rows"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 40, 3, kernel: 4, padding: 1)),
-        ["one-column"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, true, true), Make(1, 1, 30, 1, kernel: 3, padding: 0, outputPadding: 0)),
+        ["short-rows"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, true), Make(1, 1, 40, 3, kernel: 4, padding: 1)),
+        ["one-column"] = (new(ColumnSharing.OddIsFirstEven, true, true, true), Make(1, 1, 30, 1, kernel: 3, padding: 0, outputPadding: 0)),
         // Tall and wide: the rows of one output channel do not fit in one window, so the window is halved.
-        ["window-halved"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true),
+        ["window-halved"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, true),
             Make(2, 1, 64, 300, kernel: 4, padding: 1, batch: 2)),
         // So wide that one output row's input rows do not fit in the window: the separate padding pass runs instead.
-        ["too-wide-for-window"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false),
+        ["too-wide-for-window"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, false),
             Make(4, 1, 3, 1700, kernel: 4, padding: 1)),
         // NHWC input always goes through the padding pass.
-        ["nhwc"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, true, false), Make(3, 3, 6, 70, kernel: 4, padding: 1, groups: 3, channelsLast: true)),
-        ["nhwc-k3"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, false), Make(4, 2, 5, 33, kernel: 3, padding: 1, outputPadding: 1, channelsLast: true)),
+        ["nhwc"] = (new(ColumnSharing.SecondOddIsFirstEven, true, true, false), Make(3, 3, 6, 70, kernel: 4, padding: 1, groups: 3, channelsLast: true)),
+        ["nhwc-k3"] = (new(ColumnSharing.SecondOddIsEven, true, false, false), Make(4, 2, 5, 33, kernel: 3, padding: 1, outputPadding: 1, channelsLast: true)),
     };
 
     public static TheoryData<string> CaseNames() => new(Cases.Keys);
@@ -103,7 +103,7 @@ public class WidthPairedKernelTests
     public void TheNamedCasesReachEveryBranch()
     {
         var paths = Cases.Values.Select(entry => entry.Path).ToList();
-        foreach (WidthPairedKernel.ColumnSharing sharing in Enum.GetValues<WidthPairedKernel.ColumnSharing>())
+        foreach (ColumnSharing sharing in Enum.GetValues<ColumnSharing>())
             Assert.Contains(paths, path => path.Sharing == sharing && path.AllPhasesFlat);
         Assert.Contains(paths, path => !path.AllPhasesFlat && path.OneInputChannel);
         Assert.Contains(paths, path => !path.AllPhasesFlat && !path.OneInputChannel);
@@ -120,30 +120,30 @@ public class WidthPairedKernelTests
     private static readonly Dictionary<string, (PairedPath Path, int BlockedPerGroup, ConvCase Case)> BlockedCases = new()
     {
         // game_up's geometry (kernel 3, padding 1, output padding 1) with 8 output channels: two blocks, no tail.
-        ["blocked-k3-two-blocks"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 8, Make(16, 8, 12, 64, kernel: 3, padding: 1, outputPadding: 1)),
+        ["blocked-k3-two-blocks"] = (new(ColumnSharing.SecondOddIsEven, true, false, true), 8, Make(16, 8, 12, 64, kernel: 3, padding: 1, outputPadding: 1)),
         // 6 channels: one block, then 2 channels one at a time.
-        ["blocked-k4-tail"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true), 4, Make(3, 6, 7, 50, kernel: 4, padding: 1)),
+        ["blocked-k4-tail"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, true), 4, Make(3, 6, 7, 50, kernel: 4, padding: 1)),
         // Two groups of 5: a block and a tail channel in each group, the second group's block from its own weights and input.
-        ["blocked-groups"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 4,
+        ["blocked-groups"] = (new(ColumnSharing.SecondOddIsEven, true, false, true), 4,
             Make(4, 10, 6, 40, kernel: 3, padding: 1, outputPadding: 1, groups: 2, activation: FusedActivation.Relu)),
         // Kernel 4 with even padding (both phases read the same columns), 9 channels, an activation with a parameter.
-        ["blocked-k4-p0-leaky"] = (new(WidthPairedKernel.ColumnSharing.OddIsEven, true, true, true), 8,
+        ["blocked-k4-p0-leaky"] = (new(ColumnSharing.OddIsEven, true, true, true), 8,
             Make(1, 9, 5, 41, kernel: 4, padding: 0, activation: FusedActivation.LeakyRelu)),
         // Kernel 3 without output padding: an odd width, the last vector staged for each channel of the block.
-        ["blocked-odd-width"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsEven, true, false, true), 4,
+        ["blocked-odd-width"] = (new(ColumnSharing.SecondOddIsEven, true, false, true), 4,
             Make(2, 4, 4, 45, kernel: 3, padding: 1, activation: FusedActivation.Sigmoid)),
         // Kernel 2, padding 1: no shared column. Kernel 3 with even padding: two even taps and one odd.
-        ["blocked-k2-p1"] = (new(WidthPairedKernel.ColumnSharing.None, true, false, true), 4, Make(2, 5, 6, 99, kernel: 2, padding: 1, activation: FusedActivation.Tanh)),
-        ["blocked-k3-p0"] = (new(WidthPairedKernel.ColumnSharing.OddIsFirstEven, true, false, true), 4, Make(3, 4, 5, 38, kernel: 3, padding: 0)),
+        ["blocked-k2-p1"] = (new(ColumnSharing.None, true, false, true), 4, Make(2, 5, 6, 99, kernel: 2, padding: 1, activation: FusedActivation.Tanh)),
+        ["blocked-k3-p0"] = (new(ColumnSharing.OddIsFirstEven, true, false, true), 4, Make(3, 4, 5, 38, kernel: 3, padding: 0)),
         // Kernel 5: tap counts the block does not cover, so the block's channels run one at a time by loops.
-        ["blocked-k5-looped"] = (new(WidthPairedKernel.ColumnSharing.None, false, false, true), 4, Make(2, 4, 5, 37, kernel: 5, padding: 1)),
+        ["blocked-k5-looped"] = (new(ColumnSharing.None, false, false, true), 4, Make(2, 4, 5, 37, kernel: 5, padding: 1)),
         // 12 channels on two threads: each thread's half starts or ends with channels outside a whole aligned block.
-        ["blocked-two-threads"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, true), 12,
+        ["blocked-two-threads"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, true), 12,
             Make(8, 12, 24, 64, kernel: 4, padding: 1)),
         // Rows wider than the window (separate padding pass), and NHWC (padding pass, output relayout).
-        ["blocked-too-wide-for-window"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
+        ["blocked-too-wide-for-window"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
             Make(4, 4, 3, 1700, kernel: 4, padding: 1)),
-        ["blocked-nhwc"] = (new(WidthPairedKernel.ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
+        ["blocked-nhwc"] = (new(ColumnSharing.SecondOddIsFirstEven, true, false, false), 4,
             Make(3, 5, 6, 40, kernel: 4, padding: 1, channelsLast: true)),
     };
 
@@ -156,7 +156,7 @@ public class WidthPairedKernelTests
         var (path, blockedPerGroup, c) = BlockedCases[name];
         Assert.Equal(path, PathOf(c));
         var layer = LayerShape.Of(c.Create());
-        Assert.True(RuntimeStrategy.MayBlockWidthPairs(layer.OutPerGroup, 2));
+        Assert.True(Plans.Of(c.Create(), c.InputHeight, c.InputWidth).BlocksChannels);
         Assert.Equal(blockedPerGroup, WidthPairedKernel.BlocksPerGroup(layer) * WidthPairedKernel.BlockChannels);
         AssertMatchesAtEveryWidth(c);
     }
@@ -197,14 +197,11 @@ public class WidthPairedKernelTests
     /// <summary>The case against the reference at 1, 4, 8 and all lanes, on one thread and (prepared) on two; never the tap-list kernel.</summary>
     private static void AssertMatchesAtEveryWidth(ConvCase c)
     {
-        using (TapListThreshold.Never())
+        foreach (int? lanes in new int?[] { 1, 4, 8, null })
         {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                RandomShapeTests.AssertMatchesReference(c);
-                RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true);
-            }
+            var options = Force.Lanes(lanes, Force.SimdKernels());
+            RandomShapeTests.AssertMatchesReference(c, options: options);
+            RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, prepared: true, options: options);
         }
     }
 
@@ -235,16 +232,10 @@ public class WidthPairedKernelTests
     [Fact]
     public void RandomBlockedGeometriesMatchTheReferenceAtEveryWidthAndOnTwoThreads()
     {
-        using (TapListThreshold.Never())
-        {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c), iter: 60, threads: 1);
-            }
+        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, options: Force.Lanes(lanes, Force.SimdKernels())), iter: 60, threads: 1);
 
-            BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2), iter: 60, threads: 1);
-        }
+        BlockedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, options: Force.SimdKernels()), iter: 60, threads: 1);
     }
 
     /// <summary>Random geometries with a width stride of 2 and few output channels per group, all through the paired path.</summary>
@@ -276,20 +267,13 @@ public class WidthPairedKernelTests
     [Fact]
     public void RandomPairedGeometriesMatchTheReferenceAtEveryWidth()
     {
-        using (TapListThreshold.Never())
-        {
-            foreach (int? lanes in new int?[] { 1, 4, 8, null })
-            {
-                using var cap = new VectorWidthCap(lanes);
-                PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c), iter: 150, threads: 1);
-            }
-        }
+        foreach (int? lanes in new int?[] { 1, 4, 8, null })
+            PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, options: Force.Lanes(lanes, Force.SimdKernels())), iter: 150, threads: 1);
     }
 
     [Fact]
     public void RandomPairedGeometriesMatchTheReferenceOnTwoThreads()
     {
-        using (TapListThreshold.Never())
-            PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2), iter: 150, threads: 1);
+        PairedGenerator.Sample(c => RandomShapeTests.AssertMatchesReference(c, maxThreads: 2, options: Force.SimdKernels()), iter: 150, threads: 1);
     }
 }

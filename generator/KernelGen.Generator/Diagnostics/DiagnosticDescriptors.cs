@@ -21,7 +21,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor InvalidGeometry = new(
             id: "KG0001",
             title: "Invalid transposed-convolution geometry",
-            messageFormat: "Invalid [GeneratedConvTranspose2D] geometry: {0}",
+            messageFormat: "Invalid KernelGen kernel geometry: {0}",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true,
@@ -39,7 +39,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor SignatureMismatch = new(
             id: "KG0003",
             title: "Kernel method signature does not match",
-            messageFormat: "'{0}' {1}, but a [GeneratedConvTranspose2D] method must be " + ExpectedSignatures + ", every parameter passed by value (parameters named input, weights, bias and output are bound by name, in any order)",
+            messageFormat: "'{0}' {1}, but a KernelGen kernel method must be " + ExpectedSignatures + ", every parameter passed by value (parameters named input, weights, bias and output are bound by name, in any order)",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -55,7 +55,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor ContainingTypeNotPartial = new(
             id: "KG0005",
             title: "Type containing a kernel method must be partial",
-            messageFormat: "Type '{0}' contains the [GeneratedConvTranspose2D] method '{1}' but is not declared 'partial'; add 'partial' to every declaration of '{0}' (and of every type around it)",
+            messageFormat: "Type '{0}' contains the KernelGen kernel method '{1}' but is not declared 'partial'; add 'partial' to every declaration of '{0}' (and of every type around it)",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -63,7 +63,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor GenericMethod = new(
             id: "KG0006",
             title: "Kernel method must not be generic",
-            messageFormat: "'{0}' has type parameters, but a [GeneratedConvTranspose2D] method must not be generic: its shape and element type (float) are fixed; remove the type parameters (the containing type may be generic)",
+            messageFormat: "'{0}' has type parameters, but a KernelGen kernel method must not be generic: its shape and element type (float) are fixed; remove the type parameters (the containing type may be generic)",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -71,7 +71,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor TooLarge = new(
             id: "KG0007",
             title: "Kernel over the hard size cap",
-            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime ConvTranspose2D for this shape",
+            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime layer (ConvTranspose1D, ConvTranspose2D) for this shape",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -104,7 +104,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor DuplicateName = new(
             id: "KG0011",
             title: "Two kernel methods with the same name in one type",
-            messageFormat: "Type '{0}' has more than one [GeneratedConvTranspose2D] method named '{1}', but each must have its own name: the generated file and the '{1}Shape' class are named after it",
+            messageFormat: "Type '{0}' has more than one KernelGen kernel method named '{1}', but each must have its own name: the generated file and the '{1}Shape' class are named after it",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -112,7 +112,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor NotATypeMethod = new(
             id: "KG0012",
             title: "Kernel attribute on something other than a method of a type",
-            messageFormat: "[GeneratedConvTranspose2D] is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
+            messageFormat: "A KernelGen attribute ([GeneratedConvTranspose1D], [GeneratedConvTranspose2D]) is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);

@@ -133,9 +133,16 @@ namespace KernelGen.Generator.Emitting
         private static void WriteHeader(SourceWriter w, KernelTarget target, KernelPlan plan)
         {
             var s = plan.Spec;
-            w.Line("// KernelGen: the transposed convolution declared by [GeneratedConvTranspose2D] on " + target.DisplayName + ",");
+            w.Line("// KernelGen: the transposed convolution declared by " + (s.Rank == 1 ? "[GeneratedConvTranspose1D]" : "[GeneratedConvTranspose2D]") + " on " + target.DisplayName + ",");
             w.Line("// specialised for exactly this shape. Do not edit: change the attribute instead.");
             w.Line("//");
+            if (s.Rank == 1)
+            {
+                w.Line("// A 1-D layer (PyTorch conv_transpose1d semantics): NCL and NLC lie in memory as NCHW and NHWC images of height 1, so");
+                w.Line("// it is computed as the 2-D layer of height 1 below, whose kernel 1 x " + Text(s.KernelWidth) + " has no tap on the unit axis to skip.");
+                w.Line("//");
+            }
+
             w.Line("// Geometry (PyTorch conv_transpose2d semantics; height x width):");
             w.Line("//   channels      " + Text(s.InChannels) + " -> " + Text(s.OutChannels) + ", groups " + Text(s.Groups)
                 + " (" + Text(s.InPerGroup) + " in, " + Text(s.OutPerGroup) + " out per group), layout " + (s.ChannelsLast ? "NHWC" : "NCHW"));
@@ -285,6 +292,13 @@ namespace KernelGen.Generator.Emitting
                 ? "/// <summary>Placeholder sizes of <c>" + target.MethodName + "</c>, whose declaration is invalid (see its KG error): each is 1 where the declaration gives no valid value.</summary>"
                 : "/// <summary>The sizes of <c>" + target.MethodName + "</c> as compile-time constants (lengths are per sample).</summary>");
             w.Open(target.Accessibility + " static class " + target.MethodName + DeclarationParser.ShapeClassSuffix);
+            if (s.Rank == 1)
+            {
+                WriteShapeConstants1D(w, s);
+                w.Close();
+                return;
+            }
+
             Constant(w, "InChannels", s.InChannels, "Input channels.");
             Constant(w, "OutChannels", s.OutChannels, "Output channels.");
             Constant(w, "Groups", s.Groups, "Channel groups.");
@@ -297,6 +311,23 @@ namespace KernelGen.Generator.Emitting
             Constant(w, "BiasLength", s.BiasLength, s.BiasLength > 0 ? "Elements of the bias: OutChannels." : "Elements of the bias: 0, this kernel takes none.");
             Constant(w, "OutputLength", s.OutputLength, "Elements of one output sample: OutChannels * OutputHeight * OutputWidth.");
             w.Close();
+        }
+
+        /// <summary>
+        /// A 1-D kernel's sizes: its lengths are the sequence lengths the attribute speaks of (<c>inputLength</c>), and the element
+        /// counts of one sample are <c>InputElements</c> and <c>OutputElements</c>.
+        /// </summary>
+        private static void WriteShapeConstants1D(SourceWriter w, ShapeConstants s)
+        {
+            Constant(w, "InChannels", s.InChannels, "Input channels.");
+            Constant(w, "OutChannels", s.OutChannels, "Output channels.");
+            Constant(w, "Groups", s.Groups, "Channel groups.");
+            Constant(w, "InputLength", s.InputWidth, "Input length (of the sequence, per channel).");
+            Constant(w, "OutputLength", s.OutputWidth, "Output length (of the sequence, per channel).");
+            Constant(w, "InputElements", s.InputLength, "Elements of one input sample: InChannels * InputLength.");
+            Constant(w, "WeightsLength", s.WeightsLength, "Elements of the weights: InChannels * (OutChannels / Groups) * KernelSize.");
+            Constant(w, "BiasLength", s.BiasLength, s.BiasLength > 0 ? "Elements of the bias: OutChannels." : "Elements of the bias: 0, this kernel takes none.");
+            Constant(w, "OutputElements", s.OutputLength, "Elements of one output sample: OutChannels * OutputLength.");
         }
 
         private static void Constant(SourceWriter w, string name, int value, string summary)
@@ -460,11 +491,15 @@ namespace KernelGen.Generator.Emitting
             w.Line();
             w.Line("// Throw helpers keep the checks in the partial method small; they never return.");
             w.Line("public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(");
-            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must hold a whole number of samples of inChannels * inputHeight * inputWidth = "
-                + Text(s.InChannels) + " * " + Text(s.InputHeight) + " * " + Text(s.InputWidth) + " = " + Text(s.InputLength) + " elements.\", name);");
+            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must hold a whole number of samples of "
+                + (s.Rank == 1 ? "inChannels * inputLength = " + Text(s.InChannels) + " * " + Text(s.InputWidth)
+                    : "inChannels * inputHeight * inputWidth = " + Text(s.InChannels) + " * " + Text(s.InputHeight) + " * " + Text(s.InputWidth))
+                + " = " + Text(s.InputLength) + " elements.\", name);");
             w.Line("public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(");
-            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = "
-                + Text(s.InChannels) + " * " + Text(s.OutPerGroup) + " * " + Text(s.KernelHeight) + " * " + Text(s.KernelWidth) + " = " + Text(s.WeightsLength) + ".\", name);");
+            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have exactly "
+                + (s.Rank == 1 ? "inChannels * (outChannels / groups) * kernelSize = " + Text(s.InChannels) + " * " + Text(s.OutPerGroup) + " * " + Text(s.KernelWidth)
+                    : "inChannels * (outChannels / groups) * kernelHeight * kernelWidth = " + Text(s.InChannels) + " * " + Text(s.OutPerGroup) + " * " + Text(s.KernelHeight) + " * " + Text(s.KernelWidth))
+                + " = " + Text(s.WeightsLength) + ".\", name);");
             if (s.HasBias)
             {
                 w.Line("public static void ThrowBiasLength(int length, string name) => throw new global::System.ArgumentException(");
@@ -472,8 +507,10 @@ namespace KernelGen.Generator.Emitting
             }
 
             w.Line("public static void ThrowOutputLength(int length, int batch, string name) => throw new global::System.ArgumentException(");
-            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have at least batch * outChannels * outputHeight * outputWidth = \" + " + Arg("batch")
-                + " + \" * " + Text(s.OutChannels) + " * " + Text(s.OutputHeight) + " * " + Text(s.OutputWidth) + " = \" + ((long)batch * " + Text(s.OutputLength) + ").ToString(" + Invariant + ") + \".\", name);");
+            w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have at least batch * "
+                + (s.Rank == 1 ? "outChannels * outputLength" : "outChannels * outputHeight * outputWidth") + " = \" + " + Arg("batch")
+                + " + \" * " + Text(s.OutChannels) + (s.Rank == 1 ? "" : " * " + Text(s.OutputHeight)) + " * " + Text(s.OutputWidth)
+                + " = \" + ((long)batch * " + Text(s.OutputLength) + ").ToString(" + Invariant + ") + \".\", name);");
             w.Line("public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(");
             w.Line("    name + \" overlaps \" + outputName + \"; they must be separate memory.\", outputName);");
         }

@@ -73,7 +73,8 @@ namespace KernelGen.Generator.Model
         KernelActivation Activation,
         float LeakyReluSlope,
         bool HasBias,
-        int UnrollBudget)
+        int UnrollBudget,
+        int Rank = 2)
     {
         public int InPerGroup => InChannels / Groups;
 
@@ -122,7 +123,8 @@ namespace KernelGen.Generator.Model
         int InputLength,
         int WeightsLength,
         int BiasLength,
-        int OutputLength);
+        int OutputLength,
+        int Rank = 2);
 
     /// <summary>
     /// What the generator needs of one annotated method: where to emit, and either the validated shape or the first

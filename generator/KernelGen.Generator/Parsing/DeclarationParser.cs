@@ -36,6 +36,11 @@ namespace KernelGen.Generator.Parsing
     {
         public const string AttributeMetadataName = "KernelGen.GeneratedConvTranspose2DAttribute";
 
+        /// <summary>The 1-D attribute: a 2-D kernel of height 1 underneath, declared and checked in 1-D terms.</summary>
+        public const string AttributeMetadataName1D = "KernelGen.GeneratedConvTranspose1DAttribute";
+
+        private const string AttributeClassName1D = "GeneratedConvTranspose1DAttribute";
+
         /// <summary>Each output axis is capped so that the compiler never plans an absurd axis (the phase plan is linear in it).</summary>
         public const int MaxOutputAxisLength = 1 << 16;
 
@@ -46,6 +51,13 @@ namespace KernelGen.Generator.Parsing
         public const string ShapeClassSuffix = "Shape";
 
         private static readonly string[] ConstructorParameters = { "inChannels", "outChannels", "inputHeight", "inputWidth", "kernelSize" };
+
+        private static readonly string[] ConstructorParameters1D = { "inChannels", "outChannels", "inputLength", "kernelSize" };
+
+        /// <summary>1 for <c>[GeneratedConvTranspose1D]</c>, 2 for <c>[GeneratedConvTranspose2D]</c>.</summary>
+        private static int RankOf(AttributeData attribute) => attribute.AttributeClass?.Name == AttributeClassName1D ? 1 : 2;
+
+        private static string AttributeDisplayName(int rank) => rank == 1 ? "[GeneratedConvTranspose1D]" : "[GeneratedConvTranspose2D]";
 
         /// <summary>Types in signatures: fully qualified (the generated file has no usings), nullable annotations kept.</summary>
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.WithMiscellaneousOptions(
@@ -92,7 +104,7 @@ namespace KernelGen.Generator.Parsing
             if (firstError is not null)
                 declaration = new KernelDeclaration(target, null, firstError.Descriptor.Id, firstError.Message, constants);
             else if (spec is null)
-                declaration = new KernelDeclaration(target, null, null, "the arguments of [GeneratedConvTranspose2D] on " + method.Name + " do not compile", constants);
+                declaration = new KernelDeclaration(target, null, null, "the arguments of " + AttributeDisplayName(RankOf(attribute)) + " on " + method.Name + " do not compile", constants);
             else
                 declaration = new KernelDeclaration(target, spec, null, null, constants);
             return new ParseResult(declaration, new EquatableArray<DiagnosticInfo>(diagnostics), reportedByGenerator);
@@ -293,7 +305,7 @@ namespace KernelGen.Generator.Parsing
         }
 
         public static bool IsKernelAttribute(INamedTypeSymbol? type) =>
-            type is { Name: "GeneratedConvTranspose2DAttribute", ContainingNamespace: { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true } };
+            type is { Name: "GeneratedConvTranspose2DAttribute" or AttributeClassName1D, ContainingNamespace: { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true } };
 
         /// <summary>The parameters' roles in the order the kernel takes them.</summary>
         private static readonly string[] RolesWithBias = { "input", "weights", "bias", "output" };
@@ -546,7 +558,7 @@ namespace KernelGen.Generator.Parsing
 
         private static ShapeConstants Constants(KernelSpec s) =>
             new(s.InChannels, s.OutChannels, s.Groups, s.InputHeight, s.InputWidth, s.OutputHeight, s.OutputWidth,
-                s.InputLength, s.WeightsLength, s.HasBias ? s.OutChannels : 0, s.OutputLength);
+                s.InputLength, s.WeightsLength, s.HasBias ? s.OutChannels : 0, s.OutputLength, s.Rank);
 
         /// <summary>
         /// Sizes for a declaration that cannot be implemented: each as declared or derived where that gives a valid size,
@@ -559,23 +571,26 @@ namespace KernelGen.Generator.Parsing
             var named = new Dictionary<string, TypedConstant>(StringComparer.Ordinal);
             foreach (var pair in attribute.NamedArguments) named[pair.Key] = pair.Value;
             int groupsArgument = named.TryGetValue("Groups", out var g) && g.Value is int gv ? gv : 1;
-            long inChannels = Arg(0), outChannels = Arg(1), inputHeight = Arg(2), inputWidth = Arg(3);
-            var height = new AxisArguments(named, "Height", "Top", "Bottom", (int)Arg(4)).Geometry;
-            var width = new AxisArguments(named, "Width", "Left", "Right", (int)Arg(4)).Geometry;
+            int rank = RankOf(attribute);
+            long inChannels = Arg(0), outChannels = Arg(1), inputHeight = rank == 1 ? 1 : Arg(2), inputWidth = rank == 1 ? Arg(2) : Arg(3);
+            var height = rank == 1 ? UnitAxis.Geometry : new AxisArguments(named, "Height", "Top", "Bottom", (int)Arg(4)).Geometry;
+            var width = rank == 1 ? LengthAxis(named, (int)Arg(3)).Geometry : new AxisArguments(named, "Width", "Left", "Right", (int)Arg(4)).Geometry;
             int Size(long value) => value >= 1 && value <= int.MaxValue ? (int)value : 1;
             int inC = Size(inChannels), outC = Size(outChannels), groups = Size(groupsArgument), inH = Size(inputHeight), inW = Size(inputWidth);
             int outPerGroup = outC % groups == 0 ? outC / groups : outC;
             int outH = Size(height.OutputLength(inH)), outW = Size(width.OutputLength(inW));
             return new ShapeConstants(inC, outC, groups, inH, inW, outH, outW, Size(Product(inC, inH, inW)),
-                Size(Product(inC, outPerGroup, Size(height.Kernel), Size(width.Kernel))), hasBias ? outC : 0, Size(Product(outC, outH, outW)));
+                Size(Product(inC, outPerGroup, Size(height.Kernel), Size(width.Kernel))), hasBias ? outC : 0, Size(Product(outC, outH, outW)), rank);
         }
 
         /// <summary>Reads and validates the attribute's arguments. Null when they are half-typed (no diagnostic) or invalid (diagnostics added).</summary>
         private static KernelSpec? ParseAttribute(AttributeData attribute, AttributeSyntax syntax, string methodName, bool hasBias, List<DiagnosticInfo> diagnostics)
         {
-            if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Length != ConstructorParameters.Length)
+            int rank = RankOf(attribute);
+            var constructorParameters = rank == 1 ? ConstructorParameters1D : ConstructorParameters;
+            if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Length != constructorParameters.Length)
                 return null;
-            var ctor = new int[ConstructorParameters.Length];
+            var ctor = new int[constructorParameters.Length];
             for (int i = 0; i < ctor.Length; i++)
             {
                 if (attribute.ConstructorArguments[i] is not { Kind: TypedConstantKind.Primitive, Value: int value }) return null;
@@ -589,9 +604,11 @@ namespace KernelGen.Generator.Parsing
                 named[pair.Key] = pair.Value;
             }
 
-            int inChannels = ctor[0], outChannels = ctor[1], inputHeight = ctor[2], inputWidth = ctor[3], kernelSize = ctor[4];
-            var axisH = new AxisArguments(named, "Height", "Top", "Bottom", kernelSize);
-            var axisW = new AxisArguments(named, "Width", "Left", "Right", kernelSize);
+            // A 1-D layer is a 2-D one of height 1: a unit height axis, and the length on the width axis, under 1-D names.
+            int inChannels = ctor[0], outChannels = ctor[1];
+            int inputHeight = rank == 1 ? 1 : ctor[2], inputWidth = rank == 1 ? ctor[2] : ctor[3], kernelSize = ctor[ctor.Length - 1];
+            var axisH = rank == 1 ? UnitAxis : new AxisArguments(named, "Height", "Top", "Bottom", kernelSize);
+            var axisW = rank == 1 ? LengthAxis(named, kernelSize) : new AxisArguments(named, "Width", "Left", "Right", kernelSize);
             if (!axisH.Complete || !axisW.Complete) return null;
             int groups = IntOr(named, "Groups", 1, out bool groupsOk);
             int layout = IntOr(named, "Layout", 0, out bool layoutOk);
@@ -617,16 +634,24 @@ namespace KernelGen.Generator.Parsing
             }
 
             Violation(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, "inChannels", "outChannels", "Groups"));
-            Violation(ConvTransposeRules.CheckInputSize(inputHeight, "inputHeight"));
-            Violation(ConvTransposeRules.CheckInputSize(inputWidth, "inputWidth"));
+            if (rank == 1)
+            {
+                Violation(ConvTransposeRules.CheckInputSize(inputWidth, "inputLength"));
+            }
+            else
+            {
+                Violation(ConvTransposeRules.CheckInputSize(inputHeight, "inputHeight"));
+                Violation(ConvTransposeRules.CheckInputSize(inputWidth, "inputWidth"));
+            }
+
             AxisGeometry heightAxis = axisH.Geometry, widthAxis = axisW.Geometry;
             var heightViolation = ConvTransposeRules.CheckAxis(heightAxis, axisH.Names);
             var widthViolation = ConvTransposeRules.CheckAxis(widthAxis, axisW.Names);
             Violation(heightViolation);
             Violation(widthViolation);
-            Violation(CheckPaddingForms(named, axisH, axisW, autoPadGiven, autoPad));
+            Violation(CheckPaddingForms(named, rank, axisH, axisW, autoPadGiven, autoPad));
             if (layout is not (0 or 1))
-                Violation(new RuleViolation("Layout", layout, "it must be TensorLayout.Nchw or TensorLayout.Nhwc"));
+                Violation(new RuleViolation("Layout", layout, rank == 1 ? "it must be TensorLayout.Ncl or TensorLayout.Nlc" : "it must be TensorLayout.Nchw or TensorLayout.Nhwc"));
             if (activation is < 0 or > 4)
                 Violation(new RuleViolation("Activation", activation, "it must be FusedActivation.None, Relu, LeakyRelu, Sigmoid or Tanh"));
             Violation(ConvTransposeRules.CheckLeakyReluSlope(slope, "LeakyReluSlope"));
@@ -651,7 +676,7 @@ namespace KernelGen.Generator.Parsing
             if (diagnostics.Count > before) return null;
 
             CheckOutputAxis(heightAxis, inputHeight, "height", "inputHeight", methodName, syntax, diagnostics);
-            CheckOutputAxis(widthAxis, inputWidth, "width", "inputWidth", methodName, syntax, diagnostics);
+            CheckOutputAxis(widthAxis, inputWidth, rank == 1 ? "length" : "width", rank == 1 ? "inputLength" : "inputWidth", methodName, syntax, diagnostics);
             if (diagnostics.Count > before) return null;
 
             long outputHeight = heightAxis.OutputLength(inputHeight), outputWidth = widthAxis.OutputLength(inputWidth);
@@ -663,7 +688,7 @@ namespace KernelGen.Generator.Parsing
             return new KernelSpec(inChannels, outChannels, groups, inputHeight, inputWidth,
                 heightAxis.Kernel, widthAxis.Kernel, heightAxis.Stride, widthAxis.Stride, heightAxis.PadBegin, heightAxis.PadEnd,
                 widthAxis.PadBegin, widthAxis.PadEnd, heightAxis.OutputPadding, widthAxis.OutputPadding, heightAxis.Dilation, widthAxis.Dilation,
-                layout == 1, (KernelActivation)activation, slope, hasBias, budget);
+                layout == 1, (KernelActivation)activation, slope, hasBias, budget, rank);
         }
 
         /// <summary>
@@ -671,16 +696,17 @@ namespace KernelGen.Generator.Parsing
         /// <c>AutoPad</c> (other than NotSet) or given; and a requested output size (PyTorch's rule) comes without an output
         /// padding, which it derives.
         /// </summary>
-        private static RuleViolation? CheckPaddingForms(Dictionary<string, TypedConstant> named, AxisArguments height, AxisArguments width,
+        private static RuleViolation? CheckPaddingForms(Dictionary<string, TypedConstant> named, int rank, AxisArguments height, AxisArguments width,
             bool autoPadGiven, int autoPad)
         {
-            string[] symmetric = { "Padding", "PaddingHeight", "PaddingWidth" };
-            string[] perSide = { "PaddingTop", "PaddingLeft", "PaddingBottom", "PaddingRight" };
+            string[] symmetric = rank == 1 ? new[] { "Padding" } : new[] { "Padding", "PaddingHeight", "PaddingWidth" };
+            string[] perSide = rank == 1 ? new[] { "PaddingBegin", "PaddingEnd" } : new[] { "PaddingTop", "PaddingLeft", "PaddingBottom", "PaddingRight" };
             string? firstSymmetric = symmetric.FirstOrDefault(named.ContainsKey), firstPerSide = perSide.FirstOrDefault(named.ContainsKey);
             if (firstSymmetric is not null && firstPerSide is not null)
             {
                 return new RuleViolation(firstPerSide, IntOr(named, firstPerSide, 0, out _),
-                    "it cannot be combined with " + firstSymmetric + ": give the padding per side (PaddingTop, PaddingLeft, PaddingBottom, PaddingRight; a side not given is 0) or symmetric (Padding, PaddingHeight, PaddingWidth)");
+                    "it cannot be combined with " + firstSymmetric + ": give the padding per side (" + string.Join(", ", perSide)
+                    + "; a side not given is 0) or symmetric (" + string.Join(", ", symmetric) + ")");
             }
 
             if (autoPadGiven && (autoPad < 0 || autoPad > 3))
@@ -784,7 +810,9 @@ namespace KernelGen.Generator.Parsing
         {
             var arguments = syntax.ArgumentList?.Arguments;
             if (arguments is null) return LocationInfo.From(syntax);
-            int position = Array.IndexOf(ConstructorParameters, parameter);
+            // kernelSize is the last constructor parameter of every rank; inputLength is the 1-D attribute's third.
+            int position = parameter == "kernelSize" ? arguments.Value.Count(a => a.NameEquals is null) - 1
+                : parameter == "inputLength" ? 2 : Array.IndexOf(ConstructorParameters, parameter);
             int positional = 0;
             foreach (var argument in arguments)
             {
@@ -809,6 +837,13 @@ namespace KernelGen.Generator.Parsing
             return LocationInfo.From(syntax);
         }
 
+        /// <summary>The height axis of a 1-D layer: kernel 1, stride 1, no padding.</summary>
+        private static readonly AxisArguments UnitAxis = new(new Dictionary<string, TypedConstant>(), "Height", "Top", "Bottom", 1);
+
+        /// <summary>The 1-D attribute's axis: <c>Stride</c>, <c>Padding</c> or <c>PaddingBegin</c>/<c>PaddingEnd</c>, <c>OutputPadding</c>, <c>Dilation</c>, <c>OutputLength</c>.</summary>
+        private static AxisArguments LengthAxis(Dictionary<string, TypedConstant> named, int kernelSize) =>
+            new(named, "", "Begin", "End", kernelSize, "OutputLength");
+
         /// <summary>
         /// One axis's parameters: the per-axis property if set, else the square one, else the default; the padding either
         /// symmetric (<c>Padding</c>, <c>Padding{Axis}</c>) or per side (<c>Padding{Begin}</c>, <c>Padding{End}</c>); the
@@ -816,7 +851,8 @@ namespace KernelGen.Generator.Parsing
         /// </summary>
         private sealed class AxisArguments
         {
-            public AxisArguments(Dictionary<string, TypedConstant> named, string axis, string beginSide, string endSide, int kernelSize)
+            public AxisArguments(Dictionary<string, TypedConstant> named, string axis, string beginSide, string endSide, int kernelSize,
+                string? outputName = null)
             {
                 Complete = true;
                 int Pick(string square, string perAxis, int fallback, out string name)
@@ -861,7 +897,7 @@ namespace KernelGen.Generator.Parsing
                 else
                     (begin, end) = (padding, padding);
 
-                OutputName = "Output" + axis;
+                OutputName = outputName ?? "Output" + axis;
                 RequestedOutput = Side(OutputName, out _);
                 OutputPaddingGiven = named.ContainsKey("OutputPadding") || named.ContainsKey("OutputPadding" + axis);
                 Geometry = new AxisGeometry(kernel, stride, begin, end, outputPadding, dilation);

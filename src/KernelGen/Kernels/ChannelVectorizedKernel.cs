@@ -19,14 +19,11 @@ namespace KernelGen.Kernels;
 /// </remarks>
 internal static class ChannelVectorizedKernel
 {
-    /// <summary>Output channels per group, rounded up to whole vectors of <paramref name="width"/> (the packed and scratch stride).</summary>
-    public static int PaddedChannels(int outPerGroup, VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;
-
     /// <summary>
-    /// Packs PyTorch weights <c>(Cin, Cout/G, kH, kW)</c> into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one
-    /// input channel to every output channel of the group are contiguous, zero-padded to whole vectors.
+    /// Packs weights into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one input channel to every
+    /// output channel of the group are contiguous, zero-padded to whole vectors.
     /// </summary>
-    public static void Pack(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+    public static void Pack(in LayerShape layer, int paddedChannels, SourceWeights weights, ReadOnlySpan<float> bias,
         Span<float> packed, Span<float> packedBias)
     {
         packed.Clear();
@@ -37,11 +34,9 @@ internal static class ChannelVectorizedKernel
             int group = ic / inPerGroup, icInGroup = ic - group * inPerGroup;
             for (int ocInGroup = 0; ocInGroup < outPerGroup; ocInGroup++)
             {
+                ReadOnlySpan<float> source = weights.Taps(ic, ocInGroup);
                 for (int tap = 0; tap < taps; tap++)
-                {
-                    float value = weights[(ic * outPerGroup + ocInGroup) * taps + tap];
-                    packed[((group * taps + tap) * inPerGroup + icInGroup) * paddedChannels + ocInGroup] = value;
-                }
+                    packed[((group * taps + tap) * inPerGroup + icInGroup) * paddedChannels + ocInGroup] = source[tap];
             }
         }
 
@@ -93,89 +88,19 @@ internal static class ChannelVectorizedKernel
     /// <param name="output">HWC with <c>G * paddedChannels</c> channels: one sample's output rows from <paramref name="outputFirstRow"/> on
     /// (0: the whole sample; or a small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>outputFirstRow = rowStart</c>).</param>
     /// <param name="paddedFirstRow">The padded row that <paramref name="padded"/> starts with: 0 for the whole sample's copy,
-    /// or the first of <see cref="PaddedRowsRead"/> when <paramref name="padded"/> holds only the rows these output rows read.</param>
-    public static void Run(VectorWidth width, in LayerShape layer, int paddedChannels, ExecutionPlan plan,
+    /// or the first of <see cref="ExecutionPlan.PaddedRowsRead"/> when <paramref name="padded"/> holds only the rows these output rows read.</param>
+    public static void Run(in LayerShape layer, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
         int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0, int paddedFirstRow = 0)
     {
-        switch (width)
+        int paddedChannels = plan.PaddedChannels;
+        switch (plan.ChannelVectors)
         {
             case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
             case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
             case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
             default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
         }
-    }
-
-    /// <summary>
-    /// The padded input rows <c>[first, end)</c> that output rows <c>[rowStart, rowEnd)</c> read: the rows <see cref="Run"/>
-    /// addresses (a row's phase position, shifted, minus each of its phase's tap offsets). Empty (<c>first == end</c>) when
-    /// no row has a tap.
-    /// </summary>
-    public static (int First, int End) PaddedRowsRead(ExecutionPlan plan, int rowStart, int rowEnd)
-    {
-        AxisPlan rows = plan.Height;
-        int first = int.MaxValue, end = int.MinValue;
-        for (int oy = rowStart; oy < rowEnd; oy++)
-        {
-            int paddedRowOfQ = rows.OutputQ[oy] + plan.RowShift;
-            foreach (int offset in rows.Phases[rows.OutputPhase[oy]].TapOffsets)
-            {
-                first = Math.Min(first, paddedRowOfQ - offset);
-                end = Math.Max(end, paddedRowOfQ - offset + 1);
-            }
-        }
-
-        return first <= end ? (first, end) : (0, 0);
-    }
-
-    /// <summary>
-    /// The most padded rows that <see cref="PaddedRowsRead"/> returns for any <paramref name="outputRows"/> (or fewer)
-    /// consecutive output rows: the size of a buffer that holds the input rows of one chunk.
-    /// </summary>
-    public static int MaxPaddedRowsRead(ExecutionPlan plan, int outputRows)
-    {
-        // Each row's own range, then the widest union over every window of outputRows rows, with the sliding-window
-        // minimum and maximum taken from per-block prefix and suffix extremes (linear time, however long the windows).
-        int height = plan.OutputHeight, window = Math.Clamp(outputRows, 1, height);
-        var firstOf = new int[height];
-        var endOf = new int[height];
-        for (int oy = 0; oy < height; oy++)
-        {
-            (int first, int end) = PaddedRowsRead(plan, oy, oy + 1);
-            (firstOf[oy], endOf[oy]) = first < end ? (first, end) : (int.MaxValue, int.MinValue);
-        }
-
-        var firstFromBlockStart = new int[height];
-        var firstToBlockEnd = new int[height];
-        var endFromBlockStart = new int[height];
-        var endToBlockEnd = new int[height];
-        for (int oy = 0; oy < height; oy++)
-        {
-            bool blockStart = oy % window == 0;
-            firstFromBlockStart[oy] = blockStart ? firstOf[oy] : Math.Min(firstFromBlockStart[oy - 1], firstOf[oy]);
-            endFromBlockStart[oy] = blockStart ? endOf[oy] : Math.Max(endFromBlockStart[oy - 1], endOf[oy]);
-        }
-
-        for (int oy = height - 1; oy >= 0; oy--)
-        {
-            bool blockEnd = oy % window == window - 1 || oy == height - 1;
-            firstToBlockEnd[oy] = blockEnd ? firstOf[oy] : Math.Min(firstToBlockEnd[oy + 1], firstOf[oy]);
-            endToBlockEnd[oy] = blockEnd ? endOf[oy] : Math.Max(endToBlockEnd[oy + 1], endOf[oy]);
-        }
-
-        int most = 0;
-        for (int start = 0; start + window <= height; start++)
-        {
-            // Rows [start, start + window) are the tail of start's block and the head of the last row's block.
-            int last = start + window - 1;
-            int first = Math.Min(firstToBlockEnd[start], firstFromBlockStart[last]);
-            int end = Math.Max(endToBlockEnd[start], endFromBlockStart[last]);
-            if (first < end)
-                most = Math.Max(most, end - first);
-        }
-
-        return most;
     }
 
     // Kept out of line: inlined into a caller's large method (the call context's pass switch), the JIT's register
@@ -190,7 +115,7 @@ internal static class ChannelVectorizedKernel
         int lanes = TSimd.Count;
         int outW = plan.OutputWidth, outStride = layer.Groups * paddedChannels;
         AxisPlan rows = plan.Height, cols = plan.Width;
-        int[][] tapTable = TapTable(layer, paddedChannels, plan);
+        int[][] tapTable = plan.ChannelTapTable ?? throw new InvalidOperationException("The plan does not run the channel kernel.");
         for (int oy = rowStart; oy < rowEnd; oy++)
         {
             int rowPhase = rows.OutputPhase[oy];
@@ -202,7 +127,7 @@ internal static class ChannelVectorizedKernel
                 {
                     AxisPhase phase = cols.Phases[columnPhase];
                     int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
-                    for (int q = phase.FirstQ; q < phase.EndQ; q += 8)
+                    for (int q = phase.FirstQ; q < phase.EndQ; q += KernelShapes.ChannelBlockPixels)
                     {
                         int c = 0;
                         for (; c + 2 * lanes <= paddedChannels; c += 2 * lanes)
@@ -221,42 +146,6 @@ internal static class ChannelVectorizedKernel
             if (applyActivation && layer.Activation != FusedActivation.None)
                 Activations.Apply(output.Slice((oy - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
         }
-    }
-
-    /// <summary>
-    /// The taps of every (row phase, column phase) pair as (input offset, weight offset) pairs relative to a block's first
-    /// pixel and first weight, indexed <c>rowPhase * columnPhases + columnPhase</c>. Built on the plan's first run, so
-    /// that a block's taps cost two loads each instead of the offset arithmetic (which dominated small layers).
-    /// </summary>
-    private static int[][] TapTable(in LayerShape layer, int paddedChannels, ExecutionPlan plan)
-    {
-        if (plan.ChannelTapTable is { } built)
-            return built;
-        AxisPhase[] rowPhases = plan.Height.Phases, columnPhases = plan.Width.Phases;
-        var table = new int[rowPhases.Length * columnPhases.Length][];
-        for (int r = 0; r < rowPhases.Length; r++)
-        {
-            for (int p = 0; p < columnPhases.Length; p++)
-            {
-                AxisPhase rowPhase = rowPhases[r], columnPhase = columnPhases[p];
-                var taps = new int[2 * rowPhase.KernelTaps.Length * columnPhase.KernelTaps.Length];
-                int k = 0;
-                for (int th = 0; th < rowPhase.KernelTaps.Length; th++)
-                {
-                    for (int t = 0; t < columnPhase.KernelTaps.Length; t++)
-                    {
-                        taps[k++] = -(rowPhase.TapOffsets[th] * plan.PaddedWidth + columnPhase.TapOffsets[t]) * layer.InChannels;
-                        taps[k++] = (rowPhase.KernelTaps[th] * layer.KernelWidth + columnPhase.KernelTaps[t]) * layer.InPerGroup * paddedChannels;
-                    }
-                }
-
-                table[r * columnPhases.Length + p] = taps;
-            }
-        }
-
-        // Racing first calls build equal tables; either may win.
-        plan.ChannelTapTable = table;
-        return table;
     }
 
     /// <summary>What every register block of one (output row, group) shares.</summary>
@@ -421,23 +310,5 @@ internal static class ChannelVectorizedKernel
         if (valid > 5) TSimd.Store(ref Unsafe.Add(ref y, 5 * step), p5);
         if (valid > 6) TSimd.Store(ref Unsafe.Add(ref y, 6 * step), p6);
         if (valid > 7) TSimd.Store(ref Unsafe.Add(ref y, 7 * step), p7);
-    }
-
-    /// <summary>
-    /// Proves, once per plan, that every register block (8 pixels from each block start) reads inside the padded rows:
-    /// the blocks' loads are unchecked, so this is what keeps them in bounds.
-    /// </summary>
-    public static void CheckReadsInsidePadding(ExecutionPlan plan)
-    {
-        foreach (AxisPhase phase in plan.Width.Phases)
-        {
-            int lastBlockQ = phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / 8 * 8;
-            foreach (int offset in phase.TapOffsets)
-            {
-                int low = phase.FirstQ + plan.ColumnShift - offset, high = lastBlockQ + plan.ColumnShift - offset + 8;
-                if (low < 0 || high > plan.PaddedWidth)
-                    throw new InvalidOperationException($"Channel kernel blocks would read padded columns [{low}, {high}) outside [0, {plan.PaddedWidth}).");
-            }
-        }
     }
 }

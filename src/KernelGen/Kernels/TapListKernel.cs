@@ -7,7 +7,7 @@ namespace KernelGen.Kernels;
 /// cell), in either layout, with no copy and no border. It runs
 /// <list type="bullet">
 /// <item>calls too small to pay for the zero-bordered copy and the vector set-up (a few thousand multiply-adds, such as
-/// the course example);</item>
+/// the course example: <see cref="ExecutionPlan.RunsExact"/>);</item>
 /// <item>the edge cells of a call whose weights hold NaN or an infinity, after the SIMD kernels, where a tap that misses
 /// the input has such a weight: the SIMD kernels multiply it by the zero border there (and 0 x Inf is NaN), while PyTorch
 /// and ONNX Runtime only multiply the (input, tap) pairs that exist, as this kernel does, so that the special values of
@@ -18,11 +18,6 @@ namespace KernelGen.Kernels;
 /// </summary>
 internal static class TapListKernel
 {
-    /// <summary>Calls with at most this many multiply-adds take this kernel. Tests lower it to 0 to send small cases through the SIMD kernels.</summary>
-    internal static long MaxMultiplyAdds { get; set; } = DefaultMaxMultiplyAdds;
-
-    public const long DefaultMaxMultiplyAdds = 4096;
-
     /// <summary>Computes rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="input">One sample, in the layer's layout.</param>
     /// <param name="output">One sample, in the layer's layout.</param>

@@ -12,12 +12,8 @@ namespace KernelGen.Kernels;
 /// </summary>
 internal static partial class WidthPairedKernel
 {
-    /// <summary>
-    /// Output channels per block: 4 channels x 2 phases x 2 vectors are 16 accumulators, half of AVX-512's registers. AVX2
-    /// has only 16, so the JIT spills 4 of them, yet 2 vectors still measured faster there than 1 (game_up: 128 against
-    /// 137 us); 128-bit and scalar code run 1 vector.
-    /// </summary>
-    public const int BlockChannels = 4;
+    /// <summary>Output channels per block (see <see cref="KernelShapes.PairedBlockChannels"/>).</summary>
+    public const int BlockChannels = KernelShapes.PairedBlockChannels;
 
     /// <summary>Blocks per group: only whole blocks are blocked, the remaining channels of a group run one at a time.</summary>
     public static int BlocksPerGroup(in LayerShape layer) => layer.OutPerGroup / BlockChannels;
@@ -26,13 +22,13 @@ internal static partial class WidthPairedKernel
     public static int BlockPackedLength(in LayerShape layer) => layer.Groups * BlocksPerGroup(layer) * BlockChannels * layer.InPerGroup * layer.Taps;
 
     /// <summary>
-    /// Packs weights (PyTorch <c>[in][out/groups][kh][kw]</c>) for the blocked kernel: per block, per input channel of the
+    /// Packs weights for the blocked kernel: per block, per input channel of the
     /// group, per tap, the block's <see cref="BlockChannels"/> weights side by side, so a tap's weights are one address plus
     /// a constant per channel.
     /// </summary>
-    public static void PackBlocks(in LayerShape layer, ReadOnlySpan<float> weights, Span<float> packed)
+    public static void PackBlocks(in LayerShape layer, SourceWeights weights, Span<float> packed)
     {
-        int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, taps = layer.Taps, blocks = BlocksPerGroup(layer);
+        int inPerGroup = layer.InPerGroup, taps = layer.Taps, blocks = BlocksPerGroup(layer);
         for (int g = 0; g < layer.Groups; g++)
         {
             for (int b = 0; b < blocks; b++)
@@ -42,7 +38,7 @@ internal static partial class WidthPairedKernel
                     for (int k = 0; k < BlockChannels; k++)
                     {
                         int ocInGroup = b * BlockChannels + k;
-                        ReadOnlySpan<float> source = weights.Slice(((g * inPerGroup + ic) * outPerGroup + ocInGroup) * taps, taps);
+                        ReadOnlySpan<float> source = weights.Taps(g * inPerGroup + ic, ocInGroup);
                         int destination = (((g * blocks + b) * inPerGroup + ic) * taps) * BlockChannels + k;
                         for (int t = 0; t < taps; t++)
                             packed[destination + t * BlockChannels] = source[t];
@@ -54,16 +50,16 @@ internal static partial class WidthPairedKernel
 
     /// <summary>
     /// Output rows <c>[oyStart, oyEnd)</c> of output channels <c>[ocFirst, ocFirst + count)</c> (one group): whole blocks
-    /// aligned in the group by the blocked kernel when <paramref name="blockPacked"/> is given, the other channels one at a time.
+    /// aligned in the group by the blocked kernel when the plan <see cref="ExecutionPlan.BlocksChannels"/>, the other channels one at a time.
     /// </summary>
-    private static void RunChannels(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunChannels(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int ocFirst, int count, int oyStart, int oyEnd)
     {
         int oc = ocFirst, end = ocFirst + count;
         while (oc < end)
         {
             int ocInGroup = oc % layer.OutPerGroup;
-            if (!blockPacked.IsEmpty && ocInGroup % BlockChannels == 0 && oc + BlockChannels <= end
+            if (plan.BlocksChannels && ocInGroup % BlockChannels == 0 && oc + BlockChannels <= end
                 && ocInGroup + BlockChannels <= BlocksPerGroup(layer) * BlockChannels)
             {
                 RunBlockRows(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd);
@@ -77,19 +73,21 @@ internal static partial class WidthPairedKernel
         }
     }
 
-    private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
-        switch (plan.WidthVectors)
+        // The plan's vector width and register blocking; only the pairs it gives are instantiated.
+        switch ((plan.WidthVectors, plan.BlockedPairVectors))
         {
-            case VectorWidth.V512: RunBlockRows<Simd512, System.Runtime.Intrinsics.Vector512<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            case VectorWidth.V256: RunBlockRows<Simd256, System.Runtime.Intrinsics.Vector256<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            case VectorWidth.V128: RunBlockRows<Simd128, System.Runtime.Intrinsics.Vector128<float>, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
-            default: RunBlockRows<SimdScalar, float, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V512, 2): RunBlockRows<Simd512, System.Runtime.Intrinsics.Vector512<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V256, 2): RunBlockRows<Simd256, System.Runtime.Intrinsics.Vector256<float>, TwoVectors>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.V128, 1): RunBlockRows<Simd128, System.Runtime.Intrinsics.Vector128<float>, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            case (VectorWidth.Scalar, 1): RunBlockRows<SimdScalar, float, OneVector>(layer, plan, columns, source, output, packed, blockPacked, bias, oc, oyStart, oyEnd); break;
+            default: throw new InvalidOperationException($"No blocked kernel for {plan.WidthVectors} with {plan.BlockedPairVectors} vectors.");
         }
     }
 
-    private static void RunBlockRows<TSimd, TVec, TVectors>(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source,
+    private static void RunBlockRows<TSimd, TVec, TVectors>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
@@ -105,8 +103,8 @@ internal static partial class WidthPairedKernel
         {
             AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
             int rowCount = (oyEnd - 1 - oy) / rowStride + 1;
-            int evenTaps = rowPhase.KernelTaps.Length * columns.EvenShifts.Length, oddTaps = rowPhase.KernelTaps.Length * columns.OddShifts.Length;
-            if (!IsFlat(evenTaps) || !IsFlat(oddTaps))
+            PairedTaps form = plan.PairedRowForms![rows.OutputPhase[oy]];
+            if (form == PairedTaps.Looped)
             {
                 // Tap counts the straight-line block does not cover: one channel at a time, by loops.
                 for (int k = 0; k < BlockChannels; k++)
@@ -122,13 +120,28 @@ internal static partial class WidthPairedKernel
                 Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
                 Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
                 ReadOnlySpan<float> blockBias = bias.Slice(oc, BlockChannels);
-                switch (columns.Sharing)
+                // Only the forms the plan can give (see RunRows).
+                switch (form)
                 {
-                    case ColumnSharing.SecondOddIsFirstEven: BlockDispatchEven<TSimd, TVec, TVectors, SecondOddIsFirstEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsEven: BlockDispatchEven<TSimd, TVec, TVectors, OddIsEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.SecondOddIsEven: BlockDispatchEven<TSimd, TVec, TVectors, SecondOddIsEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsFirstEven: BlockDispatchEven<TSimd, TVec, TVectors, OddIsFirstEven>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    default: BlockDispatchEven<TSimd, TVec, TVectors, NoSharing>(evenTaps, oddTaps, args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x1: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x2: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x4: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x1: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x4: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x1: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, OneTap, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x2: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, TwoTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, NoSharing>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, SecondOddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, SecondOddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven1x1: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, OneTap, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven2x2: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, TwoTaps, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven4x4: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, FourTaps, OddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven1x2: BlockPhaseRows<TSimd, TVec, TVectors, OneTap, TwoTaps, SecondOddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven2x4: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, FourTaps, SecondOddIsEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven2x1: BlockPhaseRows<TSimd, TVec, TVectors, TwoTaps, OneTap, OddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven4x2: BlockPhaseRows<TSimd, TVec, TVectors, FourTaps, TwoTaps, OddIsFirstEven>(args, blockBias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    default: throw new InvalidOperationException($"Unknown paired form {form}.");
                 }
             }
 
@@ -140,37 +153,6 @@ internal static partial class WidthPairedKernel
                         Activations.Apply(output.Slice(((oc + k) * outH + oy + r * rowStride) * outW, outW), layer.Activation, layer.LeakyReluSlope);
                 }
             }
-        }
-    }
-
-    private static void BlockDispatchEven<TSimd, TVec, TVectors, TShare>(int evenTaps, int oddTaps, in PhaseArgs args, ReadOnlySpan<float> bias,
-        ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TVectors : struct, IVectorCount
-        where TShare : struct, IShare
-    {
-        switch (evenTaps)
-        {
-            case 1: BlockDispatchOdd<TSimd, TVec, TVectors, OneTap, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: BlockDispatchOdd<TSimd, TVec, TVectors, TwoTaps, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: BlockDispatchOdd<TSimd, TVec, TVectors, FourTaps, TShare>(oddTaps, args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-        }
-    }
-
-    private static void BlockDispatchOdd<TSimd, TVec, TVectors, TEven, TShare>(int oddTaps, in PhaseArgs args, ReadOnlySpan<float> bias,
-        ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TVectors : struct, IVectorCount
-        where TEven : struct, ITapCount
-        where TShare : struct, IShare
-    {
-        switch (oddTaps)
-        {
-            case 1: BlockPhaseRows<TSimd, TVec, TVectors, TEven, OneTap, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: BlockPhaseRows<TSimd, TVec, TVectors, TEven, TwoTaps, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: BlockPhaseRows<TSimd, TVec, TVectors, TEven, FourTaps, TShare>(args, bias, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
         }
     }
 

@@ -18,12 +18,12 @@ namespace KernelGen.Kernels;
 /// <para>With at most 4 taps per width phase (every row of kernel-2, -3 and -4 stride-2 layers) the taps are flattened
 /// into offsets held in registers, with weights in registers too for one input channel per group, and the block is
 /// straight-line code; other tap counts loop. An odd tap that reads an even tap's column reuses its load.</para>
-/// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="ColumnPlan"/> says), so taps above,
+/// <para>The kernel reads a zero-bordered copy of the input (border as <see cref="PairedColumnPlan"/> says), so taps above,
 /// below or beside the input read zeros. For NCHW input it pads the rows a run of output rows reads into a window (a
 /// per-thread buffer the caller keeps) itself, just before computing them, so there is no separate pass and the padded rows are still in the cache;
 /// otherwise (NHWC, or rows too wide for the window) it reads the copy made by <see cref="WidthVectorizedKernel.PadInput"/>.</para>
-/// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when their
-/// weights are packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
+/// <para>Whole output channels of a group, aligned blocks of <see cref="BlockChannels"/>, are computed together when the plan
+/// says so (<see cref="ExecutionPlan.BlocksChannels"/>), from weights packed by <see cref="PackBlocks"/> (WidthPairedKernel.Blocked.cs): each input vector is then loaded once
 /// per block rather than once per channel, and the window is padded once for all the channels of a run.</para>
 /// </remarks>
 internal static partial class WidthPairedKernel
@@ -31,120 +31,28 @@ internal static partial class WidthPairedKernel
     /// <summary>Flattened taps per width phase up to which the block is straight-line code (counts 1, 2 and 4).</summary>
     private const int MaxFlatTaps = 4;
 
-    /// <summary>The most lanes a vector has (Vector512 of float).</summary>
-    private const int MaxLanes = 16;
+    private const int MaxLanes = KernelShapes.MaxLanes;
 
-    /// <summary>The column side of a stride-2 axis with both phases: each phase's taps as input column shifts, and the border they need.</summary>
-    internal sealed class ColumnPlan
-    {
-        private ColumnPlan(AxisPlan columns)
-        {
-            AxisPhase even = columns.Phases[columns.OutputPhase[0]], odd = columns.Phases[columns.OutputPhase[1]];
-            // Cell 2m is position OutputQ[0] + m of the even phase; a tap with offset d reads input column OutputQ[0] + m - d.
-            EvenShifts = Shifts(even, columns.OutputQ[0]);
-            OddShifts = Shifts(odd, columns.OutputQ[1]);
-            EvenKernelColumns = even.KernelTaps;
-            OddKernelColumns = odd.KernelTaps;
-            int lowestShift = 0, highestShift = 0;
-            foreach (int shift in EvenShifts.Concat(OddShifts))
-            {
-                lowestShift = Math.Min(lowestShift, shift);
-                highestShift = Math.Max(highestShift, shift);
-            }
-
-            Sharing = SharingOf(EvenShifts, OddShifts);
-            PairCount = (columns.OutputLength + 1) / 2;
-            // Vectors cover pairs [0, max(PairCount, MaxLanes)): a row shorter than a vector still runs one whole vector.
-            ColumnShift = -lowestShift;
-            PaddedWidth = ColumnShift + Math.Max(columns.InputLength, (long)Math.Max(PairCount, MaxLanes) - 1 + highestShift + 1);
-        }
-
-        /// <summary>Input column of each even-cell tap, relative to the pair index <c>m</c>.</summary>
-        public int[] EvenShifts { get; }
-
-        /// <summary>Input column of each odd-cell tap, relative to the pair index <c>m</c>.</summary>
-        public int[] OddShifts { get; }
-
-        /// <summary>Kernel column of each even-cell tap.</summary>
-        public int[] EvenKernelColumns { get; }
-
-        /// <summary>Kernel column of each odd-cell tap.</summary>
-        public int[] OddKernelColumns { get; }
-
-        /// <summary>Which odd-cell column taps read the same column as an even-cell one.</summary>
-        public ColumnSharing Sharing { get; }
-
-        /// <summary>Pairs in a row; an odd width's last pair has no odd cell.</summary>
-        public int PairCount { get; }
-
-        /// <summary>Padded column of input column 0: the zero border on the left.</summary>
-        public int ColumnShift { get; }
-
-        /// <summary>Columns of the zero-bordered copy: every read of every vector of pairs lies inside (checked against the scratch limit by <see cref="ExecutionPlan"/>).</summary>
-        public long PaddedWidth { get; }
-
-        /// <summary>The plan for a stride-2 axis with both phases, or null when the axis is not one.</summary>
-        public static ColumnPlan? TryCreate(AxisPlan columns) =>
-            columns.Geometry.Stride == 2 && columns.Phases.Length == 2 ? new ColumnPlan(columns) : null;
-
-        private static ColumnSharing SharingOf(int[] even, int[] odd) => (even.Length, odd.Length) switch
-        {
-            (2, 2) when odd[1] == even[0] && odd[0] != even[1] => ColumnSharing.SecondOddIsFirstEven,
-            (2, 2) when odd[0] == even[0] && odd[1] == even[1] => ColumnSharing.OddIsEven,
-            (1, 2) when odd[1] == even[0] => ColumnSharing.SecondOddIsEven,
-            (2, 1) when odd[0] == even[0] => ColumnSharing.OddIsFirstEven,
-            (1, 1) when odd[0] == even[0] => ColumnSharing.OddIsEven,
-            _ => ColumnSharing.None,
-        };
-
-        private static int[] Shifts(AxisPhase phase, int firstQ)
-        {
-            var shifts = new int[phase.TapOffsets.Length];
-            for (int t = 0; t < shifts.Length; t++)
-                shifts[t] = firstQ - phase.TapOffsets[t];
-            return shifts;
-        }
-    }
-
-    /// <summary>
-    /// Floats of the window into which <see cref="Run"/> pads the input rows a run of output rows reads, when it is given
-    /// unpadded input: 48 KiB, so the window stays in the L1 or L2 cache while the rows that read it are computed. The caller
-    /// keeps one per thread and reuses it across calls (it was a <c>stackalloc</c>, which crashed threads with 64 KiB of stack).
-    /// </summary>
-    public const int WindowFloats = 12 * 1024;
-
-    /// <summary>
-    /// Whether <see cref="Run"/> can take the unpadded NCHW input and pad it itself, a window of rows at a time (so that no
-    /// separate pass over the input is needed): the rows one output row reads, for every input channel of a group, must
-    /// fit in the window.
-    /// </summary>
-    public static bool PadsItself(in LayerShape layer, ExecutionPlan plan)
-    {
-        int rowsPerOutputRow = 1;
-        foreach (AxisPhase phase in plan.Height.Phases)
-        {
-            if (phase.TapOffsets.Length > 0)
-                rowsPerOutputRow = Math.Max(rowsPerOutputRow, phase.TapOffsets[^1] - phase.TapOffsets[0] + 1);
-        }
-
-        return (long)layer.InPerGroup * rowsPerOutputRow * plan.PaddedWidth <= WindowFloats;
-    }
+    /// <summary>Floats of the per-thread window <see cref="Run"/> pads unpadded input into (see <see cref="KernelShapes.PairedWindowFloats"/>).</summary>
+    public const int WindowFloats = KernelShapes.PairedWindowFloats;
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, a row being (output channel, output y).</summary>
     /// <param name="input">One sample's input: the zero-bordered CHW copy bordered as <paramref name="plan"/> says when
-    /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when <see cref="PadsItself"/>).</param>
+    /// <paramref name="inputIsPadded"/>, else the unpadded CHW input (only when the plan <see cref="ExecutionPlan.PadsItself"/>).</param>
     /// <param name="inputIsPadded">Whether <paramref name="input"/> is the zero-bordered copy.</param>
     /// <param name="window">Unless <paramref name="inputIsPadded"/>: <see cref="WindowFloats"/> floats of scratch, written before they are read.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
-    /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/>, or empty to compute one output channel at a time.</param>
+    /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/> when the plan <see cref="ExecutionPlan.BlocksChannels"/>, else empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
-    public static void Run(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
+    public static void Run(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
         Span<float> window, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
         int outH = plan.OutputHeight, channels = layer.InPerGroup;
-        if (!inputIsPadded && (!PadsItself(layer, plan) || window.Length < WindowFloats))
+        if (!inputIsPadded && (!plan.PadsItself || window.Length < WindowFloats))
             throw new InvalidOperationException("The input rows of one output row do not fit in the window.");
+        if (plan.BlocksChannels && blockPacked.Length < BlockPackedLength(layer))
+            throw new InvalidOperationException("The plan computes blocks of channels, but their weights are not packed.");
         // The padding writes every cell the kernel reads, borders included, so the window's old contents never matter.
         int pitch = plan.PaddedWidth;
         for (int row = rowStart; row < rowEnd;)
@@ -152,7 +60,7 @@ internal static partial class WidthPairedKernel
             // A span of channels with the same rows: one channel's part, or consecutive whole channels of one group
             // (which the blocked kernel computes together).
             int oc = row / outH, oyStart = row - oc * outH, oyEnd = Math.Min(outH, oyStart + rowEnd - row), count = 1;
-            if (oyStart == 0 && oyEnd == outH && !blockPacked.IsEmpty)
+            if (oyStart == 0 && oyEnd == outH && plan.BlocksChannels)
                 count = Math.Min((oc / layer.OutPerGroup + 1) * layer.OutPerGroup - oc, (rowEnd - row) / outH);
             int channelStart = oc / layer.OutPerGroup * channels;
             if (inputIsPadded)
@@ -163,20 +71,12 @@ internal static partial class WidthPairedKernel
             }
             else
             {
+                // Bands of the plan's length, whose input rows fit in the window (all the rows, usually).
                 for (int oy = oyStart; oy < oyEnd;)
                 {
-                    // The longest run of output rows from oy whose input rows (padded rows [low, high]) fit in the window:
-                    // all the remaining rows when they fit (the usual case), else found by halving.
-                    int end = oyEnd;
-                    (int low, int high) = WindowRows(plan, oy, end);
-                    while (end - oy > 1 && (long)channels * (high - low + 1) * pitch > WindowFloats)
-                    {
-                        end = oy + (end - oy) / 2;
-                        (low, high) = WindowRows(plan, oy, end);
-                    }
-
-                    if (low > high) low = high = 0; // no taps: nothing is read
-                    int windowRows = high - low + 1;
+                    int end = Math.Min(oyEnd, oy + plan.PairedBandRows);
+                    (int low, int stop) = plan.PaddedRowsRead(oy, end);
+                    int windowRows = Math.Max(1, stop - low); // no taps: one row, never read
                     PadWindow(layer, plan, input, channelStart, low, windowRows, window);
                     var source = new Source(window[..(channels * windowRows * pitch)], 0, low, windowRows * pitch);
                     RunChannels(layer, plan, columns, source, output, packed, blockPacked, bias, oc, count, oy, end);
@@ -186,24 +86,6 @@ internal static partial class WidthPairedKernel
 
             row += count * (oyEnd - oyStart);
         }
-    }
-
-    /// <summary>The padded rows <c>[low, high]</c> that output rows <c>[oyStart, oyEnd)</c> read (low above high when they read none).</summary>
-    private static (int Low, int High) WindowRows(ExecutionPlan plan, int oyStart, int oyEnd)
-    {
-        AxisPlan rows = plan.Height;
-        int stride = rows.Geometry.Stride, low = int.MaxValue, high = int.MinValue;
-        for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + stride); oy++)
-        {
-            // The rows of one phase are stride apart, at consecutive phase positions; offsets increase with the kernel index.
-            int[] offsets = rows.Phases[rows.OutputPhase[oy]].TapOffsets;
-            if (offsets.Length == 0) continue;
-            int last = oy + (oyEnd - 1 - oy) / stride * stride;
-            low = Math.Min(low, rows.OutputQ[oy] + plan.RowShift - offsets[^1]);
-            high = Math.Max(high, rows.OutputQ[last] + plan.RowShift - offsets[0]);
-        }
-
-        return (low, high);
     }
 
     /// <summary>Copies padded rows <c>[firstRow, firstRow + rowCount)</c> of input channels <c>[firstChannel, firstChannel + InPerGroup)</c> into <paramref name="window"/>.</summary>
@@ -239,7 +121,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>Output rows <c>[oyStart, oyEnd)</c> of output channel <paramref name="oc"/>, one row phase at a time.</summary>
-    private static void RunRows(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source, Span<float> output,
+    private static void RunRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
         switch (plan.WidthVectors)
@@ -251,7 +133,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
-    private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, in Source source,
+    private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
@@ -261,28 +143,45 @@ internal static partial class WidthPairedKernel
         int rowStride = rows.Geometry.Stride;
         Span<nint> evenOffsets = stackalloc nint[MaxFlatTaps], oddOffsets = stackalloc nint[MaxFlatTaps];
         Span<int> evenWeights = stackalloc int[MaxFlatTaps], oddWeights = stackalloc int[MaxFlatTaps];
+        PairedTaps[] forms = plan.PairedRowForms!;
         for (int oy = oyStart; oy < Math.Min(oyEnd, oyStart + rowStride); oy++)
         {
             AxisPhase rowPhase = rows.Phases[rows.OutputPhase[oy]];
             int rowCount = (oyEnd - 1 - oy) / rowStride + 1;
             var args = new PhaseArgs(layer, plan, columns, rowPhase, source, output, packed, oc, oy, rows.OutputQ[oy], rowCount, bias[oc]);
-            int evenTaps = rowPhase.KernelTaps.Length * columns.EvenShifts.Length, oddTaps = rowPhase.KernelTaps.Length * columns.OddShifts.Length;
-            if (IsFlat(evenTaps) && IsFlat(oddTaps))
+            PairedTaps form = forms[rows.OutputPhase[oy]];
+            if (form == PairedTaps.Looped)
             {
-                Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
-                Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
-                switch (columns.Sharing)
-                {
-                    case ColumnSharing.SecondOddIsFirstEven: DispatchEven<TSimd, TVec, SecondOddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsEven: DispatchEven<TSimd, TVec, OddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.SecondOddIsEven: DispatchEven<TSimd, TVec, SecondOddIsEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    case ColumnSharing.OddIsFirstEven: DispatchEven<TSimd, TVec, OddIsFirstEven>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                    default: DispatchEven<TSimd, TVec, NoSharing>(evenTaps, oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-                }
+                PhaseRows<TSimd, TVec, AnyTaps, AnyTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights);
             }
             else
             {
-                PhaseRows<TSimd, TVec, AnyTaps, AnyTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights);
+                Flatten(args, rowPhase, columns.EvenShifts, columns.EvenKernelColumns, evenOffsets, evenWeights);
+                Flatten(args, rowPhase, columns.OddShifts, columns.OddKernelColumns, oddOffsets, oddWeights);
+                // Only the forms the plan can give (PairedColumnPlan.FormFor), so that no unreachable combination of the
+                // generic blocks is compiled (NativeAOT compiles every instantiation a dispatch names).
+                switch (form)
+                {
+                    case PairedTaps.None1x1: PhaseRows<TSimd, TVec, OneTap, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x2: PhaseRows<TSimd, TVec, OneTap, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None1x4: PhaseRows<TSimd, TVec, OneTap, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x1: PhaseRows<TSimd, TVec, TwoTaps, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None2x4: PhaseRows<TSimd, TVec, TwoTaps, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x1: PhaseRows<TSimd, TVec, FourTaps, OneTap, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x2: PhaseRows<TSimd, TVec, FourTaps, TwoTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.None4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, NoSharing>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, SecondOddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsFirstEven4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, SecondOddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven1x1: PhaseRows<TSimd, TVec, OneTap, OneTap, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven2x2: PhaseRows<TSimd, TVec, TwoTaps, TwoTaps, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsEven4x4: PhaseRows<TSimd, TVec, FourTaps, FourTaps, OddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven1x2: PhaseRows<TSimd, TVec, OneTap, TwoTaps, SecondOddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.SecondOddIsEven2x4: PhaseRows<TSimd, TVec, TwoTaps, FourTaps, SecondOddIsEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven2x1: PhaseRows<TSimd, TVec, TwoTaps, OneTap, OddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    case PairedTaps.OddIsFirstEven4x2: PhaseRows<TSimd, TVec, FourTaps, TwoTaps, OddIsFirstEven>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
+                    default: throw new InvalidOperationException($"Unknown paired form {form}.");
+                }
             }
 
             if (layer.Activation != FusedActivation.None)
@@ -292,8 +191,6 @@ internal static partial class WidthPairedKernel
             }
         }
     }
-
-    private static bool IsFlat(int taps) => taps is 1 or 2 or 4;
 
     /// <summary>One width phase's taps flattened: for each row tap, for each column tap, the input offset and the weight index.</summary>
     private static void Flatten(in PhaseArgs args, AxisPhase rowPhase, int[] shifts, int[] kernelColumns, Span<nint> offsets, Span<int> weights)
@@ -309,35 +206,6 @@ internal static partial class WidthPairedKernel
                 offsets[i] = inputRow + shifts[t];
                 weights[i] = kernelRow + kernelColumns[t];
             }
-        }
-    }
-
-    private static void DispatchEven<TSimd, TVec, TShare>(int evenTaps, int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
-        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TShare : struct, IShare
-    {
-        switch (evenTaps)
-        {
-            case 1: DispatchOdd<TSimd, TVec, OneTap, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: DispatchOdd<TSimd, TVec, TwoTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: DispatchOdd<TSimd, TVec, FourTaps, TShare>(oddTaps, args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-        }
-    }
-
-    private static void DispatchOdd<TSimd, TVec, TEven, TShare>(int oddTaps, in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
-        ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
-        where TSimd : struct, ISimd<TVec>
-        where TVec : struct
-        where TEven : struct, ITapCount
-        where TShare : struct, IShare
-    {
-        switch (oddTaps)
-        {
-            case 1: PhaseRows<TSimd, TVec, TEven, OneTap, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            case 2: PhaseRows<TSimd, TVec, TEven, TwoTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
-            default: PhaseRows<TSimd, TVec, TEven, FourTaps, TShare>(args, evenOffsets, evenWeights, oddOffsets, oddWeights); break;
         }
     }
 
@@ -554,7 +422,7 @@ internal static partial class WidthPairedKernel
     /// <summary>What the blocks of one row phase of one output channel (or block of channels) share.</summary>
     private readonly ref struct PhaseArgs
     {
-        public PhaseArgs(in LayerShape layer, ExecutionPlan plan, ColumnPlan columns, AxisPhase rowPhase, in Source source,
+        public PhaseArgs(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, AxisPhase rowPhase, in Source source,
             Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias, int block = 1, int weightsStart = -1)
         {
             Padded = source.Padded;
@@ -650,28 +518,6 @@ internal static partial class WidthPairedKernel
             if (!readsInside || 2 * mStart + cells > OutputWidth || lastCell >= Output.Length || WeightsStart + (long)Channels * Taps * Block > Packed.Length)
                 throw new InvalidOperationException("Paired width kernel would access memory outside its spans.");
         }
-    }
-
-    /// <summary>
-    /// The column taps the two width phases share (the same input column shift): kernel-4 stride-2 layers read 3 or 2
-    /// columns per input row for 4 taps, kernel-3 ones 2 for 3. Only the patterns of common layers are listed.
-    /// </summary>
-    internal enum ColumnSharing
-    {
-        /// <summary>No odd tap reads what an even one reads (or a pattern not listed).</summary>
-        None,
-
-        /// <summary>Two taps each; the second odd tap reads the first even tap's column (kernel 4, odd padding).</summary>
-        SecondOddIsFirstEven,
-
-        /// <summary>The same number of taps, reading the same columns (kernel 4 with even padding, kernel 2 without padding).</summary>
-        OddIsEven,
-
-        /// <summary>One even and two odd taps; the second odd tap reads the even tap's column (kernel 3, odd padding).</summary>
-        SecondOddIsEven,
-
-        /// <summary>Two even and one odd tap, reading the first even tap's column (kernel 3, even padding).</summary>
-        OddIsFirstEven,
     }
 
     /// <summary>A <see cref="ColumnSharing"/> pattern at compile time, over flattened taps (row tap major).</summary>

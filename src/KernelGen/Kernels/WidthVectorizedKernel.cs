@@ -22,7 +22,7 @@ namespace KernelGen.Kernels;
 internal static class WidthVectorizedKernel
 {
     /// <summary>Vectors of phase positions accumulated in registers at once, per phase.</summary>
-    private const int Unroll = 4;
+    private const int Unroll = KernelShapes.WidthBlockVectors;
 
     /// <summary>Packs PyTorch weights <c>(Cin, Cout/G, kH, kW)</c> into <c>(Cout, Cin/G, kH, kW)</c>, so one output channel's weights are contiguous.</summary>
     public static void Pack(ReadOnlySpan<float> weights, Span<float> packed, int inChannels, int outChannels, int groups, int taps)
@@ -94,14 +94,7 @@ internal static class WidthVectorizedKernel
     }
 
     /// <summary>
-    /// Whether the kernel reads unpadded NCHW input for this plan, padding it itself as it goes (<see cref="WidthPairedKernel"/>),
-    /// so that the caller skips <see cref="PadInput"/> and calls <see cref="RunUnpadded"/>.
-    /// </summary>
-    public static bool PadsItself(in LayerShape layer, ExecutionPlan plan, bool channelsLast) =>
-        !channelsLast && plan.PairedColumns is not null && WidthPairedKernel.PadsItself(layer, plan);
-
-    /// <summary>
-    /// As <see cref="Run"/>, for plans where <see cref="PadsItself"/>: reads one sample's unpadded CHW input, padding the rows
+    /// As <see cref="Run"/>, for plans where <see cref="ExecutionPlan.PadsItself"/>: reads one sample's unpadded CHW input, padding the rows
     /// it needs into <paramref name="window"/> (<see cref="WidthPairedKernel.WindowFloats"/> floats of the calling thread's scratch).
     /// </summary>
     public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> window, Span<float> output,
@@ -112,8 +105,8 @@ internal static class WidthVectorizedKernel
     /// <param name="padded">One sample's zero-bordered CHW input from <see cref="PadInput"/>.</param>
     /// <param name="output">One sample, NCHW.</param>
     /// <param name="packed">Weights packed by <see cref="Pack"/>.</param>
-    /// <param name="blockPacked">For a stride-2 width axis: weights packed by <see cref="WidthPairedKernel.PackBlocks"/> to compute
-    /// blocks of output channels together, or empty.</param>
+    /// <param name="blockPacked">When the plan <see cref="ExecutionPlan.BlocksChannels"/>: weights packed by
+    /// <see cref="WidthPairedKernel.PackBlocks"/>, else empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
@@ -138,8 +131,8 @@ internal static class WidthVectorizedKernel
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        // The padded buffer must cover a whole register block past every phase end.
-        if (Unroll * TSimd.Count + 1 > ExecutionPlan.WidthKernelOverrun) throw new InvalidOperationException("Register block exceeds the planned overrun.");
+        // The plan proved its blocks' reads inside the padded rows for its vector width; this is that width.
+        if (TSimd.Count != (int)plan.WidthVectors) throw new InvalidOperationException("The kernel runs at another width than its plan.");
         int outH = plan.OutputHeight, outW = plan.OutputWidth;
         AxisPlan rows = plan.Height, cols = plan.Width;
         Span<float> block = stackalloc float[Unroll * 16];
@@ -248,29 +241,6 @@ internal static class WidthVectorizedKernel
                 TSimd.Store(ref Unsafe.Add(ref s, 3 * lanes), a3);
                 for (int lane = 0; lane < count; lane++)
                     outRow[first + lane * stride] = block[lane];
-            }
-        }
-    }
-
-    /// <summary>
-    /// Proves, once per plan, that every register block of <see cref="SinglePhase"/> reads inside the padded rows: the
-    /// blocks' loads are unchecked, so this is what keeps them in bounds. (Paired rows check their own reads when their
-    /// <see cref="WidthPairedKernel.ColumnPlan"/> is made.)
-    /// </summary>
-    public static void CheckReadsInsidePadding(ExecutionPlan plan)
-    {
-        if (plan.PairedColumns is not null) return;
-        int block = Unroll * (int)plan.WidthVectors;
-        foreach (AxisPhase phase in plan.Width.Phases)
-            CheckPhase(phase, phase.FirstQ, phase.FirstQ + (phase.EndQ - 1 - phase.FirstQ) / block * block);
-
-        void CheckPhase(AxisPhase phase, int firstBlockQ, int lastBlockQ)
-        {
-            foreach (int offset in phase.TapOffsets)
-            {
-                int low = firstBlockQ + plan.ColumnShift - offset, high = lastBlockQ + plan.ColumnShift - offset + block;
-                if (low < 0 || high > plan.PaddedWidth)
-                    throw new InvalidOperationException($"Width kernel blocks would read padded columns [{low}, {high}) outside [0, {plan.PaddedWidth}).");
             }
         }
     }

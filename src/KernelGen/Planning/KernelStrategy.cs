@@ -1,5 +1,7 @@
-// This file is compiled into both the runtime library and the source generator (netstandard2.0), so that the
-// runtime and the generated kernels choose their strategy by one rule. Keep it free of APIs newer than netstandard2.0.
+// This file is compiled into both the runtime library and the source generator (netstandard2.0): the two kernel
+// families, and the thresholds both choosers start from. The runtime and the generator do NOT choose by one rule: the
+// runtime starts from Choose and refines it per input size (Planning/PlanBuilder.cs); the generator, which reads the
+// caller's layout in place, uses ChooseForFixedShape. Keep it free of APIs newer than netstandard2.0.
 namespace KernelGen.Planning;
 
 /// <summary>How a prepared convolution computes its outputs.</summary>
@@ -20,7 +22,7 @@ internal enum KernelStrategy
     ChannelVectorized,
 }
 
-/// <summary>Picks the strategy from the channel geometry alone, so that weights are packed once for any input size.</summary>
+/// <summary>The channel-geometry rules the runtime's and the generator's choosers start from (see the file's header).</summary>
 internal static class StrategyChooser
 {
     /// <summary>Output channels per group from which vectors over channels are full enough to beat vectors over width.</summary>
@@ -29,6 +31,11 @@ internal static class StrategyChooser
     /// <summary>The narrowest vector (128-bit, 4 floats) worth emitting: below it a kernel runs scalar code.</summary>
     public const int MinVectorLanes = 4;
 
+    /// <summary>
+    /// The strategy by the channels alone: the runtime's starting point, which <c>PlanBuilder</c> refines with the input
+    /// size (4 to 7 output channels per group on narrow phase rows take the channel kernel; NCHW layers with a width
+    /// stride of 2 and 8 to 16 take the blocked paired width kernel on wide ones).
+    /// </summary>
     public static KernelStrategy Choose(int inChannelsPerGroup, int outChannelsPerGroup) =>
         outChannelsPerGroup >= MinChannelsForChannelVectors ? KernelStrategy.ChannelVectorized : KernelStrategy.WidthVectorized;
 

@@ -14,30 +14,21 @@ internal enum VectorWidth
 /// <summary>Chooses the vector width: the widest the hardware accelerates, capped by what the data can fill.</summary>
 internal static class VectorWidths
 {
-    /// <summary>
-    /// Tests set this to run the kernels at a narrower width than the hardware's, so that every path is exercised in
-    /// one process (the CI also reruns the suite with AVX-512, AVX2 and all intrinsics switched off).
-    /// </summary>
-    internal static VectorWidth? MaximumOverride { get; set; }
-
     /// <summary>The widest accelerated width.</summary>
-    public static VectorWidth Widest
-    {
-        get
-        {
-            VectorWidth hardware =
-                Vector512.IsHardwareAccelerated ? VectorWidth.V512
-                : Vector256.IsHardwareAccelerated ? VectorWidth.V256
-                : Vector128.IsHardwareAccelerated ? VectorWidth.V128
-                : VectorWidth.Scalar;
-            return MaximumOverride is { } cap && cap < hardware ? cap : hardware;
-        }
-    }
+    public static VectorWidth Widest =>
+        Vector512.IsHardwareAccelerated ? VectorWidth.V512
+        : Vector256.IsHardwareAccelerated ? VectorWidth.V256
+        : Vector128.IsHardwareAccelerated ? VectorWidth.V128
+        : VectorWidth.Scalar;
 
-    /// <summary>The widest accelerated width whose lane count does not exceed <paramref name="extent"/> (but at least 128-bit when accelerated).</summary>
-    public static VectorWidth For(int extent)
+    /// <summary>
+    /// The widest accelerated width, at most <paramref name="cap"/>, whose lane count does not exceed <paramref name="extent"/>
+    /// (but at least 128-bit when accelerated and not capped below).
+    /// </summary>
+    /// <param name="cap">A narrower width to use instead of the hardware's (tests: see <see cref="Planning.PlanOptions.MaxVectorWidth"/>), or null.</param>
+    public static VectorWidth For(int extent, VectorWidth? cap = null)
     {
-        VectorWidth widest = Widest;
+        VectorWidth widest = cap is { } c && c < Widest ? c : Widest;
         while (widest > VectorWidth.V128 && (int)widest > extent)
             widest = widest == VectorWidth.V512 ? VectorWidth.V256 : VectorWidth.V128;
         return widest;

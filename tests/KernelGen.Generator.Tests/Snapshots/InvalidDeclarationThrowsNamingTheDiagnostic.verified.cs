@@ -38,7 +38,7 @@ namespace Snapshots
         [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "%VERSION%")]
         public static partial void Broken(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
         {
-            throw new global::System.InvalidOperationException("KG0001: Invalid [GeneratedConvTranspose2D] geometry: Stride is 0, but it must be at least 1.");
+            throw new global::System.InvalidOperationException("KG0001: Invalid KernelGen kernel geometry: Stride is 0, but it must be at least 1.");
         }
     }
 }
