@@ -229,6 +229,51 @@ public sealed class ConvTranspose3D
         return prepared;
     }
 
+    /// <summary>
+    /// An ONNX <c>ConvTranspose</c> node's 3-D geometry, with its <c>auto_pad</c> and <c>output_shape</c> resolved into padding
+    /// for an input of <paramref name="inputSize"/>, by the same rules as <see cref="ConvTranspose2D.FromOnnx"/>
+    /// (<see cref="OnnxAutoPad.SameUpper"/> puts the odd padding cell at the end: back, bottom, right; the other modes at the
+    /// beginning).
+    /// </summary>
+    /// <param name="inChannels">Input channels (<c>Cin</c>), at least 1.</param>
+    /// <param name="outChannels">Output channels (<c>Cout</c>), at least 1 (the weights' second axis times <paramref name="groups"/>).</param>
+    /// <param name="kernelSize">ONNX <c>kernel_shape</c>.</param>
+    /// <param name="inputSize">The input's depth, height and width (the layer is for this size).</param>
+    /// <param name="autoPad">ONNX <c>auto_pad</c>.</param>
+    /// <param name="outputShape">ONNX <c>output_shape</c> (depth, height, width), or null.</param>
+    /// <param name="stride">ONNX <c>strides</c> (default 1).</param>
+    /// <param name="pads">ONNX <c>pads</c> (used with <see cref="OnnxAutoPad.NotSet"/> and no output shape; must be zero otherwise).</param>
+    /// <param name="outputPadding">ONNX <c>output_padding</c> (default 0).</param>
+    /// <param name="dilation">ONNX <c>dilations</c> (default 1).</param>
+    /// <param name="groups">ONNX <c>group</c> (default 1).</param>
+    /// <returns>The layer with explicit padding and output padding; <see cref="GetOutputSize"/> of <paramref name="inputSize"/> is the ONNX output shape.</returns>
+    /// <exception cref="ArgumentException">A parameter breaks a rule, or the output shape cannot be reached; the message names the parameter, its value and the rule.</exception>
+    public static ConvTranspose3D FromOnnx(int inChannels, int outChannels, Size3D kernelSize, Size3D inputSize, OnnxAutoPad autoPad = OnnxAutoPad.NotSet,
+        Size3D? outputShape = null, Size3D? stride = null, Padding3D? pads = null, Size3D? outputPadding = null, Size3D? dilation = null, int groups = 1)
+    {
+        if (!Enum.IsDefined(autoPad)) throw UndefinedEnumValue(nameof(autoPad), autoPad);
+        bool explicitPads = autoPad == OnnxAutoPad.NotSet && outputShape is null;
+        if (!explicitPads && pads is { } given && given != default)
+        {
+            throw new ArgumentException(
+                $"pads is {given}, but with auto_pad {autoPad} or an output shape the pads are derived, so they must be zero (ONNX does not allow both).", nameof(pads));
+        }
+
+        var layer = new ConvTranspose3D(inChannels, outChannels, kernelSize, stride, explicitPads ? pads : null, outputPadding, dilation, groups);
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputSize.Depth, "inputSize.Depth"));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputSize.Height, "inputSize.Height"));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputSize.Width, "inputSize.Width"));
+        var mode = (AutoPadMode)autoPad;
+        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer._depth, inputSize.Depth, mode, outputShape?.Depth, "outputShape.Depth", out var depth));
+        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer.Plane.HeightAxis, inputSize.Height, mode, outputShape?.Height, "outputShape.Height", out var height));
+        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer.Plane.WidthAxis, inputSize.Width, mode, outputShape?.Width, "outputShape.Width", out var width));
+        var resolved = new ConvTranspose3D(inChannels, outChannels, kernelSize, stride,
+            Padding3D.Asymmetric(depth.PadBegin, height.PadBegin, width.PadBegin, depth.PadEnd, height.PadEnd, width.PadEnd),
+            (depth.OutputPadding, height.OutputPadding, width.OutputPadding), dilation, groups);
+        resolved.GetOutputSize(inputSize.Depth, inputSize.Height, inputSize.Width); // the derived pads may still crop everything: say so now
+        return resolved;
+    }
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"ConvTranspose3D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {(Layout == TensorLayout.Ndhwc ? "NDHWC" : "NCDHW")}, {Activation})";

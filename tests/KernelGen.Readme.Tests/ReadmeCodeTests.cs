@@ -26,6 +26,10 @@ public partial class ReadmeCodeTests
         global using System.Threading.Tasks;
         """;
 
+    /// <summary>The generator tests' references (the framework and KernelGen) and KernelGen.Onnx, the second package.</summary>
+    private static readonly System.Collections.Immutable.ImmutableArray<MetadataReference> References =
+        GeneratorHarness.References.Add(MetadataReference.CreateFromFile(typeof(KernelGen.Onnx.OnnxModel).Assembly.Location));
+
     public static TheoryData<int, string> Blocks()
     {
         var data = new TheoryData<int, string>();
@@ -49,7 +53,7 @@ public partial class ReadmeCodeTests
         var compilation = CSharpCompilation.Create(
             $"ReadmeBlock{index}",
             [tree, CSharpSyntaxTree.ParseText(ImplicitUsings, options)],
-            GeneratorHarness.References,
+            References,
             new CSharpCompilationOptions(isProgram ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: false));
 

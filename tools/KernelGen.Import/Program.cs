@@ -1,0 +1,3 @@
+using KernelGen.Import;
+
+return Importer.Run(args, Console.Out, Console.Error);
