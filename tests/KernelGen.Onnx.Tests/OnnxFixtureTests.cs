@@ -9,6 +9,7 @@ public class OnnxFixtureTests
     public static TheoryData<string> Models =>
     [
         "torch_conv1d_relu", "torch_conv2d_bn_relu_tanh", "torch_conv3d_leaky", "torch_conv2d_sigmoid",
+        "torch_conv1d_bn_leaky", "torch_conv3d_bn_leaky",
         "autopad_same_upper_2d", "autopad_same_lower_2d", "autopad_valid_2d", "autopad_same_upper_1d", "autopad_same_lower_3d",
         "output_shape_2d", "output_shape_full_2d", "output_shape_1d", "output_shape_3d", "explicit_pads_2d",
         "float16_weights", "external_data",
@@ -36,6 +37,8 @@ public class OnnxFixtureTests
     [InlineData("torch_conv2d_bn_relu_tanh")]
     [InlineData("torch_conv3d_leaky")]
     [InlineData("torch_conv2d_sigmoid")]
+    [InlineData("torch_conv1d_bn_leaky")]
+    [InlineData("torch_conv3d_bn_leaky")]
     public void LayersFusedWithTheirFollowersComputeTheWholeNetwork(string name)
     {
         var model = OnnxModel.Load(OnnxFixtures.PathOf(name + ".onnx"));

@@ -10,6 +10,8 @@ CI does not run this: the files it writes are committed.
   expected output comes from PyTorch's conv_transpose with no padding, cropped by the pads that the ONNX specification
   (docs/Operators.md, ConvTranspose) derives, computed here independently of KernelGen.
 - float16_weights.onnx: float16 weights and bias (raw_data), a double and a bfloat16 initializer, a float one in float_data.
+- torch_conv1d_bn_leaky.onnx, torch_conv3d_bn_leaky.onnx: ConvTranspose + BatchNorm + LeakyReLU (1-D: then a second
+  ConvTranspose and Tanh), the models kernelgen-import's 1-D and 3-D declarations are tested on.
 - external_data.onnx (+ external_data.onnx.data): saved with save_as_external_data=True, all_tensors_to_one_file=True,
   size_threshold=0, so every initializer lives in the .data file.
 """
@@ -208,4 +210,25 @@ def external_model():
 
 
 external_model()
+
+# ---- kernelgen-import: ConvTranspose + BatchNorm + LeakyReLU for the 1-D and 3-D declarations it writes --------------
+# Last in the script, so that the random draws of the fixtures above stay what they were.
+
+bn1 = torch.nn.BatchNorm1d(6, eps=1e-4)
+randomize_batch_norm(bn1)
+export("torch_conv1d_bn_leaky",
+       torch.nn.Sequential(
+           torch.nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, dilation=2, groups=2),
+           bn1, torch.nn.LeakyReLU(0.2),
+           torch.nn.ConvTranspose1d(6, 3, 4, stride=2, padding=2, bias=False),
+           torch.nn.Tanh()),
+       torch.randn(2, 4, 5))
+
+bn3 = torch.nn.BatchNorm3d(4, eps=1e-3)
+randomize_batch_norm(bn3)
+export("torch_conv3d_bn_leaky",
+       torch.nn.Sequential(
+           torch.nn.ConvTranspose3d(2, 4, (2, 3, 3), stride=(2, 1, 2), padding=(0, 1, 2), output_padding=(1, 0, 1), dilation=(1, 2, 1), groups=2),
+           bn3, torch.nn.LeakyReLU(0.1)),
+       torch.randn(1, 2, 3, 4, 4))
 print("written to", HERE)
