@@ -47,6 +47,13 @@ public sealed partial class DiagnosticBuildTests(PackedPackage package, ITestOut
                 [GeneratedConvTranspose2D(4, 6, 2, 2, 3, /*KG0001*/Groups = 4)]
                 public static partial void BadGroups{{Parameters}};
 
+                // 1-D declarations report in 1-D terms, at the argument at fault.
+                [GeneratedConvTranspose1D(1, 1, 4, 3, /*KG0001*/Stride = 0)]
+                public static partial void StrideZero1D{{Parameters}};
+
+                [GeneratedConvTranspose1D(1, 1, /*KG0001*/0, 3)]
+                public static partial void EmptyInput1D{{Parameters}};
+
                 [GeneratedConvTranspose2D(1, 1, /*KG0002*/1, 2, 1, PaddingHeight = 1)]
                 public static partial void CropsEverything{{Parameters}};
 
