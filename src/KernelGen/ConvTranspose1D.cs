@@ -1,4 +1,3 @@
-using System.Globalization;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -91,7 +90,7 @@ public sealed class ConvTranspose1D
     public TensorLayout Layout
     {
         get => _layout;
-        init => _layout = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Layout), value);
+        init => _layout = LayerValidation.Defined(value, nameof(Layout));
     }
 
     private readonly TensorLayout _layout = TensorLayout.Ncl;
@@ -101,7 +100,7 @@ public sealed class ConvTranspose1D
     public FusedActivation Activation
     {
         get => _activation;
-        init => _activation = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Activation), value);
+        init => _activation = LayerValidation.Defined(value, nameof(Activation));
     }
 
     private readonly FusedActivation _activation = FusedActivation.None;
@@ -111,11 +110,7 @@ public sealed class ConvTranspose1D
     public float LeakyReluSlope
     {
         get => _leakyReluSlope;
-        init
-        {
-            ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckLeakyReluSlope(value, nameof(LeakyReluSlope)));
-            _leakyReluSlope = value;
-        }
+        init => _leakyReluSlope = LayerValidation.LeakyReluSlope(value);
     }
 
     private readonly float _leakyReluSlope = 0.01f;
@@ -125,12 +120,7 @@ public sealed class ConvTranspose1D
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
-        init
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), value, $"{nameof(MaxDegreeOfParallelism)} is {value}, but it must be at least 1.");
-            _maxDegreeOfParallelism = value;
-        }
+        init => _maxDegreeOfParallelism = LayerValidation.MaxDegreeOfParallelism(value);
     }
 
     private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
@@ -176,7 +166,7 @@ public sealed class ConvTranspose1D
     public int GetInputLength(int batch, int inputLength)
     {
         var sizes = GetSampleSizes(inputLength);
-        return BatchLength(batch, sizes.InputSample, "inChannels * inputLength");
+        return LayerValidation.BatchLength(batch, sizes.InputSample, "inChannels * inputLength");
     }
 
     /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input length.</summary>
@@ -187,7 +177,7 @@ public sealed class ConvTranspose1D
     public int GetOutputLength(int batch, int inputLength)
     {
         var sizes = GetSampleSizes(inputLength);
-        return BatchLength(batch, sizes.OutputSample, "outChannels * outputLength");
+        return LayerValidation.BatchLength(batch, sizes.OutputSample, "outChannels * outputLength");
     }
 
     /// <summary>
@@ -264,7 +254,7 @@ public sealed class ConvTranspose1D
     public static ConvTranspose1D FromOnnx(int inChannels, int outChannels, int kernelSize, int inputLength, OnnxAutoPad autoPad = OnnxAutoPad.NotSet,
         int? outputShape = null, int stride = 1, Padding1D pads = default, int outputPadding = 0, int dilation = 1, int groups = 1)
     {
-        if (!Enum.IsDefined(autoPad)) throw UndefinedEnumValue(nameof(autoPad), autoPad);
+        if (!Enum.IsDefined(autoPad)) throw LayerValidation.UndefinedEnumValue(nameof(autoPad), autoPad);
         bool explicitPads = autoPad == OnnxAutoPad.NotSet && outputShape is null;
         if (!explicitPads && pads != default)
         {
@@ -306,48 +296,17 @@ public sealed class ConvTranspose1D
         return (int)needed;
     }
 
-    private void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (weights.Length != WeightsLength)
-            throw new ArgumentException(
-                $"weights has {weights.Length} elements, but it must have exactly inChannels * (outChannels / groups) * kernelSize = {InChannels} * {OutChannels / Groups} * {KernelSize} = {WeightsLength}.",
-                nameof(weights));
-        if (!bias.IsEmpty && bias.Length != OutChannels)
-            throw new ArgumentException($"bias has {bias.Length} elements, but it must be empty or have exactly outChannels = {OutChannels}.", nameof(bias));
-        if (weights.Overlaps(output))
-            throw new ArgumentException("weights overlaps output; they must be separate memory.", nameof(output));
-        if (bias.Overlaps(output))
-            throw new ArgumentException("bias overlaps output; they must be separate memory.", nameof(output));
-    }
+    private void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output) =>
+        LayerValidation.ValidateParameters(weights, bias, output, WeightsLength, OutChannels, "inChannels * (outChannels / groups) * kernelSize",
+            [InChannels, OutChannels / Groups, KernelSize]);
 
     private SampleSizes GetSampleSizes(int inputLength)
     {
         int outputLength = GetOutputSize(inputLength);
-        return new SampleSizes(outputLength, SampleLength(InChannels, inputLength, "inChannels * inputLength", "input", inputLength),
-            SampleLength(OutChannels, outputLength, "outChannels * outputLength", "output", inputLength));
+        return new SampleSizes(outputLength,
+            LayerValidation.SampleLength([InChannels, inputLength], "inChannels * inputLength", "input", nameof(inputLength), inputLength),
+            LayerValidation.SampleLength([OutChannels, outputLength], "outChannels * outputLength", "output", nameof(inputLength), inputLength));
     }
 
     private readonly record struct SampleSizes(int OutputLength, int InputSample, int OutputSample);
-
-    private static int SampleLength(int channels, int length, string formula, string what, int inputLength)
-    {
-        long elements = (long)channels * length; // two factors below 2^31: exact in a long
-        if (elements > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(inputLength), inputLength,
-                $"inputLength is {inputLength}, but one {what} sample, {formula} = {channels} * {length} = {elements} elements, must fit in an Int32.");
-        return (int)elements;
-    }
-
-    private static int BatchLength(int batch, int sample, string formula)
-    {
-        if (batch < 0)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but it must be 0 or more.");
-        long length = (long)batch * sample;
-        if (length > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but batch * {formula} = {batch} * {sample} = {length} elements must fit in an Int32.");
-        return (int)length;
-    }
-
-    private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
-        new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 }

@@ -64,7 +64,7 @@ public sealed partial class ConvTranspose2D
     public static ConvTranspose2D FromOnnx(int inChannels, int outChannels, Size2D kernelSize, Size2D inputSize, OnnxAutoPad autoPad = OnnxAutoPad.NotSet,
         Size2D? outputShape = null, Size2D? stride = null, Padding2D? pads = null, Size2D? outputPadding = null, Size2D? dilation = null, int groups = 1)
     {
-        if (!Enum.IsDefined(autoPad)) throw UndefinedEnumValue(nameof(autoPad), autoPad);
+        if (!Enum.IsDefined(autoPad)) throw LayerValidation.UndefinedEnumValue(nameof(autoPad), autoPad);
         bool explicitPads = autoPad == OnnxAutoPad.NotSet && outputShape is null;
         if (!explicitPads && pads is { } given && given != default)
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics;
 using KernelGen.Geometry;
 using KernelGen.Planning;
@@ -94,7 +93,7 @@ public sealed partial class ConvTranspose2D
     public TensorLayout Layout
     {
         get => _layout;
-        init => _layout = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Layout), value);
+        init => _layout = LayerValidation.Defined(value, nameof(Layout));
     }
 
     private readonly TensorLayout _layout = TensorLayout.Nchw;
@@ -110,8 +109,7 @@ public sealed partial class ConvTranspose2D
     public FusedActivation Activation
     {
         get => _activation;
-        // Checked here: an unknown value would otherwise surface only after the kernels had written the output.
-        init => _activation = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Activation), value);
+        init => _activation = LayerValidation.Defined(value, nameof(Activation));
     }
 
     private readonly FusedActivation _activation = FusedActivation.None;
@@ -121,11 +119,7 @@ public sealed partial class ConvTranspose2D
     public float LeakyReluSlope
     {
         get => _leakyReluSlope;
-        init
-        {
-            ThrowIfViolated(ConvTransposeRules.CheckLeakyReluSlope(value, nameof(LeakyReluSlope)));
-            _leakyReluSlope = value;
-        }
+        init => _leakyReluSlope = LayerValidation.LeakyReluSlope(value);
     }
 
     private readonly float _leakyReluSlope = 0.01f;
@@ -138,12 +132,7 @@ public sealed partial class ConvTranspose2D
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
-        init
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), value, $"{nameof(MaxDegreeOfParallelism)} is {value}, but it must be at least 1.");
-            _maxDegreeOfParallelism = value;
-        }
+        init => _maxDegreeOfParallelism = LayerValidation.MaxDegreeOfParallelism(value);
     }
 
     private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
@@ -179,7 +168,7 @@ public sealed partial class ConvTranspose2D
     public int GetInputLength(int batch, int inputHeight, int inputWidth)
     {
         var sizes = GetSampleSizes(inputHeight, inputWidth);
-        return BatchLength(batch, sizes.InputSample, "inChannels * inputHeight * inputWidth");
+        return LayerValidation.BatchLength(batch, sizes.InputSample, "inChannels * inputHeight * inputWidth");
     }
 
     /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input size.</summary>
@@ -192,7 +181,7 @@ public sealed partial class ConvTranspose2D
     public int GetOutputLength(int batch, int inputHeight, int inputWidth)
     {
         var sizes = GetSampleSizes(inputHeight, inputWidth);
-        return BatchLength(batch, sizes.OutputSample, "outChannels * outputHeight * outputWidth");
+        return LayerValidation.BatchLength(batch, sizes.OutputSample, "outChannels * outputHeight * outputWidth");
     }
 
     /// <summary>
@@ -273,54 +262,21 @@ public sealed partial class ConvTranspose2D
     private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
     {
         var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
-        int inputSample = SampleLength(InChannels, inputHeight, inputWidth, "inChannels * inputHeight * inputWidth", "input", inputHeight, inputWidth);
-        int outputSample = SampleLength(OutChannels, outputHeight, outputWidth, "outChannels * outputHeight * outputWidth", "output", inputHeight, inputWidth);
+        int inputSample = LayerValidation.SampleLength([InChannels, inputHeight, inputWidth], "inChannels * inputHeight * inputWidth", "input",
+            nameof(inputHeight), inputHeight, nameof(inputWidth), inputWidth);
+        int outputSample = LayerValidation.SampleLength([OutChannels, outputHeight, outputWidth], "outChannels * outputHeight * outputWidth", "output",
+            nameof(inputHeight), inputHeight, nameof(inputWidth), inputWidth);
         return new SampleSizes(outputHeight, outputWidth, inputSample, outputSample);
     }
 
     private readonly record struct SampleSizes(int OutputHeight, int OutputWidth, int InputSample, int OutputSample);
 
-    private static int SampleLength(int channels, int height, int width, string formula, string what, int inputHeight, int inputWidth)
-    {
-        // Three factors below 2^31, multiplied in two steps that each fit in a long (a long could wrap on the product of all
-        // three: 16 * 2^30 * 2^30 = 2^64 is 0); the message's product is a decimal, exact.
-        long partial = (long)channels * height;
-        if (partial > int.MaxValue || partial * width > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(inputHeight), inputHeight,
-                $"inputHeight is {inputHeight} (inputWidth {inputWidth}), but one {what} sample, {formula} = {channels} * {height} * {width} = {(decimal)channels * height * width} elements, must fit in an Int32.");
-        return (int)(partial * width);
-    }
-
-    private static int BatchLength(int batch, int sample, string formula)
-    {
-        if (batch < 0)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but it must be 0 or more.");
-        long length = (long)batch * sample;
-        if (length > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch,
-                $"batch is {batch}, but batch * {formula} = {batch} * {sample} = {length} elements must fit in an Int32.");
-        return (int)length;
-    }
-
-    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (weights.Length != WeightsLength)
-            throw new ArgumentException(
-                $"weights has {weights.Length} elements, but it must have exactly inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {InChannels} * {OutChannels / Groups} * {KernelSize.Height} * {KernelSize.Width} = {WeightsLength}.",
-                nameof(weights));
-        if (!bias.IsEmpty && bias.Length != OutChannels)
-            throw new ArgumentException($"bias has {bias.Length} elements, but it must be empty or have exactly outChannels = {OutChannels}.", nameof(bias));
-        if (weights.Overlaps(output))
-            throw new ArgumentException("weights overlaps output; they must be separate memory.", nameof(output));
-        if (bias.Overlaps(output))
-            throw new ArgumentException("bias overlaps output; they must be separate memory.", nameof(output));
-    }
+    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output) =>
+        LayerValidation.ValidateParameters(weights, bias, output, WeightsLength, OutChannels, "inChannels * (outChannels / groups) * kernelHeight * kernelWidth",
+            [InChannels, OutChannels / Groups, KernelSize.Height, KernelSize.Width]);
 
     private static AxisParameterNames AxisNames(string axis, string padBegin, string padEnd) =>
         new("kernelSize" + axis, "stride" + axis, "padding" + padBegin, "padding" + padEnd, "outputPadding" + axis, "dilation" + axis);
-
-    private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
-        new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 
     internal static void ThrowIfViolated(RuleViolation? violation)
     {

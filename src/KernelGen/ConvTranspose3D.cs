@@ -1,4 +1,3 @@
-using System.Globalization;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -99,7 +98,7 @@ public sealed class ConvTranspose3D
     public TensorLayout Layout
     {
         get => _layout;
-        init => _layout = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Layout), value);
+        init => _layout = LayerValidation.Defined(value, nameof(Layout));
     }
 
     private readonly TensorLayout _layout = TensorLayout.Ncdhw;
@@ -109,7 +108,7 @@ public sealed class ConvTranspose3D
     public FusedActivation Activation
     {
         get => _activation;
-        init => _activation = Enum.IsDefined(value) ? value : throw UndefinedEnumValue(nameof(Activation), value);
+        init => _activation = LayerValidation.Defined(value, nameof(Activation));
     }
 
     private readonly FusedActivation _activation = FusedActivation.None;
@@ -119,11 +118,7 @@ public sealed class ConvTranspose3D
     public float LeakyReluSlope
     {
         get => _leakyReluSlope;
-        init
-        {
-            ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckLeakyReluSlope(value, nameof(LeakyReluSlope)));
-            _leakyReluSlope = value;
-        }
+        init => _leakyReluSlope = LayerValidation.LeakyReluSlope(value);
     }
 
     private readonly float _leakyReluSlope = 0.01f;
@@ -133,12 +128,7 @@ public sealed class ConvTranspose3D
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
-        init
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), value, $"{nameof(MaxDegreeOfParallelism)} is {value}, but it must be at least 1.");
-            _maxDegreeOfParallelism = value;
-        }
+        init => _maxDegreeOfParallelism = LayerValidation.MaxDegreeOfParallelism(value);
     }
 
     private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
@@ -173,7 +163,7 @@ public sealed class ConvTranspose3D
     /// <returns><c>batch * inChannels * inputDepth * inputHeight * inputWidth</c>.</returns>
     /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length does not fit in an <see cref="int"/>.</exception>
     public int GetInputLength(int batch, int inputDepth, int inputHeight, int inputWidth) =>
-        BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).InputSample, "inChannels * inputDepth * inputHeight * inputWidth");
+        LayerValidation.BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).InputSample, "inChannels * inputDepth * inputHeight * inputWidth");
 
     /// <summary>Number of output elements for <paramref name="batch"/> samples of the given input size.</summary>
     /// <param name="batch">Samples, 0 or more (an empty batch is a valid call that writes nothing).</param>
@@ -183,7 +173,7 @@ public sealed class ConvTranspose3D
     /// <returns><c>batch * outChannels * outputDepth * outputHeight * outputWidth</c>.</returns>
     /// <exception cref="ArgumentException">A size is out of range, the padding crops the whole output away, or a length does not fit in an <see cref="int"/>.</exception>
     public int GetOutputLength(int batch, int inputDepth, int inputHeight, int inputWidth) =>
-        BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).OutputSample, "outChannels * outputDepth * outputHeight * outputWidth");
+        LayerValidation.BatchLength(batch, GetSampleSizes(inputDepth, inputHeight, inputWidth).OutputSample, "outChannels * outputDepth * outputHeight * outputWidth");
 
     /// <summary>
     /// Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/>. The weights are packed on
@@ -251,7 +241,7 @@ public sealed class ConvTranspose3D
     public static ConvTranspose3D FromOnnx(int inChannels, int outChannels, Size3D kernelSize, Size3D inputSize, OnnxAutoPad autoPad = OnnxAutoPad.NotSet,
         Size3D? outputShape = null, Size3D? stride = null, Padding3D? pads = null, Size3D? outputPadding = null, Size3D? dilation = null, int groups = 1)
     {
-        if (!Enum.IsDefined(autoPad)) throw UndefinedEnumValue(nameof(autoPad), autoPad);
+        if (!Enum.IsDefined(autoPad)) throw LayerValidation.UndefinedEnumValue(nameof(autoPad), autoPad);
         bool explicitPads = autoPad == OnnxAutoPad.NotSet && outputShape is null;
         if (!explicitPads && pads is { } given && given != default)
         {
@@ -300,51 +290,22 @@ public sealed class ConvTranspose3D
             sizes.InputSample, sizes.OutputSample);
     }
 
-    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (weights.Length != WeightsLength)
-            throw new ArgumentException(
-                $"weights has {weights.Length} elements, but it must have exactly inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth = {InChannels} * {OutChannels / Groups} * {KernelSize.Depth} * {KernelSize.Height} * {KernelSize.Width} = {WeightsLength}.",
-                nameof(weights));
-        if (!bias.IsEmpty && bias.Length != OutChannels)
-            throw new ArgumentException($"bias has {bias.Length} elements, but it must be empty or have exactly outChannels = {OutChannels}.", nameof(bias));
-        if (weights.Overlaps(output))
-            throw new ArgumentException("weights overlaps output; they must be separate memory.", nameof(output));
-        if (bias.Overlaps(output))
-            throw new ArgumentException("bias overlaps output; they must be separate memory.", nameof(output));
-    }
+    internal void ValidateParameters(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output) =>
+        LayerValidation.ValidateParameters(weights, bias, output, WeightsLength, OutChannels,
+            "inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth",
+            [InChannels, OutChannels / Groups, KernelSize.Depth, KernelSize.Height, KernelSize.Width]);
 
     private SampleSizes GetSampleSizes(int inputDepth, int inputHeight, int inputWidth)
     {
         var (outputDepth, outputHeight, outputWidth) = GetOutputSize(inputDepth, inputHeight, inputWidth);
-        int inputSample = SampleLength(InChannels, inputDepth, inputHeight, inputWidth, "inChannels * inputDepth * inputHeight * inputWidth", "input", inputDepth);
-        int outputSample = SampleLength(OutChannels, outputDepth, outputHeight, outputWidth, "outChannels * outputDepth * outputHeight * outputWidth", "output", inputDepth);
+        int inputSample = LayerValidation.SampleLength([InChannels, inputDepth, inputHeight, inputWidth],
+            "inChannels * inputDepth * inputHeight * inputWidth", "input", nameof(inputDepth), inputDepth);
+        int outputSample = LayerValidation.SampleLength([OutChannels, outputDepth, outputHeight, outputWidth],
+            "outChannels * outputDepth * outputHeight * outputWidth", "output", nameof(inputDepth), inputDepth);
         return new SampleSizes(outputDepth, outputHeight, outputWidth, inputSample, outputSample);
     }
 
     private readonly record struct SampleSizes(int OutputDepth, int OutputHeight, int OutputWidth, int InputSample, int OutputSample);
-
-    private static int SampleLength(int channels, int depth, int height, int width, string formula, string what, int inputDepth)
-    {
-        decimal elements = (decimal)channels * depth * height * width; // four factors below 2^31: exact in a decimal, not in a long
-        if (elements > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(inputDepth), inputDepth,
-                $"inputDepth is {inputDepth}, but one {what} sample, {formula} = {channels} * {depth} * {height} * {width} = {elements} elements, must fit in an Int32.");
-        return (int)elements;
-    }
-
-    private static int BatchLength(int batch, int sample, string formula)
-    {
-        if (batch < 0)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but it must be 0 or more.");
-        long length = (long)batch * sample;
-        if (length > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}, but batch * {formula} = {batch} * {sample} = {length} elements must fit in an Int32.");
-        return (int)length;
-    }
-
-    private static ArgumentOutOfRangeException UndefinedEnumValue<TEnum>(string parameter, TEnum value) where TEnum : struct, Enum =>
-        new(parameter, value, $"{parameter} is {Convert.ToInt64(value, CultureInfo.InvariantCulture)}, but it must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 }
 
 /// <summary>The sizes of one 3-D call, after validation.</summary>
