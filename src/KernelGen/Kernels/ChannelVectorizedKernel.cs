@@ -190,9 +190,11 @@ internal static class ChannelVectorizedKernel
         public int FirstOutputPixel { get; }
 
         /// <summary>The padded input pixel of phase position <paramref name="q"/>, which the tap table's input offsets are relative to.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int InputOffset(int q) => (PaddedRowOfQ * PaddedWidth + q + ColumnShift) * InChannels + GroupInput;
 
         /// <summary>The group's packed weights of kernel tap 0 for output channel block <paramref name="c"/>, which the tap table's weight offsets are relative to.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int WeightOffset(int c) => GroupTaps * InPerGroup * PaddedChannels + c;
 
         /// <summary>

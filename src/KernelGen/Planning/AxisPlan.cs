@@ -4,6 +4,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 
 namespace KernelGen.Planning
@@ -301,6 +302,7 @@ namespace KernelGen.Planning
         public int PadBegin { get; }
 
         /// <summary>The output cell of phase position <c>q</c> (an int for every position of the phase).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int OutputOf(int q) => (int)((long)q * Stride + Residue - PadBegin);
     }
 }
