@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 using KernelGen.Planning;
 
@@ -160,6 +161,7 @@ public sealed partial class ConvTranspose2D
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <returns>The output size; each is at least 1.</returns>
     /// <exception cref="ArgumentException">A size is below 1, or the padding crops the whole output away.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int Height, int Width) GetOutputSize(int inputHeight, int inputWidth)
     {
         ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputHeight, nameof(inputHeight)));
@@ -245,6 +247,7 @@ public sealed partial class ConvTranspose2D
     public override string ToString() =>
         $"ConvTranspose2D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {Layout}, {Activation})";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal CallShape ValidateCall(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
     {
         var sizes = GetSampleSizes(inputHeight, inputWidth);
@@ -270,6 +273,7 @@ public sealed partial class ConvTranspose2D
     /// The output size and the lengths of one input and one output sample, every rule checked: each length must fit in an
     /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentException"/> names the input size.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
     {
         var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
@@ -280,6 +284,7 @@ public sealed partial class ConvTranspose2D
 
     private readonly record struct SampleSizes(int OutputHeight, int OutputWidth, int InputSample, int OutputSample);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SampleLength(int channels, int height, int width, string formula, string what, int inputHeight, int inputWidth)
     {
         // Three factors below 2^31, multiplied in two steps that each fit in a long (a long could wrap on the product of all
