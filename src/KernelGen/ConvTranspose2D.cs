@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 using KernelGen.Planning;
 
@@ -149,6 +150,7 @@ public sealed partial class ConvTranspose2D
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <returns>The output size; each is at least 1.</returns>
     /// <exception cref="ArgumentException">A size is below 1, or the padding crops the whole output away.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int Height, int Width) GetOutputSize(int inputHeight, int inputWidth)
     {
         ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputHeight, nameof(inputHeight)));
@@ -234,6 +236,7 @@ public sealed partial class ConvTranspose2D
     public override string ToString() =>
         $"ConvTranspose2D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {Layout}, {Activation})";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal CallShape ValidateCall(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
     {
         var sizes = GetSampleSizes(inputHeight, inputWidth);
@@ -259,6 +262,7 @@ public sealed partial class ConvTranspose2D
     /// The output size and the lengths of one input and one output sample, every rule checked: each length must fit in an
     /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentException"/> names the input size.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
     {
         var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -38,6 +39,7 @@ internal static class LayerValidation
     /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentOutOfRangeException"/> names the input size
     /// <paramref name="parameter"/> (and <paramref name="otherParameter"/>, another input size, in the message if given).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on every call's path: optimised from the first call, as the rest of it
     public static int SampleLength(ReadOnlySpan<int> factors, string formula, string what, string parameter, int value,
         string? otherParameter = null, int otherValue = 0)
     {

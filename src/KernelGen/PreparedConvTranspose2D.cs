@@ -74,6 +74,7 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <param name="output">At least <c>batch * outChannels * outputHeight * outputWidth</c> elements; the first that many are written.</param>
     /// <exception cref="ArgumentException">A size or span length is wrong, or the spans overlap; nothing has been written.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Compute(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
     {
         var shape = Definition.ValidateCall(input, inputHeight, inputWidth, output);
@@ -176,6 +177,7 @@ public sealed unsafe class PreparedConvTranspose2D
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ComputeValidated(ReadOnlySpan<float> input, CallShape shape, Span<float> output)
     {
         // An empty batch is a valid call (PyTorch and ONNX Runtime accept it): nothing to write.
@@ -196,6 +198,7 @@ public sealed unsafe class PreparedConvTranspose2D
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ExecutionPlan GetPlan(int inputHeight, int inputWidth)
     {
         ExecutionPlan? plan = Volatile.Read(ref _plan);
@@ -210,9 +213,13 @@ public sealed unsafe class PreparedConvTranspose2D
     }
 
     /// <summary>The weights as the exact kernel reads them: the width kernel's packing when the layer has one, else the channel kernel's.</summary>
-    private TapListWeights ExactWeights => _widthPacked is not null
-        ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
-        : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channel!.Packed.Span, _channel.Bias, _nonFiniteTaps);
+    private TapListWeights ExactWeights
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _widthPacked is not null
+            ? TapListWeights.OfWidthPacking(_layer, _widthPacked, _widthBias, _nonFiniteTaps)
+            : TapListWeights.OfChannelPacking(_layer, _layerPlan.PaddedChannels, _channel!.Packed.Span, _channel.Bias, _nonFiniteTaps);
+    }
 
     /// <summary>The state of one call, handed to the worker threads as raw pointers over validated, pinned memory.</summary>
     private sealed class CallContext : IParallelWork
@@ -253,7 +260,7 @@ public sealed unsafe class PreparedConvTranspose2D
             ExactEdges,
         }
 
-        private LayerShape Layer => _owner._layer;
+        private LayerShape Layer { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _owner._layer; }
 
         private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
 
@@ -265,12 +272,13 @@ public sealed unsafe class PreparedConvTranspose2D
         /// <summary>Whether the kernel reads the user's input as it is and pads it itself (no <see cref="Pass.PadInput"/> pass).</summary>
         private bool KernelPadsInput => _plan.PadsItself;
 
-        private int InputSample => Layer.InChannels * _plan.InputHeight * _plan.InputWidth;
+        private int InputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.InChannels * _plan.InputHeight * _plan.InputWidth; }
 
-        private int PaddedSample => Layer.InChannels * _plan.PaddedHeight * _plan.PaddedWidth;
+        private int PaddedSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.InChannels * _plan.PaddedHeight * _plan.PaddedWidth; }
 
-        private int OutputSample => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth;
+        private int OutputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(ExecutionPlan plan, int batch, float* input, int inputLength, float* output, int outputLength)
         {
             _plan = plan;
@@ -327,6 +335,7 @@ public sealed unsafe class PreparedConvTranspose2D
         }
 
         /// <summary>Runs <paramref name="batch"/> samples through the SIMD kernels' passes (<see cref="Pass.Kernel"/>) or the exact kernel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunBatch(Pass kind, int parts, int batch, float* input, int inputLength, float* output, int outputLength)
         {
             SetBatch(batch, input, inputLength, output, outputLength);
@@ -360,6 +369,7 @@ public sealed unsafe class PreparedConvTranspose2D
         }
 
         /// <summary>The channel kernel a few output rows at a time (<see cref="Pass.PadKernelAndRelayout"/>), through per-thread buffers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunChannelChunks(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
         {
             SetBatch(batch, input, inputLength, output, outputLength);
@@ -373,6 +383,7 @@ public sealed unsafe class PreparedConvTranspose2D
             RunPass(Pass.PadKernelAndRelayout, parts);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int RowsPerSample(Pass pass) => pass switch
         {
             Pass.PadInput => IsChannelKernel ? _plan.PaddedHeight : Layer.InChannels * _plan.PaddedHeight,
@@ -382,14 +393,17 @@ public sealed unsafe class PreparedConvTranspose2D
         };
 
         /// <summary>How many parts a pass is split into: at most <paramref name="parts"/>, at most one per row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int PartsOf(Pass pass, int parts) => (int)Math.Min(parts, (long)RowsPerSample(pass) * _batch);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunPass(Pass pass, int parts)
         {
             _pass = pass;
             WorkerPool.Run(this, PartsOf(pass, parts));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int part, int partCount)
         {
             int rowsPerSample = RowsPerSample(_pass);
@@ -405,6 +419,7 @@ public sealed unsafe class PreparedConvTranspose2D
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteRows(int part, int sample, int rowStart, int rowEnd)
         {
             LayerShape layer = Layer;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace KernelGen.Kernels;
 
@@ -8,6 +9,7 @@ namespace KernelGen.Kernels;
 /// </summary>
 internal static class Activations
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(Span<float> values, FusedActivation activation, float leakyReluSlope)
     {
         switch (activation)
@@ -35,6 +37,7 @@ internal static class Activations
     }
 
     /// <summary>The activation of one value (for kernels that finish one output cell at a time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Activate(float x, FusedActivation activation, float leakyReluSlope) => activation switch
     {
         FusedActivation.None => x,
@@ -55,6 +58,7 @@ internal static class Activations
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Relu(Span<float> values)
     {
         int i = 0;

@@ -53,6 +53,7 @@ internal static class ChannelVectorizedKernel
     /// <summary>Writes padded rows <c>[rowStart, rowEnd)</c> of one sample's zero-bordered HWC copy of the input.</summary>
     /// <param name="padded">The padded rows from <paramref name="paddedFirstRow"/> on (0: the whole sample's copy; or a
     /// small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>paddedFirstRow = rowStart</c>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadInput(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
         Span<float> padded, int rowStart, int rowEnd, int paddedFirstRow = 0)
     {
@@ -89,6 +90,7 @@ internal static class ChannelVectorizedKernel
     /// (0: the whole sample; or a small buffer that holds only rows <c>[rowStart, rowEnd)</c>, with <c>outputFirstRow = rowStart</c>).</param>
     /// <param name="paddedFirstRow">The padded row that <paramref name="padded"/> starts with: 0 for the whole sample's copy,
     /// or the first of <see cref="ExecutionPlan.PaddedRowsRead"/> when <paramref name="padded"/> holds only the rows these output rows read.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
         int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0, int paddedFirstRow = 0)
@@ -105,7 +107,7 @@ internal static class ChannelVectorizedKernel
 
     // Kept out of line: inlined into a caller's large method (the call context's pass switch), the JIT's register
     // allocation of the blocks inlined into it was measured 20 % slower on a 128 -> 64 channel layer.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Run<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
         int rowStart, int rowEnd, bool applyActivation, int outputFirstRow, int paddedFirstRow)
@@ -190,9 +192,11 @@ internal static class ChannelVectorizedKernel
         public int FirstOutputPixel { get; }
 
         /// <summary>The padded input pixel of phase position <paramref name="q"/>, which the tap table's input offsets are relative to.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int InputOffset(int q) => (PaddedRowOfQ * PaddedWidth + q + ColumnShift) * InChannels + GroupInput;
 
         /// <summary>The group's packed weights of kernel tap 0 for output channel block <paramref name="c"/>, which the tap table's weight offsets are relative to.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int WeightOffset(int c) => GroupTaps * InPerGroup * PaddedChannels + c;
 
         /// <summary>
@@ -209,6 +213,7 @@ internal static class ChannelVectorizedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pixels4x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
@@ -264,6 +269,7 @@ internal static class ChannelVectorizedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pixels8x1<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct

@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 namespace KernelGen.Kernels;
 
 /// <summary>Copies between channel-first and channel-last layouts, row by row so that the work can be split across threads.</summary>
 internal static class Relayout
 {
     /// <summary>Rows <c>[rowStart, rowEnd)</c> of a CHW plane set into HWC.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ChwToHwc(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width,
         int rowStart, int rowEnd)
     {
@@ -20,6 +22,7 @@ internal static class Relayout
     /// </summary>
     /// <param name="source">The padded HWC rows, starting with row <paramref name="sourceFirstRow"/> (a small per-thread
     /// buffer holding just the rows being copied, or a whole sample's scratch when 0).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PaddedHwcToOutput(ReadOnlySpan<float> source, Span<float> destination, in LayerShape layer,
         int paddedChannels, int height, int width, bool channelsLast, int rowStart, int rowEnd, int sourceFirstRow)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelGen.Planning;
 
 namespace KernelGen.Kernels;
@@ -24,6 +25,7 @@ internal static class TapListKernel
     /// <param name="edgesOnly">Compute only the cells the SIMD kernels got wrong: those where a tap of the cell's phase
     /// that falls off the input (and that the SIMD kernels multiplied by a border zero) has a non-finite weight
     /// (<see cref="TapListWeights.NonFiniteTaps"/>). The others already hold the SIMD kernels' result, which is exact.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
         in TapListWeights weights, bool channelsLast, int rowStart, int rowEnd, bool edgesOnly = false)
     {
@@ -81,6 +83,7 @@ internal static class TapListKernel
         /// Whether a tap of the cell's phase that reads no input cell (a border zero, for the SIMD kernels) has a non-finite
         /// weight to output channel <paramref name="oc"/> from some input channel: only then does the cell differ from its exact value.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool MissesANonFiniteTap(in TapListWeights weights, int oc, int oy, int ox)
         {
             int taps = _layer.Taps, kernelW = _layer.KernelWidth;
@@ -102,6 +105,7 @@ internal static class TapListKernel
         }
 
         /// <summary>Output cell (<paramref name="oc"/>, <paramref name="oy"/>, <paramref name="ox"/>): its bias, the products of its valid taps, the activation.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Compute(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, int oc, int oy, int ox)
         {
             int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, kernelW = _layer.KernelWidth;
@@ -154,10 +158,12 @@ internal readonly ref struct TapListWeights(ReadOnlySpan<float> weights, ReadOnl
     public int BiasGroupStride { get; } = biasGroupStride;
 
     /// <summary>Weights packed by <see cref="WidthVectorizedKernel.Pack"/>, <c>(Cout, Cin/G, kH, kW)</c>, and a bias of <c>Cout</c> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TapListWeights OfWidthPacking(in LayerShape layer, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, ReadOnlySpan<bool> nonFiniteTaps) =>
         new(packed, bias, layer.OutPerGroup * layer.InPerGroup * layer.Taps, layer.InPerGroup * layer.Taps, layer.Taps, 1, layer.OutPerGroup, nonFiniteTaps);
 
     /// <summary>Weights packed by <see cref="ChannelVectorizedKernel.Pack"/>, <c>(G, kH, kW, Cin/G, paddedCout)</c>, and its padded bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TapListWeights OfChannelPacking(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias,
         ReadOnlySpan<bool> nonFiniteTaps) =>
         new(packed, bias, layer.Taps * layer.InPerGroup * paddedChannels, 1, paddedChannels, layer.InPerGroup * paddedChannels, paddedChannels, nonFiniteTaps);

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics;
 
 namespace KernelGen.Kernels;
 
@@ -14,6 +14,7 @@ internal static class Transpose
     /// at the edges of the 8x8 blocks: a scalar gather strides through memory one element at a time, and layers with 4 to
     /// 7 channels have no 8x8 blocks at all); the rest of the edges is scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ReadOnlySpan<float> source, int sourceStride, Span<float> destination, int destinationStride, int rows, int columns)
     {
         if (rows <= 0 || columns <= 0) return;

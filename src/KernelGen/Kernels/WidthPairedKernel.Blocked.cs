@@ -52,6 +52,7 @@ internal static partial class WidthPairedKernel
     /// Output rows <c>[oyStart, oyEnd)</c> of output channels <c>[ocFirst, ocFirst + count)</c> (one group): whole blocks
     /// aligned in the group by the blocked kernel when the plan <see cref="ExecutionPlan.BlocksChannels"/>, the other channels one at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChannels(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int ocFirst, int count, int oyStart, int oyEnd)
     {
@@ -73,6 +74,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlockRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
@@ -87,6 +89,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlockRows<TSimd, TVec, TVectors>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
@@ -157,6 +160,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>All rows of one row phase for a block of channels: as <see cref="PhaseRows"/>, with <typeparamref name="TVectors"/> vectors per block of pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockPhaseRows<TSimd, TVec, TVectors, TEven, TOdd, TShare>(in PhaseArgs args, ReadOnlySpan<float> bias,
         ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
         where TSimd : struct, ISimd<TVec>
@@ -186,6 +190,7 @@ internal static partial class WidthPairedKernel
     /// 1 or 2): each input vector is loaded once and multiplied by each channel's broadcast weight, into 4 channels x 2
     /// phases x <typeparamref name="TVectors"/> accumulators.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelBlocks<TSimd, TVec, TEven, TOdd, TShare, TVectors>(in PhaseArgs args, ReadOnlySpan<float> bias,
         ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights,
         int mStart, int mEnd, int stagedCells)

@@ -45,6 +45,7 @@ internal static partial class WidthPairedKernel
     /// <param name="packed">Weights packed by <see cref="WidthVectorizedKernel.Pack"/>.</param>
     /// <param name="blockPacked">Weights packed by <see cref="PackBlocks"/> when the plan <see cref="ExecutionPlan.BlocksChannels"/>, else empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, ReadOnlySpan<float> input, bool inputIsPadded,
         Span<float> window, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
@@ -89,6 +90,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>Copies padded rows <c>[firstRow, firstRow + rowCount)</c> of input channels <c>[firstChannel, firstChannel + InPerGroup)</c> into <paramref name="window"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PadWindow(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, int firstChannel, int firstRow,
         int rowCount, Span<float> window)
     {
@@ -121,6 +123,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>Output rows <c>[oyStart, oyEnd)</c> of output channel <paramref name="oc"/>, one row phase at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRows(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
     {
@@ -133,6 +136,7 @@ internal static partial class WidthPairedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRows<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, in Source source,
         Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int oc, int oyStart, int oyEnd)
         where TSimd : struct, ISimd<TVec>
@@ -193,6 +197,7 @@ internal static partial class WidthPairedKernel
     }
 
     /// <summary>One width phase's taps flattened: for each row tap, for each column tap, the input offset and the weight index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Flatten(in PhaseArgs args, AxisPhase rowPhase, int[] shifts, int[] kernelColumns, Span<nint> offsets, Span<int> weights)
     {
         int i = 0;
@@ -214,6 +219,7 @@ internal static partial class WidthPairedKernel
     /// last pair. That one overlaps the vector before it (rewriting the same values), and goes through a staging block
     /// when the row has an odd width (its last pair has no odd cell) or is shorter than a vector.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PhaseRows<TSimd, TVec, TEven, TOdd, TShare>(in PhaseArgs args, ReadOnlySpan<nint> evenOffsets, ReadOnlySpan<int> evenWeights,
         ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights)
         where TSimd : struct, ISimd<TVec>
@@ -252,6 +258,7 @@ internal static partial class WidthPairedKernel
     /// of every row of the phase. With <paramref name="stagedCells"/> above 0 (one block only) the block's cells go to a
     /// staging buffer and only that many are copied to the row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks<TSimd, TVec, TEven, TOdd, TShare, TChannels, TVectors>(in PhaseArgs args, ReadOnlySpan<nint> evenOffsets,
         ReadOnlySpan<int> evenWeights, ReadOnlySpan<nint> oddOffsets, ReadOnlySpan<int> oddWeights, int mStart, int mEnd, int stagedCells)
         where TSimd : struct, ISimd<TVec>

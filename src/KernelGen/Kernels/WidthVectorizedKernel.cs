@@ -41,6 +41,7 @@ internal static class WidthVectorizedKernel
     }
 
     /// <summary>Writes padded rows <c>[rowStart, rowEnd)</c> (a row being (channel, padded y)) of one sample's zero-bordered CHW copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadInput(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
         Span<float> padded, int rowStart, int rowEnd)
     {
@@ -76,6 +77,7 @@ internal static class WidthVectorizedKernel
     /// Writes <paramref name="source"/> into <paramref name="dest"/> at <paramref name="left"/> and zeros around it, in
     /// one loop of vector moves: rows are often short, and three library calls per row cost more than the copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CopyBetweenZeros(ReadOnlySpan<float> source, Span<float> dest, int left)
     {
         int length = source.Length, right = left + length;
@@ -97,6 +99,7 @@ internal static class WidthVectorizedKernel
     /// As <see cref="Run"/>, for plans where <see cref="ExecutionPlan.PadsItself"/>: reads one sample's unpadded CHW input, padding the rows
     /// it needs into <paramref name="window"/> (<see cref="WidthPairedKernel.WindowFloats"/> floats of the calling thread's scratch).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUnpadded(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> window, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd) =>
         WidthPairedKernel.Run(layer, plan, plan.PairedColumns!, input, inputIsPadded: false, window, output, packed, blockPacked, bias, rowStart, rowEnd);
@@ -108,6 +111,7 @@ internal static class WidthVectorizedKernel
     /// <param name="blockPacked">When the plan <see cref="ExecutionPlan.BlocksChannels"/>: weights packed by
     /// <see cref="WidthPairedKernel.PackBlocks"/>, else empty.</param>
     /// <param name="bias">One value per output channel (zeros when the layer has none).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> blockPacked, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
     {
@@ -126,6 +130,7 @@ internal static class WidthVectorizedKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TSimd, TVec>(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> padded, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, int rowStart, int rowEnd)
         where TSimd : struct, ISimd<TVec>
@@ -191,6 +196,7 @@ internal static class WidthVectorizedKernel
     }
 
     /// <summary>One width phase of one output row, <see cref="Unroll"/> vectors of phase positions at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SinglePhase<TSimd, TVec>(in RowContext row, AxisPhase phase, Span<float> outRow, Span<float> block)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct

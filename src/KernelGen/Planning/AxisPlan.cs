@@ -4,6 +4,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 
 namespace KernelGen.Planning
@@ -121,12 +122,14 @@ namespace KernelGen.Planning
         /// <c>Q</c>. (Offsets increase with the tap, so the input read, <c>q - offset</c>, decreases: the valid
         /// taps are one run.)
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public (AxisPhase Phase, int Q, int First, int End) ValidTaps(int o) =>
             (Phases[OutputPhase[o]], OutputQ[o], _validTapFirst[o], _validTapEnd[o]);
 
         private readonly int[] _validTapFirst, _validTapEnd;
 
         /// <summary>Whether every tap of output cell <paramref name="o"/>'s phase reads a real input cell (none falls off an edge).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool IsInterior(int o) => _validTapFirst[o] == 0 && _validTapEnd[o] == Phases[OutputPhase[o]].TapOffsets.Length;
 
         /// <summary>The output cells, in increasing order, that are not <see cref="IsInterior"/>: some tap of their phase falls off the input.</summary>
@@ -301,6 +304,7 @@ namespace KernelGen.Planning
         public int PadBegin { get; }
 
         /// <summary>The output cell of phase position <c>q</c> (an int for every position of the phase).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int OutputOf(int q) => (int)((long)q * Stride + Residue - PadBegin);
     }
 }

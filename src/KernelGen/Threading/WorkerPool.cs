@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace KernelGen.Threading;
@@ -34,6 +35,7 @@ internal static class WorkerPool
     public static int MaxParallelism => Environment.ProcessorCount;
 
     /// <summary>Runs every part of <paramref name="work"/>, part 0 on the calling thread, and returns when all are done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(IParallelWork work, int partCount)
     {
         if (partCount <= 1 || !Monitor.TryEnter(s_gate))
