@@ -262,7 +262,7 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private LayerShape Layer { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _owner._layer; }
 
-        private bool ChannelsLast => _owner.Definition.Layout == TensorLayout.Nhwc;
+        private bool ChannelsLast { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _owner.Definition.Layout == TensorLayout.Nhwc; }
 
         private bool IsChannelKernel => _plan.IsChannelKernel;
 
@@ -325,6 +325,7 @@ public sealed unsafe class PreparedConvTranspose2D
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void SetBatch(int batch, float* input, int inputLength, float* output, int outputLength)
         {
             _batch = batch;

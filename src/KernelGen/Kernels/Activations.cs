@@ -56,6 +56,7 @@ internal static class Activations
 
     public static float LeakyRelu(float x, float slope) => x >= 0 ? x : x * slope;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KernelGen.Kernels;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal sealed unsafe class AlignedBuffer
     public static int RoundUp(int floats) => checked(floats + AlignmentFloats - 1) / AlignmentFloats * AlignmentFloats;
 
     /// <summary>Makes room for at least <paramref name="length"/> floats from the aligned start (the contents are lost when it grows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Ensure(int length)
     {
         if (_array.Length - _offset >= length)
@@ -27,6 +30,7 @@ internal sealed unsafe class AlignedBuffer
     }
 
     /// <summary>The <paramref name="length"/> floats from <paramref name="start"/> on (relative to the aligned start).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<float> Slice(int start, int length) => _array.AsSpan(_offset + start, length);
 
     /// <summary>Every float from the aligned start on (at least the length last ensured).</summary>

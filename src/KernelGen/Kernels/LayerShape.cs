@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KernelGen.Kernels;
 
 /// <summary>The channel and kernel geometry the kernels read, flattened out of <see cref="ConvTranspose2D"/>.</summary>
@@ -16,6 +18,7 @@ internal readonly record struct LayerShape(
 
     public int Taps => KernelHeight * KernelWidth;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerShape Of(ConvTranspose2D d) =>
         new(d.InChannels, d.OutChannels, d.Groups, d.KernelSize.Height, d.KernelSize.Width, d.Activation, d.LeakyReluSlope);
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KernelGen.Kernels;
 
 /// <summary>
@@ -27,6 +29,7 @@ internal readonly ref struct SourceWeights
     public static SourceWeights WidthPacked(in LayerShape layer, ReadOnlySpan<float> packed) => new(packed, layer, byOutputChannel: true);
 
     /// <summary>The <c>kH * kW</c> taps from input channel <paramref name="ic"/> to output channel <paramref name="ocInGroup"/> of its group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<float> Taps(int ic, int ocInGroup)
     {
         int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, taps = _layer.Taps;

@@ -19,6 +19,7 @@ internal static partial class WidthPairedKernel
     public static int BlocksPerGroup(in LayerShape layer) => layer.OutPerGroup / BlockChannels;
 
     /// <summary>Floats of the blocked weights for <paramref name="layer"/> (0: no whole block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int BlockPackedLength(in LayerShape layer) => layer.Groups * BlocksPerGroup(layer) * BlockChannels * layer.InPerGroup * layer.Taps;
 
     /// <summary>

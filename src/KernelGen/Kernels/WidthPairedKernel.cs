@@ -499,6 +499,7 @@ internal static partial class WidthPairedKernel
         /// Proves that the unchecked loads and stores of a call to <see cref="Blocks"/> stay inside the spans: the lowest and
         /// highest element any tap of any row and channel reads, and the last cell written.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void CheckBounds(int mStart, int mEnd, int cells)
         {
             // The flattened offsets are these same (row tap, column tap) combinations.
