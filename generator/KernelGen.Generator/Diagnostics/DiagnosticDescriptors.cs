@@ -71,7 +71,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor TooLarge = new(
             id: "KG0007",
             title: "Kernel over the hard size cap",
-            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime layer (ConvTranspose1D, ConvTranspose2D) for this shape",
+            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime layer (ConvTranspose1D, ConvTranspose2D, ConvTranspose3D) for this shape",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -112,7 +112,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor NotATypeMethod = new(
             id: "KG0012",
             title: "Kernel attribute on something other than a method of a type",
-            messageFormat: "A KernelGen attribute ([GeneratedConvTranspose1D], [GeneratedConvTranspose2D]) is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
+            messageFormat: "A KernelGen attribute ([GeneratedConvTranspose1D], [GeneratedConvTranspose2D], [GeneratedConvTranspose3D]) is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
