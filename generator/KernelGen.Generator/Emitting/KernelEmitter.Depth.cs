@@ -132,7 +132,7 @@ namespace KernelGen.Generator.Emitting
                     var mode = new PlaneMode(FromOutput: t > 0, Final: activation && t == taps.Count - 1);
                     var id = qd - taps[t].Offset;
                     body.Line(PlaneMethod(lanes, mode) + "(" + Ref("x", id * inputSlice) + ", " + Ref("w", Affine.Of(taps[t].Kernel * tapWeights)) + ", "
-                        + bias + outputRef + "); // od " + od + " += id " + id + " (*) kd " + Text(taps[t].Kernel));
+                        + bias + outputRef + "); // od " + od + " += id " + id + " through kd " + Text(taps[t].Kernel));
                 }
             }
 
@@ -150,7 +150,8 @@ namespace KernelGen.Generator.Emitting
 
             foreach (var phase in depth.Phases)
             {
-                body.Line("// Depth phase rd " + Text(phase.Residue) + ": od = qd * " + Text(s.StrideDepth) + " + " + Text(phase.Residue - s.PaddingFront)
+                int shift = phase.Residue - s.PaddingFront;
+                body.Line("// Depth phase rd " + Text(phase.Residue) + ": od = qd * " + Text(s.StrideDepth) + (shift < 0 ? " - " + Text(-shift) : " + " + Text(shift))
                     + " for qd " + Text(phase.FirstQ) + ".." + Text(phase.EndQ - 1) + "; depth taps " + TapText(phase) + ".");
                 for (int q = phase.FirstQ; q < phase.InteriorFirstQ; q++) Slice(phase, Affine.Of(q), ValidAt(phase, q));
                 int interior = phase.InteriorEndQ - phase.InteriorFirstQ;
