@@ -174,6 +174,14 @@ public class DiagnosticTests
         await test.RunAsync();
     }
 
+    /// <summary>Attributes of two ranks on one method: one error on the first, and one throwing body (two bodies would not compile).</summary>
+    [Fact]
+    public Task TwoKernelAttributesOnOneMethodAreOneError() => BuildTest.VerifyAsync(
+        InClass("[{|KG0016:GeneratedConvTranspose3D(1, 1, 2, 2, 2, 3)|}]\n[GeneratedConvTranspose2D(1, 1, 2, 2, 3)]\n"
+            + "public static partial void K(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);\n"
+            + "[{|KG0016:GeneratedConvTranspose1D(1, 1, 2, 3)|}, GeneratedConvTranspose2D(1, 1, 2, 2, 3)]\n"
+            + "public static partial void L(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
     [Fact]
     public async Task InvalidGeometryMessageSaysWhatIsAllowed()
     {
@@ -331,7 +339,7 @@ public class DiagnosticTests
     public void EveryDescriptorIsTestedAndReported()
     {
         var ids = new KernelGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
-        Assert.Equal(Enumerable.Range(1, 15).Select(i => $"KG{i:0000}"), ids.Order());
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => $"KG{i:0000}"), ids.Order());
         var thisFile = File.ReadAllText(Path.Combine(SnapshotAssert.SourceDirectory(), "DiagnosticTests.cs"));
         // KG0015 (the generator failed on one declaration) has its own tests in RobustnessTests.
         Assert.All(ids.Where(id => id != "KG0015"), id => Assert.Contains("{|" + id + ":", thisFile.Replace("DiagnosticDescriptors.KeptLoops", "{|KG0009:")));

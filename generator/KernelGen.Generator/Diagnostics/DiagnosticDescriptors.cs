@@ -133,6 +133,14 @@ namespace KernelGen.Generator.Diagnostics
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor SeveralKernelAttributes = new(
+            id: "KG0016",
+            title: "More than one KernelGen attribute on one method",
+            messageFormat: "'{0}' carries {1}, but a kernel has one shape: keep one of them (the method throws InvalidOperationException until then)",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
         public static readonly DiagnosticDescriptor InternalError = new(
             id: "KG0015",
             title: "KernelGen failed on a declaration",

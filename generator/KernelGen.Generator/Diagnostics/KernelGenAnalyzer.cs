@@ -37,6 +37,7 @@ namespace KernelGen.Generator.Diagnostics
             DiagnosticDescriptors.NotATypeMethod,
             DiagnosticDescriptors.ShapeNameTaken,
             DiagnosticDescriptors.FileLocalType,
+            DiagnosticDescriptors.SeveralKernelAttributes,
             DiagnosticDescriptors.InternalError);
 
         /// <inheritdoc/>

@@ -98,6 +98,28 @@ namespace KernelGen.Generator.Parsing
             }
 
             var diagnostics = new List<DiagnosticInfo>();
+
+            // Attributes of two ranks on one method ([GeneratedConvTranspose3D] and [GeneratedConvTranspose2D], say) would each
+            // implement it: the first in source order reports KG0016 and gets the throwing body, the others nothing. (The same
+            // attribute twice is the compiler's CS0579.)
+            var kernelAttributes = method.GetAttributes().Where(a => IsKernelAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null).ToList();
+            if (kernelAttributes.Select(a => a.AttributeClass!.Name).Distinct().Count() > 1)
+            {
+                var firstApplied = kernelAttributes
+                    .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
+                    .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+                    .First();
+                if (firstApplied.ApplicationSyntaxReference!.Span != attribute.ApplicationSyntaxReference!.Span
+                    || firstApplied.ApplicationSyntaxReference.SyntaxTree != attribute.ApplicationSyntaxReference.SyntaxTree)
+                {
+                    return ParseResult.Nothing;
+                }
+
+                var names = kernelAttributes.Select(a => AttributeDisplayName(RankOf(a))).ToList();
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SeveralKernelAttributes, LocationInfo.From(attributeSyntax), method.Name,
+                    string.Join(" and ", names)));
+            }
+
             var shape = CheckMethodShape(method, methodSyntax, attributeSyntax, diagnostics, cancellationToken);
             if (shape == MethodShape.HalfTyped)
                 return ParseResult.Nothing;
