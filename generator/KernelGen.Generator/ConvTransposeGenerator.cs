@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis;
 namespace KernelGen.Generator
 {
     /// <summary>
-    /// Implements every partial method marked <c>[GeneratedConvTranspose2D]</c> or <c>[GeneratedConvTranspose1D]</c> with a transposed convolution specialised for
+    /// Implements every partial method marked <c>[GeneratedConvTranspose2D]</c>, <c>[GeneratedConvTranspose1D]</c> or <c>[GeneratedConvTranspose3D]</c> with a transposed convolution specialised for
     /// its fixed shape, or, for a declaration that is wrong, with a body that throws naming the KG error (so that the
     /// compiler does not add errors of its own about a missing implementation). The analyzer
     /// (<see cref="KernelGenAnalyzer"/>) reports the diagnostics of the declarations implemented here; this generator
@@ -39,25 +39,28 @@ namespace KernelGen.Generator
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
             // Every syntax the attributes may sit on: methods, and the local functions and lambdas they must be reported on.
-            // One provider per attribute (1-D and 2-D); every later step treats their declarations alike.
+            // One provider per attribute (1-D, 2-D and 3-D); every later step treats their declarations alike.
             var parsed2D = Parsed(context, DeclarationParser.AttributeMetadataName);
             var parsed1D = Parsed(context, DeclarationParser.AttributeMetadataName1D);
+            var parsed3D = Parsed(context, DeclarationParser.AttributeMetadataName3D);
             var declarations2D = Declarations(parsed2D);
             var declarations1D = Declarations(parsed1D);
+            var declarations3D = Declarations(parsed3D);
 
             // File names must be unique in the compilation (ignoring case) and valid whatever the declaring types are called:
             // they are assigned over all declarations together, and each declaration then takes its own, so that an edit to
             // one kernel re-emits no other.
             var fileNames = declarations2D.Select(static (declaration, _) => FileNames.Key(declaration!.Target)).Collect()
                 .Combine(declarations1D.Select(static (declaration, _) => FileNames.Key(declaration!.Target)).Collect())
-                .Select(static (keys, _) => FileNames.Assign(keys.Left.AddRange(keys.Right)))
+                .Combine(declarations3D.Select(static (declaration, _) => FileNames.Key(declaration!.Target)).Collect())
+                .Select(static (keys, _) => FileNames.Assign(keys.Left.Left.AddRange(keys.Left.Right).AddRange(keys.Right)))
                 .WithTrackingName(FileNameStep);
 
             var budget = context.AnalyzerConfigOptionsProvider
                 .Select(static (options, _) => ReadBudget(options.GlobalOptions.TryGetValue(BudgetProperty, out var value) ? value : null))
                 .WithTrackingName(BudgetStep);
 
-            foreach (var (parsed, declarations) in new[] { (parsed2D, declarations2D), (parsed1D, declarations1D) })
+            foreach (var (parsed, declarations) in new[] { (parsed2D, declarations2D), (parsed1D, declarations1D), (parsed3D, declarations3D) })
             {
                 var named = declarations
                     .Combine(fileNames)

@@ -16,6 +16,9 @@ public class CultureTests
 
             [GeneratedConvTranspose2D(2, 8, 2, 9, 3, Padding = 1, Layout = TensorLayout.Nhwc, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = -1.5E-05f, UnrollBudget = 50)]
             public static partial void Negative(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+            [GeneratedConvTranspose3D(2, 3, 3, 2, 4, 2, StrideDepth = 3, PaddingFront = 1, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = -2.5E-05f, UnrollBudget = 60)]
+            public static partial void Volume(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
         }
         """;
 

@@ -22,6 +22,9 @@ public class IncrementalityTests
 
             [GeneratedConvTranspose2D(2, 8, 3, 3, 2, Stride = 2, Layout = TensorLayout.Nhwc, Activation = FusedActivation.Relu)]
             internal static partial void Up(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+            [GeneratedConvTranspose3D(2, 2, 2, 3, 3, 3, StrideDepth = 2, PaddingDepth = 1, Activation = FusedActivation.Tanh)]
+            public static partial void Volume(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
         }
         """;
 
@@ -40,7 +43,7 @@ public class IncrementalityTests
     {
         var (driver, compilation) = FirstRun();
         var first = driver.GetRunResult().Results.Single();
-        Assert.Equal(2, first.GeneratedSources.Length);
+        Assert.Equal(3, first.GeneratedSources.Length);
 
         var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace App; public class Unrelated { public int Value => 42; }",
             GeneratorHarness.ParseOptions(), path: "Unrelated.cs"));
@@ -70,6 +73,24 @@ public class IncrementalityTests
         var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
         var reasons = second.TrackedSteps[ConvTransposeGenerator.DeclarationStep].SelectMany(step => step.Outputs).Select(output => output.Reason);
         Assert.Contains(IncrementalStepRunReason.Modified, reasons);
+    }
+
+    /// <summary>An edit to the 3-D declaration re-parses that one alone: the 2-D declarations' models stay cached.</summary>
+    [Fact]
+    public void AnEditToA3DDeclarationIsNoticedAndTouchesNoOther()
+    {
+        var (driver, compilation) = FirstRun();
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(tree.GetText().Replace(
+            Source.IndexOf("StrideDepth = 2", StringComparison.Ordinal) + "StrideDepth = ".Length, 1, "3")));
+        var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        var outputs = second.TrackedSteps[ConvTransposeGenerator.DeclarationStep].SelectMany(step => step.Outputs).ToArray();
+        Assert.Single(outputs, output => output.Reason == IncrementalStepRunReason.Modified);
+        var modified = (KernelDeclaration)outputs.Single(output => output.Reason == IncrementalStepRunReason.Modified).Value;
+        Assert.Equal(3, modified.Spec!.StrideDepth);
+        Assert.Equal(3, modified.Spec.Rank);
+        Assert.All(outputs.Where(output => output.Reason != IncrementalStepRunReason.Modified),
+            output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
     }
 
     [Fact]
@@ -123,7 +144,7 @@ public class IncrementalityTests
         }
 
         var models = Models(FirstRun().Driver.GetRunResult().Results.Single());
-        Assert.Equal(2, models.Length);
+        Assert.Equal(3, models.Length);
         foreach (var model in models) Walk(model, "model");
     }
 }

@@ -13,6 +13,59 @@ public class PlannerTests
         c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.Top, c.Padding.Bottom, c.Padding.Left, c.Padding.Right, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
         c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
 
+    internal static KernelSpec Spec(KernelCase3D c, int budget = 0) => new(c.InChannels, c.OutChannels, c.Groups, c.Size.H, c.Size.W,
+        c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.PadBegin.H, c.PadEnd.H, c.PadBegin.W, c.PadEnd.W, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
+        c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget, 3,
+        c.Size.D, c.Kernel.D, c.Stride.D, c.PadBegin.D, c.PadEnd.D, c.OutputPadding.D, c.Dilation.D);
+
+    /// <summary>Every plane variant of a 3-D kernel, at every level and width: the dry run counts what the emitter writes (set, add, activate).</summary>
+    private static void AssertCountsMatch(KernelCase3D c)
+    {
+        var plan = KernelPlanner.Plan(Spec(c), 0);
+        foreach (var level in Enum.GetValues<UnrollLevel>())
+        {
+            var forced = new KernelPlan(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.VectorExtent, plan.PathWidths, level,
+                plan.Budget, plan.BudgetSource, plan.UnrolledStatements, plan.EmittedStatements, plan.Depth, plan.PlaneModes);
+            foreach (int lanes in plan.PathWidths)
+            {
+                foreach (var mode in new[] { new PlaneMode(false, false), new PlaneMode(false, true), new PlaneMode(true, false), new PlaneMode(true, true) })
+                {
+                    long counted = KernelBodyWriter.CountStatements(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, level, lanes, mode);
+                    long written = KernelBodyWriter.Write(forced, lanes, new SourceWriter(), new SortedSet<string>(StringComparer.Ordinal), mode);
+                    Assert.True(counted == written, $"{c}: level {level}, {lanes} lanes, {mode}: counted {counted}, wrote {written}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheDryRunCountsExactlyWhatIsWrittenFor3DPlanes()
+    {
+        foreach (var c in Equivalence3DTests.EdgeCases) AssertCountsMatch(c);
+        KernelCase3D.Generator.Sample(AssertCountsMatch, iter: 30);
+    }
+
+    /// <summary>The plane variants follow the pairs per output slice: one pair sets and finishes; more set, add and finish with the last.</summary>
+    [Fact]
+    public void PlaneVariantsAreThoseTheOutputSlicesNeed()
+    {
+        static PlaneMode[] Modes(KernelCase3D c) => KernelPlanner.Plan(Spec(c), 0).PlaneModes;
+        // Kernel 2, stride 2: one pair per slice.
+        Assert.Equal([new PlaneMode(false, true)], Modes(KernelCase3D.Cube(2, 2, 3, 2, stride: 2, activation: FusedActivation.Relu)));
+        Assert.Equal([new PlaneMode(false, false)], Modes(KernelCase3D.Cube(2, 2, 3, 2, stride: 2)));
+        // Kernel 3, stride 2, padding 1: slices of one and of two pairs.
+        Assert.Equal([new PlaneMode(false, false), new PlaneMode(false, true), new PlaneMode(true, true)],
+            Modes(KernelCase3D.Cube(2, 2, 3, 3, stride: 2, padding: 1, activation: FusedActivation.Relu)));
+        // Kernel 4, stride 1, padding 1: two to three pairs per slice, so adds that do not finish too; no activation: nothing finishes.
+        Assert.Equal([new PlaneMode(false, false), new PlaneMode(true, false)], Modes(KernelCase3D.Cube(2, 2, 3, 4, padding: 1)));
+        Assert.Equal([new PlaneMode(false, false), new PlaneMode(true, false), new PlaneMode(true, true)],
+            Modes(KernelCase3D.Cube(2, 2, 3, 4, padding: 1, activation: FusedActivation.Tanh)));
+        // Without the padding the first and last slices have a single pair: all four variants.
+        Assert.Equal([new PlaneMode(false, false), new PlaneMode(false, true), new PlaneMode(true, false), new PlaneMode(true, true)],
+            Modes(KernelCase3D.Cube(2, 2, 3, 4, activation: FusedActivation.Tanh)));
+        Assert.Equal([new PlaneMode(false, true)], KernelPlanner.Plan(Spec(KernelCase.Square(2, 2, 3, 3, 3, activation: FusedActivation.Relu)), 0).PlaneModes);
+    }
+
     /// <summary>
     /// An input within a few cells of Int32.MaxValue (1 channel, 1 row: a valid declaration, its padding cropping the output
     /// to a few cells) has uncropped positions past Int32: the planner reports it over the hard cap (KG0007) instead of

@@ -39,6 +39,17 @@ public class RobustnessTests
         "public partial record R(int A) { [GeneratedConvTranspose2D(1, 1, 2, 2, 3)] " + Method + " }",
         "namespace A.B { public partial class @class { [GeneratedConvTranspose2D(1, 1, 2, 2, 3)] public partial void @void(ReadOnlySpan<float> @in, ReadOnlySpan<float> @out, Span<float> @ref); } }",
         "public static partial class C { [KernelGen.GeneratedConvTranspose2DAttribute(1, 1, 2, 2, 3, KernelHeight = 0, KernelWidth = 70, Groups = 0)] " + Method + " }",
+        // The 3-D attribute: half-typed, absurd, mixed with the others on one method, its sizes at the caps.
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 2, 2, 2)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 2, 2, 2, x, StrideDepth = \"2\")] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue, Stride = int.MaxValue, Padding = int.MaxValue, Dilation = int.MaxValue, OutputPadding = int.MaxValue - 1)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(int.MinValue, int.MinValue, int.MinValue, int.MinValue, int.MinValue, int.MinValue, UnrollBudget = int.MinValue)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 1, 1, 1, 64, DilationDepth = 64, StrideDepth = 64, PaddingFront = 1000000000)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 1000, 1000, 1000, 2, Stride = 2)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 40000, 1, 1, 64, DilationDepth = 64, Stride = 1)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 2, 2, 2, 3)] [GeneratedConvTranspose2D(1, 1, 2, 2, 3)] " + Method + " }",
+        "public static partial class C { [GeneratedConvTranspose3D(1, 1, 2, 2, 2, 3)] " + Method + " [GeneratedConvTranspose1D(1, 1, 2, 3)] " + Method + " }",
+        "public static partial class C { [KernelGen.GeneratedConvTranspose3DAttribute(1, 1, 2, 2, 2, 3, KernelDepth = 0, KernelHeight = 70, Groups = 0, Layout = (TensorLayout)9)] " + Method + " }",
     };
 
     [Theory]

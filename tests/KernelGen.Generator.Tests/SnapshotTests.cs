@@ -59,6 +59,19 @@ public class SnapshotTests
         "    [GeneratedConvTranspose1D(inChannels: 8, outChannels: 4, inputLength: 8, kernelSize: 8, Stride = 4, Padding = 2, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.1f)]\n"
         + "    public static partial void VocoderUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
 
+    /// <summary>A 3-D U-Net decoder step (kernel 2, stride 2): one (input slice, depth tap) pair per output slice, each plane written in one pass.</summary>
+    [Fact]
+    public void ThreeDimensionalVolumeUpsampling() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose3D(inChannels: 4, outChannels: 4, inputDepth: 3, inputHeight: 3, inputWidth: 4, kernelSize: 2, Stride = 2, Activation = FusedActivation.Relu)]\n"
+        + "    public static partial void VolumeUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
+    /// <summary>Kernel 3, stride 2, padding 1, NDHWC: output slices of one and two pairs (set, add and activate), channel vectors.</summary>
+    [Fact]
+    public void ThreeDimensionalKernel3ChannelsLast() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose3D(inChannels: 2, outChannels: 8, inputDepth: 2, inputHeight: 2, inputWidth: 2, kernelSize: 3, Stride = 2, Padding = 1, OutputPadding = 1, "
+        + "Layout = TensorLayout.Ndhwc, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.2f)]\n"
+        + "    internal static partial void VolumeK3(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
+
     [Fact]
     public void InvalidDeclarationThrowsNamingTheDiagnostic() => SnapshotAssert.Matches(Generate(
         "    [GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 0)]\n"

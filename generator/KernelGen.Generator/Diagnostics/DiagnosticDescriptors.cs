@@ -71,7 +71,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor TooLarge = new(
             id: "KG0007",
             title: "Kernel over the hard size cap",
-            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime layer (ConvTranspose1D, ConvTranspose2D) for this shape",
+            messageFormat: "'{0}' is too large for a generated kernel: {1}; use the runtime layer (ConvTranspose1D, ConvTranspose2D, ConvTranspose3D) for this shape",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -112,7 +112,7 @@ namespace KernelGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor NotATypeMethod = new(
             id: "KG0012",
             title: "Kernel attribute on something other than a method of a type",
-            messageFormat: "A KernelGen attribute ([GeneratedConvTranspose1D], [GeneratedConvTranspose2D]) is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
+            messageFormat: "A KernelGen attribute ([GeneratedConvTranspose1D], [GeneratedConvTranspose2D], [GeneratedConvTranspose3D]) is applied to {0}, but it applies only to a partial method declared in a partial class, struct or record; declare the kernel as such a method and call it from here",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);
@@ -129,6 +129,14 @@ namespace KernelGen.Generator.Diagnostics
             id: "KG0014",
             title: "Kernel method in a file-local type",
             messageFormat: "'{1}' is declared in the file-local type '{0}', which no other file can add to, so KernelGen cannot implement it; declare the kernel in a type that is not 'file' (it may be 'internal' or 'private')",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Error,
+            isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor SeveralKernelAttributes = new(
+            id: "KG0016",
+            title: "More than one KernelGen attribute on one method",
+            messageFormat: "'{0}' carries {1}, but a kernel has one shape: keep one of them (the method throws InvalidOperationException until then)",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Error,
             isEnabledByDefault: true);

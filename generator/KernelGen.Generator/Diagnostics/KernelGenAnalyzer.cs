@@ -37,6 +37,7 @@ namespace KernelGen.Generator.Diagnostics
             DiagnosticDescriptors.NotATypeMethod,
             DiagnosticDescriptors.ShapeNameTaken,
             DiagnosticDescriptors.FileLocalType,
+            DiagnosticDescriptors.SeveralKernelAttributes,
             DiagnosticDescriptors.InternalError);
 
         /// <inheritdoc/>
@@ -47,7 +48,8 @@ namespace KernelGen.Generator.Diagnostics
             context.RegisterCompilationStartAction(start =>
             {
                 if (start.Compilation.GetTypeByMetadataName(DeclarationParser.AttributeMetadataName) is null
-                    && start.Compilation.GetTypeByMetadataName(DeclarationParser.AttributeMetadataName1D) is null) return;
+                    && start.Compilation.GetTypeByMetadataName(DeclarationParser.AttributeMetadataName1D) is null
+                    && start.Compilation.GetTypeByMetadataName(DeclarationParser.AttributeMetadataName3D) is null) return;
                 int projectBudget = ConvTransposeGenerator.ReadBudget(
                     start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.BudgetProperty, out var value) ? value : null);
                 start.RegisterSymbolAction(symbolContext => AnalyzeMethod(symbolContext, projectBudget), SymbolKind.Method);

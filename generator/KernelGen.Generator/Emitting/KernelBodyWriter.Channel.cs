@@ -134,12 +134,11 @@ namespace KernelGen.Generator.Emitting
             ChannelWeightPlan Direct(string reason) => new(false, reason, largestBlock, mostTaps, spec.InPerGroup, 1, 0);
 
             if (lanes == 1) return Direct("the scalar path reads each weight where it is, one at a time");
-            int kernel = spec.KernelHeight * spec.KernelWidth;
-            if (kernel == 1) return Direct("a 1x1 kernel's weights are already contiguous along the output channels");
+            if (spec.KernelVolume == 1) return Direct("a 1x1 kernel's weights are already contiguous along the output channels");
             if (mostTaps == 0) return Direct("no tap reaches any output (the outputs hold only the bias)");
 
             // Each weight multiplies every input pixel once (less what the padding crops): that many pixels read its packed copy.
-            long uses = (long)rows.TotalTaps * columns.TotalTaps / kernel;
+            long uses = (long)rows.TotalTaps * columns.TotalTaps / (spec.KernelHeight * spec.KernelWidth);
             int block = ChannelPixelBlock(lanes);
             if (uses < 2L * block)
             {
@@ -191,7 +190,7 @@ namespace KernelGen.Generator.Emitting
         internal static IEnumerable<string> ChannelStrategyComment(KernelPlan plan)
         {
             var s = plan.Spec;
-            int taps = s.KernelHeight * s.KernelWidth;
+            int taps = s.KernelVolume; // the weights' distance between consecutive output channels
             yield return "// Strategy: channel-vectorised. Lanes are consecutive output channels of one group, so inputs are broadcast and stores are "
                 + (s.ChannelsLast ? "contiguous (NHWC)." : "strided (NCHW, chosen because interior phase rows are too short for width vectors).");
             int widest = plan.PathWidths[0];
@@ -236,7 +235,7 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Whether a path of <paramref name="plan"/> puts its rows into local functions (see <see cref="MethodStatementLimit"/>).</summary>
         private static bool RowsAsFunctions(KernelPlan plan, int lanes)
         {
-            var counter = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, null, new SortedSet<string>(StringComparer.Ordinal));
+            var counter = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, null, new SortedSet<string>(StringComparer.Ordinal), PlaneMode.Complete);
             counter.WriteChannelVectorized();
             return counter._splitRows;
         }
@@ -255,7 +254,7 @@ namespace KernelGen.Generator.Emitting
             if (!_rowsInPlace && _level >= UnrollLevel.ChannelLoops)
             {
                 // A dry run with every row written in place tells whether this path would be too large for one method.
-                var inPlace = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, null, new SortedSet<string>(StringComparer.Ordinal)) { _rowsInPlace = true };
+                var inPlace = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, null, new SortedSet<string>(StringComparer.Ordinal), _mode) { _rowsInPlace = true };
                 inPlace.WriteChannelVectorized();
                 _splitRows = inPlace._count > MethodStatementLimit;
             }
@@ -465,7 +464,7 @@ namespace KernelGen.Generator.Emitting
             Statement(name + "(" + string.Join(", ", arguments) + ");");
 
             var functionWriter = _writer is null ? null : new SourceWriter();
-            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, functionWriter, _helpers);
+            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, functionWriter, _helpers, _mode);
             if (functionWriter is { } f)
             {
                 f.Line("// Phase (rh " + Text(block.RowPhase.Residue) + ", rw " + Text(block.ColumnPhase.Residue) + "), "
@@ -503,7 +502,7 @@ namespace KernelGen.Generator.Emitting
         /// </summary>
         private void PackWeights(ChannelBlockContext block)
         {
-            int taps = block.PhaseTaps, lanes = block.Lanes, kernel = _spec.KernelHeight * _spec.KernelWidth;
+            int taps = block.PhaseTaps, lanes = block.Lanes, kernel = _spec.KernelVolume;
             int unroll = (long)taps * block.Width <= 64 ? block.Width : 1;
             var inputChannel = block.Group * _spec.InPerGroup + block.ChunkFirst;
             if (_writer is { } w)
@@ -542,8 +541,8 @@ namespace KernelGen.Generator.Emitting
         /// </summary>
         private void PixelBlock(ChannelBlockContext block, Affine qh, Tap[] rowTaps, Affine q, int pixels, Tap[] columnTaps)
         {
-            int vectors = block.Vectors, width = block.Width, kernel = _spec.KernelHeight * _spec.KernelWidth;
-            int outputStep = _spec.ChannelsLast ? 1 : _spec.OutputHeight * _spec.OutputWidth;
+            int vectors = block.Vectors, width = block.Width, kernel = _spec.KernelVolume;
+            int outputStep = OutputChannelStep;
             var outputRow = OutputRow(block.RowPhase, qh);
             var outputColumn = OutputColumn(block.ColumnPhase, q);
             var channel = block.GroupOutput + block.FirstChannel;
@@ -564,11 +563,12 @@ namespace KernelGen.Generator.Emitting
                     var output = OutputIndex(channel + (long)k * width, outputRow, outputColumn + (long)p * _spec.StrideWidth);
                     string start = p > 0 ? Accumulator(0, k) : _spec.HasBias ? Load(width, "b", channel + (long)k * width, 1) : Zero(width);
                     string partial = Load(width, "y", output, outputStep);
-                    string init = block.FirstChunk switch
+                    // A plane that adds to its output slice starts every chunk from the stored partial sums (the first plane stored the bias).
+                    string init = (_mode.FromOutput ? "false" : block.FirstChunk) switch
                     {
                         "true" => start,
                         "false" => partial,
-                        _ => block.FirstChunk + " ? " + start + " : " + partial,
+                        var condition => condition + " ? " + start + " : " + partial,
                     };
                     Declare(Accumulator(p, k), init);
                 }
@@ -695,7 +695,7 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Stores an accumulator; the activation applies only when <paramref name="last"/> holds (the last chunk of input channels).</summary>
         private void ChunkStore(int width, Affine index, int step, string accumulator, string last)
         {
-            if (last == "true" || _spec.Activation == KernelActivation.None)
+            if (last == "true" || !Activates)
             {
                 Store(width, index, step, accumulator);
                 return;

@@ -249,23 +249,32 @@ namespace KernelGen.Generator.Emitting
             int length = run.End - run.First;
             var regular = new List<int>();
             for (int m = run.First; m + width <= run.End; m += width) regular.Add(m);
-            int? last = length % width != 0 ? run.End - width : null;
+            // A moved-back last vector recomputes outputs of the one before it: harmless when the store sets them, wrong when it
+            // adds (a 3-D plane adding to its slice would add them twice). Such a plane computes the remainder one position at a time.
+            bool moveBack = length % width != 0 && !_mode.FromOutput;
+            int? last = moveBack ? run.End - width : null;
+            var remainder = new List<int>();
+            if (length % width != 0 && !moveBack)
+            {
+                for (int m = run.First + length / width * width; m < run.End; m++) remainder.Add(m);
+            }
 
-            void Blocks(List<int> starts)
+            void Blocks(List<int> starts, int blockWidth)
             {
                 for (int i = 0; i < starts.Count; i += pixelVectors)
                 {
                     int count = Math.Min(pixelVectors, starts.Count - i);
                     var block = new Affine[count];
                     for (int p = 0; p < count; p++) block[p] = Affine.Of(starts[i + p]);
-                    WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, run, block, width);
+                    WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, run, block, blockWidth);
                 }
             }
 
             if (!RollSpatial)
             {
                 if (last is int moved) regular.Add(moved);
-                Blocks(regular);
+                Blocks(regular, width);
+                Blocks(remainder, 1);
                 return;
             }
 
@@ -276,11 +285,12 @@ namespace KernelGen.Generator.Emitting
             if (firstClean < 0)
             {
                 if (last is int moved) regular.Add(moved);
-                Blocks(regular);
+                Blocks(regular, width);
+                Blocks(remainder, 1);
                 return;
             }
 
-            Blocks(regular.GetRange(0, firstClean));
+            Blocks(regular.GetRange(0, firstClean), width);
             int clean = endClean - firstClean, step = width * pixelVectors;
             int loops = clean / pixelVectors;
             Repeat("m", regular[firstClean], loops, step, roll: true, m =>
@@ -291,7 +301,8 @@ namespace KernelGen.Generator.Emitting
             });
             var rest = regular.GetRange(firstClean + loops * pixelVectors, regular.Count - firstClean - loops * pixelVectors);
             if (last is int end) rest.Add(end);
-            Blocks(rest);
+            Blocks(rest, width);
+            Blocks(remainder, 1);
         }
 
         /// <summary>Every lane of every tap of the vector at <paramref name="m"/> reads a real input cell.</summary>
@@ -399,7 +410,7 @@ namespace KernelGen.Generator.Emitting
                 for (int p = 0; p < starts.Length; p++)
                 {
                     for (int j = 0; j < parts.Length; j++)
-                        Declare(WidthAccumulator(c, p, j), _spec.HasBias ? Broadcast(width, "b", groupChannel + c) : Zero(width));
+                        Declare(WidthAccumulator(c, p, j), _spec.HasBias && !_mode.FromOutput ? Broadcast(width, "b", groupChannel + c) : Zero(width));
                 }
             }
 
@@ -568,7 +579,7 @@ namespace KernelGen.Generator.Emitting
                 return;
             }
 
-            if (_spec.Activation != KernelActivation.None)
+            if (Activates && !AddsOnStore)
             {
                 Assign(even, Activated(width, even));
                 Assign(odd, Activated(width, odd));
@@ -577,6 +588,7 @@ namespace KernelGen.Generator.Emitting
             for (int half = 0; half < 2; half++)
             {
                 _count = SaturatingAdd(_count, _multiplier);
+                if (AddsOnStore) _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, Activates ? 3 : 2));
                 if (_writer is null) continue;
                 string helper = Use((half == 0 ? "InterleaveLower" : "InterleaveUpper") + Suffix(width)) + "(" + even + ", " + odd + ")";
                 string value;
@@ -604,6 +616,16 @@ namespace KernelGen.Generator.Emitting
                         value = Use("Sse") + ".IsSupported ? Sse." + (half == 0 ? "UnpackLow" : "UnpackHigh") + "(" + even + ", " + odd + ") : "
                             + Use("AdvSimd") + ".Arm64.IsSupported ? AdvSimd.Arm64." + zip + "(" + even + ", " + odd + ") : " + helper;
                         break;
+                }
+
+                if (AddsOnStore)
+                {
+                    // A plane adding to its slice: the interleaved sums plus what earlier planes stored, activated once complete.
+                    string sum = "s" + Text(half);
+                    _writer.Line((_declared.Add(sum) ? "var " : "") + sum + " = " + value + ";");
+                    _writer.Line(sum + " = " + sum + " + " + Load(width, "y", index + (long)half * width, 1) + ";");
+                    if (Activates) _writer.Line(sum + " = " + Activated(width, sum) + ";");
+                    value = sum;
                 }
 
                 _writer.Line(VectorClass(width) + ".StoreUnsafe(" + value + ", ref y, " + Offset(index + (long)half * width) + ");");

@@ -19,6 +19,19 @@ namespace KernelGen.Generator.Emitting
     /// index is a short expression of the loop variables. Loads and stores go through small helpers of the kernel class
     /// (<c>Load256</c>, <c>Store256</c>, <c>MultiplyAdd</c>, ...) that the JIT inlines into single instructions.
     /// </remarks>
+    /// <summary>
+    /// How a plane computation of a 3-D kernel meets the output slice it adds to. A 3-D output slice is the sum of one 2-D plane
+    /// per (input slice, depth tap) pair: the first pair sets the slice (bias plus its sum), later ones add onto the stored
+    /// partial sums, and only the last applies the activation. A 1-D or 2-D kernel is one plane that sets and finishes
+    /// (<see cref="Complete"/>).
+    /// </summary>
+    /// <param name="FromOutput">Accumulate onto the output's stored partial sums instead of starting from the bias.</param>
+    /// <param name="Final">The sum is complete: apply the activation on the store.</param>
+    internal readonly record struct PlaneMode(bool FromOutput, bool Final)
+    {
+        public static PlaneMode Complete => new(false, true);
+    }
+
     internal sealed partial class KernelBodyWriter
     {
         private readonly KernelSpec _spec;
@@ -28,6 +41,7 @@ namespace KernelGen.Generator.Emitting
         private readonly int _lanes;
         private readonly SourceWriter? _writer;
         private readonly SortedSet<string> _helpers;
+        private readonly PlaneMode _mode;
         private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
         private long _count, _multiplier = 1;
 
@@ -35,8 +49,9 @@ namespace KernelGen.Generator.Emitting
         private int _packedWeightsFloats;
 
         private KernelBodyWriter(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
-            SourceWriter? writer, SortedSet<string> helpers)
+            SourceWriter? writer, SortedSet<string> helpers, PlaneMode mode)
         {
+            _mode = mode;
             _spec = spec;
             _rows = rows;
             _columns = columns;
@@ -53,18 +68,19 @@ namespace KernelGen.Generator.Emitting
 
         private bool RollReduction => _level >= UnrollLevel.ReductionLoops;
 
-        /// <summary>Statements (declarations, loads, multiply-adds, stores) one path would contain.</summary>
-        public static long CountStatements(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes)
+        /// <summary>Statements (declarations, loads, multiply-adds, stores) one path (or one plane variant of a 3-D kernel's path) would contain.</summary>
+        public static long CountStatements(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
+            PlaneMode? mode = null)
         {
-            var counter = new KernelBodyWriter(spec, rows, columns, strategy, level, lanes, null, new SortedSet<string>(StringComparer.Ordinal));
+            var counter = new KernelBodyWriter(spec, rows, columns, strategy, level, lanes, null, new SortedSet<string>(StringComparer.Ordinal), mode ?? PlaneMode.Complete);
             counter.WriteBody();
             return counter._count;
         }
 
         /// <summary>Writes one path's statements; records the helpers they call in <paramref name="helpers"/>. Returns the statements written.</summary>
-        public static long Write(KernelPlan plan, int lanes, SourceWriter writer, SortedSet<string> helpers)
+        public static long Write(KernelPlan plan, int lanes, SourceWriter writer, SortedSet<string> helpers, PlaneMode? mode = null)
         {
-            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers)
+            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers, mode ?? PlaneMode.Complete)
             {
                 _packedWeightsFloats = plan.Strategy == KernelStrategy.ChannelVectorized ? PackedWeightsFloats(plan) : 0,
             };
@@ -248,21 +264,39 @@ namespace KernelGen.Generator.Emitting
 
         // ----- Memory layout -----
 
+        // A 3-D kernel's plane code reads its slices in place: x, w and y point at the input slice, the depth tap's weights and
+        // the output slice, and only the channel strides differ from a 2-D kernel's (NCDHW: a channel holds every slice; the
+        // weights of one channel pair hold every depth tap). NDHWC slices are NHWC images as they lie.
+
         private Affine InputIndex(Affine channel, Affine row, Affine column) => _spec.ChannelsLast
             ? (row * _spec.InputWidth + column) * _spec.InChannels + channel
-            : (channel * _spec.InputHeight + row) * _spec.InputWidth + column;
+            : _spec.Rank == 3
+                ? channel * ((long)_spec.InputDepth * _spec.InputPlane) + (row * _spec.InputWidth + column)
+                : (channel * _spec.InputHeight + row) * _spec.InputWidth + column;
 
         private Affine OutputIndex(Affine channel, Affine row, Affine column) => _spec.ChannelsLast
             ? (row * _spec.OutputWidth + column) * _spec.OutChannels + channel
-            : (channel * _spec.OutputHeight + row) * _spec.OutputWidth + column;
+            : _spec.Rank == 3
+                ? channel * ((long)_spec.OutputDepth * _spec.OutputPlane) + (row * _spec.OutputWidth + column)
+                : (channel * _spec.OutputHeight + row) * _spec.OutputWidth + column;
 
-        /// <summary>PyTorch weights <c>(Cin, Cout/groups, kH, kW)</c> as the caller passes them (the channel-vectorised path may first pack a copy on the stack).</summary>
-        private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) =>
-            ((inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelHeight + ky) * _spec.KernelWidth + kx;
+        /// <summary>Elements between consecutive output channels of the output (1 channels-last).</summary>
+        private int OutputChannelStep => _spec.ChannelsLast ? 1 : _spec.OutputDepth * _spec.OutputPlane;
+
+        /// <summary>PyTorch weights <c>(Cin, Cout/groups, [kD,] kH, kW)</c> as the caller passes them (the channel-vectorised path may first pack a copy).</summary>
+        private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) => _spec.Rank == 3
+            ? (inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelVolume + (ky * _spec.KernelWidth + kx)
+            : ((inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelHeight + ky) * _spec.KernelWidth + kx;
+
+        /// <summary>Whether the stores apply the activation: the kernel has one and this plane finishes its output slice.</summary>
+        private bool Activates => _mode.Final && _spec.Activation != KernelActivation.None;
+
+        /// <summary>The width path adds the stored partial sums at its stores (its accumulators start from zero, not the bias).</summary>
+        private bool AddsOnStore => _mode.FromOutput && _strategy == KernelStrategy.WidthVectorized;
 
         /// <summary>Statements of one store: one, or one per lane when the lanes land apart (plus the activation, computed first).</summary>
         private int StoreStatements(int width, int step) =>
-            width == 1 || step == 1 ? 1 : width + (_spec.Activation == KernelActivation.None ? 0 : 1);
+            (AddsOnStore ? 1 : 0) + (width == 1 || step == 1 ? 1 : width + (Activates ? 1 : 0));
 
         /// <summary>How many copies of the reduction body are written: one when its loop is kept, one per input channel when unrolled.</summary>
         private long ReductionCopies() => RollReduction || _spec.InPerGroup == 1 ? 1 : _spec.InPerGroup;
@@ -375,7 +409,7 @@ namespace KernelGen.Generator.Emitting
         /// <summary>The fused activation of an accumulator, written in place where it is a vector instruction or two.</summary>
         private string Activated(int width, string value)
         {
-            switch (_spec.Activation)
+            switch (Activates ? _spec.Activation : KernelActivation.None)
             {
                 case KernelActivation.None:
                     return value;
@@ -403,6 +437,8 @@ namespace KernelGen.Generator.Emitting
         {
             _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, StoreStatements(width, step)));
             if (_writer is null) return;
+            if (AddsOnStore)
+                _writer.Line(accumulator + " = " + accumulator + " + " + Load(width, "y", index, step) + ";");
             string value = Activated(width, accumulator);
             if (width == 1)
             {

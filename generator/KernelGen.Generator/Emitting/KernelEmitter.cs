@@ -14,7 +14,7 @@ namespace KernelGen.Generator.Emitting
     /// class of size constants, and an internal kernel class in <c>KernelGen.Generated</c> holding one path per vector width.
     /// Works from the models alone; every number is written with the invariant culture.
     /// </summary>
-    internal static class KernelEmitter
+    internal static partial class KernelEmitter
     {
         private const string Intrinsics = "global::System.Runtime.Intrinsics.";
 
@@ -37,7 +37,15 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Statements (over all paths) up to which a completely unrolled kernel's paths are inlined into Run.</summary>
         internal const int InlinedPathStatements = 200;
 
-        private static bool PathsInlined(KernelPlan plan) => plan.Level == UnrollLevel.Full && plan.EmittedStatements <= InlinedPathStatements;
+        /// <summary>A 3-D kernel's paths are depth loops calling the plane methods several times each: never inlined, so that no plane is copied.</summary>
+        private static bool PathsInlined(KernelPlan plan) => plan.Depth is null && plan.Level == UnrollLevel.Full && plan.EmittedStatements <= InlinedPathStatements;
+
+        private static string RuntimeLayer(KernelSpec spec) => spec.Rank switch
+        {
+            1 => "ConvTranspose1D",
+            3 => "ConvTranspose3D",
+            _ => "ConvTranspose2D",
+        };
 
         public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion)
         {
@@ -58,7 +66,7 @@ namespace KernelGen.Generator.Emitting
                     Spec = null,
                     ErrorId = "KG0007",
                     ErrorMessage = "the kernel would need " + Text(plan.EmittedStatements) + " statements even with every loop kept, above the hard cap of "
-                        + Text(KernelPlanner.HardCap) + "; use the runtime ConvTranspose2D for this shape",
+                        + Text(KernelPlanner.HardCap) + "; use the runtime " + RuntimeLayer(spec) + " for this shape",
                 }, projectBudget, generatorVersion);
             }
 
@@ -133,7 +141,8 @@ namespace KernelGen.Generator.Emitting
         private static void WriteHeader(SourceWriter w, KernelTarget target, KernelPlan plan)
         {
             var s = plan.Spec;
-            w.Line("// KernelGen: the transposed convolution declared by " + (s.Rank == 1 ? "[GeneratedConvTranspose1D]" : "[GeneratedConvTranspose2D]") + " on " + target.DisplayName + ",");
+            w.Line("// KernelGen: the transposed convolution declared by " + (s.Rank switch { 1 => "[GeneratedConvTranspose1D]", 3 => "[GeneratedConvTranspose3D]", _ => "[GeneratedConvTranspose2D]" })
+                + " on " + target.DisplayName + ",");
             w.Line("// specialised for exactly this shape. Do not edit: change the attribute instead.");
             w.Line("//");
             if (s.Rank == 1)
@@ -143,22 +152,42 @@ namespace KernelGen.Generator.Emitting
                 w.Line("//");
             }
 
-            w.Line("// Geometry (PyTorch conv_transpose2d semantics; height x width):");
+            if (s.Rank == 3)
+            {
+                foreach (string line in DepthStrategyComment(plan)) w.Line(line);
+                w.Line("//");
+            }
+
+            bool planes = s.Rank == 3;
+            string perSample = planes ? " per slice (" : " per sample (";
+            w.Line(planes ? "// Each plane: a 2-D transposed convolution of one input slice (PyTorch conv_transpose2d semantics; height x width):"
+                : "// Geometry (PyTorch conv_transpose2d semantics; height x width):");
             w.Line("//   channels      " + Text(s.InChannels) + " -> " + Text(s.OutChannels) + ", groups " + Text(s.Groups)
-                + " (" + Text(s.InPerGroup) + " in, " + Text(s.OutPerGroup) + " out per group), layout " + (s.ChannelsLast ? "NHWC" : "NCHW"));
-            w.Line("//   input         " + Text(s.InputHeight) + " x " + Text(s.InputWidth) + " per sample (" + Text(s.InputLength)
-                + " elements); the input may hold any whole number of samples");
+                + " (" + Text(s.InPerGroup) + " in, " + Text(s.OutPerGroup) + " out per group), layout "
+                + (planes ? s.ChannelsLast ? "NDHWC (a slice is an NHWC image as it lies)" : "NCDHW (a slice is an NCHW image whose channels lie " + Text((long)s.InputDepth * s.InputPlane) + " and " + Text((long)s.OutputDepth * s.OutputPlane) + " apart)"
+                    : s.ChannelsLast ? "NHWC" : "NCHW"));
+            w.Line("//   input         " + Text(s.InputHeight) + " x " + Text(s.InputWidth) + perSample + Text(planes ? (long)s.InChannels * s.InputPlane : s.InputLength)
+                + " elements)" + (planes ? "" : "; the input may hold any whole number of samples"));
             w.Line("//   kernel        " + Text(s.KernelHeight) + " x " + Text(s.KernelWidth) + ", stride " + Text(s.StrideHeight) + " x " + Text(s.StrideWidth)
                 + ", padding " + PaddingText(s) + ", output padding " + Text(s.OutputPaddingHeight) + " x " + Text(s.OutputPaddingWidth)
                 + ", dilation " + Text(s.DilationHeight) + " x " + Text(s.DilationWidth));
-            w.Line("//   output        " + Text(s.OutputHeight) + " x " + Text(s.OutputWidth) + " per sample (" + Text(s.OutputLength)
+            w.Line("//   output        " + Text(s.OutputHeight) + " x " + Text(s.OutputWidth) + perSample + Text(planes ? (long)s.OutChannels * s.OutputPlane : s.OutputLength)
                 + " elements): (in - 1) * stride - padding at both ends + dilation * (kernel - 1) + output padding + 1");
-            w.Line("//   weights       (Cin, Cout/groups, kH, kW) = (" + Text(s.InChannels) + ", " + Text(s.OutPerGroup) + ", " + Text(s.KernelHeight) + ", "
-                + Text(s.KernelWidth) + "): " + Text(s.WeightsLength) + " values; " + (s.HasBias ? "bias: " + Text(s.OutChannels) + " values" : "no bias"));
-            w.Line("//   activation    " + ActivationText(s));
-            long flops = 2L * s.InChannels * s.InputHeight * s.InputWidth * s.OutPerGroup * s.KernelHeight * s.KernelWidth;
-            w.Line("//   FLOPs         " + Text(flops) + " per sample (2 * Cin * H * W * Cout/groups * kH * kW); multiply-adds performed: "
-                + Text(plan.MultiplyAddsPerSample) + " (taps that land on the stride's zeros or on cropped outputs are skipped)");
+            if (planes)
+            {
+                w.Line("//   weights       the (kH, kW) = (" + Text(s.KernelHeight) + ", " + Text(s.KernelWidth) + ") plane of one depth tap, read in place: consecutive output channels lie "
+                    + Text(s.KernelVolume) + " apart");
+            }
+            else
+            {
+                w.Line("//   weights       (Cin, Cout/groups, kH, kW) = (" + Text(s.InChannels) + ", " + Text(s.OutPerGroup) + ", " + Text(s.KernelHeight) + ", "
+                    + Text(s.KernelWidth) + "): " + Text(s.WeightsLength) + " values; " + (s.HasBias ? "bias: " + Text(s.OutChannels) + " values" : "no bias"));
+                w.Line("//   activation    " + ActivationText(s));
+            }
+
+            long flops = 2L * s.InChannels * s.InputDepth * s.InputHeight * s.InputWidth * s.OutPerGroup * s.KernelVolume;
+            w.Line("//   FLOPs         " + Text(flops) + " per sample (" + (planes ? "2 * Cin * D * H * W * Cout/groups * kD * kH * kW" : "2 * Cin * H * W * Cout/groups * kH * kW")
+                + "); multiply-adds performed: " + Text(plan.MultiplyAddsPerSample) + " (taps that land on the stride's zeros or on cropped outputs are skipped)");
             w.Line("//");
             w.Line("// Phases (the stride splits each axis into dense sub-convolutions; output o = q * stride + r - padding):");
             w.Line("//   rows    " + PhaseList("rh", "ky", plan.Rows));
@@ -171,6 +200,12 @@ namespace KernelGen.Generator.Emitting
             else
             {
                 foreach (string line in KernelBodyWriter.ChannelStrategyComment(plan)) w.Line(line);
+            }
+
+            if (planes)
+            {
+                w.Line("//   Plane variants per path: " + string.Join(", ", System.Linq.Enumerable.Select(plan.PlaneModes, mode => "Plane" + ModeName(mode) + " (" + DescribeMode(s, mode) + ")"))
+                    + "; each is the plane code above, differing only in how it starts and stores.");
             }
 
             w.Line("//   Paths: " + PathList(plan) + (plan.PathWidths.Length > 1 ? ", chosen at run time by IsHardwareAccelerated checks the JIT folds away." : "."));
@@ -299,6 +334,13 @@ namespace KernelGen.Generator.Emitting
                 return;
             }
 
+            if (s.Rank == 3)
+            {
+                WriteShapeConstants3D(w, s);
+                w.Close();
+                return;
+            }
+
             Constant(w, "InChannels", s.InChannels, "Input channels.");
             Constant(w, "OutChannels", s.OutChannels, "Output channels.");
             Constant(w, "Groups", s.Groups, "Channel groups.");
@@ -328,6 +370,27 @@ namespace KernelGen.Generator.Emitting
             Constant(w, "WeightsLength", s.WeightsLength, "Elements of the weights: InChannels * (OutChannels / Groups) * KernelSize.");
             Constant(w, "BiasLength", s.BiasLength, s.BiasLength > 0 ? "Elements of the bias: OutChannels." : "Elements of the bias: 0, this kernel takes none.");
             Constant(w, "OutputElements", s.OutputLength, "Elements of one output sample: OutChannels * OutputLength.");
+        }
+
+        /// <summary>
+        /// A 3-D kernel's sizes: the three axes of input and output, and the element counts of one sample as <c>InputElements</c> and
+        /// <c>OutputElements</c> (as the 1-D kernel's: every 3-D size is a length of something).
+        /// </summary>
+        private static void WriteShapeConstants3D(SourceWriter w, ShapeConstants s)
+        {
+            Constant(w, "InChannels", s.InChannels, "Input channels.");
+            Constant(w, "OutChannels", s.OutChannels, "Output channels.");
+            Constant(w, "Groups", s.Groups, "Channel groups.");
+            Constant(w, "InputDepth", s.InputDepth, "Input depth.");
+            Constant(w, "InputHeight", s.InputHeight, "Input height.");
+            Constant(w, "InputWidth", s.InputWidth, "Input width.");
+            Constant(w, "OutputDepth", s.OutputDepth, "Output depth.");
+            Constant(w, "OutputHeight", s.OutputHeight, "Output height.");
+            Constant(w, "OutputWidth", s.OutputWidth, "Output width.");
+            Constant(w, "InputElements", s.InputLength, "Elements of one input sample: InChannels * InputDepth * InputHeight * InputWidth.");
+            Constant(w, "WeightsLength", s.WeightsLength, "Elements of the weights: InChannels * (OutChannels / Groups) * KernelDepth * KernelHeight * KernelWidth.");
+            Constant(w, "BiasLength", s.BiasLength, s.BiasLength > 0 ? "Elements of the bias: OutChannels." : "Elements of the bias: 0, this kernel takes none.");
+            Constant(w, "OutputElements", s.OutputLength, "Elements of one output sample: OutChannels * OutputDepth * OutputHeight * OutputWidth.");
         }
 
         private static void Constant(SourceWriter w, string name, int value, string summary)
@@ -452,6 +515,12 @@ namespace KernelGen.Generator.Emitting
 
             foreach (int lanes in plan.PathWidths)
             {
+                if (plan.Depth is not null)
+                {
+                    WriteDepthPath(body, plan, lanes, used);
+                    continue;
+                }
+
                 body.Line();
                 body.Line("// The " + PathName(lanes) + " path: one sample" + (lanes == 1 ? ", one element at a time." : ", " + Text(lanes) + " lanes per vector (narrower vectors and scalars for what is left of a row)."));
                 body.Line(PathsInlined(plan) ? InlinedAndOptimized : AggressiveOptimization);
@@ -460,6 +529,7 @@ namespace KernelGen.Generator.Emitting
                 body.Close();
             }
 
+            if (plan.Depth is not null && NeedsFill(plan.Depth)) WriteFillSlice(body, s, used);
             WriteThrowHelpers(body, s);
             if (plan.PathWidths.Length > 1) WriteAllFinite(body, used);
             WriteActivationHelpers(body, plan, used);
@@ -493,11 +563,14 @@ namespace KernelGen.Generator.Emitting
             w.Line("public static void ThrowInputLength(int length, string name) => throw new global::System.ArgumentException(");
             w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must hold a whole number of samples of "
                 + (s.Rank == 1 ? "inChannels * inputLength = " + Text(s.InChannels) + " * " + Text(s.InputWidth)
+                    : s.Rank == 3 ? "inChannels * inputDepth * inputHeight * inputWidth = " + Text(s.InChannels) + " * " + Text(s.InputDepth) + " * " + Text(s.InputHeight) + " * " + Text(s.InputWidth)
                     : "inChannels * inputHeight * inputWidth = " + Text(s.InChannels) + " * " + Text(s.InputHeight) + " * " + Text(s.InputWidth))
                 + " = " + Text(s.InputLength) + " elements.\", name);");
             w.Line("public static void ThrowWeightsLength(int length, string name) => throw new global::System.ArgumentException(");
             w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have exactly "
                 + (s.Rank == 1 ? "inChannels * (outChannels / groups) * kernelSize = " + Text(s.InChannels) + " * " + Text(s.OutPerGroup) + " * " + Text(s.KernelWidth)
+                    : s.Rank == 3 ? "inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth = " + Text(s.InChannels) + " * " + Text(s.OutPerGroup)
+                        + " * " + Text(s.KernelDepth) + " * " + Text(s.KernelHeight) + " * " + Text(s.KernelWidth)
                     : "inChannels * (outChannels / groups) * kernelHeight * kernelWidth = " + Text(s.InChannels) + " * " + Text(s.OutPerGroup) + " * " + Text(s.KernelHeight) + " * " + Text(s.KernelWidth))
                 + " = " + Text(s.WeightsLength) + ".\", name);");
             if (s.HasBias)
@@ -508,8 +581,9 @@ namespace KernelGen.Generator.Emitting
 
             w.Line("public static void ThrowOutputLength(int length, int batch, string name) => throw new global::System.ArgumentException(");
             w.Line("    name + \" has \" + " + Arg("length") + " + \" elements, but it must have at least batch * "
-                + (s.Rank == 1 ? "outChannels * outputLength" : "outChannels * outputHeight * outputWidth") + " = \" + " + Arg("batch")
-                + " + \" * " + Text(s.OutChannels) + (s.Rank == 1 ? "" : " * " + Text(s.OutputHeight)) + " * " + Text(s.OutputWidth)
+                + (s.Rank == 1 ? "outChannels * outputLength" : s.Rank == 3 ? "outChannels * outputDepth * outputHeight * outputWidth" : "outChannels * outputHeight * outputWidth")
+                + " = \" + " + Arg("batch")
+                + " + \" * " + Text(s.OutChannels) + (s.Rank == 3 ? " * " + Text(s.OutputDepth) : "") + (s.Rank == 1 ? "" : " * " + Text(s.OutputHeight)) + " * " + Text(s.OutputWidth)
                 + " = \" + ((long)batch * " + Text(s.OutputLength) + ").ToString(" + Invariant + ") + \".\", name);");
             w.Line("public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(");
             w.Line("    name + \" overlaps \" + outputName + \"; they must be separate memory.\", outputName);");

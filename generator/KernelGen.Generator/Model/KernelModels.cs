@@ -50,7 +50,11 @@ namespace KernelGen.Generator.Model
         }
     }
 
-    /// <summary>The fixed shape of one kernel, as declared (already validated when it sits in a <see cref="KernelDeclaration"/>).</summary>
+    /// <summary>
+    /// The fixed shape of one kernel, as declared (already validated when it sits in a <see cref="KernelDeclaration"/>). A 1-D
+    /// kernel is a 2-D one of height 1 (<see cref="Rank"/> 1); a 3-D kernel (<see cref="Rank"/> 3) adds the depth axis, whose
+    /// defaults (one slice, kernel 1) make every 3-D size below the 2-D one.
+    /// </summary>
     internal sealed record KernelSpec(
         int InChannels,
         int OutChannels,
@@ -74,9 +78,29 @@ namespace KernelGen.Generator.Model
         float LeakyReluSlope,
         bool HasBias,
         int UnrollBudget,
-        int Rank = 2)
+        int Rank = 2,
+        int InputDepth = 1,
+        int KernelDepth = 1,
+        int StrideDepth = 1,
+        int PaddingFront = 0,
+        int PaddingBack = 0,
+        int OutputPaddingDepth = 0,
+        int DilationDepth = 1)
     {
         public int InPerGroup => InChannels / Groups;
+
+        public KernelGen.Geometry.AxisGeometry DepthAxis =>
+            new(KernelDepth, StrideDepth, PaddingFront, PaddingBack, OutputPaddingDepth, DilationDepth);
+
+        public int OutputDepth => (int)DepthAxis.OutputLength(InputDepth);
+
+        /// <summary>Elements of one input slice of one channel (NCDHW) or of all channels (NDHWC): the 2-D plane a depth tap reads.</summary>
+        public int InputPlane => InputHeight * InputWidth;
+
+        public int OutputPlane => OutputHeight * OutputWidth;
+
+        /// <summary>Weights of one (input channel, output channel) pair: the distance between consecutive output channels in the weights.</summary>
+        public int KernelVolume => KernelDepth * KernelHeight * KernelWidth;
 
         public int OutPerGroup => OutChannels / Groups;
 
@@ -90,11 +114,11 @@ namespace KernelGen.Generator.Model
 
         public int OutputWidth => (int)WidthAxis.OutputLength(InputWidth);
 
-        public int InputLength => InChannels * InputHeight * InputWidth;
+        public int InputLength => InChannels * InputDepth * InputHeight * InputWidth;
 
-        public int WeightsLength => InChannels * OutPerGroup * KernelHeight * KernelWidth;
+        public int WeightsLength => InChannels * OutPerGroup * KernelVolume;
 
-        public int OutputLength => OutChannels * OutputHeight * OutputWidth;
+        public int OutputLength => OutChannels * OutputDepth * OutputHeight * OutputWidth;
     }
 
     /// <summary>The fused activations, with the values of the runtime's <c>KernelGen.FusedActivation</c>.</summary>
@@ -124,7 +148,9 @@ namespace KernelGen.Generator.Model
         int WeightsLength,
         int BiasLength,
         int OutputLength,
-        int Rank = 2);
+        int Rank = 2,
+        int InputDepth = 1,
+        int OutputDepth = 1);
 
     /// <summary>
     /// What the generator needs of one annotated method: where to emit, and either the validated shape or the first

@@ -41,6 +41,11 @@ namespace KernelGen.Generator.Parsing
 
         private const string AttributeClassName1D = "GeneratedConvTranspose1DAttribute";
 
+        /// <summary>The 3-D attribute: the 2-D plane kernel run once per (input slice, depth tap) pair, declared and checked in 3-D terms.</summary>
+        public const string AttributeMetadataName3D = "KernelGen.GeneratedConvTranspose3DAttribute";
+
+        private const string AttributeClassName3D = "GeneratedConvTranspose3DAttribute";
+
         /// <summary>Each output axis is capped so that the compiler never plans an absurd axis (the phase plan is linear in it).</summary>
         public const int MaxOutputAxisLength = 1 << 16;
 
@@ -54,10 +59,22 @@ namespace KernelGen.Generator.Parsing
 
         private static readonly string[] ConstructorParameters1D = { "inChannels", "outChannels", "inputLength", "kernelSize" };
 
-        /// <summary>1 for <c>[GeneratedConvTranspose1D]</c>, 2 for <c>[GeneratedConvTranspose2D]</c>.</summary>
-        private static int RankOf(AttributeData attribute) => attribute.AttributeClass?.Name == AttributeClassName1D ? 1 : 2;
+        private static readonly string[] ConstructorParameters3D = { "inChannels", "outChannels", "inputDepth", "inputHeight", "inputWidth", "kernelSize" };
 
-        private static string AttributeDisplayName(int rank) => rank == 1 ? "[GeneratedConvTranspose1D]" : "[GeneratedConvTranspose2D]";
+        /// <summary>1 for <c>[GeneratedConvTranspose1D]</c>, 2 for <c>[GeneratedConvTranspose2D]</c>, 3 for <c>[GeneratedConvTranspose3D]</c>.</summary>
+        private static int RankOf(AttributeData attribute) => attribute.AttributeClass?.Name switch
+        {
+            AttributeClassName1D => 1,
+            AttributeClassName3D => 3,
+            _ => 2,
+        };
+
+        private static string AttributeDisplayName(int rank) => rank switch
+        {
+            1 => "[GeneratedConvTranspose1D]",
+            3 => "[GeneratedConvTranspose3D]",
+            _ => "[GeneratedConvTranspose2D]",
+        };
 
         /// <summary>Types in signatures: fully qualified (the generated file has no usings), nullable annotations kept.</summary>
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.WithMiscellaneousOptions(
@@ -81,6 +98,28 @@ namespace KernelGen.Generator.Parsing
             }
 
             var diagnostics = new List<DiagnosticInfo>();
+
+            // Attributes of two ranks on one method ([GeneratedConvTranspose3D] and [GeneratedConvTranspose2D], say) would each
+            // implement it: the first in source order reports KG0016 and gets the throwing body, the others nothing. (The same
+            // attribute twice is the compiler's CS0579.)
+            var kernelAttributes = method.GetAttributes().Where(a => IsKernelAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null).ToList();
+            if (kernelAttributes.Select(a => a.AttributeClass!.Name).Distinct().Count() > 1)
+            {
+                var firstApplied = kernelAttributes
+                    .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
+                    .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+                    .First();
+                if (firstApplied.ApplicationSyntaxReference!.Span != attribute.ApplicationSyntaxReference!.Span
+                    || firstApplied.ApplicationSyntaxReference.SyntaxTree != attribute.ApplicationSyntaxReference.SyntaxTree)
+                {
+                    return ParseResult.Nothing;
+                }
+
+                var names = kernelAttributes.Select(a => AttributeDisplayName(RankOf(a))).ToList();
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SeveralKernelAttributes, LocationInfo.From(attributeSyntax), method.Name,
+                    string.Join(" and ", names)));
+            }
+
             var shape = CheckMethodShape(method, methodSyntax, attributeSyntax, diagnostics, cancellationToken);
             if (shape == MethodShape.HalfTyped)
                 return ParseResult.Nothing;
@@ -305,7 +344,7 @@ namespace KernelGen.Generator.Parsing
         }
 
         public static bool IsKernelAttribute(INamedTypeSymbol? type) =>
-            type is { Name: "GeneratedConvTranspose2DAttribute" or AttributeClassName1D, ContainingNamespace: { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true } };
+            type is { Name: "GeneratedConvTranspose2DAttribute" or AttributeClassName1D or AttributeClassName3D, ContainingNamespace: { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true } };
 
         /// <summary>The parameters' roles in the order the kernel takes them.</summary>
         private static readonly string[] RolesWithBias = { "input", "weights", "bias", "output" };
@@ -558,7 +597,7 @@ namespace KernelGen.Generator.Parsing
 
         private static ShapeConstants Constants(KernelSpec s) =>
             new(s.InChannels, s.OutChannels, s.Groups, s.InputHeight, s.InputWidth, s.OutputHeight, s.OutputWidth,
-                s.InputLength, s.WeightsLength, s.HasBias ? s.OutChannels : 0, s.OutputLength, s.Rank);
+                s.InputLength, s.WeightsLength, s.HasBias ? s.OutChannels : 0, s.OutputLength, s.Rank, s.InputDepth, s.OutputDepth);
 
         /// <summary>
         /// Sizes for a declaration that cannot be implemented: each as declared or derived where that gives a valid size,
@@ -572,22 +611,27 @@ namespace KernelGen.Generator.Parsing
             foreach (var pair in attribute.NamedArguments) named[pair.Key] = pair.Value;
             int groupsArgument = named.TryGetValue("Groups", out var g) && g.Value is int gv ? gv : 1;
             int rank = RankOf(attribute);
-            long inChannels = Arg(0), outChannels = Arg(1), inputHeight = rank == 1 ? 1 : Arg(2), inputWidth = rank == 1 ? Arg(2) : Arg(3);
-            var height = rank == 1 ? UnitAxis.Geometry : new AxisArguments(named, "Height", "Top", "Bottom", (int)Arg(4)).Geometry;
-            var width = rank == 1 ? LengthAxis(named, (int)Arg(3)).Geometry : new AxisArguments(named, "Width", "Left", "Right", (int)Arg(4)).Geometry;
+            // The spatial constructor arguments start at index 2: (length), (height, width) or (depth, height, width).
+            long inChannels = Arg(0), outChannels = Arg(1);
+            long inputDepth = rank == 3 ? Arg(2) : 1, inputHeight = rank == 1 ? 1 : rank == 3 ? Arg(3) : Arg(2), inputWidth = rank == 1 ? Arg(2) : rank == 3 ? Arg(4) : Arg(3);
+            int kernelSize = (int)Arg(rank + 2);
+            var depth = rank == 3 ? DepthAxis(named, kernelSize).Geometry : UnitAxis.Geometry;
+            var height = rank == 1 ? UnitAxis.Geometry : new AxisArguments(named, "Height", "Top", "Bottom", kernelSize).Geometry;
+            var width = rank == 1 ? LengthAxis(named, kernelSize).Geometry : new AxisArguments(named, "Width", "Left", "Right", kernelSize).Geometry;
             int Size(long value) => value >= 1 && value <= int.MaxValue ? (int)value : 1;
-            int inC = Size(inChannels), outC = Size(outChannels), groups = Size(groupsArgument), inH = Size(inputHeight), inW = Size(inputWidth);
+            int inC = Size(inChannels), outC = Size(outChannels), groups = Size(groupsArgument), inD = Size(inputDepth), inH = Size(inputHeight), inW = Size(inputWidth);
             int outPerGroup = outC % groups == 0 ? outC / groups : outC;
-            int outH = Size(height.OutputLength(inH)), outW = Size(width.OutputLength(inW));
-            return new ShapeConstants(inC, outC, groups, inH, inW, outH, outW, Size(Product(inC, inH, inW)),
-                Size(Product(inC, outPerGroup, Size(height.Kernel), Size(width.Kernel))), hasBias ? outC : 0, Size(Product(outC, outH, outW)), rank);
+            int outD = Size(depth.OutputLength(inD)), outH = Size(height.OutputLength(inH)), outW = Size(width.OutputLength(inW));
+            return new ShapeConstants(inC, outC, groups, inH, inW, outH, outW, Size(Product(inC, inD, inH, inW)),
+                Size(Product(inC, outPerGroup, Size(depth.Kernel), Size(height.Kernel), Size(width.Kernel))), hasBias ? outC : 0,
+                Size(Product(outC, outD, outH, outW)), rank, inD, outD);
         }
 
         /// <summary>Reads and validates the attribute's arguments. Null when they are half-typed (no diagnostic) or invalid (diagnostics added).</summary>
         private static KernelSpec? ParseAttribute(AttributeData attribute, AttributeSyntax syntax, string methodName, bool hasBias, List<DiagnosticInfo> diagnostics)
         {
             int rank = RankOf(attribute);
-            var constructorParameters = rank == 1 ? ConstructorParameters1D : ConstructorParameters;
+            var constructorParameters = rank == 1 ? ConstructorParameters1D : rank == 3 ? ConstructorParameters3D : ConstructorParameters;
             if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Length != constructorParameters.Length)
                 return null;
             var ctor = new int[constructorParameters.Length];
@@ -605,11 +649,14 @@ namespace KernelGen.Generator.Parsing
             }
 
             // A 1-D layer is a 2-D one of height 1: a unit height axis, and the length on the width axis, under 1-D names.
+            // A 3-D layer adds the depth axis in front; 1-D and 2-D layers have a unit one.
             int inChannels = ctor[0], outChannels = ctor[1];
-            int inputHeight = rank == 1 ? 1 : ctor[2], inputWidth = rank == 1 ? ctor[2] : ctor[3], kernelSize = ctor[ctor.Length - 1];
+            int inputDepth = rank == 3 ? ctor[2] : 1;
+            int inputHeight = rank == 1 ? 1 : ctor[ctor.Length - 3], inputWidth = ctor[ctor.Length - 2], kernelSize = ctor[ctor.Length - 1];
+            var axisD = rank == 3 ? DepthAxis(named, kernelSize) : UnitAxis;
             var axisH = rank == 1 ? UnitAxis : new AxisArguments(named, "Height", "Top", "Bottom", kernelSize);
             var axisW = rank == 1 ? LengthAxis(named, kernelSize) : new AxisArguments(named, "Width", "Left", "Right", kernelSize);
-            if (!axisH.Complete || !axisW.Complete) return null;
+            if (!axisD.Complete || !axisH.Complete || !axisW.Complete) return null;
             int groups = IntOr(named, "Groups", 1, out bool groupsOk);
             int layout = IntOr(named, "Layout", 0, out bool layoutOk);
             int activation = IntOr(named, "Activation", 0, out bool activationOk);
@@ -630,7 +677,7 @@ namespace KernelGen.Generator.Parsing
             void Violation(RuleViolation? violation)
             {
                 if (violation is { } v)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidGeometry, ArgumentLocation(syntax, v.Parameter), v.Message));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidGeometry, ArgumentLocation(syntax, v.Parameter, rank), v.Message));
             }
 
             Violation(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, "inChannels", "outChannels", "Groups"));
@@ -640,55 +687,69 @@ namespace KernelGen.Generator.Parsing
             }
             else
             {
+                if (rank == 3) Violation(ConvTransposeRules.CheckInputSize(inputDepth, "inputDepth"));
                 Violation(ConvTransposeRules.CheckInputSize(inputHeight, "inputHeight"));
                 Violation(ConvTransposeRules.CheckInputSize(inputWidth, "inputWidth"));
             }
 
-            AxisGeometry heightAxis = axisH.Geometry, widthAxis = axisW.Geometry;
+            AxisGeometry depthAxis = axisD.Geometry, heightAxis = axisH.Geometry, widthAxis = axisW.Geometry;
+            var depthViolation = rank == 3 ? ConvTransposeRules.CheckAxis(depthAxis, axisD.Names) : null;
             var heightViolation = ConvTransposeRules.CheckAxis(heightAxis, axisH.Names);
             var widthViolation = ConvTransposeRules.CheckAxis(widthAxis, axisW.Names);
+            Violation(depthViolation);
             Violation(heightViolation);
             Violation(widthViolation);
-            Violation(CheckPaddingForms(named, rank, axisH, axisW, autoPadGiven, autoPad));
+            Violation(CheckPaddingForms(named, rank, axisD, axisH, axisW, autoPadGiven, autoPad));
             if (layout is not (0 or 1))
-                Violation(new RuleViolation("Layout", layout, rank == 1 ? "it must be TensorLayout.Ncl or TensorLayout.Nlc" : "it must be TensorLayout.Nchw or TensorLayout.Nhwc"));
+            {
+                Violation(new RuleViolation("Layout", layout, rank switch
+                {
+                    1 => "it must be TensorLayout.Ncl or TensorLayout.Nlc",
+                    3 => "it must be TensorLayout.Ncdhw or TensorLayout.Ndhwc",
+                    _ => "it must be TensorLayout.Nchw or TensorLayout.Nhwc",
+                }));
+            }
             if (activation is < 0 or > 4)
                 Violation(new RuleViolation("Activation", activation, "it must be FusedActivation.None, Relu, LeakyRelu, Sigmoid or Tanh"));
             Violation(ConvTransposeRules.CheckLeakyReluSlope(slope, "LeakyReluSlope"));
 
             if (budget < 0)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidUnrollBudget, ArgumentLocation(syntax, "UnrollBudget"),
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidUnrollBudget, ArgumentLocation(syntax, "UnrollBudget", rank),
                     budget.ToString(CultureInfo.InvariantCulture), Strategy.KernelPlanner.DefaultUnrollBudget.ToString(CultureInfo.InvariantCulture)));
             }
 
             if (diagnostics.Count > before) return null;
 
             // A requested output size: ONNX's output_shape / auto_pad derive the padding, PyTorch's output_size the output padding.
+            if (rank == 3) Violation(ResolveOutputSize(axisD, inputDepth, autoPadGiven, (AutoPadMode)autoPad, out depthAxis));
             Violation(ResolveOutputSize(axisH, inputHeight, autoPadGiven, (AutoPadMode)autoPad, out heightAxis));
             Violation(ResolveOutputSize(axisW, inputWidth, autoPadGiven, (AutoPadMode)autoPad, out widthAxis));
             if (diagnostics.Count > before) return null;
 
             // The size caps on the per-axis parameters, then the output size rule and the element caps (only once every
             // parameter is valid and bounded, so the arithmetic means something).
-            CheckAxisCap(heightViolation, axisH, methodName, syntax, diagnostics);
-            CheckAxisCap(widthViolation, axisW, methodName, syntax, diagnostics);
+            if (rank == 3) CheckAxisCap(depthViolation, axisD, methodName, syntax, diagnostics, rank);
+            CheckAxisCap(heightViolation, axisH, methodName, syntax, diagnostics, rank);
+            CheckAxisCap(widthViolation, axisW, methodName, syntax, diagnostics, rank);
             if (diagnostics.Count > before) return null;
 
-            CheckOutputAxis(heightAxis, inputHeight, "height", "inputHeight", methodName, syntax, diagnostics);
-            CheckOutputAxis(widthAxis, inputWidth, rank == 1 ? "length" : "width", rank == 1 ? "inputLength" : "inputWidth", methodName, syntax, diagnostics);
+            if (rank == 3) CheckOutputAxis(depthAxis, inputDepth, "depth", "inputDepth", methodName, syntax, diagnostics, rank);
+            CheckOutputAxis(heightAxis, inputHeight, "height", "inputHeight", methodName, syntax, diagnostics, rank);
+            CheckOutputAxis(widthAxis, inputWidth, rank == 1 ? "length" : "width", rank == 1 ? "inputLength" : "inputWidth", methodName, syntax, diagnostics, rank);
             if (diagnostics.Count > before) return null;
 
-            long outputHeight = heightAxis.OutputLength(inputHeight), outputWidth = widthAxis.OutputLength(inputWidth);
-            CheckElements("the input", Product(inChannels, inputHeight, inputWidth), methodName, syntax, diagnostics);
-            CheckElements("the weights", Product(inChannels, outChannels / groups, heightAxis.Kernel, widthAxis.Kernel), methodName, syntax, diagnostics);
-            CheckElements("the output", Product(outChannels, outputHeight, outputWidth), methodName, syntax, diagnostics);
+            long outputDepth = depthAxis.OutputLength(inputDepth), outputHeight = heightAxis.OutputLength(inputHeight), outputWidth = widthAxis.OutputLength(inputWidth);
+            CheckElements("the input", Product(inChannels, inputDepth, inputHeight, inputWidth), methodName, syntax, diagnostics);
+            CheckElements("the weights", Product(inChannels, outChannels / groups, depthAxis.Kernel, heightAxis.Kernel, widthAxis.Kernel), methodName, syntax, diagnostics);
+            CheckElements("the output", Product(outChannels, outputDepth, outputHeight, outputWidth), methodName, syntax, diagnostics);
             if (diagnostics.Count > before) return null;
 
             return new KernelSpec(inChannels, outChannels, groups, inputHeight, inputWidth,
                 heightAxis.Kernel, widthAxis.Kernel, heightAxis.Stride, widthAxis.Stride, heightAxis.PadBegin, heightAxis.PadEnd,
                 widthAxis.PadBegin, widthAxis.PadEnd, heightAxis.OutputPadding, widthAxis.OutputPadding, heightAxis.Dilation, widthAxis.Dilation,
-                layout == 1, (KernelActivation)activation, slope, hasBias, budget, rank);
+                layout == 1, (KernelActivation)activation, slope, hasBias, budget, rank,
+                inputDepth, depthAxis.Kernel, depthAxis.Stride, depthAxis.PadBegin, depthAxis.PadEnd, depthAxis.OutputPadding, depthAxis.Dilation);
         }
 
         /// <summary>
@@ -696,11 +757,21 @@ namespace KernelGen.Generator.Parsing
         /// <c>AutoPad</c> (other than NotSet) or given; and a requested output size (PyTorch's rule) comes without an output
         /// padding, which it derives.
         /// </summary>
-        private static RuleViolation? CheckPaddingForms(Dictionary<string, TypedConstant> named, int rank, AxisArguments height, AxisArguments width,
-            bool autoPadGiven, int autoPad)
+        private static RuleViolation? CheckPaddingForms(Dictionary<string, TypedConstant> named, int rank, AxisArguments depth, AxisArguments height,
+            AxisArguments width, bool autoPadGiven, int autoPad)
         {
-            string[] symmetric = rank == 1 ? new[] { "Padding" } : new[] { "Padding", "PaddingHeight", "PaddingWidth" };
-            string[] perSide = rank == 1 ? new[] { "PaddingBegin", "PaddingEnd" } : new[] { "PaddingTop", "PaddingLeft", "PaddingBottom", "PaddingRight" };
+            string[] symmetric = rank switch
+            {
+                1 => new[] { "Padding" },
+                3 => new[] { "Padding", "PaddingDepth", "PaddingHeight", "PaddingWidth" },
+                _ => new[] { "Padding", "PaddingHeight", "PaddingWidth" },
+            };
+            string[] perSide = rank switch
+            {
+                1 => new[] { "PaddingBegin", "PaddingEnd" },
+                3 => new[] { "PaddingFront", "PaddingTop", "PaddingLeft", "PaddingBack", "PaddingBottom", "PaddingRight" },
+                _ => new[] { "PaddingTop", "PaddingLeft", "PaddingBottom", "PaddingRight" },
+            };
             string? firstSymmetric = symmetric.FirstOrDefault(named.ContainsKey), firstPerSide = perSide.FirstOrDefault(named.ContainsKey);
             if (firstSymmetric is not null && firstPerSide is not null)
             {
@@ -717,7 +788,7 @@ namespace KernelGen.Generator.Parsing
                     + " may not be set too; remove one of them");
             }
 
-            foreach (var axis in new[] { height, width })
+            foreach (var axis in rank == 3 ? new[] { depth, height, width } : new[] { height, width })
             {
                 if (axis.RequestedOutput < 0)
                     return new RuleViolation(axis.OutputName, axis.RequestedOutput, "it must be 0 (none requested) or at least 1");
@@ -742,30 +813,31 @@ namespace KernelGen.Generator.Parsing
         }
 
         private static void CheckOutputAxis(AxisGeometry axis, int input, string axisName, string inputName, string methodName, AttributeSyntax syntax,
-            List<DiagnosticInfo> diagnostics)
+            List<DiagnosticInfo> diagnostics, int rank)
         {
             long output = axis.OutputLength(input);
             if (output < 1)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputTooSmall, ArgumentLocation(syntax, inputName),
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputTooSmall, ArgumentLocation(syntax, inputName, rank),
                     axisName, Text(output), Text(input), Text(axis.Stride), Text(axis.PadBegin), Text(axis.PadEnd), Text(axis.Dilation), Text(axis.Kernel),
                     Text(axis.OutputPadding)));
             }
             else if (output > MaxOutputAxisLength)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, ArgumentLocation(syntax, inputName), methodName,
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, ArgumentLocation(syntax, inputName, rank), methodName,
                     "the output " + axisName + " would be " + Text(output) + ", above the cap of " + Text(MaxOutputAxisLength) + " per axis"));
             }
         }
 
-        private static void CheckAxisCap(RuleViolation? violation, AxisArguments axis, string methodName, AttributeSyntax syntax, List<DiagnosticInfo> diagnostics)
+        private static void CheckAxisCap(RuleViolation? violation, AxisArguments axis, string methodName, AttributeSyntax syntax, List<DiagnosticInfo> diagnostics,
+            int rank)
         {
             if (violation is not null) return;
             void Cap(string name, int value)
             {
                 if (value > MaxAxisParameter)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, ArgumentLocation(syntax, name), methodName,
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, ArgumentLocation(syntax, name, rank), methodName,
                         name + " is " + Text(value) + ", above the cap of " + Text(MaxAxisParameter) + " for a generated kernel"));
                 }
             }
@@ -806,13 +878,14 @@ namespace KernelGen.Generator.Parsing
         }
 
         /// <summary>The argument that set <paramref name="parameter"/> (named, by name-colon, or by position), or the whole attribute.</summary>
-        private static LocationInfo? ArgumentLocation(AttributeSyntax syntax, string parameter)
+        private static LocationInfo? ArgumentLocation(AttributeSyntax syntax, string parameter, int rank)
         {
             var arguments = syntax.ArgumentList?.Arguments;
             if (arguments is null) return LocationInfo.From(syntax);
             // kernelSize is the last constructor parameter of every rank; inputLength is the 1-D attribute's third.
             int position = parameter == "kernelSize" ? arguments.Value.Count(a => a.NameEquals is null) - 1
-                : parameter == "inputLength" ? 2 : Array.IndexOf(ConstructorParameters, parameter);
+                : parameter == "inputLength" ? 2
+                : Array.IndexOf(rank == 3 ? ConstructorParameters3D : ConstructorParameters, parameter);
             int positional = 0;
             foreach (var argument in arguments)
             {
@@ -837,7 +910,11 @@ namespace KernelGen.Generator.Parsing
             return LocationInfo.From(syntax);
         }
 
-        /// <summary>The height axis of a 1-D layer: kernel 1, stride 1, no padding.</summary>
+        /// <summary>The depth axis of a 3-D layer: <c>KernelDepth</c>, <c>StrideDepth</c>, <c>PaddingDepth</c> or <c>PaddingFront</c>/<c>PaddingBack</c>, ..., <c>OutputDepth</c>.</summary>
+        private static AxisArguments DepthAxis(Dictionary<string, TypedConstant> named, int kernelSize) =>
+            new(named, "Depth", "Front", "Back", kernelSize);
+
+        /// <summary>The height axis of a 1-D layer (and the depth axis of 1-D and 2-D ones): kernel 1, stride 1, no padding.</summary>
         private static readonly AxisArguments UnitAxis = new(new Dictionary<string, TypedConstant>(), "Height", "Top", "Bottom", 1);
 
         /// <summary>The 1-D attribute's axis: <c>Stride</c>, <c>Padding</c> or <c>PaddingBegin</c>/<c>PaddingEnd</c>, <c>OutputPadding</c>, <c>Dilation</c>, <c>OutputLength</c>.</summary>

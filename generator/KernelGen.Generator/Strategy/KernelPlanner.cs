@@ -25,9 +25,12 @@ namespace KernelGen.Generator.Strategy
     internal sealed class KernelPlan
     {
         public KernelPlan(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, int vectorExtent, int[] pathWidths,
-            UnrollLevel level, int budget, string budgetSource, long unrolledStatements, long emittedStatements)
+            UnrollLevel level, int budget, string budgetSource, long unrolledStatements, long emittedStatements,
+            AxisPlan? depth = null, PlaneMode[]? planeModes = null)
         {
             Spec = spec;
+            Depth = depth;
+            PlaneModes = planeModes ?? new[] { PlaneMode.Complete };
             Rows = rows;
             Columns = columns;
             Strategy = strategy;
@@ -41,6 +44,15 @@ namespace KernelGen.Generator.Strategy
         }
 
         public KernelSpec Spec { get; }
+
+        /// <summary>The phase decomposition of the depth axis (output slices) of a 3-D kernel; null for 1-D and 2-D kernels.</summary>
+        public AxisPlan? Depth { get; }
+
+        /// <summary>
+        /// The plane variants a path needs, each emitted once per path: <see cref="PlaneMode.Complete"/> alone for 1-D and 2-D
+        /// kernels; for a 3-D kernel those its output slices use (set, add, with or without the activation).
+        /// </summary>
+        public PlaneMode[] PlaneModes { get; }
 
         /// <summary>The phase decomposition of the height axis (output rows).</summary>
         public AxisPlan Rows { get; }
@@ -73,7 +85,7 @@ namespace KernelGen.Generator.Strategy
         /// <summary>True when even the most rolled form is above <see cref="KernelPlanner.HardCap"/>: nothing is emitted but a throwing body.</summary>
         public bool OverHardCap => EmittedStatements > KernelPlanner.HardCap;
 
-        public long MultiplyAddsPerSample => (long)Rows.TotalTaps * Columns.TotalTaps * Spec.InChannels * Spec.OutPerGroup;
+        public long MultiplyAddsPerSample => (long)Rows.TotalTaps * Columns.TotalTaps * (Depth?.TotalTaps ?? 1) * Spec.InChannels * Spec.OutPerGroup;
     }
 
     /// <summary>
@@ -97,7 +109,8 @@ namespace KernelGen.Generator.Strategy
         /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>
         public static KernelPlan Plan(KernelSpec spec, int projectBudget)
         {
-            if (!AxisPlan.CanPlan(spec.HeightAxis, spec.InputHeight) || !AxisPlan.CanPlan(spec.WidthAxis, spec.InputWidth))
+            if (!AxisPlan.CanPlan(spec.HeightAxis, spec.InputHeight) || !AxisPlan.CanPlan(spec.WidthAxis, spec.InputWidth)
+                || (spec.Rank == 3 && !AxisPlan.CanPlan(spec.DepthAxis, spec.InputDepth)))
             {
                 // An input within a few thousand cells of Int32.MaxValue along one axis: its phase positions would not be
                 // ints. No kernel can be written (nor run: the runtime rejects the shape too), so it is reported as over the
@@ -107,6 +120,8 @@ namespace KernelGen.Generator.Strategy
                     DefaultUnrollBudget, "the default", long.MaxValue, long.MaxValue);
             }
 
+            var depth = spec.Rank == 3 ? AxisPlan.Create(spec.DepthAxis, spec.InputDepth) : null;
+            var modes = PlaneModesOf(spec, depth);
             var rows = AxisPlan.Create(spec.HeightAxis, spec.InputHeight);
             var columns = AxisPlan.Create(spec.WidthAxis, spec.InputWidth);
             int widestPhaseRow = 0;
@@ -144,23 +159,54 @@ namespace KernelGen.Generator.Strategy
                 source = "the default";
             }
 
-            long unrolled = Count(spec, rows, columns, strategy, pathWidths, UnrollLevel.Full);
+            long unrolled = Count(spec, rows, columns, strategy, pathWidths, UnrollLevel.Full, modes);
             var level = UnrollLevel.Full;
             long emitted = unrolled;
             while (emitted > budget && level < UnrollLevel.ReductionLoops)
             {
                 level++;
-                emitted = Count(spec, rows, columns, strategy, pathWidths, level);
+                emitted = Count(spec, rows, columns, strategy, pathWidths, level, modes);
             }
 
-            return new KernelPlan(spec, rows, columns, strategy, extent, pathWidths, level, budget, source, unrolled, emitted);
+            return new KernelPlan(spec, rows, columns, strategy, extent, pathWidths, level, budget, source, unrolled, emitted, depth, modes);
         }
 
-        private static long Count(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, int[] pathWidths, UnrollLevel level)
+        /// <summary>
+        /// The plane variants the output slices of <paramref name="depth"/> use: an output slice reached by n (input slice, depth
+        /// tap) pairs takes one setting plane and n - 1 adding ones, the last of them finishing (activating) it. Without an
+        /// activation "finishing" changes nothing, so it is never asked for. In a fixed order, so that the output is deterministic.
+        /// </summary>
+        internal static PlaneMode[] PlaneModesOf(KernelSpec spec, AxisPlan? depth)
+        {
+            if (depth is null) return new[] { PlaneMode.Complete };
+            bool activation = spec.Activation != KernelActivation.None;
+            var used = new bool[4];
+            for (int o = 0; o < depth.OutputLength; o++)
+            {
+                var (_, _, first, end) = depth.ValidTaps(o);
+                for (int t = 0; t < end - first; t++)
+                    used[(t > 0 ? 2 : 0) + (activation && t == end - first - 1 ? 1 : 0)] = true;
+            }
+
+            var modes = new System.Collections.Generic.List<PlaneMode>();
+            for (int i = 0; i < used.Length; i++)
+            {
+                if (used[i]) modes.Add(new PlaneMode(FromOutput: i >= 2, Final: i % 2 == 1));
+            }
+
+            return modes.ToArray();
+        }
+
+        private static long Count(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, int[] pathWidths, UnrollLevel level,
+            PlaneMode[] modes)
         {
             long total = 0;
             foreach (int lanes in pathWidths)
-                total = KernelBodyWriter.SaturatingAdd(total, KernelBodyWriter.CountStatements(spec, rows, columns, strategy, level, lanes));
+            {
+                foreach (var mode in modes)
+                    total = KernelBodyWriter.SaturatingAdd(total, KernelBodyWriter.CountStatements(spec, rows, columns, strategy, level, lanes, mode));
+            }
+
             return total;
         }
     }
