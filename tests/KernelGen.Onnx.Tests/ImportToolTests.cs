@@ -79,7 +79,7 @@ public sealed class ImportToolTests : IDisposable
         OnnxFixtures.AssertClose(expected, output, "generated 1-D kernels");
     }
 
-    [Fact(Skip = "needs [GeneratedConvTranspose3D] from branch gen3d")]
+    [Fact]
     public void The3DKernelWithTheWrittenWeightsComputesPyTorchsOutput()
     {
 #if KERNELGEN_GENERATED_3D

@@ -54,6 +54,15 @@ public sealed partial class DiagnosticBuildTests(PackedPackage package, ITestOut
                 [GeneratedConvTranspose1D(1, 1, /*KG0001*/0, 3)]
                 public static partial void EmptyInput1D{{Parameters}};
 
+                // 3-D declarations likewise, in 3-D terms.
+                [GeneratedConvTranspose3D(1, 1, 2, 2, 2, 3, /*KG0001*/StrideDepth = 0)]
+                public static partial void StrideZero3D{{Parameters}};
+
+                // Attributes of two ranks on one method: one error, on the first.
+                [/*KG0016*/GeneratedConvTranspose3D(1, 1, 2, 2, 2, 3)]
+                [GeneratedConvTranspose2D(1, 1, 2, 2, 3)]
+                public static partial void TwoRanks{{Parameters}};
+
                 [GeneratedConvTranspose2D(1, 1, /*KG0002*/1, 2, 1, PaddingHeight = 1)]
                 public static partial void CropsEverything{{Parameters}};
 
