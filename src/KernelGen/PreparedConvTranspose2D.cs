@@ -16,6 +16,12 @@ public sealed unsafe class PreparedConvTranspose2D
     /// <summary>Below this many multiply-adds per part, another thread costs more than it saves.</summary>
     private const long MinMultiplyAddsPerPart = 1L << 18;
 
+    /// <summary>
+    /// Chunks per thread of a parallel pass. More chunks bound what a descheduled worker holds the call up by (one chunk);
+    /// each costs one atomic claim, too little to show at this count (see docs/contention.md).
+    /// </summary>
+    internal const int DefaultChunksPerThread = 4;
+
     private readonly LayerShape _layer;
 
     /// <summary>What the planner decided for every input size: which kernels may run, so which packings exist.</summary>
@@ -47,6 +53,15 @@ public sealed unsafe class PreparedConvTranspose2D
     private bool[]? _nonFiniteTaps;
     private ExecutionPlan? _plan;
     private CallContext? _idleContext;
+
+    /// <summary>
+    /// Tests and the contention benchmark only: every pass runs on exactly this many threads (capped by its rows), whatever
+    /// the work and the processor count, so that any chunking can be compared with one thread. Null: the layer's own choice.
+    /// </summary>
+    internal int? ForcedThreads { get; set; }
+
+    /// <summary>Chunks per thread of a parallel pass (<see cref="DefaultChunksPerThread"/>; other values for tests and the contention benchmark).</summary>
+    internal int ChunksPerThread { get; set; } = DefaultChunksPerThread;
 
     internal PreparedConvTranspose2D(ConvTranspose2D definition)
     {
@@ -285,7 +300,7 @@ public sealed unsafe class PreparedConvTranspose2D
             try
             {
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
-                int parts = (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
+                int parts = _owner.ForcedThreads ?? (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
                 if (plan.RunsExact(batch))
                 {
@@ -348,7 +363,7 @@ public sealed unsafe class PreparedConvTranspose2D
 
             if (KernelPadsInput)
             {
-                // One window per part (a part runs on one thread), kept across calls: no stack for it, no allocation per call.
+                // One window per thread (a chunk uses its thread's slot), kept across calls: no stack for it, no allocation per call.
                 _windows.Ensure(WidthPairedKernel.WindowFloats * PartsOf(Pass.Kernel, parts));
             }
             else
@@ -375,7 +390,7 @@ public sealed unsafe class PreparedConvTranspose2D
         {
             SetBatch(batch, input, inputLength, output, outputLength);
             ChannelChunking chunking = plan.ChannelChunking ?? throw new InvalidOperationException("The plan writes the output directly.");
-            // The parts are capped so that one buffer holds a chunk per part.
+            // The threads are capped so that one buffer holds a chunk per thread.
             long perPart = (long)chunking.ChunkFloats + chunking.BandFloats;
             parts = (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / perPart, 1, parts);
             int threads = PartsOf(Pass.PadKernelAndRelayout, parts);
@@ -393,35 +408,63 @@ public sealed unsafe class PreparedConvTranspose2D
             _ => _plan.OutputHeight,
         };
 
-        /// <summary>How many parts a pass is split into: at most <paramref name="parts"/>, at most one per row.</summary>
+        /// <summary>
+        /// The rows a chunk boundary never splits, so that every chunking computes each output with the same instructions as
+        /// one thread: the output rows of one step of <see cref="Pass.PadKernelAndRelayout"/> (a boundary inside them would
+        /// also pad the input rows they share twice); whole blocks of whole channels when the width kernel computes blocks of
+        /// channels together (a block cut by a boundary falls back to one channel at a time, which sums in another order), or
+        /// whole groups when a group's channels are no whole number of blocks; else one row.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private int PartsOf(Pass pass, int parts) => (int)Math.Min(parts, (long)RowsPerSample(pass) * _batch);
+        private int RowGrain(Pass pass)
+        {
+            if (pass == Pass.PadKernelAndRelayout) return _plan.ChannelChunking!.OutputRows;
+            if (pass != Pass.Kernel || IsChannelKernel || !_plan.BlocksChannels) return 1;
+            int outPerGroup = Layer.OutPerGroup;
+            int channels = outPerGroup % WidthPairedKernel.BlockChannels == 0 ? WidthPairedKernel.BlockChannels : outPerGroup;
+            return channels * _plan.OutputHeight;
+        }
 
+        /// <summary>The grains (<see cref="RowGrain"/>) of one sample.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int GrainsPerSample(Pass pass) => (RowsPerSample(pass) + RowGrain(pass) - 1) / RowGrain(pass);
+
+        /// <summary>How many threads a pass runs on: at most <paramref name="parts"/>, at most one per grain of rows.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int PartsOf(Pass pass, int parts) => (int)Math.Min(parts, (long)GrainsPerSample(pass) * _batch);
+
+        /// <summary>
+        /// Runs a pass on up to <paramref name="parts"/> threads, in <see cref="ChunksPerThread"/> chunks per thread claimed
+        /// as threads come free (see <see cref="WorkerPool"/>), so that a thread the operating system has not scheduled
+        /// delays the call by one small chunk at most. One thread runs the pass as a single chunk.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunPass(Pass pass, int parts)
         {
             _pass = pass;
-            WorkerPool.Run(this, PartsOf(pass, parts));
+            int threads = PartsOf(pass, parts);
+            int chunks = threads <= 1 ? 1 : (int)Math.Min((long)threads * _owner.ChunksPerThread, (long)GrainsPerSample(pass) * _batch);
+            WorkerPool.Run(this, chunks, threads);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int part, int partCount)
+        public void Execute(int chunk, int chunkCount, int slot)
         {
-            int rowsPerSample = RowsPerSample(_pass);
-            long total = (long)rowsPerSample * _batch;
-            long start = total * part / partCount, end = total * (part + 1) / partCount;
+            int rowsPerSample = RowsPerSample(_pass), grain = RowGrain(_pass), grainsPerSample = GrainsPerSample(_pass);
+            long total = (long)grainsPerSample * _batch;
+            long start = total * chunk / chunkCount, end = total * (chunk + 1) / chunkCount;
             while (start < end)
             {
-                int sample = (int)(start / rowsPerSample);
-                int rowStart = (int)(start - (long)sample * rowsPerSample);
-                int rowEnd = (int)Math.Min(rowsPerSample, end - (long)sample * rowsPerSample);
-                ExecuteRows(part, sample, rowStart, rowEnd);
-                start += rowEnd - rowStart;
+                int sample = (int)(start / grainsPerSample);
+                int grainStart = (int)(start - (long)sample * grainsPerSample);
+                int grainEnd = (int)Math.Min(grainsPerSample, end - (long)sample * grainsPerSample);
+                ExecuteRows(slot, sample, grainStart * grain, Math.Min(rowsPerSample, grainEnd * grain));
+                start += grainEnd - grainStart;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ExecuteRows(int part, int sample, int rowStart, int rowEnd)
+        private void ExecuteRows(int slot, int sample, int rowStart, int rowEnd)
         {
             LayerShape layer = Layer;
             ExecutionPlan plan = _plan;
@@ -452,8 +495,8 @@ public sealed unsafe class PreparedConvTranspose2D
                     break;
                 case Pass.PadKernelAndRelayout:
                     ChannelChunking chunking = plan.ChannelChunking!;
-                    Span<float> chunk = _outputScratch.Slice(part * chunking.ChunkFloats, chunking.ChunkFloats);
-                    Span<float> band = _paddedInput.Slice(part * chunking.BandFloats, chunking.BandFloats);
+                    Span<float> chunk = _outputScratch.Slice(slot * chunking.ChunkFloats, chunking.ChunkFloats);
+                    Span<float> band = _paddedInput.Slice(slot * chunking.BandFloats, chunking.BandFloats);
                     int paddedRowLength = plan.PaddedWidth * layer.InChannels;
                     for (int row = rowStart; row < rowEnd; row += chunking.OutputRows)
                     {
@@ -471,7 +514,7 @@ public sealed unsafe class PreparedConvTranspose2D
 
                     break;
                 case Pass.Kernel when KernelPadsInput:
-                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, _windows.Slice(part * WidthPairedKernel.WindowFloats, WidthPairedKernel.WindowFloats),
+                    WidthVectorizedKernel.RunUnpadded(layer, plan, userInput, _windows.Slice(slot * WidthPairedKernel.WindowFloats, WidthPairedKernel.WindowFloats),
                         kernelOutput, _owner._widthPacked, _owner._widthBlockPacked, _owner._widthBias, rowStart, rowEnd);
                     break;
                 case Pass.Kernel:

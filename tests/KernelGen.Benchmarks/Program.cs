@@ -14,6 +14,7 @@
 //     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --fma        the FMA peak per core only
 //     ... --full --shapes seed,dcgan --engines KernelGen1T,Ort1T                 a subset
 //     ... --probe --shapes dcgan --engines Generated1T,Ort1T                     quick in-process timing while developing
+//     ... --contention [--shapes dcgan] [--seconds 3]                            all cores vs one thread, quiet and with busy cores
 //
 // The generated-kernel engine is built in whenever generator/KernelGen.Generator exists (-p:BenchmarkGeneratedKernels=false
 // leaves it out; see the project file). TorchSharp is made loadable on Debian 12 at start-up (Native/ElfVersionPatcher.cs); if it still cannot load, the
@@ -39,6 +40,8 @@ switch (options.Mode)
         return QuickRun.Run(options.Shapes, options.Engines, Console.Out).AllPassed ? 0 : 1;
     case SuiteMode.Probe:
         return ProbeRun.Run(options.Shapes, options.Engines, options.ProbeSeconds, Console.Out);
+    case SuiteMode.Contention:
+        return KernelGen.Benchmarks.Contention.ContentionRun.Run(options.Shapes, options.ProbeSeconds, Console.Out);
     case SuiteMode.Fma:
         var (correct, detail) = QuickRun.CheckFmaLoops();
         Console.WriteLine($"FMA-peak loops: {detail}");

@@ -18,6 +18,9 @@ public enum SuiteMode
 
     /// <summary>A quick in-process timing for development (checked, warmed up, interleaved rounds); not the report.</summary>
     Probe,
+
+    /// <summary>All cores against one thread of the runtime, quiet and with busy competitor threads (Contention/ContentionRun.cs).</summary>
+    Contention,
 }
 
 /// <summary>The parsed command line (see Program.cs for the syntax).</summary>
@@ -40,6 +43,7 @@ public sealed record SuiteOptions(
           --full               correctness pass, then BenchmarkDotNet over every shape x engine, then benchmarks.md and benchmarks.png
           --quick              every shape x engine once, checked against the reference; nothing timed
           --fma                measure the float32 FMA peak per core only
+          --contention         all cores vs one thread of the runtime, quiet and with busy threads on the other cores (--seconds per shape)
           --probe              development timing in this process: median and best per shape x engine (default 3 s per shape)
           --shapes a,b,...     only these shapes (default: all): seed, small_fixed, game_up, mono_up, unet_up, dcgan,
                                depthwise, stride1, unet_up_nhwc
@@ -72,6 +76,7 @@ public sealed record SuiteOptions(
                 case "--quick": SetMode(SuiteMode.Quick); break;
                 case "--fma": SetMode(SuiteMode.Fma); break;
                 case "--probe": SetMode(SuiteMode.Probe); break;
+                case "--contention": SetMode(SuiteMode.Contention); break;
                 case "--seconds":
                     seconds = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0
                         ? s

@@ -3,22 +3,35 @@ using System.Runtime.ExceptionServices;
 
 namespace KernelGen.Threading;
 
-/// <summary>A unit of data-parallel work split into numbered, independent parts.</summary>
+/// <summary>A unit of data-parallel work split into numbered, independent chunks.</summary>
 internal interface IParallelWork
 {
-    /// <summary>Runs part <paramref name="part"/> of <paramref name="partCount"/>.</summary>
-    void Execute(int part, int partCount);
+    /// <summary>
+    /// Runs chunk <paramref name="chunk"/> of <paramref name="chunkCount"/> on the thread that owns scratch slot
+    /// <paramref name="slot"/> (0 for the calling thread, below the call's thread count for the others): no two threads
+    /// run with the same slot at once, so a chunk may use per-slot buffers.
+    /// </summary>
+    void Execute(int chunk, int chunkCount, int slot);
 }
 
 /// <summary>
 /// A fork/join pool of dedicated background threads for kernel calls. Unlike <c>Parallel.For</c> it allocates nothing per
 /// call and hands work over with one semaphore release per worker, which matters when a call takes microseconds.
-/// One call uses the pool at a time; a concurrent call runs its parts on its own thread instead of queueing.
+/// One call uses the pool at a time; a concurrent call runs its chunks on its own thread instead of queueing.
 /// </summary>
 /// <remarks>
-/// Each part is claimed once, by whichever thread gets to it first: the calling thread, after its own part, runs the parts
-/// whose worker has not started yet. On a busy machine a woken worker may wait milliseconds for a core; then the call
-/// costs about what one thread would, instead of waiting for it.
+/// <para>
+/// A call is split into several chunks per thread, and every thread, the calling one included, claims the next chunk from
+/// one shared counter until none is left. On a busy machine a woken worker may wait milliseconds for a core: until it runs
+/// it claims nothing, the calling thread takes its share, and a worker descheduled mid-call holds up the call by at most
+/// the one chunk it is running. So a parallel call costs about what one thread would when the other cores are busy, where
+/// one fixed part per thread made the caller wait for the slowest worker's whole part.
+/// </para>
+/// <para>
+/// The counter carries the call's generation in its high half: a worker that wakes after its call has ended (or during a
+/// later call that did not start it) finds another generation and claims nothing, so it can neither take a later call's
+/// chunk with a scratch slot that call does not have nor run a chunk of a finished call.
+/// </para>
 /// </remarks>
 internal static class WorkerPool
 {
@@ -26,53 +39,53 @@ internal static class WorkerPool
     private static readonly ManualResetEventSlim s_allDone = CreateDoneEvent();
     private static Worker[] s_workers = [];
     private static IParallelWork? s_work;
-    private static int s_partCount;
+    private static int s_chunkCount;
     private static int s_pending;
-    private static int[] s_claimed = [];
+    private static int s_generation;
     private static ExceptionDispatchInfo? s_failure;
 
-    /// <summary>The most parts that run at once: one per processor.</summary>
+    /// <summary>The call's generation (high 32 bits) and the next unclaimed chunk (low 32 bits).</summary>
+    private static long s_next;
+
+    /// <summary>Test hook: while set, a woken worker waits on it before claiming anything, as a descheduled one would.</summary>
+    internal static ManualResetEventSlim? WorkersHeld;
+
+    /// <summary>The most threads that run at once: one per processor.</summary>
     public static int MaxParallelism => Environment.ProcessorCount;
 
-    /// <summary>Runs every part of <paramref name="work"/>, part 0 on the calling thread, and returns when all are done.</summary>
+    /// <summary>
+    /// Runs every chunk of <paramref name="work"/> on the calling thread and up to <paramref name="threads"/> - 1 workers,
+    /// and returns when all are done.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(IParallelWork work, int partCount)
+    public static void Run(IParallelWork work, int chunkCount, int threads)
     {
-        if (partCount <= 1 || !Monitor.TryEnter(s_gate))
+        threads = Math.Min(threads, chunkCount);
+        if (threads <= 1 || !Monitor.TryEnter(s_gate))
         {
-            for (int part = 0; part < partCount; part++)
-                work.Execute(part, partCount);
+            for (int chunk = 0; chunk < chunkCount; chunk++)
+                work.Execute(chunk, chunkCount, slot: 0);
             return;
         }
 
         try
         {
-            EnsureWorkers(partCount - 1);
+            EnsureWorkers(threads - 1);
+            int generation = unchecked(++s_generation);
             s_work = work;
-            s_partCount = partCount;
+            s_chunkCount = chunkCount;
             s_failure = null;
             s_allDone.Reset();
-            Volatile.Write(ref s_pending, partCount - 1);
-            // A worker still waking up from an earlier call finds its part claimed (or claims this call's part) here.
-            for (int part = 1; part < partCount; part++)
-                Volatile.Write(ref s_claimed[part], 0);
-            for (int part = 1; part < partCount; part++)
-                s_workers[part - 1].Start(part);
+            Volatile.Write(ref s_pending, chunkCount);
+            // Published last: a worker that sees this generation sees the fields above.
+            Interlocked.Exchange(ref s_next, (long)generation << 32);
+            for (int worker = 0; worker < threads - 1; worker++)
+                s_workers[worker].Start(generation);
 
-            try
-            {
-                work.Execute(0, partCount);
-            }
-            catch (Exception e)
-            {
-                // Still wait for the workers below: returning now would let them run on into the next call.
-                s_failure = ExceptionDispatchInfo.Capture(e);
-            }
+            RunChunks(generation, slot: 0);
 
-            for (int part = 1; part < partCount; part++)
-                TryRunPart(part);
-
-            // Short spins cover the common case of parts finishing together; then block.
+            // The chunks still running are one per worker at most: short spins cover their finishing together with ours,
+            // then the caller blocks rather than spin on a core the game's own threads may want.
             var spinner = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0 && !spinner.NextSpinWillYield)
                 spinner.SpinOnce();
@@ -97,7 +110,6 @@ internal static class WorkerPool
 
     private static void EnsureWorkers(int count)
     {
-        if (s_claimed.Length < count + 1) s_claimed = new int[count + 1];
         if (s_workers.Length >= count) return;
         var workers = new Worker[count];
         Array.Copy(s_workers, workers, s_workers.Length);
@@ -106,44 +118,58 @@ internal static class WorkerPool
         s_workers = workers;
     }
 
-    /// <summary>Runs <paramref name="part"/> unless another thread has claimed it.</summary>
-    private static void TryRunPart(int part)
+    /// <summary>Claims and runs chunks of call <paramref name="generation"/> until none is left (or that call is over).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunChunks(int generation, int slot)
     {
-        if (Interlocked.CompareExchange(ref s_claimed[part], 1, 0) != 0) return;
-        RunPart(part);
+        while (TryClaim(generation, out int chunk))
+        {
+            try
+            {
+                s_work!.Execute(chunk, s_chunkCount, slot);
+            }
+            catch (Exception e)
+            {
+                // Every chunk still runs and is counted: returning early would let the others run on into the next call.
+                s_failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref s_pending) == 0)
+                    s_allDone.Set();
+            }
+        }
     }
 
-    private static void RunPart(int part)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryClaim(int generation, out int chunk)
     {
-        try
+        while (true)
         {
-            s_work!.Execute(part, s_partCount);
-        }
-        catch (Exception e)
-        {
-            s_failure = ExceptionDispatchInfo.Capture(e);
-        }
-        finally
-        {
-            if (Interlocked.Decrement(ref s_pending) == 0)
-                s_allDone.Set();
+            long next = Volatile.Read(ref s_next);
+            chunk = (int)next;
+            // A chunk count read under a later generation than next's is never used: the exchange below then fails.
+            if ((int)(next >> 32) != generation || chunk >= Volatile.Read(ref s_chunkCount)) return false;
+            if (Interlocked.CompareExchange(ref s_next, next + 1, next) == next) return true;
         }
     }
 
     private sealed class Worker
     {
         private readonly SemaphoreSlim _wake = new(0);
-        private int _part;
+        private readonly int _slot;
+        private int _generation;
 
         public Worker(int index)
         {
+            _slot = index + 1;
             var thread = new Thread(Loop) { IsBackground = true, Name = "KernelGen worker " + index };
             thread.Start();
         }
 
-        public void Start(int part)
+        public void Start(int generation)
         {
-            _part = part;
+            Volatile.Write(ref _generation, generation);
             _wake.Release();
         }
 
@@ -152,7 +178,8 @@ internal static class WorkerPool
             while (true)
             {
                 _wake.Wait();
-                TryRunPart(_part);
+                WorkersHeld?.Wait();
+                RunChunks(Volatile.Read(ref _generation), _slot);
             }
         }
     }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using KernelGen.Benchmarks.Correctness;
+using KernelGen.Benchmarks.Shapes;
+
+namespace KernelGen.Benchmarks.Contention;
+
+/// <summary>
+/// The contention mode (issue 15): all-core calls against one-thread calls of KernelGen's runtime, on a quiet machine and
+/// with busy competitor threads on the other cores (<see cref="BusyCompetitors"/>), as a game's main thread would call a
+/// layer while its own threads keep the other cores busy. Per shape it times, in interleaved rounds (every variant once
+/// per round, so a slow spell of a shared machine hits them all): one thread; all cores as the library runs them
+/// (<see cref="PreparedConvTranspose2D.DefaultChunksPerThread"/> chunks per thread); and all cores in one chunk per thread,
+/// the split of the library before chunking. Each variant's output is checked against the reference first.
+/// </summary>
+public static class ContentionRun
+{
+    private const double RoundSeconds = 0.004;
+
+    private sealed record Variant(string Name, PreparedConvTranspose2D Layer, float[] Output, List<double> Rounds);
+
+    /// <summary>Runs the mode over <paramref name="shapes"/>, <paramref name="seconds"/> timed per shape and condition; returns 0, or 1 if a check failed.</summary>
+    public static int Run(IReadOnlyList<ConvShape> shapes, double seconds, TextWriter log)
+    {
+        int competitors = Math.Max(1, Environment.ProcessorCount - 1);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Contention: {Environment.ProcessorCount} cores, load average {LoadAverage()} at start; per call: the median over {seconds:0.#} s of interleaved rounds; ratios: the median over rounds of a round's time over the one-thread time of the same round"));
+        log.WriteLine("| shape | 1T quiet µs | all quiet µs | all/1T quiet | 1 chunk/thread quiet µs | 1T loaded µs | all loaded µs | all/1T loaded | 1 chunk/thread loaded µs | 1 chunk/1T loaded |");
+        log.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        int failures = 0;
+        string placement = "";
+        foreach (ConvShape shape in shapes)
+        {
+            var data = ShapeData.For(shape);
+            var check = new OutputCheck(data);
+            Variant[] variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, PreparedConvTranspose2D.DefaultChunksPerThread),
+                Create("coarse", data, Environment.ProcessorCount, 1)];
+            try
+            {
+                foreach (var v in variants)
+                {
+                    Call(v, data);
+                    check.Verify(v.Name, v.Output);
+                }
+            }
+            catch (Exception e)
+            {
+                log.WriteLine($"| {shape.Name} | not timed: {e.GetType().Name}: {e.Message} |");
+                failures++;
+                continue;
+            }
+
+            var quiet = Time(variants, data, seconds);
+            (double Median, double PairedRatio)[] loaded;
+            using (var busy = new BusyCompetitors(competitors))
+            {
+                loaded = Time(variants, data, seconds);
+                placement = busy.Placement;
+            }
+
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {shape.Name} | {quiet[0].Median:0.0} | {quiet[1].Median:0.0} | {quiet[1].PairedRatio:0.00} | {quiet[2].Median:0.0} " +
+                $"| {loaded[0].Median:0.0} | {loaded[1].Median:0.0} | {loaded[1].PairedRatio:0.00} | {loaded[2].Median:0.0} | {loaded[2].PairedRatio:0.00} |"));
+        }
+
+        log.WriteLine($"Competitors: {placement}; load average {LoadAverage()} at the end.");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static Variant Create(string name, ShapeData data, int threads, int chunksPerThread)
+    {
+        ConvShape shape = data.Shape;
+        var layer = new ConvTranspose2D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
+            shape.OutputPadding, dilation: 1, groups: shape.Groups)
+        {
+            Layout = shape.Layout,
+            MaxDegreeOfParallelism = threads,
+        }.Prepare(data.Weights);
+        layer.ChunksPerThread = chunksPerThread;
+        return new Variant(name, layer, new float[shape.OutputLength], []);
+    }
+
+    private static void Call(Variant v, ShapeData data) =>
+        v.Layer.Compute(data.Input, data.Shape.InputHeight, data.Shape.InputWidth, v.Output);
+
+    /// <summary>
+    /// Warms every variant up, then times interleaved rounds for <paramref name="seconds"/>: per variant, the median
+    /// per call, and the median over rounds of its time over the one-thread time of the same round (a slow
+    /// spell of a shared machine hits both).
+    /// </summary>
+    private static (double Median, double PairedRatio)[] Time(Variant[] variants, ShapeData data, double seconds)
+    {
+        foreach (var v in variants)
+        {
+            v.Rounds.Clear();
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < 0.3) Call(v, data);
+        }
+
+        int[] callsPerRound = variants.Select(v => CallsFor(v, data)).ToArray();
+        int rounds = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            // The order rotates each round, so that no variant always follows another's wake-ups.
+            rounds++;
+            for (int k = 0; k < variants.Length; k++)
+            {
+                int i = (k + rounds) % variants.Length;
+                long start = Stopwatch.GetTimestamp();
+                for (int c = 0; c < callsPerRound[i]; c++) Call(variants[i], data);
+                variants[i].Rounds.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / callsPerRound[i]);
+            }
+        }
+
+        return variants.Select(v => (Percentile(v.Rounds, 0.5),
+            Percentile(v.Rounds.Zip(variants[0].Rounds, (x, one) => x / one).ToList(), 0.5))).ToArray();
+    }
+
+    private static int CallsFor(Variant v, ShapeData data)
+    {
+        var start = Stopwatch.StartNew();
+        int calls = 0;
+        while (start.Elapsed.TotalSeconds < 0.005) { Call(v, data); calls++; }
+        return Math.Max(1, (int)(calls * RoundSeconds / start.Elapsed.TotalSeconds));
+    }
+
+    private static double Percentile(List<double> values, double fraction)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}
