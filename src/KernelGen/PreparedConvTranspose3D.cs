@@ -99,22 +99,23 @@ public sealed class PreparedConvTranspose3D
         int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
         int inSlice = definition.InChannels * inPlane, outSlice = definition.OutChannels * outPlane;
 
-        // NDHWC: each depth slice is already an NHWC image. NCDHW: each channel holds its depth slices one after the other, so
-        // the sample is first reordered depth-major, (D, C, H, W), where each slice is an NCHW image, and the result back.
+        // NDHWC: each depth slice is already an NHWC image, computed in place. NCDHW: each channel holds its depth slices one
+        // after the other, so the input is first reordered depth-major, (D, C, H, W), where each slice is an NCHW image; each
+        // output slice is computed into a buffer of one slice (which stays in the cache while its taps add into it and its
+        // bias and activation are applied) and its channel planes are then copied to their places in the output. (A
+        // depth-major copy of the whole output, reordered at the end, went through memory twice more: measured on volume_up.)
         ReadOnlySpan<float> slices = input;
-        Span<float> results = output;
         if (!channelsLast)
         {
             var reordered = Buffers.Grow(ref buffers.Input, input.Length);
             SwapChannelsAndDepth(input, reordered, definition.InChannels, shape.InputDepth, inPlane);
             slices = reordered;
-            results = Buffers.Grow(ref buffers.Output, output.Length);
         }
 
         var depth = definition.DepthAxis;
         for (int od = 0; od < shape.OutputDepth; od++)
         {
-            var destination = results.Slice(od * outSlice, outSlice);
+            var destination = channelsLast ? output.Slice(od * outSlice, outSlice) : Buffers.Grow(ref buffers.Output, outSlice);
             bool written = false;
             // Output slice od sits at t = od + padFront on the full output and receives input slice id through depth tap kd
             // when t = id * stride + kd * dilation: only those pairs are computed.
@@ -142,9 +143,12 @@ public sealed class PreparedConvTranspose3D
             // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
             if (!written) destination.Clear();
             Finish(destination, channelsLast, outPlane);
+            if (!channelsLast)
+            {
+                for (int c = 0; c < definition.OutChannels; c++)
+                    destination.Slice(c * outPlane, outPlane).CopyTo(output.Slice((c * shape.OutputDepth + od) * outPlane, outPlane));
+            }
         }
-
-        if (!channelsLast) SwapChannelsAndDepth(results, output, shape.OutputDepth, definition.OutChannels, outPlane);
     }
 
     /// <summary>Bias and activation over one finished output slice.</summary>
