@@ -31,7 +31,7 @@ public sealed class PreparedConvTranspose3D
         _tapLayer = new ConvTranspose2D(plane.InChannels, plane.OutChannels, plane.KernelSize, plane.Stride, plane.Padding, plane.OutputPadding,
             plane.Dilation, plane.Groups)
         {
-            Layout = definition.Layout == TensorLayout.Ndhwc ? TensorLayout.Nhwc : TensorLayout.Nchw,
+            Layout = SlicesChannelsLast(definition) ? TensorLayout.Nhwc : TensorLayout.Nchw,
             MaxDegreeOfParallelism = definition.MaxDegreeOfParallelism,
         };
         _taps = new PreparedConvTranspose2D[definition.KernelSize.Depth];
@@ -43,6 +43,10 @@ public sealed class PreparedConvTranspose3D
 
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose3D Definition { get; }
+
+    /// <summary>Whether the depth slices run as NHWC images: NDHWC layers always, NCDHW ones when the planner prefers it.</summary>
+    private static bool SlicesChannelsLast(ConvTranspose3D definition) =>
+        definition.Layout == TensorLayout.Ndhwc || Planning.PlanBuilder.PrefersChannelsLastSlices(definition.Plane);
 
     /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
     /// <param name="input">Zero or more samples of <c>inChannels * inputDepth * inputHeight * inputWidth</c> elements, in the
@@ -95,26 +99,38 @@ public sealed class PreparedConvTranspose3D
     private void ComputeSample(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output, Buffers buffers)
     {
         var definition = Definition;
-        bool channelsLast = definition.Layout == TensorLayout.Ndhwc;
         int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
         int inSlice = definition.InChannels * inPlane, outSlice = definition.OutChannels * outPlane;
 
-        // NDHWC: each depth slice is already an NHWC image. NCDHW: each channel holds its depth slices one after the other, so
-        // the sample is first reordered depth-major, (D, C, H, W), where each slice is an NCHW image, and the result back.
+        // NDHWC: each depth slice is already an NHWC image, computed in place. NCDHW: each channel holds its depth slices one
+        // after the other, so the input is first reordered depth-major into NHWC or NCHW slices (the layout the tap layers
+        // run in, see PlanBuilder.PrefersChannelsLastSlices); each output slice is computed into a buffer of one slice
+        // (which stays in the cache while its taps add into it and its bias and activation are applied), whose channel
+        // planes are then written to their places in the output. (A depth-major copy of the whole output, reordered at the
+        // end, went through memory twice more: measured on volume_up.)
+        bool inPlace = definition.Layout == TensorLayout.Ndhwc, slicesChannelsLast = _tapLayer.Layout == TensorLayout.Nhwc;
         ReadOnlySpan<float> slices = input;
-        Span<float> results = output;
-        if (!channelsLast)
+        if (!inPlace)
         {
             var reordered = Buffers.Grow(ref buffers.Input, input.Length);
-            SwapChannelsAndDepth(input, reordered, definition.InChannels, shape.InputDepth, inPlane);
+            if (slicesChannelsLast)
+            {
+                for (int id = 0; id < shape.InputDepth; id++)
+                    Transpose.Run(input[(id * inPlane)..], shape.InputDepth * inPlane, reordered.Slice(id * inSlice, inSlice),
+                        definition.InChannels, definition.InChannels, inPlane);
+            }
+            else
+            {
+                SwapChannelsAndDepth(input, reordered, definition.InChannels, shape.InputDepth, inPlane);
+            }
+
             slices = reordered;
-            results = Buffers.Grow(ref buffers.Output, output.Length);
         }
 
         var depth = definition.DepthAxis;
         for (int od = 0; od < shape.OutputDepth; od++)
         {
-            var destination = results.Slice(od * outSlice, outSlice);
+            var destination = inPlace ? output.Slice(od * outSlice, outSlice) : Buffers.Grow(ref buffers.Output, outSlice);
             bool written = false;
             // Output slice od sits at t = od + padFront on the full output and receives input slice id through depth tap kd
             // when t = id * stride + kd * dilation: only those pairs are computed.
@@ -141,10 +157,19 @@ public sealed class PreparedConvTranspose3D
 
             // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
             if (!written) destination.Clear();
-            Finish(destination, channelsLast, outPlane);
+            Finish(destination, slicesChannelsLast, outPlane);
+            if (inPlace) continue;
+            if (slicesChannelsLast)
+            {
+                Transpose.Run(destination, definition.OutChannels, output[(od * outPlane)..], shape.OutputDepth * outPlane,
+                    outPlane, definition.OutChannels);
+            }
+            else
+            {
+                for (int c = 0; c < definition.OutChannels; c++)
+                    destination.Slice(c * outPlane, outPlane).CopyTo(output.Slice((c * shape.OutputDepth + od) * outPlane, outPlane));
+            }
         }
-
-        if (!channelsLast) SwapChannelsAndDepth(results, output, shape.OutputDepth, definition.OutChannels, outPlane);
     }
 
     /// <summary>Bias and activation over one finished output slice.</summary>

@@ -38,6 +38,8 @@ public sealed class OnnxModelTests
     [InlineData("dcgan")]
     [InlineData("depthwise")]
     [InlineData("unet_up_nhwc")]
+    [InlineData("vocoder_up")]
+    [InlineData("volume_k3")]
     public void OnnxRuntimeLoadsTheModelWithTheShapesDeclared(string name)
     {
         ConvShape shape = ShapeTable.Get(name);

@@ -8,7 +8,8 @@ namespace KernelGen.Benchmarks.Tests;
 /// <summary>The markdown table and the plot say what the measurements say (synthetic measurements: nothing is timed).</summary>
 public sealed class ReportTests
 {
-    private static readonly ConvShape Unet = ShapeTable.Get("unet_up"), Seed = ShapeTable.Get("seed");
+    private static readonly ConvShape Unet = ShapeTable.Get("unet_up"), Seed = ShapeTable.Get("seed"),
+        Vocoder = ShapeTable.Get("vocoder_up"), Volume = ShapeTable.Get("volume_k3");
 
     private static readonly Measurement[] Measurements =
     [
@@ -17,6 +18,8 @@ public sealed class ReportTests
         new(Seed, EngineKind.KernelGen1T, 50),
         new(Seed, EngineKind.Ort1T, 2_150),
         new(Seed, EngineKind.OrtAllCores, 2_200),
+        new(Vocoder, EngineKind.KernelGen1T, 2_000_000), // 134 MFLOP in 2000 µs = 67.1 GFLOP/s
+        new(Volume, EngineKind.KernelGen1T, 1_000_000),
     ];
 
     private static readonly ReportContext Context = new("Test CPU, 2 logical cores", 100, "Vector256 100.0 GFLOP/s", "the command",
@@ -41,6 +44,10 @@ public sealed class ReportTests
         Assert.Contains("- ORT 1T on unet_up_nhwc: transposes", markdown);
         Assert.Contains("- Torch 1T did not run: no libtorch here", markdown);
         Assert.Contains("![GFLOP/s per shape and engine](plot.png)", markdown);
+        // 1-D and 3-D geometry in their own terms, FLOPs by the rank's formula.
+        Assert.Contains("| vocoder_up | 1-D 512->256, L 32 -> 256, k16 s8 p4 op0 | 134 M | 2000 (67) | - | - |", markdown);
+        Assert.Contains("| volume_k3 | 3-D 32->16, 8x8x8 -> 16x16x16, k3 s2 p1 op1 | 14.2 M | 1000 (14) | - | - |", markdown);
+        Assert.Contains("D·H·W", markdown);
         // Shapes in table order, whatever the order of the measurements.
         Assert.True(markdown.IndexOf("| seed | 1->1", StringComparison.Ordinal) < markdown.IndexOf("| unet_up | 128", StringComparison.Ordinal));
     }

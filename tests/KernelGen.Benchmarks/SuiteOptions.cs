@@ -46,7 +46,8 @@ public sealed record SuiteOptions(
           --contention         all cores vs one thread of the runtime, quiet and with busy threads on the other cores (--seconds per shape)
           --probe              development timing in this process: median and best per shape x engine (default 3 s per shape)
           --shapes a,b,...     only these shapes (default: all): seed, small_fixed, game_up, mono_up, unet_up, dcgan,
-                               depthwise, stride1, unet_up_nhwc
+                               depthwise, stride1, unet_up_nhwc, vocoder_up, vocoder_up2 (1-D), volume_up,
+                               volume_k3 (3-D)
           --engines a,b,...    only these engines (default: all): Naive, KernelGen1T, KernelGenAllCores, Generated1T,
                                Ort1T, OrtAllCores, Torch1T, TorchAllCores
           --out DIR            output folder of --full (default: artifacts/benchmarks)

@@ -9,8 +9,8 @@ namespace KernelGen.Kernels;
 /// <summary>
 /// The kernel for many output channels per group (see <see cref="KernelStrategy.ChannelVectorized"/>): NHWC, each output
 /// pixel a dot product over (taps of its phase) x (input channels of its group), vectorised along output channels and
-/// register-blocked over pixels of a phase row: 4 pixels x 2 channel vectors, or 8 pixels x 1 when one vector holds
-/// every channel. This is the implicit-GEMM ("subconvolution") form XNNPACK uses, with the zero taps of the stride skipped.
+/// register-blocked over pixels of a phase row: 8 pixels x 2 channel vectors with AVX-512's 32 registers (4 x 2 with
+/// fewer, and for a row's last pixels), or 8 pixels x 1 when one vector holds every channel. This is the implicit-GEMM ("subconvolution") form XNNPACK uses, with the zero taps of the stride skipped.
 /// </summary>
 /// <remarks>
 /// The kernel reads a zero-bordered HWC copy of the input (<see cref="PadInput"/>), so edge pixels need no special code.
@@ -20,8 +20,9 @@ namespace KernelGen.Kernels;
 internal static class ChannelVectorizedKernel
 {
     /// <summary>
-    /// Packs weights into <c>(G, kH, kW, Cin/G, paddedCout)</c>: for each tap the weights of one input channel to every
-    /// output channel of the group are contiguous, zero-padded to whole vectors.
+    /// Packs weights into <c>(G, channel block, kH, kW, Cin/G, block width)</c>: per group, the output channels zero-padded to
+    /// whole vectors are cut into blocks of <see cref="KernelShapes.ChannelWeightBlock"/> (the last one narrower), and within a
+    /// block the weights of one (tap, input channel) to its output channels are contiguous, then the next input channel's.
     /// </summary>
     public static void Pack(in LayerShape layer, int paddedChannels, SourceWeights weights, ReadOnlySpan<float> bias,
         Span<float> packed, Span<float> packedBias)
@@ -32,11 +33,13 @@ internal static class ChannelVectorizedKernel
         for (int ic = 0; ic < layer.InChannels; ic++)
         {
             int group = ic / inPerGroup, icInGroup = ic - group * inPerGroup;
+            int groupBase = group * taps * inPerGroup * paddedChannels;
             for (int ocInGroup = 0; ocInGroup < outPerGroup; ocInGroup++)
             {
                 ReadOnlySpan<float> source = weights.Taps(ic, ocInGroup);
+                (int offset, int rowStride) = KernelShapes.ChannelWeightPosition(ocInGroup, paddedChannels, taps, inPerGroup);
                 for (int tap = 0; tap < taps; tap++)
-                    packed[((group * taps + tap) * inPerGroup + icInGroup) * paddedChannels + ocInGroup] = source[tap];
+                    packed[groupBase + offset + (tap * inPerGroup + icInGroup) * rowStride] = source[tap];
             }
         }
 
@@ -129,17 +132,30 @@ internal static class ChannelVectorizedKernel
                 {
                     AxisPhase phase = cols.Phases[columnPhase];
                     int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
-                    for (int q = phase.FirstQ; q < phase.EndQ; q += KernelShapes.ChannelBlockPixels)
+                    // Channel blocks outside, pixel blocks inside: one channel block's weights (taps x Cin/G x 2 vectors) come
+                    // from memory once per phase row and are then reused from the L2 cache by every pixel block of the row.
+                    // Pixel blocks outside swept all of the phase's weights once per 8 pixels, which goes to L3 or memory
+                    // when they outgrow L2 (vocoder_up, 512 -> 256 channels at k16 s8: 1 MB per phase, 8 MB in all; measured
+                    // 2x slower). Layers of one channel block (64 channels or fewer) run in the same order either way.
+                    int c = 0;
+                    for (; c + 2 * lanes <= paddedChannels; c += 2 * lanes)
                     {
-                        int c = 0;
-                        for (; c + 2 * lanes <= paddedChannels; c += 2 * lanes)
+                        int q = phase.FirstQ;
+                        // Eight pixels at once where 32 vector registers hold their 16 sums (AVX-512): each weight vector
+                        // loaded feeds twice as many multiply-adds as in the 4 x 2 block, which the 16 registers of AVX2 cap.
+                        if (ManyRegisters<TVec>())
                         {
-                            Pixels4x2<TSimd, TVec>(block, phase, taps, q, c);
-                            if (q + 4 < phase.EndQ)
-                                Pixels4x2<TSimd, TVec>(block, phase, taps, q + 4, c);
+                            for (; q + KernelShapes.ChannelBlockPixels <= phase.EndQ; q += KernelShapes.ChannelBlockPixels)
+                                Pixels8x2<TSimd, TVec>(block, phase, taps, q, c);
                         }
 
-                        if (c < paddedChannels)
+                        for (; q < phase.EndQ; q += 4)
+                            Pixels4x2<TSimd, TVec>(block, phase, taps, q, c);
+                    }
+
+                    if (c < paddedChannels)
+                    {
+                        for (int q = phase.FirstQ; q < phase.EndQ; q += KernelShapes.ChannelBlockPixels)
                             Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
                     }
                 }
@@ -168,6 +184,7 @@ internal static class ChannelVectorizedKernel
             GroupInput = group * layer.InPerGroup;
             GroupOutput = group * paddedChannels;
             GroupTaps = group * layer.Taps;
+            Taps = layer.Taps;
             PaddedWidth = plan.PaddedWidth;
             ColumnShift = plan.ColumnShift;
             OutStride = layer.Groups * paddedChannels;
@@ -185,6 +202,7 @@ internal static class ChannelVectorizedKernel
         public int GroupInput { get; }
         public int GroupOutput { get; }
         public int GroupTaps { get; }
+        public int Taps { get; }
         public int PaddedWidth { get; }
         public int ColumnShift { get; }
         public int OutStride { get; }
@@ -195,9 +213,17 @@ internal static class ChannelVectorizedKernel
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int InputOffset(int q) => (PaddedRowOfQ * PaddedWidth + q + ColumnShift) * InChannels + GroupInput;
 
-        /// <summary>The group's packed weights of kernel tap 0 for output channel block <paramref name="c"/>, which the tap table's weight offsets are relative to.</summary>
+        /// <summary>
+        /// The group's packed weights of kernel tap 0 for the output channel block that starts at <paramref name="c"/>, and the
+        /// floats from one input channel's weights to the next (the tap table's weight offsets count such rows).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int WeightOffset(int c) => GroupTaps * InPerGroup * PaddedChannels + c;
+        public int WeightOffset(int c, out nint rowStride)
+        {
+            (int offset, int stride) = KernelShapes.ChannelWeightPosition(c, PaddedChannels, Taps, InPerGroup);
+            rowStride = stride;
+            return GroupTaps * InPerGroup * PaddedChannels + offset;
+        }
 
         /// <summary>
         /// The output of phase position <paramref name="q"/>, channel <paramref name="c"/>, after one bounds check that
@@ -220,7 +246,7 @@ internal static class ChannelVectorizedKernel
     {
         int lanes = TSimd.Count;
         // Native-sized strides, so that the inner loop addresses with them directly (no sign extension per iteration).
-        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel, paddedChannels = block.PaddedChannels;
+        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
@@ -228,11 +254,11 @@ internal static class ChannelVectorizedKernel
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
         ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
-        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
-            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1]);
+            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
             for (int ic = 0; ic < block.InPerGroup; ic++)
             {
                 TVec w0 = TSimd.Load(ref wp);
@@ -249,7 +275,7 @@ internal static class ChannelVectorizedKernel
                 xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel3));
                 p30 = TSimd.MultiplyAdd(xv, w0, p30);
                 p31 = TSimd.MultiplyAdd(xv, w1, p31);
-                wp = ref Unsafe.Add(ref wp, paddedChannels);
+                wp = ref Unsafe.Add(ref wp, rowStride);
                 xp = ref Unsafe.Add(ref xp, 1);
             }
         }
@@ -269,6 +295,84 @@ internal static class ChannelVectorizedKernel
         }
     }
 
+    /// <summary>Whether the vectors are those of AVX-512, whose 32 registers hold an 8 x 2 block (a JIT-time constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ManyRegisters<TVec>() where TVec : struct => typeof(TVec) == typeof(Vector512<float>);
+
+    /// <summary>Eight whole pixels (the caller checks that all eight are in the phase row) x 2 channel vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pixels8x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count;
+        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel;
+        ref float x = ref MemoryMarshal.GetReference(block.Padded);
+        ref float w = ref MemoryMarshal.GetReference(block.Packed);
+        ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
+        TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
+        TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
+        TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
+        TVec p40 = b0, p41 = b1, p50 = b0, p51 = b1, p60 = b0, p61 = b1, p70 = b0, p71 = b1;
+        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
+        for (int k = 0; k < taps.Length; k += 2)
+        {
+            ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
+            // Pixels 4-7 from a second base, so that every load addresses as base + one of three strides.
+            ref float xq = ref Unsafe.Add(ref xp, 2 * pixel2);
+            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
+            for (int ic = 0; ic < block.InPerGroup; ic++)
+            {
+                TVec w0 = TSimd.Load(ref wp);
+                TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
+                TVec xv = TSimd.Broadcast(xp);
+                p00 = TSimd.MultiplyAdd(xv, w0, p00);
+                p01 = TSimd.MultiplyAdd(xv, w1, p01);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel));
+                p10 = TSimd.MultiplyAdd(xv, w0, p10);
+                p11 = TSimd.MultiplyAdd(xv, w1, p11);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel2));
+                p20 = TSimd.MultiplyAdd(xv, w0, p20);
+                p21 = TSimd.MultiplyAdd(xv, w1, p21);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel3));
+                p30 = TSimd.MultiplyAdd(xv, w0, p30);
+                p31 = TSimd.MultiplyAdd(xv, w1, p31);
+                xv = TSimd.Broadcast(xq);
+                p40 = TSimd.MultiplyAdd(xv, w0, p40);
+                p41 = TSimd.MultiplyAdd(xv, w1, p41);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xq, pixel));
+                p50 = TSimd.MultiplyAdd(xv, w0, p50);
+                p51 = TSimd.MultiplyAdd(xv, w1, p51);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xq, pixel2));
+                p60 = TSimd.MultiplyAdd(xv, w0, p60);
+                p61 = TSimd.MultiplyAdd(xv, w1, p61);
+                xv = TSimd.Broadcast(Unsafe.Add(ref xq, pixel3));
+                p70 = TSimd.MultiplyAdd(xv, w0, p70);
+                p71 = TSimd.MultiplyAdd(xv, w1, p71);
+                wp = ref Unsafe.Add(ref wp, rowStride);
+                xp = ref Unsafe.Add(ref xp, 1);
+                xq = ref Unsafe.Add(ref xq, 1);
+            }
+        }
+
+        ref float y = ref block.OutputPixels(phase, q, c, 8, 2 * lanes, out nint step);
+        Store2(ref y, lanes, p00, p01);
+        Store2(ref Unsafe.Add(ref y, step), lanes, p10, p11);
+        Store2(ref Unsafe.Add(ref y, 2 * step), lanes, p20, p21);
+        Store2(ref Unsafe.Add(ref y, 3 * step), lanes, p30, p31);
+        Store2(ref Unsafe.Add(ref y, 4 * step), lanes, p40, p41);
+        Store2(ref Unsafe.Add(ref y, 5 * step), lanes, p50, p51);
+        Store2(ref Unsafe.Add(ref y, 6 * step), lanes, p60, p61);
+        Store2(ref Unsafe.Add(ref y, 7 * step), lanes, p70, p71);
+
+        static void Store2(ref float destination, int lanes, TVec first, TVec second)
+        {
+            TSimd.Store(ref destination, first);
+            TSimd.Store(ref Unsafe.Add(ref destination, lanes), second);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pixels8x1<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
         where TSimd : struct, ISimd<TVec>
@@ -276,19 +380,19 @@ internal static class ChannelVectorizedKernel
     {
         int lanes = TSimd.Count;
         // Native-sized strides, so that the inner loop addresses with them directly (no sign extension per iteration).
-        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel, paddedChannels = block.PaddedChannels;
+        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         TVec b = TSimd.Load(ref MemoryMarshal.GetReference(block.PackedBias.Slice(block.GroupOutput + c, lanes)));
         TVec p0 = b, p1 = b, p2 = b, p3 = b, p4 = b, p5 = b, p6 = b, p7 = b;
         ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
-        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
             // Pixels 4-7 from a second base, so that every load addresses as base + one of three strides.
             ref float xq = ref Unsafe.Add(ref xp, 2 * pixel2);
-            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1]);
+            ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
             for (int ic = 0; ic < block.InPerGroup; ic++)
             {
                 TVec wv = TSimd.Load(ref wp);
@@ -300,7 +404,7 @@ internal static class ChannelVectorizedKernel
                 p5 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel)), wv, p5);
                 p6 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel2)), wv, p6);
                 p7 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref xq, pixel3)), wv, p7);
-                wp = ref Unsafe.Add(ref wp, paddedChannels);
+                wp = ref Unsafe.Add(ref wp, rowStride);
                 xp = ref Unsafe.Add(ref xp, 1);
                 xq = ref Unsafe.Add(ref xq, 1);
             }

@@ -111,7 +111,8 @@ internal static class TapListKernel
             int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, kernelW = _layer.KernelWidth;
             int group = oc / outPerGroup, ocInGroup = oc - group * outPerGroup;
             int firstInput = group * inPerGroup;
-            int channelWeights = group * weights.GroupStride + ocInGroup * weights.ChannelStride;
+            (int channelOffset, int inputStride, int tapStride) = weights.OfChannel(ocInGroup);
+            int channelWeights = group * weights.GroupStride + channelOffset;
             (AxisPhase rowPhase, int qh, int rowTapFirst, int rowTapEnd) = _rows.ValidTaps(oy);
             (AxisPhase columnPhase, int qw, int columnTapFirst, int columnTapEnd) = _cols.ValidTaps(ox);
             ReadOnlySpan<float> w = weights.Weights;
@@ -119,14 +120,14 @@ internal static class TapListKernel
             for (int ic = 0; ic < inPerGroup; ic++)
             {
                 int inChannel = (firstInput + ic) * _inChannelStride;
-                int kernel = channelWeights + ic * weights.InputStride;
+                int kernel = channelWeights + ic * inputStride;
                 for (int r = rowTapFirst; r < rowTapEnd; r++)
                 {
                     int inRow = inChannel + (qh - rowPhase.TapOffsets[r]) * _inRowStride;
                     int kernelRow = rowPhase.KernelTaps[r] * kernelW;
                     for (int c = columnTapFirst; c < columnTapEnd; c++)
                         sum += input[inRow + (qw - columnPhase.TapOffsets[c]) * _inColumnStride]
-                            * w[kernel + (kernelRow + columnPhase.KernelTaps[c]) * weights.TapStride];
+                            * w[kernel + (kernelRow + columnPhase.KernelTaps[c]) * tapStride];
                 }
             }
 
@@ -138,35 +139,61 @@ internal static class TapListKernel
 /// <summary>
 /// Packed weights and bias as <see cref="TapListKernel"/> reads them: weight (group <c>g</c>, output channel <c>o</c> of
 /// the group, input channel <c>i</c> of the group, tap <c>t = ky * kW + kx</c>) at
-/// <c>g * GroupStride + o * ChannelStride + i * InputStride + t * TapStride</c>, bias at <c>g * BiasGroupStride + o</c>.
+/// <c>g * GroupStride + offset(o) + i * inputStride(o) + t * tapStride(o)</c> (see <see cref="OfChannel"/>), bias at
+/// <c>g * BiasGroupStride + o</c>.
 /// </summary>
-internal readonly ref struct TapListWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int groupStride, int channelStride,
-    int inputStride, int tapStride, int biasGroupStride, ReadOnlySpan<bool> nonFiniteTaps)
+internal readonly ref struct TapListWeights
 {
-    public ReadOnlySpan<float> Weights { get; } = weights;
+    private readonly int _channelStride, _inputStride, _tapStride, _paddedChannels, _inPerGroup, _taps;
+
+    /// <summary>Weights at constant strides per output channel, input channel and tap (<paramref name="paddedChannels"/> 0),
+    /// or in the channel kernel's blocks of output channels (<paramref name="paddedChannels"/> above 0; the strides unused).</summary>
+    private TapListWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int groupStride, int channelStride,
+        int inputStride, int tapStride, int biasGroupStride, ReadOnlySpan<bool> nonFiniteTaps, int paddedChannels = 0, int inPerGroup = 0, int taps = 0)
+    {
+        Weights = weights;
+        Bias = bias;
+        GroupStride = groupStride;
+        BiasGroupStride = biasGroupStride;
+        NonFiniteTaps = nonFiniteTaps;
+        _channelStride = channelStride;
+        _inputStride = inputStride;
+        _tapStride = tapStride;
+        _paddedChannels = paddedChannels;
+        _inPerGroup = inPerGroup;
+        _taps = taps;
+    }
+
+    public ReadOnlySpan<float> Weights { get; }
 
     /// <summary>
     /// Per output channel and tap (<c>oc * kH * kW + ky * kW + kx</c>), whether the weight from some input channel is NaN or
     /// infinite (empty when none is: only read when edge cells are computed again).
     /// </summary>
-    public ReadOnlySpan<bool> NonFiniteTaps { get; } = nonFiniteTaps;
-    public ReadOnlySpan<float> Bias { get; } = bias;
-    public int GroupStride { get; } = groupStride;
-    public int ChannelStride { get; } = channelStride;
-    public int InputStride { get; } = inputStride;
-    public int TapStride { get; } = tapStride;
-    public int BiasGroupStride { get; } = biasGroupStride;
+    public ReadOnlySpan<bool> NonFiniteTaps { get; }
+    public ReadOnlySpan<float> Bias { get; }
+    public int GroupStride { get; }
+    public int BiasGroupStride { get; }
+
+    /// <summary>Where output channel <paramref name="ocInGroup"/>'s weights start in its group, and their input-channel and tap strides.</summary>
+    public (int Offset, int InputStride, int TapStride) OfChannel(int ocInGroup)
+    {
+        if (_paddedChannels == 0)
+            return (ocInGroup * _channelStride, _inputStride, _tapStride);
+        (int offset, int rowStride) = KernelShapes.ChannelWeightPosition(ocInGroup, _paddedChannels, _taps, _inPerGroup);
+        return (offset, rowStride, _inPerGroup * rowStride);
+    }
 
     /// <summary>Weights packed by <see cref="WidthVectorizedKernel.Pack"/>, <c>(Cout, Cin/G, kH, kW)</c>, and a bias of <c>Cout</c> values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TapListWeights OfWidthPacking(in LayerShape layer, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, ReadOnlySpan<bool> nonFiniteTaps) =>
         new(packed, bias, layer.OutPerGroup * layer.InPerGroup * layer.Taps, layer.InPerGroup * layer.Taps, layer.Taps, 1, layer.OutPerGroup, nonFiniteTaps);
 
-    /// <summary>Weights packed by <see cref="ChannelVectorizedKernel.Pack"/>, <c>(G, kH, kW, Cin/G, paddedCout)</c>, and its padded bias.</summary>
+    /// <summary>Weights packed by <see cref="ChannelVectorizedKernel.Pack"/>, <c>(G, channel block, kH, kW, Cin/G, block width)</c>, and its padded bias.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TapListWeights OfChannelPacking(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias,
         ReadOnlySpan<bool> nonFiniteTaps) =>
-        new(packed, bias, layer.Taps * layer.InPerGroup * paddedChannels, 1, paddedChannels, layer.InPerGroup * paddedChannels, paddedChannels, nonFiniteTaps);
+        new(packed, bias, layer.Taps * layer.InPerGroup * paddedChannels, 0, 0, 0, paddedChannels, nonFiniteTaps, paddedChannels, layer.InPerGroup, layer.Taps);
 
     /// <summary>Marks in <paramref name="nonFiniteTaps"/> (<c>Cout * kH * kW</c>) each (output channel, tap) whose weight from some input channel is NaN or infinite.</summary>
     public static void FindNonFiniteTaps(in LayerShape layer, ReadOnlySpan<float> weights, Span<bool> nonFiniteTaps)

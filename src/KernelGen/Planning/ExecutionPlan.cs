@@ -320,8 +320,8 @@ internal sealed class ExecutionPlan
     }
 
     /// <summary>
-    /// The taps of every (row phase, column phase) pair as (input offset, weight offset) pairs relative to a block's first
-    /// pixel and first weight, indexed <c>rowPhase * columnPhases + columnPhase</c>. Built with the plan, so
+    /// The taps of every (row phase, column phase) pair as (input offset, weight row) pairs relative to a block's first
+    /// pixel and first weight (a weight row is one tap and input channel of the packed weights), indexed <c>rowPhase * columnPhases + columnPhase</c>. Built with the plan, so
     /// that a block's taps cost two loads each instead of the offset arithmetic (which dominated small layers).
     /// </summary>
     private static int[][] BuildChannelTapTable(in LayerShape layer, int paddedChannels, AxisPlan height, AxisPlan width, int paddedWidth)
@@ -340,7 +340,9 @@ internal sealed class ExecutionPlan
                     for (int t = 0; t < columnPhase.KernelTaps.Length; t++)
                     {
                         taps[k++] = -(rowPhase.TapOffsets[th] * paddedWidth + columnPhase.TapOffsets[t]) * layer.InChannels;
-                        taps[k++] = (rowPhase.KernelTaps[th] * layer.KernelWidth + columnPhase.KernelTaps[t]) * layer.InPerGroup * paddedChannels;
+                        // In rows of the packed weights (one per tap and input channel): the kernel scales them by the row
+                        // stride of the channel block it computes (KernelShapes.ChannelWeightPosition).
+                        taps[k++] = (rowPhase.KernelTaps[th] * layer.KernelWidth + columnPhase.KernelTaps[t]) * layer.InPerGroup;
                     }
                 }
 

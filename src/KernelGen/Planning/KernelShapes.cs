@@ -18,6 +18,26 @@ internal static class KernelShapes
     /// <summary>Output channels per group rounded up to whole vectors of <paramref name="width"/>: the channel kernel's packed and scratch stride.</summary>
     public static int PaddedChannels(int outPerGroup, Simd.VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;
 
+    /// <summary>
+    /// Output channels per block of the channel kernel's packed weights: two Vector512 of float, the widest block the kernel
+    /// computes. The weights of one block are contiguous per (tap, input channel), so that a kernel block streams them
+    /// sequentially instead of a slice of every <see cref="PaddedChannels"/>-wide row (which the hardware prefetchers follow
+    /// poorly once the weights outgrow the L2 cache). Every narrower kernel block (2 x 256-bit, 2 x 128-bit, one vector)
+    /// starts at a multiple of its width and so lies inside one packed block.
+    /// </summary>
+    public const int ChannelWeightBlock = 2 * MaxLanes;
+
+    /// <summary>
+    /// Where the packed weights of output channel <paramref name="channel"/> (of a group) start, relative to the group's tap 0,
+    /// and the floats between its weights of consecutive input channels (the width of its <see cref="ChannelWeightBlock"/>).
+    /// </summary>
+    public static (int Offset, int RowStride) ChannelWeightPosition(int channel, int paddedChannels, int taps, int inPerGroup)
+    {
+        int blockStart = channel / ChannelWeightBlock * ChannelWeightBlock;
+        int rowStride = Math.Min(ChannelWeightBlock, paddedChannels - blockStart);
+        return (blockStart * taps * inPerGroup + channel - blockStart, rowStride);
+    }
+
     /// <summary>Output channels the blocked paired width kernel computes at once (its vectors per block: <see cref="ExecutionPlan.BlockedPairVectors"/>).</summary>
     public const int PairedBlockChannels = 4;
 

@@ -6,7 +6,8 @@ namespace KernelGen.Benchmarks.Correctness;
 /// The oracle every engine (the naive loop included) is checked against: each output is gathered from the taps that
 /// reach it, accumulated in double. It is written in the gather form on purpose: the naive engine scatters, so the two
 /// share no loop structure. Alongside each value it returns <c>Σ|x·w|</c> over the same taps, the scale of the rounding
-/// error any float engine may make on that output.
+/// error any float engine may make on that output. One loop serves every rank: the axes a rank lacks are unit axes
+/// (<see cref="ConvShape"/>).
 /// </summary>
 public static class ReferenceConvolution
 {
@@ -15,44 +16,53 @@ public static class ReferenceConvolution
     {
         var values = new float[shape.OutputLength];
         var magnitudes = new float[shape.OutputLength];
-        int k = shape.Kernel, stride = shape.Stride;
         for (int n = 0; n < ConvShape.Batch; n++)
         for (int oc = 0; oc < shape.OutChannels; oc++)
         {
             int group = oc / shape.OutPerGroup, outInGroup = oc % shape.OutPerGroup;
+            for (int oz = 0; oz < shape.OutputDepth; oz++)
             for (int oy = 0; oy < shape.OutputHeight; oy++)
             for (int ox = 0; ox < shape.OutputWidth; ox++)
             {
                 double sum = 0, magnitude = 0;
-                for (int ky = 0; ky < k; ky++)
+                for (int kz = 0; kz < shape.KernelDepth; kz++)
                 {
-                    // Output row oy receives input row iy through tap ky when iy * stride + ky - padding == oy.
-                    int rowOffset = oy + shape.Padding - ky;
-                    if (rowOffset < 0 || rowOffset % stride != 0) continue;
-                    int iy = rowOffset / stride;
-                    if (iy >= shape.InputHeight) continue;
-                    for (int kx = 0; kx < k; kx++)
+                    if (Source(oz, kz, shape.StrideDepth, shape.PaddingDepth, shape.InputDepth) is not { } iz) continue;
+                    for (int ky = 0; ky < shape.KernelHeight; ky++)
                     {
-                        int columnOffset = ox + shape.Padding - kx;
-                        if (columnOffset < 0 || columnOffset % stride != 0) continue;
-                        int ix = columnOffset / stride;
-                        if (ix >= shape.InputWidth) continue;
-                        for (int icInGroup = 0; icInGroup < shape.InPerGroup; icInGroup++)
+                        if (Source(oy, ky, shape.StrideHeight, shape.PaddingHeight, shape.InputHeight) is not { } iy) continue;
+                        for (int kx = 0; kx < shape.Kernel; kx++)
                         {
-                            int ic = group * shape.InPerGroup + icInGroup;
-                            double term = (double)input[shape.InputIndex(n, ic, iy, ix)] * weights[shape.WeightIndex(ic, outInGroup, ky, kx)];
-                            sum += term;
-                            magnitude += Math.Abs(term);
+                            if (Source(ox, kx, shape.Stride, shape.Padding, shape.InputWidth) is not { } ix) continue;
+                            for (int icInGroup = 0; icInGroup < shape.InPerGroup; icInGroup++)
+                            {
+                                int ic = group * shape.InPerGroup + icInGroup;
+                                double term = (double)input[shape.InputIndex(n, ic, iz, iy, ix)] * weights[shape.WeightIndex(ic, outInGroup, kz, ky, kx)];
+                                sum += term;
+                                magnitude += Math.Abs(term);
+                            }
                         }
                     }
                 }
 
-                int index = shape.OutputIndex(n, oc, oy, ox);
+                int index = shape.OutputIndex(n, oc, oz, oy, ox);
                 values[index] = (float)sum;
                 magnitudes[index] = (float)magnitude;
             }
         }
 
         return (values, magnitudes);
+    }
+
+    /// <summary>
+    /// The input cell that reaches output cell <paramref name="output"/> through tap <paramref name="tap"/> of one axis, if
+    /// any: the <c>i</c> with <c>i * stride + tap - padding == output</c> inside the input.
+    /// </summary>
+    private static int? Source(int output, int tap, int stride, int padding, int inputSize)
+    {
+        int offset = output + padding - tap;
+        if (offset < 0 || offset % stride != 0) return null;
+        int i = offset / stride;
+        return i < inputSize ? i : null;
     }
 }

@@ -6,7 +6,7 @@ public enum EngineKind
     /// <summary>A plain float scatter loop in C#, one thread: the floor every engine should clear.</summary>
     Naive,
 
-    /// <summary>KernelGen's runtime (<see cref="PreparedConvTranspose2D"/>), one thread.</summary>
+    /// <summary>KernelGen's runtime (<see cref="PreparedConvTranspose1D"/>, <see cref="PreparedConvTranspose2D"/> or <see cref="PreparedConvTranspose3D"/>), one thread.</summary>
     KernelGen1T,
 
     /// <summary>KernelGen's runtime with <see cref="Environment.ProcessorCount"/> threads.</summary>
@@ -21,10 +21,10 @@ public enum EngineKind
     /// <summary>ONNX Runtime's <c>ConvTranspose</c>, <see cref="Environment.ProcessorCount"/> intra-op threads.</summary>
     OrtAllCores,
 
-    /// <summary>TorchSharp's <c>conv_transpose2d</c>, <c>torch.set_num_threads(1)</c>.</summary>
+    /// <summary>TorchSharp's <c>conv_transpose1d/2d/3d</c>, <c>torch.set_num_threads(1)</c>.</summary>
     Torch1T,
 
-    /// <summary>TorchSharp's <c>conv_transpose2d</c>, <c>torch.set_num_threads(ProcessorCount)</c>.</summary>
+    /// <summary>TorchSharp's <c>conv_transpose1d/2d/3d</c>, <c>torch.set_num_threads(ProcessorCount)</c>.</summary>
     TorchAllCores,
 }
 

@@ -35,31 +35,36 @@ public sealed class NaiveEngine : IConvolutionEngine
     /// <inheritdoc/>
     public void Run() => Scatter(_data.Shape, _data.Input, _data.Weights, _output);
 
-    /// <summary>The loop itself, over any buffers of the shape's sizes.</summary>
+    /// <summary>The loop itself, over any buffers of the shape's sizes, for every rank (the unit axes of lower ranks have one tap).</summary>
     public static void Scatter(ConvShape shape, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output)
     {
         output[..shape.OutputLength].Clear();
-        int k = shape.Kernel;
         for (int n = 0; n < ConvShape.Batch; n++)
         for (int ic = 0; ic < shape.InChannels; ic++)
         {
             int group = ic / shape.InPerGroup;
+            for (int iz = 0; iz < shape.InputDepth; iz++)
             for (int iy = 0; iy < shape.InputHeight; iy++)
             for (int ix = 0; ix < shape.InputWidth; ix++)
             {
-                float value = input[shape.InputIndex(n, ic, iy, ix)];
+                float value = input[shape.InputIndex(n, ic, iz, iy, ix)];
                 for (int outInGroup = 0; outInGroup < shape.OutPerGroup; outInGroup++)
                 {
                     int oc = group * shape.OutPerGroup + outInGroup;
-                    for (int ky = 0; ky < k; ky++)
+                    for (int kz = 0; kz < shape.KernelDepth; kz++)
                     {
-                        int oy = iy * shape.Stride + ky - shape.Padding;
-                        if ((uint)oy >= (uint)shape.OutputHeight) continue;
-                        for (int kx = 0; kx < k; kx++)
+                        int oz = iz * shape.StrideDepth + kz - shape.PaddingDepth;
+                        if ((uint)oz >= (uint)shape.OutputDepth) continue;
+                        for (int ky = 0; ky < shape.KernelHeight; ky++)
                         {
-                            int ox = ix * shape.Stride + kx - shape.Padding;
-                            if ((uint)ox >= (uint)shape.OutputWidth) continue;
-                            output[shape.OutputIndex(n, oc, oy, ox)] += value * weights[shape.WeightIndex(ic, outInGroup, ky, kx)];
+                            int oy = iy * shape.StrideHeight + ky - shape.PaddingHeight;
+                            if ((uint)oy >= (uint)shape.OutputHeight) continue;
+                            for (int kx = 0; kx < shape.Kernel; kx++)
+                            {
+                                int ox = ix * shape.Stride + kx - shape.Padding;
+                                if ((uint)ox >= (uint)shape.OutputWidth) continue;
+                                output[shape.OutputIndex(n, oc, oz, oy, ox)] += value * weights[shape.WeightIndex(ic, outInGroup, kz, ky, kx)];
+                            }
                         }
                     }
                 }

@@ -6,13 +6,14 @@ using static TorchSharp.torch;
 namespace KernelGen.Benchmarks.Engines;
 
 /// <summary>
-/// TorchSharp's <c>torch.nn.functional.conv_transpose2d</c> under <c>torch.no_grad()</c>, with <c>torch.set_num_threads</c>
+/// TorchSharp's <c>torch.nn.functional.conv_transpose1d</c>, <c>conv_transpose2d</c> or <c>conv_transpose3d</c> (by the shape's rank) under <c>torch.no_grad()</c>, with <c>torch.set_num_threads</c>
 /// set to the engine's thread count before each call (a no-op unless another engine changed it). libtorch allocates the
 /// output on every call, as it does for any user; the previous output is disposed at the next call.
 /// </summary>
 /// <remarks>
 /// NHWC shapes are given to libtorch as it expects channels-last data: the NHWC buffer viewed as an NCHW tensor with
-/// channels-last strides (<c>permute(0, 3, 1, 2)</c>, no copy), so that libtorch picks its channels-last kernels.
+/// channels-last strides (<c>permute(0, 3, 1, 2)</c>, no copy), so that libtorch picks its channels-last kernels. The
+/// suite's 1-D and 3-D shapes are channels-first.
 /// </remarks>
 public sealed class TorchSharpEngine : IConvolutionEngine
 {
@@ -37,12 +38,14 @@ public sealed class TorchSharpEngine : IConvolutionEngine
         _threads = kind.Threads();
         ConvShape shape = data.Shape;
         _inputStorage = tensor(data.Input, shape.InputDimensions);
+        if (shape.IsChannelsLast && shape.Rank != 2)
+            throw new NotSupportedException($"{shape.Name}: channels-last is benchmarked in 2-D only.");
         _input = shape.IsChannelsLast ? _inputStorage.permute(0, 3, 1, 2) : _inputStorage.alias();
         _weights = tensor(data.Weights, shape.WeightDimensions);
-        _stride = [shape.Stride, shape.Stride];
-        _padding = [shape.Padding, shape.Padding];
-        _outputPadding = [shape.OutputPadding, shape.OutputPadding];
-        _dilation = [1, 1];
+        _stride = shape.PerAxis(shape.Stride);
+        _padding = shape.PerAxis(shape.Padding);
+        _outputPadding = shape.PerAxis(shape.OutputPadding);
+        _dilation = shape.PerAxis(1);
         _outputCopy = new float[shape.OutputLength];
         _outputCopy.AsSpan().Fill(float.NaN);
     }
@@ -64,7 +67,12 @@ public sealed class TorchSharpEngine : IConvolutionEngine
         _output?.Dispose();
         using (no_grad())
         {
-            _output = nn.functional.conv_transpose2d(_input, _weights, null, _stride, _padding, _outputPadding, _dilation, Shape.Groups);
+            _output = Shape.Rank switch
+            {
+                1 => nn.functional.conv_transpose1d(_input, _weights, null, _stride[0], _padding[0], _outputPadding[0], Shape.Groups, _dilation[0]),
+                3 => nn.functional.conv_transpose3d(_input, _weights, null, _stride, _padding, _outputPadding, _dilation, Shape.Groups),
+                _ => nn.functional.conv_transpose2d(_input, _weights, null, _stride, _padding, _outputPadding, _dilation, Shape.Groups),
+            };
         }
     }
 

@@ -6,9 +6,10 @@ namespace KernelGen.Benchmarks.Onnx;
 /// <summary>
 /// Builds, in memory, the ONNX model of one benchmark shape: a single <c>ConvTranspose</c> node whose weights are an
 /// initializer (so ONNX Runtime can prepack them once, as it does for any deployed model), IR version 8, opset 17.
+/// ONNX <c>ConvTranspose</c> is N-d: a 1-D or 3-D shape is a 1-D or 3-D node with per-axis attributes of its rank.
 /// </summary>
 /// <remarks>
-/// <para>ONNX <c>ConvTranspose</c> is NCHW only. For an NHWC shape the graph is <c>Transpose(0,3,1,2) → ConvTranspose →
+/// <para>ONNX <c>ConvTranspose</c> is channels-first only. For an NHWC shape the graph is <c>Transpose(0,3,1,2) → ConvTranspose →
 /// Transpose(0,2,3,1)</c>, which is what an NHWC user of ONNX Runtime runs; the two transposes are part of its time.</para>
 /// <para>Field numbers are those of onnx.proto (ONNX 1.x). Repeated integers are written unpacked, the proto2 default that
 /// every parser accepts.</para>
@@ -42,6 +43,8 @@ public static class OnnxModelBuilder
 
         var graph = new ProtoWriter();
         string convInput = InputName, convOutput = OutputName;
+        if (shape.IsChannelsLast && shape.Rank != 2)
+            throw new NotSupportedException($"{shape.Name}: channels-last is benchmarked in 2-D only.");
         if (shape.IsChannelsLast)
         {
             convInput = "X_nchw";
@@ -113,12 +116,12 @@ public static class OnnxModelBuilder
         .String(NodeOutput, output)
         .String(NodeName, "conv_transpose")
         .String(NodeOpType, "ConvTranspose")
-        .Message(NodeAttribute, Ints("kernel_shape", shape.Kernel, shape.Kernel))
-        .Message(NodeAttribute, Ints("strides", shape.Stride, shape.Stride))
-        // ONNX pads are [begin of each axis..., end of each axis...] = [top, left, bottom, right].
-        .Message(NodeAttribute, Ints("pads", shape.Padding, shape.Padding, shape.Padding, shape.Padding))
-        .Message(NodeAttribute, Ints("output_padding", shape.OutputPadding, shape.OutputPadding))
-        .Message(NodeAttribute, Ints("dilations", 1, 1))
+        .Message(NodeAttribute, Ints("kernel_shape", shape.PerAxis(shape.Kernel)))
+        .Message(NodeAttribute, Ints("strides", shape.PerAxis(shape.Stride)))
+        // ONNX pads are [begin of each axis..., end of each axis...]: in 2-D [top, left, bottom, right].
+        .Message(NodeAttribute, Ints("pads", [.. shape.PerAxis(shape.Padding), .. shape.PerAxis(shape.Padding)]))
+        .Message(NodeAttribute, Ints("output_padding", shape.PerAxis(shape.OutputPadding)))
+        .Message(NodeAttribute, Ints("dilations", shape.PerAxis(1)))
         .Message(NodeAttribute, a => a.String(AttributeName, "group").Varint(AttributeI, shape.Groups).Varint(AttributeTypeField, AttributeInt));
 
     private static ProtoWriter Transpose(string input, string output, long[] permutation) => new ProtoWriter()

@@ -40,7 +40,8 @@ public static class MarkdownReport
         Line($"- Timing: {context.Timing}");
         Line("- Every engine's output was checked against a double-accumulated reference before it was timed " +
              Invariant($"(|error| ≤ {Correctness.OutputCheck.RelativeTolerance:G} · Σ|x·w| per output)."));
-        Line("- FLOPs = 2·N·Cin·H·W·(Cout/groups)·kH·kW; batch 1, float32, no bias. Single-thread (1T) and all-core figures are separate engines.");
+        Line("- FLOPs = 2·N·Cin·spatial·(Cout/groups)·prod(k), spatial = L, H·W or D·H·W and prod(k) = k, kH·kW or kD·kH·kW by rank; " +
+             "batch 1, float32, no bias. Single-thread (1T) and all-core figures are separate engines.");
         Line();
         Line("## Median time per call (µs) and GFLOP/s");
         Line();

@@ -1,6 +1,6 @@
 namespace KernelGen.Benchmarks.Shapes;
 
-/// <summary>The layers of issue 5, the single definition every engine, check and report reads.</summary>
+/// <summary>The layers of issues 5 and 12, the single definition every engine, check and report reads.</summary>
 public static class ShapeTable
 {
     /// <summary>Every shape, in the issue's order.</summary>
@@ -16,6 +16,12 @@ public static class ShapeTable
         new("depthwise",          32,   32,  64,  64,  4, 2, 1, 0, 32),
         new("stride1",            32,   32,  32,  32,  3, 1, 1, 0,  1),
         new("unet_up_nhwc",      128,   64,  32,  32,  2, 2, 0, 0,  1, TensorLayout.Nhwc),
+        // Issue 12. 1-D: a HiFi-GAN first up-sampling layer and a later, longer one. Name, Cin, Cout, L, k, s, p, op, groups.
+        ConvShape.OneD("vocoder_up",  512, 256,  32, 16, 8, 4, 0, 1),
+        ConvShape.OneD("vocoder_up2", 128,  64, 2048, 4, 2, 1, 0, 1),
+        // 3-D: a volumetric U-Net decoder step and a k3 layer. Name, Cin, Cout, D, H, W, k, s, p, op, groups.
+        ConvShape.ThreeD("volume_up", 64, 32, 16, 16, 16, 2, 2, 0, 0, 1),
+        ConvShape.ThreeD("volume_k3", 32, 16,  8,  8,  8, 3, 2, 1, 1, 1),
     ];
 
     /// <summary>The shape with this name.</summary>
