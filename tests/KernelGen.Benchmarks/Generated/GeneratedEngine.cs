@@ -22,11 +22,9 @@ internal sealed class GeneratedEngine : IConvolutionEngine
         ["unet_up_nhwc"] = (GeneratedKernels.UnetUpNhwc, nameof(GeneratedKernels.UnetUpNhwc)),
         ["vocoder_up"] = (GeneratedKernels.VocoderUp, nameof(GeneratedKernels.VocoderUp)),
         ["vocoder_up2"] = (GeneratedKernels.VocoderUp2, nameof(GeneratedKernels.VocoderUp2)),
-        // TODO(lead): volume_up and volume_k3 once [GeneratedConvTranspose3D] is merged (see GeneratedKernels).
+        ["volume_up"] = (GeneratedKernels.VolumeUp, nameof(GeneratedKernels.VolumeUp)),
+        ["volume_k3"] = (GeneratedKernels.VolumeK3, nameof(GeneratedKernels.VolumeK3)),
     };
-
-    /// <summary>Why a 3-D shape has no generated engine yet; the suite reports it as unavailable, not as a failure.</summary>
-    internal const string No3DKernelsYet = "the generated 3-D kernels ([GeneratedConvTranspose3D]) are not wired into the suite yet";
 
     private readonly ShapeData _data;
     private readonly Kernel _kernel;
@@ -35,9 +33,6 @@ internal sealed class GeneratedEngine : IConvolutionEngine
     public GeneratedEngine(ShapeData data)
     {
         _data = data;
-        // TODO(lead): remove this branch when the 3-D declarations are in s_kernels.
-        if (data.Shape.Rank == 3 && !s_kernels.ContainsKey(data.Shape.Name))
-            throw new EngineUnavailableException(EngineKind.Generated1T, No3DKernelsYet);
         if (!s_kernels.TryGetValue(data.Shape.Name, out var entry))
             throw new InvalidOperationException($"No generated kernel is declared for {data.Shape.Name}; add one to {nameof(GeneratedKernels)}.");
         CheckDeclarationMatches(data.Shape, entry.Method);
@@ -67,20 +62,29 @@ internal sealed class GeneratedEngine : IConvolutionEngine
         var declaration = typeof(GeneratedKernels).GetMethod(method, BindingFlags.Public | BindingFlags.Static)
             ?? throw new InvalidOperationException($"{nameof(GeneratedKernels)} has no method {method}.");
         (ConvShape declared, bool plain) = (declaration.GetCustomAttribute<GeneratedConvTranspose2DAttribute>(),
-                declaration.GetCustomAttribute<GeneratedConvTranspose1DAttribute>()) switch
+                declaration.GetCustomAttribute<GeneratedConvTranspose1DAttribute>(),
+                declaration.GetCustomAttribute<GeneratedConvTranspose3DAttribute>()) switch
         {
-            ({ } a, null) => (new ConvShape(shape.Name, a.InChannels, a.OutChannels, a.InputHeight, a.InputWidth,
+            ({ } a, null, null) => (new ConvShape(shape.Name, a.InChannels, a.OutChannels, a.InputHeight, a.InputWidth,
                     a.KernelSize, a.Stride, a.Padding, a.OutputPadding, a.Groups, a.Layout),
                 a.KernelHeight == a.KernelWidth && a.StrideHeight == a.StrideWidth
                 && a.PaddingHeight == a.PaddingWidth && a.OutputPaddingHeight == a.OutputPaddingWidth
                 && a.Dilation == 1 && a.DilationHeight == 1 && a.DilationWidth == 1
                 && a.Activation == FusedActivation.None),
-            (null, { } a) => (ConvShape.OneD(shape.Name, a.InChannels, a.OutChannels, a.InputLength, a.KernelSize, a.Stride, a.Padding,
+            (null, { } a, null) => (ConvShape.OneD(shape.Name, a.InChannels, a.OutChannels, a.InputLength, a.KernelSize, a.Stride, a.Padding,
                     a.OutputPadding, a.Groups, a.Layout),
                 a.PaddingBegin == a.Padding && a.PaddingEnd == a.Padding && a.Dilation == 1 && a.OutputLength == 0
                 && a.AutoPad == OnnxAutoPad.NotSet && a.Activation == FusedActivation.None),
-            // TODO(lead): the [GeneratedConvTranspose3D] case, built with ConvShape.ThreeD.
-            _ => throw new InvalidOperationException($"{nameof(GeneratedKernels)}.{method} has no [GeneratedConvTranspose1D] or [GeneratedConvTranspose2D]."),
+            (null, null, { } a) => (ConvShape.ThreeD(shape.Name, a.InChannels, a.OutChannels, a.InputDepth, a.InputHeight, a.InputWidth,
+                    a.KernelSize, a.Stride, a.Padding, a.OutputPadding, a.Groups, a.Layout),
+                a.KernelDepth == a.KernelSize && a.KernelHeight == a.KernelSize && a.KernelWidth == a.KernelSize
+                && a.StrideDepth == a.Stride && a.StrideHeight == a.Stride && a.StrideWidth == a.Stride
+                && a.PaddingFront == a.Padding && a.PaddingBack == a.Padding && a.PaddingTop == a.Padding
+                && a.PaddingBottom == a.Padding && a.PaddingLeft == a.Padding && a.PaddingRight == a.Padding
+                && a.OutputPaddingDepth == a.OutputPadding && a.OutputPaddingHeight == a.OutputPadding && a.OutputPaddingWidth == a.OutputPadding
+                && a.Dilation == 1 && a.DilationDepth == 1 && a.DilationHeight == 1 && a.DilationWidth == 1
+                && a.OutputDepth == 0 && a.AutoPad == OnnxAutoPad.NotSet && a.Activation == FusedActivation.None),
+            _ => throw new InvalidOperationException($"{nameof(GeneratedKernels)}.{method} has no single [GeneratedConvTranspose1D], [GeneratedConvTranspose2D] or [GeneratedConvTranspose3D]."),
         };
         if (declared != shape || !plain)
             throw new InvalidOperationException(

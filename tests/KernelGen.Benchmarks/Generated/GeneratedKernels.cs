@@ -43,9 +43,10 @@ internal static partial class GeneratedKernels
     [GeneratedConvTranspose1D(128, 64, 2048, 4, Stride = 2, Padding = 1)]
     public static partial void VocoderUp2(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 
-    // TODO(lead, after the generator's 3-D branch is merged): declare volume_up and volume_k3 here with
-    // [GeneratedConvTranspose3D(64, 32, 16, 16, 16, 2, Stride = 2)] VolumeUp and
-    // [GeneratedConvTranspose3D(32, 16, 8, 8, 8, 3, Stride = 2, Padding = 1, OutputPadding = 1)] VolumeK3, then wire them in
-    // GeneratedEngine (s_kernels and the 3-D branch of CheckDeclarationMatches).
+    [GeneratedConvTranspose3D(64, 32, 16, 16, 16, 2, Stride = 2)]
+    public static partial void VolumeUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+    [GeneratedConvTranspose3D(32, 16, 8, 8, 8, 3, Stride = 2, Padding = 1, OutputPadding = 1)]
+    public static partial void VolumeK3(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 }
 #pragma warning restore KG0009
