@@ -85,6 +85,8 @@ public class EquivalenceTests
         new KernelCase(2, 4, 12, 2, 1, 7, (1, 4), (1, 2), (0, 1, 0, 2), (0, 1), (1, 2), true, true, FusedActivation.Tanh, 0.01f, 0, 12).As1D(),
         new KernelCase(1, 3, 5, 1, 1, 6, (1, 3), (1, 2), (0, 1, 0, 1), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 13, DeclarationForm.OutputSize).As1D(),
         KernelCase.Onnx(1, 2, 1, 5, (1, 3), (1, 2), OnnxAutoPad.SameUpper).As1D(),
+        // NCL weights past StrategyChooser.MaxWidthKernelWeights (256 x 128 x 16 floats): the channel-vector kernel in NCHW.
+        new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 14).As1D(),
     ];
 
     [Fact]

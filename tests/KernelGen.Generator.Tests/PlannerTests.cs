@@ -178,6 +178,21 @@ public class PlannerTests
     }
 
     [Fact]
+    public void NchwLayersWhoseWeightsOutgrowTheL2CacheTakeChannelVectors()
+    {
+        // vocoder_up, 512 -> 256, kernel 16: 2 M floats of weights, which the width kernel sweeps once per phase.
+        Assert.Equal(KernelStrategy.ChannelVectorized, StrategyChooser.ChooseForFixedShape(false, 256, 32, 512L * 256 * 16));
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(false, 256, 32, StrategyChooser.MaxWidthKernelWeights));
+        Assert.Equal(KernelStrategy.ChannelVectorized, StrategyChooser.ChooseForFixedShape(false, 256, 32, StrategyChooser.MaxWidthKernelWeights + 1));
+        // Too few output channels to fill channel vectors, or NHWC (channel vectors already): unchanged.
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(false, 4, 32, 1L << 30));
+        Assert.Equal(KernelStrategy.WidthVectorized, StrategyChooser.ChooseForFixedShape(true, 2, 32, 1L << 30));
+        // dcgan (128 -> 64, kernel 4: 128 K floats) keeps width vectors.
+        Assert.Equal(KernelStrategy.WidthVectorized, KernelPlanner.Plan(Spec(KernelCase.Square(128, 64, 16, 16, 4, stride: 2, padding: 1)), 0).Strategy);
+        Assert.Equal(KernelStrategy.ChannelVectorized, KernelPlanner.Plan(Spec(KernelCase.Square(512, 256, 32, 32, 4, stride: 2, padding: 1)), 0).Strategy);
+    }
+
+    [Fact]
     public void VectorPathsAreEmittedOnlyWhenTheDataFillsThem()
     {
         Assert.Equal([16, 8, 4, 1], KernelPlanner.Plan(Spec(KernelCase.Square(1, 1, 2, 37, 3, padding: 1)), 0).PathWidths);

@@ -128,7 +128,7 @@ namespace KernelGen.Generator.Strategy
             foreach (var phase in columns.Phases)
                 widestPhaseRow = Math.Max(widestPhaseRow, phase.InteriorEndQ - phase.InteriorFirstQ);
 
-            var strategy = StrategyChooser.ChooseForFixedShape(spec.ChannelsLast, spec.OutPerGroup, widestPhaseRow);
+            var strategy = StrategyChooser.ChooseForFixedShape(spec.ChannelsLast, spec.OutPerGroup, widestPhaseRow, (long)spec.InChannels * spec.OutPerGroup * spec.KernelVolume);
             int extent = strategy == KernelStrategy.WidthVectorized ? KernelBodyWriter.WidthVectorExtent(spec, columns) : spec.OutPerGroup;
 
             // A path of N lanes is worth emitting only when the data fills at least one N-lane vector.

@@ -49,12 +49,21 @@ internal static class StrategyChooser
     /// <param name="channelsLast">The layout is NHWC.</param>
     /// <param name="outChannelsPerGroup">Output channels per group (the extent of channel vectors).</param>
     /// <param name="widestPhaseRow">The longest interior run of one width phase (the extent of width vectors).</param>
-    public static KernelStrategy ChooseForFixedShape(bool channelsLast, int outChannelsPerGroup, int widestPhaseRow)
+    /// <param name="weightsLength">Floats of the weights. Above <see cref="MaxWidthKernelWeights"/> an NCHW layer with
+    /// channel vectors to fill takes them too: the width kernel sweeps the whole weights once per width phase, through
+    /// broadcasts, which larger weights than the L2 cache turn into a memory-bound loop (a 512 -> 256 vocoder layer with
+    /// kernel 16 and stride 8, 8 MB of weights, ran 25 times slower than with channel vectors).</param>
+    public static KernelStrategy ChooseForFixedShape(bool channelsLast, int outChannelsPerGroup, int widestPhaseRow, long weightsLength = 0)
     {
         KernelStrategy natural = channelsLast ? KernelStrategy.ChannelVectorized : KernelStrategy.WidthVectorized;
         KernelStrategy other = channelsLast ? KernelStrategy.WidthVectorized : KernelStrategy.ChannelVectorized;
         int naturalExtent = channelsLast ? outChannelsPerGroup : widestPhaseRow;
         int otherExtent = channelsLast ? widestPhaseRow : outChannelsPerGroup;
+        if (!channelsLast && weightsLength > MaxWidthKernelWeights && outChannelsPerGroup >= MinChannelsForChannelVectors)
+            return KernelStrategy.ChannelVectorized;
         return naturalExtent < MinVectorLanes && otherExtent >= MinChannelsForChannelVectors ? other : natural;
     }
+
+    /// <summary>The most weights (floats: 1 MB, a typical per-core L2 cache) for which a generated NCHW kernel keeps width vectors.</summary>
+    public const long MaxWidthKernelWeights = 256 * 1024;
 }
