@@ -176,6 +176,7 @@ internal readonly ref struct TapListWeights
     public int BiasGroupStride { get; }
 
     /// <summary>Where output channel <paramref name="ocInGroup"/>'s weights start in its group, and their input-channel and tap strides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public (int Offset, int InputStride, int TapStride) OfChannel(int ocInGroup)
     {
         if (_paddedChannels == 0)
