@@ -250,11 +250,12 @@ internal static class ChannelVectorizedKernel
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
+        // Offsets first: no call (should the JIT or the AOT compiler not inline one) may run while the accumulators are live.
+        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
-        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
-        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
@@ -310,12 +311,13 @@ internal static class ChannelVectorizedKernel
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
+        // Offsets first: no call (should the JIT or the AOT compiler not inline one) may run while the accumulators are live.
+        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
+        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
         TVec p40 = b0, p41 = b1, p50 = b0, p51 = b1, p60 = b0, p61 = b1, p70 = b0, p71 = b1;
-        ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
-        ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
@@ -383,10 +385,11 @@ internal static class ChannelVectorizedKernel
         nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
-        TVec b = TSimd.Load(ref MemoryMarshal.GetReference(block.PackedBias.Slice(block.GroupOutput + c, lanes)));
-        TVec p0 = b, p1 = b, p2 = b, p3 = b, p4 = b, p5 = b, p6 = b, p7 = b;
+        // Offsets first: no call (should the JIT or the AOT compiler not inline one) may run while the accumulators are live.
         ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
         ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
+        TVec b = TSimd.Load(ref MemoryMarshal.GetReference(block.PackedBias.Slice(block.GroupOutput + c, lanes)));
+        TVec p0 = b, p1 = b, p2 = b, p3 = b, p4 = b, p5 = b, p6 = b, p7 = b;
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);

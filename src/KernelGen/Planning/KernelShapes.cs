@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KernelGen.Planning;
 
 /// <summary>
@@ -31,6 +33,7 @@ internal static class KernelShapes
     /// Where the packed weights of output channel <paramref name="channel"/> (of a group) start, relative to the group's tap 0,
     /// and the floats between its weights of consecutive input channels (the width of its <see cref="ChannelWeightBlock"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (int Offset, int RowStride) ChannelWeightPosition(int channel, int paddedChannels, int taps, int inPerGroup)
     {
         int blockStart = channel / ChannelWeightBlock * ChannelWeightBlock;
