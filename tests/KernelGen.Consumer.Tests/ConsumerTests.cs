@@ -237,22 +237,28 @@ public class ConsumerTests
         var bias = Values(Upsamplers.Up3Shape.BiasLength, 3);
         var output = new float[Upsamplers.Up3Shape.OutputLength];
         var seedOutput = new float[16];
-        // A few warm-up calls, not one: a fresh test host once counted 7864 bytes in the measured calls (once in six runs,
-        // never reproduced), most likely the runtime's own one-off work on this thread around the first calls.
         for (int i = 0; i < 5; i++)
         {
             Upsamplers.Up3(input, weights, bias, output);
             Upsamplers.Seed(CourseInput, CourseFilter, seedOutput);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        // The fewest bytes over a few windows: the counter can jump by a few KB when another thread's allocation starts a
+        // GC inside a window (this thread's allocation context is retired); an allocation by a kernel shows in every window.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 5 && fewest != 0; window++)
         {
-            Upsamplers.Up3(input, weights, bias, output);
-            Upsamplers.Seed(CourseInput, CourseFilter, seedOutput);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++)
+            {
+                Upsamplers.Up3(input, weights, bias, output);
+                Upsamplers.Seed(CourseInput, CourseFilter, seedOutput);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     private static float[] Values(int count, int seed)
