@@ -58,21 +58,10 @@ public static class MarkdownReport
         Line();
         Line("Cells: median µs per call (GFLOP/s).");
         Line();
-        Line("## Ratios (baseline time / contender time; above 1 the contender is faster)");
-        Line();
         var ratios = Ratios.Where(r => engines.Contains(r.Baseline) && engines.Contains(r.Contender)).ToArray();
-        Line("| shape | " + string.Join(" | ", ratios.Select(r => $"{r.Baseline.Label()} / {r.Contender.Label()}")) + " |");
-        Line("|---|" + string.Concat(ratios.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
-        {
-            var cells = ratios.Select(r =>
-                byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
-                    ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
-                    : "-");
-            Line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+        if (ratios.Length > 0)
+            RenderRatios(shapes, ratios, byKey, Line);
 
-        Line();
         Line("## Share of the FMA peak");
         Line();
         Line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
@@ -103,6 +92,25 @@ public static class MarkdownReport
         Line();
         Line($"![GFLOP/s per shape and engine]({plotFile})");
         return text.ToString();
+    }
+
+    private static void RenderRatios(ConvShape[] shapes, (EngineKind Baseline, EngineKind Contender)[] ratios,
+        Dictionary<(string, EngineKind), Measurement> byKey, Action<string> line)
+    {
+        line("## Ratios (baseline time / contender time; above 1 the contender is faster)");
+        line("");
+        line("| shape | " + string.Join(" | ", ratios.Select(r => $"{r.Baseline.Label()} / {r.Contender.Label()}")) + " |");
+        line("|---|" + string.Concat(ratios.Select(_ => "---:|")));
+        foreach (ConvShape shape in shapes)
+        {
+            var cells = ratios.Select(r =>
+                byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
+                    ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
+                    : "-");
+            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        line("");
     }
 
     /// <summary>

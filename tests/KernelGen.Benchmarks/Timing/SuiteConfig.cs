@@ -63,6 +63,9 @@ public static class SuiteConfig
             .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
             .WithSummaryStyle(SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond))
             .WithArtifactsPath(artifactsFolder)
+            // BenchmarkDotNet rebuilds this project (generator and generated kernels included) for its child processes: on a
+            // machine of two cores with anything else running that takes longer than its default two minutes.
+            .WithBuildTimeout(TimeSpan.FromMinutes(15))
             .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
     }
 }
