@@ -75,6 +75,14 @@ public sealed class ReportTests
         Assert.DoesNotContain("AVX-512 off", MarkdownReport.Render(Measurements, Context, "plot.png"));
     }
 
+    [Fact]
+    public void ARunWithoutABaselineHasNoRatioTable()
+    {
+        string markdown = MarkdownReport.Render([new(Unet, EngineKind.KernelGen1T, 1_000_000)], Context, "plot.png");
+        Assert.DoesNotContain("## Ratios", markdown);
+        Assert.Contains("## Share of the FMA peak", markdown);
+    }
+
     /// <summary>CPUID leaf 1's EAX of the CPUs this project meets, decoded to the family and model vendors name them by.</summary>
     [Theory]
     [InlineData(0x00A10F11, 25, 17)]   // AMD EPYC 9004 (Zen 4, Genoa)
