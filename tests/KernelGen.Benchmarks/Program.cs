@@ -1,8 +1,9 @@
 // KernelGen benchmark suite (issue 5): KernelGen's runtime and generated kernels against a naive loop, ONNX Runtime and
 // TorchSharp, on the shapes of Shapes/ShapeTable.cs.
 //
-// The full suite, one command, from the repository root (about 25 minutes: 72 cases of about 18 s, each in a process of
-// its own; run it on a quiet machine, the figures of a busy one mean nothing):
+// The full suite, one command, from the repository root (about 45 minutes: 104 cases of about 18 s, each in a process of
+// its own, then the 39 KernelGen cases again with AVX-512 off where the machine has it; run it on a quiet machine, the
+// figures of a busy one mean nothing):
 //
 //     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --full
 //
