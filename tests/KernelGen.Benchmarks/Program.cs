@@ -16,6 +16,7 @@
 //     ... --full --shapes seed,dcgan --engines KernelGen1T,Ort1T                 a subset
 //     ... --probe --shapes dcgan --engines Generated1T,Ort1T                     quick in-process timing while developing
 //     ... --contention [--shapes dcgan] [--seconds 3]                            all cores vs one thread, quiet and with busy cores
+//     ... --memory [--shapes mono_up,depthwise]                                  KernelGen 1T / generated 1T against the memory floor
 //
 // The generated-kernel engine is built in whenever generator/KernelGen.Generator exists (-p:BenchmarkGeneratedKernels=false
 // leaves it out; see the project file). TorchSharp is made loadable on Debian 12 at start-up (Native/ElfVersionPatcher.cs); if it still cannot load, the
@@ -41,6 +42,8 @@ switch (options.Mode)
         return QuickRun.Run(options.Shapes, options.Engines, Console.Out).AllPassed ? 0 : 1;
     case SuiteMode.Probe:
         return ProbeRun.Run(options.Shapes, options.Engines, options.ProbeSeconds, Console.Out);
+    case SuiteMode.Memory:
+        return KernelGen.Benchmarks.Memory.MemoryRun.Run(options.Shapes, options.ProbeSeconds, Console.Out);
     case SuiteMode.Contention:
         return KernelGen.Benchmarks.Contention.ContentionRun.Run(options.Shapes, options.ProbeSeconds, Console.Out);
     case SuiteMode.Fma:

@@ -21,6 +21,9 @@ public enum SuiteMode
 
     /// <summary>All cores against one thread of the runtime, quiet and with busy competitor threads (Contention/ContentionRun.cs).</summary>
     Contention,
+
+    /// <summary>KernelGen's one-thread engines against the memory floor of each shape (Memory/MemoryRun.cs).</summary>
+    Memory,
 }
 
 /// <summary>The parsed command line (see Program.cs for the syntax).</summary>
@@ -48,6 +51,7 @@ public sealed record SuiteOptions(
           --quick              every shape x engine once, checked against the reference; nothing timed
           --fma                measure the float32 FMA peak per core only
           --contention         all cores vs one thread of the runtime, quiet and with busy threads on the other cores (--seconds per shape)
+          --memory             KernelGen 1T and generated 1T against each shape's memory floor (input read once, output written once)
           --probe              development timing in this process: median and best per shape x engine (default 3 s per shape)
           --shapes a,b,...     only these shapes (default: all): seed, small_fixed, game_up, mono_up, unet_up, dcgan,
                                depthwise, stride1, unet_up_nhwc, vocoder_up, vocoder_up2 (1-D), volume_up,
@@ -58,7 +62,7 @@ public sealed record SuiteOptions(
           --launches N         BenchmarkDotNet processes per case (default: 1)
           --no-avx512-off      skip --full's second timing of the KernelGen engines with DOTNET_EnableAVX512=0 (the AVX2-only
                                machine), which runs by default where Vector512 is accelerated
-          --seconds S          timed seconds per shape of --probe (default: 3)
+          --seconds S          timed seconds per shape of --probe, --contention and --memory (default: 3)
         """;
 
     /// <summary>Parses the command line.</summary>
@@ -85,6 +89,7 @@ public sealed record SuiteOptions(
                 case "--fma": SetMode(SuiteMode.Fma); break;
                 case "--probe": SetMode(SuiteMode.Probe); break;
                 case "--contention": SetMode(SuiteMode.Contention); break;
+                case "--memory": SetMode(SuiteMode.Memory); break;
                 case "--seconds":
                     seconds = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0
                         ? s
