@@ -56,8 +56,21 @@ public sealed class MemoryFloor
             return;
         }
 
+        // Input vector floor(o·inVectors/outVectors), stepped without a division (one per vector would bound the loop by
+        // the divider, not by memory).
+        int i = 0;
+        long carry = 0;
         for (int o = 0; o < outVectors; o++)
-            Unsafe.Add(ref destination, o) = Unsafe.Add(ref source, (int)((long)o * inVectors / outVectors));
+        {
+            Unsafe.Add(ref destination, o) = Unsafe.Add(ref source, i);
+            carry += inVectors;
+            while (carry >= outVectors)
+            {
+                carry -= outVectors;
+                i++;
+            }
+        }
+
         Scalar(input, output, outVectors * lanes);
     }
 
