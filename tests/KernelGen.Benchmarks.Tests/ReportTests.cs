@@ -52,6 +52,48 @@ public sealed class ReportTests
         Assert.True(markdown.IndexOf("| seed | 1->1", StringComparison.Ordinal) < markdown.IndexOf("| unet_up | 128", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The AVX-512-off timings (the AVX2-only machine) get their own table, as shares of the Vector256 peak and against the
+    /// same engine's AVX-512 time of the run; without them, no such table.
+    /// </summary>
+    [Fact]
+    public void Avx512OffTimingsAreSharesOfTheVector256PeakBesideTheAvx512Time()
+    {
+        var context = Context with
+        {
+            Vector256PeakGflopsPerCore = 50,
+            Avx512Off = [new(Unet, EngineKind.KernelGen1T, 1_500_000), new(Seed, EngineKind.KernelGen1T, 60)],
+        };
+        string markdown = MarkdownReport.Render(Measurements, context, "plot.png");
+
+        Assert.Contains("## KernelGen with AVX-512 off (the code an AVX2-only machine runs)", markdown);
+        Assert.Contains("| shape | KernelGen 1T |", markdown);
+        // 67.1 MFLOP in 1500 µs = 44.7 GFLOP/s = 89.5 % of 50; 1.5 times the 1000 µs of AVX-512 on.
+        Assert.Contains("| unet_up | 1500 (45, 89.5 %, 1.50× the AVX-512 time) |", markdown);
+        Assert.Contains("| seed | 0.0600 (1.2, 2.4 %, 1.20× the AVX-512 time) |", markdown);
+        Assert.Contains("Vector256 FMA peak of 50.0 GFLOP/s", markdown);
+        Assert.DoesNotContain("AVX-512 off", MarkdownReport.Render(Measurements, Context, "plot.png"));
+    }
+
+    /// <summary>CPUID leaf 1's EAX of the CPUs this project meets, decoded to the family and model vendors name them by.</summary>
+    [Theory]
+    [InlineData(0x00A10F11, 25, 17)]   // AMD EPYC 9004 (Zen 4, Genoa)
+    [InlineData(0x00B00F21, 26, 2)]    // AMD EPYC 9005 (Zen 5, Turin)
+    [InlineData(0x000806F8, 6, 143)]   // Intel Xeon 4th gen (Sapphire Rapids)
+    [InlineData(0x00000F41, 15, 4)]    // Intel Pentium 4 (base family 15, no extended family)
+    [InlineData(0x00000521, 5, 2)]     // Intel Pentium (no extended fields)
+    public void CpuidFamilyAndModelAreDecodedAsVendorsDefineThem(int eax, int family, int model) =>
+        Assert.Equal((family, model), MachineInfo.FamilyAndModel(eax));
+
+    [Fact]
+    public void MachineDescriptionNamesTheCpuIdentity()
+    {
+        string identity = MachineInfo.Identity();
+        if (System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+            Assert.Matches(@"^\w{12} family \d+ model \d+$", identity);
+        Assert.Contains($"({identity})", MachineInfo.Describe());
+    }
+
     [Theory]
     [InlineData(51.2, "0.0512")]
     [InlineData(3_404, "3.40")]

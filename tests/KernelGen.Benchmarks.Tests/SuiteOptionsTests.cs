@@ -14,7 +14,12 @@ public sealed class SuiteOptionsTests
         Assert.Equal(EngineKinds.All, options.Engines);
         Assert.Equal(SuiteOptions.DefaultOutputFolder, options.OutputFolder);
         Assert.Equal(1, options.Launches);
+        Assert.True(options.Avx512OffPass);
     }
+
+    [Fact]
+    public void TheAvx512OffPassCanBeSkipped() =>
+        Assert.False(SuiteOptions.Parse(["--full", "--no-avx512-off"]).Avx512OffPass);
 
     [Fact]
     public void SelectionsKeepTableAndReportOrder()

@@ -30,9 +30,13 @@ public enum SuiteMode
 /// <param name="OutputFolder">Where the full run writes benchmarks.md, the PNG and BenchmarkDotNet's artifacts.</param>
 /// <param name="Launches">BenchmarkDotNet launches (processes) per case; more rounds smooth the two-thread bimodality.</param>
 /// <param name="ProbeSeconds">Timed seconds per shape of the probe mode.</param>
+/// <param name="Avx512OffPass">
+/// Whether the full run times the KernelGen engines a second time with AVX-512 switched off (when this machine has it), as
+/// an AVX2-only machine runs them.
+/// </param>
 public sealed record SuiteOptions(
     SuiteMode Mode, IReadOnlyList<ConvShape> Shapes, IReadOnlyList<EngineKind> Engines, string OutputFolder, int Launches,
-    double ProbeSeconds = 3)
+    double ProbeSeconds = 3, bool Avx512OffPass = true)
 {
     /// <summary>The default output folder, under the ignored artifacts/ folder of the current directory.</summary>
     public const string DefaultOutputFolder = "artifacts/benchmarks";
@@ -52,6 +56,8 @@ public sealed record SuiteOptions(
                                Ort1T, OrtAllCores, Torch1T, TorchAllCores
           --out DIR            output folder of --full (default: artifacts/benchmarks)
           --launches N         BenchmarkDotNet processes per case (default: 1)
+          --no-avx512-off      skip --full's second timing of the KernelGen engines with DOTNET_EnableAVX512=0 (the AVX2-only
+                               machine), which runs by default where Vector512 is accelerated
           --seconds S          timed seconds per shape of --probe (default: 3)
         """;
 
@@ -65,6 +71,7 @@ public sealed record SuiteOptions(
         string output = DefaultOutputFolder;
         int launches = 1;
         double seconds = 3;
+        bool avx512OffPass = true;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.", nameof(args));
@@ -93,6 +100,7 @@ public sealed record SuiteOptions(
                     engines = EngineKinds.All.Where(chosen.Contains).ToArray();
                     break;
                 case "--out": output = Value(); break;
+                case "--no-avx512-off": avx512OffPass = false; break;
                 case "--launches":
                     launches = int.TryParse(Value(), out int n) && n >= 1
                         ? n
@@ -105,6 +113,6 @@ public sealed record SuiteOptions(
         if (shapes.Count == 0 || engines.Count == 0)
             throw new ArgumentException("Select at least one shape and one engine.", nameof(args));
         return new SuiteOptions(mode ?? throw new ArgumentException("Give one of --full, --quick, --fma and --probe.", nameof(args)),
-            shapes, engines, output, launches, seconds);
+            shapes, engines, output, launches, seconds, avx512OffPass);
     }
 }

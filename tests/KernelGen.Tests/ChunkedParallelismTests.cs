@@ -158,6 +158,68 @@ public class ChunkedParallelismTests
         }
     }
 
+    /// <summary>
+    /// A late worker of an earlier call (woken after that call ended, its counter exhausted) that reads the next call's
+    /// larger chunk count while that call is being set up claims nothing: before, its exchange on the earlier call's
+    /// counter still succeeded, and it ran a chunk of the new call with a stale slot, and that chunk ran twice (CI saw it
+    /// once on arm64 under qemu). Here the late worker's claim is made at the worst moment, deterministically.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 7)]
+    [InlineData(3, 40)]
+    public void ALateWorkerOfAnEarlierCallClaimsNothingOfTheNext(int earlierChunks, int laterChunks)
+    {
+        WorkerPool.Run(new RecordingWork(earlierChunks), earlierChunks, threads: 2);
+        var claims = new List<bool>();
+        WorkerPool.CallPrepared = generation => claims.Add(WorkerPool.TryClaim(unchecked(generation - 1), out _));
+        try
+        {
+            var later = new RecordingWork(laterChunks);
+            WorkerPool.Run(later, laterChunks, threads: 2);
+            later.AssertEveryChunkRanOnce();
+        }
+        finally
+        {
+            WorkerPool.CallPrepared = null;
+        }
+
+        Assert.Equal([false], claims);
+    }
+
+    /// <summary>
+    /// Many calls in a row with alternating chunk counts, while late workers from held calls still wake on their stale
+    /// releases: every chunk of every call runs once, on one thread per slot.
+    /// </summary>
+    [Fact]
+    public void CallsOfAlternatingSizesAmidLateWorkersRunEveryChunkOnce()
+    {
+        using (var held = new ManualResetEventSlim(false))
+        {
+            WorkerPool.WorkersHeld = held;
+            try
+            {
+                for (int call = 0; call < 4; call++)
+                    WorkerPool.Run(new RecordingWork(5), 5, threads: 4);
+            }
+            finally
+            {
+                WorkerPool.WorkersHeld = null;
+                held.Set();
+            }
+        }
+
+        for (int call = 0; call < 400; call++)
+        {
+            int chunks = call % 2 == 0 ? 2 + call % 5 : 9 + call % 7;
+            int threads = 2 + call % 3;
+            var work = new RecordingWork(chunks, spin: 50);
+            WorkerPool.Run(work, chunks, threads);
+            work.AssertEveryChunkRanOnce();
+            Assert.All(work.Slots, slot => Assert.InRange(slot, 0, Math.Min(threads, chunks) - 1));
+            Assert.False(work.SlotShared, "two threads ran with the same scratch slot at once");
+        }
+    }
+
     /// <summary>A chunked call allocates nothing on the calling thread once its size has been seen (as <see cref="AllocationTests"/> for the default chunking).</summary>
     [Theory]
     [InlineData(3, 2, 5)]
@@ -203,7 +265,7 @@ public class ChunkedParallelismTests
     }
 
     /// <summary>Records which thread and slot ran each chunk, and whether two threads ever ran with one slot at once.</summary>
-    private sealed class RecordingWork(int chunkCount, int failingChunk = -1) : IParallelWork
+    private sealed class RecordingWork(int chunkCount, int failingChunk = -1, int spin = 2000) : IParallelWork
     {
         private readonly int[] _runs = new int[chunkCount];
         private readonly int[] _slotBusy = new int[64];
@@ -221,7 +283,7 @@ public class ChunkedParallelismTests
             Interlocked.Increment(ref _runs[chunk]);
             _slots.Add(slot);
             _threads.Add(Environment.CurrentManagedThreadId);
-            Thread.SpinWait(2000);
+            Thread.SpinWait(spin);
             Volatile.Write(ref _slotBusy[slot], 0);
             if (chunk == failingChunk) throw new InvalidOperationException($"chunk {chunk}");
         }

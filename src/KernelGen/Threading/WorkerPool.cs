@@ -30,7 +30,9 @@ internal interface IParallelWork
 /// <para>
 /// The counter carries the call's generation in its high half: a worker that wakes after its call has ended (or during a
 /// later call that did not start it) finds another generation and claims nothing, so it can neither take a later call's
-/// chunk with a scratch slot that call does not have nor run a chunk of a finished call.
+/// chunk with a scratch slot that call does not have nor run a chunk of a finished call. A call closes the counter (its own
+/// generation, no chunk left) before it writes its work and chunk count and opens it after, so a late worker's claim never
+/// pairs the earlier call's counter with the later call's count.
 /// </para>
 /// </remarks>
 internal static class WorkerPool
@@ -49,6 +51,12 @@ internal static class WorkerPool
 
     /// <summary>Test hook: while set, a woken worker waits on it before claiming anything, as a descheduled one would.</summary>
     internal static ManualResetEventSlim? WorkersHeld;
+
+    /// <summary>
+    /// Test hook: called with the call's generation once its fields are written, before its counter opens, where a late
+    /// worker of the call before would race the fields being written.
+    /// </summary>
+    internal static Action<int>? CallPrepared;
 
     /// <summary>The most threads that run at once: one per processor.</summary>
     public static int MaxParallelism => Environment.ProcessorCount;
@@ -72,11 +80,17 @@ internal static class WorkerPool
         {
             EnsureWorkers(threads - 1);
             int generation = unchecked(++s_generation);
+            // Closed before anything of this call is written: a late worker of an earlier call may have read that call's
+            // exhausted counter and be about to read the chunk count; were the counter still open, the larger count of this
+            // call would let its exchange succeed and run a chunk of this call early, with its stale slot, and once more
+            // after this call's own claim of it.
+            Interlocked.Exchange(ref s_next, ((long)generation << 32) | int.MaxValue);
             s_work = work;
             s_chunkCount = chunkCount;
             s_failure = null;
             s_allDone.Reset();
             Volatile.Write(ref s_pending, chunkCount);
+            CallPrepared?.Invoke(generation);
             // Published last: a worker that sees this generation sees the fields above.
             Interlocked.Exchange(ref s_next, (long)generation << 32);
             for (int worker = 0; worker < threads - 1; worker++)
@@ -142,13 +156,14 @@ internal static class WorkerPool
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryClaim(int generation, out int chunk)
+    internal static bool TryClaim(int generation, out int chunk)
     {
         while (true)
         {
             long next = Volatile.Read(ref s_next);
             chunk = (int)next;
-            // A chunk count read under a later generation than next's is never used: the exchange below then fails.
+            // A chunk count read under a later generation than next's is never used: a later call closes the counter before
+            // it writes its count, so the exchange below then fails.
             if ((int)(next >> 32) != generation || chunk >= Volatile.Read(ref s_chunkCount)) return false;
             if (Interlocked.CompareExchange(ref s_next, next + 1, next) == next) return true;
         }

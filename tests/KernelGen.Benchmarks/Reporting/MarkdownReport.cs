@@ -58,21 +58,10 @@ public static class MarkdownReport
         Line();
         Line("Cells: median µs per call (GFLOP/s).");
         Line();
-        Line("## Ratios (baseline time / contender time; above 1 the contender is faster)");
-        Line();
         var ratios = Ratios.Where(r => engines.Contains(r.Baseline) && engines.Contains(r.Contender)).ToArray();
-        Line("| shape | " + string.Join(" | ", ratios.Select(r => $"{r.Baseline.Label()} / {r.Contender.Label()}")) + " |");
-        Line("|---|" + string.Concat(ratios.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
-        {
-            var cells = ratios.Select(r =>
-                byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
-                    ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
-                    : "-");
-            Line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+        if (ratios.Length > 0)
+            RenderRatios(shapes, ratios, byKey, Line);
 
-        Line();
         Line("## Share of the FMA peak");
         Line();
         Line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
@@ -87,6 +76,8 @@ public static class MarkdownReport
 
         Line();
         Line(Invariant($"Percent of the peak of the cores an engine may use ({context.PeakGflopsPerCore:0.0} GFLOP/s times its threads)."));
+        if (context.Avx512Off is { Count: > 0 } off)
+            RenderAvx512Off(off, byKey, context.Vector256PeakGflopsPerCore, Line);
         if (context.Notes.Count > 0 || context.Skipped.Count > 0)
         {
             Line();
@@ -101,6 +92,60 @@ public static class MarkdownReport
         Line();
         Line($"![GFLOP/s per shape and engine]({plotFile})");
         return text.ToString();
+    }
+
+    private static void RenderRatios(ConvShape[] shapes, (EngineKind Baseline, EngineKind Contender)[] ratios,
+        Dictionary<(string, EngineKind), Measurement> byKey, Action<string> line)
+    {
+        line("## Ratios (baseline time / contender time; above 1 the contender is faster)");
+        line("");
+        line("| shape | " + string.Join(" | ", ratios.Select(r => $"{r.Baseline.Label()} / {r.Contender.Label()}")) + " |");
+        line("|---|" + string.Concat(ratios.Select(_ => "---:|")));
+        foreach (ConvShape shape in shapes)
+        {
+            var cells = ratios.Select(r =>
+                byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
+                    ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
+                    : "-");
+            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        line("");
+    }
+
+    /// <summary>
+    /// The KernelGen engines with AVX-512 off: time, GFLOP/s and share of the Vector256 peak (the widest width they may
+    /// use then), and how much slower than with AVX-512 on, from the same machine in the same run.
+    /// </summary>
+    private static void RenderAvx512Off(IReadOnlyList<Measurement> off, Dictionary<(string, EngineKind), Measurement> on,
+        double? vector256Peak, Action<string> line)
+    {
+        var shapes = off.Select(m => m.Shape).Distinct().OrderBy(IndexOf).ToArray();
+        var engines = off.Select(m => m.Engine).Distinct().Order().ToArray();
+        var byKey = off.ToDictionary(m => (m.Shape.Name, m.Engine));
+        line("");
+        line("## KernelGen with AVX-512 off (the code an AVX2-only machine runs)");
+        line("");
+        line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
+        line("|---|" + string.Concat(engines.Select(_ => "---:|")));
+        foreach (ConvShape shape in shapes)
+        {
+            var cells = engines.Select(e =>
+            {
+                if (!byKey.TryGetValue((shape.Name, e), out var m)) return "-";
+                string share = vector256Peak is > 0 ? Invariant($", {100 * m.Gflops / (vector256Peak.Value * e.Threads()):0.0} %") : "";
+                string slower = on.TryGetValue((shape.Name, e), out var withAvx512)
+                    ? Invariant($", {m.MedianNanoseconds / withAvx512.MedianNanoseconds:0.00}× the AVX-512 time")
+                    : "";
+                return Invariant($"{FormatMicroseconds(m.MedianNanoseconds)} ({FormatGflops(m.Gflops)}{share}{slower})");
+            });
+            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        line("");
+        line(vector256Peak is > 0
+            ? Invariant($"Cells: median µs per call (GFLOP/s, percent of the Vector256 FMA peak of {vector256Peak.Value:0.0} GFLOP/s times the engine's threads, time over the same engine's time with AVX-512 on). Run with DOTNET_EnableAVX512=0; each process checked that Vector512 was off.")
+            : "Cells: median µs per call (GFLOP/s, time over the same engine's time with AVX-512 on). Run with DOTNET_EnableAVX512=0; each process checked that Vector512 was off.");
     }
 
     /// <summary>Microseconds with three significant digits or more, e.g. 0.0512, 3.40, 242, 1078.</summary>

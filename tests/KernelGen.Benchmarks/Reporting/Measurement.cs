@@ -21,6 +21,9 @@ public sealed record Measurement(ConvShape Shape, EngineKind Engine, double Medi
 /// <param name="Notes">Per engine and shape, anything a reader must know (e.g. how NHWC is run).</param>
 /// <param name="Skipped">Engines that did not run, and why.</param>
 /// <param name="Timing">How BenchmarkDotNet was configured (warm-up, iterations, tiering).</param>
+/// <param name="Vector256PeakGflopsPerCore">The measured Vector256 FMA peak of one core: the peak of <paramref name="Avx512Off"/>.</param>
+/// <param name="Avx512Off">The KernelGen engines timed again with AVX-512 switched off (as an AVX2-only machine runs them), or none.</param>
 public sealed record ReportContext(
     string Machine, double PeakGflopsPerCore, string PeakDetail, string Command,
-    IReadOnlyList<string> Notes, IReadOnlyDictionary<EngineKind, string> Skipped, string Timing);
+    IReadOnlyList<string> Notes, IReadOnlyDictionary<EngineKind, string> Skipped, string Timing,
+    double? Vector256PeakGflopsPerCore = null, IReadOnlyList<Measurement>? Avx512Off = null);

@@ -42,6 +42,9 @@ public class ConvTransposeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // The AVX-512-off job must measure Vector256 code: a switch without effect would report AVX-512 figures as AVX2's.
+        if (Environment.GetEnvironmentVariable(SuiteConfig.Avx512OffVariable) == "0" && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            throw new InvalidOperationException($"{SuiteConfig.Avx512OffVariable}=0 did not turn Vector512 off in this process.");
         var data = ShapeData.For(ShapeTable.Get(Shape));
         _engine = EngineFactory.Create(Engine, data);
         _engine.Run();

@@ -25,8 +25,15 @@ public static class SuiteConfig
         "BenchmarkDotNet, one process per case, tiered compilation on; pilot + at least 10 warm-up iterations of 250 ms " +
         "(tier-up needs 30 calls after a 100 ms delay), DOTNET_TC_DelaySingleProcMultiplier=1, then 15-40 measured iterations of 250 ms; median reported";
 
-    /// <summary>The configuration: one job, the suite's columns, microseconds, artifacts under <paramref name="artifactsFolder"/>.</summary>
-    public static IConfig Create(string artifactsFolder, double peakGflopsPerCore, int launches)
+    /// <summary>The runtime switch that turns Vector512 off in a child process (its benchmark setup checks that it did).</summary>
+    public const string Avx512OffVariable = "DOTNET_EnableAVX512";
+
+    /// <summary>
+    /// The configuration: one job, the suite's columns, microseconds, artifacts under <paramref name="artifactsFolder"/>.
+    /// With <paramref name="avx512Off"/> the job's processes run with <c>DOTNET_EnableAVX512=0</c>: the code an AVX2-only
+    /// machine runs, on this machine's cores.
+    /// </summary>
+    public static IConfig Create(string artifactsFolder, double peakGflopsPerCore, int launches, bool avx512Off = false)
     {
         Job job = Job.Default
             .WithLaunchCount(launches)
@@ -35,8 +42,10 @@ public static class SuiteConfig
             .WithMaxWarmupCount(40)
             .WithMinIterationCount(15)
             .WithMaxIterationCount(40)
-            .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"))
-            .WithId("KernelGen");
+            .WithEnvironmentVariables(avx512Off
+                ? [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"), new EnvironmentVariable(Avx512OffVariable, "0")]
+                : [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1")])
+            .WithId(avx512Off ? "KernelGen-AVX512-off" : "KernelGen");
         // BenchmarkDotNet rebuilds this project for its child processes: build them with or without the generated kernels,
         // as this process was built.
         job = job.WithArguments([new MsBuildArgument($"/p:BenchmarkGeneratedKernels={(EngineFactory.HasGeneratedKernels ? "true" : "false")}")]);
@@ -54,6 +63,9 @@ public static class SuiteConfig
             .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
             .WithSummaryStyle(SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond))
             .WithArtifactsPath(artifactsFolder)
+            // BenchmarkDotNet rebuilds this project (generator and generated kernels included) for its child processes: on a
+            // machine of two cores with anything else running that takes longer than its default two minutes.
+            .WithBuildTimeout(TimeSpan.FromMinutes(15))
             .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
     }
 }
