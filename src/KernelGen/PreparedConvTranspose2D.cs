@@ -322,11 +322,12 @@ public sealed unsafe class PreparedConvTranspose2D
         private int OutputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth; }
 
         /// <summary>One sample of the channel kernel's output with its padded channels (HWC), as its whole-sample scratch holds it.</summary>
-        private int ChannelOutputSample => Layer.Groups * _plan.PaddedChannels * _plan.OutputHeight * _plan.OutputWidth;
+        private int ChannelOutputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.Groups * _plan.PaddedChannels * _plan.OutputHeight * _plan.OutputWidth; }
 
         /// <summary>The channel tiles of a row: <see cref="KernelShapes.ChannelWeightBlock"/> channels each, the last narrower.</summary>
-        private int ChannelTiles => (_plan.PaddedChannels + KernelShapes.ChannelWeightBlock - 1) / KernelShapes.ChannelWeightBlock;
+        private int ChannelTiles { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_plan.PaddedChannels + KernelShapes.ChannelWeightBlock - 1) / KernelShapes.ChannelWeightBlock; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int CopyTiles(int columns) => (columns + ColumnsPerCopyTile - 1) / ColumnsPerCopyTile;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
