@@ -125,6 +125,9 @@ public sealed class ConvTranspose1D
 
     private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
 
+    /// <summary>The planner's forced choices (tests only; see <see cref="Planning.PlanOptions"/>), passed on to the plane.</summary>
+    internal Planning.PlanOptions PlanOptions { get; init; } = Planning.PlanOptions.Default;
+
     /// <summary>Number of weights: <c>inChannels * (outChannels / groups) * kernelSize</c>.</summary>
     public int WeightsLength { get; }
 
@@ -143,6 +146,7 @@ public sealed class ConvTranspose1D
             Activation = Activation,
             LeakyReluSlope = LeakyReluSlope,
             MaxDegreeOfParallelism = MaxDegreeOfParallelism,
+            PlanOptions = PlanOptions,
         };
         return Interlocked.CompareExchange(ref _plane, plane, null) ?? plane;
     }

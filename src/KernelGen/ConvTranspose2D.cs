@@ -38,6 +38,27 @@ public sealed partial class ConvTranspose2D
     {
         Size2D s = stride ?? 1, op = outputPadding ?? 0, d = dilation ?? 1;
         Padding2D p = padding ?? 0;
+        (AxisGeometry height, AxisGeometry width) = CheckGeometry(inChannels, outChannels, kernelSize, s, p, op, d, groups);
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        Groups = groups;
+        KernelSize = kernelSize;
+        Stride = s;
+        Padding = p;
+        OutputPadding = op;
+        Dilation = d;
+        HeightAxis = height;
+        WidthAxis = width;
+    }
+
+    /// <summary>
+    /// The constructor's checks (each failure an <see cref="ArgumentException"/> naming the parameter, its value and the
+    /// rule) and the two axes they pass, without a layer: a 3-D layer checks its (height, width) geometry by them before its
+    /// init-only properties, which its 2-D layer needs, are set.
+    /// </summary>
+    internal static (AxisGeometry Height, AxisGeometry Width) CheckGeometry(int inChannels, int outChannels, Size2D kernelSize, Size2D s,
+        Padding2D p, Size2D op, Size2D d, int groups)
+    {
         ThrowIfViolated(ConvTransposeRules.CheckChannels(inChannels, outChannels, groups, nameof(inChannels), nameof(outChannels), nameof(groups)));
         var height = new AxisGeometry(kernelSize.Height, s.Height, p.Top, p.Bottom, op.Height, d.Height);
         var width = new AxisGeometry(kernelSize.Width, s.Width, p.Left, p.Right, op.Width, d.Width);
@@ -52,17 +73,7 @@ public sealed partial class ConvTranspose2D
         if (weightsLength > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels,
                 $"inChannels is {inChannels}, but inChannels * (outChannels / groups) * kernelHeight * kernelWidth = {inChannels} * {outChannels / groups} * {kernelSize.Height} * {kernelSize.Width} = {weightsLength} weights must fit in an Int32 array (at most {Array.MaxLength}).");
-
-        InChannels = inChannels;
-        OutChannels = outChannels;
-        Groups = groups;
-        KernelSize = kernelSize;
-        Stride = s;
-        Padding = p;
-        OutputPadding = op;
-        Dilation = d;
-        HeightAxis = height;
-        WidthAxis = width;
+        return (height, width);
     }
 
     /// <summary>Input channels.</summary>

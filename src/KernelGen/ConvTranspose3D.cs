@@ -23,8 +23,9 @@ namespace KernelGen;
 /// </remarks>
 public sealed class ConvTranspose3D
 {
-    private readonly AxisGeometry _depth;
+    private readonly AxisGeometry _depth, _height, _width;
     private PreparedConvTranspose3D? _scratch;
+    private ConvTranspose2D? _plane;
 
     /// <summary>Creates a 3-D transposed convolution and checks its geometry.</summary>
     /// <param name="inChannels">Input channels (<c>Cin</c>), at least 1.</param>
@@ -48,8 +49,8 @@ public sealed class ConvTranspose3D
         var names = new AxisParameterNames("kernelSize.Depth", "stride.Depth", "padding.Front", "padding.Back", "outputPadding.Depth", "dilation.Depth");
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckAxis(depth, names));
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckKernelExtent(depth, names));
-        // The height and width axes are checked by the 2-D layer they run on: same rules, same parameter names.
-        Plane = new ConvTranspose2D(inChannels, outChannels, (kernelSize.Height, kernelSize.Width), (s.Height, s.Width),
+        // The height and width axes are checked by the rules of the 2-D layer they run on: same rules, same parameter names.
+        (_height, _width) = ConvTranspose2D.CheckGeometry(inChannels, outChannels, (kernelSize.Height, kernelSize.Width), (s.Height, s.Width),
             Padding2D.Asymmetric(p.Top, p.Left, p.Bottom, p.Right), (op.Height, op.Width), (d.Height, d.Width), groups);
         decimal weights = (decimal)inChannels * (outChannels / groups) * kernelSize.Depth * kernelSize.Height * kernelSize.Width;
         if (weights > Array.MaxLength)
@@ -136,8 +137,31 @@ public sealed class ConvTranspose3D
     /// <summary>Number of weights: <c>inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth</c>.</summary>
     public int WeightsLength { get; }
 
-    /// <summary>The (height, width) geometry every depth tap runs with (no bias, no activation: those follow per finished slice).</summary>
-    internal ConvTranspose2D Plane { get; }
+    /// <summary>
+    /// The (height, width) layer every depth tap runs on: the slices' layout (<see cref="SlicesChannelsLast"/>), this layer's
+    /// thread cap, no bias and no activation (those follow per finished slice). Built on first use, once the init-only
+    /// properties are set (the constructor runs before them), so that one layer serves every prepared copy's taps. Two
+    /// threads racing here build two equal layers, one of which is dropped: harmless, since a layer is immutable.
+    /// </summary>
+    internal ConvTranspose2D Plane => Volatile.Read(ref _plane) ?? CreatePlane();
+
+    /// <summary>
+    /// Whether the depth slices run as NHWC images: NDHWC layers always, NCDHW ones when the planner prefers it for their
+    /// channels (see <see cref="Planning.PlanBuilder.PrefersChannelsLastSlices"/>).
+    /// </summary>
+    internal bool SlicesChannelsLast => Layout == TensorLayout.Ndhwc || Planning.PlanBuilder.PrefersChannelsLastSlices(InChannels / Groups, OutChannels / Groups);
+
+    private ConvTranspose2D CreatePlane()
+    {
+        var plane = new ConvTranspose2D(InChannels, OutChannels, (KernelSize.Height, KernelSize.Width), (Stride.Height, Stride.Width),
+            Padding2D.Asymmetric(Padding.Top, Padding.Left, Padding.Bottom, Padding.Right), (OutputPadding.Height, OutputPadding.Width),
+            (Dilation.Height, Dilation.Width), Groups)
+        {
+            Layout = SlicesChannelsLast ? TensorLayout.Nhwc : TensorLayout.Nchw,
+            MaxDegreeOfParallelism = MaxDegreeOfParallelism,
+        };
+        return Interlocked.CompareExchange(ref _plane, plane, null) ?? plane;
+    }
 
     internal AxisGeometry DepthAxis => _depth;
 
@@ -151,8 +175,11 @@ public sealed class ConvTranspose3D
     {
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputDepth, nameof(inputDepth)));
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckOutputSize(_depth, inputDepth, nameof(inputDepth)));
-        var (height, width) = Plane.GetOutputSize(inputHeight, inputWidth);
-        return ((int)_depth.OutputLength(inputDepth), height, width);
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputHeight, nameof(inputHeight)));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputWidth, nameof(inputWidth)));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckOutputSize(_height, inputHeight, nameof(inputHeight)));
+        ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckOutputSize(_width, inputWidth, nameof(inputWidth)));
+        return ((int)_depth.OutputLength(inputDepth), (int)_height.OutputLength(inputHeight), (int)_width.OutputLength(inputWidth));
     }
 
     /// <summary>Number of input elements for <paramref name="batch"/> samples of the given size.</summary>
@@ -255,8 +282,8 @@ public sealed class ConvTranspose3D
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputSize.Width, "inputSize.Width"));
         var mode = (AutoPadMode)autoPad;
         ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer._depth, inputSize.Depth, mode, outputShape?.Depth, "outputShape.Depth", out var depth));
-        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer.Plane.HeightAxis, inputSize.Height, mode, outputShape?.Height, "outputShape.Height", out var height));
-        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer.Plane.WidthAxis, inputSize.Width, mode, outputShape?.Width, "outputShape.Width", out var width));
+        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer._height, inputSize.Height, mode, outputShape?.Height, "outputShape.Height", out var height));
+        ConvTranspose2D.ThrowIfViolated(OutputSizeRules.ForOnnx(layer._width, inputSize.Width, mode, outputShape?.Width, "outputShape.Width", out var width));
         var resolved = new ConvTranspose3D(inChannels, outChannels, kernelSize, stride,
             Padding3D.Asymmetric(depth.PadBegin, height.PadBegin, width.PadBegin, depth.PadEnd, height.PadEnd, width.PadEnd),
             (depth.OutputPadding, height.OutputPadding, width.OutputPadding), dilation, groups);

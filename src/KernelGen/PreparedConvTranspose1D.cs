@@ -17,6 +17,9 @@ public sealed class PreparedConvTranspose1D
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose1D Definition { get; }
 
+    /// <summary>The height-1 layer that runs the calls (tests reach its thread and chunking hooks through it).</summary>
+    internal PreparedConvTranspose2D Plane => _plane;
+
     /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
     /// <param name="input">Zero or more samples of <c>inChannels * inputLength</c> elements, in the definition's layout (empty: a valid call that writes nothing).</param>
     /// <param name="inputLength">Input length, at least 1.</param>

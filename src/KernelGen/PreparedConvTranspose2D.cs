@@ -22,6 +22,12 @@ public sealed unsafe class PreparedConvTranspose2D
     /// </summary>
     internal const int DefaultChunksPerThread = 4;
 
+    /// <summary>
+    /// Columns per chunk unit of the copies of a layer split by columns (padding the input, relayouting the output): long
+    /// enough runs for the transpositions, short enough that a row of a few thousand columns still makes many chunks.
+    /// </summary>
+    private const int ColumnsPerCopyTile = 64;
+
     private readonly LayerShape _layer;
 
     /// <summary>What the planner decided for every input size: which kernels may run, so which packings exist.</summary>
@@ -62,6 +68,15 @@ public sealed unsafe class PreparedConvTranspose2D
 
     /// <summary>Chunks per thread of a parallel pass (<see cref="DefaultChunksPerThread"/>; other values for tests and the contention benchmark).</summary>
     internal int ChunksPerThread { get; set; } = DefaultChunksPerThread;
+
+    /// <summary>
+    /// Whether a call of <paramref name="batch"/> samples on <paramref name="threads"/> threads splits the channel kernel's
+    /// rows into tiles of columns and channels (<see cref="ChannelVectorizedKernel.ColumnTile"/>) rather than running whole
+    /// rows: when its rows are too few to make <paramref name="chunksPerThread"/> chunks per thread (a 1-D layer has one),
+    /// which would leave threads idle. One thread always runs whole rows.
+    /// </summary>
+    internal static bool SplitsColumns(ExecutionPlan plan, int batch, int threads, int chunksPerThread) =>
+        !plan.Exact && plan.IsChannelKernel && threads > 1 && (long)plan.OutputHeight * batch < (long)threads * chunksPerThread;
 
     internal PreparedConvTranspose2D(ConvTranspose2D definition)
     {
@@ -273,6 +288,19 @@ public sealed unsafe class PreparedConvTranspose2D
 
             /// <summary>The exact scalar kernel over the edge cells only, after the SIMD kernels, for weights holding NaN or an infinity.</summary>
             ExactEdges,
+
+            // The channel kernel on a layer of too few rows to split (SplitsColumns): each pass is split by columns instead,
+            // through whole-sample scratch. A chunk is a range of units: bands of columns of a row, or tiles of a row's channels
+            // and pixel blocks.
+
+            /// <summary>Copy the input into the zero-bordered HWC layout, <see cref="ColumnsPerCopyTile"/> padded columns of a row per unit.</summary>
+            PadColumns,
+
+            /// <summary>The channel kernel, one <see cref="KernelShapes.ChannelWeightBlock"/> of channels by one register block of pixels of a row per unit.</summary>
+            KernelTiles,
+
+            /// <summary>Relayout the kernel's scratch into the user's output and apply the activation (or only apply it, when the kernel wrote the output), <see cref="ColumnsPerCopyTile"/> columns of a row per unit.</summary>
+            OutputColumns,
         }
 
         private LayerShape Layer { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _owner._layer; }
@@ -293,6 +321,15 @@ public sealed unsafe class PreparedConvTranspose2D
 
         private int OutputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.OutChannels * _plan.OutputHeight * _plan.OutputWidth; }
 
+        /// <summary>One sample of the channel kernel's output with its padded channels (HWC), as its whole-sample scratch holds it.</summary>
+        private int ChannelOutputSample { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Layer.Groups * _plan.PaddedChannels * _plan.OutputHeight * _plan.OutputWidth; }
+
+        /// <summary>The channel tiles of a row: <see cref="KernelShapes.ChannelWeightBlock"/> channels each, the last narrower.</summary>
+        private int ChannelTiles { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (_plan.PaddedChannels + KernelShapes.ChannelWeightBlock - 1) / KernelShapes.ChannelWeightBlock; }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int CopyTiles(int columns) => (columns + ColumnsPerCopyTile - 1) / ColumnsPerCopyTile;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(ExecutionPlan plan, int batch, float* input, int inputLength, float* output, int outputLength)
         {
@@ -308,7 +345,11 @@ public sealed unsafe class PreparedConvTranspose2D
                     return;
                 }
 
-                if (IsChannelKernel && !WritesOutputDirectly)
+                if (SplitsColumns(plan, batch, parts, _owner.ChunksPerThread))
+                {
+                    RunColumnTiles(batch, parts, input, inputLength, output, outputLength);
+                }
+                else if (IsChannelKernel && !WritesOutputDirectly)
                 {
                     RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
                 }
@@ -384,6 +425,31 @@ public sealed unsafe class PreparedConvTranspose2D
             }
         }
 
+        /// <summary>
+        /// The channel kernel on a layer of too few rows to split (see <see cref="SplitsColumns"/>): padding, kernel and
+        /// relayout each split by columns, through whole-sample scratch (a 1-D layer's one row is its whole sample, so the
+        /// fused pass's per-thread buffers held as much). A batch whose scratch would not fit in one buffer runs in slices.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunColumnTiles(int batch, int parts, float* input, int inputLength, float* output, int outputLength)
+        {
+            long scratchPerSample = (long)PaddedSample + (WritesOutputDirectly ? 0 : ChannelOutputSample);
+            int samplesPerRun = (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
+            for (int first = 0; first < batch; first += samplesPerRun)
+            {
+                int samples = Math.Min(samplesPerRun, batch - first);
+                int inputOffset = first * InputSample, outputOffset = first * OutputSample;
+                SetBatch(samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                _paddedInput.Ensure(PaddedSample * samples);
+                if (!WritesOutputDirectly)
+                    _outputScratch.Ensure(ChannelOutputSample * samples);
+                RunPass(Pass.PadColumns, parts);
+                RunPass(Pass.KernelTiles, parts);
+                if (!WritesOutputDirectly || Layer.Activation != FusedActivation.None)
+                    RunPass(Pass.OutputColumns, parts);
+            }
+        }
+
         /// <summary>The channel kernel a few output rows at a time (<see cref="Pass.PadKernelAndRelayout"/>), through per-thread buffers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunChannelChunks(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
@@ -405,6 +471,9 @@ public sealed unsafe class PreparedConvTranspose2D
             Pass.PadInput => IsChannelKernel ? _plan.PaddedHeight : Layer.InChannels * _plan.PaddedHeight,
             Pass.Kernel => IsChannelKernel ? _plan.OutputHeight : Layer.OutChannels * _plan.OutputHeight,
             Pass.Exact or Pass.ExactEdges => Layer.OutChannels * _plan.OutputHeight,
+            Pass.PadColumns => _plan.PaddedHeight * CopyTiles(_plan.PaddedWidth),
+            Pass.KernelTiles => _plan.OutputHeight * ChannelTiles * _plan.PixelBlocksPerRow,
+            Pass.OutputColumns => _plan.OutputHeight * CopyTiles(_plan.OutputWidth),
             _ => _plan.OutputHeight,
         };
 
@@ -466,6 +535,12 @@ public sealed unsafe class PreparedConvTranspose2D
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ExecuteRows(int slot, int sample, int rowStart, int rowEnd)
         {
+            if (_pass >= Pass.PadColumns)
+            {
+                ExecuteUnits(sample, rowStart, rowEnd);
+                return;
+            }
+
             LayerShape layer = Layer;
             ExecutionPlan plan = _plan;
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
@@ -524,6 +599,72 @@ public sealed unsafe class PreparedConvTranspose2D
                     // The width kernel already applied the activation.
                     Relayout.ChwToHwc(kernelOutput, userOutput, layer.OutChannels, plan.OutputHeight, plan.OutputWidth, rowStart, rowEnd);
                     break;
+            }
+        }
+
+        /// <summary>Units <c>[unitStart, unitEnd)</c> of one sample of a pass split by columns (see <see cref="Pass.PadColumns"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ExecuteUnits(int sample, int unitStart, int unitEnd)
+        {
+            LayerShape layer = Layer;
+            ExecutionPlan plan = _plan;
+            int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample, scratchSample = ChannelOutputSample;
+            var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
+            var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
+            Span<float> padded = _paddedInput.Slice(sample * paddedSample, paddedSample);
+            Span<float> kernelOutput = WritesOutputDirectly ? userOutput : _outputScratch.Slice(sample * scratchSample, scratchSample);
+            switch (_pass)
+            {
+                case Pass.PadColumns:
+                {
+                    int tiles = CopyTiles(plan.PaddedWidth);
+                    for (int unit = unitStart; unit < unitEnd; unit++)
+                    {
+                        int row = unit / tiles, columnStart = (unit - row * tiles) * ColumnsPerCopyTile;
+                        ChannelVectorizedKernel.PadInputColumns(layer, plan, userInput, ChannelsLast, padded, row, columnStart,
+                            Math.Min(plan.PaddedWidth, columnStart + ColumnsPerCopyTile));
+                    }
+
+                    break;
+                }
+
+                case Pass.KernelTiles:
+                {
+                    // Units run pixel blocks fastest, so a chunk's units are mostly consecutive blocks of one channel tile:
+                    // one call each, which reads that tile's weights once per phase, as a whole row does.
+                    int blocks = plan.PixelBlocksPerRow, unitsPerRow = ChannelTiles * blocks;
+                    for (int unit = unitStart; unit < unitEnd;)
+                    {
+                        int row = unit / unitsPerRow, inRow = unit - row * unitsPerRow;
+                        int channelTile = inRow / blocks, blockStart = inRow - channelTile * blocks;
+                        int blockEnd = Math.Min(blocks, blockStart + (unitEnd - unit));
+                        int channelStart = channelTile * KernelShapes.ChannelWeightBlock;
+                        var tile = new ChannelVectorizedKernel.ColumnTile(channelStart,
+                            Math.Min(plan.PaddedChannels, channelStart + KernelShapes.ChannelWeightBlock), blockStart, blockEnd);
+                        ChannelVectorizedKernel.Run(layer, plan, padded, kernelOutput, _owner._channel!.Packed.Span, _owner._channel.Bias,
+                            row, row + 1, applyActivation: false, outputFirstRow: 0, paddedFirstRow: 0, tile);
+                        unit += blockEnd - blockStart;
+                    }
+
+                    break;
+                }
+
+                case Pass.OutputColumns:
+                {
+                    int tiles = CopyTiles(plan.OutputWidth), width = plan.OutputWidth, planePixels = plan.OutputHeight * width;
+                    for (int unit = unitStart; unit < unitEnd; unit++)
+                    {
+                        int row = unit / tiles, columnStart = (unit - row * tiles) * ColumnsPerCopyTile;
+                        int firstPixel = row * width + columnStart, pixels = Math.Min(width - columnStart, ColumnsPerCopyTile);
+                        if (WritesOutputDirectly)
+                            Activations.Apply(userOutput.Slice(firstPixel * layer.OutChannels, pixels * layer.OutChannels), layer.Activation, layer.LeakyReluSlope);
+                        else
+                            Relayout.PaddedHwcPixelsToOutput(kernelOutput, userOutput, layer, plan.PaddedChannels, planePixels, ChannelsLast,
+                                firstPixel, pixels, sourceFirstPixel: 0);
+                    }
+
+                    break;
+                }
             }
         }
     }

@@ -27,13 +27,8 @@ public sealed class PreparedConvTranspose3D
     internal PreparedConvTranspose3D(ConvTranspose3D definition)
     {
         Definition = definition;
-        var plane = definition.Plane;
-        _tapLayer = new ConvTranspose2D(plane.InChannels, plane.OutChannels, plane.KernelSize, plane.Stride, plane.Padding, plane.OutputPadding,
-            plane.Dilation, plane.Groups)
-        {
-            Layout = SlicesChannelsLast(definition) ? TensorLayout.Nhwc : TensorLayout.Nchw,
-            MaxDegreeOfParallelism = definition.MaxDegreeOfParallelism,
-        };
+        // The definition's own plane: built once, with the slices' layout and the thread cap, for every prepared copy.
+        _tapLayer = definition.Plane;
         _taps = new PreparedConvTranspose2D[definition.KernelSize.Depth];
         for (int kd = 0; kd < _taps.Length; kd++)
             _taps[kd] = new PreparedConvTranspose2D(_tapLayer);
@@ -44,9 +39,8 @@ public sealed class PreparedConvTranspose3D
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose3D Definition { get; }
 
-    /// <summary>Whether the depth slices run as NHWC images: NDHWC layers always, NCDHW ones when the planner prefers it.</summary>
-    private static bool SlicesChannelsLast(ConvTranspose3D definition) =>
-        definition.Layout == TensorLayout.Ndhwc || Planning.PlanBuilder.PrefersChannelsLastSlices(definition.Plane);
+    /// <summary>The packed 2-D layer of each depth tap (tests check that they share the definition's plane).</summary>
+    internal IReadOnlyList<PreparedConvTranspose2D> Taps => _taps;
 
     /// <summary>Computes the transposed convolution of <paramref name="input"/> into <paramref name="output"/> with the prepared weights.</summary>
     /// <param name="input">Zero or more samples of <c>inChannels * inputDepth * inputHeight * inputWidth</c> elements, in the

@@ -64,47 +64,9 @@ public sealed record KernelCase3D(
     /// <summary>The definition, scattered in double: input cell (d, h, w) adds its value times tap (a, b, c) at <c>position * stride + tap * dilation - padBegin</c> per axis.</summary>
     public float[] Naive() => Naive(Input(), Weights(), Bias());
 
-    public float[] Naive(float[] x, float[] w, float[] bias)
-    {
-        var (od, oh, ow) = OutputSize;
-        int inPerGroup = InChannels / Groups, outPerGroup = OutChannels / Groups;
-        var sums = new double[Batch * OutChannels * od * oh * ow];
-        int Index(int n, int c, int d, int h, int wi, int channels, int depth, int height, int width) => ChannelsLast
-            ? (((n * depth + d) * height + h) * width + wi) * channels + c
-            : (((n * channels + c) * depth + d) * height + h) * width + wi;
-        for (int n = 0; n < Batch; n++)
-        for (int ci = 0; ci < InChannels; ci++)
-        for (int d = 0; d < Size.D; d++)
-        for (int h = 0; h < Size.H; h++)
-        for (int wi = 0; wi < Size.W; wi++)
-        {
-            double value = x[Index(n, ci, d, h, wi, InChannels, Size.D, Size.H, Size.W)];
-            int g = ci / inPerGroup;
-            for (int co = 0; co < outPerGroup; co++)
-            for (int a = 0; a < Kernel.D; a++)
-            for (int b = 0; b < Kernel.H; b++)
-            for (int c = 0; c < Kernel.W; c++)
-            {
-                int zd = d * Stride.D + a * Dilation.D - PadBegin.D, zh = h * Stride.H + b * Dilation.H - PadBegin.H, zw = wi * Stride.W + c * Dilation.W - PadBegin.W;
-                if (zd < 0 || zd >= od || zh < 0 || zh >= oh || zw < 0 || zw >= ow) continue;
-                sums[Index(n, g * outPerGroup + co, zd, zh, zw, OutChannels, od, oh, ow)] +=
-                    value * w[(((ci * outPerGroup + co) * Kernel.D + a) * Kernel.H + b) * Kernel.W + c];
-            }
-        }
-
-        var output = new float[sums.Length];
-        for (int n = 0; n < Batch; n++)
-        for (int c = 0; c < OutChannels; c++)
-        for (int d = 0; d < od; d++)
-        for (int h = 0; h < oh; h++)
-        for (int wi = 0; wi < ow; wi++)
-        {
-            int k = Index(n, c, d, h, wi, OutChannels, od, oh, ow);
-            output[k] = (float)NaiveReference.Activate(sums[k] + (HasBias ? bias[c] : 0), Activation, Slope);
-        }
-
-        return output;
-    }
+    public float[] Naive(float[] x, float[] w, float[] bias) =>
+        NaiveReference3D.ConvTranspose3D(x, w, HasBias ? bias : [], Batch, InChannels, OutChannels, Groups, Size, OutputSize, Kernel, Stride, PadBegin,
+            Dilation, ChannelsLast, Activation, Slope);
 
     /// <summary>A source declaring <paramref name="cases"/> as methods <c>K0</c>, <c>K1</c>... of <c>{namespaceName}.Kernels</c>.</summary>
     public static string Source(string namespaceName, IReadOnlyList<KernelCase3D> cases)

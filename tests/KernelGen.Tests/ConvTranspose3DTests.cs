@@ -235,6 +235,42 @@ public class ConvTranspose3DTests
         Assert.Contains("NDHWC", new ConvTranspose3D(1, 1, 1) { Layout = TensorLayout.Ndhwc }.ToString());
     }
 
+    /// <summary>
+    /// The 2-D layer the depth taps run on is built once, after the init-only properties are set: every prepared copy's taps
+    /// (and the unprepared path's) run on the definition's one plane, which has the final thread cap, the slices' layout
+    /// and no activation (that follows per finished slice).
+    /// </summary>
+    [Theory]
+    [InlineData(TensorLayout.Ncdhw, 4, 2, TensorLayout.Nchw)]
+    [InlineData(TensorLayout.Ncdhw, 8, 16, TensorLayout.Nhwc)]
+    [InlineData(TensorLayout.Ndhwc, 4, 2, TensorLayout.Nhwc)]
+    public void EveryDepthTapRunsOnTheDefinitionsOnePlane(TensorLayout layout, int inChannels, int outChannels, TensorLayout slices)
+    {
+        var conv = new ConvTranspose3D(inChannels, outChannels, (3, 2, 2), stride: 2)
+        {
+            Layout = layout,
+            Activation = FusedActivation.Relu,
+            MaxDegreeOfParallelism = 3,
+        };
+        var weights = ConvCase.Values(conv.WeightsLength, 7);
+        var first = conv.Prepare(weights);
+        var second = conv.Prepare(weights);
+        Assert.Equal(3, first.Taps.Count);
+        Assert.All(first.Taps.Concat(second.Taps), tap => Assert.Same(conv.Plane, tap.Definition));
+        Assert.Equal(slices, conv.Plane.Layout);
+        Assert.Equal(3, conv.Plane.MaxDegreeOfParallelism);
+        Assert.Equal(FusedActivation.None, conv.Plane.Activation);
+
+        // The unprepared path runs on it too, and gives the prepared result.
+        var input = ConvCase.Values(conv.GetInputLength(1, 3, 4, 5), 8);
+        float[] prepared = new float[conv.GetOutputLength(1, 3, 4, 5)], unprepared = new float[prepared.Length];
+        first.Compute(input, 3, 4, 5, prepared);
+        var plane = conv.Plane;
+        conv.Compute(input, 3, 4, 5, weights, default, unprepared);
+        Assert.Same(plane, conv.Plane);
+        Assert.Equal(prepared, unprepared);
+    }
+
     private static void AssertMatchesReference(Case3D c, bool prepared, int threads)
     {
         var conv = c.Create(threads);
@@ -283,49 +319,10 @@ public sealed record Case3D(int Batch, int InChannels, int OutChannels, int Grou
     /// <summary>As <see cref="ConvCase.Tolerance"/>: <c>1e-5 * (4 + n)</c> with <c>n = Cin/G * kD * kH * kW</c> products per output.</summary>
     public float Tolerance => 1e-5f * (4 + InChannels / Groups * Kernel.D * Kernel.H * Kernel.W);
 
-    /// <summary>The definition, scattered: input cell (d, h, w) adds its value times tap (a, b, c) at <c>position * stride + tap * dilation - padBegin</c> per axis.</summary>
-    public float[] Expected()
-    {
-        float[] x = Input(), w = Weights(), bias = Bias();
-        var (od, oh, ow) = OutputSize;
-        int inPerGroup = InChannels / Groups, outPerGroup = OutChannels / Groups;
-        var sums = new double[Batch * OutChannels * od * oh * ow];
-        int Index(int n, int c, int d, int h, int wi, int channels, int depth, int height, int width) => ChannelsLast
-            ? (((n * depth + d) * height + h) * width + wi) * channels + c
-            : (((n * channels + c) * depth + d) * height + h) * width + wi;
-        for (int n = 0; n < Batch; n++)
-        for (int ci = 0; ci < InChannels; ci++)
-        for (int d = 0; d < Size.D; d++)
-        for (int h = 0; h < Size.H; h++)
-        for (int wi = 0; wi < Size.W; wi++)
-        {
-            double value = x[Index(n, ci, d, h, wi, InChannels, Size.D, Size.H, Size.W)];
-            int g = ci / inPerGroup;
-            for (int co = 0; co < outPerGroup; co++)
-            for (int a = 0; a < Kernel.D; a++)
-            for (int b = 0; b < Kernel.H; b++)
-            for (int c = 0; c < Kernel.W; c++)
-            {
-                int zd = d * Stride.D + a * Dilation.D - PadBegin.D, zh = h * Stride.H + b * Dilation.H - PadBegin.H, zw = wi * Stride.W + c * Dilation.W - PadBegin.W;
-                if (zd < 0 || zd >= od || zh < 0 || zh >= oh || zw < 0 || zw >= ow) continue;
-                sums[Index(n, g * outPerGroup + co, zd, zh, zw, OutChannels, od, oh, ow)] +=
-                    value * w[(((ci * outPerGroup + co) * Kernel.D + a) * Kernel.H + b) * Kernel.W + c];
-            }
-        }
-
-        var output = new float[sums.Length];
-        for (int n = 0; n < Batch; n++)
-        for (int c = 0; c < OutChannels; c++)
-        for (int d = 0; d < od; d++)
-        for (int h = 0; h < oh; h++)
-        for (int wi = 0; wi < ow; wi++)
-        {
-            int k = Index(n, c, d, h, wi, OutChannels, od, oh, ow);
-            output[k] = (float)NaiveReference.Activate(sums[k] + (HasBias ? bias[c] : 0), Activation, 0.01f);
-        }
-
-        return output;
-    }
+    /// <summary>The definition, scattered (<see cref="NaiveReference3D"/>).</summary>
+    public float[] Expected() =>
+        NaiveReference3D.ConvTranspose3D(Input(), Weights(), Bias(), Batch, InChannels, OutChannels, Groups, Size, OutputSize, Kernel, Stride, PadBegin,
+            Dilation, ChannelsLast, Activation, 0.01f);
 
     public static float[] Values(int count, int seed) => ConvCase.Values(count, seed);
 

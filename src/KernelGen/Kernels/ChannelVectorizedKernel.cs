@@ -87,6 +87,36 @@ internal static class ChannelVectorizedKernel
         }
     }
 
+    /// <summary>
+    /// Writes padded columns <c>[columnStart, columnEnd)</c> of padded row <paramref name="row"/> of one sample's
+    /// zero-bordered HWC copy of the input (<paramref name="padded"/> the whole sample's copy): the same values as
+    /// <see cref="PadInput"/>, a band of columns at a time, so that a layer of one row pads on several threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PadInputColumns(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, bool channelsLast,
+        Span<float> padded, int row, int columnStart, int columnEnd)
+    {
+        int inH = plan.InputHeight, inW = plan.InputWidth, channels = layer.InChannels;
+        Span<float> dest = padded.Slice((row * plan.PaddedWidth + columnStart) * channels, (columnEnd - columnStart) * channels);
+        int iy = row - plan.RowShift;
+        // The input columns that land in the band; the rest of it is border.
+        int first = Math.Clamp(columnStart - plan.ColumnShift, 0, inW), end = Math.Clamp(columnEnd - plan.ColumnShift, 0, inW);
+        if ((uint)iy >= (uint)inH || first >= end)
+        {
+            dest.Clear();
+            return;
+        }
+
+        int lead = (first + plan.ColumnShift - columnStart) * channels, bodyLength = (end - first) * channels;
+        dest[..lead].Clear();
+        Span<float> body = dest.Slice(lead, bodyLength);
+        if (channelsLast)
+            input.Slice((iy * inW + first) * channels, bodyLength).CopyTo(body);
+        else
+            Transpose.Run(input[(iy * inW + first)..], inH * inW, body, channels, channels, end - first);
+        dest[(lead + bodyLength)..].Clear();
+    }
+
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> (output y) of one sample.</summary>
     /// <param name="padded">One sample's zero-bordered HWC input from <see cref="PadInput"/>.</param>
     /// <param name="output">HWC with <c>G * paddedChannels</c> channels: one sample's output rows from <paramref name="outputFirstRow"/> on
@@ -96,28 +126,49 @@ internal static class ChannelVectorizedKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0, int paddedFirstRow = 0)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow = 0, int paddedFirstRow = 0) =>
+        Run(layer, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow,
+            new ColumnTile(0, plan.PaddedChannels, 0, int.MaxValue / KernelShapes.ChannelBlockPixels));
+
+    /// <summary>
+    /// Computes one tile of output rows <c>[rowStart, rowEnd)</c>: the channels and pixel blocks of <paramref name="tile"/>
+    /// in every group and column phase. Each output is the same chain of multiply-adds whatever tile holds it, so tiles of
+    /// one row may run on several threads and still give the one-thread result bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(in LayerShape layer, ExecutionPlan plan,
+        ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow, int paddedFirstRow, ColumnTile tile)
     {
         int paddedChannels = plan.PaddedChannels;
         switch (plan.ChannelVectors)
         {
-            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
-            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
-            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
-            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow); break;
+            case VectorWidth.V512: Run<Simd512, Vector512<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow, tile); break;
+            case VectorWidth.V256: Run<Simd256, Vector256<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow, tile); break;
+            case VectorWidth.V128: Run<Simd128, Vector128<float>>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow, tile); break;
+            default: Run<SimdScalar, float>(layer, paddedChannels, plan, padded, output, packed, packedBias, rowStart, rowEnd, applyActivation, outputFirstRow, paddedFirstRow, tile); break;
         }
     }
+
+    /// <summary>
+    /// Output channels <c>[ChannelStart, ChannelEnd)</c> of every group (multiples of <see cref="KernelShapes.ChannelWeightBlock"/>,
+    /// or the padded channel count) and pixel blocks <c>[BlockStart, BlockEnd)</c> of every column phase, a block being
+    /// <see cref="KernelShapes.ChannelBlockPixels"/> phase positions from the phase's first: the same block grid as a whole
+    /// row's, so a tile's blocks read only what the plan proved in bounds.
+    /// </summary>
+    public readonly record struct ColumnTile(int ChannelStart, int ChannelEnd, int BlockStart, int BlockEnd);
 
     // Kept out of line: inlined into a caller's large method (the call context's pass switch), the JIT's register
     // allocation of the blocks inlined into it was measured 20 % slower on a 128 -> 64 channel layer.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Run<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow, int paddedFirstRow)
+        int rowStart, int rowEnd, bool applyActivation, int outputFirstRow, int paddedFirstRow, ColumnTile tile)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
         int lanes = TSimd.Count;
+        int channelEnd = tile.ChannelEnd;
         int outW = plan.OutputWidth, outStride = layer.Groups * paddedChannels;
         AxisPlan rows = plan.Height, cols = plan.Width;
         int[][] tapTable = plan.ChannelTapTable ?? throw new InvalidOperationException("The plan does not run the channel kernel.");
@@ -137,25 +188,28 @@ internal static class ChannelVectorizedKernel
                     // Pixel blocks outside swept all of the phase's weights once per 8 pixels, which goes to L3 or memory
                     // when they outgrow L2 (vocoder_up, 512 -> 256 channels at k16 s8: 1 MB per phase, 8 MB in all; measured
                     // 2x slower). Layers of one channel block (64 channels or fewer) run in the same order either way.
-                    int c = 0;
-                    for (; c + 2 * lanes <= paddedChannels; c += 2 * lanes)
+                    // The tile's pixel blocks of this phase (a long: a whole row's tile ends far past any phase).
+                    int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
+                    int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                    int c = tile.ChannelStart;
+                    for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
                     {
-                        int q = phase.FirstQ;
+                        int q = firstQ;
                         // Eight pixels at once where 32 vector registers hold their 16 sums (AVX-512): each weight vector
                         // loaded feeds twice as many multiply-adds as in the 4 x 2 block, which the 16 registers of AVX2 cap.
                         if (ManyRegisters<TVec>())
                         {
-                            for (; q + KernelShapes.ChannelBlockPixels <= phase.EndQ; q += KernelShapes.ChannelBlockPixels)
+                            for (; q + KernelShapes.ChannelBlockPixels <= endQ; q += KernelShapes.ChannelBlockPixels)
                                 Pixels8x2<TSimd, TVec>(block, phase, taps, q, c);
                         }
 
-                        for (; q < phase.EndQ; q += 4)
+                        for (; q < endQ; q += 4)
                             Pixels4x2<TSimd, TVec>(block, phase, taps, q, c);
                     }
 
-                    if (c < paddedChannels)
+                    if (c < channelEnd)
                     {
-                        for (int q = phase.FirstQ; q < phase.EndQ; q += KernelShapes.ChannelBlockPixels)
+                        for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
                             Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
                     }
                 }

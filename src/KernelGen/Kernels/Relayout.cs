@@ -24,35 +24,42 @@ internal static class Relayout
     /// buffer holding just the rows being copied, or a whole sample's scratch when 0).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PaddedHwcToOutput(ReadOnlySpan<float> source, Span<float> destination, in LayerShape layer,
-        int paddedChannels, int height, int width, bool channelsLast, int rowStart, int rowEnd, int sourceFirstRow)
+        int paddedChannels, int height, int width, bool channelsLast, int rowStart, int rowEnd, int sourceFirstRow) =>
+        // The rows' pixels are consecutive in the source and in each output plane.
+        PaddedHwcPixelsToOutput(source, destination, layer, paddedChannels, height * width, channelsLast,
+            rowStart * width, (rowEnd - rowStart) * width, sourceFirstRow * width);
+
+    /// <summary>
+    /// Pixels <c>[firstPixel, firstPixel + pixels)</c> (row-major over the output plane of <paramref name="planePixels"/>) of the
+    /// channel kernel's padded HWC output into the user's output, CHW or compact HWC, dropping the padding lanes and applying
+    /// the activation: whole rows, or a run of columns of one row when a layer of few rows is split by columns.
+    /// </summary>
+    /// <param name="source">The padded HWC pixels, starting with pixel <paramref name="sourceFirstPixel"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PaddedHwcPixelsToOutput(ReadOnlySpan<float> source, Span<float> destination, in LayerShape layer,
+        int paddedChannels, int planePixels, bool channelsLast, int firstPixel, int pixels, int sourceFirstPixel)
     {
         int outPerGroup = layer.OutPerGroup, sourceStride = layer.Groups * paddedChannels, channels = layer.OutChannels;
+        ReadOnlySpan<float> run = source.Slice((firstPixel - sourceFirstPixel) * sourceStride, pixels * sourceStride);
         if (!channelsLast)
         {
-            // The rows' pixels are consecutive in the source and in each output plane: one transposition per group
-            // of pixels x channels covers them all, as long runs along every plane.
-            int pixels = (rowEnd - rowStart) * width;
-            ReadOnlySpan<float> rows = source.Slice((rowStart - sourceFirstRow) * width * sourceStride, pixels * sourceStride);
+            // One transposition per group of pixels x channels covers them all, as long runs along every plane.
             for (int g = 0; g < layer.Groups; g++)
-                Transpose.Run(rows[(g * paddedChannels)..], sourceStride,
-                    destination[((g * outPerGroup * height + rowStart) * width)..], height * width, pixels, outPerGroup);
+                Transpose.Run(run[(g * paddedChannels)..], sourceStride,
+                    destination[(g * outPerGroup * planePixels + firstPixel)..], planePixels, pixels, outPerGroup);
             if (layer.Activation != FusedActivation.None)
                 for (int oc = 0; oc < channels; oc++)
-                    Activations.Apply(destination.Slice((oc * height + rowStart) * width, pixels), layer.Activation, layer.LeakyReluSlope);
+                    Activations.Apply(destination.Slice(oc * planePixels + firstPixel, pixels), layer.Activation, layer.LeakyReluSlope);
             return;
         }
 
-        for (int y = rowStart; y < rowEnd; y++)
+        for (int g = 0; g < layer.Groups; g++)
         {
-            ReadOnlySpan<float> srcRow = source.Slice((y - sourceFirstRow) * width * sourceStride, width * sourceStride);
-            for (int g = 0; g < layer.Groups; g++)
-            {
-                for (int x = 0; x < width; x++)
-                    srcRow.Slice(x * sourceStride + g * paddedChannels, outPerGroup)
-                        .CopyTo(destination.Slice((y * width + x) * channels + g * outPerGroup, outPerGroup));
-            }
-
-            Activations.Apply(destination.Slice(y * width * channels, width * channels), layer.Activation, layer.LeakyReluSlope);
+            for (int x = 0; x < pixels; x++)
+                run.Slice(x * sourceStride + g * paddedChannels, outPerGroup)
+                    .CopyTo(destination.Slice((firstPixel + x) * channels + g * outPerGroup, outPerGroup));
         }
+
+        Activations.Apply(destination.Slice(firstPixel * channels, pixels * channels), layer.Activation, layer.LeakyReluSlope);
     }
 }

@@ -108,6 +108,8 @@ internal sealed class ExecutionPlan
         if (channelKernel)
         {
             ChannelTapTable = BuildChannelTapTable(Layer, PaddedChannels, height, width, paddedWidth);
+            foreach (AxisPhase phase in width.Phases)
+                PixelBlocksPerRow = Math.Max(PixelBlocksPerRow, (phase.EndQ - phase.FirstQ + KernelShapes.ChannelBlockPixels - 1) / KernelShapes.ChannelBlockPixels);
             if (!WritesOutputDirectly)
             {
                 // The plan guarantees that a whole sample's padded copy and output rows fit (MaxScratchFloats), so a chunk's,
@@ -205,6 +207,12 @@ internal sealed class ExecutionPlan
     /// channel kernel, chunk by chunk in the same pass: <see cref="ChannelChunking"/>).
     /// </summary>
     public bool WritesOutputDirectly { get; }
+
+    /// <summary>
+    /// The channel kernel's register blocks of pixels along the longest column phase of a row (channel plans only): the
+    /// tiles a row is split into when a layer has too few rows to split (see <see cref="ChannelVectorizedKernel.ColumnTile"/>).
+    /// </summary>
+    public int PixelBlocksPerRow { get; }
 
     /// <summary>The channel kernel's tap offsets (channel plans only; see <see cref="BuildChannelTapTable"/>).</summary>
     public int[][]? ChannelTapTable { get; }

@@ -109,14 +109,14 @@ internal static class PlanBuilder
     }
 
     /// <summary>
-    /// Whether the depth slices of an NCDHW 3-D layer whose (height, width) layer is <paramref name="plane"/> run as NHWC
+    /// Whether the depth slices of an NCDHW 3-D layer of these channels per group run as NHWC
     /// images (the input transposed once, each output slice transposed into its channel planes) rather than NCHW ones: when
     /// the layer takes the channel kernel by its channels, which reads and writes NHWC, so that NCHW slices would be
     /// relayouted in and out inside every slice's call (measured on volume_up's slices, 64 -> 32 at 16 x 16: 1434 against
     /// 1251 µs for the 32 slices).
     /// </summary>
-    public static bool PrefersChannelsLastSlices(ConvTranspose2D plane) =>
-        StrategyChooser.Choose(plane.InChannels / plane.Groups, plane.OutChannels / plane.Groups) == KernelStrategy.ChannelVectorized;
+    public static bool PrefersChannelsLastSlices(int inChannelsPerGroup, int outChannelsPerGroup) =>
+        StrategyChooser.Choose(inChannelsPerGroup, outChannelsPerGroup) == KernelStrategy.ChannelVectorized;
 
     /// <summary>Whether the channel kernel may run for this layer at some input size (so its packed weights are needed).</summary>
     private static bool MayUseChannelKernel(int outChannelsPerGroup) => outChannelsPerGroup >= MinChannelsForChannelVectorsOnNarrowRows;
