@@ -19,14 +19,11 @@ namespace KernelGen.Generator.Emitting
         /// <summary>The most floats the packed weights may take (32 KB, one L1 data cache): larger layers are split into chunks of input channels.</summary>
         internal const int PackedWeightsLimit = 8192;
 
-        /// <summary>Channel vectors per register block: each broadcast input feeds this many FMAs.</summary>
-        internal const int ChannelVectorsPerBlock = 2;
+        /// <summary>Channel vectors per register block, as the runtime's channel kernel (<see cref="KernelShapes.ChannelBlockVectors"/>).</summary>
+        internal const int ChannelVectorsPerBlock = KernelShapes.ChannelBlockVectors;
 
-        /// <summary>
-        /// Pixels per register block: 8 x 2 accumulators, 2 weight vectors and a broadcast take 19 of AVX-512's 32 registers
-        /// (12 x 2 measured no faster); 4 x 2 take 11 of the 16 of AVX2 and SSE (6 x 2, 15 registers, measured no faster with AVX2).
-        /// </summary>
-        internal static int ChannelPixelBlock(int lanes) => lanes == 16 ? 8 : 4;
+        /// <summary>Pixels per register block, as the runtime's channel kernel (<see cref="KernelShapes.ChannelBlockPixelsFor"/>).</summary>
+        internal static int ChannelPixelBlock(int lanes) => KernelShapes.ChannelBlockPixelsFor(lanes);
 
         /// <summary>How one path of the channel-vectorised kernel reads its weights; derived from the shape and the path's width alone.</summary>
         internal sealed class ChannelWeightPlan
