@@ -331,7 +331,7 @@ namespace KernelGen.Generator.Emitting
                 Width = width;
                 RowPhase = rowPhase;
                 ColumnPhase = columnPhase;
-                PhaseTaps = rowPhase.KernelTaps.Length * columnPhase.KernelTaps.Length;
+                PhaseTaps = FlatTaps.Count(rowPhase, columnPhase);
                 Packed = weights.Packed && PhaseTaps > 0;
                 GroupOutput = group * body._spec.OutPerGroup;
             }
@@ -368,9 +368,9 @@ namespace KernelGen.Generator.Emitting
             /// <summary>C# condition (or "true"/"false") under which the stores are final (the activation applied).</summary>
             public string LastChunk { get; set; } = "true";
 
-            /// <summary>The packed index of tap (ky, kx) of this phase: row taps outer, column taps inner, as packed.</summary>
-            public int PackedTap(Tap rowTap, Tap columnTap) =>
-                Array.IndexOf(RowPhase.KernelTaps, rowTap.KernelIndex) * ColumnPhase.KernelTaps.Length + Array.IndexOf(ColumnPhase.KernelTaps, columnTap.KernelIndex);
+            /// <summary>The packed index of tap (ky, kx) of this phase: its <see cref="FlatTaps"/> index, as packed.</summary>
+            public int PackedTap(Tap rowTap, Tap columnTap) => FlatTaps.Index(
+                Array.IndexOf(RowPhase.KernelTaps, rowTap.KernelIndex), Array.IndexOf(ColumnPhase.KernelTaps, columnTap.KernelIndex), ColumnPhase.KernelTaps.Length);
         }
 
         /// <summary>One (phase, group, channel block): in chunks of input channels when packing needs them, each packed and then run over the phase's pixels.</summary>
@@ -522,7 +522,7 @@ namespace KernelGen.Generator.Emitting
                         foreach (int kx in block.ColumnPhase.KernelTaps)
                         {
                             for (int u = 0; u < unroll; u++)
-                                Statement(Element("target", Affine.Of((long)t * lanes + u)) + " = " + Element("source", Affine.Of((long)u * kernel + ky * _spec.KernelWidth + kx)) + ";");
+                                Statement(Element("target", Affine.Of((long)t * lanes + u)) + " = " + Element("source", Affine.Of((long)u * kernel + FlatTaps.KernelElement(ky, kx, _spec.KernelWidth))) + ";");
                             t++;
                         }
                     }

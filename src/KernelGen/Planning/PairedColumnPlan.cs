@@ -90,7 +90,7 @@ namespace KernelGen.Planning
         /// </summary>
         public PairedTaps FormFor(int rowTaps)
         {
-            int even = rowTaps * EvenShifts.Length, odd = rowTaps * OddShifts.Length;
+            int even = FlatTaps.Count(rowTaps, EvenShifts.Length), odd = FlatTaps.Count(rowTaps, OddShifts.Length);
             if (!IsFlat(even) || !IsFlat(odd))
                 return PairedTaps.Looped;
             return (Sharing, even, odd) switch
