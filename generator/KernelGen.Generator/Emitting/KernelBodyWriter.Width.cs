@@ -12,8 +12,8 @@ namespace KernelGen.Generator.Emitting
         // ----- Width-vectorised: vectors along the output columns of one output row, register-blocked over output channels -----
         //
         // A row is cut into column runs. With stride 2 (NCHW) one run covers both column phases: output columns 2m and 2m + 1
-        // are positions m + shift of the two phases, so each vector of m holds two accumulators per channel that are
-        // interleaved into contiguous stores. Otherwise each phase is its own run (lanes stride apart when stride > 1).
+        // are positions m + shift of the two phases (the pairing is the runtime's, Planning/PairedColumnPlan.cs, linked in),
+        // so each vector of m holds two accumulators per channel that are interleaved into contiguous stores. Otherwise each phase is its own run (lanes stride apart when stride > 1).
         // A run is covered by vectors of one width, the last one moved back to end at the run's end (it recomputes a few
         // outputs instead of falling into narrower pieces); vectors whose taps partly fall off the input load the nearest
         // whole input window and shift zeros in, so edges stay vectorised. One register block is up to
@@ -33,7 +33,7 @@ namespace KernelGen.Generator.Emitting
                 InputShifts = inputShifts;
             }
 
-            /// <summary>One of the run's phases, at <c>shift = 0</c> of every phase when the run is unpaired.</summary>
+            /// <summary>The part of <paramref name="phase"/> whose position at m is <c>m + shift</c> (shift 0 in an unpaired run).</summary>
             public static ColumnPart Of(AxisPhase phase, int shift, int[] inputShifts) => new ColumnPart(phase, shift, Taps(phase), inputShifts);
 
             public AxisPhase Phase { get; }
@@ -95,8 +95,8 @@ namespace KernelGen.Generator.Emitting
         /// Output channels per register block and vectors of positions per block on a path of <paramref name="lanes"/> lanes:
         /// as many accumulators as three quarters of the registers (<see cref="KernelShapes.VectorRegisters"/>: 24 of
         /// AVX-512's 32, 12 of 16), the rest left to the input vectors; 8 on the scalar path. (The runtime's paired kernel
-        /// blocks by its own fixed rule, <c>ExecutionPlan.BlockedPairVectors</c> in the runtime: its generic code cannot size a
-        /// block per layer.)
+        /// blocks by a fixed rule of its own, <c>ExecutionPlan.BlockedPairVectors</c>: its generic code cannot size a block
+        /// per layer.)
         /// </summary>
         internal static (int Channels, int PixelVectors) WidthBlocking(KernelSpec spec, AxisPlan columns, int lanes)
         {
