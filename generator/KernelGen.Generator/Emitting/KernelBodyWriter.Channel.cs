@@ -19,14 +19,11 @@ namespace KernelGen.Generator.Emitting
         /// <summary>The most floats the packed weights may take (32 KB, one L1 data cache): larger layers are split into chunks of input channels.</summary>
         internal const int PackedWeightsLimit = 8192;
 
-        /// <summary>Channel vectors per register block: each broadcast input feeds this many FMAs.</summary>
-        internal const int ChannelVectorsPerBlock = 2;
+        /// <summary>Channel vectors per register block, as the runtime's channel kernel (<see cref="KernelShapes.ChannelBlockVectors"/>).</summary>
+        internal const int ChannelVectorsPerBlock = KernelShapes.ChannelBlockVectors;
 
-        /// <summary>
-        /// Pixels per register block: 8 x 2 accumulators, 2 weight vectors and a broadcast take 19 of AVX-512's 32 registers
-        /// (12 x 2 measured no faster); 4 x 2 take 11 of the 16 of AVX2 and SSE (6 x 2, 15 registers, measured no faster with AVX2).
-        /// </summary>
-        internal static int ChannelPixelBlock(int lanes) => lanes == 16 ? 8 : 4;
+        /// <summary>Pixels per register block, as the runtime's channel kernel (<see cref="KernelShapes.ChannelBlockPixelsFor"/>).</summary>
+        internal static int ChannelPixelBlock(int lanes) => KernelShapes.ChannelBlockPixelsFor(lanes);
 
         /// <summary>How one path of the channel-vectorised kernel reads its weights; derived from the shape and the path's width alone.</summary>
         internal sealed class ChannelWeightPlan
@@ -334,7 +331,7 @@ namespace KernelGen.Generator.Emitting
                 Width = width;
                 RowPhase = rowPhase;
                 ColumnPhase = columnPhase;
-                PhaseTaps = rowPhase.KernelTaps.Length * columnPhase.KernelTaps.Length;
+                PhaseTaps = FlatTaps.Count(rowPhase, columnPhase);
                 Packed = weights.Packed && PhaseTaps > 0;
                 GroupOutput = group * body._spec.OutPerGroup;
             }
@@ -371,9 +368,9 @@ namespace KernelGen.Generator.Emitting
             /// <summary>C# condition (or "true"/"false") under which the stores are final (the activation applied).</summary>
             public string LastChunk { get; set; } = "true";
 
-            /// <summary>The packed index of tap (ky, kx) of this phase: row taps outer, column taps inner, as packed.</summary>
-            public int PackedTap(Tap rowTap, Tap columnTap) =>
-                Array.IndexOf(RowPhase.KernelTaps, rowTap.KernelIndex) * ColumnPhase.KernelTaps.Length + Array.IndexOf(ColumnPhase.KernelTaps, columnTap.KernelIndex);
+            /// <summary>The packed index of tap (ky, kx) of this phase: its <see cref="FlatTaps"/> index, as packed.</summary>
+            public int PackedTap(Tap rowTap, Tap columnTap) => FlatTaps.Index(
+                Array.IndexOf(RowPhase.KernelTaps, rowTap.KernelIndex), Array.IndexOf(ColumnPhase.KernelTaps, columnTap.KernelIndex), ColumnPhase.KernelTaps.Length);
         }
 
         /// <summary>One (phase, group, channel block): in chunks of input channels when packing needs them, each packed and then run over the phase's pixels.</summary>
@@ -525,7 +522,7 @@ namespace KernelGen.Generator.Emitting
                         foreach (int kx in block.ColumnPhase.KernelTaps)
                         {
                             for (int u = 0; u < unroll; u++)
-                                Statement(Element("target", Affine.Of((long)t * lanes + u)) + " = " + Element("source", Affine.Of((long)u * kernel + ky * _spec.KernelWidth + kx)) + ";");
+                                Statement(Element("target", Affine.Of((long)t * lanes + u)) + " = " + Element("source", Affine.Of((long)u * kernel + FlatTaps.KernelElement(ky, kx, _spec.KernelWidth))) + ";");
                             t++;
                         }
                     }

@@ -12,8 +12,8 @@ namespace KernelGen.Generator.Emitting
         // ----- Width-vectorised: vectors along the output columns of one output row, register-blocked over output channels -----
         //
         // A row is cut into column runs. With stride 2 (NCHW) one run covers both column phases: output columns 2m and 2m + 1
-        // are positions m + shift of the two phases, so each vector of m holds two accumulators per channel that are
-        // interleaved into contiguous stores. Otherwise each phase is its own run (lanes stride apart when stride > 1).
+        // are positions m + shift of the two phases (the pairing is the runtime's, Planning/PairedColumnPlan.cs, linked in),
+        // so each vector of m holds two accumulators per channel that are interleaved into contiguous stores. Otherwise each phase is its own run (lanes stride apart when stride > 1).
         // A run is covered by vectors of one width, the last one moved back to end at the run's end (it recomputes a few
         // outputs instead of falling into narrower pieces); vectors whose taps partly fall off the input load the nearest
         // whole input window and shift zeros in, so edges stay vectorised. One register block is up to
@@ -25,18 +25,25 @@ namespace KernelGen.Generator.Emitting
         /// <summary>One phase of a column run: the positions of the run's coordinate m are <c>q = m + Shift</c> of <see cref="Phase"/>.</summary>
         private sealed class ColumnPart
         {
-            public ColumnPart(AxisPhase phase, int shift, Tap[] taps)
+            public ColumnPart(AxisPhase phase, int shift, Tap[] taps, int[] inputShifts)
             {
                 Phase = phase;
                 Shift = shift;
                 Taps = taps;
+                InputShifts = inputShifts;
             }
+
+            /// <summary>The part of <paramref name="phase"/> whose position at m is <c>m + shift</c> (shift 0 in an unpaired run).</summary>
+            public static ColumnPart Of(AxisPhase phase, int shift, int[] inputShifts) => new ColumnPart(phase, shift, Taps(phase), inputShifts);
 
             public AxisPhase Phase { get; }
 
             public int Shift { get; }
 
             public Tap[] Taps { get; }
+
+            /// <summary>The input column tap t reads at m is <c>m + InputShifts[t]</c> (<see cref="PairedColumnPlan.InputShifts"/>).</summary>
+            public int[] InputShifts { get; }
         }
 
         /// <summary>Positions <c>[First, End)</c> of a run's coordinate; paired runs store two parts interleaved at column 2m.</summary>
@@ -81,16 +88,20 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Input vectors are plain loads (NCHW, or NHWC with one input channel); otherwise they are gathered lane by lane.</summary>
         private static bool ContiguousInput(KernelSpec spec) => !spec.ChannelsLast || spec.InChannels == 1;
 
-        private static bool IsPaired(KernelSpec spec, AxisPlan columns) =>
-            !spec.ChannelsLast && spec.StrideWidth == 2 && columns.Phases.Length == 2 && spec.OutputWidth >= 2;
+        /// <summary>The runtime's pairing rule (<see cref="PairedColumnPlan.Pairs"/>), where loads are contiguous (NCHW).</summary>
+        private static bool IsPaired(KernelSpec spec, AxisPlan columns) => !spec.ChannelsLast && PairedColumnPlan.Pairs(columns);
 
         /// <summary>
         /// Output channels per register block and vectors of positions per block on a path of <paramref name="lanes"/> lanes:
-        /// as many accumulators as the registers hold with room for the input vectors (about 24 of AVX-512's 32, 12 of 16).
+        /// as many accumulators as three quarters of the registers (<see cref="KernelShapes.VectorRegisters"/>: 24 of
+        /// AVX-512's 32, 12 of 16), the rest left to the input vectors; 8 on the scalar path. (The runtime's paired kernel
+        /// blocks by a fixed rule of its own, <c>ExecutionPlan.BlockedPairVectors</c>: its generic code cannot size a block
+        /// per layer.)
         /// </summary>
         internal static (int Channels, int PixelVectors) WidthBlocking(KernelSpec spec, AxisPlan columns, int lanes)
         {
-            int accumulators = lanes == 16 ? 24 : lanes == 1 ? 8 : 12;
+            int registers = KernelShapes.VectorRegisters(lanes);
+            int accumulators = lanes == 1 ? 8 : registers * 3 / 4;
             int parts = IsPaired(spec, columns) ? 2 : 1;
             int perGroup = spec.OutPerGroup;
             int channels = Math.Min(perGroup, Math.Max(1, accumulators / parts));
@@ -99,7 +110,7 @@ namespace KernelGen.Generator.Emitting
             // the accumulators, one input vector per column tap and the broadcast weight fit the 16 registers; with more column
             // taps (dcgan) the edge shifts' constants spill and the smaller block without a tail stays ahead.
             int tapsPerPart = (spec.KernelWidth + spec.StrideWidth - 1) / spec.StrideWidth;
-            bool fullNarrowBlock = lanes == 8 && channels * parts + parts * tapsPerPart + 1 <= 16;
+            bool fullNarrowBlock = lanes == 8 && channels * parts + parts * tapsPerPart + 1 <= registers;
             if (perGroup % channels != 0 && !fullNarrowBlock)
             {
                 // Prefer a divisor of the channels (no tail block) when one is close to the register limit.
@@ -127,7 +138,7 @@ namespace KernelGen.Generator.Emitting
             int longest = 0;
             if (paired)
             {
-                longest = spec.OutputWidth / 2;
+                longest = PairedColumnPlan.TryCreate(columns)!.FullPairs;
             }
             else
             {
@@ -181,20 +192,20 @@ namespace KernelGen.Generator.Emitting
             var runs = new List<ColumnRun>();
             if (PairedColumns)
             {
-                var even = _columns.Phases[_columns.OutputPhase[0]];
-                var odd = _columns.Phases[_columns.OutputPhase[1]];
-                int evenShift = _columns.OutputQ[0], oddShift = _columns.OutputQ[1];
-                int pairs = _spec.OutputWidth / 2;
-                runs.Add(new ColumnRun(new[] { new ColumnPart(even, evenShift, Taps(even)), new ColumnPart(odd, oddShift, Taps(odd)) }, 0, pairs, paired: true));
-                if (_spec.OutputWidth % 2 == 1)
-                    runs.Add(new ColumnRun(new[] { new ColumnPart(even, evenShift, Taps(even)) }, pairs, pairs + 1, paired: false));
+                var pairs = PairedColumnPlan.TryCreate(_columns)!;
+                var even = ColumnPart.Of(pairs.Even, pairs.EvenFirstQ, pairs.EvenShifts);
+                var odd = ColumnPart.Of(pairs.Odd, pairs.OddFirstQ, pairs.OddShifts);
+                runs.Add(new ColumnRun(new[] { even, odd }, 0, pairs.FullPairs, paired: true));
+                // An odd width's last pair has its even cell alone.
+                if (pairs.PairCount > pairs.FullPairs)
+                    runs.Add(new ColumnRun(new[] { even }, pairs.FullPairs, pairs.PairCount, paired: false));
                 return runs;
             }
 
             foreach (var phase in _columns.Phases)
             {
                 if (phase.EndQ > phase.FirstQ)
-                    runs.Add(new ColumnRun(new[] { new ColumnPart(phase, 0, Taps(phase)) }, phase.FirstQ, phase.EndQ, paired: false));
+                    runs.Add(new ColumnRun(new[] { ColumnPart.Of(phase, 0, PairedColumnPlan.InputShifts(phase, 0)) }, phase.FirstQ, phase.EndQ, paired: false));
             }
 
             return runs;
@@ -310,9 +321,9 @@ namespace KernelGen.Generator.Emitting
         {
             foreach (var part in run.Parts)
             {
-                foreach (var tap in part.Taps)
+                foreach (int shift in part.InputShifts)
                 {
-                    int start = m + part.Shift - tap.Offset;
+                    int start = m + shift;
                     if (start < 0 || start + width > _spec.InputWidth) return false;
                 }
             }
@@ -321,10 +332,10 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>How the vector at <paramref name="m"/> reads one tap, and by how many lanes an edge load moves.</summary>
-        private (LoadKind Kind, int Lanes) LoadOf(Affine m, int shift, Tap tap, int width)
+        private (LoadKind Kind, int Lanes) LoadOf(Affine m, int inputShift, int width)
         {
             if (!m.IsConstant) return (LoadKind.Whole, 0);
-            long start = m.Constant + shift - tap.Offset, end = start + width;
+            long start = m.Constant + inputShift, end = start + width;
             if (end <= 0 || start >= _spec.InputWidth) return (LoadKind.None, 0);
             if (start >= 0 && end <= _spec.InputWidth) return (LoadKind.Whole, 0);
             if (width == 1 || !ContiguousInput(_spec)) return (LoadKind.Whole, 0); // gathers skip the lanes off the input themselves
@@ -361,9 +372,9 @@ namespace KernelGen.Generator.Emitting
                     var plan = new (LoadKind, int, string)[taps.Length];
                     for (int t = 0; t < taps.Length; t++)
                     {
-                        var (kind, lanes) = LoadOf(starts[p], parts[j].Shift, taps[t], width);
+                        var (kind, lanes) = LoadOf(starts[p], parts[j].InputShifts[t], width);
                         // Starts are literals, or one loop variable plus literals: the constant part tells the loads apart.
-                        string key = Text(starts[p].Constant + parts[j].Shift - taps[t].Offset) + ":" + kind + ":" + Text(lanes);
+                        string key = Text(starts[p].Constant + parts[j].InputShifts[t]) + ":" + kind + ":" + Text(lanes);
                         plan[t] = (kind, lanes, key);
                         if (kind == LoadKind.None) continue;
                         anyTap = true;
@@ -446,7 +457,7 @@ namespace KernelGen.Generator.Emitting
                                         var (kind, lanes, key) = plans[p, j][t];
                                         if (kind == LoadKind.None) continue;
                                         string vector = _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
-                                            qh - rowTap.Offset, starts[p] + (parts[j].Shift - taps[t].Offset), inputStep);
+                                            qh - rowTap.Offset, starts[p] + parts[j].InputShifts[t], inputStep);
                                         if (loadNames.TryGetValue(key, out var name))
                                         {
                                             if (loaded.Add(key)) Assign(name, vector);

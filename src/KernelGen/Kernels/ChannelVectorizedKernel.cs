@@ -350,9 +350,13 @@ internal static class ChannelVectorizedKernel
         }
     }
 
-    /// <summary>Whether the vectors are those of AVX-512, whose 32 registers hold an 8 x 2 block (a JIT-time constant).</summary>
+    /// <summary>
+    /// Whether the vectors are those of AVX-512, whose 32 registers hold an 8 x 2 block (the rule the generated kernels
+    /// follow too, <see cref="KernelShapes.ChannelBlockPixelsFor"/>; a JIT-time constant).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool ManyRegisters<TVec>() where TVec : struct => typeof(TVec) == typeof(Vector512<float>);
+    private static bool ManyRegisters<TVec>() where TVec : struct =>
+        KernelShapes.ChannelBlockPixelsFor(Unsafe.SizeOf<TVec>() / sizeof(float)) == KernelShapes.ChannelBlockPixels;
 
     /// <summary>Eight whole pixels (the caller checks that all eight are in the phase row) x 2 channel vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

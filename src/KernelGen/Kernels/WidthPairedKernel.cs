@@ -200,16 +200,15 @@ internal static partial class WidthPairedKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Flatten(in PhaseArgs args, AxisPhase rowPhase, int[] shifts, int[] kernelColumns, Span<nint> offsets, Span<int> weights)
     {
-        int i = 0;
         for (int r = 0; r < rowPhase.KernelTaps.Length; r++)
         {
             // Row tap r of output row q reads padded row q + RowShift - offset.
             nint inputRow = -(nint)rowPhase.TapOffsets[r] * args.RowPitch;
-            int kernelRow = rowPhase.KernelTaps[r] * args.KernelWidth;
-            for (int t = 0; t < shifts.Length; t++, i++)
+            for (int t = 0; t < shifts.Length; t++)
             {
+                int i = FlatTaps.Index(r, t, shifts.Length);
                 offsets[i] = inputRow + shifts[t];
-                weights[i] = kernelRow + kernelColumns[t];
+                weights[i] = FlatTaps.KernelElement(rowPhase.KernelTaps[r], kernelColumns[t], args.KernelWidth);
             }
         }
     }

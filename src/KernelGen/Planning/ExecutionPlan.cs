@@ -341,16 +341,17 @@ internal sealed class ExecutionPlan
             for (int p = 0; p < columnPhases.Length; p++)
             {
                 AxisPhase rowPhase = rowPhases[r], columnPhase = columnPhases[p];
-                var taps = new int[2 * rowPhase.KernelTaps.Length * columnPhase.KernelTaps.Length];
-                int k = 0;
+                int columnTaps = columnPhase.KernelTaps.Length;
+                var taps = new int[2 * FlatTaps.Count(rowPhase, columnPhase)];
                 for (int th = 0; th < rowPhase.KernelTaps.Length; th++)
                 {
-                    for (int t = 0; t < columnPhase.KernelTaps.Length; t++)
+                    for (int t = 0; t < columnTaps; t++)
                     {
-                        taps[k++] = -(rowPhase.TapOffsets[th] * paddedWidth + columnPhase.TapOffsets[t]) * layer.InChannels;
+                        int k = 2 * FlatTaps.Index(th, t, columnTaps);
+                        taps[k] = -(rowPhase.TapOffsets[th] * paddedWidth + columnPhase.TapOffsets[t]) * layer.InChannels;
                         // In rows of the packed weights (one per tap and input channel): the kernel scales them by the row
                         // stride of the channel block it computes (KernelShapes.ChannelWeightPosition).
-                        taps[k++] = (rowPhase.KernelTaps[th] * layer.KernelWidth + columnPhase.KernelTaps[t]) * layer.InPerGroup;
+                        taps[k + 1] = FlatTaps.KernelElement(rowPhase.KernelTaps[th], columnPhase.KernelTaps[t], layer.KernelWidth) * layer.InPerGroup;
                     }
                 }
 

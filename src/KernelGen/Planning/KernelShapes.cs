@@ -5,17 +5,12 @@ namespace KernelGen.Planning;
 /// <summary>
 /// The register blocks and buffers of the runtime's kernels, as the planner must know them to size the zero border and
 /// prove every unchecked access in bounds: the kernels take their block sizes from here, so the two cannot disagree.
+/// The part the generated kernels share (registers per width, the channel kernel's blocks) is KernelShapes.Registers.cs.
 /// </summary>
-internal static class KernelShapes
+internal static partial class KernelShapes
 {
-    /// <summary>The most lanes a vector has (Vector512 of float).</summary>
-    public const int MaxLanes = 16;
-
     /// <summary>Vectors of phase positions the unpaired width kernel accumulates at once, per phase.</summary>
     public const int WidthBlockVectors = 4;
-
-    /// <summary>Pixels of one register block of the channel kernel.</summary>
-    public const int ChannelBlockPixels = 8;
 
     /// <summary>Output channels per group rounded up to whole vectors of <paramref name="width"/>: the channel kernel's packed and scratch stride.</summary>
     public static int PaddedChannels(int outPerGroup, Simd.VectorWidth width) => (outPerGroup + (int)width - 1) / (int)width * (int)width;

@@ -67,7 +67,7 @@ internal static class PlanBuilder
         int widestPhase = 0;
         foreach (var phase in width.Phases)
             widestPhase = Math.Max(widestPhase, phase.EndQ - phase.FirstQ);
-        bool pairedWidth = definition.WidthAxis.Stride == 2 && width.Phases.Length == 2;
+        bool pairedWidth = PairedColumnPlan.Pairs(width);
         KernelStrategy strategy = ChooseStrategy(layer.InPerGroup, layer.OutPerGroup, widestPhase, layerPlan.ChannelsLast, pairedWidth);
         // Multiply-adds per sample as the kernels run them: every phase tap of every output cell, edges included (the
         // zero border makes edge cells cost as much as interior ones), zero taps of the stride skipped. Saturating: it only
