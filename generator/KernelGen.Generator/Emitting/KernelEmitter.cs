@@ -197,6 +197,10 @@ namespace KernelGen.Generator.Emitting
             {
                 foreach (string line in KernelBodyWriter.DescribeWidthStrategy(plan)) w.Line(line);
             }
+            else if (KernelBodyWriter.UsesTapVectors(s, plan.Strategy))
+            {
+                foreach (string line in KernelBodyWriter.TapStrategyComment(plan)) w.Line(line);
+            }
             else
             {
                 foreach (string line in KernelBodyWriter.ChannelStrategyComment(plan)) w.Line(line);
