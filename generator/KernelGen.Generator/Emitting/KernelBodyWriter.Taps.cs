@@ -85,30 +85,70 @@ namespace KernelGen.Generator.Emitting
             yield return "//   input is broadcast. Chosen over channel vectors (which the weights' " + Text(s.WeightsLength * 4L)
                 + " bytes, beyond the L2 cache, call for) because on NCL those need";
             yield return "//   the weights transposed (a pass over all of them per call) and store channels " + Text(s.OutputWidth) + " apart.";
-            yield return "//   Per group and tile of output channels: the output rows take the bias; then per tile of input positions every input";
-            yield return "//   channel is reduced into (channels x positions) tap vectors held in registers, each added onto the outputs its";
-            yield return "//   window covers (windows of neighbouring positions overlap: stride " + Text(s.StrideWidth) + ", kernel " + Text(s.KernelWidth)
-                + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is applied once a tile's rows are complete.");
-            yield return "//   Each weight is read from memory once per call: the next position tiles find a tile's weights in the L2 cache.";
+            int block = TapChannelBlock(s);
+            yield return "//   Per group the output rows first take the bias. Then per block of " + Text(block) + " input channels (whose weights, "
+                + Text((long)block * s.OutPerGroup * s.KernelWidth * 4 / 1024) + " KB, come from memory";
+            yield return "//   once and from the L2 cache for every later tile), tile of output channels and tile of input positions, the block's";
+            yield return "//   input channels are reduced into (channels x positions) tap vectors held in registers, each then added onto the outputs";
+            yield return "//   its window covers (windows of neighbouring positions overlap: stride " + Text(s.StrideWidth) + ", kernel " + Text(s.KernelWidth)
+                + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
             foreach (int lanes in plan.PathWidths)
             {
                 var tile = PlanTapTile(s, lanes);
-                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channels x " + Text(tile.Positions) + " positions x "
+                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions x "
                     + Text(tile.Chunks) + " vector" + (tile.Chunks > 1 ? "s" : "") + " of " + Text(lanes) + " taps"
                     + (tile.ChunkGroups > 1 ? ", in " + Text(tile.ChunkGroups) + " passes over the taps" : "") + ".";
             }
         }
 
+        /// <summary>
+        /// The most weight bytes one block of input channels may span (all of a group's output channels): the block is reduced
+        /// by every tile before the next, so it is read from memory once, in order, and then from the L2 cache.
+        /// </summary>
+        internal const int TapWeightBlockBytes = 512 * 1024;
+
+        /// <summary>Input channels per block: the largest divisor of a group's input channels whose weights fit <see cref="TapWeightBlockBytes"/>.</summary>
+        internal static int TapChannelBlock(KernelSpec spec)
+        {
+            long perChannel = (long)spec.OutPerGroup * spec.KernelWidth * 4;
+            int most = (int)Math.Max(1, Math.Min(spec.InPerGroup, TapWeightBlockBytes / perChannel));
+            while (spec.InPerGroup % most != 0) most--;
+            return most;
+        }
+
         private void WriteTapVectorized()
         {
             var tile = PlanTapTile(_spec, _lanes);
-            int perGroup = _spec.OutPerGroup;
+            int perGroup = _spec.OutPerGroup, block = TapChannelBlock(_spec);
             int fullTiles = perGroup / tile.Channels, leftChannels = perGroup - fullTiles * tile.Channels;
+            int length = _spec.OutputWidth;
             Repeat("g", 0, _spec.Groups, 1, RollChannels, g =>
             {
-                Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, oc, tile, tile.Channels));
-                if (leftChannels > 0) TapChannelTile(g, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
+                var groupOutput = g * perGroup;
+                _writer?.Line("// The group's output rows start from the bias; every block of input channels adds onto them.");
+                Repeat("oc", 0, perGroup, 1, RollChannels, oc =>
+                {
+                    var row = (groupOutput + oc) * length;
+                    TapRowPass(row, length, (index, width) => StoreRaw(width, index, _spec.HasBias ? Broadcast(width, "b", groupOutput + oc) : Zero(width)));
+                });
+
+                Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
+                {
+                    Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, oc, icb, block, tile, tile.Channels));
+                    if (leftChannels > 0) TapChannelTile(g, Affine.Of((long)fullTiles * tile.Channels), icb, block, tile, leftChannels);
+                });
+
+                if (Activates)
+                {
+                    _writer?.Line("// The sums are complete: the activation, in place.");
+                    Repeat("oc", 0, perGroup, 1, RollChannels, oc =>
+                    {
+                        var row = (groupOutput + oc) * length;
+                        TapRowPass(row, length, (index, width) =>
+                            StoreRaw(width, index, Activated(width, width == 1 ? Element("y", index) : VectorClass(width) + ".LoadUnsafe(ref y, " + Offset(index) + ")")));
+                    });
+                }
             });
         }
 
@@ -122,29 +162,14 @@ namespace KernelGen.Generator.Emitting
             return (first, end);
         }
 
-        /// <summary>The output rows of <paramref name="channels"/> channels from <c>oc</c> of group <c>g</c>: bias, every position tile, activation.</summary>
-        private void TapChannelTile(Affine g, Affine oc, TapTile tile, int channels)
+        /// <summary>Every position tile of <paramref name="channels"/> output channels from <c>oc</c> of group <c>g</c>, over one block of input channels.</summary>
+        private void TapChannelTile(Affine g, Affine oc, Affine icb, int block, TapTile tile, int channels)
         {
-            var outputChannel = g * _spec.OutPerGroup + oc;
-            int length = _spec.OutputWidth;
             var outer = new HashSet<string>(_declared, StringComparer.Ordinal);
             if (_writer is { } w)
             {
-                w.Line("// " + ChannelRange(outputChannel, channels) + ": rows set to the bias, then every input position's taps added on.");
+                w.Line("// " + ChannelRange(g * _spec.OutPerGroup + oc, channels) + ", input channels " + (g * _spec.InPerGroup + icb) + " (+" + Text(block - 1) + ").");
                 w.Open();
-            }
-
-            for (int r = 0; r < channels; r++)
-            {
-                var row = (outputChannel + r) * length;
-                string value = _spec.HasBias ? Broadcast(_lanes, "b", outputChannel + r) : Zero(_lanes);
-                if (_lanes > 1) Assign("fill", value);
-                TapRowPass(row, length, (index, width) =>
-                {
-                    string v = width == _lanes && _lanes > 1 ? "fill"
-                        : _spec.HasBias ? Broadcast(width, "b", outputChannel + r) : Zero(width);
-                    StoreRaw(width, index, v);
-                });
             }
 
             int positions = tile.Positions, input = _spec.InputWidth;
@@ -159,25 +184,15 @@ namespace KernelGen.Generator.Emitting
                 bool clean = count == positions && start >= first && start + count <= end;
                 if (!clean)
                 {
-                    TapPositionTile(g, oc, Affine.Of(start), channels, count, tile, clean: false);
+                    TapPositionTile(g, oc, icb, block, Affine.Of(start), channels, count, tile, clean: false);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, oc, i, channels, positions, tile, clean: true));
+                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, oc, icb, block, i, channels, positions, tile, clean: true));
                 t += run;
-            }
-
-            if (Activates)
-            {
-                for (int r = 0; r < channels; r++)
-                {
-                    var row = (outputChannel + r) * length;
-                    TapRowPass(row, length, (index, width) =>
-                        StoreRaw(width, index, Activated(width, width == 1 ? Element("y", index) : VectorClass(width) + ".LoadUnsafe(ref y, " + Offset(index) + ")")));
-                }
             }
 
             _writer?.Close();
@@ -210,19 +225,19 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
+        private void TapPositionTile(Affine g, Affine oc, Affine icb, int block, Affine start, int channels, int count, TapTile tile, bool clean)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
             var outputChannel = g * _spec.OutPerGroup + oc;
-            var inputChannel = g * _spec.InPerGroup;
+            var inputChannel = g * _spec.InPerGroup + icb;
             for (int pass = 0; pass < tile.ChunkGroups; pass++)
             {
                 int firstChunk = pass * tile.Chunks;
                 if (_writer is { } w)
                 {
                     w.Line("// " + ChannelRange(outputChannel, channels) + " x i " + Positions(start, count, 1) + " x taps "
-                        + Text((long)firstChunk * lanes) + ".." + Text((long)(firstChunk + tile.Chunks) * lanes - 1) + ", reduced over " + Text(_spec.InPerGroup) + " input channels.");
+                        + Text((long)firstChunk * lanes) + ".." + Text((long)(firstChunk + tile.Chunks) * lanes - 1) + ".");
                     w.Open();
                 }
 
@@ -238,7 +253,7 @@ namespace KernelGen.Generator.Emitting
                 long inputStep = inputLength, weightStep = (long)_spec.OutPerGroup * kernel;
                 var inputBase = inputChannel * inputLength + start;
                 var weightBase = (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
-                bool loop = RollReduction && _spec.InPerGroup > 1;
+                bool loop = RollReduction && block > 1;
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
                 Statement("ref float wa = ref " + Element("w", weightBase) + ";");
                 if (lanes > 1 || count > 1)
@@ -287,7 +302,7 @@ namespace KernelGen.Generator.Emitting
                 {
                     // One input channel per iteration: the cursors step to the next channel's inputs and weights.
                     var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
-                    _writer?.Open("for (int ic = 0; ic < " + Text(_spec.InPerGroup) + "; ic++)");
+                    _writer?.Open("for (int ic = 0; ic < " + Text(block) + "; ic++)");
                     Reduce(0);
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
                     Statement("wa = ref " + Element("wa", Affine.Of(weightStep)) + ";");
@@ -298,13 +313,13 @@ namespace KernelGen.Generator.Emitting
                 else if (_writer is null)
                 {
                     long saved = _multiplier;
-                    _multiplier = SaturatingMultiply(_multiplier, _spec.InPerGroup);
+                    _multiplier = SaturatingMultiply(_multiplier, block);
                     Reduce(0);
                     _multiplier = saved;
                 }
                 else
                 {
-                    for (int ic = 0; ic < _spec.InPerGroup; ic++) Reduce(ic);
+                    for (int ic = 0; ic < block; ic++) Reduce(ic);
                 }
 
                 // Windows of positions m apart overlap when m * stride < kernel: adding the positions in classes m apart keeps
@@ -347,13 +362,34 @@ namespace KernelGen.Generator.Emitting
                 return;
             }
 
-            for (int lane = 0; lane < lanes; lane++)
+            // The lanes that land inside the row are one run: its aligned halves and quarters go as narrower vectors, the rest lane by lane.
+            int lo = (int)Math.Max(0, -output.Constant), hi = (int)Math.Min(lanes, length - output.Constant);
+            for (int lane = lo; lane < hi;)
             {
-                long o = output.Constant + lane;
-                if (o < 0 || o >= length) continue;
-                string value = lanes == 1 ? accumulator : VectorClass(lanes) + ".GetElement(" + accumulator + ", " + Text(lane) + ")";
-                Statement(Element("y", row + o) + " += " + value + ";");
+                int width = lanes / 2;
+                while (width >= 4 && (lane % width != 0 || lane + width > hi)) width /= 2;
+                if (width < 4) width = 1;
+                var index = row + (output.Constant + lane);
+                string part = SubVector(accumulator, lanes, lane, width);
+                if (width == 1) Statement(Element("y", index) + " += " + part + ";");
+                else Statement(VectorClass(width) + ".StoreUnsafe(" + VectorClass(width) + ".LoadUnsafe(ref y, " + Offset(index) + ") + " + part + ", ref y, " + Offset(index) + ");");
+                lane += width;
             }
+        }
+
+        /// <summary>Lanes <c>[first, first + width)</c> of a vector of <paramref name="lanes"/>, <paramref name="first"/> a multiple of <paramref name="width"/>.</summary>
+        private string SubVector(string vector, int lanes, int first, int width)
+        {
+            if (lanes == 1) return vector;
+            if (width == 1) return VectorClass(lanes) + ".GetElement(" + vector + ", " + Text(first) + ")";
+            string value = vector;
+            for (int size = lanes; size > width; size /= 2)
+            {
+                bool upper = first % size >= size / 2;
+                value = VectorClass(size) + (upper ? ".GetUpper(" : ".GetLower(") + value + ")";
+            }
+
+            return value;
         }
 
         private static string TapAccumulator(int channel, int position, int chunk) => "a" + Text(channel) + "_" + Text(position) + "_" + Text(chunk);
