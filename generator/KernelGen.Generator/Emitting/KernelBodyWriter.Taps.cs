@@ -14,9 +14,12 @@ namespace KernelGen.Generator.Emitting
         // and input position i adds x[ic, i] * w[ic, oc, 0..k) to outputs stride * i - padding + (0..k). So a tap vector is
         // one plain load of the caller's weights, the input is broadcast, and a register tile of (output channels x input
         // positions) tap vectors sums over every input channel with nothing but FMAs. Each weight is read from memory once per
-        // call (later position blocks find it in the L2 cache), where channel vectors on NCL would need the weights
+        // call (later position tiles find it in the L2 cache), where channel vectors on NCL would need the weights
         // transposed: a pass over all of them per call. The tile's windows overlap by k - stride outputs, so once its
         // reduction is done each tap vector is added onto the output row (which first holds the bias).
+        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12; reducing
+        // blocks of input channels whose weights fit the L2 cache (each block read in address order), with or without reading
+        // the next block ahead, was no faster than one pass over all input channels per tile.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -55,7 +58,7 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>
         /// The register tile of a path: 24 accumulators with AVX-512's 32 registers (3 channels x 8 positions: 11 loads per 24
-        /// FMAs, and the tile's weights, 3 x Cin cache lines, stay in the L2 cache for the next position blocks), 12 with the 16
+        /// FMAs, and the tile's weights, 3 x Cin cache lines, stay in the L2 cache for the next position tiles), 12 with the 16
         /// of AVX2, SSE and scalar code; the accumulators, a weight vector per (channel, chunk) and one broadcast fit the file.
         /// </summary>
         internal static TapTile PlanTapTile(KernelSpec spec, int lanes)
@@ -85,13 +88,11 @@ namespace KernelGen.Generator.Emitting
             yield return "//   input is broadcast. Chosen over channel vectors (which the weights' " + Text(s.WeightsLength * 4L)
                 + " bytes, beyond the L2 cache, call for) because on NCL those need";
             yield return "//   the weights transposed (a pass over all of them per call) and store channels " + Text(s.OutputWidth) + " apart.";
-            int block = TapChannelBlock(s);
-            yield return "//   Per group the output rows first take the bias. Then per block of " + Text(block) + " input channels (whose weights, "
-                + Text((long)block * s.OutPerGroup * s.KernelWidth * 4 / 1024) + " KB, come from memory";
-            yield return "//   once and from the L2 cache for every later tile), tile of output channels and tile of input positions, the block's";
-            yield return "//   input channels are reduced into (channels x positions) tap vectors held in registers, each then added onto the outputs";
-            yield return "//   its window covers (windows of neighbouring positions overlap: stride " + Text(s.StrideWidth) + ", kernel " + Text(s.KernelWidth)
+            yield return "//   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, every";
+            yield return "//   input channel of the group is reduced into (channels x positions) tap vectors held in registers, each then added onto";
+            yield return "//   the outputs its window covers (windows of neighbouring positions overlap: stride " + Text(s.StrideWidth) + ", kernel " + Text(s.KernelWidth)
                 + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
+            yield return "//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.";
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
             foreach (int lanes in plan.PathWidths)
             {
@@ -102,42 +103,24 @@ namespace KernelGen.Generator.Emitting
             }
         }
 
-        /// <summary>
-        /// The most weight bytes one block of input channels may span (all of a group's output channels): the block is reduced
-        /// by every tile before the next, so it is read from memory once, in order, and then from the L2 cache.
-        /// </summary>
-        internal const int TapWeightBlockBytes = 512 * 1024;
-
-        /// <summary>Input channels per block: the largest divisor of a group's input channels whose weights fit <see cref="TapWeightBlockBytes"/>.</summary>
-        internal static int TapChannelBlock(KernelSpec spec)
-        {
-            long perChannel = (long)spec.OutPerGroup * spec.KernelWidth * 4;
-            int most = (int)Math.Max(1, Math.Min(spec.InPerGroup, TapWeightBlockBytes / perChannel));
-            while (spec.InPerGroup % most != 0) most--;
-            return most;
-        }
-
         private void WriteTapVectorized()
         {
             var tile = PlanTapTile(_spec, _lanes);
-            int perGroup = _spec.OutPerGroup, block = TapChannelBlock(_spec);
+            int perGroup = _spec.OutPerGroup;
             int fullTiles = perGroup / tile.Channels, leftChannels = perGroup - fullTiles * tile.Channels;
             int length = _spec.OutputWidth;
             Repeat("g", 0, _spec.Groups, 1, RollChannels, g =>
             {
                 var groupOutput = g * perGroup;
-                _writer?.Line("// The group's output rows start from the bias; every block of input channels adds onto them.");
+                _writer?.Line("// The group's output rows start from the bias; every tile adds its tap vectors onto them.");
                 Repeat("oc", 0, perGroup, 1, RollChannels, oc =>
                 {
                     var row = (groupOutput + oc) * length;
                     TapRowPass(row, length, (index, width) => StoreRaw(width, index, _spec.HasBias ? Broadcast(width, "b", groupOutput + oc) : Zero(width)));
                 });
 
-                Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
-                {
-                    Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, oc, icb, block, tile, tile.Channels));
-                    if (leftChannels > 0) TapChannelTile(g, Affine.Of((long)fullTiles * tile.Channels), icb, block, tile, leftChannels);
-                });
+                Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, oc, tile, tile.Channels));
+                if (leftChannels > 0) TapChannelTile(g, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
 
                 if (Activates)
                 {
@@ -162,13 +145,16 @@ namespace KernelGen.Generator.Emitting
             return (first, end);
         }
 
-        /// <summary>Every position tile of <paramref name="channels"/> output channels from <c>oc</c> of group <c>g</c>, over one block of input channels.</summary>
-        private void TapChannelTile(Affine g, Affine oc, Affine icb, int block, TapTile tile, int channels)
+        /// <summary>
+        /// Every position tile of <paramref name="channels"/> output channels from <c>oc</c> of group <c>g</c>: the first reads the
+        /// tile's weights from memory, the later ones find them in the L2 cache (channels x Cin/groups cache lines for k = 16).
+        /// </summary>
+        private void TapChannelTile(Affine g, Affine oc, TapTile tile, int channels)
         {
             var outer = new HashSet<string>(_declared, StringComparer.Ordinal);
             if (_writer is { } w)
             {
-                w.Line("// " + ChannelRange(g * _spec.OutPerGroup + oc, channels) + ", input channels " + (g * _spec.InPerGroup + icb) + " (+" + Text(block - 1) + ").");
+                w.Line("// " + ChannelRange(g * _spec.OutPerGroup + oc, channels) + ".");
                 w.Open();
             }
 
@@ -184,14 +170,14 @@ namespace KernelGen.Generator.Emitting
                 bool clean = count == positions && start >= first && start + count <= end;
                 if (!clean)
                 {
-                    TapPositionTile(g, oc, icb, block, Affine.Of(start), channels, count, tile, clean: false);
+                    TapPositionTile(g, oc, Affine.Of(start), channels, count, tile, clean: false);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, oc, icb, block, i, channels, positions, tile, clean: true));
+                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, oc, i, channels, positions, tile, clean: true));
                 t += run;
             }
 
@@ -225,12 +211,13 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine oc, Affine icb, int block, Affine start, int channels, int count, TapTile tile, bool clean)
+        private void TapPositionTile(Affine g, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
             var outputChannel = g * _spec.OutPerGroup + oc;
-            var inputChannel = g * _spec.InPerGroup + icb;
+            var inputChannel = g * _spec.InPerGroup;
+            int block = _spec.InPerGroup;
             for (int pass = 0; pass < tile.ChunkGroups; pass++)
             {
                 int firstChunk = pass * tile.Chunks;
