@@ -98,7 +98,7 @@ namespace KernelGen.Generator.Emitting
             {
                 var tile = PlanTapTile(s, lanes);
                 yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions x "
-                    + Text(tile.Chunks) + " vector" + (tile.Chunks > 1 ? "s" : "") + " of " + Text(lanes) + " taps"
+                    + (lanes == 1 ? Text(tile.Chunks) + " taps" : Text(tile.Chunks) + " vector" + (tile.Chunks > 1 ? "s" : "") + " of " + Text(lanes) + " taps")
                     + (tile.ChunkGroups > 1 ? ", in " + Text(tile.ChunkGroups) + " passes over the taps" : "") + ".";
             }
         }
@@ -154,7 +154,7 @@ namespace KernelGen.Generator.Emitting
             var outer = new HashSet<string>(_declared, StringComparer.Ordinal);
             if (_writer is { } w)
             {
-                w.Line("// " + ChannelRange(g * _spec.OutPerGroup + oc, channels) + ".");
+                w.Line("// " + ChannelRange(g * _spec.OutPerGroup + oc, channels) + ": every input position, in tiles.");
                 w.Open();
             }
 
