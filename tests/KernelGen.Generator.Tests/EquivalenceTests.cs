@@ -159,7 +159,7 @@ public class EquivalenceTests
     /// NaN and infinities give the naive reference's result (which is PyTorch's: see the runtime's SpecialValueTests):
     /// in the input and bias on every path, called directly; in the weights too through the public method, which then runs
     /// the scalar path (the vector paths' edge vectors multiply weights by zeros shifted in, and 0 x Inf is NaN), so the
-    /// scalar path must be exact on its own.
+    /// scalar path must be exact on its own; a tap-vectorised kernel multiplies no such zeros and runs its vector path.
     /// </summary>
     private static void CheckSpecialValues(Type kernels, string name, KernelCase c)
     {

@@ -110,15 +110,8 @@ namespace KernelGen.Generated
             ref float x = ref MemoryMarshal.GetReference(input);
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref float y = ref MemoryMarshal.GetReference(output);
-            // Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as
-            // PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.
-            if (!AllFinite(weights))
-            {
-                for (int n = 0; n < batch; n++)
-                    ScalarPath(ref Unsafe.Add(ref x, n * 2048), ref w, ref Unsafe.Add(ref y, n * 8192));
-                return;
-            }
-
+            // No check of the weights for NaN and infinities: tap vectors multiply only the (input, tap) pairs that exist (the
+            // lanes of cropped outputs are dropped), as PyTorch does, so every path gives its result for them without a pass over the weights.
             // The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.
             if (V512.IsHardwareAccelerated)
             {
@@ -1371,59 +1364,5 @@ namespace KernelGen.Generated
             name + " has " + length.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " elements, but it must have at least batch * outChannels * outputLength = " + batch.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " * 128 * 64 = " + ((long)batch * 8192).ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", name);
         public static void ThrowOverlap(string name, string outputName) => throw new global::System.ArgumentException(
             name + " overlaps " + outputName + "; they must be separate memory.", outputName);
-
-        /// <summary>Whether no value is NaN or infinite.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static bool AllFinite(global::System.ReadOnlySpan<float> values)
-        {
-            int i = 0;
-            ref float v = ref MemoryMarshal.GetReference(values);
-            if (V512.IsHardwareAccelerated)
-            {
-                int lanes = Vec512.Count;
-                var s0 = Vec512.Zero;
-                var s1 = s0;
-                var s2 = s0;
-                var s3 = s0;
-                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
-                {
-                    var v0 = V512.LoadUnsafe(ref v, (nuint)(i));
-                    s0 += v0 - v0;
-                    var v1 = V512.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
-                    s1 += v1 - v1;
-                    var v2 = V512.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
-                    s2 += v2 - v2;
-                    var v3 = V512.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
-                    s3 += v3 - v3;
-                }
-                if (!V512.EqualsAll(s0 + s1 + s2 + s3, Vec512.Zero)) return false;
-            }
-            else if (global::System.Numerics.Vector.IsHardwareAccelerated)
-            {
-                int lanes = global::System.Numerics.Vector<float>.Count;
-                var s0 = global::System.Numerics.Vector<float>.Zero;
-                var s1 = s0;
-                var s2 = s0;
-                var s3 = s0;
-                for (; i <= values.Length - 4 * lanes; i += 4 * lanes)
-                {
-                    var v0 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i));
-                    s0 += v0 - v0;
-                    var v1 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 1 * lanes));
-                    s1 += v1 - v1;
-                    var v2 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 2 * lanes));
-                    s2 += v2 - v2;
-                    var v3 = global::System.Numerics.Vector.LoadUnsafe(ref v, (nuint)(i + 3 * lanes));
-                    s3 += v3 - v3;
-                }
-                if (!global::System.Numerics.Vector.EqualsAll(s0 + s1 + s2 + s3, global::System.Numerics.Vector<float>.Zero)) return false;
-            }
-            for (; i < values.Length; i++)
-            {
-                float d = Unsafe.Add(ref v, i) - Unsafe.Add(ref v, i);
-                if (d != 0f) return false;
-            }
-            return true;
-        }
     }
 }
