@@ -86,7 +86,13 @@ public class EquivalenceTests
         new KernelCase(1, 3, 5, 1, 1, 6, (1, 3), (1, 2), (0, 1, 0, 1), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 13, DeclarationForm.OutputSize).As1D(),
         KernelCase.Onnx(1, 2, 1, 5, (1, 3), (1, 2), OnnxAutoPad.SameUpper).As1D(),
         // NCL weights past StrategyChooser.MaxWidthKernelWeights (256 x 128 x 16 floats): the channel-vector kernel in NCHW.
+        // They take tap vectors (KernelBodyWriter.Taps.cs): vectors along the 16 taps, both ends of each row cropped lane by lane.
         new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 14).As1D(),
+        // Tap vectors with groups, 67 channels per group (a last tile of one), kernel 8 (no 512-bit path), asymmetric padding,
+        // output padding (outputs that only the bias reaches) and ReLU after the last tile.
+        new KernelCase(1, 512, 134, 2, 1, 11, (1, 8), (1, 4), (0, 3, 0, 1), (0, 2), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 15).As1D(),
+        // Tap vectors of kernel 48 (three per row; the scalar path in passes of 6), a batch of two, no padding, sigmoid, no bias.
+        new KernelCase(2, 300, 20, 1, 1, 3, (1, 48), (1, 16), (0, 0, 0, 0), (0, 0), (1, 1), false, false, FusedActivation.Sigmoid, 0.01f, 0, 16).As1D(),
     ];
 
     [Fact]
@@ -153,7 +159,7 @@ public class EquivalenceTests
     /// NaN and infinities give the naive reference's result (which is PyTorch's: see the runtime's SpecialValueTests):
     /// in the input and bias on every path, called directly; in the weights too through the public method, which then runs
     /// the scalar path (the vector paths' edge vectors multiply weights by zeros shifted in, and 0 x Inf is NaN), so the
-    /// scalar path must be exact on its own.
+    /// scalar path must be exact on its own; a tap-vectorised kernel multiplies no such zeros and runs its vector path.
     /// </summary>
     private static void CheckSpecialValues(Type kernels, string name, KernelCase c)
     {

@@ -59,6 +59,15 @@ public class SnapshotTests
         "    [GeneratedConvTranspose1D(inChannels: 8, outChannels: 4, inputLength: 8, kernelSize: 8, Stride = 4, Padding = 2, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.1f)]\n"
         + "    public static partial void VocoderUp(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);"));
 
+    /// <summary>
+    /// A vocoder layer whose weights (256 x 128 x 16 floats) outgrow the L2 cache: tap vectors, which read the caller's (Cin, Cout, k)
+    /// weights as they lie, tiles of output channels x input positions, the rows' cropped ends added lane by lane.
+    /// </summary>
+    [Fact]
+    public void OneDimensionalTapVectors() => SnapshotAssert.Matches(Generate(
+        "    [GeneratedConvTranspose1D(inChannels: 256, outChannels: 128, inputLength: 8, kernelSize: 16, Stride = 8, Padding = 4)]\n"
+        + "    public static partial void VocoderLarge(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"));
+
     /// <summary>A 3-D U-Net decoder step (kernel 2, stride 2): one (input slice, depth tap) pair per output slice, each plane written in one pass.</summary>
     [Fact]
     public void ThreeDimensionalVolumeUpsampling() => SnapshotAssert.Matches(Generate(

@@ -173,6 +173,7 @@ namespace KernelGen.Generator.Emitting
         internal static int PackedWeightsFloats(KernelPlan plan)
         {
             int most = 0;
+            if (UsesTapVectors(plan.Spec, plan.Strategy)) return 0;
             foreach (int lanes in plan.PathWidths)
             {
                 if (lanes == 1) continue;

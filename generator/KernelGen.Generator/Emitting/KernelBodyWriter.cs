@@ -95,6 +95,7 @@ namespace KernelGen.Generator.Emitting
         private void WriteBody()
         {
             if (_strategy == KernelStrategy.WidthVectorized) WriteWidthVectorized();
+            else if (UsesTapVectors(_spec, _strategy)) WriteTapVectorized();
             else WriteChannelVectorized();
         }
 

@@ -197,6 +197,10 @@ namespace KernelGen.Generator.Emitting
             {
                 foreach (string line in KernelBodyWriter.DescribeWidthStrategy(plan)) w.Line(line);
             }
+            else if (KernelBodyWriter.UsesTapVectors(s, plan.Strategy))
+            {
+                foreach (string line in KernelBodyWriter.TapStrategyComment(plan)) w.Line(line);
+            }
             else
             {
                 foreach (string line in KernelBodyWriter.ChannelStrategyComment(plan)) w.Line(line);
@@ -478,7 +482,13 @@ namespace KernelGen.Generator.Emitting
             if (s.HasBias) body.Line("ref float b = ref MemoryMarshal.GetReference(bias);");
             body.Line("ref float y = ref MemoryMarshal.GetReference(output);");
             string call = "(ref Unsafe.Add(ref x, n * " + Text(s.InputLength) + "), ref w" + bias + ", ref Unsafe.Add(ref y, n * " + Text(s.OutputLength) + "));";
-            if (plan.PathWidths.Length > 1)
+            if (plan.PathWidths.Length > 1 && KernelBodyWriter.UsesTapVectors(s, plan.Strategy))
+            {
+                body.Line("// No check of the weights for NaN and infinities: tap vectors multiply only the (input, tap) pairs that exist (the");
+                body.Line("// lanes of cropped outputs are dropped), as PyTorch does, so every path gives its result for them without a pass over the weights.");
+                body.Line("// The IsHardwareAccelerated checks are constants to the JIT: only the chosen path is compiled into this method.");
+            }
+            else if (plan.PathWidths.Length > 1)
             {
                 body.Line("// Weights holding NaN or an infinity take the scalar path, which multiplies only the (input, tap) pairs that exist, as");
                 body.Line("// PyTorch does: the vector paths also multiply weights by zeros at the edges (0 x Inf is NaN). One pass over the weights per call.");
@@ -531,7 +541,7 @@ namespace KernelGen.Generator.Emitting
 
             if (plan.Depth is not null && NeedsFill(plan.Depth)) WriteFillSlice(body, s, used);
             WriteThrowHelpers(body, s);
-            if (plan.PathWidths.Length > 1) WriteAllFinite(body, used);
+            if (plan.PathWidths.Length > 1 && !KernelBodyWriter.UsesTapVectors(s, plan.Strategy)) WriteAllFinite(body, used);
             WriteActivationHelpers(body, plan, used);
             KernelBodyWriter.WriteLaneHelpers(body, used);
 

@@ -62,7 +62,7 @@ namespace KernelGen.Generator.Strategy
 
         public KernelStrategy Strategy { get; }
 
-        /// <summary>How many elements the vectorised axis offers: the longest column run of the width kernel, or the output channels per group.</summary>
+        /// <summary>How many elements the vectorised axis offers: the longest column run of the width kernel, the output channels per group, or the kernel taps (tap vectors).</summary>
         public int VectorExtent { get; }
 
         /// <summary>The lanes of each emitted path, widest first; 1 (scalar) is always last.</summary>
@@ -129,13 +129,16 @@ namespace KernelGen.Generator.Strategy
                 widestPhaseRow = Math.Max(widestPhaseRow, phase.InteriorEndQ - phase.InteriorFirstQ);
 
             var strategy = StrategyChooser.ChooseForFixedShape(spec.ChannelsLast, spec.OutPerGroup, widestPhaseRow, (long)spec.InChannels * spec.OutPerGroup * spec.KernelVolume);
-            int extent = strategy == KernelStrategy.WidthVectorized ? KernelBodyWriter.WidthVectorExtent(spec, columns) : spec.OutPerGroup;
+            bool taps = KernelBodyWriter.UsesTapVectors(spec, strategy);
+            int extent = strategy == KernelStrategy.WidthVectorized ? KernelBodyWriter.WidthVectorExtent(spec, columns)
+                : taps ? spec.KernelWidth : spec.OutPerGroup;
 
-            // A path of N lanes is worth emitting only when the data fills at least one N-lane vector.
+            // A path of N lanes is worth emitting only when the data fills at least one N-lane vector (tap vectors: exactly,
+            // so that a row of taps is whole vectors).
             var widths = new System.Collections.Generic.List<int>();
             foreach (int lanes in VectorWidths)
             {
-                if (extent >= lanes) widths.Add(lanes);
+                if (extent >= lanes && (!taps || KernelBodyWriter.TapWidthFits(spec, lanes))) widths.Add(lanes);
             }
 
             widths.Add(1);
