@@ -40,24 +40,8 @@ public static class ProbeRun
                 }
             }
 
-            // Warm-up: at least a second per engine, so tiered compilation has promoted the kernels (30 calls, then a delay).
-            foreach (var (_, engine, _) in running)
-            {
-                var warm = Stopwatch.StartNew();
-                while (warm.Elapsed.TotalSeconds < Math.Max(1.0, seconds / 4)) engine.Run();
-            }
-
-            var clock = Stopwatch.StartNew();
-            var perRound = running.Select(r => CallsFor(r.Engine, 0.05)).ToArray();
-            while (clock.Elapsed.TotalSeconds < seconds)
-            {
-                for (int i = 0; i < running.Count; i++)
-                {
-                    var start = Stopwatch.GetTimestamp();
-                    for (int c = 0; c < perRound[i]; c++) running[i].Engine.Run();
-                    running[i].Rounds.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / perRound[i]);
-                }
-            }
+            var timed = InterleavedRounds(running.Select(r => (Action)r.Engine.Run).ToArray(), seconds);
+            for (int i = 0; i < running.Count; i++) running[i].Rounds.AddRange(timed[i]);
 
             double? ort = running.Where(r => r.Kind == EngineKind.Ort1T).Select(r => (double?)Median(r.Rounds)).FirstOrDefault();
             foreach (var (kind, engine, rounds) in running)
@@ -73,15 +57,45 @@ public static class ProbeRun
         return failures == 0 ? 0 : 1;
     }
 
-    private static int CallsFor(IConvolutionEngine engine, double roundSeconds)
+    /// <summary>
+    /// Times <paramref name="runners"/> in interleaved rounds for <paramref name="seconds"/> (each once per round, so that a
+    /// slow spell of a shared machine hits all of them), after a warm-up of at least a second each that takes tiered
+    /// compilation past tier 0 (30 calls, then a delay); returns each runner's µs per call of every round.
+    /// </summary>
+    public static List<double>[] InterleavedRounds(IReadOnlyList<Action> runners, double seconds)
+    {
+        foreach (Action run in runners)
+        {
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < Math.Max(1.0, seconds / 4)) run();
+        }
+
+        var perRound = runners.Select(run => CallsFor(run, 0.05)).ToArray();
+        var rounds = runners.Select(_ => new List<double>()).ToArray();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            for (int i = 0; i < runners.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                for (int c = 0; c < perRound[i]; c++) runners[i]();
+                rounds[i].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / perRound[i]);
+            }
+        }
+
+        return rounds;
+    }
+
+    private static int CallsFor(Action run, double roundSeconds)
     {
         var start = Stopwatch.StartNew();
         int calls = 0;
-        while (start.Elapsed.TotalSeconds < 0.01) { engine.Run(); calls++; }
+        while (start.Elapsed.TotalSeconds < 0.01) { run(); calls++; }
         return Math.Max(1, (int)(calls * roundSeconds / 0.01));
     }
 
-    private static double Median(List<double> values)
+    /// <summary>The median of <paramref name="values"/> (the upper one of an even count).</summary>
+    public static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];

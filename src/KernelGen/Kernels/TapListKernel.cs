@@ -37,20 +37,20 @@ internal static class TapListKernel
             int oc = row / outH, oy = row - oc * outH;
             if (!edgesOnly)
             {
-                cells.ComputeRow(input, output, weights, oc, oy, outW);
+                cells.ComputeRow(input, output, weights, oc, oy, 0, outW);
             }
             else if (plan.Height.IsInterior(oy))
             {
                 foreach (int ox in edgeColumns)
                 {
-                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.Compute(input, output, weights, oc, oy, ox);
+                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.ComputeRow(input, output, weights, oc, oy, ox, ox + 1);
                 }
             }
             else
             {
                 for (int ox = 0; ox < outW; ox++)
                 {
-                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.Compute(input, output, weights, oc, oy, ox);
+                    if (cells.MissesANonFiniteTap(weights, oc, oy, ox)) cells.ComputeRow(input, output, weights, oc, oy, ox, ox + 1);
                 }
             }
         }
@@ -104,13 +104,13 @@ internal static class TapListKernel
         }
 
         /// <summary>
-        /// Every cell of output row (<paramref name="oc"/>, <paramref name="oy"/>), in the same order of operations as
-        /// <see cref="Compute"/> cell by cell (so the same bits), with what the row's cells share (channel, group, weights
-        /// and the row's taps) worked out once: for calls as small as the course example this kernel is the whole call, and
-        /// a division and a dozen lookups per cell were most of it.
+        /// Cells <c>[firstColumn, endColumn)</c> of output row (<paramref name="oc"/>, <paramref name="oy"/>), each its
+        /// bias, the products of its valid taps and the activation, with what the row's cells share (channel, group, weights
+        /// and the row's taps) worked out once per call rather than per cell: for calls as small as the course example this
+        /// kernel is the whole call, and a division and a dozen lookups per cell were most of it.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void ComputeRow(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, int oc, int oy, int outW)
+        public void ComputeRow(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, int oc, int oy, int firstColumn, int endColumn)
         {
             int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, kernelW = _layer.KernelWidth;
             int group = oc / outPerGroup, ocInGroup = oc - group * outPerGroup;
@@ -124,7 +124,7 @@ internal static class TapListKernel
             FusedActivation activation = _layer.Activation;
             float slope = _layer.LeakyReluSlope;
             int outputRow = oc * _outChannelStride + oy * _outRowStride;
-            for (int ox = 0; ox < outW; ox++)
+            for (int ox = firstColumn; ox < endColumn; ox++)
             {
                 (AxisPhase columnPhase, int qw, int columnTapFirst, int columnTapEnd) = _cols.ValidTaps(ox);
                 ReadOnlySpan<int> columnOffsets = columnPhase.TapOffsets, columnKernelTaps = columnPhase.KernelTaps;
@@ -145,36 +145,6 @@ internal static class TapListKernel
 
                 output[outputRow + ox * _outColumnStride] = Activations.Activate(sum, activation, slope);
             }
-        }
-
-        /// <summary>Output cell (<paramref name="oc"/>, <paramref name="oy"/>, <paramref name="ox"/>): its bias, the products of its valid taps, the activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Compute(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, int oc, int oy, int ox)
-        {
-            int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, kernelW = _layer.KernelWidth;
-            int group = oc / outPerGroup, ocInGroup = oc - group * outPerGroup;
-            int firstInput = group * inPerGroup;
-            (int channelOffset, int inputStride, int tapStride) = weights.OfChannel(ocInGroup);
-            int channelWeights = group * weights.GroupStride + channelOffset;
-            (AxisPhase rowPhase, int qh, int rowTapFirst, int rowTapEnd) = _rows.ValidTaps(oy);
-            (AxisPhase columnPhase, int qw, int columnTapFirst, int columnTapEnd) = _cols.ValidTaps(ox);
-            ReadOnlySpan<float> w = weights.Weights;
-            float sum = weights.Bias[group * weights.BiasGroupStride + ocInGroup];
-            for (int ic = 0; ic < inPerGroup; ic++)
-            {
-                int inChannel = (firstInput + ic) * _inChannelStride;
-                int kernel = channelWeights + ic * inputStride;
-                for (int r = rowTapFirst; r < rowTapEnd; r++)
-                {
-                    int inRow = inChannel + (qh - rowPhase.TapOffsets[r]) * _inRowStride;
-                    int kernelRow = rowPhase.KernelTaps[r] * kernelW;
-                    for (int c = columnTapFirst; c < columnTapEnd; c++)
-                        sum += input[inRow + (qw - columnPhase.TapOffsets[c]) * _inColumnStride]
-                            * w[kernel + (kernelRow + columnPhase.KernelTaps[c]) * tapStride];
-                }
-            }
-
-            output[oc * _outChannelStride + oy * _outRowStride + ox * _outColumnStride] = Activations.Activate(sum, _layer.Activation, _layer.LeakyReluSlope);
         }
     }
 }

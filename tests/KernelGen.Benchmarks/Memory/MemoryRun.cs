@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using KernelGen.Benchmarks.Correctness;
 using KernelGen.Benchmarks.Engines;
@@ -53,7 +52,7 @@ public static class MemoryRun
                 }
             }
 
-            double[] medians = TimeInterleaved(runners, seconds);
+            double[] medians = ProbeRun.InterleavedRounds(runners.Select(r => r.Run).ToArray(), seconds).Select(ProbeRun.Median).ToArray();
             double floorMicroseconds = medians[0];
             var cells = new List<string>();
             foreach (EngineKind kind in Engines)
@@ -72,37 +71,5 @@ public static class MemoryRun
         log.WriteLine("Floor: the input read once and the output written once by the widest vectors, buffers reused as the engines'; " +
                       "GB/s = (input + output bytes) / time; medians of interleaved rounds in one process, after a warm-up.");
         return failures == 0 ? 0 : 1;
-    }
-
-    private static double[] TimeInterleaved(List<(string Name, Action Run)> runners, double seconds)
-    {
-        foreach (var (_, run) in runners)
-        {
-            var warm = Stopwatch.StartNew();
-            while (warm.Elapsed.TotalSeconds < Math.Max(1.0, seconds / 4)) run();
-        }
-
-        int[] perRound = runners.Select(r => CallsFor(r.Run)).ToArray();
-        var rounds = runners.Select(_ => new List<double>()).ToArray();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            for (int i = 0; i < runners.Count; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                for (int c = 0; c < perRound[i]; c++) runners[i].Run();
-                rounds[i].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / perRound[i]);
-            }
-        }
-
-        return rounds.Select(r => r.Order().ElementAt(r.Count / 2)).ToArray();
-    }
-
-    private static int CallsFor(Action run)
-    {
-        var start = Stopwatch.StartNew();
-        int calls = 0;
-        while (start.Elapsed.TotalSeconds < 0.01) { run(); calls++; }
-        return Math.Max(1, calls * 5);
     }
 }
