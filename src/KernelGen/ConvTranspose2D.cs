@@ -276,6 +276,23 @@ public sealed partial class ConvTranspose2D
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
     {
+        // The sizes depend only on the geometry, fixed at construction, and the input size: the last valid input size's are
+        // kept, so that repeated calls (the common case) skip the rules, which cost as much as a whole call of the course
+        // example's size. A new size allocates its record once, as its plan does.
+        if (Volatile.Read(ref _lastSampleSizes) is { } last && last.InputHeight == inputHeight && last.InputWidth == inputWidth)
+            return last.Sizes;
+        SampleSizes sizes = ComputeSampleSizes(inputHeight, inputWidth);
+        Volatile.Write(ref _lastSampleSizes, new KnownSampleSizes(inputHeight, inputWidth, sizes));
+        return sizes;
+    }
+
+    /// <summary>The sample sizes of the last valid input size (see <see cref="GetSampleSizes"/>).</summary>
+    private KnownSampleSizes? _lastSampleSizes;
+
+    private sealed record KnownSampleSizes(int InputHeight, int InputWidth, SampleSizes Sizes);
+
+    private SampleSizes ComputeSampleSizes(int inputHeight, int inputWidth)
+    {
         var (outputHeight, outputWidth) = GetOutputSize(inputHeight, inputWidth);
         int inputSample = LayerValidation.SampleLength([InChannels, inputHeight, inputWidth], "inChannels * inputHeight * inputWidth", "input",
             nameof(inputHeight), inputHeight, nameof(inputWidth), inputWidth);

@@ -341,7 +341,10 @@ public sealed unsafe class PreparedConvTranspose2D
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
                 if (plan.RunsExact(batch))
                 {
-                    RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
+                    if (parts <= 1)
+                        RunExactOnThisThread(batch, input, inputLength, output, outputLength);
+                    else
+                        RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
                     return;
                 }
 
@@ -389,6 +392,28 @@ public sealed unsafe class PreparedConvTranspose2D
             _inputLength = inputLength;
             _output = output;
             _outputLength = outputLength;
+        }
+
+        /// <summary>
+        /// The exact kernel over every row of every sample, straight on the calling thread: what <see cref="Pass.Exact"/>
+        /// computes on one thread, without the pass's chunk bookkeeping and interface dispatch, which cost as much as the
+        /// kernel itself for calls as small as the course example (the calls that run one thread).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunExactOnThisThread(int batch, float* input, int inputLength, float* output, int outputLength)
+        {
+            LayerShape layer = Layer;
+            ExecutionPlan plan = _plan;
+            int inputSample = InputSample, outputSample = OutputSample, rows = layer.OutChannels * plan.OutputHeight;
+            TapListWeights weights = _owner.ExactWeights;
+            bool channelsLast = ChannelsLast;
+            var inputs = new ReadOnlySpan<float>(input, inputLength);
+            var outputs = new Span<float>(output, outputLength);
+            for (int sample = 0; sample < batch; sample++)
+            {
+                TapListKernel.Run(layer, plan, inputs.Slice(sample * inputSample, inputSample), outputs.Slice(sample * outputSample, outputSample),
+                    weights, channelsLast, 0, rows);
+            }
         }
 
         /// <summary>Runs <paramref name="batch"/> samples through the SIMD kernels' passes (<see cref="Pass.Kernel"/>) or the exact kernel.</summary>

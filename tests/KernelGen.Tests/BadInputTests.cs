@@ -244,6 +244,25 @@ public class BadInputTests
         AssertRejected(() => conv.GetOutputLength(1, inputHeight, inputWidth), parameter, said, "at least 1");
     }
 
+    /// <summary>A layer keeps the sizes of the last valid input size: a bad size or input length after good calls is still refused, and nothing is written.</summary>
+    [Fact]
+    public void BadSizesAreRejectedAfterValidCallsOfAnotherSize()
+    {
+        var conv = new ConvTranspose2D(1, 1, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1);
+        var prepared = conv.Prepare(CourseExampleTests.Filter);
+        var output = new float[16];
+        prepared.Compute(CourseExampleTests.Input, 2, 2, output);
+        prepared.Compute(CourseExampleTests.Input, 2, 2, output);
+        Assert.Equal(CourseExampleTests.Expected, output);
+        Array.Fill(output, 7f);
+        AssertRejected(() => prepared.Compute(CourseExampleTests.Input, 0, 2, output), "inputHeight", "inputHeight is 0,", "at least 1");
+        AssertRejected(() => prepared.Compute(CourseExampleTests.Input, 2, 3, output), "input", "4 elements", "whole number of samples");
+        AssertRejected(() => prepared.Compute(CourseExampleTests.Input, 2, 2, output.AsSpan(0, 15)), "output", "15 elements", "at least");
+        Assert.All(output, value => Assert.Equal(7f, value));
+        prepared.Compute(CourseExampleTests.Input, 2, 2, output);
+        Assert.Equal(CourseExampleTests.Expected, output);
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(-3)]

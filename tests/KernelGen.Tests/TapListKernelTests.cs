@@ -17,6 +17,31 @@ public class TapListKernelTests
         ConvCase.Generator.Sample(c => RandomShapeTests.AssertMatchesReference(c, options: PlanOptions.Default with { ExactKernelMaxMultiplyAdds = threshold }),
             iter: 200, threads: 1);
 
+    /// <summary>
+    /// The exact kernel's row path reads each cell's taps from the plan's lists (<see cref="ExecutionPlan.SmallCallRowTaps"/>);
+    /// without them it looks each cell's taps up, as it does for edge cells. Both must give the same bits, in every layout,
+    /// grouping, packing and activation.
+    /// </summary>
+    [Fact]
+    public void TheExactKernelGivesTheSameBitsWithAndWithoutItsListsOfCellTaps() =>
+        ConvCase.Generator.Sample(c =>
+        {
+            var options = PlanOptions.Default with { ExactKernelMaxMultiplyAdds = long.MaxValue };
+            float[] withLists = Run(c, options), withoutLists = Run(c, options with { ExactKernelCellTaps = false });
+            for (int i = 0; i < withLists.Length; i++)
+            {
+                if (BitConverter.SingleToInt32Bits(withLists[i]) != BitConverter.SingleToInt32Bits(withoutLists[i]))
+                    throw new Xunit.Sdk.XunitException($"{c}: output[{i}] is {withLists[i]} with the cell lists, {withoutLists[i]} without");
+            }
+        }, iter: 200, threads: 1);
+
+    private static float[] Run(ConvCase c, PlanOptions options)
+    {
+        var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];
+        c.Create(options: options).Prepare(c.Weights(), c.Bias()).Compute(c.Input(), c.InputHeight, c.InputWidth, output);
+        return output;
+    }
+
     [Fact]
     public void TheCourseExampleHoldsWithAndWithoutTheTapListKernel()
     {

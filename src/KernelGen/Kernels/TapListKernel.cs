@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KernelGen.Planning;
 
 namespace KernelGen.Kernels;
@@ -31,6 +32,12 @@ internal static class TapListKernel
     {
         var cells = new CellContext(layer, plan, channelsLast);
         int outH = plan.OutputHeight, outW = plan.OutputWidth;
+        if (!edgesOnly && plan.SmallCallRowTaps is { } rowTaps && plan.SmallCallColumnTaps is { } columnTaps)
+        {
+            cells.ComputeRows(input, output, weights, rowTaps, columnTaps, rowStart, rowEnd);
+            return;
+        }
+
         int[] edgeColumns = plan.Width.EdgeOutputs;
         for (int row = rowStart; row < rowEnd; row++)
         {
@@ -101,6 +108,72 @@ internal static class TapListKernel
             }
 
             return false;
+        }
+
+        /// <summary>
+        /// Whole output rows <c>[rowStart, rowEnd)</c> (a row being (output channel, output y)) from the plan's lists of
+        /// each cell's taps: what <see cref="ComputeRow"/> computes, in the same order (the same bits), without looking up
+        /// each cell's phase and run of taps. Small calls spend most of their time here, and without tiered PGO (which the
+        /// per-call path forgoes to be fast from its first call) the lookups cost more than the multiply-adds.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ComputeRows(ReadOnlySpan<float> input, Span<float> output, in TapListWeights weights, CellTaps rowTaps, CellTaps columnTaps,
+            int rowStart, int rowEnd)
+        {
+            int inPerGroup = _layer.InPerGroup, outPerGroup = _layer.OutPerGroup, outH = _rows.OutputLength, outW = _cols.OutputLength;
+            int inChannelStride = _inChannelStride, outColumnStride = _outColumnStride;
+            FusedActivation activation = _layer.Activation;
+            float slope = _layer.LeakyReluSlope;
+            // Unchecked reads (refs, not spans): a checked span costs two registers and a compare per read, and with a
+            // dozen of them live the JIT spilled every loop variable to the stack. The tables hold only taps that read a
+            // real input cell (AxisPlan.ValidTaps), and the weights' offsets are those ComputeRow reads checked.
+            ref float x = ref MemoryMarshal.GetReference(input);
+            ref float w = ref MemoryMarshal.GetReference(weights.Weights);
+            ref int rowStarts = ref MemoryMarshal.GetArrayDataReference(rowTaps.Start);
+            ref int rowInputs = ref MemoryMarshal.GetArrayDataReference(rowTaps.InputOffset);
+            ref int rowKernels = ref MemoryMarshal.GetArrayDataReference(rowTaps.KernelOffset);
+            ref int columnStarts = ref MemoryMarshal.GetArrayDataReference(columnTaps.Start);
+            ref int columnInputs = ref MemoryMarshal.GetArrayDataReference(columnTaps.InputOffset);
+            ref int columnKernels = ref MemoryMarshal.GetArrayDataReference(columnTaps.KernelOffset);
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int oc = row / outH, oy = row - oc * outH;
+                int group = oc / outPerGroup, ocInGroup = oc - group * outPerGroup;
+                int firstInput = group * inPerGroup;
+                (int channelOffset, int inputStride, int tapStride) = weights.OfChannel(ocInGroup);
+                ref float channelWeights = ref Unsafe.Add(ref w, group * weights.GroupStride + channelOffset);
+                float bias = weights.Bias[group * weights.BiasGroupStride + ocInGroup];
+                int rowFirst = Unsafe.Add(ref rowStarts, oy), rowLast = Unsafe.Add(ref rowStarts, oy + 1);
+                Span<float> outputRow = output.Slice(oc * _outChannelStride + oy * _outRowStride);
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    int columnFirst = Unsafe.Add(ref columnStarts, ox), columnLast = Unsafe.Add(ref columnStarts, ox + 1);
+                    float sum = bias;
+                    for (int ic = 0; ic < inPerGroup; ic++)
+                    {
+                        ref float inChannel = ref Unsafe.Add(ref x, (firstInput + ic) * inChannelStride);
+                        ref float kernel = ref Unsafe.Add(ref channelWeights, ic * inputStride);
+                        for (int r = rowFirst; r < rowLast; r++)
+                        {
+                            ref float inRow = ref Unsafe.Add(ref inChannel, Unsafe.Add(ref rowInputs, r));
+                            int kernelRow = Unsafe.Add(ref rowKernels, r);
+                            for (int c = columnFirst; c < columnLast; c++)
+                                sum += Unsafe.Add(ref inRow, Unsafe.Add(ref columnInputs, c))
+                                    * Unsafe.Add(ref kernel, (kernelRow + Unsafe.Add(ref columnKernels, c)) * tapStride);
+                        }
+                    }
+
+                    outputRow[ox * outColumnStride] = sum;
+                }
+
+                // Activated after the row, not per cell: the activation's calls (Exp, Tanh) inside the cell loop made the
+                // JIT keep nothing in registers across them. The same function of the same sums: the same bits.
+                if (activation != FusedActivation.None)
+                {
+                    for (int ox = 0; ox < outW; ox++)
+                        outputRow[ox * outColumnStride] = Activations.Activate(outputRow[ox * outColumnStride], activation, slope);
+                }
+            }
         }
 
         /// <summary>

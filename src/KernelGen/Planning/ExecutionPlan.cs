@@ -59,6 +59,15 @@ internal sealed class ExecutionPlan
         MultiplyAddsPerSample = multiplyAddsPerSample;
         ExactKernelMaxMultiplyAdds = layer.Options.ExactKernelMaxMultiplyAdds;
         Exact = exact;
+        if ((exact || strategy != KernelStrategy.ChannelVectorized) && multiplyAddsPerSample <= ExactKernelMaxMultiplyAdds && layer.Options.ExactKernelCellTaps)
+        {
+            int inRowStride = ChannelsLast ? width.InputLength * Layer.InChannels : width.InputLength, inColumnStride = ChannelsLast ? Layer.InChannels : 1;
+            CellTaps? rows = CellTaps.TryCreate(height, inRowStride, Layer.KernelWidth, MaxCellTapEntries);
+            CellTaps? columns = rows is null ? null : CellTaps.TryCreate(width, inColumnStride, 1, MaxCellTapEntries);
+            if (columns is not null)
+                (SmallCallRowTaps, SmallCallColumnTaps) = (rows, columns);
+        }
+
         if (exact)
             return;
 
@@ -219,6 +228,19 @@ internal sealed class ExecutionPlan
 
     /// <summary>How the channel kernel's fused pass splits the output rows into chunks (channel plans that relayout only).</summary>
     public ChannelChunking? ChannelChunking { get; }
+
+    /// <summary>
+    /// Each axis's valid taps per output cell, for plans whose calls may be small enough for the exact kernel (see
+    /// <see cref="RunsExact"/>): the exact kernel's row path reads them instead of looking each cell's taps up. Null for
+    /// other plans, and when an axis would list more than <see cref="MaxCellTapEntries"/> taps. Both are set, or neither.
+    /// </summary>
+    public CellTaps? SmallCallRowTaps { get; }
+
+    /// <inheritdoc cref="SmallCallRowTaps"/>
+    public CellTaps? SmallCallColumnTaps { get; }
+
+    /// <summary>The most taps one axis of <see cref="SmallCallRowTaps"/> lists (256 KiB of ints per array): small calls list a few per output cell.</summary>
+    public const int MaxCellTapEntries = 1 << 16;
 
     /// <summary>Multiply-adds per sample (zero taps skipped).</summary>
     public long MultiplyAddsPerSample { get; }

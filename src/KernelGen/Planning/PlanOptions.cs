@@ -36,6 +36,12 @@ internal sealed record PlanOptions
     /// </summary>
     public long ExactKernelMaxMultiplyAdds { get; init; } = DefaultExactKernelMaxMultiplyAdds;
 
+    /// <summary>
+    /// Whether plans that may run the exact kernel list each output cell's taps (<see cref="ExecutionPlan.SmallCallRowTaps"/>)
+    /// for its row path. Tests switch it off to compare that path, bit for bit, with the per-cell path it replaces.
+    /// </summary>
+    public bool ExactKernelCellTaps { get; init; } = true;
+
     /// <summary>The per-thread output buffer of the channel kernel's fused relayout, in floats (see <see cref="DefaultFusedRelayoutChunkFloats"/>); tests lower it so that small cases run in several chunks per part.</summary>
     public int FusedRelayoutChunkFloats
     {
