@@ -29,7 +29,8 @@ namespace KernelGen.Generator.Emitting
         // volatile read is a plain load (on Arm it would be an acquiring load that holds back the loads after it). The price is
         // one more add of each tile onto the output per block (8 blocks there: ~3% more work); on that layer blocks of 64 beat
         // 32 and 128, blocks of 64 without the touches were no faster than one pass, and blocks with them ran ~4-7% faster
-        // (probe medians, ORT 1T / generated 0.97-1.00x before, 1.04-1.07x after, on a loaded machine).
+        // (probe medians, ORT 1T / generated: 0.97-1.00x before, 1.04-1.07x after on a shared machine; 0.97-1.09x after with it
+        // heavily loaded, where the caches are shared with other processes).
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
