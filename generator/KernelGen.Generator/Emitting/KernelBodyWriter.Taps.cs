@@ -17,9 +17,20 @@ namespace KernelGen.Generator.Emitting
         // call (later position tiles find it in the L2 cache), where channel vectors on NCL would need the weights
         // transposed: a pass over all of them per call. The tile's windows overlap by k - stride outputs, so once its
         // reduction is done each tap vector is added onto the output row (which first holds the bias).
-        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12; reducing
-        // blocks of input channels whose weights fit the L2 cache (each block read in address order), with or without reading
-        // the next block ahead, was no faster than one pass over all input channels per tile.
+        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12 and 6 x 4.
+        //
+        // The weights a tile reads lie a whole (Cout/groups x k) row apart per input channel (16 KB there): every read is in
+        // another 4 KB page, which no hardware prefetcher follows, so the first position tile of each channel tile waited on
+        // memory with only as many misses in flight as the reorder buffer holds (~8 reduction steps). So the reduction runs in
+        // blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the next block, and each
+        // reduction step also reads one cache line of the NEXT block, walking it in address order: a sequential walk that the
+        // L2 stream prefetcher runs ahead of, so the block is in the caches when its tiles reach it. The touch is a volatile read
+        // (the JIT may not drop it) whose value is unused, on the 256- and 512-bit paths only: those run only on x86, where a
+        // volatile read is a plain load (on Arm it would be an acquiring load that holds back the loads after it). The price is
+        // one more add of each tile onto the output per block (8 blocks there: ~3% more work); on that layer blocks of 64 beat
+        // 32 and 128, blocks of 64 without the touches were no faster than one pass, and blocks with them ran ~4-7% faster
+        // (probe medians, ORT 1T / generated: 0.97-1.00x before, 1.04-1.07x after on a shared machine; 0.97-1.09x after with it
+        // heavily loaded, where the caches are shared with other processes).
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -88,10 +99,22 @@ namespace KernelGen.Generator.Emitting
             yield return "//   input is broadcast. Chosen over channel vectors (which the weights' " + Text(s.WeightsLength * 4L)
                 + " bytes, beyond the L2 cache, call for) because on NCL those need";
             yield return "//   the weights transposed (a pass over all of them per call) and store channels " + Text(s.OutputWidth) + " apart.";
-            yield return "//   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, every";
-            yield return "//   input channel of the group is reduced into (channels x positions) tap vectors held in registers, each then added onto";
+            int block = TapReductionBlock(s);
+            bool blocked = block < s.InPerGroup;
+            yield return "//   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, "
+                + (blocked ? "a block of" : "every");
+            yield return "//   " + (blocked ? Text(block) + " input channels" : "input channel of the group") + " is reduced into (channels x positions) tap vectors held in registers, each then added onto";
             yield return "//   the outputs its window covers (windows of neighbouring positions overlap: stride " + Text(s.StrideWidth) + ", kernel " + Text(s.KernelWidth)
                 + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
+            if (blocked)
+            {
+                yield return "//   Every channel tile takes one block before the next block: a tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4)
+                    + " bytes apart per input channel, a stride no";
+                yield return "//   hardware prefetcher follows, so "
+                    + (plan.Level >= UnrollLevel.ReductionLoops ? "the 512- and 256-bit paths (x86 only) also read a cache line of the next block per reduction step, in address order, which the prefetcher does follow."
+                        : "blocks alone (the reduction is unrolled here, so no reads ahead are written).");
+            }
+
             yield return "//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.";
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
             foreach (int lanes in plan.PathWidths)
@@ -119,8 +142,21 @@ namespace KernelGen.Generator.Emitting
                     TapRowPass(row, length, (index, width) => StoreRaw(width, index, _spec.HasBias ? Broadcast(width, "b", groupOutput + oc) : Zero(width)));
                 });
 
-                Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, oc, tile, tile.Channels));
-                if (leftChannels > 0) TapChannelTile(g, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
+                int block = TapReductionBlock(_spec);
+                Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
+                {
+                    if (TouchesAhead(block))
+                    {
+                        _writer?.Line("// Each reduction step below also reads a cache line of the next block of input channels' weights, in address");
+                        _writer?.Line("// order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.");
+                        long rowFloats = (long)_spec.OutPerGroup * _spec.KernelWidth;
+                        var next = (g * _spec.InPerGroup + icb + block) * rowFloats;
+                        Statement("int ahead = global::System.Math.Min(" + next + ", " + Text(_spec.WeightsLength - 1) + ");");
+                    }
+
+                    Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, icb, block, oc, tile, tile.Channels));
+                    if (leftChannels > 0) TapChannelTile(g, icb, block, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
+                });
 
                 if (Activates)
                 {
@@ -149,7 +185,7 @@ namespace KernelGen.Generator.Emitting
         /// Every position tile of <paramref name="channels"/> output channels from <c>oc</c> of group <c>g</c>: the first reads the
         /// tile's weights from memory, the later ones find them in the L2 cache (channels x Cin/groups cache lines for k = 16).
         /// </summary>
-        private void TapChannelTile(Affine g, Affine oc, TapTile tile, int channels)
+        private void TapChannelTile(Affine g, Affine icb, int block, Affine oc, TapTile tile, int channels)
         {
             var outer = new HashSet<string>(_declared, StringComparer.Ordinal);
             if (_writer is { } w)
@@ -170,14 +206,14 @@ namespace KernelGen.Generator.Emitting
                 bool clean = count == positions && start >= first && start + count <= end;
                 if (!clean)
                 {
-                    TapPositionTile(g, oc, Affine.Of(start), channels, count, tile, clean: false);
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean: false);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, oc, i, channels, positions, tile, clean: true));
+                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true));
                 t += run;
             }
 
@@ -211,13 +247,12 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
+        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
             var outputChannel = g * _spec.OutPerGroup + oc;
-            var inputChannel = g * _spec.InPerGroup;
-            int block = _spec.InPerGroup;
+            var inputChannel = g * _spec.InPerGroup + icb;
             for (int pass = 0; pass < tile.ChunkGroups; pass++)
             {
                 int firstChunk = pass * tile.Chunks;
@@ -291,6 +326,12 @@ namespace KernelGen.Generator.Emitting
                     var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
                     _writer?.Open("for (int ic = 0; ic < " + Text(block) + "; ic++)");
                     Reduce(0);
+                    if (TouchesAhead(block))
+                    {
+                        Statement("_ = global::System.Threading.Volatile.Read(ref " + Element("w", Affine.Var("ahead")) + ");");
+                        Statement("ahead = global::System.Math.Min(ahead + 16, " + Text(_spec.WeightsLength - 1) + ");");
+                    }
+
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
                     Statement("wa = ref " + Element("wa", Affine.Of(weightStep)) + ";");
                     _writer?.Close();
@@ -378,6 +419,27 @@ namespace KernelGen.Generator.Emitting
 
             return value;
         }
+
+        /// <summary>
+        /// Input channels a tile reduces per visit (see the file's header): a divisor of the channels per group between
+        /// <see cref="TapBlockTarget"/> / 2 and <see cref="TapBlockTarget"/>, else all of them (one pass, as for small groups).
+        /// </summary>
+        internal static int TapReductionBlock(KernelSpec spec)
+        {
+            int channels = spec.InPerGroup;
+            for (int blocks = (channels + TapBlockTarget - 1) / TapBlockTarget; channels / blocks >= TapBlockTarget / 2; blocks++)
+            {
+                if (channels % blocks == 0) return channels / blocks;
+            }
+
+            return channels;
+        }
+
+        /// <summary>Whether the reduction loops read the next block's weights ahead: x86-only paths, loops kept, more than one block.</summary>
+        private bool TouchesAhead(int block) => RollReduction && _lanes >= 8 && _spec.InPerGroup / block > 1;
+
+        /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
+        internal const int TapBlockTarget = 64;
 
         private static string TapAccumulator(int channel, int position, int chunk) => "a" + Text(channel) + "_" + Text(position) + "_" + Text(chunk);
 

@@ -22,9 +22,11 @@
 //   (Cin, Cout/groups, k) layout they are contiguous, so weight vectors are plain loads of the caller's weights and each
 //   input is broadcast. Chosen over channel vectors (which the weights' 2097152 bytes, beyond the L2 cache, call for) because on NCL those need
 //   the weights transposed (a pass over all of them per call) and store channels 64 apart.
-//   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, every
-//   input channel of the group is reduced into (channels x positions) tap vectors held in registers, each then added onto
+//   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, a block of
+//   64 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
+//   Every channel tile takes one block before the next block: a tile's weights lie 8192 bytes apart per input channel, a stride no
+//   hardware prefetcher follows, so the 512- and 256-bit paths (x86 only) also read a cache line of the next block per reduction step, in address order, which the prefetcher does follow.
 //   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.
 //   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).
 //   Vector512: tiles of 3 output channels x 8 positions x 1 vector of 16 taps.
@@ -33,8 +35,8 @@
 //   Scalar: tiles of 1 output channel x 3 positions x 4 taps, in 4 passes over the taps.
 //   Paths: Vector512, Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderLarge and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
-//   Fully unrolled this would be 9827521 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 1018 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   Fully unrolled this would be 10010884 statements over all paths, above the unroll budget of 2048 (the default),
+//   so the spatial, group, output-channel and input-channel loops stay loops: 1030 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 #pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
@@ -150,11 +152,125 @@ namespace KernelGen.Generated
                     V512.StoreUnsafe(Vec512.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
-            for (int oc = 0; oc < 126; oc += 3)
+            for (int icb = 0; icb < 256; icb += 64)
             {
-                // oc oc (+2): every input position, in tiles.
+                // Each reduction step below also reads a cache line of the next block of input channels' weights, in address
+                // order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.
+                int ahead = global::System.Math.Min(icb * 2048 + 131072, 524287);
+                for (int oc = 0; oc < 126; oc += 3)
                 {
-                    // oc oc (+2) x i 0 + lane (8 lanes) x taps 0..15.
+                    // oc oc (+2): every input position, in tiles.
+                    {
+                        // oc oc (+2) x i 0 + lane (8 lanes) x taps 0..15.
+                        {
+                            var a0_0_0 = Vec512.Zero;
+                            var a0_1_0 = Vec512.Zero;
+                            var a0_2_0 = Vec512.Zero;
+                            var a0_3_0 = Vec512.Zero;
+                            var a0_4_0 = Vec512.Zero;
+                            var a0_5_0 = Vec512.Zero;
+                            var a0_6_0 = Vec512.Zero;
+                            var a0_7_0 = Vec512.Zero;
+                            var a1_0_0 = Vec512.Zero;
+                            var a1_1_0 = Vec512.Zero;
+                            var a1_2_0 = Vec512.Zero;
+                            var a1_3_0 = Vec512.Zero;
+                            var a1_4_0 = Vec512.Zero;
+                            var a1_5_0 = Vec512.Zero;
+                            var a1_6_0 = Vec512.Zero;
+                            var a1_7_0 = Vec512.Zero;
+                            var a2_0_0 = Vec512.Zero;
+                            var a2_1_0 = Vec512.Zero;
+                            var a2_2_0 = Vec512.Zero;
+                            var a2_3_0 = Vec512.Zero;
+                            var a2_4_0 = Vec512.Zero;
+                            var a2_5_0 = Vec512.Zero;
+                            var a2_6_0 = Vec512.Zero;
+                            var a2_7_0 = Vec512.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec512 w0_0;
+                            Vec512 w1_0;
+                            Vec512 w2_0;
+                            Vec512 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V512.LoadUnsafe(ref wa, 0);
+                                w1_0 = V512.LoadUnsafe(ref wa, 16);
+                                w2_0 = V512.LoadUnsafe(ref wa, 32);
+                                v = V512.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
+                                a1_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
+                                a2_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_0_0) : v * w2_0 + a2_0_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
+                                a1_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
+                                a2_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_1_0) : v * w2_0 + a2_1_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
+                                a1_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
+                                a2_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_2_0) : v * w2_0 + a2_2_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_3_0) : v * w0_0 + a0_3_0;
+                                a1_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_3_0) : v * w1_0 + a1_3_0;
+                                a2_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_3_0) : v * w2_0 + a2_3_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 4));
+                                a0_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_4_0) : v * w0_0 + a0_4_0;
+                                a1_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_4_0) : v * w1_0 + a1_4_0;
+                                a2_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_4_0) : v * w2_0 + a2_4_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 5));
+                                a0_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_5_0) : v * w0_0 + a0_5_0;
+                                a1_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_5_0) : v * w1_0 + a1_5_0;
+                                a2_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_5_0) : v * w2_0 + a2_5_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 6));
+                                a0_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_6_0) : v * w0_0 + a0_6_0;
+                                a1_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_6_0) : v * w1_0 + a1_6_0;
+                                a2_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_6_0) : v * w2_0 + a2_6_0;
+                                v = V512.Create(Unsafe.Add(ref xa, 7));
+                                a0_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_7_0) : v * w0_0 + a0_7_0;
+                                a1_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_7_0) : v * w1_0 + a1_7_0;
+                                a2_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_7_0) : v * w2_0 + a2_7_0;
+                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
+                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, (nuint)(oc * 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + V512.GetUpper(a0_0_0), ref y, (nuint)(oc * 64 + 4));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, (nuint)(oc * 64 + 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + V512.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 68));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 128)) + V256.GetUpper(V512.GetLower(a2_0_0)), ref y, (nuint)(oc * 64 + 128));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + V512.GetUpper(a2_0_0), ref y, (nuint)(oc * 64 + 132));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 140)) + a2_2_0, ref y, (nuint)(oc * 64 + 140));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_4_0, ref y, (nuint)(oc * 64 + 28));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_4_0, ref y, (nuint)(oc * 64 + 92));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 156)) + a2_4_0, ref y, (nuint)(oc * 64 + 156));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_6_0, ref y, (nuint)(oc * 64 + 44));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_6_0, ref y, (nuint)(oc * 64 + 108));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 172)) + a2_6_0, ref y, (nuint)(oc * 64 + 172));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + a2_1_0, ref y, (nuint)(oc * 64 + 132));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_3_0, ref y, (nuint)(oc * 64 + 84));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 148)) + a2_3_0, ref y, (nuint)(oc * 64 + 148));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_5_0, ref y, (nuint)(oc * 64 + 36));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_5_0, ref y, (nuint)(oc * 64 + 100));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 164)) + a2_5_0, ref y, (nuint)(oc * 64 + 164));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + V512.GetLower(a0_7_0), ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, (nuint)(oc * 64 + 60));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + V512.GetLower(a1_7_0), ref y, (nuint)(oc * 64 + 116));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, (nuint)(oc * 64 + 124));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 180)) + V512.GetLower(a2_7_0), ref y, (nuint)(oc * 64 + 180));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 188)) + V256.GetLower(V512.GetUpper(a2_7_0)), ref y, (nuint)(oc * 64 + 188));
+                        }
+                    }
+                }
+                // oc 126-127: every input position, in tiles.
+                {
+                    // oc 126-127 x i 0 + lane (8 lanes) x taps 0..15.
                     {
                         var a0_0_0 = Vec512.Zero;
                         var a0_1_0 = Vec512.Zero;
@@ -172,169 +288,65 @@ namespace KernelGen.Generated
                         var a1_5_0 = Vec512.Zero;
                         var a1_6_0 = Vec512.Zero;
                         var a1_7_0 = Vec512.Zero;
-                        var a2_0_0 = Vec512.Zero;
-                        var a2_1_0 = Vec512.Zero;
-                        var a2_2_0 = Vec512.Zero;
-                        var a2_3_0 = Vec512.Zero;
-                        var a2_4_0 = Vec512.Zero;
-                        var a2_5_0 = Vec512.Zero;
-                        var a2_6_0 = Vec512.Zero;
-                        var a2_7_0 = Vec512.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
+                        ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                        ref float wa = ref Unsafe.Add(ref w, icb * 2048 + 2016);
                         Vec512 w0_0;
                         Vec512 w1_0;
-                        Vec512 w2_0;
                         Vec512 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        for (int ic = 0; ic < 64; ic++)
                         {
                             w0_0 = V512.LoadUnsafe(ref wa, 0);
                             w1_0 = V512.LoadUnsafe(ref wa, 16);
-                            w2_0 = V512.LoadUnsafe(ref wa, 32);
                             v = V512.Create(Unsafe.Add(ref xa, 0));
                             a0_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
                             a1_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
-                            a2_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_0_0) : v * w2_0 + a2_0_0;
                             v = V512.Create(Unsafe.Add(ref xa, 1));
                             a0_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
                             a1_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
-                            a2_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_1_0) : v * w2_0 + a2_1_0;
                             v = V512.Create(Unsafe.Add(ref xa, 2));
                             a0_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
                             a1_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
-                            a2_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_2_0) : v * w2_0 + a2_2_0;
                             v = V512.Create(Unsafe.Add(ref xa, 3));
                             a0_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_3_0) : v * w0_0 + a0_3_0;
                             a1_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_3_0) : v * w1_0 + a1_3_0;
-                            a2_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_3_0) : v * w2_0 + a2_3_0;
                             v = V512.Create(Unsafe.Add(ref xa, 4));
                             a0_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_4_0) : v * w0_0 + a0_4_0;
                             a1_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_4_0) : v * w1_0 + a1_4_0;
-                            a2_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_4_0) : v * w2_0 + a2_4_0;
                             v = V512.Create(Unsafe.Add(ref xa, 5));
                             a0_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_5_0) : v * w0_0 + a0_5_0;
                             a1_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_5_0) : v * w1_0 + a1_5_0;
-                            a2_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_5_0) : v * w2_0 + a2_5_0;
                             v = V512.Create(Unsafe.Add(ref xa, 6));
                             a0_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_6_0) : v * w0_0 + a0_6_0;
                             a1_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_6_0) : v * w1_0 + a1_6_0;
-                            a2_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_6_0) : v * w2_0 + a2_6_0;
                             v = V512.Create(Unsafe.Add(ref xa, 7));
                             a0_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_7_0) : v * w0_0 + a0_7_0;
                             a1_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_7_0) : v * w1_0 + a1_7_0;
-                            a2_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w2_0, a2_7_0) : v * w2_0 + a2_7_0;
+                            _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
+                            ahead = global::System.Math.Min(ahead + 16, 524287);
                             xa = ref Unsafe.Add(ref xa, 8);
                             wa = ref Unsafe.Add(ref wa, 2048);
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, (nuint)(oc * 64));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + V512.GetUpper(a0_0_0), ref y, (nuint)(oc * 64 + 4));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, (nuint)(oc * 64 + 64));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + V512.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 68));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 128)) + V256.GetUpper(V512.GetLower(a2_0_0)), ref y, (nuint)(oc * 64 + 128));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + V512.GetUpper(a2_0_0), ref y, (nuint)(oc * 64 + 132));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 140)) + a2_2_0, ref y, (nuint)(oc * 64 + 140));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_4_0, ref y, (nuint)(oc * 64 + 28));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_4_0, ref y, (nuint)(oc * 64 + 92));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 156)) + a2_4_0, ref y, (nuint)(oc * 64 + 156));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_6_0, ref y, (nuint)(oc * 64 + 44));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_6_0, ref y, (nuint)(oc * 64 + 108));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 172)) + a2_6_0, ref y, (nuint)(oc * 64 + 172));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + a2_1_0, ref y, (nuint)(oc * 64 + 132));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_3_0, ref y, (nuint)(oc * 64 + 84));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 148)) + a2_3_0, ref y, (nuint)(oc * 64 + 148));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_5_0, ref y, (nuint)(oc * 64 + 36));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_5_0, ref y, (nuint)(oc * 64 + 100));
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 164)) + a2_5_0, ref y, (nuint)(oc * 64 + 164));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + V512.GetLower(a0_7_0), ref y, (nuint)(oc * 64 + 52));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, (nuint)(oc * 64 + 60));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + V512.GetLower(a1_7_0), ref y, (nuint)(oc * 64 + 116));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, (nuint)(oc * 64 + 124));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 180)) + V512.GetLower(a2_7_0), ref y, (nuint)(oc * 64 + 180));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 188)) + V256.GetLower(V512.GetUpper(a2_7_0)), ref y, (nuint)(oc * 64 + 188));
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8064) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, 8064);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8068) + V512.GetUpper(a0_0_0), ref y, 8068);
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8128) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, 8128);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8132) + V512.GetUpper(a1_0_0), ref y, 8132);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8076) + a0_2_0, ref y, 8076);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8140) + a1_2_0, ref y, 8140);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8092) + a0_4_0, ref y, 8092);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8156) + a1_4_0, ref y, 8156);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8108) + a0_6_0, ref y, 8108);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8172) + a1_6_0, ref y, 8172);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8068) + a0_1_0, ref y, 8068);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8132) + a1_1_0, ref y, 8132);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8084) + a0_3_0, ref y, 8084);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8148) + a1_3_0, ref y, 8148);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8100) + a0_5_0, ref y, 8100);
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8164) + a1_5_0, ref y, 8164);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8116) + V512.GetLower(a0_7_0), ref y, 8116);
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8124) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, 8124);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8180) + V512.GetLower(a1_7_0), ref y, 8180);
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8188) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, 8188);
                     }
-                }
-            }
-            // oc 126-127: every input position, in tiles.
-            {
-                // oc 126-127 x i 0 + lane (8 lanes) x taps 0..15.
-                {
-                    var a0_0_0 = Vec512.Zero;
-                    var a0_1_0 = Vec512.Zero;
-                    var a0_2_0 = Vec512.Zero;
-                    var a0_3_0 = Vec512.Zero;
-                    var a0_4_0 = Vec512.Zero;
-                    var a0_5_0 = Vec512.Zero;
-                    var a0_6_0 = Vec512.Zero;
-                    var a0_7_0 = Vec512.Zero;
-                    var a1_0_0 = Vec512.Zero;
-                    var a1_1_0 = Vec512.Zero;
-                    var a1_2_0 = Vec512.Zero;
-                    var a1_3_0 = Vec512.Zero;
-                    var a1_4_0 = Vec512.Zero;
-                    var a1_5_0 = Vec512.Zero;
-                    var a1_6_0 = Vec512.Zero;
-                    var a1_7_0 = Vec512.Zero;
-                    ref float xa = ref Unsafe.Add(ref x, 0);
-                    ref float wa = ref Unsafe.Add(ref w, 2016);
-                    Vec512 w0_0;
-                    Vec512 w1_0;
-                    Vec512 v;
-                    for (int ic = 0; ic < 256; ic++)
-                    {
-                        w0_0 = V512.LoadUnsafe(ref wa, 0);
-                        w1_0 = V512.LoadUnsafe(ref wa, 16);
-                        v = V512.Create(Unsafe.Add(ref xa, 0));
-                        a0_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
-                        a1_0_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 1));
-                        a0_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
-                        a1_1_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 2));
-                        a0_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
-                        a1_2_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 3));
-                        a0_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_3_0) : v * w0_0 + a0_3_0;
-                        a1_3_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_3_0) : v * w1_0 + a1_3_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 4));
-                        a0_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_4_0) : v * w0_0 + a0_4_0;
-                        a1_4_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_4_0) : v * w1_0 + a1_4_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 5));
-                        a0_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_5_0) : v * w0_0 + a0_5_0;
-                        a1_5_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_5_0) : v * w1_0 + a1_5_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 6));
-                        a0_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_6_0) : v * w0_0 + a0_6_0;
-                        a1_6_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_6_0) : v * w1_0 + a1_6_0;
-                        v = V512.Create(Unsafe.Add(ref xa, 7));
-                        a0_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w0_0, a0_7_0) : v * w0_0 + a0_7_0;
-                        a1_7_0 = Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(v, w1_0, a1_7_0) : v * w1_0 + a1_7_0;
-                        xa = ref Unsafe.Add(ref xa, 8);
-                        wa = ref Unsafe.Add(ref wa, 2048);
-                    }
-                    V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8064) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, 8064);
-                    V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8068) + V512.GetUpper(a0_0_0), ref y, 8068);
-                    V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8128) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, 8128);
-                    V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8132) + V512.GetUpper(a1_0_0), ref y, 8132);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8076) + a0_2_0, ref y, 8076);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8140) + a1_2_0, ref y, 8140);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8092) + a0_4_0, ref y, 8092);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8156) + a1_4_0, ref y, 8156);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8108) + a0_6_0, ref y, 8108);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8172) + a1_6_0, ref y, 8172);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8068) + a0_1_0, ref y, 8068);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8132) + a1_1_0, ref y, 8132);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8084) + a0_3_0, ref y, 8084);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8148) + a1_3_0, ref y, 8148);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8100) + a0_5_0, ref y, 8100);
-                    V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8164) + a1_5_0, ref y, 8164);
-                    V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8116) + V512.GetLower(a0_7_0), ref y, 8116);
-                    V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8124) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, 8124);
-                    V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8180) + V512.GetLower(a1_7_0), ref y, 8180);
-                    V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8188) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, 8188);
                 }
             }
         }
@@ -351,170 +363,182 @@ namespace KernelGen.Generated
                     V256.StoreUnsafe(Vec256.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
-            for (int oc = 0; oc < 128; oc += 2)
+            for (int icb = 0; icb < 256; icb += 64)
             {
-                // oc oc (+1): every input position, in tiles.
+                // Each reduction step below also reads a cache line of the next block of input channels' weights, in address
+                // order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.
+                int ahead = global::System.Math.Min(icb * 2048 + 131072, 524287);
+                for (int oc = 0; oc < 128; oc += 2)
                 {
-                    // oc oc (+1) x i 0 + lane (3 lanes) x taps 0..15.
+                    // oc oc (+1): every input position, in tiles.
                     {
-                        var a0_0_0 = Vec256.Zero;
-                        var a0_0_1 = Vec256.Zero;
-                        var a0_1_0 = Vec256.Zero;
-                        var a0_1_1 = Vec256.Zero;
-                        var a0_2_0 = Vec256.Zero;
-                        var a0_2_1 = Vec256.Zero;
-                        var a1_0_0 = Vec256.Zero;
-                        var a1_0_1 = Vec256.Zero;
-                        var a1_1_0 = Vec256.Zero;
-                        var a1_1_1 = Vec256.Zero;
-                        var a1_2_0 = Vec256.Zero;
-                        var a1_2_1 = Vec256.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec256 w0_0;
-                        Vec256 w0_1;
-                        Vec256 w1_0;
-                        Vec256 w1_1;
-                        Vec256 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc (+1) x i 0 + lane (3 lanes) x taps 0..15.
                         {
-                            w0_0 = V256.LoadUnsafe(ref wa, 0);
-                            w0_1 = V256.LoadUnsafe(ref wa, 8);
-                            w1_0 = V256.LoadUnsafe(ref wa, 16);
-                            w1_1 = V256.LoadUnsafe(ref wa, 24);
-                            v = V256.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
-                            a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
-                            a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
-                            v = V256.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
-                            a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
-                            a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
-                            v = V256.Create(Unsafe.Add(ref xa, 2));
-                            a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
-                            a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : v * w0_1 + a0_2_1;
-                            a1_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
-                            a1_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_2_1) : v * w1_1 + a1_2_1;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a0_2_0 = Vec256.Zero;
+                            var a0_2_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
+                            var a1_2_0 = Vec256.Zero;
+                            var a1_2_1 = Vec256.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V256.LoadUnsafe(ref wa, 0);
+                                w0_1 = V256.LoadUnsafe(ref wa, 8);
+                                w1_0 = V256.LoadUnsafe(ref wa, 16);
+                                w1_1 = V256.LoadUnsafe(ref wa, 24);
+                                v = V256.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
+                                a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
+                                a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
+                                v = V256.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
+                                a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
+                                a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
+                                v = V256.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
+                                a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : v * w0_1 + a0_2_1;
+                                a1_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
+                                a1_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_2_1) : v * w1_1 + a1_2_1;
+                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
+                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_0_1, ref y, (nuint)(oc * 64 + 68));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_1, ref y, (nuint)(oc * 64 + 20));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_2_1, ref y, (nuint)(oc * 64 + 84));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_1, ref y, (nuint)(oc * 64 + 12));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_1_1, ref y, (nuint)(oc * 64 + 76));
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 64));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_0_1, ref y, (nuint)(oc * 64 + 68));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_1, ref y, (nuint)(oc * 64 + 20));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_2_1, ref y, (nuint)(oc * 64 + 84));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_1, ref y, (nuint)(oc * 64 + 12));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_1_1, ref y, (nuint)(oc * 64 + 76));
-                    }
-                    // oc oc (+1) x i 3 + lane (3 lanes) x taps 0..15.
-                    {
-                        var a0_0_0 = Vec256.Zero;
-                        var a0_0_1 = Vec256.Zero;
-                        var a0_1_0 = Vec256.Zero;
-                        var a0_1_1 = Vec256.Zero;
-                        var a0_2_0 = Vec256.Zero;
-                        var a0_2_1 = Vec256.Zero;
-                        var a1_0_0 = Vec256.Zero;
-                        var a1_0_1 = Vec256.Zero;
-                        var a1_1_0 = Vec256.Zero;
-                        var a1_1_1 = Vec256.Zero;
-                        var a1_2_0 = Vec256.Zero;
-                        var a1_2_1 = Vec256.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec256 w0_0;
-                        Vec256 w0_1;
-                        Vec256 w1_0;
-                        Vec256 w1_1;
-                        Vec256 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc (+1) x i 3 + lane (3 lanes) x taps 0..15.
                         {
-                            w0_0 = V256.LoadUnsafe(ref wa, 0);
-                            w0_1 = V256.LoadUnsafe(ref wa, 8);
-                            w1_0 = V256.LoadUnsafe(ref wa, 16);
-                            w1_1 = V256.LoadUnsafe(ref wa, 24);
-                            v = V256.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
-                            a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
-                            a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
-                            v = V256.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
-                            a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
-                            a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
-                            v = V256.Create(Unsafe.Add(ref xa, 2));
-                            a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
-                            a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : v * w0_1 + a0_2_1;
-                            a1_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
-                            a1_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_2_1) : v * w1_1 + a1_2_1;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a0_2_0 = Vec256.Zero;
+                            var a0_2_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
+                            var a1_2_0 = Vec256.Zero;
+                            var a1_2_1 = Vec256.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V256.LoadUnsafe(ref wa, 0);
+                                w0_1 = V256.LoadUnsafe(ref wa, 8);
+                                w1_0 = V256.LoadUnsafe(ref wa, 16);
+                                w1_1 = V256.LoadUnsafe(ref wa, 24);
+                                v = V256.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
+                                a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
+                                a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
+                                v = V256.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
+                                a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
+                                a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
+                                v = V256.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : v * w0_0 + a0_2_0;
+                                a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : v * w0_1 + a0_2_1;
+                                a1_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_2_0) : v * w1_0 + a1_2_0;
+                                a1_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_2_1) : v * w1_1 + a1_2_1;
+                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
+                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_1, ref y, (nuint)(oc * 64 + 28));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_0_0, ref y, (nuint)(oc * 64 + 84));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_0_1, ref y, (nuint)(oc * 64 + 92));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_1, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_2_0, ref y, (nuint)(oc * 64 + 100));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_2_1, ref y, (nuint)(oc * 64 + 108));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_1, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_1_0, ref y, (nuint)(oc * 64 + 92));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_1_1, ref y, (nuint)(oc * 64 + 100));
                         }
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_1, ref y, (nuint)(oc * 64 + 28));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_0_0, ref y, (nuint)(oc * 64 + 84));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_0_1, ref y, (nuint)(oc * 64 + 92));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_1, ref y, (nuint)(oc * 64 + 44));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_2_0, ref y, (nuint)(oc * 64 + 100));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_2_1, ref y, (nuint)(oc * 64 + 108));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_1, ref y, (nuint)(oc * 64 + 36));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_1_0, ref y, (nuint)(oc * 64 + 92));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_1_1, ref y, (nuint)(oc * 64 + 100));
-                    }
-                    // oc oc (+1) x i 6 + lane (2 lanes) x taps 0..15.
-                    {
-                        var a0_0_0 = Vec256.Zero;
-                        var a0_0_1 = Vec256.Zero;
-                        var a0_1_0 = Vec256.Zero;
-                        var a0_1_1 = Vec256.Zero;
-                        var a1_0_0 = Vec256.Zero;
-                        var a1_0_1 = Vec256.Zero;
-                        var a1_1_0 = Vec256.Zero;
-                        var a1_1_1 = Vec256.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec256 w0_0;
-                        Vec256 w0_1;
-                        Vec256 w1_0;
-                        Vec256 w1_1;
-                        Vec256 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc (+1) x i 6 + lane (2 lanes) x taps 0..15.
                         {
-                            w0_0 = V256.LoadUnsafe(ref wa, 0);
-                            w0_1 = V256.LoadUnsafe(ref wa, 8);
-                            w1_0 = V256.LoadUnsafe(ref wa, 16);
-                            w1_1 = V256.LoadUnsafe(ref wa, 24);
-                            v = V256.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
-                            a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
-                            a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
-                            v = V256.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
-                            a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
-                            a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V256.LoadUnsafe(ref wa, 0);
+                                w0_1 = V256.LoadUnsafe(ref wa, 8);
+                                w1_0 = V256.LoadUnsafe(ref wa, 16);
+                                w1_1 = V256.LoadUnsafe(ref wa, 24);
+                                v = V256.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : v * w0_1 + a0_0_1;
+                                a1_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_0_0) : v * w1_0 + a1_0_0;
+                                a1_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_0_1) : v * w1_1 + a1_0_1;
+                                v = V256.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : v * w0_1 + a0_1_1;
+                                a1_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_0, a1_1_0) : v * w1_0 + a1_1_0;
+                                a1_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w1_1, a1_1_1) : v * w1_1 + a1_1_1;
+                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
+                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_1, ref y, (nuint)(oc * 64 + 52));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_0_0, ref y, (nuint)(oc * 64 + 108));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_0_1, ref y, (nuint)(oc * 64 + 116));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_1_1), ref y, (nuint)(oc * 64 + 60));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_1_0, ref y, (nuint)(oc * 64 + 116));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(a1_1_1), ref y, (nuint)(oc * 64 + 124));
                         }
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_1, ref y, (nuint)(oc * 64 + 52));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_0_0, ref y, (nuint)(oc * 64 + 108));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_0_1, ref y, (nuint)(oc * 64 + 116));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_1_1), ref y, (nuint)(oc * 64 + 60));
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_1_0, ref y, (nuint)(oc * 64 + 116));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(a1_1_1), ref y, (nuint)(oc * 64 + 124));
                     }
                 }
             }
@@ -532,168 +556,171 @@ namespace KernelGen.Generated
                     V128.StoreUnsafe(Vec128.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
-            for (int oc = 0; oc < 128; oc++)
+            for (int icb = 0; icb < 256; icb += 64)
             {
-                // oc oc: every input position, in tiles.
+                for (int oc = 0; oc < 128; oc++)
                 {
-                    // oc oc x i 0 + lane (3 lanes) x taps 0..15.
+                    // oc oc: every input position, in tiles.
                     {
-                        var a0_0_0 = Vec128.Zero;
-                        var a0_0_1 = Vec128.Zero;
-                        var a0_0_2 = Vec128.Zero;
-                        var a0_0_3 = Vec128.Zero;
-                        var a0_1_0 = Vec128.Zero;
-                        var a0_1_1 = Vec128.Zero;
-                        var a0_1_2 = Vec128.Zero;
-                        var a0_1_3 = Vec128.Zero;
-                        var a0_2_0 = Vec128.Zero;
-                        var a0_2_1 = Vec128.Zero;
-                        var a0_2_2 = Vec128.Zero;
-                        var a0_2_3 = Vec128.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec128 w0_0;
-                        Vec128 w0_1;
-                        Vec128 w0_2;
-                        Vec128 w0_3;
-                        Vec128 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 0 + lane (3 lanes) x taps 0..15.
                         {
-                            w0_0 = V128.LoadUnsafe(ref wa, 0);
-                            w0_1 = V128.LoadUnsafe(ref wa, 4);
-                            w0_2 = V128.LoadUnsafe(ref wa, 8);
-                            w0_3 = V128.LoadUnsafe(ref wa, 12);
-                            v = V128.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
-                            a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
-                            a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
-                            v = V128.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
-                            a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
-                            a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
-                            v = V128.Create(Unsafe.Add(ref xa, 2));
-                            a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_0, v, w0_0) : v * w0_0 + a0_2_0;
-                            a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_1, v, w0_1) : v * w0_1 + a0_2_1;
-                            a0_2_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_2_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_2, v, w0_2) : v * w0_2 + a0_2_2;
-                            a0_2_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_2_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_3, v, w0_3) : v * w0_3 + a0_2_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_2_2 = Vec128.Zero;
+                            var a0_2_3 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V128.LoadUnsafe(ref wa, 0);
+                                w0_1 = V128.LoadUnsafe(ref wa, 4);
+                                w0_2 = V128.LoadUnsafe(ref wa, 8);
+                                w0_3 = V128.LoadUnsafe(ref wa, 12);
+                                v = V128.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
+                                a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
+                                a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
+                                v = V128.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
+                                a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
+                                a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_0, v, w0_0) : v * w0_0 + a0_2_0;
+                                a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_1, v, w0_1) : v * w0_1 + a0_2_1;
+                                a0_2_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_2_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_2, v, w0_2) : v * w0_2 + a0_2_2;
+                                a0_2_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_2_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_3, v, w0_3) : v * w0_3 + a0_2_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + a0_0_1, ref y, (nuint)(oc * 64));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_2, ref y, (nuint)(oc * 64 + 4));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_0_3, ref y, (nuint)(oc * 64 + 8));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_2_1, ref y, (nuint)(oc * 64 + 16));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_2, ref y, (nuint)(oc * 64 + 20));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_2_3, ref y, (nuint)(oc * 64 + 24));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_1_1, ref y, (nuint)(oc * 64 + 8));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_2, ref y, (nuint)(oc * 64 + 12));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_1_3, ref y, (nuint)(oc * 64 + 16));
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + a0_0_1, ref y, (nuint)(oc * 64));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_2, ref y, (nuint)(oc * 64 + 4));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_0_3, ref y, (nuint)(oc * 64 + 8));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_2_1, ref y, (nuint)(oc * 64 + 16));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_2, ref y, (nuint)(oc * 64 + 20));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_2_3, ref y, (nuint)(oc * 64 + 24));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_1_1, ref y, (nuint)(oc * 64 + 8));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_2, ref y, (nuint)(oc * 64 + 12));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_1_3, ref y, (nuint)(oc * 64 + 16));
-                    }
-                    // oc oc x i 3 + lane (3 lanes) x taps 0..15.
-                    {
-                        var a0_0_0 = Vec128.Zero;
-                        var a0_0_1 = Vec128.Zero;
-                        var a0_0_2 = Vec128.Zero;
-                        var a0_0_3 = Vec128.Zero;
-                        var a0_1_0 = Vec128.Zero;
-                        var a0_1_1 = Vec128.Zero;
-                        var a0_1_2 = Vec128.Zero;
-                        var a0_1_3 = Vec128.Zero;
-                        var a0_2_0 = Vec128.Zero;
-                        var a0_2_1 = Vec128.Zero;
-                        var a0_2_2 = Vec128.Zero;
-                        var a0_2_3 = Vec128.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec128 w0_0;
-                        Vec128 w0_1;
-                        Vec128 w0_2;
-                        Vec128 w0_3;
-                        Vec128 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 3 + lane (3 lanes) x taps 0..15.
                         {
-                            w0_0 = V128.LoadUnsafe(ref wa, 0);
-                            w0_1 = V128.LoadUnsafe(ref wa, 4);
-                            w0_2 = V128.LoadUnsafe(ref wa, 8);
-                            w0_3 = V128.LoadUnsafe(ref wa, 12);
-                            v = V128.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
-                            a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
-                            a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
-                            v = V128.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
-                            a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
-                            a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
-                            v = V128.Create(Unsafe.Add(ref xa, 2));
-                            a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_0, v, w0_0) : v * w0_0 + a0_2_0;
-                            a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_1, v, w0_1) : v * w0_1 + a0_2_1;
-                            a0_2_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_2_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_2, v, w0_2) : v * w0_2 + a0_2_2;
-                            a0_2_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_2_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_3, v, w0_3) : v * w0_3 + a0_2_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_2_2 = Vec128.Zero;
+                            var a0_2_3 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V128.LoadUnsafe(ref wa, 0);
+                                w0_1 = V128.LoadUnsafe(ref wa, 4);
+                                w0_2 = V128.LoadUnsafe(ref wa, 8);
+                                w0_3 = V128.LoadUnsafe(ref wa, 12);
+                                v = V128.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
+                                a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
+                                a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
+                                v = V128.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
+                                a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
+                                a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_2_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_0, v, w0_0) : v * w0_0 + a0_2_0;
+                                a0_2_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_2_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_1, v, w0_1) : v * w0_1 + a0_2_1;
+                                a0_2_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_2_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_2, v, w0_2) : v * w0_2 + a0_2_2;
+                                a0_2_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_2_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2_3, v, w0_3) : v * w0_3 + a0_2_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_0_1, ref y, (nuint)(oc * 64 + 24));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_2, ref y, (nuint)(oc * 64 + 28));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_0_3, ref y, (nuint)(oc * 64 + 32));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_2_1, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_2, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_2_3, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_1_1, ref y, (nuint)(oc * 64 + 32));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_2, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_1_3, ref y, (nuint)(oc * 64 + 40));
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_0_1, ref y, (nuint)(oc * 64 + 24));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_2, ref y, (nuint)(oc * 64 + 28));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_0_3, ref y, (nuint)(oc * 64 + 32));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_2_1, ref y, (nuint)(oc * 64 + 40));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_2, ref y, (nuint)(oc * 64 + 44));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_2_3, ref y, (nuint)(oc * 64 + 48));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_1_1, ref y, (nuint)(oc * 64 + 32));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_2, ref y, (nuint)(oc * 64 + 36));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_1_3, ref y, (nuint)(oc * 64 + 40));
-                    }
-                    // oc oc x i 6 + lane (2 lanes) x taps 0..15.
-                    {
-                        var a0_0_0 = Vec128.Zero;
-                        var a0_0_1 = Vec128.Zero;
-                        var a0_0_2 = Vec128.Zero;
-                        var a0_0_3 = Vec128.Zero;
-                        var a0_1_0 = Vec128.Zero;
-                        var a0_1_1 = Vec128.Zero;
-                        var a0_1_2 = Vec128.Zero;
-                        var a0_1_3 = Vec128.Zero;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        Vec128 w0_0;
-                        Vec128 w0_1;
-                        Vec128 w0_2;
-                        Vec128 w0_3;
-                        Vec128 v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 6 + lane (2 lanes) x taps 0..15.
                         {
-                            w0_0 = V128.LoadUnsafe(ref wa, 0);
-                            w0_1 = V128.LoadUnsafe(ref wa, 4);
-                            w0_2 = V128.LoadUnsafe(ref wa, 8);
-                            w0_3 = V128.LoadUnsafe(ref wa, 12);
-                            v = V128.Create(Unsafe.Add(ref xa, 0));
-                            a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
-                            a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
-                            a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
-                            a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
-                            v = V128.Create(Unsafe.Add(ref xa, 1));
-                            a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
-                            a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
-                            a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
-                            a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V128.LoadUnsafe(ref wa, 0);
+                                w0_1 = V128.LoadUnsafe(ref wa, 4);
+                                w0_2 = V128.LoadUnsafe(ref wa, 8);
+                                w0_3 = V128.LoadUnsafe(ref wa, 12);
+                                v = V128.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_0, v, w0_0) : v * w0_0 + a0_0_0;
+                                a0_0_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_1, v, w0_1) : v * w0_1 + a0_0_1;
+                                a0_0_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_2, v, w0_2) : v * w0_2 + a0_0_2;
+                                a0_0_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0_3, v, w0_3) : v * w0_3 + a0_0_3;
+                                v = V128.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_0, a0_1_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_0, v, w0_0) : v * w0_0 + a0_1_0;
+                                a0_1_1 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_1, a0_1_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_1, v, w0_1) : v * w0_1 + a0_1_1;
+                                a0_1_2 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_2, a0_1_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_2, v, w0_2) : v * w0_2 + a0_1_2;
+                                a0_1_3 = Fma.IsSupported ? Fma.MultiplyAdd(v, w0_3, a0_1_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1_3, v, w0_3) : v * w0_3 + a0_1_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_0_1, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_2, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_0_3, ref y, (nuint)(oc * 64 + 56));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_1_1, ref y, (nuint)(oc * 64 + 56));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_1_2, ref y, (nuint)(oc * 64 + 60));
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_0_1, ref y, (nuint)(oc * 64 + 48));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_2, ref y, (nuint)(oc * 64 + 52));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_0_3, ref y, (nuint)(oc * 64 + 56));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_1_1, ref y, (nuint)(oc * 64 + 56));
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_1_2, ref y, (nuint)(oc * 64 + 60));
                     }
                 }
             }
@@ -711,645 +738,648 @@ namespace KernelGen.Generated
                     Unsafe.Add(ref y, o + oc * 64) = 0f;
                 }
             }
-            for (int oc = 0; oc < 128; oc++)
+            for (int icb = 0; icb < 256; icb += 64)
             {
-                // oc oc: every input position, in tiles.
+                for (int oc = 0; oc < 128; oc++)
                 {
-                    // oc oc x i 0 + lane (3 lanes) x taps 0..3.
+                    // oc oc: every input position, in tiles.
                     {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 0 + lane (3 lanes) x taps 0..3.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 12) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 13) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 14) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 15) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 4) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 5) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 6) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 7) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 12) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 13) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 14) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 15) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 4) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 5) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 6) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 7) += a0_1_3;
-                    }
-                    // oc oc x i 0 + lane (3 lanes) x taps 4..7.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 4);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 0 + lane (3 lanes) x taps 4..7.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 1) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 2) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 3) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 16) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 17) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 18) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 19) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 8) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 9) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 10) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 11) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 1) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 2) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 3) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 16) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 17) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 18) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 19) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 8) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 9) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 10) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 11) += a0_1_3;
-                    }
-                    // oc oc x i 0 + lane (3 lanes) x taps 8..11.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 8);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 0 + lane (3 lanes) x taps 8..11.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 4) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 5) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 6) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 7) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 20) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 21) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 22) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 23) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 12) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 13) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 14) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 15) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 4) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 5) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 6) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 7) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 20) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 21) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 22) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 23) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 12) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 13) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 14) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 15) += a0_1_3;
-                    }
-                    // oc oc x i 0 + lane (3 lanes) x taps 12..15.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 0);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 12);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 0 + lane (3 lanes) x taps 12..15.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 8) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 9) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 10) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 11) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 24) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 25) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 26) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 27) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 16) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 17) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 18) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 19) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 8) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 9) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 10) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 11) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 24) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 25) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 26) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 27) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 16) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 17) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 18) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 19) += a0_1_3;
-                    }
-                    // oc oc x i 3 + lane (3 lanes) x taps 0..3.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 3 + lane (3 lanes) x taps 0..3.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 20) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 21) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 22) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 23) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 36) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 37) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 28) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 29) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 30) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 31) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 20) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 21) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 22) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 23) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 36) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 37) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 38) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 39) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 28) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 29) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 30) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 31) += a0_1_3;
-                    }
-                    // oc oc x i 3 + lane (3 lanes) x taps 4..7.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 4);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 3 + lane (3 lanes) x taps 4..7.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 24) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 25) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 26) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 27) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 40) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 41) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 32) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 33) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 34) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 35) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 24) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 25) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 26) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 27) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 40) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 41) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 42) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 43) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 32) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 33) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 34) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 35) += a0_1_3;
-                    }
-                    // oc oc x i 3 + lane (3 lanes) x taps 8..11.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 8);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 3 + lane (3 lanes) x taps 8..11.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 28) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 29) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 30) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 31) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 44) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 45) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 36) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 37) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 28) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 29) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 30) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 31) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 44) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 45) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 46) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 47) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 36) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 37) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 38) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 39) += a0_1_3;
-                    }
-                    // oc oc x i 3 + lane (3 lanes) x taps 12..15.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        var a0_2_0 = 0f;
-                        var a0_2_1 = 0f;
-                        var a0_2_2 = 0f;
-                        var a0_2_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 3);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 12);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 3 + lane (3 lanes) x taps 12..15.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 2);
-                            a0_2_0 += v * w0_0;
-                            a0_2_1 += v * w0_1;
-                            a0_2_2 += v * w0_2;
-                            a0_2_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                a0_2_2 += v * w0_2;
+                                a0_2_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 32) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 33) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 34) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 35) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 48) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 49) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_2_2;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_2_3;
+                            Unsafe.Add(ref y, oc * 64 + 40) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 41) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 32) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 33) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 34) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 35) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 48) += a0_2_0;
-                        Unsafe.Add(ref y, oc * 64 + 49) += a0_2_1;
-                        Unsafe.Add(ref y, oc * 64 + 50) += a0_2_2;
-                        Unsafe.Add(ref y, oc * 64 + 51) += a0_2_3;
-                        Unsafe.Add(ref y, oc * 64 + 40) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 41) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 42) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 43) += a0_1_3;
-                    }
-                    // oc oc x i 6 + lane (2 lanes) x taps 0..3.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 6 + lane (2 lanes) x taps 0..3.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 44) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 45) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 44) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 45) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 46) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 47) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 52) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 53) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 54) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 55) += a0_1_3;
-                    }
-                    // oc oc x i 6 + lane (2 lanes) x taps 4..7.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 4);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 6 + lane (2 lanes) x taps 4..7.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 48) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 49) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 48) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 49) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 50) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 51) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 56) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 57) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 58) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 59) += a0_1_3;
-                    }
-                    // oc oc x i 6 + lane (2 lanes) x taps 8..11.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 8);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 6 + lane (2 lanes) x taps 8..11.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 60) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 61) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 62) += a0_1_2;
+                            Unsafe.Add(ref y, oc * 64 + 63) += a0_1_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 52) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 53) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 54) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 55) += a0_0_3;
-                        Unsafe.Add(ref y, oc * 64 + 60) += a0_1_0;
-                        Unsafe.Add(ref y, oc * 64 + 61) += a0_1_1;
-                        Unsafe.Add(ref y, oc * 64 + 62) += a0_1_2;
-                        Unsafe.Add(ref y, oc * 64 + 63) += a0_1_3;
-                    }
-                    // oc oc x i 6 + lane (2 lanes) x taps 12..15.
-                    {
-                        var a0_0_0 = 0f;
-                        var a0_0_1 = 0f;
-                        var a0_0_2 = 0f;
-                        var a0_0_3 = 0f;
-                        var a0_1_0 = 0f;
-                        var a0_1_1 = 0f;
-                        var a0_1_2 = 0f;
-                        var a0_1_3 = 0f;
-                        ref float xa = ref Unsafe.Add(ref x, 6);
-                        ref float wa = ref Unsafe.Add(ref w, oc * 16 + 12);
-                        float w0_0;
-                        float w0_1;
-                        float w0_2;
-                        float w0_3;
-                        float v;
-                        for (int ic = 0; ic < 256; ic++)
+                        // oc oc x i 6 + lane (2 lanes) x taps 12..15.
                         {
-                            w0_0 = Unsafe.Add(ref wa, 0);
-                            w0_1 = Unsafe.Add(ref wa, 1);
-                            w0_2 = Unsafe.Add(ref wa, 2);
-                            w0_3 = Unsafe.Add(ref wa, 3);
-                            v = Unsafe.Add(ref xa, 0);
-                            a0_0_0 += v * w0_0;
-                            a0_0_1 += v * w0_1;
-                            a0_0_2 += v * w0_2;
-                            a0_0_3 += v * w0_3;
-                            v = Unsafe.Add(ref xa, 1);
-                            a0_1_0 += v * w0_0;
-                            a0_1_1 += v * w0_1;
-                            a0_1_2 += v * w0_2;
-                            a0_1_3 += v * w0_3;
-                            xa = ref Unsafe.Add(ref xa, 8);
-                            wa = ref Unsafe.Add(ref wa, 2048);
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                w0_2 = Unsafe.Add(ref wa, 2);
+                                w0_3 = Unsafe.Add(ref wa, 3);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                a0_0_2 += v * w0_2;
+                                a0_0_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                a0_1_2 += v * w0_2;
+                                a0_1_3 += v * w0_3;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_0_2;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_0_3;
                         }
-                        Unsafe.Add(ref y, oc * 64 + 56) += a0_0_0;
-                        Unsafe.Add(ref y, oc * 64 + 57) += a0_0_1;
-                        Unsafe.Add(ref y, oc * 64 + 58) += a0_0_2;
-                        Unsafe.Add(ref y, oc * 64 + 59) += a0_0_3;
                     }
                 }
             }
