@@ -4,7 +4,7 @@
 # KernelGen generator and of each analyzer (the ILLink trim analyzer above all). docs/build-time.md has the results.
 #
 #   tests/build-time/measure.sh [--generator path/to/KernelGen.Generator.dll] [--counts "0 1 5 20"]
-#                               [--modes "plain aot publishaot"] [--repeat 1] [--out results.tsv]
+#                               [--modes "plain aot publishaot"] [--repeat 1] [--first 0] [--out results.tsv]
 #
 # plain = IsAotCompatible=false, EnableTrimAnalyzer=false (no trim/AOT analyzers); aot = IsAotCompatible=true (trim,
 # AOT and single-file analyzers, as a NativeAOT user builds); publishaot = PublishAot=true. Runs are interleaved
@@ -16,6 +16,7 @@ generator="$root/generator/KernelGen.Generator/bin/Release/netstandard2.0/Kernel
 counts="0 1 5 20"
 modes="plain aot"
 repeat=1
+first=0
 out=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
         --counts) counts="$2"; shift 2 ;;
         --modes) modes="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
+        --first) first="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -33,7 +35,7 @@ if [ ! -f "$library" ]; then dotnet build "$root/src/KernelGen" -c Release -f ne
 if [ ! -f "$generator" ]; then dotnet build "$root/generator/KernelGen.Generator" -c Release >/dev/null; fi
 
 # The benchmark shapes (tests/KernelGen.Benchmarks/Generated/GeneratedKernels.cs), the DCGAN layer first; N declarations
-# take them in turn, so 20 declarations repeat the first seven shapes under other names.
+# take them in turn from the --first (0 = DCGAN), so 20 declarations repeat seven shapes under other names.
 shapes=(
     "GeneratedConvTranspose2D(128, 64, 16, 16, 4, Stride = 2, Padding = 1)"
     "GeneratedConvTranspose2D(128, 64, 32, 32, 2, Stride = 2)"
@@ -76,7 +78,7 @@ XML
         echo "public static partial class Layers"
         echo "{"
         for ((i = 0; i < count; i++)); do
-            echo "    [${shapes[i % ${#shapes[@]}]}]"
+            echo "    [${shapes[(first + i) % ${#shapes[@]}]}]"
             echo "    public static partial void Layer$i(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"
         done
         echo "    public static int Answer() => 42;"
@@ -97,7 +99,7 @@ seconds_of() { # log pattern: the first number on the first line matching the pa
     grep -m1 -E "$2" "$1" | grep -oE '[0-9]+\.[0-9]+' | head -1 || true
 }
 
-header=$'declarations\tmode\tbuild_s\tcsc_s\tanalyzers_total_s\ttrim_analyzer_s\tkernelgen_analyzer_s\tgenerators_total_s\tkernelgen_generator_s'
+header=$'first\tdeclarations\tmode\tbuild_s\tcsc_s\tanalyzers_total_s\ttrim_analyzer_s\tkernelgen_analyzer_s\tgenerators_total_s\tkernelgen_generator_s'
 echo "$header"
 [ -n "$out" ] && echo "$header" > "$out"
 for ((r = 0; r < repeat; r++)); do
@@ -122,7 +124,7 @@ for ((r = 0; r < repeat; r++)); do
             kgAnalyzer=$(seconds_of "$log" 'KernelGen.Generator.Diagnostics.KernelGenAnalyzer')
             generators=$(seconds_of "$log" 'Total generator execution time')
             kgGenerator=$(seconds_of "$log" 'KernelGen.Generator.ConvTransposeGenerator')
-            line="$count	$mode	$(printf %.1f "$build")	$csc	${analyzers:-}	${trim:--}	${kgAnalyzer:--}	${generators:-}	${kgGenerator:--}"
+            line="$first	$count	$mode	$(printf %.1f "$build")	$csc	${analyzers:-}	${trim:--}	${kgAnalyzer:--}	${generators:-}	${kgGenerator:--}"
             echo "$line"
             [ -n "$out" ] && echo "$line" >> "$out"
         done
