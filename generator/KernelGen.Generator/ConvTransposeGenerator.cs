@@ -97,7 +97,7 @@ namespace KernelGen.Generator
             if (context.Attributes.Length == 0) return ParseResult.Nothing;
             try
             {
-                return DeclarationParser.Parse(context.TargetSymbol, context.Attributes[0], cancellationToken);
+                return DeclarationParser.Parse(context.TargetSymbol, context.Attributes[0], cancellationToken, context.SemanticModel.Compilation);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

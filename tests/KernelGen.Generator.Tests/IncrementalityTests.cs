@@ -25,6 +25,9 @@ public class IncrementalityTests
 
             [GeneratedConvTranspose3D(2, 2, 2, 3, 3, 3, StrideDepth = 2, PaddingDepth = 1, Activation = FusedActivation.Tanh)]
             public static partial void Volume(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
+
+            [GeneratedConvTranspose1D(4, 2, 16, 4, Stride = 2, Padding = 1)]
+            public static partial void Signal(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
         }
         """;
 
@@ -43,7 +46,7 @@ public class IncrementalityTests
     {
         var (driver, compilation) = FirstRun();
         var first = driver.GetRunResult().Results.Single();
-        Assert.Equal(3, first.GeneratedSources.Length);
+        Assert.Equal(4, first.GeneratedSources.Length);
 
         var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace App; public class Unrelated { public int Value => 42; }",
             GeneratorHarness.ParseOptions(), path: "Unrelated.cs"));
@@ -91,6 +94,36 @@ public class IncrementalityTests
         Assert.Equal(3, modified.Spec.Rank);
         Assert.All(outputs.Where(output => output.Reason != IncrementalStepRunReason.Modified),
             output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
+    }
+
+    /// <summary>An edit to the 1-D declaration re-parses that one alone, and re-emits that one file alone.</summary>
+    [Fact]
+    public void AnEditToA1DDeclarationIsNoticedAndTouchesNoOther()
+    {
+        var (driver, compilation) = FirstRun();
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(tree.GetText().Replace(
+            Source.IndexOf("16, 4, Stride = 2", StringComparison.Ordinal) + "16, 4, Stride = ".Length, 1, "4")));
+        var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        var outputs = second.TrackedSteps[ConvTransposeGenerator.DeclarationStep].SelectMany(step => step.Outputs).ToArray();
+        var modified = (KernelDeclaration)Assert.Single(outputs, output => output.Reason == IncrementalStepRunReason.Modified).Value;
+        Assert.Equal(1, modified.Spec!.Rank);
+        Assert.Equal(4, modified.Spec.StrideWidth);
+        Assert.All(outputs.Where(output => output.Reason != IncrementalStepRunReason.Modified),
+            output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
+        var emitted = second.TrackedOutputSteps["SourceOutput"].SelectMany(step => step.Outputs).ToArray();
+        Assert.Single(emitted, output => output.Reason == IncrementalStepRunReason.Modified);
+    }
+
+    /// <summary>
+    /// What the compilation's runtime offers is part of the model (it decides how multiply-adds are written), so it must
+    /// compare equal from run to run: a compilation of the same runtime leaves every model cached.
+    /// </summary>
+    [Fact]
+    public void TheRuntimesMultiplyAddEstimateIsSeenAndStable()
+    {
+        var models = Models(FirstRun().Driver.GetRunResult().Results.Single()).Cast<KernelDeclaration>().ToArray();
+        Assert.All(models, model => Assert.True(model.Spec!.MultiplyAddEstimate, model.Target.DisplayName));
     }
 
     [Fact]
@@ -144,7 +177,7 @@ public class IncrementalityTests
         }
 
         var models = Models(FirstRun().Driver.GetRunResult().Results.Single());
-        Assert.Equal(3, models.Length);
+        Assert.Equal(4, models.Length);
         foreach (var model in models) Walk(model, "model");
     }
 }

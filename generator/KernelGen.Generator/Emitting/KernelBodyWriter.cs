@@ -377,6 +377,15 @@ namespace KernelGen.Generator.Emitting
         {
             _count = SaturatingAdd(_count, _multiplier);
             if (_writer is null) return;
+            if (width > 1 && _spec.MultiplyAddEstimate)
+            {
+                // The same instruction as the conditional below (FMA where supported, else a multiply and an add), without
+                // the conditional's branches: the trim analyzer walks every branch of a method's control-flow graph, and
+                // a kernel has thousands of multiply-adds (docs/build-time.md).
+                _writer.Line(accumulator + " = " + VectorClass(width) + ".MultiplyAddEstimate(" + a + ", " + b + ", " + accumulator + ");");
+                return;
+            }
+
             // Operands are simple expressions or, at a vector edge, a conditional: parenthesise those so "a * b + acc" parses as meant.
             string plain = Operand(a) + " * " + Operand(b) + " + " + accumulator;
             string fused = width switch

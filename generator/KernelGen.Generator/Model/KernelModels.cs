@@ -55,6 +55,10 @@ namespace KernelGen.Generator.Model
     /// kernel is a 2-D one of height 1 (<see cref="Rank"/> 1); a 3-D kernel (<see cref="Rank"/> 3) adds the depth axis, whose
     /// defaults (one slice, kernel 1) make every 3-D size below the 2-D one.
     /// </summary>
+    /// <param name="MultiplyAddEstimate">The compilation's vector types have <c>MultiplyAddEstimate</c> (.NET 9 and later): the
+    /// kernels' multiply-adds call it (one intrinsic, fused where the hardware has FMA) instead of a conditional on
+    /// <c>Fma.IsSupported</c>, whose two branches every analyser with a control-flow analysis (the trim analyzer of
+    /// <c>IsAotCompatible</c>) walks, thousands of times per kernel (docs/build-time.md).</param>
     internal sealed record KernelSpec(
         int InChannels,
         int OutChannels,
@@ -85,7 +89,8 @@ namespace KernelGen.Generator.Model
         int PaddingFront = 0,
         int PaddingBack = 0,
         int OutputPaddingDepth = 0,
-        int DilationDepth = 1)
+        int DilationDepth = 1,
+        bool MultiplyAddEstimate = false)
     {
         public int InPerGroup => InChannels / Groups;
 

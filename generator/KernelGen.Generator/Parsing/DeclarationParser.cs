@@ -81,7 +81,9 @@ namespace KernelGen.Generator.Parsing
             SymbolDisplayFormat.FullyQualifiedFormat.MiscellaneousOptions | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
         /// <summary>Parses the declaration that <paramref name="attribute"/> (one of ours) is applied to.</summary>
-        public static ParseResult Parse(ISymbol symbol, AttributeData attribute, CancellationToken cancellationToken)
+        /// <param name="compilation">The compilation the kernel is emitted into, for what its runtime's API offers (see
+        /// <see cref="KernelSpec.MultiplyAddEstimate"/>); null where only the diagnostics are wanted.</param>
+        public static ParseResult Parse(ISymbol symbol, AttributeData attribute, CancellationToken cancellationToken, Compilation? compilation = null)
         {
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax attributeSyntax
                 || attributeSyntax.Parent is not AttributeListSyntax { Target: null or { Identifier.ValueText: "method" } } list)
@@ -145,7 +147,7 @@ namespace KernelGen.Generator.Parsing
             else if (spec is null)
                 declaration = new KernelDeclaration(target, null, null, "the arguments of " + AttributeDisplayName(RankOf(attribute)) + " on " + method.Name + " do not compile", constants);
             else
-                declaration = new KernelDeclaration(target, spec, null, null, constants);
+                declaration = new KernelDeclaration(target, spec with { MultiplyAddEstimate = HasMultiplyAddEstimate(compilation) }, null, null, constants);
             return new ParseResult(declaration, new EquatableArray<DiagnosticInfo>(diagnostics), reportedByGenerator);
         }
 
@@ -525,6 +527,14 @@ namespace KernelGen.Generator.Parsing
                 AccessibilityText(method.DeclaredAccessibility), new EquatableArray<string>(parameters), fullName.ToString(), nullableDirectives,
                 DeclaresMethodImpl: DeclaresMethodImpl(method, syntax));
         }
+
+        /// <summary>
+        /// Whether <c>Vector128.MultiplyAddEstimate</c> exists (.NET 9 and later; its Vector256 and Vector512 siblings came
+        /// with it): the JIT makes it the FMA instruction where the hardware has one, a multiply and an add elsewhere.
+        /// </summary>
+        private static bool HasMultiplyAddEstimate(Compilation? compilation) =>
+            compilation?.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is { } vector128
+            && vector128.GetMembers("MultiplyAddEstimate").Any(member => member is IMethodSymbol { IsStatic: true, Parameters.Length: 3 });
 
         /// <summary>Whether the user's own declaration (not the generated part, whose attributes a partial method merges in) has a <c>[MethodImpl]</c>.</summary>
         private static bool DeclaresMethodImpl(IMethodSymbol method, MethodDeclarationSyntax syntax) =>

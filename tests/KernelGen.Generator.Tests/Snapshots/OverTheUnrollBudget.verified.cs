@@ -90,7 +90,6 @@ namespace KernelGen.Generated
     using Sse2 = global::System.Runtime.Intrinsics.X86.Sse2;
     using Avx = global::System.Runtime.Intrinsics.X86.Avx;
     using Avx2 = global::System.Runtime.Intrinsics.X86.Avx2;
-    using Fma = global::System.Runtime.Intrinsics.X86.Fma;
     using AdvSimd = global::System.Runtime.Intrinsics.Arm.AdvSimd;
 
     /// <summary>The kernel behind <c>Layers.Looped</c>: generated code, called only by that method.</summary>
@@ -155,22 +154,22 @@ namespace KernelGen.Generated
                         if ((uint)(qh) < 6u)
                         {
                             x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12));
-                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 1)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 1)) + a0_0;
-                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V256.Create(Unsafe.Add(ref wc, 0)) + a0_1;
-                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 2)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                            a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 1)), a0_0);
+                            a0_1 = V256.MultiplyAddEstimate(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_1);
+                            a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 2)), a0_1);
                             x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
-                            a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 1)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 1)) + a0_2;
-                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)) * V256.Create(Unsafe.Add(ref wc, 0)) + a0_3;
-                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 2)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 2)) + a0_3;
+                            a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 1)), a0_2);
+                            a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_3);
+                            a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 2)), a0_3);
                         }
                         x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
-                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 7)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 7)) + a0_0;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V256.Create(Unsafe.Add(ref wc, 6)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)) * V256.Create(Unsafe.Add(ref wc, 6)) + a0_1;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 8)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                        a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 7)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V256.Create(Unsafe.Add(ref wc, 6)), a0_1);
+                        a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 8)), a0_1);
                         x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8));
-                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 7)) + a0_2;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)), V256.Create(Unsafe.Add(ref wc, 6)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)) * V256.Create(Unsafe.Add(ref wc, 6)) + a0_3;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 8)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 8)) + a0_3;
+                        a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_2);
+                        a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)), V256.Create(Unsafe.Add(ref wc, 6)), a0_3);
+                        a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 8)), a0_3);
                     }
                     V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
                     V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 16));
@@ -193,13 +192,13 @@ namespace KernelGen.Generated
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
                         ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
                         x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12));
-                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 4)), a0_0) : x0 * V256.Create(Unsafe.Add(ref wc, 4)) + a0_0;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_1) : V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V256.Create(Unsafe.Add(ref wc, 3)) + a0_1;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V256.Create(Unsafe.Add(ref wc, 5)), a0_1) : x0 * V256.Create(Unsafe.Add(ref wc, 5)) + a0_1;
+                        a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 4)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_1);
+                        a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 5)), a0_1);
                         x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
-                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 4)), a0_2) : x1 * V256.Create(Unsafe.Add(ref wc, 4)) + a0_2;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_3) : (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)) * V256.Create(Unsafe.Add(ref wc, 3)) + a0_3;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V256.Create(Unsafe.Add(ref wc, 5)), a0_3) : x1 * V256.Create(Unsafe.Add(ref wc, 5)) + a0_3;
+                        a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 4)), a0_2);
+                        a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_3);
+                        a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 5)), a0_3);
                     }
                     V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48));
                     V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 + 8));
@@ -233,30 +232,30 @@ namespace KernelGen.Generated
                         if ((uint)(qh) < 6u)
                         {
                             x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12));
-                            a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 1)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 1))) : x0 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_0;
-                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 0))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_1;
-                            a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 2)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 2))) : x0 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_1;
+                            a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 1)), a0_0);
+                            a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_1);
+                            a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 2)), a0_1);
                             x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
-                            a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 1)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 1))) : x1 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_2;
-                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 0)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 0))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_3;
-                            a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 2)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 2))) : x1 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_3;
+                            a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 1)), a0_2);
+                            a0_3 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 0)), a0_3);
+                            a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 2)), a0_3);
                             x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
-                            a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 1)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 1))) : x2 * V128.Create(Unsafe.Add(ref wc, 1)) + a0_4;
-                            a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)) * V128.Create(Unsafe.Add(ref wc, 0)) + a0_5;
-                            a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 2)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 2))) : x2 * V128.Create(Unsafe.Add(ref wc, 2)) + a0_5;
+                            a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 1)), a0_4);
+                            a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_5);
+                            a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 2)), a0_5);
                         }
                         x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
-                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 7)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 7))) : x0 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_0;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V128.Create(Unsafe.Add(ref wc, 6)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V128.Create(Unsafe.Add(ref wc, 6))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_1;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 8)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 8))) : x0 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_1;
+                        a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 7)), a0_0);
+                        a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 11)), V128.Create(Unsafe.Add(ref wc, 6)), a0_1);
+                        a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 8)), a0_1);
                         x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8));
-                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 7))) : x1 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_2;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)), V128.Create(Unsafe.Add(ref wc, 6)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)), V128.Create(Unsafe.Add(ref wc, 6))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_3;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 8)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 8))) : x1 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_3;
+                        a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_2);
+                        a0_3 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 7)), V128.Create(Unsafe.Add(ref wc, 6)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 8)), a0_3);
                         x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4));
-                        a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 7)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 7))) : x2 * V128.Create(Unsafe.Add(ref wc, 7)) + a0_4;
-                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)) * V128.Create(Unsafe.Add(ref wc, 6)) + a0_5;
-                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 8))) : x2 * V128.Create(Unsafe.Add(ref wc, 8)) + a0_5;
+                        a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 7)), a0_4);
+                        a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6)), a0_5);
+                        a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_5);
                     }
                     V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
                     V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 20));
@@ -284,17 +283,17 @@ namespace KernelGen.Generated
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
                         ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 9));
                         x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12));
-                        a0_0 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 4)), a0_0) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_0, x0, V128.Create(Unsafe.Add(ref wc, 4))) : x0 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_0;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 3))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_1;
-                        a0_1 = Fma.IsSupported ? Fma.MultiplyAdd(x0, V128.Create(Unsafe.Add(ref wc, 5)), a0_1) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_1, x0, V128.Create(Unsafe.Add(ref wc, 5))) : x0 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_1;
+                        a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 4)), a0_0);
+                        a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_1);
+                        a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 5)), a0_1);
                         x1 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
-                        a0_2 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 4)), a0_2) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_2, x1, V128.Create(Unsafe.Add(ref wc, 4))) : x1 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_2;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 3)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 3))) : V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_3;
-                        a0_3 = Fma.IsSupported ? Fma.MultiplyAdd(x1, V128.Create(Unsafe.Add(ref wc, 5)), a0_3) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_3, x1, V128.Create(Unsafe.Add(ref wc, 5))) : x1 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_3;
+                        a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 4)), a0_2);
+                        a0_3 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 5)), V128.Create(Unsafe.Add(ref wc, 3)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 5)), a0_3);
                         x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
-                        a0_4 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_4) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_4, x2, V128.Create(Unsafe.Add(ref wc, 4))) : x2 * V128.Create(Unsafe.Add(ref wc, 4)) + a0_4;
-                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3))) : (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)) * V128.Create(Unsafe.Add(ref wc, 3)) + a0_5;
-                        a0_5 = Fma.IsSupported ? Fma.MultiplyAdd(x2, V128.Create(Unsafe.Add(ref wc, 5)), a0_5) : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a0_5, x2, V128.Create(Unsafe.Add(ref wc, 5))) : x2 * V128.Create(Unsafe.Add(ref wc, 5)) + a0_5;
+                        a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_4);
+                        a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_5);
+                        a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 5)), a0_5);
                     }
                     V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48));
                     V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 + 4));
