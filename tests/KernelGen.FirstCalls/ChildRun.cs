@@ -21,8 +21,45 @@ internal static class ChildRun
         var data = ShapeData.For(shape);
         var measured = MeasuredCall.Create(data, engine);
 
+        if (Environment.GetEnvironmentVariable("KERNELGEN_THRASH") is { } thrash)
+        {
+            var junk = new byte[64 << 20];
+            for (int k = 0; k < 2000; k++) measured.Call();
+            foreach (string step in new[] { "none", "thrash", "sleep", "thrash", "none" })
+            {
+                if (step == "thrash") { for (int j = 0; j < junk.Length; j += 64) junk[j]++; }
+                if (step == "sleep") Thread.Sleep(20);
+                var times = new double[4];
+                for (int k = 0; k < 4; k++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    measured.Call();
+                    times[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                }
+                output.WriteLine($"{step}: {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}");
+            }
+            return 0;
+        }
+
+        if (Environment.GetEnvironmentVariable("KERNELGEN_MARK_CALLS") is { } marked && int.TryParse(marked, out int marks))
+        {
+            for (int k = 1; k <= marks; k++)
+            {
+                output.WriteLine($"MARK before call {k}");
+                measured.Call();
+            }
+            output.WriteLine("MARK after calls");
+            return 0;
+        }
+
         CallRecording recording = CallRecorder.Record(measured.Call, seconds, minimumCalls: 200);
         double overhead = CallRecorder.MeasureOverhead();
+        if (Environment.GetEnvironmentVariable("KERNELGEN_PRINT_CALLS") is { } printed && int.TryParse(printed, out int shown))
+        {
+            for (int k = 1; k <= Math.Min(shown, recording.Count - 1) && recording.Calls[k] == k; k++)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"CALL {k} {(recording.Ticks[k] - recording.Ticks[k - 1]) * 1e6 / recording.Frequency - overhead:0.###}"));
+        }
         FirstCallProfile profile;
         using (var segments = segmentsFile is null ? null : new StreamWriter(segmentsFile))
         {
