@@ -325,11 +325,13 @@ internal static class ChannelVectorizedKernel
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
+        // In a local: read through the block reference, the loop test reloaded it from memory every iteration.
+        int inPerGroup = block.InPerGroup;
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
             ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
-            for (int ic = 0; ic < block.InPerGroup; ic++)
+            for (int ic = inPerGroup; ic > 0; ic--)
             {
                 TVec w0 = TSimd.Load(ref wp);
                 TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
