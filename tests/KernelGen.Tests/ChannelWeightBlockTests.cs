@@ -35,6 +35,24 @@ public class ChannelWeightBlockTests
         ManyChannels.Sample(c => RandomShapeTests.AssertMatchesReference(c, prepared: true, options: Force.SimdKernels(Force.Lanes(lanes))),
             iter: 60, threads: 1);
 
+    /// <summary>
+    /// The Vector256 path cuts a phase row into blocks of 6 and 4 pixels (a remainder of 2 as two blocks of 4, an odd one
+    /// as a last block of 4 partly past the row's end): every row length from 1 to 40, at stride 1 and 2 (one phase row
+    /// of the input's width, or two of about half), must match the reference.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void EveryPhaseRowLengthOfTheVector256BlocksMatchesTheNaiveReference(int stride)
+    {
+        for (int width = 1; width <= 40; width++)
+        {
+            var c = new ConvCase(1, 5, 40, 1, 2, width, (3, 3), (stride, stride), (1, 1, 1, 1), (0, 0), (1, 1), width % 2 == 0, true,
+                FusedActivation.None, width);
+            RandomShapeTests.AssertMatchesReference(c, prepared: true, options: Force.SimdKernels(Force.Lanes(8)));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Force.AllWidths), MemberType = typeof(Force))]
     public void AnInfiniteWeightInALaterChannelBlockGivesTheReferencesInfinities(int? lanes)
