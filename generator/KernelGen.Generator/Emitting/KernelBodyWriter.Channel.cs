@@ -462,7 +462,10 @@ namespace KernelGen.Generator.Emitting
             Statement(name + "(" + string.Join(", ", arguments) + ");");
 
             var functionWriter = _writer is null ? null : new SourceWriter();
-            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, functionWriter, _helpers, _mode);
+            // The function's statements first: the locals they declare once go at the top of the function, before them.
+            var rowsText = _writer is null ? null : new SourceWriter();
+            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, rowsText, _helpers, _mode);
+            rows.Rows(block, first, end, edge);
             if (functionWriter is { } f)
             {
                 f.Line("// Phase (rh " + Text(block.RowPhase.Residue) + ", rw " + Text(block.ColumnPhase.Residue) + "), "
@@ -470,10 +473,11 @@ namespace KernelGen.Generator.Emitting
                     + " (" + Text(block.ChunkChannels) + "): rows qh " + Text(first) + ".." + Text(end - 1) + ".");
                 f.Line(KernelEmitter.AggressiveOptimization);
                 f.Open("static void " + name + "(" + string.Join(", ", parameters) + ")");
+                rows.WriteHoistedDeclarations(f);
+                f.Lines(rowsText!.ToString());
+                f.Close();
             }
 
-            rows.Rows(block, first, end, edge);
-            functionWriter?.Close();
             _count = SaturatingAdd(_count, rows._count);
             if (functionWriter is not null) (_rowFunctions ??= new List<string>()).Add(functionWriter.ToString());
         }
@@ -554,6 +558,7 @@ namespace KernelGen.Generator.Emitting
             }
 
             _declared.Clear();
+            EnterBlock(width);
             for (int p = 0; p < pixels; p++)
             {
                 for (int k = 0; k < vectors; k++)
@@ -568,7 +573,7 @@ namespace KernelGen.Generator.Emitting
                         "false" => partial,
                         var condition => condition + " ? " + start + " : " + partial,
                     };
-                    Declare(Accumulator(p, k), init);
+                    Declare(Accumulator(p, k), init, width);
                 }
             }
 
@@ -608,10 +613,10 @@ namespace KernelGen.Generator.Emitting
                 bool weightLocals = pixels > 1 || (width > 1 && weightLaneStep > 1);
                 if (weightLocals)
                 {
-                    for (int k = 0; k < vectors; k++) Predeclare("w" + Text(k), width);
+                    for (int k = 0; k < vectors; k++) Predeclare(Local("w" + Text(k)), width);
                 }
 
-                if (vectors > 1) Predeclare("v", width);
+                if (vectors > 1) Predeclare(Local("v"), width);
 
                 void Reduce(long ic)
                 {
@@ -632,8 +637,8 @@ namespace KernelGen.Generator.Emitting
                                         weights[k] = Load(width, wSource, weightBase + (ic * weightStep + offset), weightLaneStep);
                                         if (weightLocals)
                                         {
-                                            Assign("w" + Text(k), weights[k]);
-                                            weights[k] = "w" + Text(k);
+                                            Assign(Local("w" + Text(k)), weights[k]);
+                                            weights[k] = Local("w" + Text(k));
                                         }
                                     }
 
@@ -643,8 +648,8 @@ namespace KernelGen.Generator.Emitting
                                         string input = Broadcast(width, xSource, inputBase + read + ic * inputStep);
                                         if (vectors > 1)
                                         {
-                                            Assign("v", input);
-                                            input = "v";
+                                            Assign(Local("v"), input);
+                                            input = Local("v");
                                         }
 
                                         for (int k = 0; k < vectors; k++)

@@ -137,14 +137,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
+            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
+            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
+            Vec256 a0_0, a1_0, a2_0, a3_0, x0, x1;
+
             // oc 0-3, oy 0, ox 2 (8 lanes 4 apart) | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
-                Vec256 x0;
-                Vec256 x1;
+                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -199,12 +201,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 3 (8 lanes 4 apart) | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
-                Vec256 x0;
-                Vec256 x1;
+                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -259,12 +259,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 (8 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
-                Vec256 x0;
-                Vec256 x1;
+                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -319,12 +317,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 (8 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
-                Vec256 x0;
-                Vec256 x1;
+                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -383,20 +379,20 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
+            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
+            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
+            Vec128 a0_0, a0_2, a1_0, a1_2, a2_0, a2_2, a3_0, a3_2, x0, x1, x2, x3;
+
             // oc 0-3, oy 0, ox 2, 18 (4 lanes 4 apart) | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a2_2 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                var a3_2 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
-                Vec128 x2;
-                Vec128 x3;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a2_2 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                a3_2 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -465,18 +461,14 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 3, 19 (4 lanes 4 apart) | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a2_2 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                var a3_2 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
-                Vec128 x2;
-                Vec128 x3;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a2_2 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                a3_2 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -545,12 +537,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 (4 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -589,12 +579,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 16 (4 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -633,12 +621,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 (4 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -677,12 +663,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 17 (4 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                Vec128 x0;
-                Vec128 x1;
+                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -725,21 +709,22 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float b, ref float y)
         {
+            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
+            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
+            float a0_0, a0_2, a1_0, a1_2, a2_0, a2_2, a3_0, a3_2, x0, x1, x2;
+
             for (int m = 1; m < 7; m += 2)
             {
                 // oc 0-3, oy 0, ox m * 4 - 2, m * 4 + 2 | rh 0 ky {0} x rw 0 kx {0, 4}
                 {
-                    var a0_0 = Unsafe.Add(ref b, 0);
-                    var a0_2 = Unsafe.Add(ref b, 0);
-                    var a1_0 = Unsafe.Add(ref b, 1);
-                    var a1_2 = Unsafe.Add(ref b, 1);
-                    var a2_0 = Unsafe.Add(ref b, 2);
-                    var a2_2 = Unsafe.Add(ref b, 2);
-                    var a3_0 = Unsafe.Add(ref b, 3);
-                    var a3_2 = Unsafe.Add(ref b, 3);
-                    float x0;
-                    float x1;
-                    float x2;
+                    a0_0 = Unsafe.Add(ref b, 0);
+                    a0_2 = Unsafe.Add(ref b, 0);
+                    a1_0 = Unsafe.Add(ref b, 1);
+                    a1_2 = Unsafe.Add(ref b, 1);
+                    a2_0 = Unsafe.Add(ref b, 2);
+                    a2_2 = Unsafe.Add(ref b, 2);
+                    a3_0 = Unsafe.Add(ref b, 3);
+                    a3_2 = Unsafe.Add(ref b, 3);
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -776,16 +761,14 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 26, 30 | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a0_2 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a1_2 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a2_2 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                var a3_2 = Unsafe.Add(ref b, 3);
-                float x0;
-                float x1;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a0_2 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a1_2 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a2_2 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
+                a3_2 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -818,17 +801,14 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4 - 1, m * 4 + 3 | rh 0 ky {0} x rw 1 kx {1, 5}
                 {
-                    var a0_0 = Unsafe.Add(ref b, 0);
-                    var a0_2 = Unsafe.Add(ref b, 0);
-                    var a1_0 = Unsafe.Add(ref b, 1);
-                    var a1_2 = Unsafe.Add(ref b, 1);
-                    var a2_0 = Unsafe.Add(ref b, 2);
-                    var a2_2 = Unsafe.Add(ref b, 2);
-                    var a3_0 = Unsafe.Add(ref b, 3);
-                    var a3_2 = Unsafe.Add(ref b, 3);
-                    float x0;
-                    float x1;
-                    float x2;
+                    a0_0 = Unsafe.Add(ref b, 0);
+                    a0_2 = Unsafe.Add(ref b, 0);
+                    a1_0 = Unsafe.Add(ref b, 1);
+                    a1_2 = Unsafe.Add(ref b, 1);
+                    a2_0 = Unsafe.Add(ref b, 2);
+                    a2_2 = Unsafe.Add(ref b, 2);
+                    a3_0 = Unsafe.Add(ref b, 3);
+                    a3_2 = Unsafe.Add(ref b, 3);
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -865,16 +845,14 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 27, 31 | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a0_2 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a1_2 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a2_2 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                var a3_2 = Unsafe.Add(ref b, 3);
-                float x0;
-                float x1;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a0_2 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a1_2 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a2_2 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
+                a3_2 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -905,11 +883,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                float x0;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -929,17 +906,14 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4, m * 4 + 4 | rh 0 ky {0} x rw 2 kx {2, 6}
                 {
-                    var a0_0 = Unsafe.Add(ref b, 0);
-                    var a0_2 = Unsafe.Add(ref b, 0);
-                    var a1_0 = Unsafe.Add(ref b, 1);
-                    var a1_2 = Unsafe.Add(ref b, 1);
-                    var a2_0 = Unsafe.Add(ref b, 2);
-                    var a2_2 = Unsafe.Add(ref b, 2);
-                    var a3_0 = Unsafe.Add(ref b, 3);
-                    var a3_2 = Unsafe.Add(ref b, 3);
-                    float x0;
-                    float x1;
-                    float x2;
+                    a0_0 = Unsafe.Add(ref b, 0);
+                    a0_2 = Unsafe.Add(ref b, 0);
+                    a1_0 = Unsafe.Add(ref b, 1);
+                    a1_2 = Unsafe.Add(ref b, 1);
+                    a2_0 = Unsafe.Add(ref b, 2);
+                    a2_2 = Unsafe.Add(ref b, 2);
+                    a3_0 = Unsafe.Add(ref b, 3);
+                    a3_2 = Unsafe.Add(ref b, 3);
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -976,12 +950,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 28 | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                float x0;
-                float x1;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -1004,11 +976,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                float x0;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -1028,17 +999,14 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4 + 1, m * 4 + 5 | rh 0 ky {0} x rw 3 kx {3, 7}
                 {
-                    var a0_0 = Unsafe.Add(ref b, 0);
-                    var a0_2 = Unsafe.Add(ref b, 0);
-                    var a1_0 = Unsafe.Add(ref b, 1);
-                    var a1_2 = Unsafe.Add(ref b, 1);
-                    var a2_0 = Unsafe.Add(ref b, 2);
-                    var a2_2 = Unsafe.Add(ref b, 2);
-                    var a3_0 = Unsafe.Add(ref b, 3);
-                    var a3_2 = Unsafe.Add(ref b, 3);
-                    float x0;
-                    float x1;
-                    float x2;
+                    a0_0 = Unsafe.Add(ref b, 0);
+                    a0_2 = Unsafe.Add(ref b, 0);
+                    a1_0 = Unsafe.Add(ref b, 1);
+                    a1_2 = Unsafe.Add(ref b, 1);
+                    a2_0 = Unsafe.Add(ref b, 2);
+                    a2_2 = Unsafe.Add(ref b, 2);
+                    a3_0 = Unsafe.Add(ref b, 3);
+                    a3_2 = Unsafe.Add(ref b, 3);
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -1075,12 +1043,10 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 29 | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                var a0_0 = Unsafe.Add(ref b, 0);
-                var a1_0 = Unsafe.Add(ref b, 1);
-                var a2_0 = Unsafe.Add(ref b, 2);
-                var a3_0 = Unsafe.Add(ref b, 3);
-                float x0;
-                float x1;
+                a0_0 = Unsafe.Add(ref b, 0);
+                a1_0 = Unsafe.Add(ref b, 1);
+                a2_0 = Unsafe.Add(ref b, 2);
+                a3_0 = Unsafe.Add(ref b, 3);
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
