@@ -462,10 +462,7 @@ namespace KernelGen.Generator.Emitting
             Statement(name + "(" + string.Join(", ", arguments) + ");");
 
             var functionWriter = _writer is null ? null : new SourceWriter();
-            // The function's statements first: the locals they declare once go at the top of the function, before them.
-            var rowsText = _writer is null ? null : new SourceWriter();
-            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, rowsText, _helpers, _mode);
-            rows.Rows(block, first, end, edge);
+            var rows = new KernelBodyWriter(_spec, _rows, _columns, _strategy, _level, _lanes, functionWriter, _helpers, _mode);
             if (functionWriter is { } f)
             {
                 f.Line("// Phase (rh " + Text(block.RowPhase.Residue) + ", rw " + Text(block.ColumnPhase.Residue) + "), "
@@ -473,11 +470,10 @@ namespace KernelGen.Generator.Emitting
                     + " (" + Text(block.ChunkChannels) + "): rows qh " + Text(first) + ".." + Text(end - 1) + ".");
                 f.Line(KernelEmitter.AggressiveOptimization);
                 f.Open("static void " + name + "(" + string.Join(", ", parameters) + ")");
-                rows.WriteHoistedDeclarations(f);
-                f.Lines(rowsText!.ToString());
-                f.Close();
             }
 
+            rows.Rows(block, first, end, edge);
+            functionWriter?.Close();
             _count = SaturatingAdd(_count, rows._count);
             if (functionWriter is not null) (_rowFunctions ??= new List<string>()).Add(functionWriter.ToString());
         }
@@ -558,7 +554,6 @@ namespace KernelGen.Generator.Emitting
             }
 
             _declared.Clear();
-            EnterBlock(width);
             for (int p = 0; p < pixels; p++)
             {
                 for (int k = 0; k < vectors; k++)
@@ -573,7 +568,7 @@ namespace KernelGen.Generator.Emitting
                         "false" => partial,
                         var condition => condition + " ? " + start + " : " + partial,
                     };
-                    Declare(Accumulator(p, k), init, width);
+                    Declare(Accumulator(p, k), init);
                 }
             }
 
@@ -613,10 +608,10 @@ namespace KernelGen.Generator.Emitting
                 bool weightLocals = pixels > 1 || (width > 1 && weightLaneStep > 1);
                 if (weightLocals)
                 {
-                    for (int k = 0; k < vectors; k++) Predeclare(Local("w" + Text(k)), width);
+                    for (int k = 0; k < vectors; k++) Predeclare("w" + Text(k), width);
                 }
 
-                if (vectors > 1) Predeclare(Local("v"), width);
+                if (vectors > 1) Predeclare("v", width);
 
                 void Reduce(long ic)
                 {
@@ -637,8 +632,8 @@ namespace KernelGen.Generator.Emitting
                                         weights[k] = Load(width, wSource, weightBase + (ic * weightStep + offset), weightLaneStep);
                                         if (weightLocals)
                                         {
-                                            Assign(Local("w" + Text(k)), weights[k]);
-                                            weights[k] = Local("w" + Text(k));
+                                            Assign("w" + Text(k), weights[k]);
+                                            weights[k] = "w" + Text(k);
                                         }
                                     }
 
@@ -648,8 +643,8 @@ namespace KernelGen.Generator.Emitting
                                         string input = Broadcast(width, xSource, inputBase + read + ic * inputStep);
                                         if (vectors > 1)
                                         {
-                                            Assign(Local("v"), input);
-                                            input = Local("v");
+                                            Assign("v", input);
+                                            input = "v";
                                         }
 
                                         for (int k = 0; k < vectors; k++)

@@ -264,12 +264,11 @@ namespace KernelGen.Generator.Emitting
                 }
 
                 var outer = new HashSet<string>(_declared, StringComparer.Ordinal);
-                EnterBlock(lanes);
                 for (int r = 0; r < channels; r++)
                 {
                     for (int p = 0; p < count; p++)
                     {
-                        for (int c = 0; c < tile.Chunks; c++) Declare(TapAccumulator(r, p, c), Zero(lanes), lanes);
+                        for (int c = 0; c < tile.Chunks; c++) Declare(TapAccumulator(r, p, c), Zero(lanes));
                     }
                 }
 
@@ -286,7 +285,7 @@ namespace KernelGen.Generator.Emitting
                         for (int c = 0; c < tile.Chunks; c++) Predeclare(TapWeight(r, c), lanes);
                     }
 
-                    Predeclare(Local("v"), lanes);
+                    Predeclare("v", lanes);
                 }
 
                 void Reduce(long ic)
@@ -310,8 +309,8 @@ namespace KernelGen.Generator.Emitting
                         string value = Broadcast(lanes, "xa", Affine.Of(ic * inputStep + p));
                         if (lanes > 1 || count > 1)
                         {
-                            Assign(Local("v"), value);
-                            value = Local("v");
+                            Assign("v", value);
+                            value = "v";
                         }
 
                         for (int r = 0; r < channels; r++)
@@ -442,8 +441,8 @@ namespace KernelGen.Generator.Emitting
         /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
         internal const int TapBlockTarget = 64;
 
-        private string TapAccumulator(int channel, int position, int chunk) => Local("a" + Text(channel) + "_" + Text(position) + "_" + Text(chunk));
+        private static string TapAccumulator(int channel, int position, int chunk) => "a" + Text(channel) + "_" + Text(position) + "_" + Text(chunk);
 
-        private string TapWeight(int channel, int chunk) => Local("w" + Text(channel) + "_" + Text(chunk));
+        private static string TapWeight(int channel, int chunk) => "w" + Text(channel) + "_" + Text(chunk);
     }
 }

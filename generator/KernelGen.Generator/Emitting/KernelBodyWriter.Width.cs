@@ -342,7 +342,7 @@ namespace KernelGen.Generator.Emitting
             return start < 0 ? (LoadKind.ShiftUp, (int)-start) : (LoadKind.ShiftDown, (int)(end - _spec.InputWidth));
         }
 
-        private string WidthAccumulator(int channel, int vector, int part) => Local("a" + Text(channel) + "_" + Text(vector * 2 + part));
+        private static string WidthAccumulator(int channel, int vector, int part) => "a" + Text(channel) + "_" + Text(vector * 2 + part);
 
         /// <summary>
         /// One register block: <paramref name="starts"/>.Length vectors of <paramref name="width"/> positions of one run of one
@@ -356,7 +356,6 @@ namespace KernelGen.Generator.Emitting
             var outputRow = OutputRow(rowPhase, qh);
             var groupChannel = group * _spec.OutPerGroup + firstChannel;
             var parts = run.Parts;
-            EnterBlock(width);
 
             // The loads of one (input channel, row tap): one per distinct (vector, input offset, edge handling), shared by every
             // part and channel that reads it. A load read by a single FMA stays inside it (the JIT folds it into the FMA).
@@ -389,7 +388,7 @@ namespace KernelGen.Generator.Emitting
 
             foreach (string key in order)
             {
-                if (uses[key] > 1) loadNames[key] = Local("x" + Text(loadNames.Count));
+                if (uses[key] > 1) loadNames[key] = "x" + Text(loadNames.Count);
             }
 
             if (_writer is { } w)
@@ -422,7 +421,7 @@ namespace KernelGen.Generator.Emitting
                 for (int p = 0; p < starts.Length; p++)
                 {
                     for (int j = 0; j < parts.Length; j++)
-                        Declare(WidthAccumulator(c, p, j), _spec.HasBias && !_mode.FromOutput ? Broadcast(width, "b", groupChannel + c) : Zero(width), width);
+                        Declare(WidthAccumulator(c, p, j), _spec.HasBias && !_mode.FromOutput ? Broadcast(width, "b", groupChannel + c) : Zero(width));
                 }
             }
 
@@ -633,9 +632,8 @@ namespace KernelGen.Generator.Emitting
                 if (AddsOnStore)
                 {
                     // A plane adding to its slice: the interleaved sums plus what earlier planes stored, activated once complete.
-                    string sum = Local("s" + Text(half));
-                    Hoist(sum, width);
-                    _writer.Line(sum + " = " + value + ";");
+                    string sum = "s" + Text(half);
+                    _writer.Line((_declared.Add(sum) ? "var " : "") + sum + " = " + value + ";");
                     _writer.Line(sum + " = " + sum + " + " + Load(width, "y", index + (long)half * width, 1) + ";");
                     if (Activates) _writer.Line(sum + " = " + Activated(width, sum) + ";");
                     value = sum;

@@ -43,19 +43,6 @@ namespace KernelGen.Generator.Emitting
         private readonly SortedSet<string> _helpers;
         private readonly PlaneMode _mode;
         private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
-
-        /// <summary>
-        /// The method's block locals (accumulators, loaded vectors), declared once at the top of the path method and assigned
-        /// in each block, by name in first-use order, with their types. The ILLink trim analyzer's data flow (on in every
-        /// IsAotCompatible project, generated code included) costs about basic blocks x distinct locals per sweep, so a local
-        /// per unrolled block made it quadratic in the method's size (docs/build-time.md); the JIT renames locals itself, so
-        /// the machine code is the same.
-        /// </summary>
-        private readonly Dictionary<string, string> _hoisted = new(StringComparer.Ordinal);
-        private readonly List<string> _hoistedOrder = new();
-
-        /// <summary>Appended to the block locals' names in a block narrower than the path (its locals have another type).</summary>
-        private string _localSuffix = "";
         private long _count, _multiplier = 1;
 
         /// <summary>Floats of the kernel class's per-thread buffer of packed weights (see <see cref="PackedWeightsFloats"/>); only read when writing.</summary>
@@ -93,68 +80,12 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Writes one path's statements; records the helpers they call in <paramref name="helpers"/>. Returns the statements written.</summary>
         public static long Write(KernelPlan plan, int lanes, SourceWriter writer, SortedSet<string> helpers, PlaneMode? mode = null)
         {
-            // The body first, into its own writer: the locals it declares once go at the top of the method, before it.
-            var bodyText = new SourceWriter();
-            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, bodyText, helpers, mode ?? PlaneMode.Complete)
+            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers, mode ?? PlaneMode.Complete)
             {
                 _packedWeightsFloats = plan.Strategy == KernelStrategy.ChannelVectorized ? PackedWeightsFloats(plan) : 0,
             };
             body.WriteBody();
-            body.WriteHoistedDeclarations(writer);
-            writer.Lines(bodyText.ToString());
             return body._count;
-        }
-
-        private void WriteHoistedDeclarations(SourceWriter writer)
-        {
-            if (_hoistedOrder.Count == 0) return;
-            writer.Line("// Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the");
-            writer.Line("// number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.");
-            var types = new List<string>();
-            var byType = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (string name in _hoistedOrder)
-            {
-                string type = _hoisted[name];
-                if (!byType.TryGetValue(type, out var names))
-                {
-                    byType[type] = names = new List<string>();
-                    types.Add(type);
-                }
-
-                names.Add(name);
-            }
-
-            const int NamesPerLine = 16;
-            foreach (string type in types)
-            {
-                var names = byType[type];
-                for (int i = 0; i < names.Count; i += NamesPerLine)
-                    writer.Line(type + " " + string.Join(", ", names.GetRange(i, Math.Min(NamesPerLine, names.Count - i))) + ";");
-            }
-
-            writer.Line();
-        }
-
-        /// <summary>Starts a block of <paramref name="width"/> lanes: its locals are named for it (see <see cref="Local"/>).</summary>
-        private void EnterBlock(int width) =>
-            _localSuffix = width == _lanes ? "" : width == 1 ? "_s" : "_v" + Text(width * 32);
-
-        /// <summary>A block local's name: the path's own width keeps the plain name, a narrower block's locals are suffixed (another type, so another local).</summary>
-        private string Local(string name) => name + _localSuffix;
-
-        /// <summary>Records a block local for the declarations at the top of the method.</summary>
-        private void Hoist(string name, int width)
-        {
-            if (_writer is null) return;
-            string type = width == 1 ? "float" : VectorType(width);
-            if (_hoisted.TryGetValue(name, out var known))
-            {
-                if (known != type) throw new InvalidOperationException("KernelGen generator bug: local " + name + " is both " + known + " and " + type + ".");
-                return;
-            }
-
-            _hoisted.Add(name, type);
-            _hoistedOrder.Add(name);
         }
 
         public static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
@@ -373,7 +304,7 @@ namespace KernelGen.Generator.Emitting
 
         private void AddCount(long statements) => _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, statements));
 
-        private string Accumulator(int pixel, int vector) => Local("a" + Text(pixel) + Text(vector));
+        private static string Accumulator(int pixel, int vector) => "a" + Text(pixel) + Text(vector);
 
         // ----- Statements -----
         // Intrinsics are written out in place (through the short aliases of the kernel's namespace): helper methods would
@@ -416,31 +347,28 @@ namespace KernelGen.Generator.Emitting
 
         private string Zero(int width) => width == 1 ? "0f" : VectorType(width) + ".Zero";
 
-        /// <summary>A block local's first value in this block (declared once per method: see <see cref="_hoisted"/>).</summary>
-        private void Declare(string name, string value, int width)
+        private void Declare(string name, string value)
         {
             _count = SaturatingAdd(_count, _multiplier);
             _declared.Add(name);
-            Hoist(name, width);
-            _writer?.Line(name + " = " + value + ";");
+            _writer?.Line("var " + name + " = " + value + ";");
         }
 
         /// <summary>
-        /// Declares a temporary without a value (once per method, see <see cref="_hoisted"/>): it is assigned inside loops and
-        /// bounds checks, where a declaration could not be seen further down the block.
+        /// Declares a temporary at the top of a block, without a value: it is assigned inside loops and bounds checks, and C#
+        /// forbids declaring it there and again further down the block.
         /// </summary>
         private void Predeclare(string name, int width)
         {
-            // Still counted as a statement, so that the unroll budget (and with it every choice the planner made) is unchanged.
             _count = SaturatingAdd(_count, _multiplier);
             _declared.Add(name);
-            Hoist(name, width);
+            _writer?.Line((width == 1 ? "float" : VectorType(width)) + " " + name + ";");
         }
 
         private void Assign(string name, string value)
         {
             _count = SaturatingAdd(_count, _multiplier);
-            if (_declared.Add(name) && !_hoisted.ContainsKey(name)) _writer?.Line("var " + name + " = " + value + ";");
+            if (_declared.Add(name)) _writer?.Line("var " + name + " = " + value + ";");
             else _writer?.Line(name + " = " + value + ";");
         }
 

@@ -137,14 +137,13 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a1_0, x0, x1, x2;
-
             // oc 0-1, oy 0, ox 0 (8 lanes) | rh 0 ky {0, 1} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                Vec256 x0;
+                Vec256 x1;
+                Vec256 x2;
                 x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 8), 1));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 9)), a1_0);
@@ -186,8 +185,11 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 1, ox 0 (8 lanes) | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                Vec256 x0;
+                Vec256 x1;
+                Vec256 x2;
                 x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 16), 1));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 9)), a1_0);
@@ -247,8 +249,11 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 2, ox 0 (8 lanes) | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                Vec256 x0;
+                Vec256 x1;
+                Vec256 x2;
                 x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 16), 1));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 3)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 12)), a1_0);
@@ -294,16 +299,18 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_2, a1_0, a1_2, x0, x1, x2, x3, x4, x5;
-
             // oc 0-1, oy 0, ox 0, 4 (4 lanes) | rh 0 ky {0, 1} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                Vec128 x0;
+                Vec128 x1;
+                Vec128 x2;
+                Vec128 x3;
+                Vec128 x4;
+                Vec128 x5;
                 x0 = V128.LoadUnsafe(ref x, 9);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 9)), a1_0);
@@ -383,10 +390,16 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 1, ox 0, 4 (4 lanes) | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                Vec128 x0;
+                Vec128 x1;
+                Vec128 x2;
+                Vec128 x3;
+                Vec128 x4;
+                Vec128 x5;
                 x0 = V128.LoadUnsafe(ref x, 17);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 9)), a1_0);
@@ -502,10 +515,16 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 2, ox 0, 4 (4 lanes) | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                Vec128 x0;
+                Vec128 x1;
+                Vec128 x2;
+                Vec128 x3;
+                Vec128 x4;
+                Vec128 x5;
                 x0 = V128.LoadUnsafe(ref x, 17);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 3)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 12)), a1_0);
@@ -589,20 +608,21 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_2, a0_4, a0_6, a1_0, a1_2, a1_4, a1_6, x0, x1, x2, x3, x4;
-
             // oc 0-1, oy 0, ox 0, 1, 2, 3 | rh 0 ky {0, 1} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 9);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 9);
@@ -722,14 +742,19 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 0, ox 4, 5, 6, 7 | rh 0 ky {0, 1} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 13);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 9);
@@ -849,14 +874,19 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 1, ox 0, 1, 2, 3 | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 17);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 9);
@@ -1030,14 +1060,19 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 1, ox 4, 5, 6, 7 | rh 0 ky {0, 1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 21);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 9);
@@ -1211,14 +1246,19 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 2, ox 0, 1, 2, 3 | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 17);
                 a0_0 += x0 * Unsafe.Add(ref w, 3);
                 a1_0 += x0 * Unsafe.Add(ref w, 12);
@@ -1338,14 +1378,19 @@ namespace KernelGen.Generated
             }
             // oc 0-1, oy 2, ox 4, 5, 6, 7 | rh 0 ky {1, 2} x rw 0 kx {0, 1, 2}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a0_4 = Unsafe.Add(ref b, 0);
-                a0_6 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a1_4 = Unsafe.Add(ref b, 1);
-                a1_6 = Unsafe.Add(ref b, 1);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a0_4 = Unsafe.Add(ref b, 0);
+                var a0_6 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a1_4 = Unsafe.Add(ref b, 1);
+                var a1_6 = Unsafe.Add(ref b, 1);
+                float x0;
+                float x1;
+                float x2;
+                float x3;
+                float x4;
                 x0 = Unsafe.Add(ref x, 21);
                 a0_0 += x0 * Unsafe.Add(ref w, 3);
                 a1_0 += x0 * Unsafe.Add(ref w, 12);

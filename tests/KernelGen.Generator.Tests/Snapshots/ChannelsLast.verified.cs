@@ -133,16 +133,12 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a00, a10, w0, a20;
-            Vec128 a00_v128, a10_v128, w0_v128, a20_v128;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = Vec256.Zero;
-                a10 = a00;
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 8)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 10)), w0, a10);
@@ -172,7 +168,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
-                a00 = Vec256.Zero;
+                var a00 = Vec256.Zero;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 10)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
@@ -185,8 +182,9 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
-                a00 = Vec256.Zero;
-                a10 = a00;
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 8)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 10)), w0, a10);
@@ -204,7 +202,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 5 | taps ky {2} x kx {2}
             {
-                a00 = Vec256.Zero;
+                var a00 = Vec256.Zero;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 10)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 125), Unsafe.Add(ref w, 134), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 152), Unsafe.Add(ref w, 161), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 179));
@@ -213,82 +212,87 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                a00_v128 = Vec128.Zero;
-                a10_v128 = a00_v128;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 0)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 1)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0_v128, a10_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 92);
-                V128.StoreUnsafe(a10_v128, ref y, 116);
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 0)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 180), Unsafe.Add(ref w, 189), Unsafe.Add(ref w, 198), Unsafe.Add(ref w, 207));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 1)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0, a10);
+                V128.StoreUnsafe(a00, ref y, 92);
+                V128.StoreUnsafe(a10, ref y, 116);
             }
             // oc 8-11, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
-                a00_v128 = Vec128.Zero;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a00_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0_v128, a00_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a00_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0_v128, a00_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 140);
+                var a00 = Vec128.Zero;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a00);
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0, a00);
+                w0 = V128.Create(Unsafe.Add(ref w, 182), Unsafe.Add(ref w, 191), Unsafe.Add(ref w, 200), Unsafe.Add(ref w, 209));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a00);
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0, a00);
+                V128.StoreUnsafe(a00, ref y, 140);
             }
             // oc 8-11, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
-                a00_v128 = Vec128.Zero;
-                a10_v128 = a00_v128;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a10_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a10_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 236);
-                V128.StoreUnsafe(a10_v128, ref y, 260);
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 186), Unsafe.Add(ref w, 195), Unsafe.Add(ref w, 204), Unsafe.Add(ref w, 213));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a10);
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a10);
+                V128.StoreUnsafe(a00, ref y, 236);
+                V128.StoreUnsafe(a10, ref y, 260);
             }
             // oc 8-11, oy 3, ox 5 | taps ky {2} x kx {2}
             {
-                a00_v128 = Vec128.Zero;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a00_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a00_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 284);
+                var a00 = Vec128.Zero;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a00);
+                w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a00);
+                V128.StoreUnsafe(a00, ref y, 284);
             }
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = Vec256.Zero;
-                a10 = a00;
-                a20 = a00;
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 8)), w0, a10);
@@ -311,9 +315,10 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
             {
-                a00 = Vec256.Zero;
-                a10 = a00;
-                a20 = a00;
+                var a00 = Vec256.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 8)), w0, a10);
@@ -328,55 +333,58 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00_v128 = Vec128.Zero;
-                a10_v128 = a00_v128;
-                a20_v128 = a00_v128;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a20_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 0)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0_v128, a20_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a20_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 1)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0_v128, a20_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 80);
-                V128.StoreUnsafe(a10_v128, ref y, 104);
-                V128.StoreUnsafe(a20_v128, ref y, 128);
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a20);
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 0)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 2)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 4)), w0, a20);
+                w0 = V128.Create(Unsafe.Add(ref w, 181), Unsafe.Add(ref w, 190), Unsafe.Add(ref w, 199), Unsafe.Add(ref w, 208));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a20);
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 1)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 3)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 5)), w0, a20);
+                V128.StoreUnsafe(a00, ref y, 80);
+                V128.StoreUnsafe(a10, ref y, 104);
+                V128.StoreUnsafe(a20, ref y, 128);
             }
             // oc 8-11, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
             {
-                a00_v128 = Vec128.Zero;
-                a10_v128 = a00_v128;
-                a20_v128 = a00_v128;
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0_v128, a20_v128);
-                w0_v128 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
-                a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0_v128, a00_v128);
-                a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0_v128, a10_v128);
-                a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0_v128, a20_v128);
-                V128.StoreUnsafe(a00_v128, ref y, 224);
-                V128.StoreUnsafe(a10_v128, ref y, 248);
-                V128.StoreUnsafe(a20_v128, ref y, 272);
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
+                w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a20);
+                w0 = V128.Create(Unsafe.Add(ref w, 187), Unsafe.Add(ref w, 196), Unsafe.Add(ref w, 205), Unsafe.Add(ref w, 214));
+                a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 7)), w0, a00);
+                a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 9)), w0, a10);
+                a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 11)), w0, a20);
+                V128.StoreUnsafe(a00, ref y, 224);
+                V128.StoreUnsafe(a10, ref y, 248);
+                V128.StoreUnsafe(a20, ref y, 272);
             }
             // Phase (rh 1, rw 0): taps ky {1} x kx {0, 2}.
             for (int qh = 0; qh < 2; qh++)
             {
                 // oc 0-7, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
-                    a00 = Vec256.Zero;
-                    a10 = a00;
+                    var a00 = Vec256.Zero;
+                    var a10 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 39), Unsafe.Add(ref wa, 48), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 66));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a00);
                     a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 4)), w0, a10);
@@ -394,9 +402,10 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 5 | taps ky {1} x kx {2}
                 {
-                    a00 = Vec256.Zero;
+                    var a00 = Vec256.Zero;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 149), Unsafe.Add(ref wa, 158), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 176));
@@ -408,35 +417,37 @@ namespace KernelGen.Generated
             {
                 // oc 8-11, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
-                    a00_v128 = Vec128.Zero;
-                    a10_v128 = a00_v128;
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref Unsafe.Add(ref w, 72);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 4)), w0_v128, a10_v128);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0_v128, a10_v128);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 5)), w0_v128, a10_v128);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0_v128, a10_v128);
-                    V128.StoreUnsafe(a00_v128, ref y, (nuint)(qh * 144 + 20));
-                    V128.StoreUnsafe(a10_v128, ref y, (nuint)(qh * 144 + 44));
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 4)), w0, a10);
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10);
+                    w0 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 120), Unsafe.Add(ref wa, 129), Unsafe.Add(ref wa, 138));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 5)), w0, a10);
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10);
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 20));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 44));
                 }
                 // oc 8-11, oy qh * 2, ox 5 | taps ky {1} x kx {2}
                 {
-                    a00_v128 = Vec128.Zero;
+                    var a00 = Vec128.Zero;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
                     ref float wa = ref Unsafe.Add(ref w, 72);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0_v128, a00_v128);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0_v128, a00_v128);
-                    V128.StoreUnsafe(a00_v128, ref y, (nuint)(qh * 144 + 68));
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00);
+                    w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00);
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 68));
                 }
             }
             // Phase (rh 1, rw 1): taps ky {1} x kx {1}.
@@ -444,11 +455,12 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = Vec256.Zero;
-                    a10 = a00;
-                    a20 = a00;
+                    var a00 = Vec256.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 40), Unsafe.Add(ref wa, 49), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 67));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10);
@@ -466,22 +478,23 @@ namespace KernelGen.Generated
             {
                 // oc 8-11, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    a00_v128 = Vec128.Zero;
-                    a10_v128 = a00_v128;
-                    a20_v128 = a00_v128;
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref Unsafe.Add(ref w, 72);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0_v128, a10_v128);
-                    a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 4)), w0_v128, a20_v128);
-                    w0_v128 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139));
-                    a00_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0_v128, a00_v128);
-                    a10_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0_v128, a10_v128);
-                    a20_v128 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 5)), w0_v128, a20_v128);
-                    V128.StoreUnsafe(a00_v128, ref y, (nuint)(qh * 144 + 8));
-                    V128.StoreUnsafe(a10_v128, ref y, (nuint)(qh * 144 + 32));
-                    V128.StoreUnsafe(a20_v128, ref y, (nuint)(qh * 144 + 56));
+                    Vec128 w0;
+                    w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10);
+                    a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 4)), w0, a20);
+                    w0 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 121), Unsafe.Add(ref wa, 130), Unsafe.Add(ref wa, 139));
+                    a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 1)), w0, a00);
+                    a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 3)), w0, a10);
+                    a20 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 5)), w0, a20);
+                    V128.StoreUnsafe(a00, ref y, (nuint)(qh * 144 + 8));
+                    V128.StoreUnsafe(a10, ref y, (nuint)(qh * 144 + 32));
+                    V128.StoreUnsafe(a20, ref y, (nuint)(qh * 144 + 56));
                 }
             }
         }
@@ -490,17 +503,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a00, a01, a10, a11, w0, w1, v, a20, a21;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
-                a10 = a00;
-                a11 = a01;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 9), Unsafe.Add(ref w, 18), Unsafe.Add(ref w, 27));
                 w1 = V128.Create(Unsafe.Add(ref w, 36), Unsafe.Add(ref w, 45), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 63));
                 v = V128.Create(Unsafe.Add(ref x, 8));
@@ -572,8 +584,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 11), Unsafe.Add(ref w, 20), Unsafe.Add(ref w, 29));
                 w1 = V128.Create(Unsafe.Add(ref w, 38), Unsafe.Add(ref w, 47), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 65));
                 v = V128.Create(Unsafe.Add(ref x, 10));
@@ -599,10 +614,13 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
-                a10 = a00;
-                a11 = a01;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 15), Unsafe.Add(ref w, 24), Unsafe.Add(ref w, 33));
                 w1 = V128.Create(Unsafe.Add(ref w, 42), Unsafe.Add(ref w, 51), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 69));
                 v = V128.Create(Unsafe.Add(ref x, 8));
@@ -642,8 +660,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 5 | taps ky {2} x kx {2}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 17), Unsafe.Add(ref w, 26), Unsafe.Add(ref w, 35));
                 w1 = V128.Create(Unsafe.Add(ref w, 44), Unsafe.Add(ref w, 53), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 71));
                 v = V128.Create(Unsafe.Add(ref x, 10));
@@ -659,8 +680,9 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = Vec128.Zero;
-                a10 = a00;
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 72), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 90), Unsafe.Add(ref w, 99));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a00);
                 a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a10);
@@ -690,7 +712,8 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 1, ox 5 | taps ky {0, 2} x kx {2}
             {
-                a00 = Vec128.Zero;
+                var a00 = Vec128.Zero;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 74), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 92), Unsafe.Add(ref w, 101));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a00);
                 w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
@@ -703,8 +726,9 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
             {
-                a00 = Vec128.Zero;
-                a10 = a00;
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 78), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 96), Unsafe.Add(ref w, 105));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a00);
                 a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a10);
@@ -722,7 +746,8 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 3, ox 5 | taps ky {2} x kx {2}
             {
-                a00 = Vec128.Zero;
+                var a00 = Vec128.Zero;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 80), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 98), Unsafe.Add(ref w, 107));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 10)), w0, a00);
                 w0 = V128.Create(Unsafe.Add(ref w, 188), Unsafe.Add(ref w, 197), Unsafe.Add(ref w, 206), Unsafe.Add(ref w, 215));
@@ -732,12 +757,15 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
-                a10 = a00;
-                a11 = a01;
-                a20 = a00;
-                a21 = a01;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                var a20 = a00;
+                var a21 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 10), Unsafe.Add(ref w, 19), Unsafe.Add(ref w, 28));
                 w1 = V128.Create(Unsafe.Add(ref w, 37), Unsafe.Add(ref w, 46), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 64));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -791,12 +819,15 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
             {
-                a00 = Vec128.Zero;
-                a01 = Vec128.Zero;
-                a10 = a00;
-                a11 = a01;
-                a20 = a00;
-                a21 = a01;
+                var a00 = Vec128.Zero;
+                var a01 = Vec128.Zero;
+                var a10 = a00;
+                var a11 = a01;
+                var a20 = a00;
+                var a21 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 16), Unsafe.Add(ref w, 25), Unsafe.Add(ref w, 34));
                 w1 = V128.Create(Unsafe.Add(ref w, 43), Unsafe.Add(ref w, 52), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 70));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -828,9 +859,10 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = Vec128.Zero;
-                a10 = a00;
-                a20 = a00;
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 73), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 91), Unsafe.Add(ref w, 100));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
@@ -853,9 +885,10 @@ namespace KernelGen.Generated
             }
             // oc 8-11, oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
             {
-                a00 = Vec128.Zero;
-                a10 = a00;
-                a20 = a00;
+                var a00 = Vec128.Zero;
+                var a10 = a00;
+                var a20 = a00;
+                Vec128 w0;
                 w0 = V128.Create(Unsafe.Add(ref w, 79), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 97), Unsafe.Add(ref w, 106));
                 a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref x, 8)), w0, a10);
@@ -873,12 +906,15 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
-                    a00 = Vec128.Zero;
-                    a01 = Vec128.Zero;
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = Vec128.Zero;
+                    var a01 = Vec128.Zero;
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
                     w1 = V128.Create(Unsafe.Add(ref wa, 39), Unsafe.Add(ref wa, 48), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 66));
                     v = V128.Create(Unsafe.Add(ref xa, 2));
@@ -918,10 +954,13 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 5 | taps ky {1} x kx {2}
                 {
-                    a00 = Vec128.Zero;
-                    a01 = Vec128.Zero;
+                    var a00 = Vec128.Zero;
+                    var a01 = Vec128.Zero;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
                     w1 = V128.Create(Unsafe.Add(ref wa, 41), Unsafe.Add(ref wa, 50), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 68));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -940,10 +979,11 @@ namespace KernelGen.Generated
             {
                 // oc 8-11, oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                 {
-                    a00 = Vec128.Zero;
-                    a10 = a00;
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
                     w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 12), Unsafe.Add(ref wa, 21), Unsafe.Add(ref wa, 30));
                     a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0, a00);
                     a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 4)), w0, a10);
@@ -961,9 +1001,10 @@ namespace KernelGen.Generated
                 }
                 // oc 8-11, oy qh * 2, ox 5 | taps ky {1} x kx {2}
                 {
-                    a00 = Vec128.Zero;
+                    var a00 = Vec128.Zero;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
                     ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
                     w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 14), Unsafe.Add(ref wa, 23), Unsafe.Add(ref wa, 32));
                     a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     w0 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 122), Unsafe.Add(ref wa, 131), Unsafe.Add(ref wa, 140));
@@ -976,14 +1017,17 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = Vec128.Zero;
-                    a01 = Vec128.Zero;
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
+                    var a00 = Vec128.Zero;
+                    var a01 = Vec128.Zero;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
                     w1 = V128.Create(Unsafe.Add(ref wa, 40), Unsafe.Add(ref wa, 49), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 67));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -1018,11 +1062,12 @@ namespace KernelGen.Generated
             {
                 // oc 8-11, oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = Vec128.Zero;
-                    a10 = a00;
-                    a20 = a00;
+                    var a00 = Vec128.Zero;
+                    var a10 = a00;
+                    var a20 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 6);
                     ref float wa = ref Unsafe.Add(ref w, 72);
+                    Vec128 w0;
                     w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 13), Unsafe.Add(ref wa, 22), Unsafe.Add(ref wa, 31));
                     a00 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     a10 = V128.MultiplyAddEstimate(V128.Create(Unsafe.Add(ref xa, 2)), w0, a10);
@@ -1042,21 +1087,20 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a00, a01, a10, a11, w0, w1, v, a20, a21;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             for (int ob = 0; ob < 12; ob += 2)
             {
                 // oc ob (+1), oy 1, ox 1 + 2i (2 pixels) | taps ky {0, 2} x kx {0, 2}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = 0f;
+                    var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 0);
                     w1 = Unsafe.Add(ref wa, 9);
                     v = Unsafe.Add(ref xa, 8);
@@ -1128,10 +1172,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 1, ox 5 | taps ky {0, 2} x kx {2}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
+                    var a00 = 0f;
+                    var a01 = 0f;
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float v;
                     v = Unsafe.Add(ref xa, 6);
                     a00 += v * Unsafe.Add(ref wa, 2);
                     a01 += v * Unsafe.Add(ref wa, 11);
@@ -1149,12 +1194,15 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 1 + 2i (2 pixels) | taps ky {2} x kx {0, 2}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = 0f;
+                    var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, 6);
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 6);
                     w1 = Unsafe.Add(ref wa, 15);
                     v = Unsafe.Add(ref xa, 2);
@@ -1194,10 +1242,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 5 | taps ky {2} x kx {2}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
+                    var a00 = 0f;
+                    var a01 = 0f;
                     ref float xa = ref Unsafe.Add(ref x, 10);
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float v;
                     v = Unsafe.Add(ref xa, 0);
                     a00 += v * Unsafe.Add(ref wa, 8);
                     a01 += v * Unsafe.Add(ref wa, 17);
@@ -1213,14 +1262,17 @@ namespace KernelGen.Generated
             {
                 // oc ob (+1), oy 1, ox 0 + 2i (3 pixels) | taps ky {0, 2} x kx {1}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
+                    var a00 = 0f;
+                    var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 1);
                     w1 = Unsafe.Add(ref wa, 10);
                     v = Unsafe.Add(ref xa, 6);
@@ -1274,14 +1326,17 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 0 + 2i (3 pixels) | taps ky {2} x kx {1}
                 {
-                    a00 = 0f;
-                    a01 = 0f;
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
+                    var a00 = 0f;
+                    var a01 = 0f;
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
                     ref float xa = ref Unsafe.Add(ref x, 6);
                     ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 7);
                     w1 = Unsafe.Add(ref wa, 16);
                     v = Unsafe.Add(ref xa, 0);
@@ -1319,12 +1374,15 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 1 + 2i (2 pixels) | taps ky {1} x kx {0, 2}
                     {
-                        a00 = 0f;
-                        a01 = 0f;
-                        a10 = a00;
-                        a11 = a01;
+                        var a00 = 0f;
+                        var a01 = 0f;
+                        var a10 = a00;
+                        var a11 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 6);
                         ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                        float w0;
+                        float w1;
+                        float v;
                         w0 = Unsafe.Add(ref wa, 3);
                         w1 = Unsafe.Add(ref wa, 12);
                         v = Unsafe.Add(ref xa, 2);
@@ -1364,10 +1422,11 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+1), oy qh * 2, ox 5 | taps ky {1} x kx {2}
                     {
-                        a00 = 0f;
-                        a01 = 0f;
+                        var a00 = 0f;
+                        var a01 = 0f;
                         ref float xa = ref Unsafe.Add(ref x, qh * 6 + 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                        float v;
                         v = Unsafe.Add(ref xa, 0);
                         a00 += v * Unsafe.Add(ref wa, 5);
                         a01 += v * Unsafe.Add(ref wa, 14);
@@ -1386,14 +1445,17 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 0 + 2i (3 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = 0f;
-                        a01 = 0f;
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
+                        var a00 = 0f;
+                        var a01 = 0f;
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 6);
                         ref float wa = ref Unsafe.Add(ref w, ob * 9);
+                        float w0;
+                        float w1;
+                        float v;
                         w0 = Unsafe.Add(ref wa, 4);
                         w1 = Unsafe.Add(ref wa, 13);
                         v = Unsafe.Add(ref xa, 0);

@@ -154,10 +154,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector512Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec512 a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, v;
-
             // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
             // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
             float[] packedWeights = t_packedWeights ??= new float[256];
@@ -194,16 +190,19 @@ namespace KernelGen.Generated
             {
                 // oc 0-31, oy qh * 2, ox 0 + 2i (4 pixels) | taps ky {0} x kx {0}
                 {
-                    a00 = V512.LoadUnsafe(ref b, 0);
-                    a01 = V512.LoadUnsafe(ref b, 16);
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
-                    a30 = a00;
-                    a31 = a01;
+                    var a00 = V512.LoadUnsafe(ref b, 0);
+                    var a01 = V512.LoadUnsafe(ref b, 16);
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    var a30 = a00;
+                    var a31 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 32);
                     ref float wa = ref p;
+                    Vec512 w0;
+                    Vec512 w1;
+                    Vec512 v;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         w0 = V512.LoadUnsafe(ref wa, 0);
@@ -265,16 +264,19 @@ namespace KernelGen.Generated
             {
                 // oc 0-31, oy qh * 2, ox 1 + 2i (4 pixels) | taps ky {0} x kx {1}
                 {
-                    a00 = V512.LoadUnsafe(ref b, 0);
-                    a01 = V512.LoadUnsafe(ref b, 16);
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
-                    a30 = a00;
-                    a31 = a01;
+                    var a00 = V512.LoadUnsafe(ref b, 0);
+                    var a01 = V512.LoadUnsafe(ref b, 16);
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    var a30 = a00;
+                    var a31 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 32);
                     ref float wa = ref p;
+                    Vec512 w0;
+                    Vec512 w1;
+                    Vec512 v;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         w0 = V512.LoadUnsafe(ref wa, 0);
@@ -336,16 +338,19 @@ namespace KernelGen.Generated
             {
                 // oc 0-31, oy qh * 2 + 1, ox 0 + 2i (4 pixels) | taps ky {1} x kx {0}
                 {
-                    a00 = V512.LoadUnsafe(ref b, 0);
-                    a01 = V512.LoadUnsafe(ref b, 16);
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
-                    a30 = a00;
-                    a31 = a01;
+                    var a00 = V512.LoadUnsafe(ref b, 0);
+                    var a01 = V512.LoadUnsafe(ref b, 16);
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    var a30 = a00;
+                    var a31 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 32);
                     ref float wa = ref p;
+                    Vec512 w0;
+                    Vec512 w1;
+                    Vec512 v;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         w0 = V512.LoadUnsafe(ref wa, 0);
@@ -407,16 +412,19 @@ namespace KernelGen.Generated
             {
                 // oc 0-31, oy qh * 2 + 1, ox 1 + 2i (4 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V512.LoadUnsafe(ref b, 0);
-                    a01 = V512.LoadUnsafe(ref b, 16);
-                    a10 = a00;
-                    a11 = a01;
-                    a20 = a00;
-                    a21 = a01;
-                    a30 = a00;
-                    a31 = a01;
+                    var a00 = V512.LoadUnsafe(ref b, 0);
+                    var a01 = V512.LoadUnsafe(ref b, 16);
+                    var a10 = a00;
+                    var a11 = a01;
+                    var a20 = a00;
+                    var a21 = a01;
+                    var a30 = a00;
+                    var a31 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 32);
                     ref float wa = ref p;
+                    Vec512 w0;
+                    Vec512 w1;
+                    Vec512 v;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         w0 = V512.LoadUnsafe(ref wa, 0);
@@ -452,10 +460,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, v;
-
             // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
             // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
             float[] packedWeights = t_packedWeights ??= new float[256];
@@ -486,16 +490,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+15), oy qh * 2, ox 0 + 2i (4 pixels) | taps ky {0} x kx {0}
                     {
-                        a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec256 w0;
+                        Vec256 w1;
+                        Vec256 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V256.LoadUnsafe(ref wa, 0);
@@ -552,16 +559,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+15), oy qh * 2, ox 1 + 2i (4 pixels) | taps ky {0} x kx {1}
                     {
-                        a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec256 w0;
+                        Vec256 w1;
+                        Vec256 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V256.LoadUnsafe(ref wa, 0);
@@ -618,16 +628,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+15), oy qh * 2 + 1, ox 0 + 2i (4 pixels) | taps ky {1} x kx {0}
                     {
-                        a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec256 w0;
+                        Vec256 w1;
+                        Vec256 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V256.LoadUnsafe(ref wa, 0);
@@ -684,16 +697,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+15), oy qh * 2 + 1, ox 1 + 2i (4 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V256.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V256.LoadUnsafe(ref b, (nuint)(ob + 8));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec256 w0;
+                        Vec256 w1;
+                        Vec256 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V256.LoadUnsafe(ref wa, 0);
@@ -730,10 +746,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, v;
-
             // Packed weights of one (phase, channel block, chunk); rewritten for each, so no call depends on an earlier one. They go to a
             // buffer of the calling thread's, made on its first call and reused: on the stack, up to 32 KB would take half of a small thread's.
             float[] packedWeights = t_packedWeights ??= new float[256];
@@ -760,16 +772,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+7), oy qh * 2, ox 0 + 2i (4 pixels) | taps ky {0} x kx {0}
                     {
-                        a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec128 w0;
+                        Vec128 w1;
+                        Vec128 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V128.LoadUnsafe(ref wa, 0);
@@ -822,16 +837,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+7), oy qh * 2, ox 1 + 2i (4 pixels) | taps ky {0} x kx {1}
                     {
-                        a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec128 w0;
+                        Vec128 w1;
+                        Vec128 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V128.LoadUnsafe(ref wa, 0);
@@ -884,16 +902,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+7), oy qh * 2 + 1, ox 0 + 2i (4 pixels) | taps ky {1} x kx {0}
                     {
-                        a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec128 w0;
+                        Vec128 w1;
+                        Vec128 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V128.LoadUnsafe(ref wa, 0);
@@ -946,16 +967,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+7), oy qh * 2 + 1, ox 1 + 2i (4 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
-                        a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = V128.LoadUnsafe(ref b, (nuint)(ob));
+                        var a01 = V128.LoadUnsafe(ref b, (nuint)(ob + 4));
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref p;
+                        Vec128 w0;
+                        Vec128 w1;
+                        Vec128 v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = V128.LoadUnsafe(ref wa, 0);
@@ -992,10 +1016,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, v;
-
             // Phase (rh 0, rw 0): taps ky {0} x kx {0}.
             for (int ob = 0; ob < 32; ob += 2)
             {
@@ -1003,16 +1023,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 0 + 2i (4 pixels) | taps ky {0} x kx {0}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref Unsafe.Add(ref w, ob * 4);
+                        float w0;
+                        float w1;
+                        float v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = Unsafe.Add(ref wa, 0);
@@ -1050,16 +1073,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 1 + 2i (4 pixels) | taps ky {0} x kx {1}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref Unsafe.Add(ref w, ob * 4);
+                        float w0;
+                        float w1;
+                        float v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = Unsafe.Add(ref wa, 1);
@@ -1097,16 +1123,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2 + 1, ox 0 + 2i (4 pixels) | taps ky {1} x kx {0}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref Unsafe.Add(ref w, ob * 4);
+                        float w0;
+                        float w1;
+                        float v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = Unsafe.Add(ref wa, 2);
@@ -1144,16 +1173,19 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2 + 1, ox 1 + 2i (4 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
-                        a20 = a00;
-                        a21 = a01;
-                        a30 = a00;
-                        a31 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
+                        var a20 = a00;
+                        var a21 = a01;
+                        var a30 = a00;
+                        var a31 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 32);
                         ref float wa = ref Unsafe.Add(ref w, ob * 4);
+                        float w0;
+                        float w1;
+                        float v;
                         for (int ic = 0; ic < 8; ic++)
                         {
                             w0 = Unsafe.Add(ref wa, 3);

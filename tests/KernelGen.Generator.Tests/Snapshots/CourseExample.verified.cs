@@ -101,16 +101,14 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, a0_2, a0_3, x0, x1;
-
             // oc 0, oy 1, ox 0, 2 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                a0_0 = 0f;
-                a0_1 = 0f;
-                a0_2 = 0f;
-                a0_3 = 0f;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
                 x0 = Unsafe.Add(ref x, 2);
                 a0_0 += x0 * Unsafe.Add(ref w, 1);
                 x1 = Unsafe.Add(ref x, 3);
@@ -132,10 +130,12 @@ namespace KernelGen.Generated
             }
             // oc 0, oy 3, ox 0, 2 (+1, both phases interleaved) | rh 0 ky {2} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                a0_0 = 0f;
-                a0_1 = 0f;
-                a0_2 = 0f;
-                a0_3 = 0f;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
                 x0 = Unsafe.Add(ref x, 2);
                 a0_0 += x0 * Unsafe.Add(ref w, 7);
                 x1 = Unsafe.Add(ref x, 3);
@@ -150,10 +150,12 @@ namespace KernelGen.Generated
             }
             // oc 0, oy 0, ox 0, 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                a0_0 = 0f;
-                a0_1 = 0f;
-                a0_2 = 0f;
-                a0_3 = 0f;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
                 x0 = Unsafe.Add(ref x, 0);
                 a0_0 += x0 * Unsafe.Add(ref w, 4);
                 x1 = Unsafe.Add(ref x, 1);
@@ -168,10 +170,12 @@ namespace KernelGen.Generated
             }
             // oc 0, oy 2, ox 0, 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
             {
-                a0_0 = 0f;
-                a0_1 = 0f;
-                a0_2 = 0f;
-                a0_3 = 0f;
+                var a0_0 = 0f;
+                var a0_1 = 0f;
+                var a0_2 = 0f;
+                var a0_3 = 0f;
+                float x0;
+                float x1;
                 x0 = Unsafe.Add(ref x, 2);
                 a0_0 += x0 * Unsafe.Add(ref w, 4);
                 x1 = Unsafe.Add(ref x, 3);

@@ -140,24 +140,23 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0, x1, x2;
-
             for (int ob = 0; ob < 8; ob += 4)
             {
                 for (int qh = 1; qh < 9; qh++)
                 {
                     // oc ob (+3), oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V256.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V256.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec256 x0;
+                        Vec256 x1;
+                        Vec256 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -218,14 +217,17 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+3), oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V256.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V256.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V256.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V256.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V256.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V256.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec256 x0;
+                        Vec256 x1;
+                        Vec256 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -289,24 +291,23 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0, x1, x2;
-
             for (int ob = 0; ob < 8; ob += 4)
             {
                 for (int qh = 1; qh < 9; qh++)
                 {
                     // oc ob (+3), oy qh * 2 - 1, ox 0 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V128.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V128.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -364,14 +365,17 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+3), oy qh * 2 - 1, ox 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V128.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V128.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -432,14 +436,17 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+3), oy qh * 2, ox 0 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V128.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V128.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -497,14 +504,17 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+3), oy qh * 2, ox 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = V128.Create(Unsafe.Add(ref b, ob));
-                        a0_1 = V128.Create(Unsafe.Add(ref b, ob));
-                        a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
-                        a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
-                        a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
-                        a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a0_0 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a0_1 = V128.Create(Unsafe.Add(ref b, ob));
+                        var a1_0 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a1_1 = V128.Create(Unsafe.Add(ref b, ob + 1));
+                        var a2_0 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a2_1 = V128.Create(Unsafe.Add(ref b, ob + 2));
+                        var a3_0 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        var a3_1 = V128.Create(Unsafe.Add(ref b, ob + 3));
+                        Vec128 x0;
+                        Vec128 x1;
+                        Vec128 x2;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -568,24 +578,22 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0, x1, x2;
-
             for (int ob = 0; ob < 8; ob += 4)
             {
                 for (int qh = 1; qh < 9; qh++)
                 {
                     // oc ob (+3), oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = Unsafe.Add(ref b, ob);
-                        a0_1 = Unsafe.Add(ref b, ob);
-                        a1_0 = Unsafe.Add(ref b, ob + 1);
-                        a1_1 = Unsafe.Add(ref b, ob + 1);
-                        a2_0 = Unsafe.Add(ref b, ob + 2);
-                        a2_1 = Unsafe.Add(ref b, ob + 2);
-                        a3_0 = Unsafe.Add(ref b, ob + 3);
-                        a3_1 = Unsafe.Add(ref b, ob + 3);
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -635,14 +643,17 @@ namespace KernelGen.Generated
                     {
                         // oc ob (+3), oy qh * 2 - 1, ox m * 2 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                         {
-                            a0_0 = Unsafe.Add(ref b, ob);
-                            a0_1 = Unsafe.Add(ref b, ob);
-                            a1_0 = Unsafe.Add(ref b, ob + 1);
-                            a1_1 = Unsafe.Add(ref b, ob + 1);
-                            a2_0 = Unsafe.Add(ref b, ob + 2);
-                            a2_1 = Unsafe.Add(ref b, ob + 2);
-                            a3_0 = Unsafe.Add(ref b, ob + 3);
-                            a3_1 = Unsafe.Add(ref b, ob + 3);
+                            var a0_0 = Unsafe.Add(ref b, ob);
+                            var a0_1 = Unsafe.Add(ref b, ob);
+                            var a1_0 = Unsafe.Add(ref b, ob + 1);
+                            var a1_1 = Unsafe.Add(ref b, ob + 1);
+                            var a2_0 = Unsafe.Add(ref b, ob + 2);
+                            var a2_1 = Unsafe.Add(ref b, ob + 2);
+                            var a3_0 = Unsafe.Add(ref b, ob + 3);
+                            var a3_1 = Unsafe.Add(ref b, ob + 3);
+                            float x0;
+                            float x1;
+                            float x2;
                             for (int ic = 0; ic < 16; ic++)
                             {
                                 ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -701,14 +712,16 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+3), oy qh * 2 - 1, ox 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = Unsafe.Add(ref b, ob);
-                        a0_1 = Unsafe.Add(ref b, ob);
-                        a1_0 = Unsafe.Add(ref b, ob + 1);
-                        a1_1 = Unsafe.Add(ref b, ob + 1);
-                        a2_0 = Unsafe.Add(ref b, ob + 2);
-                        a2_1 = Unsafe.Add(ref b, ob + 2);
-                        a3_0 = Unsafe.Add(ref b, ob + 3);
-                        a3_1 = Unsafe.Add(ref b, ob + 3);
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -759,14 +772,16 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+3), oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = Unsafe.Add(ref b, ob);
-                        a0_1 = Unsafe.Add(ref b, ob);
-                        a1_0 = Unsafe.Add(ref b, ob + 1);
-                        a1_1 = Unsafe.Add(ref b, ob + 1);
-                        a2_0 = Unsafe.Add(ref b, ob + 2);
-                        a2_1 = Unsafe.Add(ref b, ob + 2);
-                        a3_0 = Unsafe.Add(ref b, ob + 3);
-                        a3_1 = Unsafe.Add(ref b, ob + 3);
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -816,14 +831,17 @@ namespace KernelGen.Generated
                     {
                         // oc ob (+3), oy qh * 2, ox m * 2 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                         {
-                            a0_0 = Unsafe.Add(ref b, ob);
-                            a0_1 = Unsafe.Add(ref b, ob);
-                            a1_0 = Unsafe.Add(ref b, ob + 1);
-                            a1_1 = Unsafe.Add(ref b, ob + 1);
-                            a2_0 = Unsafe.Add(ref b, ob + 2);
-                            a2_1 = Unsafe.Add(ref b, ob + 2);
-                            a3_0 = Unsafe.Add(ref b, ob + 3);
-                            a3_1 = Unsafe.Add(ref b, ob + 3);
+                            var a0_0 = Unsafe.Add(ref b, ob);
+                            var a0_1 = Unsafe.Add(ref b, ob);
+                            var a1_0 = Unsafe.Add(ref b, ob + 1);
+                            var a1_1 = Unsafe.Add(ref b, ob + 1);
+                            var a2_0 = Unsafe.Add(ref b, ob + 2);
+                            var a2_1 = Unsafe.Add(ref b, ob + 2);
+                            var a3_0 = Unsafe.Add(ref b, ob + 3);
+                            var a3_1 = Unsafe.Add(ref b, ob + 3);
+                            float x0;
+                            float x1;
+                            float x2;
                             for (int ic = 0; ic < 16; ic++)
                             {
                                 ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));
@@ -882,14 +900,16 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+3), oy qh * 2, ox 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
-                        a0_0 = Unsafe.Add(ref b, ob);
-                        a0_1 = Unsafe.Add(ref b, ob);
-                        a1_0 = Unsafe.Add(ref b, ob + 1);
-                        a1_1 = Unsafe.Add(ref b, ob + 1);
-                        a2_0 = Unsafe.Add(ref b, ob + 2);
-                        a2_1 = Unsafe.Add(ref b, ob + 2);
-                        a3_0 = Unsafe.Add(ref b, ob + 3);
-                        a3_1 = Unsafe.Add(ref b, ob + 3);
+                        var a0_0 = Unsafe.Add(ref b, ob);
+                        var a0_1 = Unsafe.Add(ref b, ob);
+                        var a1_0 = Unsafe.Add(ref b, ob + 1);
+                        var a1_1 = Unsafe.Add(ref b, ob + 1);
+                        var a2_0 = Unsafe.Add(ref b, ob + 2);
+                        var a2_1 = Unsafe.Add(ref b, ob + 2);
+                        var a3_0 = Unsafe.Add(ref b, ob + 3);
+                        var a3_1 = Unsafe.Add(ref b, ob + 3);
+                        float x0;
+                        float x1;
                         for (int ic = 0; ic < 16; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 64));

@@ -137,16 +137,13 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a0_1, x0;
-
             for (int qh = 1; qh < 5; qh++)
             {
                 // oc 0, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
@@ -168,8 +165,9 @@ namespace KernelGen.Generated
             {
                 // oc 0, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 5)), a0_0);
                     a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 7)), a0_0);
@@ -191,8 +189,9 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
@@ -214,8 +213,9 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0);
                     a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 23)), a0_0);
@@ -237,8 +237,9 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
@@ -260,8 +261,9 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 37)), a0_0);
                     a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 39)), a0_0);
@@ -283,8 +285,9 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2 - 1, ox 0 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
@@ -306,8 +309,9 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 53)), a0_0);
                     a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 55)), a0_0);
@@ -331,18 +335,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_1, a0_2, a0_3, x0, x1;
-
             for (int qh = 1; qh < 5; qh++)
             {
                 // oc 0, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
@@ -376,10 +378,12 @@ namespace KernelGen.Generated
             {
                 // oc 0, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 5)), a0_0);
                     a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 7)), a0_0);
@@ -413,10 +417,12 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
@@ -450,10 +456,12 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 21)), a0_0);
                     a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 23)), a0_0);
@@ -487,10 +495,12 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
@@ -524,10 +534,12 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 37)), a0_0);
                     a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 39)), a0_0);
@@ -561,10 +573,12 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2 - 1, ox 0, 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
@@ -598,10 +612,12 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2, ox 0, 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 53)), a0_0);
                     a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 55)), a0_0);
@@ -637,16 +653,13 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, x0, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, x1, x2, x3;
-
             for (int qh = 1; qh < 5; qh++)
             {
                 // oc 0, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8);
@@ -663,14 +676,18 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 1);
@@ -725,12 +742,15 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 5);
@@ -774,8 +794,9 @@ namespace KernelGen.Generated
             {
                 // oc 0, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     x0 = Unsafe.Add(ref x, qh * 8);
                     a0_0 += x0 * Unsafe.Add(ref w, 5);
                     a0_1 += Unsafe.Add(ref x, qh * 8 + 1) * Unsafe.Add(ref w, 4);
@@ -792,14 +813,18 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     x0 = Unsafe.Add(ref x, qh * 8 + 1);
                     a0_0 += x0 * Unsafe.Add(ref w, 5);
                     a0_0 += Unsafe.Add(ref x, qh * 8) * Unsafe.Add(ref w, 7);
@@ -854,12 +879,15 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     x0 = Unsafe.Add(ref x, qh * 8 + 5);
                     a0_0 += x0 * Unsafe.Add(ref w, 5);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 4) * Unsafe.Add(ref w, 7);
@@ -903,8 +931,9 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 32);
@@ -921,14 +950,18 @@ namespace KernelGen.Generated
                 }
                 // oc 1, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 33);
@@ -983,12 +1016,15 @@ namespace KernelGen.Generated
                 }
                 // oc 1, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 37);
@@ -1032,8 +1068,9 @@ namespace KernelGen.Generated
             {
                 // oc 1, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     x0 = Unsafe.Add(ref x, qh * 8 + 32);
                     a0_0 += x0 * Unsafe.Add(ref w, 21);
                     a0_1 += Unsafe.Add(ref x, qh * 8 + 33) * Unsafe.Add(ref w, 20);
@@ -1050,14 +1087,18 @@ namespace KernelGen.Generated
                 }
                 // oc 1, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     x0 = Unsafe.Add(ref x, qh * 8 + 33);
                     a0_0 += x0 * Unsafe.Add(ref w, 21);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 32) * Unsafe.Add(ref w, 23);
@@ -1112,12 +1153,15 @@ namespace KernelGen.Generated
                 }
                 // oc 1, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     x0 = Unsafe.Add(ref x, qh * 8 + 37);
                     a0_0 += x0 * Unsafe.Add(ref w, 21);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 36) * Unsafe.Add(ref w, 23);
@@ -1161,8 +1205,9 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 64);
@@ -1179,14 +1224,18 @@ namespace KernelGen.Generated
                 }
                 // oc 2, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 65);
@@ -1241,12 +1290,15 @@ namespace KernelGen.Generated
                 }
                 // oc 2, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 69);
@@ -1290,8 +1342,9 @@ namespace KernelGen.Generated
             {
                 // oc 2, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     x0 = Unsafe.Add(ref x, qh * 8 + 64);
                     a0_0 += x0 * Unsafe.Add(ref w, 37);
                     a0_1 += Unsafe.Add(ref x, qh * 8 + 65) * Unsafe.Add(ref w, 36);
@@ -1308,14 +1361,18 @@ namespace KernelGen.Generated
                 }
                 // oc 2, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     x0 = Unsafe.Add(ref x, qh * 8 + 65);
                     a0_0 += x0 * Unsafe.Add(ref w, 37);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 64) * Unsafe.Add(ref w, 39);
@@ -1370,12 +1427,15 @@ namespace KernelGen.Generated
                 }
                 // oc 2, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     x0 = Unsafe.Add(ref x, qh * 8 + 69);
                     a0_0 += x0 * Unsafe.Add(ref w, 37);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 68) * Unsafe.Add(ref w, 39);
@@ -1419,8 +1479,9 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2 - 1, ox 0 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 96);
@@ -1437,14 +1498,18 @@ namespace KernelGen.Generated
                 }
                 // oc 3, oy qh * 2 - 1, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 97);
@@ -1499,12 +1564,15 @@ namespace KernelGen.Generated
                 }
                 // oc 3, oy qh * 2 - 1, ox 10, 12, 14 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     if ((uint)(qh) < 4u)
                     {
                         x0 = Unsafe.Add(ref x, qh * 8 + 101);
@@ -1548,8 +1616,9 @@ namespace KernelGen.Generated
             {
                 // oc 3, oy qh * 2, ox 0 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    float x0;
                     x0 = Unsafe.Add(ref x, qh * 8 + 96);
                     a0_0 += x0 * Unsafe.Add(ref w, 53);
                     a0_1 += Unsafe.Add(ref x, qh * 8 + 97) * Unsafe.Add(ref w, 52);
@@ -1566,14 +1635,18 @@ namespace KernelGen.Generated
                 }
                 // oc 3, oy qh * 2, ox 2, 4, 6, 8 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     x0 = Unsafe.Add(ref x, qh * 8 + 97);
                     a0_0 += x0 * Unsafe.Add(ref w, 53);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 96) * Unsafe.Add(ref w, 55);
@@ -1628,12 +1701,15 @@ namespace KernelGen.Generated
                 }
                 // oc 3, oy qh * 2, ox 10, 12, 14 (+1, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
                     x0 = Unsafe.Add(ref x, qh * 8 + 101);
                     a0_0 += x0 * Unsafe.Add(ref w, 53);
                     a0_0 += Unsafe.Add(ref x, qh * 8 + 100) * Unsafe.Add(ref w, 55);

@@ -141,11 +141,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector512Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec512 a0_0_0, a0_1_0, a0_2_0, a0_3_0, a0_4_0, a0_5_0, a0_6_0, a0_7_0, a1_0_0, a1_1_0, a1_2_0, a1_3_0, a1_4_0, a1_5_0, a1_6_0, a1_7_0;
-            Vec512 a2_0_0, a2_1_0, a2_2_0, a2_3_0, a2_4_0, a2_5_0, a2_6_0, a2_7_0, w0_0, w1_0, w2_0, v;
-
             // The group's output rows start from the bias; every tile adds its tap vectors onto them.
             for (int oc = 0; oc < 128; oc++)
             {
@@ -165,32 +160,36 @@ namespace KernelGen.Generated
                     {
                         // oc oc (+2) x i 0 + lane (8 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec512.Zero;
-                            a0_1_0 = Vec512.Zero;
-                            a0_2_0 = Vec512.Zero;
-                            a0_3_0 = Vec512.Zero;
-                            a0_4_0 = Vec512.Zero;
-                            a0_5_0 = Vec512.Zero;
-                            a0_6_0 = Vec512.Zero;
-                            a0_7_0 = Vec512.Zero;
-                            a1_0_0 = Vec512.Zero;
-                            a1_1_0 = Vec512.Zero;
-                            a1_2_0 = Vec512.Zero;
-                            a1_3_0 = Vec512.Zero;
-                            a1_4_0 = Vec512.Zero;
-                            a1_5_0 = Vec512.Zero;
-                            a1_6_0 = Vec512.Zero;
-                            a1_7_0 = Vec512.Zero;
-                            a2_0_0 = Vec512.Zero;
-                            a2_1_0 = Vec512.Zero;
-                            a2_2_0 = Vec512.Zero;
-                            a2_3_0 = Vec512.Zero;
-                            a2_4_0 = Vec512.Zero;
-                            a2_5_0 = Vec512.Zero;
-                            a2_6_0 = Vec512.Zero;
-                            a2_7_0 = Vec512.Zero;
+                            var a0_0_0 = Vec512.Zero;
+                            var a0_1_0 = Vec512.Zero;
+                            var a0_2_0 = Vec512.Zero;
+                            var a0_3_0 = Vec512.Zero;
+                            var a0_4_0 = Vec512.Zero;
+                            var a0_5_0 = Vec512.Zero;
+                            var a0_6_0 = Vec512.Zero;
+                            var a0_7_0 = Vec512.Zero;
+                            var a1_0_0 = Vec512.Zero;
+                            var a1_1_0 = Vec512.Zero;
+                            var a1_2_0 = Vec512.Zero;
+                            var a1_3_0 = Vec512.Zero;
+                            var a1_4_0 = Vec512.Zero;
+                            var a1_5_0 = Vec512.Zero;
+                            var a1_6_0 = Vec512.Zero;
+                            var a1_7_0 = Vec512.Zero;
+                            var a2_0_0 = Vec512.Zero;
+                            var a2_1_0 = Vec512.Zero;
+                            var a2_2_0 = Vec512.Zero;
+                            var a2_3_0 = Vec512.Zero;
+                            var a2_4_0 = Vec512.Zero;
+                            var a2_5_0 = Vec512.Zero;
+                            var a2_6_0 = Vec512.Zero;
+                            var a2_7_0 = Vec512.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec512 w0_0;
+                            Vec512 w1_0;
+                            Vec512 w2_0;
+                            Vec512 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V512.LoadUnsafe(ref wa, 0);
@@ -270,24 +269,27 @@ namespace KernelGen.Generated
                 {
                     // oc 126-127 x i 0 + lane (8 lanes) x taps 0..15.
                     {
-                        a0_0_0 = Vec512.Zero;
-                        a0_1_0 = Vec512.Zero;
-                        a0_2_0 = Vec512.Zero;
-                        a0_3_0 = Vec512.Zero;
-                        a0_4_0 = Vec512.Zero;
-                        a0_5_0 = Vec512.Zero;
-                        a0_6_0 = Vec512.Zero;
-                        a0_7_0 = Vec512.Zero;
-                        a1_0_0 = Vec512.Zero;
-                        a1_1_0 = Vec512.Zero;
-                        a1_2_0 = Vec512.Zero;
-                        a1_3_0 = Vec512.Zero;
-                        a1_4_0 = Vec512.Zero;
-                        a1_5_0 = Vec512.Zero;
-                        a1_6_0 = Vec512.Zero;
-                        a1_7_0 = Vec512.Zero;
+                        var a0_0_0 = Vec512.Zero;
+                        var a0_1_0 = Vec512.Zero;
+                        var a0_2_0 = Vec512.Zero;
+                        var a0_3_0 = Vec512.Zero;
+                        var a0_4_0 = Vec512.Zero;
+                        var a0_5_0 = Vec512.Zero;
+                        var a0_6_0 = Vec512.Zero;
+                        var a0_7_0 = Vec512.Zero;
+                        var a1_0_0 = Vec512.Zero;
+                        var a1_1_0 = Vec512.Zero;
+                        var a1_2_0 = Vec512.Zero;
+                        var a1_3_0 = Vec512.Zero;
+                        var a1_4_0 = Vec512.Zero;
+                        var a1_5_0 = Vec512.Zero;
+                        var a1_6_0 = Vec512.Zero;
+                        var a1_7_0 = Vec512.Zero;
                         ref float xa = ref Unsafe.Add(ref x, icb * 8);
                         ref float wa = ref Unsafe.Add(ref w, icb * 2048 + 2016);
+                        Vec512 w0_0;
+                        Vec512 w1_0;
+                        Vec512 v;
                         for (int ic = 0; ic < 64; ic++)
                         {
                             w0_0 = V512.LoadUnsafe(ref wa, 0);
@@ -350,11 +352,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0_0, a0_0_1, a0_1_0, a0_1_1, a0_2_0, a0_2_1, a1_0_0, a1_0_1, a1_1_0, a1_1_1, a1_2_0, a1_2_1, w0_0, w0_1, w1_0, w1_1;
-            Vec256 v;
-
             // The group's output rows start from the bias; every tile adds its tap vectors onto them.
             for (int oc = 0; oc < 128; oc++)
             {
@@ -374,20 +371,25 @@ namespace KernelGen.Generated
                     {
                         // oc oc (+1) x i 0 + lane (3 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec256.Zero;
-                            a0_0_1 = Vec256.Zero;
-                            a0_1_0 = Vec256.Zero;
-                            a0_1_1 = Vec256.Zero;
-                            a0_2_0 = Vec256.Zero;
-                            a0_2_1 = Vec256.Zero;
-                            a1_0_0 = Vec256.Zero;
-                            a1_0_1 = Vec256.Zero;
-                            a1_1_0 = Vec256.Zero;
-                            a1_1_1 = Vec256.Zero;
-                            a1_2_0 = Vec256.Zero;
-                            a1_2_1 = Vec256.Zero;
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a0_2_0 = Vec256.Zero;
+                            var a0_2_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
+                            var a1_2_0 = Vec256.Zero;
+                            var a1_2_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
@@ -429,20 +431,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc (+1) x i 3 + lane (3 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec256.Zero;
-                            a0_0_1 = Vec256.Zero;
-                            a0_1_0 = Vec256.Zero;
-                            a0_1_1 = Vec256.Zero;
-                            a0_2_0 = Vec256.Zero;
-                            a0_2_1 = Vec256.Zero;
-                            a1_0_0 = Vec256.Zero;
-                            a1_0_1 = Vec256.Zero;
-                            a1_1_0 = Vec256.Zero;
-                            a1_1_1 = Vec256.Zero;
-                            a1_2_0 = Vec256.Zero;
-                            a1_2_1 = Vec256.Zero;
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a0_2_0 = Vec256.Zero;
+                            var a0_2_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
+                            var a1_2_0 = Vec256.Zero;
+                            var a1_2_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
@@ -484,16 +491,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc (+1) x i 6 + lane (2 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec256.Zero;
-                            a0_0_1 = Vec256.Zero;
-                            a0_1_0 = Vec256.Zero;
-                            a0_1_1 = Vec256.Zero;
-                            a1_0_0 = Vec256.Zero;
-                            a1_0_1 = Vec256.Zero;
-                            a1_1_0 = Vec256.Zero;
-                            a1_1_1 = Vec256.Zero;
+                            var a0_0_0 = Vec256.Zero;
+                            var a0_0_1 = Vec256.Zero;
+                            var a0_1_0 = Vec256.Zero;
+                            var a0_1_1 = Vec256.Zero;
+                            var a1_0_0 = Vec256.Zero;
+                            var a1_0_1 = Vec256.Zero;
+                            var a1_1_0 = Vec256.Zero;
+                            var a1_1_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec256 w0_0;
+                            Vec256 w0_1;
+                            Vec256 w1_0;
+                            Vec256 w1_1;
+                            Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
@@ -533,11 +545,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0_0, a0_0_1, a0_0_2, a0_0_3, a0_1_0, a0_1_1, a0_1_2, a0_1_3, a0_2_0, a0_2_1, a0_2_2, a0_2_3, w0_0, w0_1, w0_2, w0_3;
-            Vec128 v;
-
             // The group's output rows start from the bias; every tile adds its tap vectors onto them.
             for (int oc = 0; oc < 128; oc++)
             {
@@ -554,20 +561,25 @@ namespace KernelGen.Generated
                     {
                         // oc oc x i 0 + lane (3 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec128.Zero;
-                            a0_0_1 = Vec128.Zero;
-                            a0_0_2 = Vec128.Zero;
-                            a0_0_3 = Vec128.Zero;
-                            a0_1_0 = Vec128.Zero;
-                            a0_1_1 = Vec128.Zero;
-                            a0_1_2 = Vec128.Zero;
-                            a0_1_3 = Vec128.Zero;
-                            a0_2_0 = Vec128.Zero;
-                            a0_2_1 = Vec128.Zero;
-                            a0_2_2 = Vec128.Zero;
-                            a0_2_3 = Vec128.Zero;
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_2_2 = Vec128.Zero;
+                            var a0_2_3 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
@@ -606,20 +618,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 3 + lane (3 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec128.Zero;
-                            a0_0_1 = Vec128.Zero;
-                            a0_0_2 = Vec128.Zero;
-                            a0_0_3 = Vec128.Zero;
-                            a0_1_0 = Vec128.Zero;
-                            a0_1_1 = Vec128.Zero;
-                            a0_1_2 = Vec128.Zero;
-                            a0_1_3 = Vec128.Zero;
-                            a0_2_0 = Vec128.Zero;
-                            a0_2_1 = Vec128.Zero;
-                            a0_2_2 = Vec128.Zero;
-                            a0_2_3 = Vec128.Zero;
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_2_2 = Vec128.Zero;
+                            var a0_2_3 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
@@ -659,16 +676,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 6 + lane (2 lanes) x taps 0..15.
                         {
-                            a0_0_0 = Vec128.Zero;
-                            a0_0_1 = Vec128.Zero;
-                            a0_0_2 = Vec128.Zero;
-                            a0_0_3 = Vec128.Zero;
-                            a0_1_0 = Vec128.Zero;
-                            a0_1_1 = Vec128.Zero;
-                            a0_1_2 = Vec128.Zero;
-                            a0_1_3 = Vec128.Zero;
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_0_2 = Vec128.Zero;
+                            var a0_0_3 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_1_2 = Vec128.Zero;
+                            var a0_1_3 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 w0_2;
+                            Vec128 w0_3;
+                            Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
@@ -705,11 +727,6 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0_0, a0_0_1, a0_0_2, a0_0_3, a0_1_0, a0_1_1, a0_1_2, a0_1_3, a0_2_0, a0_2_1, a0_2_2, a0_2_3, w0_0, w0_1, w0_2, w0_3;
-            float v;
-
             // The group's output rows start from the bias; every tile adds its tap vectors onto them.
             for (int oc = 0; oc < 128; oc++)
             {
@@ -726,20 +743,25 @@ namespace KernelGen.Generated
                     {
                         // oc oc x i 0 + lane (3 lanes) x taps 0..3.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -775,20 +797,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 0 + lane (3 lanes) x taps 4..7.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -828,20 +855,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 0 + lane (3 lanes) x taps 8..11.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -881,20 +913,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 0 + lane (3 lanes) x taps 12..15.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -934,20 +971,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 3 + lane (3 lanes) x taps 0..3.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -987,20 +1029,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 3 + lane (3 lanes) x taps 4..7.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1040,20 +1087,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 3 + lane (3 lanes) x taps 8..11.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1093,20 +1145,25 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 3 + lane (3 lanes) x taps 12..15.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
-                            a0_2_0 = 0f;
-                            a0_2_1 = 0f;
-                            a0_2_2 = 0f;
-                            a0_2_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_2_2 = 0f;
+                            var a0_2_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1146,16 +1203,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 6 + lane (2 lanes) x taps 0..3.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1186,16 +1248,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 6 + lane (2 lanes) x taps 4..7.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1226,16 +1293,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 6 + lane (2 lanes) x taps 8..11.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
@@ -1266,16 +1338,21 @@ namespace KernelGen.Generated
                         }
                         // oc oc x i 6 + lane (2 lanes) x taps 12..15.
                         {
-                            a0_0_0 = 0f;
-                            a0_0_1 = 0f;
-                            a0_0_2 = 0f;
-                            a0_0_3 = 0f;
-                            a0_1_0 = 0f;
-                            a0_1_1 = 0f;
-                            a0_1_2 = 0f;
-                            a0_1_3 = 0f;
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_0_2 = 0f;
+                            var a0_0_3 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_1_2 = 0f;
+                            var a0_1_3 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float w0_2;
+                            float w0_3;
+                            float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);

@@ -137,16 +137,14 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a1_0, a2_0, a3_0, x0, x1;
-
             // oc 0-3, oy 0, ox 2 (8 lanes 4 apart) | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                Vec256 x0;
+                Vec256 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -201,10 +199,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 3 (8 lanes 4 apart) | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                Vec256 x0;
+                Vec256 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -259,10 +259,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 (8 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                Vec256 x0;
+                Vec256 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -317,10 +319,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 (8 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                a0_0 = V256.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V256.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V256.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V256.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V256.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V256.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V256.Create(Unsafe.Add(ref b, 3));
+                Vec256 x0;
+                Vec256 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -379,20 +383,20 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_2, a1_0, a1_2, a2_0, a2_2, a3_0, a3_2, x0, x1, x2, x3;
-
             // oc 0-3, oy 0, ox 2, 18 (4 lanes 4 apart) | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_2 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_2 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_2 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_2 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
+                Vec128 x2;
+                Vec128 x3;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -461,14 +465,18 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 3, 19 (4 lanes 4 apart) | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_2 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_2 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_2 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_2 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_2 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_2 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_2 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_2 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
+                Vec128 x2;
+                Vec128 x3;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -537,10 +545,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 (4 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -579,10 +589,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 16 (4 lanes 4 apart) | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -621,10 +633,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 (4 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -663,10 +677,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 17 (4 lanes 4 apart) | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
+                Vec128 x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -709,22 +725,21 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_2, a1_0, a1_2, a2_0, a2_2, a3_0, a3_2, x0, x1, x2;
-
             for (int m = 1; m < 7; m += 2)
             {
                 // oc 0-3, oy 0, ox m * 4 - 2, m * 4 + 2 | rh 0 ky {0} x rw 0 kx {0, 4}
                 {
-                    a0_0 = Unsafe.Add(ref b, 0);
-                    a0_2 = Unsafe.Add(ref b, 0);
-                    a1_0 = Unsafe.Add(ref b, 1);
-                    a1_2 = Unsafe.Add(ref b, 1);
-                    a2_0 = Unsafe.Add(ref b, 2);
-                    a2_2 = Unsafe.Add(ref b, 2);
-                    a3_0 = Unsafe.Add(ref b, 3);
-                    a3_2 = Unsafe.Add(ref b, 3);
+                    var a0_0 = Unsafe.Add(ref b, 0);
+                    var a0_2 = Unsafe.Add(ref b, 0);
+                    var a1_0 = Unsafe.Add(ref b, 1);
+                    var a1_2 = Unsafe.Add(ref b, 1);
+                    var a2_0 = Unsafe.Add(ref b, 2);
+                    var a2_2 = Unsafe.Add(ref b, 2);
+                    var a3_0 = Unsafe.Add(ref b, 3);
+                    var a3_2 = Unsafe.Add(ref b, 3);
+                    float x0;
+                    float x1;
+                    float x2;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -761,14 +776,16 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 26, 30 | rh 0 ky {0} x rw 0 kx {0, 4}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_2 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_2 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_2 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_2 = Unsafe.Add(ref b, 3);
+                float x0;
+                float x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -801,14 +818,17 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4 - 1, m * 4 + 3 | rh 0 ky {0} x rw 1 kx {1, 5}
                 {
-                    a0_0 = Unsafe.Add(ref b, 0);
-                    a0_2 = Unsafe.Add(ref b, 0);
-                    a1_0 = Unsafe.Add(ref b, 1);
-                    a1_2 = Unsafe.Add(ref b, 1);
-                    a2_0 = Unsafe.Add(ref b, 2);
-                    a2_2 = Unsafe.Add(ref b, 2);
-                    a3_0 = Unsafe.Add(ref b, 3);
-                    a3_2 = Unsafe.Add(ref b, 3);
+                    var a0_0 = Unsafe.Add(ref b, 0);
+                    var a0_2 = Unsafe.Add(ref b, 0);
+                    var a1_0 = Unsafe.Add(ref b, 1);
+                    var a1_2 = Unsafe.Add(ref b, 1);
+                    var a2_0 = Unsafe.Add(ref b, 2);
+                    var a2_2 = Unsafe.Add(ref b, 2);
+                    var a3_0 = Unsafe.Add(ref b, 3);
+                    var a3_2 = Unsafe.Add(ref b, 3);
+                    float x0;
+                    float x1;
+                    float x2;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -845,14 +865,16 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 27, 31 | rh 0 ky {0} x rw 1 kx {1, 5}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_2 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_2 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_2 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_2 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_2 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_2 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_2 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_2 = Unsafe.Add(ref b, 3);
+                float x0;
+                float x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -883,10 +905,11 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 0 | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                float x0;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -906,14 +929,17 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4, m * 4 + 4 | rh 0 ky {0} x rw 2 kx {2, 6}
                 {
-                    a0_0 = Unsafe.Add(ref b, 0);
-                    a0_2 = Unsafe.Add(ref b, 0);
-                    a1_0 = Unsafe.Add(ref b, 1);
-                    a1_2 = Unsafe.Add(ref b, 1);
-                    a2_0 = Unsafe.Add(ref b, 2);
-                    a2_2 = Unsafe.Add(ref b, 2);
-                    a3_0 = Unsafe.Add(ref b, 3);
-                    a3_2 = Unsafe.Add(ref b, 3);
+                    var a0_0 = Unsafe.Add(ref b, 0);
+                    var a0_2 = Unsafe.Add(ref b, 0);
+                    var a1_0 = Unsafe.Add(ref b, 1);
+                    var a1_2 = Unsafe.Add(ref b, 1);
+                    var a2_0 = Unsafe.Add(ref b, 2);
+                    var a2_2 = Unsafe.Add(ref b, 2);
+                    var a3_0 = Unsafe.Add(ref b, 3);
+                    var a3_2 = Unsafe.Add(ref b, 3);
+                    float x0;
+                    float x1;
+                    float x2;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -950,10 +976,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 28 | rh 0 ky {0} x rw 2 kx {2, 6}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                float x0;
+                float x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -976,10 +1004,11 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 1 | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                float x0;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -999,14 +1028,17 @@ namespace KernelGen.Generated
             {
                 // oc 0-3, oy 0, ox m * 4 + 1, m * 4 + 5 | rh 0 ky {0} x rw 3 kx {3, 7}
                 {
-                    a0_0 = Unsafe.Add(ref b, 0);
-                    a0_2 = Unsafe.Add(ref b, 0);
-                    a1_0 = Unsafe.Add(ref b, 1);
-                    a1_2 = Unsafe.Add(ref b, 1);
-                    a2_0 = Unsafe.Add(ref b, 2);
-                    a2_2 = Unsafe.Add(ref b, 2);
-                    a3_0 = Unsafe.Add(ref b, 3);
-                    a3_2 = Unsafe.Add(ref b, 3);
+                    var a0_0 = Unsafe.Add(ref b, 0);
+                    var a0_2 = Unsafe.Add(ref b, 0);
+                    var a1_0 = Unsafe.Add(ref b, 1);
+                    var a1_2 = Unsafe.Add(ref b, 1);
+                    var a2_0 = Unsafe.Add(ref b, 2);
+                    var a2_2 = Unsafe.Add(ref b, 2);
+                    var a3_0 = Unsafe.Add(ref b, 3);
+                    var a3_2 = Unsafe.Add(ref b, 3);
+                    float x0;
+                    float x1;
+                    float x2;
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
@@ -1043,10 +1075,12 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 29 | rh 0 ky {0} x rw 3 kx {3, 7}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                float x0;
+                float x1;
                 for (int ic = 0; ic < 8; ic++)
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));

@@ -137,18 +137,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a0_1, a0_2, a0_3, x0, x1;
-
             for (int qh = 1; qh < 7; qh++)
             {
                 // oc 0, oy qh * 2 - 1, ox 0, 8 (+15, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a0_2 = Vec256.Zero;
-                    a0_3 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a0_2 = Vec256.Zero;
+                    var a0_3 = Vec256.Zero;
+                    Vec256 x0;
+                    Vec256 x1;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -183,10 +181,12 @@ namespace KernelGen.Generated
             {
                 // oc 0, oy qh * 2, ox 0, 8 (+15, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a0_2 = Vec256.Zero;
-                    a0_3 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a0_2 = Vec256.Zero;
+                    var a0_3 = Vec256.Zero;
+                    Vec256 x0;
+                    Vec256 x1;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -212,20 +212,19 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, x0, x1, x2;
-
             for (int qh = 1; qh < 7; qh++)
             {
                 // oc 0, oy qh * 2 - 1, ox 0, 8, 16 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
-                    a0_4 = Vec128.Zero;
-                    a0_5 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    var a0_4 = Vec128.Zero;
+                    var a0_5 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    Vec128 x2;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -270,12 +269,15 @@ namespace KernelGen.Generated
             {
                 // oc 0, oy qh * 2, ox 0, 8, 16 (+7, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = Vec128.Zero;
-                    a0_1 = Vec128.Zero;
-                    a0_2 = Vec128.Zero;
-                    a0_3 = Vec128.Zero;
-                    a0_4 = Vec128.Zero;
-                    a0_5 = Vec128.Zero;
+                    var a0_0 = Vec128.Zero;
+                    var a0_1 = Vec128.Zero;
+                    var a0_2 = Vec128.Zero;
+                    var a0_3 = Vec128.Zero;
+                    var a0_4 = Vec128.Zero;
+                    var a0_5 = Vec128.Zero;
+                    Vec128 x0;
+                    Vec128 x1;
+                    Vec128 x2;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -307,24 +309,24 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, x0, x1, x2, x3;
-
             for (int qh = 1; qh < 7; qh++)
             {
                 for (int m = 0; m < 8; m += 4)
                 {
                     // oc 0, oy qh * 2 - 1, ox m * 2, m * 2 + 2, m * 2 + 4, m * 2 + 6 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a0_2 = 0f;
-                        a0_3 = 0f;
-                        a0_4 = 0f;
-                        a0_5 = 0f;
-                        a0_6 = 0f;
-                        a0_7 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a0_2 = 0f;
+                        var a0_3 = 0f;
+                        var a0_4 = 0f;
+                        var a0_5 = 0f;
+                        var a0_6 = 0f;
+                        var a0_7 = 0f;
+                        float x0;
+                        float x1;
+                        float x2;
+                        float x3;
                         for (int ic = 0; ic < 2; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -377,14 +379,18 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2 - 1, ox 16, 18, 20, 22 (+1, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -439,14 +445,18 @@ namespace KernelGen.Generated
                 {
                     // oc 0, oy qh * 2, ox m * 2, m * 2 + 2, m * 2 + 4, m * 2 + 6 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a0_2 = 0f;
-                        a0_3 = 0f;
-                        a0_4 = 0f;
-                        a0_5 = 0f;
-                        a0_6 = 0f;
-                        a0_7 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a0_2 = 0f;
+                        var a0_3 = 0f;
+                        var a0_4 = 0f;
+                        var a0_5 = 0f;
+                        var a0_6 = 0f;
+                        var a0_7 = 0f;
+                        float x0;
+                        float x1;
+                        float x2;
+                        float x3;
                         for (int ic = 0; ic < 2; ic++)
                         {
                             ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));
@@ -480,14 +490,18 @@ namespace KernelGen.Generated
                 }
                 // oc 0, oy qh * 2, ox 16, 18, 20, 22 (+1, both phases interleaved) | rh 1 ky {1} x rw 1 kx {1} / rw 0 kx {0, 2}
                 {
-                    a0_0 = 0f;
-                    a0_1 = 0f;
-                    a0_2 = 0f;
-                    a0_3 = 0f;
-                    a0_4 = 0f;
-                    a0_5 = 0f;
-                    a0_6 = 0f;
-                    a0_7 = 0f;
+                    var a0_0 = 0f;
+                    var a0_1 = 0f;
+                    var a0_2 = 0f;
+                    var a0_3 = 0f;
+                    var a0_4 = 0f;
+                    var a0_5 = 0f;
+                    var a0_6 = 0f;
+                    var a0_7 = 0f;
+                    float x0;
+                    float x1;
+                    float x2;
+                    float x3;
                     for (int ic = 0; ic < 2; ic++)
                     {
                         ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 72));

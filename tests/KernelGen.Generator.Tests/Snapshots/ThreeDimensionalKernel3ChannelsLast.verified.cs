@@ -171,14 +171,11 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256PlaneSet(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a00, w0, a10;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
@@ -199,7 +196,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -212,7 +210,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -225,7 +224,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 224), Unsafe.Add(ref w, 251), Unsafe.Add(ref w, 278), Unsafe.Add(ref w, 305), Unsafe.Add(ref w, 332), Unsafe.Add(ref w, 359), Unsafe.Add(ref w, 386), Unsafe.Add(ref w, 413));
@@ -235,8 +235,9 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
-                a10 = a00;
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -254,8 +255,9 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
-                a10 = a00;
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -270,9 +272,10 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
+                    var a00 = V256.LoadUnsafe(ref b, 0);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84), Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
@@ -285,9 +288,10 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
+                    var a00 = V256.LoadUnsafe(ref b, 0);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 221), Unsafe.Add(ref wa, 248), Unsafe.Add(ref wa, 275), Unsafe.Add(ref wa, 302), Unsafe.Add(ref wa, 329), Unsafe.Add(ref wa, 356), Unsafe.Add(ref wa, 383), Unsafe.Add(ref wa, 410));
@@ -300,10 +304,11 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
-                    a10 = a00;
+                    var a00 = V256.LoadUnsafe(ref b, 0);
+                    var a10 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85), Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10);
@@ -320,14 +325,11 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256PlaneSetAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a00, w0, a10;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
@@ -348,7 +350,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -361,7 +364,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -374,7 +378,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 224), Unsafe.Add(ref w, 251), Unsafe.Add(ref w, 278), Unsafe.Add(ref w, 305), Unsafe.Add(ref w, 332), Unsafe.Add(ref w, 359), Unsafe.Add(ref w, 386), Unsafe.Add(ref w, 413));
@@ -384,8 +389,9 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
-                a10 = a00;
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -403,8 +409,9 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref b, 0);
-                a10 = a00;
+                var a00 = V256.LoadUnsafe(ref b, 0);
+                var a10 = a00;
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -419,9 +426,10 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
+                    var a00 = V256.LoadUnsafe(ref b, 0);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84), Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
@@ -434,9 +442,10 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
+                    var a00 = V256.LoadUnsafe(ref b, 0);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 221), Unsafe.Add(ref wa, 248), Unsafe.Add(ref wa, 275), Unsafe.Add(ref wa, 302), Unsafe.Add(ref wa, 329), Unsafe.Add(ref wa, 356), Unsafe.Add(ref wa, 383), Unsafe.Add(ref wa, 410));
@@ -449,10 +458,11 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V256.LoadUnsafe(ref b, 0);
-                    a10 = a00;
+                    var a00 = V256.LoadUnsafe(ref b, 0);
+                    var a10 = a00;
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85), Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10);
@@ -469,14 +479,11 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256PlaneAddAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a00, w0, a10;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref y, 40);
+                var a00 = V256.LoadUnsafe(ref y, 40);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81), Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
@@ -497,7 +504,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref y, 56);
+                var a00 = V256.LoadUnsafe(ref y, 56);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83), Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -510,7 +518,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V256.LoadUnsafe(ref y, 104);
+                var a00 = V256.LoadUnsafe(ref y, 104);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87), Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
@@ -523,7 +532,8 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V256.LoadUnsafe(ref y, 120);
+                var a00 = V256.LoadUnsafe(ref y, 120);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89), Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a00);
                 w0 = V256.Create(Unsafe.Add(ref w, 224), Unsafe.Add(ref w, 251), Unsafe.Add(ref w, 278), Unsafe.Add(ref w, 305), Unsafe.Add(ref w, 332), Unsafe.Add(ref w, 359), Unsafe.Add(ref w, 386), Unsafe.Add(ref w, 413));
@@ -533,8 +543,9 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref y, 32);
-                a10 = V256.LoadUnsafe(ref y, 48);
+                var a00 = V256.LoadUnsafe(ref y, 32);
+                var a10 = V256.LoadUnsafe(ref y, 48);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82), Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -552,8 +563,9 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V256.LoadUnsafe(ref y, 96);
-                a10 = V256.LoadUnsafe(ref y, 112);
+                var a00 = V256.LoadUnsafe(ref y, 96);
+                var a10 = V256.LoadUnsafe(ref y, 112);
+                Vec256 w0;
                 w0 = V256.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88), Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 4)), w0, a00);
                 a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref x, 6)), w0, a10);
@@ -568,9 +580,10 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 8));
+                    var a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 8));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84), Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
@@ -583,9 +596,10 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 24));
+                    var a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 24));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86), Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     w0 = V256.Create(Unsafe.Add(ref wa, 221), Unsafe.Add(ref wa, 248), Unsafe.Add(ref wa, 275), Unsafe.Add(ref wa, 302), Unsafe.Add(ref wa, 329), Unsafe.Add(ref wa, 356), Unsafe.Add(ref wa, 383), Unsafe.Add(ref wa, 410));
@@ -598,10 +612,11 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64));
-                    a10 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 16));
+                    var a00 = V256.LoadUnsafe(ref y, (nuint)(qh * 64));
+                    var a10 = V256.LoadUnsafe(ref y, (nuint)(qh * 64 + 16));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec256 w0;
                     w0 = V256.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85), Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     a00 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 0)), w0, a00);
                     a10 = V256.MultiplyAddEstimate(V256.Create(Unsafe.Add(ref xa, 2)), w0, a10);
@@ -633,15 +648,14 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128PlaneSet(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a00, a01, w0, w1, v, a10, a11;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81));
                 w1 = V128.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -687,8 +701,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83));
                 w1 = V128.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -714,8 +731,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87));
                 w1 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -741,8 +761,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89));
                 w1 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -759,10 +782,13 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
-                a10 = a00;
-                a11 = a01;
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82));
                 w1 = V128.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -802,10 +828,13 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
-                a10 = a00;
-                a11 = a01;
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88));
                 w1 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -832,10 +861,13 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84));
                     w1 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     v = V128.Create(Unsafe.Add(ref xa, 2));
@@ -861,10 +893,13 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86));
                     w1 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -884,12 +919,15 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85));
                     w1 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -918,15 +956,14 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128PlaneSetAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a00, a01, w0, w1, v, a10, a11;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81));
                 w1 = V128.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -972,8 +1009,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83));
                 w1 = V128.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -999,8 +1039,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87));
                 w1 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1026,8 +1069,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89));
                 w1 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1044,10 +1090,13 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
-                a10 = a00;
-                a11 = a01;
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82));
                 w1 = V128.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -1087,10 +1136,13 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref b, 0);
-                a01 = V128.LoadUnsafe(ref b, 4);
-                a10 = a00;
-                a11 = a01;
+                var a00 = V128.LoadUnsafe(ref b, 0);
+                var a01 = V128.LoadUnsafe(ref b, 4);
+                var a10 = a00;
+                var a11 = a01;
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88));
                 w1 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -1117,10 +1169,13 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84));
                     w1 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     v = V128.Create(Unsafe.Add(ref xa, 2));
@@ -1146,10 +1201,13 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86));
                     w1 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -1169,12 +1227,15 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V128.LoadUnsafe(ref b, 0);
-                    a01 = V128.LoadUnsafe(ref b, 4);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = V128.LoadUnsafe(ref b, 0);
+                    var a01 = V128.LoadUnsafe(ref b, 4);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85));
                     w1 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -1203,15 +1264,14 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128PlaneAddAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a00, a01, w0, w1, v, a10, a11;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             // oc 0-7, oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref y, 40);
-                a01 = V128.LoadUnsafe(ref y, 44);
+                var a00 = V128.LoadUnsafe(ref y, 40);
+                var a01 = V128.LoadUnsafe(ref y, 44);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 0), Unsafe.Add(ref w, 27), Unsafe.Add(ref w, 54), Unsafe.Add(ref w, 81));
                 w1 = V128.Create(Unsafe.Add(ref w, 108), Unsafe.Add(ref w, 135), Unsafe.Add(ref w, 162), Unsafe.Add(ref w, 189));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1257,8 +1317,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 1, ox 3 | taps ky {0, 2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref y, 56);
-                a01 = V128.LoadUnsafe(ref y, 60);
+                var a00 = V128.LoadUnsafe(ref y, 56);
+                var a01 = V128.LoadUnsafe(ref y, 60);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 2), Unsafe.Add(ref w, 29), Unsafe.Add(ref w, 56), Unsafe.Add(ref w, 83));
                 w1 = V128.Create(Unsafe.Add(ref w, 110), Unsafe.Add(ref w, 137), Unsafe.Add(ref w, 164), Unsafe.Add(ref w, 191));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1284,8 +1347,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 1 | taps ky {2} x kx {0, 2}
             {
-                a00 = V128.LoadUnsafe(ref y, 104);
-                a01 = V128.LoadUnsafe(ref y, 108);
+                var a00 = V128.LoadUnsafe(ref y, 104);
+                var a01 = V128.LoadUnsafe(ref y, 108);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 6), Unsafe.Add(ref w, 33), Unsafe.Add(ref w, 60), Unsafe.Add(ref w, 87));
                 w1 = V128.Create(Unsafe.Add(ref w, 114), Unsafe.Add(ref w, 141), Unsafe.Add(ref w, 168), Unsafe.Add(ref w, 195));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1311,8 +1377,11 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 3 | taps ky {2} x kx {2}
             {
-                a00 = V128.LoadUnsafe(ref y, 120);
-                a01 = V128.LoadUnsafe(ref y, 124);
+                var a00 = V128.LoadUnsafe(ref y, 120);
+                var a01 = V128.LoadUnsafe(ref y, 124);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 8), Unsafe.Add(ref w, 35), Unsafe.Add(ref w, 62), Unsafe.Add(ref w, 89));
                 w1 = V128.Create(Unsafe.Add(ref w, 116), Unsafe.Add(ref w, 143), Unsafe.Add(ref w, 170), Unsafe.Add(ref w, 197));
                 v = V128.Create(Unsafe.Add(ref x, 6));
@@ -1329,10 +1398,13 @@ namespace KernelGen.Generated
             // Phase (rh 0, rw 1): taps ky {0, 2} x kx {1}.
             // oc 0-7, oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref y, 32);
-                a01 = V128.LoadUnsafe(ref y, 36);
-                a10 = V128.LoadUnsafe(ref y, 48);
-                a11 = V128.LoadUnsafe(ref y, 52);
+                var a00 = V128.LoadUnsafe(ref y, 32);
+                var a01 = V128.LoadUnsafe(ref y, 36);
+                var a10 = V128.LoadUnsafe(ref y, 48);
+                var a11 = V128.LoadUnsafe(ref y, 52);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 28), Unsafe.Add(ref w, 55), Unsafe.Add(ref w, 82));
                 w1 = V128.Create(Unsafe.Add(ref w, 109), Unsafe.Add(ref w, 136), Unsafe.Add(ref w, 163), Unsafe.Add(ref w, 190));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -1372,10 +1444,13 @@ namespace KernelGen.Generated
             }
             // oc 0-7, oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
             {
-                a00 = V128.LoadUnsafe(ref y, 96);
-                a01 = V128.LoadUnsafe(ref y, 100);
-                a10 = V128.LoadUnsafe(ref y, 112);
-                a11 = V128.LoadUnsafe(ref y, 116);
+                var a00 = V128.LoadUnsafe(ref y, 96);
+                var a01 = V128.LoadUnsafe(ref y, 100);
+                var a10 = V128.LoadUnsafe(ref y, 112);
+                var a11 = V128.LoadUnsafe(ref y, 116);
+                Vec128 w0;
+                Vec128 w1;
+                Vec128 v;
                 w0 = V128.Create(Unsafe.Add(ref w, 7), Unsafe.Add(ref w, 34), Unsafe.Add(ref w, 61), Unsafe.Add(ref w, 88));
                 w1 = V128.Create(Unsafe.Add(ref w, 115), Unsafe.Add(ref w, 142), Unsafe.Add(ref w, 169), Unsafe.Add(ref w, 196));
                 v = V128.Create(Unsafe.Add(ref x, 4));
@@ -1402,10 +1477,13 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                 {
-                    a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 8));
-                    a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 12));
+                    var a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 8));
+                    var a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 12));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 3), Unsafe.Add(ref wa, 30), Unsafe.Add(ref wa, 57), Unsafe.Add(ref wa, 84));
                     w1 = V128.Create(Unsafe.Add(ref wa, 111), Unsafe.Add(ref wa, 138), Unsafe.Add(ref wa, 165), Unsafe.Add(ref wa, 192));
                     v = V128.Create(Unsafe.Add(ref xa, 2));
@@ -1431,10 +1509,13 @@ namespace KernelGen.Generated
                 }
                 // oc 0-7, oy qh * 2, ox 3 | taps ky {1} x kx {2}
                 {
-                    a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 24));
-                    a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 28));
+                    var a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 24));
+                    var a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 28));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 5), Unsafe.Add(ref wa, 32), Unsafe.Add(ref wa, 59), Unsafe.Add(ref wa, 86));
                     w1 = V128.Create(Unsafe.Add(ref wa, 113), Unsafe.Add(ref wa, 140), Unsafe.Add(ref wa, 167), Unsafe.Add(ref wa, 194));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -1454,12 +1535,15 @@ namespace KernelGen.Generated
             {
                 // oc 0-7, oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                 {
-                    a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64));
-                    a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 4));
-                    a10 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 16));
-                    a11 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 20));
+                    var a00 = V128.LoadUnsafe(ref y, (nuint)(qh * 64));
+                    var a01 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 4));
+                    var a10 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 16));
+                    var a11 = V128.LoadUnsafe(ref y, (nuint)(qh * 64 + 20));
                     ref float xa = ref Unsafe.Add(ref x, qh * 4);
                     ref float wa = ref w;
+                    Vec128 w0;
+                    Vec128 w1;
+                    Vec128 v;
                     w0 = V128.Create(Unsafe.Add(ref wa, 4), Unsafe.Add(ref wa, 31), Unsafe.Add(ref wa, 58), Unsafe.Add(ref wa, 85));
                     w1 = V128.Create(Unsafe.Add(ref wa, 112), Unsafe.Add(ref wa, 139), Unsafe.Add(ref wa, 166), Unsafe.Add(ref wa, 193));
                     v = V128.Create(Unsafe.Add(ref xa, 0));
@@ -1503,19 +1587,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPlaneSet(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a00, a01, v, a10, a11, w0, w1;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             for (int ob = 0; ob < 8; ob += 2)
             {
                 // oc ob (+1), oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 6);
                     a00 += v * Unsafe.Add(ref wa, 0);
                     a01 += v * Unsafe.Add(ref wa, 27);
@@ -1545,10 +1626,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 1, ox 3 | taps ky {0, 2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 2);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 4);
                     a00 += v * Unsafe.Add(ref wa, 2);
                     a01 += v * Unsafe.Add(ref wa, 29);
@@ -1566,10 +1648,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 1 | taps ky {2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 2);
                     a00 += v * Unsafe.Add(ref wa, 6);
                     a01 += v * Unsafe.Add(ref wa, 33);
@@ -1587,10 +1670,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 3 | taps ky {2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 6);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 0);
                     a00 += v * Unsafe.Add(ref wa, 8);
                     a01 += v * Unsafe.Add(ref wa, 35);
@@ -1606,12 +1690,15 @@ namespace KernelGen.Generated
             {
                 // oc ob (+1), oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 1);
                     w1 = Unsafe.Add(ref wa, 28);
                     v = Unsafe.Add(ref xa, 4);
@@ -1651,12 +1738,15 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 7);
                     w1 = Unsafe.Add(ref wa, 34);
                     v = Unsafe.Add(ref xa, 0);
@@ -1686,10 +1776,11 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 2);
                         a00 += v * Unsafe.Add(ref wa, 3);
                         a01 += v * Unsafe.Add(ref wa, 30);
@@ -1707,10 +1798,11 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+1), oy qh * 2, ox 3 | taps ky {1} x kx {2}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 0);
                         a00 += v * Unsafe.Add(ref wa, 5);
                         a01 += v * Unsafe.Add(ref wa, 32);
@@ -1729,12 +1821,15 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float w0;
+                        float w1;
+                        float v;
                         w0 = Unsafe.Add(ref wa, 4);
                         w1 = Unsafe.Add(ref wa, 31);
                         v = Unsafe.Add(ref xa, 0);
@@ -1764,19 +1859,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPlaneSetAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a00, a01, v, a10, a11, w0, w1;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             for (int ob = 0; ob < 8; ob += 2)
             {
                 // oc ob (+1), oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 6);
                     a00 += v * Unsafe.Add(ref wa, 0);
                     a01 += v * Unsafe.Add(ref wa, 27);
@@ -1806,10 +1898,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 1, ox 3 | taps ky {0, 2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 2);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 4);
                     a00 += v * Unsafe.Add(ref wa, 2);
                     a01 += v * Unsafe.Add(ref wa, 29);
@@ -1827,10 +1920,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 1 | taps ky {2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 2);
                     a00 += v * Unsafe.Add(ref wa, 6);
                     a01 += v * Unsafe.Add(ref wa, 33);
@@ -1848,10 +1942,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 3 | taps ky {2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
                     ref float xa = ref Unsafe.Add(ref x, 6);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 0);
                     a00 += v * Unsafe.Add(ref wa, 8);
                     a01 += v * Unsafe.Add(ref wa, 35);
@@ -1867,12 +1962,15 @@ namespace KernelGen.Generated
             {
                 // oc ob (+1), oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 1);
                     w1 = Unsafe.Add(ref wa, 28);
                     v = Unsafe.Add(ref xa, 4);
@@ -1912,12 +2010,15 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref b, ob);
-                    a01 = Unsafe.Add(ref b, ob + 1);
-                    a10 = a00;
-                    a11 = a01;
+                    var a00 = Unsafe.Add(ref b, ob);
+                    var a01 = Unsafe.Add(ref b, ob + 1);
+                    var a10 = a00;
+                    var a11 = a01;
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 7);
                     w1 = Unsafe.Add(ref wa, 34);
                     v = Unsafe.Add(ref xa, 0);
@@ -1947,10 +2048,11 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 2);
                         a00 += v * Unsafe.Add(ref wa, 3);
                         a01 += v * Unsafe.Add(ref wa, 30);
@@ -1968,10 +2070,11 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+1), oy qh * 2, ox 3 | taps ky {1} x kx {2}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 0);
                         a00 += v * Unsafe.Add(ref wa, 5);
                         a01 += v * Unsafe.Add(ref wa, 32);
@@ -1990,12 +2093,15 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = Unsafe.Add(ref b, ob);
-                        a01 = Unsafe.Add(ref b, ob + 1);
-                        a10 = a00;
-                        a11 = a01;
+                        var a00 = Unsafe.Add(ref b, ob);
+                        var a01 = Unsafe.Add(ref b, ob + 1);
+                        var a10 = a00;
+                        var a11 = a01;
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float w0;
+                        float w1;
+                        float v;
                         w0 = Unsafe.Add(ref wa, 4);
                         w1 = Unsafe.Add(ref wa, 31);
                         v = Unsafe.Add(ref xa, 0);
@@ -2025,19 +2131,16 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPlaneAddAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a00, a01, v, a10, a11, w0, w1;
-
             // Phase (rh 0, rw 0): taps ky {0, 2} x kx {0, 2}.
             for (int ob = 0; ob < 8; ob += 2)
             {
                 // oc ob (+1), oy 1, ox 1 | taps ky {0, 2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 40);
-                    a01 = Unsafe.Add(ref y, ob + 41);
+                    var a00 = Unsafe.Add(ref y, ob + 40);
+                    var a01 = Unsafe.Add(ref y, ob + 41);
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 6);
                     a00 += v * Unsafe.Add(ref wa, 0);
                     a01 += v * Unsafe.Add(ref wa, 27);
@@ -2067,10 +2170,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 1, ox 3 | taps ky {0, 2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 56);
-                    a01 = Unsafe.Add(ref y, ob + 57);
+                    var a00 = Unsafe.Add(ref y, ob + 56);
+                    var a01 = Unsafe.Add(ref y, ob + 57);
                     ref float xa = ref Unsafe.Add(ref x, 2);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 4);
                     a00 += v * Unsafe.Add(ref wa, 2);
                     a01 += v * Unsafe.Add(ref wa, 29);
@@ -2088,10 +2192,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 1 | taps ky {2} x kx {0, 2}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 104);
-                    a01 = Unsafe.Add(ref y, ob + 105);
+                    var a00 = Unsafe.Add(ref y, ob + 104);
+                    var a01 = Unsafe.Add(ref y, ob + 105);
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 2);
                     a00 += v * Unsafe.Add(ref wa, 6);
                     a01 += v * Unsafe.Add(ref wa, 33);
@@ -2109,10 +2214,11 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 3 | taps ky {2} x kx {2}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 120);
-                    a01 = Unsafe.Add(ref y, ob + 121);
+                    var a00 = Unsafe.Add(ref y, ob + 120);
+                    var a01 = Unsafe.Add(ref y, ob + 121);
                     ref float xa = ref Unsafe.Add(ref x, 6);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float v;
                     v = Unsafe.Add(ref xa, 0);
                     a00 += v * Unsafe.Add(ref wa, 8);
                     a01 += v * Unsafe.Add(ref wa, 35);
@@ -2128,12 +2234,15 @@ namespace KernelGen.Generated
             {
                 // oc ob (+1), oy 1, ox 0 + 2i (2 pixels) | taps ky {0, 2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 32);
-                    a01 = Unsafe.Add(ref y, ob + 33);
-                    a10 = Unsafe.Add(ref y, ob + 48);
-                    a11 = Unsafe.Add(ref y, ob + 49);
+                    var a00 = Unsafe.Add(ref y, ob + 32);
+                    var a01 = Unsafe.Add(ref y, ob + 33);
+                    var a10 = Unsafe.Add(ref y, ob + 48);
+                    var a11 = Unsafe.Add(ref y, ob + 49);
                     ref float xa = ref x;
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 1);
                     w1 = Unsafe.Add(ref wa, 28);
                     v = Unsafe.Add(ref xa, 4);
@@ -2173,12 +2282,15 @@ namespace KernelGen.Generated
                 }
                 // oc ob (+1), oy 3, ox 0 + 2i (2 pixels) | taps ky {2} x kx {1}
                 {
-                    a00 = Unsafe.Add(ref y, ob + 96);
-                    a01 = Unsafe.Add(ref y, ob + 97);
-                    a10 = Unsafe.Add(ref y, ob + 112);
-                    a11 = Unsafe.Add(ref y, ob + 113);
+                    var a00 = Unsafe.Add(ref y, ob + 96);
+                    var a01 = Unsafe.Add(ref y, ob + 97);
+                    var a10 = Unsafe.Add(ref y, ob + 112);
+                    var a11 = Unsafe.Add(ref y, ob + 113);
                     ref float xa = ref Unsafe.Add(ref x, 4);
                     ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                    float w0;
+                    float w1;
+                    float v;
                     w0 = Unsafe.Add(ref wa, 7);
                     w1 = Unsafe.Add(ref wa, 34);
                     v = Unsafe.Add(ref xa, 0);
@@ -2208,10 +2320,11 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 1 | taps ky {1} x kx {0, 2}
                     {
-                        a00 = Unsafe.Add(ref y, ob + qh * 64 + 8);
-                        a01 = Unsafe.Add(ref y, ob + qh * 64 + 9);
+                        var a00 = Unsafe.Add(ref y, ob + qh * 64 + 8);
+                        var a01 = Unsafe.Add(ref y, ob + qh * 64 + 9);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 2);
                         a00 += v * Unsafe.Add(ref wa, 3);
                         a01 += v * Unsafe.Add(ref wa, 30);
@@ -2229,10 +2342,11 @@ namespace KernelGen.Generated
                     }
                     // oc ob (+1), oy qh * 2, ox 3 | taps ky {1} x kx {2}
                     {
-                        a00 = Unsafe.Add(ref y, ob + qh * 64 + 24);
-                        a01 = Unsafe.Add(ref y, ob + qh * 64 + 25);
+                        var a00 = Unsafe.Add(ref y, ob + qh * 64 + 24);
+                        var a01 = Unsafe.Add(ref y, ob + qh * 64 + 25);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4 + 2);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float v;
                         v = Unsafe.Add(ref xa, 0);
                         a00 += v * Unsafe.Add(ref wa, 5);
                         a01 += v * Unsafe.Add(ref wa, 32);
@@ -2251,12 +2365,15 @@ namespace KernelGen.Generated
                 {
                     // oc ob (+1), oy qh * 2, ox 0 + 2i (2 pixels) | taps ky {1} x kx {1}
                     {
-                        a00 = Unsafe.Add(ref y, ob + qh * 64);
-                        a01 = Unsafe.Add(ref y, ob + qh * 64 + 1);
-                        a10 = Unsafe.Add(ref y, ob + qh * 64 + 16);
-                        a11 = Unsafe.Add(ref y, ob + qh * 64 + 17);
+                        var a00 = Unsafe.Add(ref y, ob + qh * 64);
+                        var a01 = Unsafe.Add(ref y, ob + qh * 64 + 1);
+                        var a10 = Unsafe.Add(ref y, ob + qh * 64 + 16);
+                        var a11 = Unsafe.Add(ref y, ob + qh * 64 + 17);
                         ref float xa = ref Unsafe.Add(ref x, qh * 4);
                         ref float wa = ref Unsafe.Add(ref w, ob * 27);
+                        float w0;
+                        float w1;
+                        float v;
                         w0 = Unsafe.Add(ref wa, 4);
                         w1 = Unsafe.Add(ref wa, 31);
                         v = Unsafe.Add(ref xa, 0);

@@ -163,20 +163,17 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128PlaneSetAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0;
-
             // oc 0-3, oy 0, ox 0 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 0);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 8)), a1_0);
@@ -232,14 +229,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 2, ox 0 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 4);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 8)), a1_0);
@@ -295,14 +293,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 4, ox 0 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 8);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 8)), a1_0);
@@ -358,14 +357,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 1, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 0);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 10)), a1_0);
@@ -421,14 +421,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 3, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 4);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 10)), a1_0);
@@ -484,14 +485,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 5, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = V128.Create(Unsafe.Add(ref b, 0));
-                a0_1 = V128.Create(Unsafe.Add(ref b, 0));
-                a1_0 = V128.Create(Unsafe.Add(ref b, 1));
-                a1_1 = V128.Create(Unsafe.Add(ref b, 1));
-                a2_0 = V128.Create(Unsafe.Add(ref b, 2));
-                a2_1 = V128.Create(Unsafe.Add(ref b, 2));
-                a3_0 = V128.Create(Unsafe.Add(ref b, 3));
-                a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                var a0_0 = V128.Create(Unsafe.Add(ref b, 0));
+                var a0_1 = V128.Create(Unsafe.Add(ref b, 0));
+                var a1_0 = V128.Create(Unsafe.Add(ref b, 1));
+                var a1_1 = V128.Create(Unsafe.Add(ref b, 1));
+                var a2_0 = V128.Create(Unsafe.Add(ref b, 2));
+                var a2_1 = V128.Create(Unsafe.Add(ref b, 2));
+                var a3_0 = V128.Create(Unsafe.Add(ref b, 3));
+                var a3_1 = V128.Create(Unsafe.Add(ref b, 3));
+                Vec128 x0;
                 x0 = V128.LoadUnsafe(ref x, 8);
                 a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 10)), a1_0);
@@ -567,20 +569,17 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPlaneSetAndActivate(ref float x, ref float w, ref float b, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0;
-
             // oc 0-3, oy 0, ox 0 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 0);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -628,14 +627,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 2 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 1);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -683,14 +683,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 4 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 2);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -738,14 +739,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 0, ox 6 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 3);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -793,14 +795,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 2, ox 0 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 4);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -848,14 +851,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 2, ox 2 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 5);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -903,14 +907,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 2, ox 4 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 6);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -958,14 +963,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 2, ox 6 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 7);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -1013,14 +1019,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 4, ox 0 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 8);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -1068,14 +1075,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 4, ox 2 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 9);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -1123,14 +1131,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 4, ox 4 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 10);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -1178,14 +1187,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 4, ox 6 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 11);
                 a0_0 += x0 * Unsafe.Add(ref w, 0);
                 a1_0 += x0 * Unsafe.Add(ref w, 8);
@@ -1233,14 +1243,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 1, ox 0 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 0);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1288,14 +1299,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 1, ox 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 1);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1343,14 +1355,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 1, ox 4 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 2);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1398,14 +1411,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 1, ox 6 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 3);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1453,14 +1467,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 3, ox 0 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 4);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1508,14 +1523,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 3, ox 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 5);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1563,14 +1579,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 3, ox 4 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 6);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1618,14 +1635,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 3, ox 6 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 7);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1673,14 +1691,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 5, ox 0 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 8);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1728,14 +1747,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 5, ox 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 9);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1783,14 +1803,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 5, ox 4 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 10);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);
@@ -1838,14 +1859,15 @@ namespace KernelGen.Generated
             }
             // oc 0-3, oy 5, ox 6 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
-                a0_0 = Unsafe.Add(ref b, 0);
-                a0_1 = Unsafe.Add(ref b, 0);
-                a1_0 = Unsafe.Add(ref b, 1);
-                a1_1 = Unsafe.Add(ref b, 1);
-                a2_0 = Unsafe.Add(ref b, 2);
-                a2_1 = Unsafe.Add(ref b, 2);
-                a3_0 = Unsafe.Add(ref b, 3);
-                a3_1 = Unsafe.Add(ref b, 3);
+                var a0_0 = Unsafe.Add(ref b, 0);
+                var a0_1 = Unsafe.Add(ref b, 0);
+                var a1_0 = Unsafe.Add(ref b, 1);
+                var a1_1 = Unsafe.Add(ref b, 1);
+                var a2_0 = Unsafe.Add(ref b, 2);
+                var a2_1 = Unsafe.Add(ref b, 2);
+                var a3_0 = Unsafe.Add(ref b, 3);
+                var a3_1 = Unsafe.Add(ref b, 3);
+                float x0;
                 x0 = Unsafe.Add(ref x, 11);
                 a0_0 += x0 * Unsafe.Add(ref w, 2);
                 a1_0 += x0 * Unsafe.Add(ref w, 10);

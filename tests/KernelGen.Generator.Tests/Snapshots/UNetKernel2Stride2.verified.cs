@@ -135,26 +135,23 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector256Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec256 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, a4_0, a4_1, a5_0, a5_1, x0;
-
             for (int qh = 0; qh < 8; qh++)
             {
                 // oc 0-5, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a1_0 = Vec256.Zero;
-                    a1_1 = Vec256.Zero;
-                    a2_0 = Vec256.Zero;
-                    a2_1 = Vec256.Zero;
-                    a3_0 = Vec256.Zero;
-                    a3_1 = Vec256.Zero;
-                    a4_0 = Vec256.Zero;
-                    a4_1 = Vec256.Zero;
-                    a5_0 = Vec256.Zero;
-                    a5_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a1_0 = Vec256.Zero;
+                    var a1_1 = Vec256.Zero;
+                    var a2_0 = Vec256.Zero;
+                    var a2_1 = Vec256.Zero;
+                    var a3_0 = Vec256.Zero;
+                    var a3_1 = Vec256.Zero;
+                    var a4_0 = Vec256.Zero;
+                    var a4_1 = Vec256.Zero;
+                    var a5_0 = Vec256.Zero;
+                    var a5_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 0)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 4)), a1_0);
@@ -381,18 +378,19 @@ namespace KernelGen.Generated
             {
                 // oc 0-5, oy qh * 2 + 1, ox 0 (+15, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a1_0 = Vec256.Zero;
-                    a1_1 = Vec256.Zero;
-                    a2_0 = Vec256.Zero;
-                    a2_1 = Vec256.Zero;
-                    a3_0 = Vec256.Zero;
-                    a3_1 = Vec256.Zero;
-                    a4_0 = Vec256.Zero;
-                    a4_1 = Vec256.Zero;
-                    a5_0 = Vec256.Zero;
-                    a5_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a1_0 = Vec256.Zero;
+                    var a1_1 = Vec256.Zero;
+                    var a2_0 = Vec256.Zero;
+                    var a2_1 = Vec256.Zero;
+                    var a3_0 = Vec256.Zero;
+                    var a3_1 = Vec256.Zero;
+                    var a4_0 = Vec256.Zero;
+                    var a4_1 = Vec256.Zero;
+                    var a5_0 = Vec256.Zero;
+                    var a5_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 2)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 6)), a1_0);
@@ -619,10 +617,11 @@ namespace KernelGen.Generated
             {
                 // oc 6-7, oy qh * 2, ox 0 (+15, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a1_0 = Vec256.Zero;
-                    a1_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a1_0 = Vec256.Zero;
+                    var a1_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 24)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 28)), a1_0);
@@ -713,10 +712,11 @@ namespace KernelGen.Generated
             {
                 // oc 6-7, oy qh * 2 + 1, ox 0 (+15, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                 {
-                    a0_0 = Vec256.Zero;
-                    a0_1 = Vec256.Zero;
-                    a1_0 = Vec256.Zero;
-                    a1_1 = Vec256.Zero;
+                    var a0_0 = Vec256.Zero;
+                    var a0_1 = Vec256.Zero;
+                    var a1_0 = Vec256.Zero;
+                    var a1_1 = Vec256.Zero;
+                    Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 26)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 30)), a1_0);
@@ -809,24 +809,21 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Vector128Path(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            Vec128 a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0;
-
             for (int qh = 0; qh < 8; qh++)
             {
                 for (int m = 0; m < 8; m += 4)
                 {
                     // oc 0-3, oy qh * 2, ox m * 2 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = Vec128.Zero;
-                        a0_1 = Vec128.Zero;
-                        a1_0 = Vec128.Zero;
-                        a1_1 = Vec128.Zero;
-                        a2_0 = Vec128.Zero;
-                        a2_1 = Vec128.Zero;
-                        a3_0 = Vec128.Zero;
-                        a3_1 = Vec128.Zero;
+                        var a0_0 = Vec128.Zero;
+                        var a0_1 = Vec128.Zero;
+                        var a1_0 = Vec128.Zero;
+                        var a1_1 = Vec128.Zero;
+                        var a2_0 = Vec128.Zero;
+                        var a2_1 = Vec128.Zero;
+                        var a3_0 = Vec128.Zero;
+                        var a3_1 = Vec128.Zero;
+                        Vec128 x0;
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + m));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 0)), a0_0);
                         a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 4)), a1_0);
@@ -988,14 +985,15 @@ namespace KernelGen.Generated
                 {
                     // oc 0-3, oy qh * 2 + 1, ox m * 2 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = Vec128.Zero;
-                        a0_1 = Vec128.Zero;
-                        a1_0 = Vec128.Zero;
-                        a1_1 = Vec128.Zero;
-                        a2_0 = Vec128.Zero;
-                        a2_1 = Vec128.Zero;
-                        a3_0 = Vec128.Zero;
-                        a3_1 = Vec128.Zero;
+                        var a0_0 = Vec128.Zero;
+                        var a0_1 = Vec128.Zero;
+                        var a1_0 = Vec128.Zero;
+                        var a1_1 = Vec128.Zero;
+                        var a2_0 = Vec128.Zero;
+                        var a2_1 = Vec128.Zero;
+                        var a3_0 = Vec128.Zero;
+                        var a3_1 = Vec128.Zero;
+                        Vec128 x0;
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + m));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                         a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 6)), a1_0);
@@ -1157,14 +1155,15 @@ namespace KernelGen.Generated
                 {
                     // oc 4-7, oy qh * 2, ox m * 2 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = Vec128.Zero;
-                        a0_1 = Vec128.Zero;
-                        a1_0 = Vec128.Zero;
-                        a1_1 = Vec128.Zero;
-                        a2_0 = Vec128.Zero;
-                        a2_1 = Vec128.Zero;
-                        a3_0 = Vec128.Zero;
-                        a3_1 = Vec128.Zero;
+                        var a0_0 = Vec128.Zero;
+                        var a0_1 = Vec128.Zero;
+                        var a1_0 = Vec128.Zero;
+                        var a1_1 = Vec128.Zero;
+                        var a2_0 = Vec128.Zero;
+                        var a2_1 = Vec128.Zero;
+                        var a3_0 = Vec128.Zero;
+                        var a3_1 = Vec128.Zero;
+                        Vec128 x0;
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + m));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 16)), a0_0);
                         a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 20)), a1_0);
@@ -1326,14 +1325,15 @@ namespace KernelGen.Generated
                 {
                     // oc 4-7, oy qh * 2 + 1, ox m * 2 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = Vec128.Zero;
-                        a0_1 = Vec128.Zero;
-                        a1_0 = Vec128.Zero;
-                        a1_1 = Vec128.Zero;
-                        a2_0 = Vec128.Zero;
-                        a2_1 = Vec128.Zero;
-                        a3_0 = Vec128.Zero;
-                        a3_1 = Vec128.Zero;
+                        var a0_0 = Vec128.Zero;
+                        var a0_1 = Vec128.Zero;
+                        var a1_0 = Vec128.Zero;
+                        var a1_1 = Vec128.Zero;
+                        var a2_0 = Vec128.Zero;
+                        var a2_1 = Vec128.Zero;
+                        var a3_0 = Vec128.Zero;
+                        var a3_1 = Vec128.Zero;
+                        Vec128 x0;
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + m));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 18)), a0_0);
                         a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 22)), a1_0);
@@ -1495,24 +1495,21 @@ namespace KernelGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ScalarPath(ref float x, ref float w, ref float y)
         {
-            // Every block's locals, declared once and assigned in each block: the ILLink trim analyzer's cost grows with the
-            // number of distinct locals times the blocks of a method (docs/build-time.md); the JIT renames them itself.
-            float a0_0, a0_1, a1_0, a1_1, a2_0, a2_1, a3_0, a3_1, x0;
-
             for (int qh = 0; qh < 8; qh++)
             {
                 for (int m = 0; m < 8; m++)
                 {
                     // oc 0-3, oy qh * 2, ox m * 2 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a1_0 = 0f;
-                        a1_1 = 0f;
-                        a2_0 = 0f;
-                        a2_1 = 0f;
-                        a3_0 = 0f;
-                        a3_1 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a1_0 = 0f;
+                        var a1_1 = 0f;
+                        var a2_0 = 0f;
+                        var a2_1 = 0f;
+                        var a3_0 = 0f;
+                        var a3_1 = 0f;
+                        float x0;
                         x0 = Unsafe.Add(ref x, qh * 8 + m);
                         a0_0 += x0 * Unsafe.Add(ref w, 0);
                         a1_0 += x0 * Unsafe.Add(ref w, 4);
@@ -1674,14 +1671,15 @@ namespace KernelGen.Generated
                 {
                     // oc 0-3, oy qh * 2 + 1, ox m * 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a1_0 = 0f;
-                        a1_1 = 0f;
-                        a2_0 = 0f;
-                        a2_1 = 0f;
-                        a3_0 = 0f;
-                        a3_1 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a1_0 = 0f;
+                        var a1_1 = 0f;
+                        var a2_0 = 0f;
+                        var a2_1 = 0f;
+                        var a3_0 = 0f;
+                        var a3_1 = 0f;
+                        float x0;
                         x0 = Unsafe.Add(ref x, qh * 8 + m);
                         a0_0 += x0 * Unsafe.Add(ref w, 2);
                         a1_0 += x0 * Unsafe.Add(ref w, 6);
@@ -1843,14 +1841,15 @@ namespace KernelGen.Generated
                 {
                     // oc 4-7, oy qh * 2, ox m * 2 (+1, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a1_0 = 0f;
-                        a1_1 = 0f;
-                        a2_0 = 0f;
-                        a2_1 = 0f;
-                        a3_0 = 0f;
-                        a3_1 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a1_0 = 0f;
+                        var a1_1 = 0f;
+                        var a2_0 = 0f;
+                        var a2_1 = 0f;
+                        var a3_0 = 0f;
+                        var a3_1 = 0f;
+                        float x0;
                         x0 = Unsafe.Add(ref x, qh * 8 + m);
                         a0_0 += x0 * Unsafe.Add(ref w, 16);
                         a1_0 += x0 * Unsafe.Add(ref w, 20);
@@ -2012,14 +2011,15 @@ namespace KernelGen.Generated
                 {
                     // oc 4-7, oy qh * 2 + 1, ox m * 2 (+1, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
                     {
-                        a0_0 = 0f;
-                        a0_1 = 0f;
-                        a1_0 = 0f;
-                        a1_1 = 0f;
-                        a2_0 = 0f;
-                        a2_1 = 0f;
-                        a3_0 = 0f;
-                        a3_1 = 0f;
+                        var a0_0 = 0f;
+                        var a0_1 = 0f;
+                        var a1_0 = 0f;
+                        var a1_1 = 0f;
+                        var a2_0 = 0f;
+                        var a2_1 = 0f;
+                        var a3_0 = 0f;
+                        var a3_1 = 0f;
+                        float x0;
                         x0 = Unsafe.Add(ref x, qh * 8 + m);
                         a0_0 += x0 * Unsafe.Add(ref w, 18);
                         a1_0 += x0 * Unsafe.Add(ref w, 22);
