@@ -31,6 +31,9 @@ public class Equivalence3DTests
         KernelCase3D.Cube(2, 2, 3, 2, stride: 2, dilation: 2, outputPadding: 1),                       // dilation
         KernelCase3D.Cube(3, 4, 4, 3, stride: 2, padding: 1, outputPadding: 1, batch: 2, bias: true, activation: FusedActivation.Relu, budget: 40), // loops kept, batch 2
         KernelCase3D.Cube(16, 16, 3, 3, stride: 2, padding: 1, channelsLast: true, bias: true, activation: FusedActivation.Relu), // channel vectors, packed weights, adds
+        // Channel vectors whose planes would pack weights, but no depth tap reaches the one output slice (id 0 and 1 land on od -1
+        // and 1): no plane code is written, so no packed-weight buffer may be declared (it was warning CS0169 in the user's build).
+        new(1, 4, 10, 2, (2, 4, 4), (1, 2, 3), (2, 2, 1), (1, 0, 0), (1, 0, 0), (0, 1, 0), (2, 1, 1), true, true, FusedActivation.Relu, 0.2f, 0, 119574),
         KernelCase3D.Cube(2, 3, 2, 3, stride: 2, padding: 1, channelsLast: false, bias: true) with { Size = (2, 3, 20) }, // NCDHW width vectors, stride-2 pairs interleaved and added
         new(1, 2, 3, 1, (3, 2, 5), (3, 2, 3), (2, 1, 2), (1, 0, 1), (2, 1, 0), (1, 0, 1), (1, 2, 1), false, true, FusedActivation.LeakyRelu, 0.1f, 0, 7), // per axis, asymmetric pads
         new(2, 4, 8, 2, (2, 3, 4), (2, 3, 2), (1, 2, 2), (0, 1, 0), (1, 1, 0), (0, 1, 1), (2, 1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per axis, NDHWC, loops

@@ -168,12 +168,17 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>
         /// Floats of the per-thread buffer of packed weights: the most any vector path packs at once (each path sizes its use by
-        /// its own <see cref="ChannelWeightPlan.BufferFloats"/>, and tests call several paths on one thread), 0 when none packs.
+        /// its own <see cref="ChannelWeightPlan.BufferFloats"/>, and tests call several paths on one thread), 0 when none packs or no
+        /// plane code is written.
         /// </summary>
         internal static int PackedWeightsFloats(KernelPlan plan)
         {
             int most = 0;
             if (UsesTapVectors(plan.Spec, plan.Strategy)) return 0;
+
+            // A 3-D layer whose depth taps reach no output slice writes no plane code (every slice is the filled bias), so
+            // nothing would read the buffer: declaring it anyway is warning CS0169 in the user's build.
+            if (plan.PlaneModes.Length == 0) return 0;
             foreach (int lanes in plan.PathWidths)
             {
                 if (lanes == 1) continue;
