@@ -20,7 +20,6 @@ namespace KernelGen.Kernels;
 /// </remarks>
 internal static class ChannelVectorizedKernel
 {
-
     /// <summary>
     /// Packs weights into <c>(G, channel block, kH, kW, Cin/G, block width)</c>: per group, the output channels zero-padded to
     /// whole vectors are cut into blocks of <see cref="KernelShapes.ChannelWeightBlock"/> (the last one narrower), and within a
