@@ -213,6 +213,14 @@ namespace KernelGen.Generator.Emitting
             }
 
             w.Line("//   Paths: " + PathList(plan) + (plan.PathWidths.Length > 1 ? ", chosen at run time by IsHardwareAccelerated checks the JIT folds away." : "."));
+            if (System.Array.Exists(plan.PathWidths, lanes => lanes > 1))
+            {
+                w.Line(s.MultiplyAddEstimate
+                    ? "//   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere),"
+                        + " without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one."
+                    : "//   Vector multiply-adds: fused where Fma or AdvSimd is supported, else a multiply and an add (this target framework has no MultiplyAddEstimate).");
+            }
+
             bool pathsInlined = PathsInlined(plan);
             w.Line("//   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on "
                 + (target.DeclaresMethodImpl ? "every method below " + target.MethodName + " (which keeps the [MethodImpl] of its declaration)" : target.MethodName + " and every method below it")
