@@ -17,7 +17,8 @@ public static class ContentionRun
 {
     private const double RoundSeconds = 0.004;
 
-    private sealed record Variant(string Name, PreparedConvTranspose2D Layer, float[] Output, List<double> Rounds);
+    /// <summary>One way of running the shape: <see cref="Call"/> computes it into <see cref="Output"/>.</summary>
+    private sealed record Variant(string Name, Action Call, float[] Output, List<double> Rounds);
 
     /// <summary>Runs the mode over <paramref name="shapes"/>, <paramref name="seconds"/> timed per shape and condition; returns 0, or 1 if a check failed.</summary>
     public static int Run(IReadOnlyList<ConvShape> shapes, double seconds, TextWriter log)
@@ -33,8 +34,19 @@ public static class ContentionRun
         {
             var data = ShapeData.For(shape);
             var check = new OutputCheck(data);
-            Variant[] variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, PreparedConvTranspose2D.DefaultChunksPerThread),
-                Create("coarse", data, Environment.ProcessorCount, 1)];
+            Variant[] variants;
+            try
+            {
+                variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, PreparedConvTranspose2D.DefaultChunksPerThread),
+                    Create("coarse", data, Environment.ProcessorCount, 1)];
+            }
+            catch (Exception e)
+            {
+                log.WriteLine($"| {shape.Name} | not prepared: {e.GetType().Name}: {e.Message} |");
+                failures++;
+                continue;
+            }
+
             try
             {
                 foreach (var v in variants)
@@ -67,21 +79,53 @@ public static class ContentionRun
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// The runtime's prepared layer of the shape's rank with the given thread cap and chunks per thread (a 1-D layer runs
+    /// as one 2-D plane, a 3-D layer as one 2-D layer per depth tap: the chunking is theirs).
+    /// </summary>
     private static Variant Create(string name, ShapeData data, int threads, int chunksPerThread)
     {
         ConvShape shape = data.Shape;
-        var layer = new ConvTranspose2D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
-            shape.OutputPadding, dilation: 1, groups: shape.Groups)
+        float[] input = data.Input, output = new float[shape.OutputLength];
+        Action call;
+        switch (shape.Rank)
         {
-            Layout = shape.Layout,
-            MaxDegreeOfParallelism = threads,
-        }.Prepare(data.Weights);
-        layer.ChunksPerThread = chunksPerThread;
-        return new Variant(name, layer, new float[shape.OutputLength], []);
+            case 1:
+                var oneD = new ConvTranspose1D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
+                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
+                {
+                    Layout = shape.Layout,
+                    MaxDegreeOfParallelism = threads,
+                }.Prepare(data.Weights);
+                oneD.Plane.ChunksPerThread = chunksPerThread;
+                call = () => oneD.Compute(input, shape.InputWidth, output);
+                break;
+            case 3:
+                var threeD = new ConvTranspose3D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
+                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
+                {
+                    Layout = shape.Layout,
+                    MaxDegreeOfParallelism = threads,
+                }.Prepare(data.Weights);
+                foreach (var tap in threeD.Taps) tap.ChunksPerThread = chunksPerThread;
+                call = () => threeD.Compute(input, shape.InputDepth, shape.InputHeight, shape.InputWidth, output);
+                break;
+            default:
+                var twoD = new ConvTranspose2D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
+                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
+                {
+                    Layout = shape.Layout,
+                    MaxDegreeOfParallelism = threads,
+                }.Prepare(data.Weights);
+                twoD.ChunksPerThread = chunksPerThread;
+                call = () => twoD.Compute(input, shape.InputHeight, shape.InputWidth, output);
+                break;
+        }
+
+        return new Variant(name, call, output, []);
     }
 
-    private static void Call(Variant v, ShapeData data) =>
-        v.Layer.Compute(data.Input, data.Shape.InputHeight, data.Shape.InputWidth, v.Output);
+    private static void Call(Variant v, ShapeData data) => v.Call();
 
     /// <summary>
     /// Warms every variant up, then times interleaved rounds for <paramref name="seconds"/>: per variant, the median
