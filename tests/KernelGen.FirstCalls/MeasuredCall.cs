@@ -29,10 +29,11 @@ internal sealed class MeasuredCall
     public float[] Output { get; }
 
     /// <summary>
-    /// The call of <paramref name="engine"/>: <c>generated</c> is the benchmark suite's <c>[GeneratedConvTranspose2D]</c>
-    /// method for the shape; <c>runtime</c> is <see cref="PreparedConvTranspose2D.Compute"/> with the weights prepared
-    /// beforehand and one thread (as the generated kernels run); <c>runtime-mt</c> the same with the default thread cap
-    /// (every processor the process may use).
+    /// The call of <paramref name="engine"/>: <c>generated</c> is the benchmark suite's generated method for the shape
+    /// (<c>[GeneratedConvTranspose1D]</c>, <c>2D</c> or <c>3D</c> by its rank); <c>runtime</c> is the prepared layer's
+    /// <c>Compute</c> of the shape's rank (<see cref="PreparedConvTranspose1D"/>, <see cref="PreparedConvTranspose2D"/>,
+    /// <see cref="PreparedConvTranspose3D"/>) with the weights prepared beforehand and one thread (as the generated kernels
+    /// run); <c>runtime-mt</c> the same with the default thread cap (every processor the process may use).
     /// </summary>
     public static MeasuredCall Create(ShapeData data, string engine)
     {
@@ -40,8 +41,8 @@ internal sealed class MeasuredCall
         return engine switch
         {
             "generated" => new MeasuredCall(Bind(GeneratedKernel(data.Shape.Name), data, output), output),
-            "runtime" => new MeasuredCall(Bind(Prepare(data, threads: 1), data, output), output),
-            "runtime-mt" => new MeasuredCall(Bind(Prepare(data, threads: null), data, output), output),
+            "runtime" => new MeasuredCall(Prepared(data, threads: 1, output), output),
+            "runtime-mt" => new MeasuredCall(Prepared(data, threads: null, output), output),
             _ => throw new ArgumentException($"Unknown engine '{engine}'; the engines are {string.Join(", ", Engines)}.", nameof(engine)),
         };
     }
@@ -57,18 +58,42 @@ internal sealed class MeasuredCall
         "depthwise" => GeneratedKernels.Depthwise,
         "stride1" => GeneratedKernels.Stride1,
         "unet_up_nhwc" => GeneratedKernels.UnetUpNhwc,
+        "vocoder_up" => GeneratedKernels.VocoderUp,
+        "vocoder_up2" => GeneratedKernels.VocoderUp2,
+        "volume_up" => GeneratedKernels.VolumeUp,
+        "volume_k3" => GeneratedKernels.VolumeK3,
         _ => throw new ArgumentException($"No generated kernel is declared for '{shape}'.", nameof(shape)),
     };
 
-    private static PreparedConvTranspose2D Prepare(ShapeData data, int? threads)
+    /// <summary>The runtime's prepared layer of the shape's rank, bound to its data.</summary>
+    private static Action Prepared(ShapeData data, int? threads, float[] output)
     {
         ConvShape s = data.Shape;
-        var layer = new ConvTranspose2D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
+        int cap = threads ?? Environment.ProcessorCount;   // the property's default
+        switch (s.Rank)
         {
-            Layout = s.Layout,
-            MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount,   // the property's default
-        };
-        return layer.Prepare(data.Weights);
+            case 1:
+                var oneD = new ConvTranspose1D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
+                {
+                    Layout = s.Layout,
+                    MaxDegreeOfParallelism = cap,
+                }.Prepare(data.Weights);
+                return Bind(oneD, data, output);
+            case 3:
+                var threeD = new ConvTranspose3D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
+                {
+                    Layout = s.Layout,
+                    MaxDegreeOfParallelism = cap,
+                }.Prepare(data.Weights);
+                return Bind(threeD, data, output);
+            default:
+                var twoD = new ConvTranspose2D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
+                {
+                    Layout = s.Layout,
+                    MaxDegreeOfParallelism = cap,
+                }.Prepare(data.Weights);
+                return Bind(twoD, data, output);
+        }
     }
 
     private static Action Bind(Kernel kernel, ShapeData data, float[] output) =>
@@ -78,5 +103,17 @@ internal sealed class MeasuredCall
     {
         int height = data.Shape.InputHeight, width = data.Shape.InputWidth;
         return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, height, width, output);
+    }
+
+    private static Action Bind(PreparedConvTranspose1D prepared, ShapeData data, float[] output)
+    {
+        int length = data.Shape.InputWidth;
+        return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, length, output);
+    }
+
+    private static Action Bind(PreparedConvTranspose3D prepared, ShapeData data, float[] output)
+    {
+        int depth = data.Shape.InputDepth, height = data.Shape.InputHeight, width = data.Shape.InputWidth;
+        return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, depth, height, width, output);
     }
 }

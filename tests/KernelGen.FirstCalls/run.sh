@@ -46,7 +46,7 @@ case "$mode" in
             variants+=(--variant "aot-$set=$out/aot-$set/KernelGen.FirstCalls")
         done
         "$jit" drive "${variants[@]}" --affinity all --seconds 2 \
-            --shapes seed,small_fixed,game_up,mono_up,unet_up,dcgan,depthwise,stride1,unet_up_nhwc "$@"
+            --shapes seed,small_fixed,game_up,mono_up,unet_up,dcgan,depthwise,stride1,unet_up_nhwc,vocoder_up,vocoder_up2,volume_up,volume_k3 "$@"
         ;;
     *)
         echo "usage: $0 (first-calls | nativeaot) [drive options]" >&2
