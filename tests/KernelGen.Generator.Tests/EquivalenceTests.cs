@@ -93,6 +93,18 @@ public class EquivalenceTests
         new KernelCase(1, 512, 134, 2, 1, 11, (1, 8), (1, 4), (0, 3, 0, 1), (0, 2), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 15).As1D(),
         // Tap vectors of kernel 48 (three per row; the scalar path in passes of 6), a batch of two, no padding, sigmoid, no bias.
         new KernelCase(2, 300, 20, 1, 1, 3, (1, 48), (1, 16), (0, 0, 0, 0), (0, 0), (1, 1), false, false, FusedActivation.Sigmoid, 0.01f, 0, 16).As1D(),
+        // More tap-vector geometries (vocoder-like strides of 8 and 16): groups of 81 output channels (a last tile of one on 2-channel tiles), padding
+        // 5 and output padding 3 (windows cropped at both ends lane by lane), an odd output length (59), no bias, leaky ReLU.
+        new KernelCase(1, 256, 162, 2, 1, 7, (1, 16), (1, 8), (0, 5, 0, 3), (0, 3), (1, 1), false, false, FusedActivation.LeakyRelu, 0.2f, 0, 17).As1D(),
+        // Kernel = stride = 8 (windows that do not overlap); three positions, eight blocks of 64 input channels, bias and tanh.
+        new KernelCase(1, 512, 72, 1, 1, 3, (1, 8), (1, 8), (0, 0, 0, 0), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 18).As1D(),
+        // Kernel 24, stride 8 (three vectors per row, no 512-bit path), padding 8 (position 0 adds only its last two vectors), length 4,
+        // a batch of two, ReLU.
+        new KernelCase(2, 128, 96, 1, 1, 4, (1, 24), (1, 8), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 19).As1D(),
+        // Stride 16, kernel 32, 16 input channels (one block), under an attribute budget of 10 000 statements.
+        new KernelCase(1, 16, 520, 1, 1, 2, (1, 32), (1, 16), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 10_000, 20).As1D(),
+        // NLC with case 14's geometry: channel vectors (tap vectors are NCL only).
+        new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), true, true, FusedActivation.None, 0.01f, 0, 21).As1D(),
     ];
 
     [Fact]

@@ -11,7 +11,7 @@ public class PlannerTests
 {
     internal static KernelSpec Spec(KernelCase c, int budget = 0) => new(c.InChannels, c.OutChannels, c.Groups, c.InputHeight, c.InputWidth,
         c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.Padding.Top, c.Padding.Bottom, c.Padding.Left, c.Padding.Right, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
-        c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget);
+        c.ChannelsLast, (KernelActivation)(int)c.Activation, c.Slope, c.HasBias, budget, c.OneDimensional ? 1 : 2);
 
     internal static KernelSpec Spec(KernelCase3D c, int budget = 0) => new(c.InChannels, c.OutChannels, c.Groups, c.Size.H, c.Size.W,
         c.Kernel.H, c.Kernel.W, c.Stride.H, c.Stride.W, c.PadBegin.H, c.PadEnd.H, c.PadBegin.W, c.PadEnd.W, c.OutputPadding.H, c.OutputPadding.W, c.Dilation.H, c.Dilation.W,
@@ -113,7 +113,8 @@ public class PlannerTests
         foreach (var c in EquivalenceTests.EdgeCases)
         {
             var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
-            if (plan.Strategy != KernelStrategy.ChannelVectorized) continue;
+            // Tap vectors (1-D NCL) read the weights in place: no channel-weight plan applies.
+            if (plan.Strategy != KernelStrategy.ChannelVectorized || KernelBodyWriter.UsesTapVectors(plan.Spec, plan.Strategy)) continue;
             foreach (int lanes in plan.PathWidths)
             {
                 var writer = new SourceWriter();
