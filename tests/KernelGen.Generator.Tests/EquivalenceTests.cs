@@ -57,6 +57,9 @@ public class EquivalenceTests
         KernelCase.Square(131, 20, 4, 7, 3, stride: 1, padding: 1, channelsLast: true, activation: FusedActivation.Sigmoid),            // a remainder chunk
         KernelCase.Square(48, 32, 5, 7, 4, stride: 2, padding: 1, groups: 2, channelsLast: true, bias: true),                          // packed per group
         KernelCase.Square(32, 48, 9, 11, 2, stride: 2, channelsLast: true, batch: 2),                                                  // U-Net-like: pair + single vector, 8 + 3 pixels
+        // Vector256 blocks of 6 pixels: a short remainder joins the last block and the two are split (6 + 1 as 4 + 3, 6 + 6 + 3 as 6 + 5 + 4).
+        KernelCase.Square(16, 16, 3, 9, 3, stride: 1, padding: 1, channelsLast: true, bias: true),
+        KernelCase.Square(16, 19, 2, 15, 2, stride: 2, channelsLast: true, activation: FusedActivation.Relu),
         KernelCase.Square(8, 16, 12, 3, 3, stride: 2, padding: 1, outputPadding: 1, bias: true, activation: FusedActivation.Relu),     // NCHW channel vectors, packed
         KernelCase.Square(200, 16, 8, 3, 3, stride: 1, padding: 1, bias: true, activation: FusedActivation.Tanh),                      // NCHW, chunked, scattered stores
         KernelCase.Square(4, 16, 4, 5, 2, stride: 2, channelsLast: true, bias: true, budget: 100_000),                                 // packed and unrolled completely

@@ -206,8 +206,9 @@ internal static class ChannelVectorizedKernel
                         else if (typeof(TVec) == typeof(Vector256<float>))
                         {
                             // AVX2's 16 registers: 6 x 2 sums, 2 weight vectors and a broadcast take 15, and each weight
-                            // load feeds 6 multiply-adds instead of 4 (runtime-side only; the generated kernels keep 4 x 2). Measured with
-                            // AVX-512 off on a Zen 4: 4-8 % faster than 4 x 2 alone on unet_up, dcgan, stride1 and unet_up_nhwc.
+                            // load feeds 6 multiply-adds instead of 4 (KernelShapes.ChannelBlockPixelsFor, which the generated
+                            // kernels' Vector256 blocks follow). Measured with AVX-512 off on a Zen 4: 4-8 % faster than 4 x 2
+                            // alone on unet_up, dcgan, stride1 and unet_up_nhwc.
                             // A remainder of 2 is taken as 8 (two whole 4 x 2 blocks) rather than one 4 x 2 block half
                             // wasted: a phase row of 32 runs as 6+6+6+6+4+4.
                             int sixes = (endQ - q) / 6;

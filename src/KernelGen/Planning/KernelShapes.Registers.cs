@@ -29,11 +29,11 @@ namespace KernelGen.Planning
 
         /// <summary>
         /// Pixels per register block of the channel kernel on a path of <paramref name="lanes"/> lanes: 8 x 2 accumulators,
-        /// 2 weight vectors and a broadcast take 19 of AVX-512's 32 registers (12 x 2 measured no faster); 4 x 2 take 11 of
-        /// the 16 of AVX2 and SSE. (The runtime's Vector256 kernel adds 6 x 2 blocks, 15 registers, in front of its 4 x 2
-        /// ones: about 5 % faster with AVX-512 off on a Zen 4. This rule, which the generated kernels follow, is unchanged.)
+        /// 2 weight vectors and a broadcast take 19 of AVX-512's 32 registers (12 x 2 measured no faster); 6 x 2 take 15 of
+        /// AVX2's 16 with Vector256 (each weight load feeds 6 FMAs instead of 4; with AVX-512 off on a Zen 4, 4-8 % faster than
+        /// 4 x 2 in the runtime's kernel, 3-5 % in the generated unet_up_nhwc); 4 x 2 take 11 of the 16 of SSE with Vector128.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static int ChannelBlockPixelsFor(int lanes) => VectorRegisters(lanes) >= 32 ? ChannelBlockPixels : 4;
+        public static int ChannelBlockPixelsFor(int lanes) => VectorRegisters(lanes) >= 32 ? ChannelBlockPixels : lanes == 8 ? 6 : 4;
     }
 }
