@@ -7,7 +7,7 @@ namespace KernelGen.Generator.Tests;
 /// <summary>
 /// The generated code's shape that keeps it cheap for the analysers a NativeAOT project runs (docs/build-time.md): no
 /// conditional per multiply-add where the runtime has <c>MultiplyAddEstimate</c>, and the conditional, still compiling,
-/// where it has not (.NET 8).
+/// where it has not (.NET 8); no conditional per lane shuffle either, the checks being in inlined helpers.
 /// </summary>
 public class BuildCostTests
 {
@@ -34,6 +34,23 @@ public class BuildCostTests
         Assert.DoesNotContain("Fma.IsSupported ?", generated);
         Assert.DoesNotContain("FusedMultiplyAdd(", generated);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public void LaneShufflesAreHelperCallsWhoseChecksAreInTheHelpers()
+    {
+        var (result, _) = GeneratorHarness.Run(GeneratorHarness.Compile(Source));
+        string generated = GeneratorHarness.GeneratedSource(result, "Up.g.cs");
+        int helpers = generated.IndexOf("// Lane shuffles:", StringComparison.Ordinal);
+        Assert.True(helpers > 0, "no lane helpers in the generated source");
+        string paths = generated[..helpers], laneHelpers = generated[helpers..];
+
+        // This layer (stride 2, padding 1) interleaves its phases and shifts zeros into its edge vectors.
+        Assert.Matches(@"InterleaveLower\d+\(a", paths);
+        Assert.Matches(@"Shift(Up|Down)\d+By\d\(V\d+\.LoadUnsafe\(", paths);
+        Assert.DoesNotContain("IsSupported ?", paths);
+        Assert.Matches(@"private static Vec\d+ InterleaveLower\d+\(Vec\d+ even, Vec\d+ odd\) =>\n *(Sse|Avx|Avx512F)\.IsSupported \? ", laneHelpers);
+        Assert.Contains("MethodImplOptions.AggressiveInlining", laneHelpers);
     }
 
     [Fact]

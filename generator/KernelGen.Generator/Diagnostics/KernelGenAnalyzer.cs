@@ -66,7 +66,8 @@ namespace KernelGen.Generator.Diagnostics
             foreach (var attribute in method.GetAttributes())
             {
                 if (!DeclarationParser.IsKernelAttribute(attribute.AttributeClass)) continue;
-                var result = DeclarationParser.Parse(method, attribute, context.CancellationToken);
+                // With the compilation, as the generator parses it: the same spec, so that the plan the generator made is found.
+                var result = DeclarationParser.Parse(method, attribute, context.CancellationToken, context.Compilation);
                 if (result.ReportedByGenerator) continue;
                 foreach (var diagnostic in result.Diagnostics)
                     context.ReportDiagnostic(diagnostic.ToDiagnostic(context.Compilation));

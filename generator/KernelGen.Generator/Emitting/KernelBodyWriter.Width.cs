@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Text;
 using KernelGen.Generator.Model;
 using KernelGen.Generator.Strategy;
@@ -171,6 +172,12 @@ namespace KernelGen.Generator.Emitting
 
             yield return "//   Register blocks (output channels x vectors" + (paired ? " of each phase" : "") + "): " + blocks
                 + "; each input vector is loaded once per tap for the whole block.";
+            // NHWC lanes are gathered: no shuffle.
+            if (!s.ChannelsLast && Array.Exists(plan.PathWidths, lanes => lanes > 1))
+            {
+                yield return "//   Lane shuffles (zeros shifted into edge vectors" + (paired ? ", the phases interleaved" : "") + ") call helpers at the end of the class that the JIT"
+                    + " inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.";
+            }
         }
 
         private void WriteWidthVectorized()
@@ -528,11 +535,10 @@ namespace KernelGen.Generator.Emitting
 
             switch (kind)
             {
-                // Parenthesised: the text is a conditional expression, and it may become an operand of a * b + c.
                 case LoadKind.ShiftUp:
-                    return "(" + ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(0)), 1), lanes, up: true) + ")";
+                    return ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(0)), 1), lanes, up: true);
                 case LoadKind.ShiftDown:
-                    return "(" + ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(_spec.InputWidth - width)), 1), lanes, up: false) + ")";
+                    return ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(_spec.InputWidth - width)), 1), lanes, up: false);
                 default:
                     return Load(width, source, InputIndex(inputChannel, row, column), 1);
             }
@@ -540,42 +546,15 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>
         /// <paramref name="vector"/> moved up (lane i to i + n) or down (lane i + n to i) by <paramref name="lanes"/> lanes, zeros
-        /// coming in: one instruction on x86 (valignd, vpermps + vblendps, pslldq/psrldq); a portable helper elsewhere.
+        /// coming in: a call of the helper for that width, direction and count (see <see cref="WriteLaneHelpers"/>), which the
+        /// JIT inlines into one instruction or two on x86 (valignd, vpermps + vblendps, pslldq/psrldq).
         /// </summary>
-        private string ShiftLanes(int width, string vector, int lanes, bool up)
-        {
-            string helper = Use((up ? "ShiftUp" : "ShiftDown") + Suffix(width)) + "(" + vector + ", " + Text(lanes) + ")";
-            switch (width)
-            {
-                case 16:
-                    Use("Avx512F");
-                    return "Avx512F.IsSupported ? " + VectorClass(16) + ".AsSingle(Avx512F.AlignRight32("
-                        + (up ? "V512.AsInt32(" + vector + "), V512.Create(0), " + Text(16 - lanes) : "V512.Create(0), V512.AsInt32(" + vector + "), " + Text(lanes))
-                        + ")) : " + helper;
-                case 8:
-                {
-                    var indices = new string[8];
-                    int mask = 0;
-                    for (int i = 0; i < 8; i++)
-                    {
-                        int source = up ? i - lanes : i + lanes;
-                        bool zero = source < 0 || source >= 8;
-                        indices[i] = Text(zero ? 0 : source);
-                        if (zero) mask |= 1 << i;
-                    }
+        private string ShiftLanes(int width, string vector, int lanes, bool up) =>
+            Use(ShiftHelper(width, lanes, up)) + "(" + vector + ")";
 
-                    Use("Avx");
-                    Use("Avx2");
-                    return "Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(" + vector + ", " + VectorClass(8) + ".Create(" + string.Join(", ", indices) + ")), "
-                        + Zero(8) + ", " + Text(mask) + ") : " + helper;
-                }
+        private static string ShiftHelper(int width, int lanes, bool up) => (up ? "ShiftUp" : "ShiftDown") + Suffix(width) + "By" + Text(lanes);
 
-                default:
-                    Use("Sse2");
-                    return "Sse2.IsSupported ? " + VectorClass(4) + ".AsSingle(Sse2." + (up ? "ShiftLeftLogical128BitLane" : "ShiftRightLogical128BitLane")
-                        + "(V128.AsByte(" + vector + "), " + Text(4 * lanes) + ")) : " + helper;
-            }
-        }
+        private static string InterleaveHelper(int width, int half) => (half == 0 ? "InterleaveLower" : "InterleaveUpper") + Suffix(width);
 
         /// <summary>
         /// Stores the two phases of a paired run, interleaved: <c>[e0, o0, e1, o1, ...]</c> are output columns 2m, 2m + 1, ...
@@ -601,34 +580,8 @@ namespace KernelGen.Generator.Emitting
                 _count = SaturatingAdd(_count, _multiplier);
                 if (AddsOnStore) _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, Activates ? 3 : 2));
                 if (_writer is null) continue;
-                string helper = Use((half == 0 ? "InterleaveLower" : "InterleaveUpper") + Suffix(width)) + "(" + even + ", " + odd + ")";
-                string value;
-                switch (width)
-                {
-                    case 16:
-                    {
-                        var indices = new string[16];
-                        for (int i = 0; i < 8; i++)
-                        {
-                            indices[2 * i] = Text(half * 8 + i);
-                            indices[2 * i + 1] = Text(16 + half * 8 + i);
-                        }
-
-                        value = Use("Avx512F") + ".IsSupported ? Avx512F.PermuteVar16x32x2(" + even + ", V512.Create(" + string.Join(", ", indices) + "), " + odd + ") : " + helper;
-                        break;
-                    }
-
-                    case 8:
-                        value = Use("Avx") + ".IsSupported ? Avx.Permute2x128(Avx.UnpackLow(" + even + ", " + odd + "), Avx.UnpackHigh(" + even + ", " + odd + "), "
-                            + (half == 0 ? "0x20" : "0x31") + ") : " + helper;
-                        break;
-                    default:
-                        string zip = half == 0 ? "ZipLow" : "ZipHigh";
-                        value = Use("Sse") + ".IsSupported ? Sse." + (half == 0 ? "UnpackLow" : "UnpackHigh") + "(" + even + ", " + odd + ") : "
-                            + Use("AdvSimd") + ".Arm64.IsSupported ? AdvSimd.Arm64." + zip + "(" + even + ", " + odd + ") : " + helper;
-                        break;
-                }
-
+                // An inlined helper holding the IsSupported checks (see WriteLaneHelpers): no branch per store in the path.
+                string value = Use(InterleaveHelper(width, half)) + "(" + even + ", " + odd + ")";
                 if (AddsOnStore)
                 {
                     // A plane adding to its slice: the interleaved sums plus what earlier planes stored, activated once complete.
@@ -643,51 +596,142 @@ namespace KernelGen.Generator.Emitting
             }
         }
 
-        /// <summary>The lane helpers the paths used: portable fallbacks, compiled only where the x86 and ARM instructions are missing.</summary>
+        /// <summary>
+        /// The lane shuffles the paths used: for each, a helper holding the IsSupported checks that choose the x86 or ARM
+        /// instruction, its control vector and immediate written out as constants (one helper per shift count, so that no
+        /// immediate depends on an argument), inlined by the JIT with the checks folded away; then the portable loops those
+        /// helpers fall back on.
+        /// </summary>
         public static void WriteLaneHelpers(SourceWriter w, SortedSet<string> used)
         {
-            bool first = true;
+            var portable = new List<(int Lanes, string Name)>();
             foreach (int lanes in new[] { 16, 8, 4 })
             {
-                string n = Suffix(lanes), v = "V" + n, vec = "Vec" + n;
-                foreach (string name in new[] { "InterleaveLower", "InterleaveUpper", "ShiftUp", "ShiftDown" })
+                var names = new List<string> { InterleaveHelper(lanes, 0), InterleaveHelper(lanes, 1) };
+                foreach (bool up in new[] { true, false })
                 {
-                    if (!used.Contains(name + n)) continue;
-                    if (first)
+                    for (int count = 1; count < lanes; count++) names.Add(ShiftHelper(lanes, count, up));
+                }
+
+                foreach (string name in names)
+                {
+                    if (!used.Contains(name)) continue;
+                    if (portable.Count == 0)
                     {
                         w.Line();
-                        w.Line("// Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.");
-                        first = false;
+                        w.Line("// Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks");
+                        w.Line("// are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not");
+                        w.Line("// at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its");
+                        w.Line("// time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).");
                     }
 
-                    used.Add(v);
-                    used.Add(vec);
-                    switch (name)
-                    {
-                        case "InterleaveLower":
-                        case "InterleaveUpper":
-                            string from = name == "InterleaveLower" ? "0" : Text(lanes / 2);
-                            w.Line(KernelEmitter.AggressiveOptimization);
-                            w.Open("private static " + vec + " " + name + n + "(" + vec + " even, " + vec + " odd)");
-                            w.Line("var result = " + vec + ".Zero;");
-                            w.Line("for (int i = 0; i < " + Text(lanes / 2) + "; i++)");
-                            w.Line("    result = " + v + ".WithElement(" + v + ".WithElement(result, 2 * i, " + v + ".GetElement(even, " + from + " + i)), 2 * i + 1, " + v + ".GetElement(odd, " + from + " + i));");
-                            w.Line("return result;");
-                            w.Close();
-                            break;
-                        default:
-                            bool up = name == "ShiftUp";
-                            w.Line(KernelEmitter.AggressiveOptimization);
-                            w.Open("private static " + vec + " " + name + n + "(" + vec + " v, int lanes)");
-                            w.Line("var result = " + vec + ".Zero;");
-                            w.Line(up
-                                ? "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i, " + v + ".GetElement(v, i - lanes));"
-                                : "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i - lanes, " + v + ".GetElement(v, i));");
-                            w.Line("return result;");
-                            w.Close();
-                            break;
-                    }
+                    string portableName = name.StartsWith("Interleave", StringComparison.Ordinal) ? name : name.Substring(0, name.IndexOf("By", StringComparison.Ordinal));
+                    if (!portable.Contains((lanes, portableName))) portable.Add((lanes, portableName));
+                    w.Line(KernelEmitter.InlinedAndOptimized);
+                    foreach (string line in LaneHelper(lanes, name, portableName + "Portable", used).Split('\n')) w.Line(line);
                 }
+            }
+
+            if (portable.Count == 0) return;
+            w.Line();
+            w.Line("// Portable lane shuffles, called only where the x86 or ARM instruction is not supported.");
+            foreach (var (lanes, name) in portable)
+            {
+                string n = Suffix(lanes), v = "V" + n, vec = "Vec" + n;
+                w.Line(KernelEmitter.AggressiveOptimization);
+                if (name.StartsWith("Interleave", StringComparison.Ordinal))
+                {
+                    string from = name.StartsWith("InterleaveLower", StringComparison.Ordinal) ? "0" : Text(lanes / 2);
+                    w.Open("private static " + vec + " " + name + "Portable(" + vec + " even, " + vec + " odd)");
+                    w.Line("var result = " + vec + ".Zero;");
+                    w.Line("for (int i = 0; i < " + Text(lanes / 2) + "; i++)");
+                    w.Line("    result = " + v + ".WithElement(" + v + ".WithElement(result, 2 * i, " + v + ".GetElement(even, " + from + " + i)), 2 * i + 1, " + v + ".GetElement(odd, " + from + " + i));");
+                }
+                else
+                {
+                    bool up = name.StartsWith("ShiftUp", StringComparison.Ordinal);
+                    w.Open("private static " + vec + " " + name + "Portable(" + vec + " v, int lanes)");
+                    w.Line("var result = " + vec + ".Zero;");
+                    w.Line(up
+                        ? "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i, " + v + ".GetElement(v, i - lanes));"
+                        : "for (int i = lanes; i < " + Text(lanes) + "; i++) result = " + v + ".WithElement(result, i - lanes, " + v + ".GetElement(v, i));");
+                }
+
+                w.Line("return result;");
+                w.Close();
+            }
+        }
+
+        /// <summary>One lane shuffle helper, expression-bodied (a conditional, no statement the replaced checks would make unreachable).</summary>
+        private static string LaneHelper(int lanes, string name, string portable, SortedSet<string> used)
+        {
+            string n = Suffix(lanes), v = "V" + n, vec = "Vec" + n;
+            used.Add(v);
+            used.Add(vec);
+            bool interleave = name.StartsWith("Interleave", StringComparison.Ordinal);
+            bool lower = name.StartsWith("InterleaveLower", StringComparison.Ordinal);
+            string signature = "private static " + vec + " " + name + (interleave ? "(" + vec + " even, " + vec + " odd) =>" : "(" + vec + " v) =>");
+            if (interleave)
+            {
+                string fallback = portable + "(even, odd)";
+                switch (lanes)
+                {
+                    case 16:
+                    {
+                        used.Add("Avx512F");
+                        var indices = new string[16];
+                        int half = lower ? 0 : 1;
+                        for (int i = 0; i < 8; i++)
+                        {
+                            indices[2 * i] = Text(half * 8 + i);
+                            indices[2 * i + 1] = Text(16 + half * 8 + i);
+                        }
+
+                        return signature + "\n    Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(even, V512.Create(" + string.Join(", ", indices) + "), odd) : " + fallback + ";";
+                    }
+
+                    case 8:
+                        used.Add("Avx");
+                        return signature + "\n    Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), " + (lower ? "0x20" : "0x31") + ") : " + fallback + ";";
+                    default:
+                        used.Add("Sse");
+                        used.Add("AdvSimd");
+                        return signature + "\n    Sse.IsSupported ? Sse." + (lower ? "UnpackLow" : "UnpackHigh") + "(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64."
+                            + (lower ? "ZipLow" : "ZipHigh") + "(even, odd) : " + fallback + ";";
+                }
+            }
+
+            bool up = name.StartsWith("ShiftUp", StringComparison.Ordinal);
+            int count = int.Parse(name.Substring(name.IndexOf("By", StringComparison.Ordinal) + 2), CultureInfo.InvariantCulture);
+            string shiftFallback = portable + "(v, " + Text(count) + ")";
+            switch (lanes)
+            {
+                case 16:
+                    used.Add("Avx512F");
+                    return signature + "\n    Avx512F.IsSupported ? V512.AsSingle(Avx512F.AlignRight32("
+                        + (up ? "V512.AsInt32(v), V512.Create(0), " + Text(16 - count) : "V512.Create(0), V512.AsInt32(v), " + Text(count))
+                        + ")) : " + shiftFallback + ";";
+                case 8:
+                {
+                    used.Add("Avx");
+                    used.Add("Avx2");
+                    var indices = new string[8];
+                    int mask = 0;
+                    for (int i = 0; i < 8; i++)
+                    {
+                        int source = up ? i - count : i + count;
+                        bool zero = source < 0 || source >= 8;
+                        indices[i] = Text(zero ? 0 : source);
+                        if (zero) mask |= 1 << i;
+                    }
+
+                    return signature + "\n    Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(" + string.Join(", ", indices) + ")), Vec256.Zero, " + Text(mask) + ") : " + shiftFallback + ";";
+                }
+
+                default:
+                    used.Add("Sse2");
+                    return signature + "\n    Sse2.IsSupported ? V128.AsSingle(Sse2." + (up ? "ShiftLeftLogical128BitLane" : "ShiftRightLogical128BitLane")
+                        + "(V128.AsByte(v), " + Text(4 * count) + ")) : " + shiftFallback + ";";
             }
         }
     }

@@ -307,8 +307,12 @@ namespace KernelGen.Generator.Emitting
         private static string Accumulator(int pixel, int vector) => "a" + Text(pixel) + Text(vector);
 
         // ----- Statements -----
-        // Intrinsics are written out in place (through the short aliases of the kernel's namespace): helper methods would
-        // have to be inlined, and in a large unrolled method the JIT stops inlining long before the end.
+        // Intrinsics are written out in place (through the short aliases of the kernel's namespace), not called through helper
+        // methods: the JIT inlines nothing more into a method once it holds about 920 locals and temporaries (0.9 x
+        // JitMaxLocalsToTrack, whatever AggressiveInlining says), and an inlined call costs it a temporary or two, so a helper
+        // per multiply-add would reach that in a large kernel. The lane shuffles are the exception (far fewer calls, see
+        // WriteLaneHelpers): their IsSupported checks in place were most of what the trim analyzer spent on a kernel, and
+        // every one of their calls in the benchmark kernels is inlined (docs/build-time.md).
 
         private static string Suffix(int width) => width switch
         {

@@ -28,10 +28,10 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>
         /// <see cref="AggressiveOptimization"/> for a method that is also inlined into its caller: Run (a few lines around
-        /// the path call) and the paths of a tiny kernel. Code compiled once, optimised, gets no profile data, and without it
-        /// the JIT inlines neither; tiered code does, and a 10 ns kernel would pay two calls more than it did (2 ns).
+        /// the path call), the paths of a tiny kernel and the lane shuffle helpers. Code compiled once, optimised,
+        /// gets no profile data, and without it the JIT would inline none of them; tiered code does, and a 10 ns kernel would pay two calls more than it did (2 ns).
         /// </summary>
-        private const string InlinedAndOptimized =
+        internal const string InlinedAndOptimized =
             "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
         /// <summary>Statements (over all paths) up to which a completely unrolled kernel's paths are inlined into Run.</summary>

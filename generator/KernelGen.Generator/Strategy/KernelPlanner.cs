@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using KernelGen.Generator.Emitting;
 using KernelGen.Generator.Model;
 using KernelGen.Planning;
@@ -106,8 +107,32 @@ namespace KernelGen.Generator.Strategy
 
         private static readonly int[] VectorWidths = { 16, 8, 4 };
 
+        /// <summary>
+        /// Plans made lately, by spec and project budget. The generator and the KernelGen analyzer (for KG0007 and KG0009) plan
+        /// every declaration, in the same compiler process (one copy of this assembly serves both), and planning is about half
+        /// of the generator's time (docs/build-time.md): the analyzer, which runs after the generator, then finds each plan
+        /// made. Emptied when full, so that a long-lived IDE process holds no more than <see cref="MaxRecentPlans"/> plans.
+        /// </summary>
+        private static readonly ConcurrentDictionary<(KernelSpec Spec, int ProjectBudget), KernelPlan> Recent = new();
+
+        private const int MaxRecentPlans = 512;
+
         /// <param name="projectBudget">The project's <c>KernelGenUnrollBudget</c>, or 0 when it is not set.</param>
         public static KernelPlan Plan(KernelSpec spec, int projectBudget)
+        {
+            var key = (spec, projectBudget);
+            if (Recent.TryGetValue(key, out var recent)) return recent;
+            var plan = PlanAnew(spec, projectBudget);
+            if (Recent.Count >= MaxRecentPlans) Recent.Clear();
+            Recent[key] = plan;
+            return plan;
+        }
+
+        /// <summary>Forgets the plans made lately (for measurements of the planner itself).</summary>
+        internal static void ForgetRecentPlans() => Recent.Clear();
+
+        /// <summary>Plans <paramref name="spec"/> without looking at the plans made lately.</summary>
+        internal static KernelPlan PlanAnew(KernelSpec spec, int projectBudget)
         {
             if (!AxisPlan.CanPlan(spec.HeightAxis, spec.InputHeight) || !AxisPlan.CanPlan(spec.WidthAxis, spec.InputWidth)
                 || (spec.Rank == 3 && !AxisPlan.CanPlan(spec.DepthAxis, spec.InputDepth)))

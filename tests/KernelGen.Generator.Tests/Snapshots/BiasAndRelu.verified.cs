@@ -20,6 +20,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 positions.
 //   Register blocks (output channels x vectors): Vector256 2 x 4, Vector128 2 x 4, Scalar 2 x 4; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on BiasRelu and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -145,40 +146,40 @@ namespace KernelGen.Generated
                 Vec256 x0;
                 Vec256 x1;
                 Vec256 x2;
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 8), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 9)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 8);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 1)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 10)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 11)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 0), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 0), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 0));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 3)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 12)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 0);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 0), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 0), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 0));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 32), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 18)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 27)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 32);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 19)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 28)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 20)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 29)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 24), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 24));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 30)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 24);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 24), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 24));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 32)), a1_0);
                 V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 0);
@@ -191,58 +192,58 @@ namespace KernelGen.Generated
                 Vec256 x0;
                 Vec256 x1;
                 Vec256 x2;
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 16), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 16));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 0)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 9)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 16);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 1)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 10)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 16), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 16));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 11)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 8), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 3)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 12)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 8);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 0), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 0), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 0));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 6)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 15)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 0);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 7)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 16)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 0), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 0), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 0));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 8)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 17)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 40), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 40), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 40));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 18)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 27)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 40);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 19)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 28)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 40), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 40), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 40));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 20)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 29)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 32), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 30)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 32);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 32)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 24), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 24));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 24)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 33)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 24);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 25)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 34)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 24), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 24), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 24));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 26)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 35)), a1_0);
                 V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 8);
@@ -255,40 +256,40 @@ namespace KernelGen.Generated
                 Vec256 x0;
                 Vec256 x1;
                 Vec256 x2;
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 16), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 16));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 3)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 12)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 16);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 16), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 16), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 16));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 8), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 6)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 15)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 8);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 7)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 16)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 8), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 8));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 8)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 17)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 40), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 40), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 40));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 30)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 40);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 40), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 40), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 40));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 32)), a1_0);
-                x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, 32), 1));
+                x0 = ShiftDown256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 24)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 33)), a1_0);
                 x1 = V256.LoadUnsafe(ref x, 32);
                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 25)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref w, 34)), a1_0);
-                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, 32), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp256By1(V256.LoadUnsafe(ref x, 32));
                 a0_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 26)), a0_0);
                 a1_0 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref w, 35)), a1_0);
                 V256.StoreUnsafe(V256.ConditionalSelect(V256.LessThan(a0_0, Vec256.Zero), Vec256.Zero, a0_0), ref y, 16);
@@ -318,10 +319,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 8);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 1)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 10)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 8)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 8));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 11)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 12)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 12), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 12));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 0)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 9)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 12);
@@ -336,10 +337,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 0);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 0)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 0), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 0));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 4)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 4), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 4));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 3)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 12)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 4);
@@ -354,10 +355,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 32);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 19)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 28)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 32)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 32));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 20)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 29)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 36)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 36), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 36));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 18)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 27)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 36);
@@ -372,10 +373,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 24);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 24)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 24), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 24));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 32)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 28)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 28), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 28));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 21)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 30)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 28);
@@ -407,10 +408,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 16);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 1)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 10)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 16)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 16), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 16));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 2)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 11)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 20)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 20), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 20));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 0)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 9)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 20);
@@ -425,10 +426,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 8);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 8)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 8));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 12)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 12), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 12));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 3)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 12)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 12);
@@ -443,10 +444,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 0);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 7)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 16)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 0)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 0), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 0));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 8)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 17)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 4)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 4), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 4));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 6)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 15)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 4);
@@ -461,10 +462,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 40);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 19)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 28)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 40)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 40), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 40));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 20)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 29)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 44)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 44), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 44));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 18)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 27)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 44);
@@ -479,10 +480,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 32);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 32)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 32));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 32)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 36)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 36), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 36));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 21)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 30)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 36);
@@ -497,10 +498,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 24);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 25)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 34)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 24)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 24), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 24));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 26)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 35)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 28)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 28), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 28));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 24)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 33)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 28);
@@ -532,10 +533,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 16);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 4)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 13)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 16)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 16), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 16));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 5)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 14)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 20)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 20), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 20));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 3)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 12)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 20);
@@ -550,10 +551,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 8);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 7)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 16)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 8)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 8), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 8));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 8)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 17)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 12)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 12), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 12));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 6)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 15)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 12);
@@ -568,10 +569,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 40);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 22)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 31)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 40)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 40), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 40));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 23)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 32)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 44)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 44), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 44));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 21)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 30)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 44);
@@ -586,10 +587,10 @@ namespace KernelGen.Generated
                 x1 = V128.LoadUnsafe(ref x, 32);
                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 25)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 34)), a1_0);
-                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 32)), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, 32), 1));
+                x2 = ShiftUp128By1(V128.LoadUnsafe(ref x, 32));
                 a0_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 26)), a0_0);
                 a1_0 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref w, 35)), a1_0);
-                x3 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, 36)), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, 36), 1));
+                x3 = ShiftDown128By1(V128.LoadUnsafe(ref x, 36));
                 a0_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 24)), a0_2);
                 a1_2 = V128.MultiplyAddEstimate(x3, V128.Create(Unsafe.Add(ref w, 33)), a1_2);
                 x4 = V128.LoadUnsafe(ref x, 36);
@@ -1577,30 +1578,47 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftUp256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftDown256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftUp128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(v), 4)) : ShiftUp128Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftDown128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(v), 4)) : ShiftDown128Portable(v, 1);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        private static Vec256 ShiftUp256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        private static Vec256 ShiftDown256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        private static Vec128 ShiftUp128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        private static Vec128 ShiftDown128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));

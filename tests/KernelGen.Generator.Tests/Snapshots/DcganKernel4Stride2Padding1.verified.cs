@@ -20,6 +20,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector256 4 x 1, Vector128 4 x 1, Scalar 4 x 1; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors, the phases interleaved) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on DcganUp and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -169,12 +170,12 @@ namespace KernelGen.Generated
                                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 17)), a1_0);
                                 a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 33)), a2_0);
                                 a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 49)), a3_0);
-                                x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 3)), a0_0);
                                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 19)), a1_0);
                                 a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 35)), a2_0);
                                 a3_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 51)), a3_0);
-                                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                x2 = ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                                 a0_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 0)), a0_1);
                                 a1_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 16)), a1_1);
                                 a2_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 32)), a2_1);
@@ -189,12 +190,12 @@ namespace KernelGen.Generated
                             a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 25)), a1_0);
                             a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 41)), a2_0);
                             a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 57)), a3_0);
-                            x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                             a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 11)), a0_0);
                             a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 27)), a1_0);
                             a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 43)), a2_0);
                             a3_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 59)), a3_0);
-                            x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            x2 = ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                             a0_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 8)), a0_1);
                             a1_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 24)), a1_1);
                             a2_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 40)), a2_1);
@@ -204,14 +205,14 @@ namespace KernelGen.Generated
                             a2_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 42)), a2_1);
                             a3_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 58)), a3_1);
                         }
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
+                        V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
+                        V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
+                        V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
+                        V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
+                        V256.StoreUnsafe(InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
+                        V256.StoreUnsafe(InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
+                        V256.StoreUnsafe(InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
+                        V256.StoreUnsafe(InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
                     }
                 }
                 for (int qh = 0; qh < 8; qh++)
@@ -238,12 +239,12 @@ namespace KernelGen.Generated
                             a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 21)), a1_0);
                             a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 37)), a2_0);
                             a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 53)), a3_0);
-                            x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                             a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_0);
                             a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 23)), a1_0);
                             a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 39)), a2_0);
                             a3_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 55)), a3_0);
-                            x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            x2 = ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                             a0_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 4)), a0_1);
                             a1_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 20)), a1_1);
                             a2_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 36)), a2_1);
@@ -259,12 +260,12 @@ namespace KernelGen.Generated
                                 a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 29)), a1_0);
                                 a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 45)), a2_0);
                                 a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 61)), a3_0);
-                                x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                                 a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 15)), a0_0);
                                 a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 31)), a1_0);
                                 a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 47)), a2_0);
                                 a3_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 63)), a3_0);
-                                x2 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                x2 = ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                                 a0_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 12)), a0_1);
                                 a1_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 28)), a1_1);
                                 a2_1 = V256.MultiplyAddEstimate(x2, V256.Create(Unsafe.Add(ref wc, 44)), a2_1);
@@ -275,14 +276,14 @@ namespace KernelGen.Generated
                                 a3_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 62)), a3_1);
                             }
                         }
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
-                        V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
+                        V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
+                        V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
+                        V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
+                        V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
+                        V256.StoreUnsafe(InterleaveLower256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
+                        V256.StoreUnsafe(InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
+                        V256.StoreUnsafe(InterleaveLower256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
+                        V256.StoreUnsafe(InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
                     }
                 }
             }
@@ -320,7 +321,7 @@ namespace KernelGen.Generated
                                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 17)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 33)), a2_0);
                                 a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 49)), a3_0);
-                                x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                                x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 3)), a0_0);
                                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 19)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 35)), a2_0);
@@ -340,7 +341,7 @@ namespace KernelGen.Generated
                             a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 25)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 41)), a2_0);
                             a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 57)), a3_0);
-                            x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                            x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                             a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 11)), a0_0);
                             a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 27)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 43)), a2_0);
@@ -355,14 +356,14 @@ namespace KernelGen.Generated
                             a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 42)), a2_1);
                             a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 58)), a3_1);
                         }
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 12));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 244));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 500));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 756));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 16));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 12));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 240));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 244));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 496));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 500));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 752));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 756));
                     }
                     // oc ob (+3), oy qh * 2 - 1, ox 8 (+7, both phases interleaved) | rh 0 ky {0, 2} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
@@ -393,7 +394,7 @@ namespace KernelGen.Generated
                                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 19)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 35)), a2_0);
                                 a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 51)), a3_0);
-                                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)), 1));
+                                x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)));
                                 a0_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 0)), a0_1);
                                 a1_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 16)), a1_1);
                                 a2_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 32)), a2_1);
@@ -413,7 +414,7 @@ namespace KernelGen.Generated
                             a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 27)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 43)), a2_0);
                             a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 59)), a3_0);
-                            x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)), 1));
+                            x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)));
                             a0_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_1);
                             a1_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 24)), a1_1);
                             a2_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 40)), a2_1);
@@ -423,14 +424,14 @@ namespace KernelGen.Generated
                             a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 42)), a2_1);
                             a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 58)), a3_1);
                         }
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 4));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 252));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 508));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 764));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 8));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 - 4));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 248));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 252));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 504));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 508));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 760));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 764));
                     }
                 }
                 for (int qh = 0; qh < 8; qh++)
@@ -457,7 +458,7 @@ namespace KernelGen.Generated
                             a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 21)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 37)), a2_0);
                             a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 53)), a3_0);
-                            x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)), 1));
+                            x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8)));
                             a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_0);
                             a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 23)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 39)), a2_0);
@@ -478,7 +479,7 @@ namespace KernelGen.Generated
                                 a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 29)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 45)), a2_0);
                                 a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 61)), a3_0);
-                                x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)), 1));
+                                x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 8)));
                                 a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 15)), a0_0);
                                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 31)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 47)), a2_0);
@@ -494,14 +495,14 @@ namespace KernelGen.Generated
                                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 62)), a3_1);
                             }
                         }
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 4));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 260));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 516));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 772));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 4));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 256));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 260));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 512));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 516));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 768));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 772));
                     }
                     // oc ob (+3), oy qh * 2, ox 8 (+7, both phases interleaved) | rh 1 ky {1, 3} x rw 1 kx {1, 3} / rw 0 kx {0, 2}
                     {
@@ -530,7 +531,7 @@ namespace KernelGen.Generated
                             a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 23)), a1_0);
                             a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 39)), a2_0);
                             a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 55)), a3_0);
-                            x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)), 1));
+                            x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 + 4)));
                             a0_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_1);
                             a1_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 20)), a1_1);
                             a2_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 36)), a2_1);
@@ -551,7 +552,7 @@ namespace KernelGen.Generated
                                 a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 31)), a1_0);
                                 a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 47)), a2_0);
                                 a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 63)), a3_0);
-                                x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)), 1));
+                                x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 8 - 4)));
                                 a0_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 12)), a0_1);
                                 a1_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 28)), a1_1);
                                 a2_1 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 44)), a2_1);
@@ -562,14 +563,14 @@ namespace KernelGen.Generated
                                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 62)), a3_1);
                             }
                         }
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 12));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 268));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 524));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 780));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 8));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(ob * 256 + qh * 32 + 12));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 264));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(ob * 256 + qh * 32 + 268));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 520));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(ob * 256 + qh * 32 + 524));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 776));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(ob * 256 + qh * 32 + 780));
                     }
                 }
             }
@@ -1026,9 +1027,38 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x20) : InterleaveLower256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31) : InterleaveUpper256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftUp256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftDown256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd) : InterleaveLower128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd) : InterleaveUpper128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftUp128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(v), 4)) : ShiftUp128Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftDown128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(v), 4)) : ShiftDown128Portable(v, 1);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveLower256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -1036,7 +1066,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveUpper256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -1044,21 +1074,21 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        private static Vec256 ShiftUp256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        private static Vec256 ShiftDown256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveLower128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -1066,7 +1096,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveUpper128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -1074,14 +1104,14 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        private static Vec128 ShiftUp128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        private static Vec128 ShiftDown128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));

@@ -20,6 +20,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector256 1 x 4, Vector128 1 x 4, Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors, the phases interleaved) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on Depthwise and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -149,17 +150,17 @@ namespace KernelGen.Generated
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 1)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 3)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 0)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8))), V256.Create(Unsafe.Add(ref w, 3)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8))), V256.Create(Unsafe.Add(ref w, 0)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 2)), a0_1);
                     }
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 9)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 11)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 8)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V256.Create(Unsafe.Add(ref w, 11)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V256.Create(Unsafe.Add(ref w, 8)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 10)), a0_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 8));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 - 8));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -171,19 +172,19 @@ namespace KernelGen.Generated
                     Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 5)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 7)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V256.Create(Unsafe.Add(ref w, 4)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8))), V256.Create(Unsafe.Add(ref w, 7)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8))), V256.Create(Unsafe.Add(ref w, 4)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 6)), a0_1);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 13)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 15)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V256.Create(Unsafe.Add(ref w, 12)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V256.Create(Unsafe.Add(ref w, 15)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V256.Create(Unsafe.Add(ref w, 12)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 14)), a0_1);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 8));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 8));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -197,17 +198,17 @@ namespace KernelGen.Generated
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 17)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 19)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 16)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V256.Create(Unsafe.Add(ref w, 19)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V256.Create(Unsafe.Add(ref w, 16)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 18)), a0_1);
                     }
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 25)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 27)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 24)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V256.Create(Unsafe.Add(ref w, 27)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V256.Create(Unsafe.Add(ref w, 24)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 26)), a0_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 120));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 120));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -219,19 +220,19 @@ namespace KernelGen.Generated
                     Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 21)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 23)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V256.Create(Unsafe.Add(ref w, 20)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V256.Create(Unsafe.Add(ref w, 23)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V256.Create(Unsafe.Add(ref w, 20)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 22)), a0_1);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 29)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 31)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V256.Create(Unsafe.Add(ref w, 28)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V256.Create(Unsafe.Add(ref w, 31)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V256.Create(Unsafe.Add(ref w, 28)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 30)), a0_1);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 136));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 136));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -245,17 +246,17 @@ namespace KernelGen.Generated
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 33)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 35)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 32)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V256.Create(Unsafe.Add(ref w, 35)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V256.Create(Unsafe.Add(ref w, 32)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 34)), a0_1);
                     }
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 41)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 43)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 40)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V256.Create(Unsafe.Add(ref w, 43)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V256.Create(Unsafe.Add(ref w, 40)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 42)), a0_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 248));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 248));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -267,19 +268,19 @@ namespace KernelGen.Generated
                     Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 37)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 39)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V256.Create(Unsafe.Add(ref w, 36)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V256.Create(Unsafe.Add(ref w, 39)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V256.Create(Unsafe.Add(ref w, 36)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 38)), a0_1);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 45)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 47)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V256.Create(Unsafe.Add(ref w, 44)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V256.Create(Unsafe.Add(ref w, 47)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V256.Create(Unsafe.Add(ref w, 44)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 46)), a0_1);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 264));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 264));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -293,17 +294,17 @@ namespace KernelGen.Generated
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 49)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 51)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 48)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V256.Create(Unsafe.Add(ref w, 51)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V256.Create(Unsafe.Add(ref w, 48)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 50)), a0_1);
                     }
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 57)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 59)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 56)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V256.Create(Unsafe.Add(ref w, 59)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V256.Create(Unsafe.Add(ref w, 56)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 58)), a0_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 376));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 376));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -315,19 +316,19 @@ namespace KernelGen.Generated
                     Vec256 x0;
                     x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 53)), a0_0);
-                    a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 55)), a0_0);
-                    a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V256.Create(Unsafe.Add(ref w, 52)), a0_1);
+                    a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V256.Create(Unsafe.Add(ref w, 55)), a0_0);
+                    a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V256.Create(Unsafe.Add(ref w, 52)), a0_1);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 54)), a0_1);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
                         a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 61)), a0_0);
-                        a0_0 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 63)), a0_0);
-                        a0_1 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V256.Create(Unsafe.Add(ref w, 60)), a0_1);
+                        a0_0 = V256.MultiplyAddEstimate(ShiftUp256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V256.Create(Unsafe.Add(ref w, 63)), a0_0);
+                        a0_1 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V256.Create(Unsafe.Add(ref w, 60)), a0_1);
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 62)), a0_1);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 392));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 392));
                 }
             }
         }
@@ -350,29 +351,29 @@ namespace KernelGen.Generated
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 1)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 3)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), V128.Create(Unsafe.Add(ref w, 3)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 0)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 2)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 1)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 3)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 0)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), V128.Create(Unsafe.Add(ref w, 0)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 2)), a0_3);
                     }
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 9)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 11)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V128.Create(Unsafe.Add(ref w, 11)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 8)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 10)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 9)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 11)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 8)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), V128.Create(Unsafe.Add(ref w, 8)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 10)), a0_3);
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 12));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 8));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 4));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 16));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 - 12));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 8));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 - 4));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -387,31 +388,31 @@ namespace KernelGen.Generated
                     Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 5)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8)), 1)), V128.Create(Unsafe.Add(ref w, 7)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8))), V128.Create(Unsafe.Add(ref w, 7)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 1)), V128.Create(Unsafe.Add(ref w, 4)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 6)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 5)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 3)), V128.Create(Unsafe.Add(ref w, 7)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4)), 1)), V128.Create(Unsafe.Add(ref w, 4)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 4))), V128.Create(Unsafe.Add(ref w, 4)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 6)), a0_3);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 13)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8)), 1)), V128.Create(Unsafe.Add(ref w, 15)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 8))), V128.Create(Unsafe.Add(ref w, 15)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 7)), V128.Create(Unsafe.Add(ref w, 12)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 14)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 13)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 5)), V128.Create(Unsafe.Add(ref w, 15)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4)), 1)), V128.Create(Unsafe.Add(ref w, 12)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 - 4))), V128.Create(Unsafe.Add(ref w, 12)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 14)), a0_3);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 4));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 8));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 12));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 4));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 8));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 12));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -428,29 +429,29 @@ namespace KernelGen.Generated
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 17)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 19)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V128.Create(Unsafe.Add(ref w, 19)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 16)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 18)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 17)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 19)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 16)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), V128.Create(Unsafe.Add(ref w, 16)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 18)), a0_3);
                     }
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 25)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 27)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V128.Create(Unsafe.Add(ref w, 27)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 24)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 26)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 25)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 27)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 24)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), V128.Create(Unsafe.Add(ref w, 24)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 26)), a0_3);
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 116));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 120));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 124));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 112));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 116));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 120));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 124));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -465,31 +466,31 @@ namespace KernelGen.Generated
                     Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 21)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32)), 1)), V128.Create(Unsafe.Add(ref w, 23)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 32))), V128.Create(Unsafe.Add(ref w, 23)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 33)), V128.Create(Unsafe.Add(ref w, 20)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 22)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 21)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 35)), V128.Create(Unsafe.Add(ref w, 23)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36)), 1)), V128.Create(Unsafe.Add(ref w, 20)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 36))), V128.Create(Unsafe.Add(ref w, 20)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 22)), a0_3);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 29)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24)), 1)), V128.Create(Unsafe.Add(ref w, 31)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 24))), V128.Create(Unsafe.Add(ref w, 31)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 25)), V128.Create(Unsafe.Add(ref w, 28)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 30)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 29)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 27)), V128.Create(Unsafe.Add(ref w, 31)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28)), 1)), V128.Create(Unsafe.Add(ref w, 28)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 28))), V128.Create(Unsafe.Add(ref w, 28)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 30)), a0_3);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 132));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 136));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 140));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 128));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 132));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 136));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 140));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -506,29 +507,29 @@ namespace KernelGen.Generated
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 33)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 35)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V128.Create(Unsafe.Add(ref w, 35)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 32)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 34)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 33)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 35)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 32)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), V128.Create(Unsafe.Add(ref w, 32)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 34)), a0_3);
                     }
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 41)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 43)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V128.Create(Unsafe.Add(ref w, 43)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 40)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 42)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 41)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 43)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 40)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), V128.Create(Unsafe.Add(ref w, 40)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 42)), a0_3);
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 244));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 248));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 252));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 240));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 244));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 248));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 252));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -543,31 +544,31 @@ namespace KernelGen.Generated
                     Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 37)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64)), 1)), V128.Create(Unsafe.Add(ref w, 39)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 64))), V128.Create(Unsafe.Add(ref w, 39)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 65)), V128.Create(Unsafe.Add(ref w, 36)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 38)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 37)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 67)), V128.Create(Unsafe.Add(ref w, 39)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68)), 1)), V128.Create(Unsafe.Add(ref w, 36)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 68))), V128.Create(Unsafe.Add(ref w, 36)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 38)), a0_3);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 45)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56)), 1)), V128.Create(Unsafe.Add(ref w, 47)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 56))), V128.Create(Unsafe.Add(ref w, 47)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 57)), V128.Create(Unsafe.Add(ref w, 44)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 46)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 45)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 59)), V128.Create(Unsafe.Add(ref w, 47)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60)), 1)), V128.Create(Unsafe.Add(ref w, 44)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 60))), V128.Create(Unsafe.Add(ref w, 44)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 46)), a0_3);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 260));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 264));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 268));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 256));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 260));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 264));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 268));
                 }
             }
             for (int qh = 1; qh < 5; qh++)
@@ -584,29 +585,29 @@ namespace KernelGen.Generated
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 49)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 51)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V128.Create(Unsafe.Add(ref w, 51)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 48)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 50)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 49)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 51)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 48)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), V128.Create(Unsafe.Add(ref w, 48)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 50)), a0_3);
                     }
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 57)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 59)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V128.Create(Unsafe.Add(ref w, 59)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 56)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 58)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 57)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 59)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 56)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), V128.Create(Unsafe.Add(ref w, 56)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 58)), a0_3);
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 372));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 376));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 380));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 368));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 372));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 376));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 380));
                 }
             }
             for (int qh = 0; qh < 4; qh++)
@@ -621,31 +622,31 @@ namespace KernelGen.Generated
                     Vec128 x1;
                     x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96));
                     a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 53)), a0_0);
-                    a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96)), 1)), V128.Create(Unsafe.Add(ref w, 55)), a0_0);
+                    a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 96))), V128.Create(Unsafe.Add(ref w, 55)), a0_0);
                     a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 97)), V128.Create(Unsafe.Add(ref w, 52)), a0_1);
                     a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 54)), a0_1);
                     x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100));
                     a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 53)), a0_2);
                     a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 99)), V128.Create(Unsafe.Add(ref w, 55)), a0_2);
-                    a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100)), 1)), V128.Create(Unsafe.Add(ref w, 52)), a0_3);
+                    a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 100))), V128.Create(Unsafe.Add(ref w, 52)), a0_3);
                     a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 54)), a0_3);
                     if ((uint)(qh - 1) < 4u)
                     {
                         x0 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88));
                         a0_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 61)), a0_0);
-                        a0_0 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), 4)) : ShiftUp128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88)), 1)), V128.Create(Unsafe.Add(ref w, 63)), a0_0);
+                        a0_0 = V128.MultiplyAddEstimate(ShiftUp128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 88))), V128.Create(Unsafe.Add(ref w, 63)), a0_0);
                         a0_1 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 89)), V128.Create(Unsafe.Add(ref w, 60)), a0_1);
                         a0_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 62)), a0_1);
                         x1 = V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92));
                         a0_2 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 61)), a0_2);
                         a0_2 = V128.MultiplyAddEstimate(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 91)), V128.Create(Unsafe.Add(ref w, 63)), a0_2);
-                        a0_3 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), 4)) : ShiftDown128(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92)), 1)), V128.Create(Unsafe.Add(ref w, 60)), a0_3);
+                        a0_3 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref x, (nuint)(qh * 8 + 92))), V128.Create(Unsafe.Add(ref w, 60)), a0_3);
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref w, 62)), a0_3);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 388));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 392));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 396));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 384));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + 388));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 392));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 32 + 396));
                 }
             }
         }
@@ -1816,9 +1817,38 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x20) : InterleaveLower256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31) : InterleaveUpper256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftUp256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftDown256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd) : InterleaveLower128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd) : InterleaveUpper128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftUp128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(v), 4)) : ShiftUp128Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftDown128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(v), 4)) : ShiftDown128Portable(v, 1);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveLower256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -1826,7 +1856,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveUpper256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -1834,21 +1864,21 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        private static Vec256 ShiftUp256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        private static Vec256 ShiftDown256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveLower128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -1856,7 +1886,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveUpper128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -1864,14 +1894,14 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        private static Vec128 ShiftUp128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        private static Vec128 ShiftDown128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));

@@ -23,6 +23,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 positions.
 //   Register blocks (output channels x vectors): Vector256 4 x 3, Vector128 4 x 3, Scalar 4 x 2; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderUp and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -150,7 +151,7 @@ namespace KernelGen.Generated
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
                     ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 32));
-                    x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, 0), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, 0), 1));
+                    x0 = ShiftDown256By1(V256.LoadUnsafe(ref xc, 0));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 0)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 8)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 16)), a2_0);
@@ -210,7 +211,7 @@ namespace KernelGen.Generated
                 {
                     ref float xc = ref Unsafe.Add(ref x, (nint)(ic * 8));
                     ref float wc = ref Unsafe.Add(ref w, (nint)(ic * 32));
-                    x0 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, 0), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, 0), 1));
+                    x0 = ShiftDown256By1(V256.LoadUnsafe(ref xc, 0));
                     a0_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 1)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 9)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 17)), a2_0);
@@ -275,7 +276,7 @@ namespace KernelGen.Generated
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 10)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 18)), a2_0);
                     a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 26)), a3_0);
-                    x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, 0), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, 0), 1));
+                    x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, 0));
                     a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 6)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 14)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 22)), a2_0);
@@ -335,7 +336,7 @@ namespace KernelGen.Generated
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 11)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 19)), a2_0);
                     a3_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 27)), a3_0);
-                    x1 = (Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, 0), V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256(V256.LoadUnsafe(ref xc, 0), 1));
+                    x1 = ShiftUp256By1(V256.LoadUnsafe(ref xc, 0));
                     a0_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_0);
                     a1_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 15)), a1_0);
                     a2_0 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 23)), a2_0);
@@ -412,7 +413,7 @@ namespace KernelGen.Generated
                     a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 12)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 20)), a2_0);
                     a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 28)), a3_0);
-                    x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, 4)), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, 4), 1));
+                    x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, 4));
                     a0_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 0)), a0_2);
                     a1_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 8)), a1_2);
                     a2_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 16)), a2_2);
@@ -492,7 +493,7 @@ namespace KernelGen.Generated
                     a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 13)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 21)), a2_0);
                     a3_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 29)), a3_0);
-                    x2 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, 4)), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, 4), 1));
+                    x2 = ShiftDown128By1(V128.LoadUnsafe(ref xc, 4));
                     a0_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 1)), a0_2);
                     a1_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 9)), a1_2);
                     a2_2 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 17)), a2_2);
@@ -561,7 +562,7 @@ namespace KernelGen.Generated
                     a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 10)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 18)), a2_0);
                     a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 26)), a3_0);
-                    x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, 0)), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, 0), 1));
+                    x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, 0));
                     a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 6)), a0_0);
                     a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 14)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 22)), a2_0);
@@ -649,7 +650,7 @@ namespace KernelGen.Generated
                     a1_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 11)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 19)), a2_0);
                     a3_0 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref wc, 27)), a3_0);
-                    x1 = (Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, 0)), 4)) : ShiftUp128(V128.LoadUnsafe(ref xc, 0), 1));
+                    x1 = ShiftUp128By1(V128.LoadUnsafe(ref xc, 0));
                     a0_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 7)), a0_0);
                     a1_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 15)), a1_0);
                     a2_0 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 23)), a2_0);
@@ -1170,30 +1171,47 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftUp256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vec256.Zero, 1) : ShiftUp256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftDown256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftUp128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftLeftLogical128BitLane(V128.AsByte(v), 4)) : ShiftUp128Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftDown128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(v), 4)) : ShiftDown128Portable(v, 1);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftUp256(Vec256 v, int lanes)
+        private static Vec256 ShiftUp256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i, V256.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        private static Vec256 ShiftDown256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftUp128(Vec128 v, int lanes)
+        private static Vec128 ShiftUp128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i, V128.GetElement(v, i - lanes));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        private static Vec128 ShiftDown128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));

@@ -20,6 +20,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 12 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector256 1 x 4, Vector128 1 x 4, Scalar 1 x 4; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors, the phases interleaved) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on Looped and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -160,7 +161,7 @@ namespace KernelGen.Generated
                             a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 2)), a0_1);
                             x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
                             a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 1)), a0_2);
-                            a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 0)), a0_3);
+                            a0_3 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4))), V256.Create(Unsafe.Add(ref wc, 0)), a0_3);
                             a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 2)), a0_3);
                         }
                         x0 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
@@ -169,13 +170,13 @@ namespace KernelGen.Generated
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 8)), a0_1);
                         x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8));
                         a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 7)), a0_2);
-                        a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8)), 1)), V256.Create(Unsafe.Add(ref wc, 6)), a0_3);
+                        a0_3 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 - 8))), V256.Create(Unsafe.Add(ref wc, 6)), a0_3);
                         a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 8)), a0_3);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 16));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x20) : InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x31) : InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 8));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 - 16));
+                    V256.StoreUnsafe(InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 - 8));
                 }
             }
             for (int qh = 0; qh < 6; qh++)
@@ -198,13 +199,13 @@ namespace KernelGen.Generated
                         a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref wc, 5)), a0_1);
                         x1 = V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4));
                         a0_2 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 4)), a0_2);
-                        a0_3 = V256.MultiplyAddEstimate((Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4)), 1)), V256.Create(Unsafe.Add(ref wc, 3)), a0_3);
+                        a0_3 = V256.MultiplyAddEstimate(ShiftDown256By1(V256.LoadUnsafe(ref xc, (nuint)(qh * 12 + 4))), V256.Create(Unsafe.Add(ref wc, 3)), a0_3);
                         a0_3 = V256.MultiplyAddEstimate(x1, V256.Create(Unsafe.Add(ref wc, 5)), a0_3);
                     }
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 + 8));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x20) : InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_2, a0_3), Avx.UnpackHigh(a0_2, a0_3), 0x31) : InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 16));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 48));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 48 + 8));
+                    V256.StoreUnsafe(InterleaveLower256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_2, a0_3), ref y, (nuint)(qh * 48 + 16));
                 }
             }
         }
@@ -242,7 +243,7 @@ namespace KernelGen.Generated
                             a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 2)), a0_3);
                             x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
                             a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 1)), a0_4);
-                            a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 0)), a0_5);
+                            a0_5 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), V128.Create(Unsafe.Add(ref wc, 0)), a0_5);
                             a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 2)), a0_5);
                         }
                         x0 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 12));
@@ -255,15 +256,15 @@ namespace KernelGen.Generated
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 8)), a0_3);
                         x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4));
                         a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 7)), a0_4);
-                        a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4)), 1)), V128.Create(Unsafe.Add(ref wc, 6)), a0_5);
+                        a0_5 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 - 4))), V128.Create(Unsafe.Add(ref wc, 6)), a0_5);
                         a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 8)), a0_5);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 20));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 12));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_4, a0_5) : InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 8));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_4, a0_5) : InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 4));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 24));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 - 20));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 16));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 - 12));
+                    V128.StoreUnsafe(InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 8));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 - 4));
                 }
             }
             for (int qh = 0; qh < 6; qh++)
@@ -293,15 +294,15 @@ namespace KernelGen.Generated
                         a0_3 = V128.MultiplyAddEstimate(x1, V128.Create(Unsafe.Add(ref wc, 5)), a0_3);
                         x2 = V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8));
                         a0_4 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 4)), a0_4);
-                        a0_5 = V128.MultiplyAddEstimate((Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), 4)) : ShiftDown128(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8)), 1)), V128.Create(Unsafe.Add(ref wc, 3)), a0_5);
+                        a0_5 = V128.MultiplyAddEstimate(ShiftDown128By1(V128.LoadUnsafe(ref xc, (nuint)(qh * 12 + 8))), V128.Create(Unsafe.Add(ref wc, 3)), a0_5);
                         a0_5 = V128.MultiplyAddEstimate(x2, V128.Create(Unsafe.Add(ref wc, 5)), a0_5);
                     }
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 + 4));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_2, a0_3) : InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_2, a0_3) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_2, a0_3) : InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 12));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_4, a0_5) : InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 16));
-                    V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_4, a0_5) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_4, a0_5) : InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 20));
+                    V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 48));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 48 + 4));
+                    V128.StoreUnsafe(InterleaveLower128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 8));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_2, a0_3), ref y, (nuint)(qh * 48 + 12));
+                    V128.StoreUnsafe(InterleaveLower128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 16));
+                    V128.StoreUnsafe(InterleaveUpper128(a0_4, a0_5), ref y, (nuint)(qh * 48 + 20));
                 }
             }
         }
@@ -599,9 +600,32 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x20) : InterleaveLower256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31) : InterleaveUpper256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 ShiftDown256By1(Vec256 v) =>
+            Avx2.IsSupported ? Avx.Blend(Avx2.PermuteVar8x32(v, V256.Create(1, 2, 3, 4, 5, 6, 7, 0)), Vec256.Zero, 128) : ShiftDown256Portable(v, 1);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd) : InterleaveLower128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd) : InterleaveUpper128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 ShiftDown128By1(Vec128 v) =>
+            Sse2.IsSupported ? V128.AsSingle(Sse2.ShiftRightLogical128BitLane(V128.AsByte(v), 4)) : ShiftDown128Portable(v, 1);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveLower256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -609,7 +633,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveUpper256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -617,14 +641,14 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 ShiftDown256(Vec256 v, int lanes)
+        private static Vec256 ShiftDown256Portable(Vec256 v, int lanes)
         {
             var result = Vec256.Zero;
             for (int i = lanes; i < 8; i++) result = V256.WithElement(result, i - lanes, V256.GetElement(v, i));
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveLower128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -632,7 +656,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveUpper128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -640,7 +664,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 ShiftDown128(Vec128 v, int lanes)
+        private static Vec128 ShiftDown128Portable(Vec128 v, int lanes)
         {
             var result = Vec128.Zero;
             for (int i = lanes; i < 4; i++) result = V128.WithElement(result, i - lanes, V128.GetElement(v, i));

@@ -35,6 +35,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 4 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector128 4 x 1, Scalar 4 x 1; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors, the phases interleaved) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Plane variants per path: PlaneSetAndActivate (sets the slice to bias + its sum, then activates); each is the plane code above, differing only in how it starts and stores.
 //   Paths: Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
@@ -213,20 +214,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 121)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 0);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 4);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 0);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 4);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 288);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 292);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 288);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 292);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 576);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 580);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 576);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 580);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 864);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 868);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 864);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 868);
             }
             // oc 0-3, oy 2, ox 0 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
@@ -277,20 +278,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 121)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 16);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 20);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 16);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 20);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 304);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 308);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 304);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 308);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 592);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 596);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 592);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 596);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 880);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 884);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 880);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 884);
             }
             // oc 0-3, oy 4, ox 0 (+7, both phases interleaved) | rh 0 ky {0} x rw 0 kx {0} / rw 1 kx {1}
             {
@@ -341,20 +342,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 121)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 32);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 36);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 32);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 36);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 320);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 324);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 320);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 324);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 608);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 612);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 608);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 612);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 896);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 900);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 896);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 900);
             }
             // oc 0-3, oy 1, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
@@ -405,20 +406,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 123)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 8);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 12);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 8);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 12);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 296);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 300);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 296);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 300);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 584);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 588);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 584);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 588);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 872);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 876);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 872);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 876);
             }
             // oc 0-3, oy 3, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
@@ -469,20 +470,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 123)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 24);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 28);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 24);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 28);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 312);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 316);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 312);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 316);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 600);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 604);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 600);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 604);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 888);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 892);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 888);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 892);
             }
             // oc 0-3, oy 5, ox 0 (+7, both phases interleaved) | rh 1 ky {1} x rw 0 kx {0} / rw 1 kx {1}
             {
@@ -533,20 +534,20 @@ namespace KernelGen.Generated
                 a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 123)), a3_1);
                 a0_0 = V128.ConditionalSelect(V128.LessThan(a0_0, Vec128.Zero), Vec128.Zero, a0_0);
                 a0_1 = V128.ConditionalSelect(V128.LessThan(a0_1, Vec128.Zero), Vec128.Zero, a0_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, 40);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, 44);
+                V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, 40);
+                V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, 44);
                 a1_0 = V128.ConditionalSelect(V128.LessThan(a1_0, Vec128.Zero), Vec128.Zero, a1_0);
                 a1_1 = V128.ConditionalSelect(V128.LessThan(a1_1, Vec128.Zero), Vec128.Zero, a1_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, 328);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, 332);
+                V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, 328);
+                V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, 332);
                 a2_0 = V128.ConditionalSelect(V128.LessThan(a2_0, Vec128.Zero), Vec128.Zero, a2_0);
                 a2_1 = V128.ConditionalSelect(V128.LessThan(a2_1, Vec128.Zero), Vec128.Zero, a2_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, 616);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, 620);
+                V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, 616);
+                V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, 620);
                 a3_0 = V128.ConditionalSelect(V128.LessThan(a3_0, Vec128.Zero), Vec128.Zero, a3_0);
                 a3_1 = V128.ConditionalSelect(V128.LessThan(a3_1, Vec128.Zero), Vec128.Zero, a3_1);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, 904);
-                V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, 908);
+                V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, 904);
+                V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, 908);
             }
         }
 
@@ -1982,9 +1983,20 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd) : InterleaveLower128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd) : InterleaveUpper128Portable(even, odd);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveLower128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -1992,7 +2004,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveUpper128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)

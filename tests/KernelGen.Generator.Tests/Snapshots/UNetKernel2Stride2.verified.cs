@@ -20,6 +20,7 @@
 //   Vectors whose taps partly fall off the input load the nearest whole input window and shift zeros in; a row's last
 //   vector is moved back to end at the row's end. Longest run a vector covers: 8 column pairs.
 //   Register blocks (output channels x vectors of each phase): Vector256 6 x 1, Vector128 4 x 1, Scalar 4 x 1; each input vector is loaded once per tap for the whole block.
+//   Lane shuffles (zeros shifted into edge vectors, the phases interleaved) call helpers at the end of the class that the JIT inlines: their IsSupported checks are there, not at each call, so that analysers such as the trim analyzer do not walk a branch per shuffle.
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on UNetUp and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
@@ -361,18 +362,18 @@ namespace KernelGen.Generated
                     a3_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 493)), a3_1);
                     a4_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 497)), a4_1);
                     a5_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 501)), a5_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 8));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 256));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 264));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 512));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 520));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 768));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 776));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a4_0, a4_1), Avx.UnpackHigh(a4_0, a4_1), 0x20) : InterleaveLower256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1024));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a4_0, a4_1), Avx.UnpackHigh(a4_0, a4_1), 0x31) : InterleaveUpper256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1032));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a5_0, a5_1), Avx.UnpackHigh(a5_0, a5_1), 0x20) : InterleaveLower256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1280));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a5_0, a5_1), Avx.UnpackHigh(a5_0, a5_1), 0x31) : InterleaveUpper256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1288));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 8));
+                    V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 256));
+                    V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 264));
+                    V256.StoreUnsafe(InterleaveLower256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 512));
+                    V256.StoreUnsafe(InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 520));
+                    V256.StoreUnsafe(InterleaveLower256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 768));
+                    V256.StoreUnsafe(InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 776));
+                    V256.StoreUnsafe(InterleaveLower256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1024));
+                    V256.StoreUnsafe(InterleaveUpper256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1032));
+                    V256.StoreUnsafe(InterleaveLower256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1280));
+                    V256.StoreUnsafe(InterleaveUpper256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1288));
                 }
             }
             for (int qh = 0; qh < 8; qh++)
@@ -600,18 +601,18 @@ namespace KernelGen.Generated
                     a3_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 495)), a3_1);
                     a4_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 499)), a4_1);
                     a5_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 503)), a5_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 16));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 24));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 272));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 280));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x20) : InterleaveLower256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 528));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a2_0, a2_1), Avx.UnpackHigh(a2_0, a2_1), 0x31) : InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 536));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x20) : InterleaveLower256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 784));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a3_0, a3_1), Avx.UnpackHigh(a3_0, a3_1), 0x31) : InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 792));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a4_0, a4_1), Avx.UnpackHigh(a4_0, a4_1), 0x20) : InterleaveLower256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1040));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a4_0, a4_1), Avx.UnpackHigh(a4_0, a4_1), 0x31) : InterleaveUpper256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1048));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a5_0, a5_1), Avx.UnpackHigh(a5_0, a5_1), 0x20) : InterleaveLower256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1296));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a5_0, a5_1), Avx.UnpackHigh(a5_0, a5_1), 0x31) : InterleaveUpper256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1304));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 16));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 24));
+                    V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 272));
+                    V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 280));
+                    V256.StoreUnsafe(InterleaveLower256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 528));
+                    V256.StoreUnsafe(InterleaveUpper256(a2_0, a2_1), ref y, (nuint)(qh * 32 + 536));
+                    V256.StoreUnsafe(InterleaveLower256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 784));
+                    V256.StoreUnsafe(InterleaveUpper256(a3_0, a3_1), ref y, (nuint)(qh * 32 + 792));
+                    V256.StoreUnsafe(InterleaveLower256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1040));
+                    V256.StoreUnsafe(InterleaveUpper256(a4_0, a4_1), ref y, (nuint)(qh * 32 + 1048));
+                    V256.StoreUnsafe(InterleaveLower256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1296));
+                    V256.StoreUnsafe(InterleaveUpper256(a5_0, a5_1), ref y, (nuint)(qh * 32 + 1304));
                 }
             }
             for (int qh = 0; qh < 8; qh++)
@@ -703,10 +704,10 @@ namespace KernelGen.Generated
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 508)), a1_0);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 505)), a0_1);
                     a1_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 509)), a1_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1536));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1544));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1792));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1800));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1536));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1544));
+                    V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1792));
+                    V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1800));
                 }
             }
             for (int qh = 0; qh < 8; qh++)
@@ -798,10 +799,10 @@ namespace KernelGen.Generated
                     a1_0 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 510)), a1_0);
                     a0_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 507)), a0_1);
                     a1_1 = V256.MultiplyAddEstimate(x0, V256.Create(Unsafe.Add(ref w, 511)), a1_1);
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x20) : InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1552));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a0_0, a0_1), Avx.UnpackHigh(a0_0, a0_1), 0x31) : InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1560));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x20) : InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1808));
-                    V256.StoreUnsafe(Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(a1_0, a1_1), Avx.UnpackHigh(a1_0, a1_1), 0x31) : InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1816));
+                    V256.StoreUnsafe(InterleaveLower256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1552));
+                    V256.StoreUnsafe(InterleaveUpper256(a0_0, a0_1), ref y, (nuint)(qh * 32 + 1560));
+                    V256.StoreUnsafe(InterleaveLower256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1808));
+                    V256.StoreUnsafe(InterleaveUpper256(a1_0, a1_1), ref y, (nuint)(qh * 32 + 1816));
                 }
             }
         }
@@ -969,14 +970,14 @@ namespace KernelGen.Generated
                         a1_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 485)), a1_1);
                         a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 489)), a2_1);
                         a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 493)), a3_1);
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 4));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 256));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 260));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 512));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 516));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 768));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 772));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 4));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 256));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 260));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 512));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 516));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 768));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 772));
                     }
                 }
             }
@@ -1139,14 +1140,14 @@ namespace KernelGen.Generated
                         a1_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 487)), a1_1);
                         a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 491)), a2_1);
                         a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 495)), a3_1);
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 16));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 20));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 272));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 276));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 528));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 532));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 784));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 788));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 16));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 20));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 272));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 276));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 528));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 532));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 784));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 788));
                     }
                 }
             }
@@ -1309,14 +1310,14 @@ namespace KernelGen.Generated
                         a1_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 501)), a1_1);
                         a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 505)), a2_1);
                         a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 509)), a3_1);
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1024));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1028));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1280));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1284));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1536));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1540));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1792));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1796));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1024));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1028));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1280));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1284));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1536));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1540));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1792));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1796));
                     }
                 }
             }
@@ -1479,14 +1480,14 @@ namespace KernelGen.Generated
                         a1_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 503)), a1_1);
                         a2_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 507)), a2_1);
                         a3_1 = V128.MultiplyAddEstimate(x0, V128.Create(Unsafe.Add(ref w, 511)), a3_1);
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a0_0, a0_1) : InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1040));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a0_0, a0_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a0_0, a0_1) : InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1044));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a1_0, a1_1) : InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1296));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a1_0, a1_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a1_0, a1_1) : InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1300));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a2_0, a2_1) : InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1552));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a2_0, a2_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a2_0, a2_1) : InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1556));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackLow(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a3_0, a3_1) : InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1808));
-                        V128.StoreUnsafe(Sse.IsSupported ? Sse.UnpackHigh(a3_0, a3_1) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a3_0, a3_1) : InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1812));
+                        V128.StoreUnsafe(InterleaveLower128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1040));
+                        V128.StoreUnsafe(InterleaveUpper128(a0_0, a0_1), ref y, (nuint)(qh * 32 + m * 2 + 1044));
+                        V128.StoreUnsafe(InterleaveLower128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1296));
+                        V128.StoreUnsafe(InterleaveUpper128(a1_0, a1_1), ref y, (nuint)(qh * 32 + m * 2 + 1300));
+                        V128.StoreUnsafe(InterleaveLower128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1552));
+                        V128.StoreUnsafe(InterleaveUpper128(a2_0, a2_1), ref y, (nuint)(qh * 32 + m * 2 + 1556));
+                        V128.StoreUnsafe(InterleaveLower128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1808));
+                        V128.StoreUnsafe(InterleaveUpper128(a3_0, a3_1), ref y, (nuint)(qh * 32 + m * 2 + 1812));
                     }
                 }
             }
@@ -2242,9 +2243,26 @@ namespace KernelGen.Generated
             return true;
         }
 
-        // Portable lane shuffles, called only where the in-place x86 or ARM instruction is not supported.
+        // Lane shuffles: the x86 or ARM instruction where the processor has it, else a portable loop. The IsSupported checks
+        // are JIT-time constants and these helpers are inlined, so a path holds just the instruction; the checks are here, not
+        // at each call, because analysers walk every branch of a method: the trim analyzer (IsAotCompatible) spent most of its
+        // time on the kernels' branches when each shift and interleaving store was a conditional in place (docs/build-time.md).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x20) : InterleaveLower256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd) =>
+            Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31) : InterleaveUpper256Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd) : InterleaveLower128Portable(even, odd);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd) =>
+            Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd) : InterleaveUpper128Portable(even, odd);
+
+        // Portable lane shuffles, called only where the x86 or ARM instruction is not supported.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveLower256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveLower256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -2252,7 +2270,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec256 InterleaveUpper256(Vec256 even, Vec256 odd)
+        private static Vec256 InterleaveUpper256Portable(Vec256 even, Vec256 odd)
         {
             var result = Vec256.Zero;
             for (int i = 0; i < 4; i++)
@@ -2260,7 +2278,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveLower128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveLower128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
@@ -2268,7 +2286,7 @@ namespace KernelGen.Generated
             return result;
         }
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static Vec128 InterleaveUpper128(Vec128 even, Vec128 odd)
+        private static Vec128 InterleaveUpper128Portable(Vec128 even, Vec128 odd)
         {
             var result = Vec128.Zero;
             for (int i = 0; i < 2; i++)
