@@ -65,55 +65,10 @@ internal sealed class MeasuredCall
         _ => throw new ArgumentException($"No generated kernel is declared for '{shape}'.", nameof(shape)),
     };
 
-    /// <summary>The runtime's prepared layer of the shape's rank, bound to its data.</summary>
-    private static Action Prepared(ShapeData data, int? threads, float[] output)
-    {
-        ConvShape s = data.Shape;
-        int cap = threads ?? Environment.ProcessorCount;   // the property's default
-        switch (s.Rank)
-        {
-            case 1:
-                var oneD = new ConvTranspose1D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
-                {
-                    Layout = s.Layout,
-                    MaxDegreeOfParallelism = cap,
-                }.Prepare(data.Weights);
-                return Bind(oneD, data, output);
-            case 3:
-                var threeD = new ConvTranspose3D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
-                {
-                    Layout = s.Layout,
-                    MaxDegreeOfParallelism = cap,
-                }.Prepare(data.Weights);
-                return Bind(threeD, data, output);
-            default:
-                var twoD = new ConvTranspose2D(s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.OutputPadding, dilation: 1, groups: s.Groups)
-                {
-                    Layout = s.Layout,
-                    MaxDegreeOfParallelism = cap,
-                }.Prepare(data.Weights);
-                return Bind(twoD, data, output);
-        }
-    }
+    /// <summary>The runtime's prepared layer of the shape's rank (<see cref="RuntimeLayer"/>; its call is compiled fully optimised).</summary>
+    private static Action Prepared(ShapeData data, int? threads, float[] output) =>
+        RuntimeLayer.Bind(data, threads ?? Environment.ProcessorCount /* the property's default */, output).Call;
 
     private static Action Bind(Kernel kernel, ShapeData data, float[] output) =>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => kernel(data.Input, data.Weights, output);
-
-    private static Action Bind(PreparedConvTranspose2D prepared, ShapeData data, float[] output)
-    {
-        int height = data.Shape.InputHeight, width = data.Shape.InputWidth;
-        return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, height, width, output);
-    }
-
-    private static Action Bind(PreparedConvTranspose1D prepared, ShapeData data, float[] output)
-    {
-        int length = data.Shape.InputWidth;
-        return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, length, output);
-    }
-
-    private static Action Bind(PreparedConvTranspose3D prepared, ShapeData data, float[] output)
-    {
-        int depth = data.Shape.InputDepth, height = data.Shape.InputHeight, width = data.Shape.InputWidth;
-        return [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => prepared.Compute(data.Input, depth, height, width, output);
-    }
 }

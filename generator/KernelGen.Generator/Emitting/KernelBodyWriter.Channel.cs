@@ -507,7 +507,8 @@ namespace KernelGen.Generator.Emitting
             int whole = run / pixels, left = run - whole * pixels;
             // A block of fewer than 4 pixels x 2 vectors has too few independent sums to keep both FMA units busy (4 cycles
             // of latency each) and takes about as long as a block of 4: on the Vector256 path a short remainder joins the
-            // last whole block and the two are split evenly (6 + 2 as 4 + 4, 6 + 3 as 5 + 4), as the runtime's kernel does.
+            // last whole block and the two are split evenly (6 + 1 as 4 + 3, 6 + 2 as 4 + 4, 6 + 3 as 5 + 4). The runtime's
+            // kernel, whose blocks are 6 or 4 pixels wide, takes 6 + 2 as 4 + 4 too and ends other remainders with 4-pixel blocks.
             var tail = new List<int>();
             if (_lanes == 8 && left > 0 && left < 4 && whole > 0)
             {

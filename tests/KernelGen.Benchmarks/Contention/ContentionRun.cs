@@ -51,7 +51,7 @@ public static class ContentionRun
             {
                 foreach (var v in variants)
                 {
-                    Call(v, data);
+                    v.Call();
                     check.Verify(v.Name, v.Output);
                 }
             }
@@ -62,11 +62,11 @@ public static class ContentionRun
                 continue;
             }
 
-            var quiet = Time(variants, data, seconds);
+            var quiet = Time(variants, seconds);
             (double Median, double PairedRatio)[] loaded;
             using (var busy = new BusyCompetitors(competitors))
             {
-                loaded = Time(variants, data, seconds);
+                loaded = Time(variants, seconds);
                 placement = busy.Placement;
             }
 
@@ -85,63 +85,33 @@ public static class ContentionRun
     /// </summary>
     private static Variant Create(string name, ShapeData data, int threads, int chunksPerThread)
     {
-        ConvShape shape = data.Shape;
-        float[] input = data.Input, output = new float[shape.OutputLength];
-        Action call;
-        switch (shape.Rank)
+        var output = new float[data.Shape.OutputLength];
+        var (prepared, call) = RuntimeLayer.Bind(data, threads, output);
+        IEnumerable<PreparedConvTranspose2D> planes = prepared switch
         {
-            case 1:
-                var oneD = new ConvTranspose1D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
-                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
-                {
-                    Layout = shape.Layout,
-                    MaxDegreeOfParallelism = threads,
-                }.Prepare(data.Weights);
-                oneD.Plane.ChunksPerThread = chunksPerThread;
-                call = () => oneD.Compute(input, shape.InputWidth, output);
-                break;
-            case 3:
-                var threeD = new ConvTranspose3D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
-                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
-                {
-                    Layout = shape.Layout,
-                    MaxDegreeOfParallelism = threads,
-                }.Prepare(data.Weights);
-                foreach (var tap in threeD.Taps) tap.ChunksPerThread = chunksPerThread;
-                call = () => threeD.Compute(input, shape.InputDepth, shape.InputHeight, shape.InputWidth, output);
-                break;
-            default:
-                var twoD = new ConvTranspose2D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding,
-                    shape.OutputPadding, dilation: 1, groups: shape.Groups)
-                {
-                    Layout = shape.Layout,
-                    MaxDegreeOfParallelism = threads,
-                }.Prepare(data.Weights);
-                twoD.ChunksPerThread = chunksPerThread;
-                call = () => twoD.Compute(input, shape.InputHeight, shape.InputWidth, output);
-                break;
-        }
-
+            PreparedConvTranspose1D oneD => [oneD.Plane],
+            PreparedConvTranspose3D threeD => threeD.Taps,
+            _ => [(PreparedConvTranspose2D)prepared],
+        };
+        foreach (var plane in planes) plane.ChunksPerThread = chunksPerThread;
         return new Variant(name, call, output, []);
     }
-
-    private static void Call(Variant v, ShapeData data) => v.Call();
 
     /// <summary>
     /// Warms every variant up, then times interleaved rounds for <paramref name="seconds"/>: per variant, the median
     /// per call, and the median over rounds of its time over the one-thread time of the same round (a slow
     /// spell of a shared machine hits both).
     /// </summary>
-    private static (double Median, double PairedRatio)[] Time(Variant[] variants, ShapeData data, double seconds)
+    private static (double Median, double PairedRatio)[] Time(Variant[] variants, double seconds)
     {
         foreach (var v in variants)
         {
             v.Rounds.Clear();
             var warm = Stopwatch.StartNew();
-            while (warm.Elapsed.TotalSeconds < 0.3) Call(v, data);
+            while (warm.Elapsed.TotalSeconds < 0.3) v.Call();
         }
 
-        int[] callsPerRound = variants.Select(v => CallsFor(v, data)).ToArray();
+        int[] callsPerRound = variants.Select(v => CallsFor(v)).ToArray();
         int rounds = 0;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < seconds)
@@ -152,7 +122,7 @@ public static class ContentionRun
             {
                 int i = (k + rounds) % variants.Length;
                 long start = Stopwatch.GetTimestamp();
-                for (int c = 0; c < callsPerRound[i]; c++) Call(variants[i], data);
+                for (int c = 0; c < callsPerRound[i]; c++) variants[i].Call();
                 variants[i].Rounds.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / callsPerRound[i]);
             }
         }
@@ -161,11 +131,11 @@ public static class ContentionRun
             Percentile(v.Rounds.Zip(variants[0].Rounds, (x, one) => x / one).ToList(), 0.5))).ToArray();
     }
 
-    private static int CallsFor(Variant v, ShapeData data)
+    private static int CallsFor(Variant v)
     {
         var start = Stopwatch.StartNew();
         int calls = 0;
-        while (start.Elapsed.TotalSeconds < 0.005) { Call(v, data); calls++; }
+        while (start.Elapsed.TotalSeconds < 0.005) { v.Call(); calls++; }
         return Math.Max(1, (int)(calls * RoundSeconds / start.Elapsed.TotalSeconds));
     }
 

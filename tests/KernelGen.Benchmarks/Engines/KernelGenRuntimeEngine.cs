@@ -22,23 +22,8 @@ public sealed class KernelGenRuntimeEngine : IConvolutionEngine
         ConvShape shape = data.Shape;
         _output = new float[shape.OutputLength];
         _output.AsSpan().Fill(float.NaN);
-        float[] input = data.Input, output = _output;
         // One closure per engine, built here: a delegate call costs about a nanosecond, far below the smallest layer's time.
-        switch (shape.Rank)
-        {
-            case 1:
-                PreparedConvTranspose1D oneD = Prepare1D(shape, data.Weights, kind);
-                _run = () => oneD.Compute(input, shape.InputWidth, output);
-                break;
-            case 3:
-                PreparedConvTranspose3D threeD = Prepare3D(shape, data.Weights, kind);
-                _run = () => threeD.Compute(input, shape.InputDepth, shape.InputHeight, shape.InputWidth, output);
-                break;
-            default:
-                PreparedConvTranspose2D twoD = Prepare2D(shape, data.Weights, kind);
-                _run = () => twoD.Compute(input, shape.InputHeight, shape.InputWidth, output);
-                break;
-        }
+        _run = RuntimeLayer.Bind(data, kind.Threads(), _output).Call;
     }
 
     /// <inheritdoc/>
@@ -60,28 +45,4 @@ public sealed class KernelGenRuntimeEngine : IConvolutionEngine
     public void Dispose()
     {
     }
-
-    private static PreparedConvTranspose1D Prepare1D(ConvShape shape, float[] weights, EngineKind kind) =>
-        new ConvTranspose1D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding, shape.OutputPadding,
-            dilation: 1, groups: shape.Groups)
-        {
-            Layout = shape.Layout,
-            MaxDegreeOfParallelism = kind.Threads(),
-        }.Prepare(weights);
-
-    private static PreparedConvTranspose2D Prepare2D(ConvShape shape, float[] weights, EngineKind kind) =>
-        new ConvTranspose2D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding, shape.OutputPadding,
-            dilation: 1, groups: shape.Groups)
-        {
-            Layout = shape.Layout,
-            MaxDegreeOfParallelism = kind.Threads(),
-        }.Prepare(weights);
-
-    private static PreparedConvTranspose3D Prepare3D(ConvShape shape, float[] weights, EngineKind kind) =>
-        new ConvTranspose3D(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding, shape.OutputPadding,
-            dilation: 1, groups: shape.Groups)
-        {
-            Layout = shape.Layout,
-            MaxDegreeOfParallelism = kind.Threads(),
-        }.Prepare(weights);
 }
