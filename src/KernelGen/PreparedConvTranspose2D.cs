@@ -81,6 +81,7 @@ public sealed unsafe class PreparedConvTranspose2D
     /// rows: when its rows are too few to make <paramref name="chunksPerThread"/> chunks per thread (a 1-D layer has one),
     /// which would leave threads idle. One thread always runs whole rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool SplitsColumns(ExecutionPlan plan, int batch, int threads, int chunksPerThread) =>
         !plan.Exact && plan.IsChannelKernel && threads > 1 && (long)plan.OutputHeight * batch < (long)threads * chunksPerThread;
 
@@ -113,14 +114,15 @@ public sealed unsafe class PreparedConvTranspose2D
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Compute(ReadOnlySpan<float> input, int inputHeight, int inputWidth, Span<float> output)
     {
-        var shape = Definition.ValidateCall(input, inputHeight, inputWidth, output);
-        ComputeValidated(input, shape, output);
-        if (Volatile.Read(ref _hasRun) == 0 && IsFirstCallToRepeat(shape))
+        // A small first call runs again (see RunsAgainOnFirstCall) through the very instructions every later call runs: the
+        // same call sites, the size rules' fast path for the last valid size, the cached plan, the reused call state. A
+        // second copy of the calls would warm its own copy and leave the first one, which later calls run, cold since
+        // before call 1's compiling (the caller usually inlines this method, so both copies would land in its code).
+        while (true)
         {
-            // The path every later call takes (the size rules' fast path for the last valid size, the cached plan, the
-            // reused call state), so that call 2 does not meet it cold: see RunsAgainOnFirstCall.
-            shape = Definition.ValidateCall(input, inputHeight, inputWidth, output);
+            var shape = Definition.ValidateCall(input, inputHeight, inputWidth, output);
             ComputeValidated(input, shape, output);
+            if (Volatile.Read(ref _hasRun) != 0 || !IsFirstCallToRepeat(shape)) return;
             RepeatedFirstCall = true;
         }
     }

@@ -7,9 +7,10 @@ namespace KernelGen.FirstCalls;
 /// The clock after every call of a run: point <c>k</c> says that <see cref="Calls"/>[k] calls had returned at timestamp
 /// <see cref="Ticks"/>[k] (point 0 is the start, before call 1). The first calls have a point each (1024 of them when
 /// calls take under a microsecond, else <see cref="CallRecorder.IndividualCalls"/>); later ones one per 64 or 4096 calls,
-/// so that a run of a 10 ns kernel for seconds fits in memory.
+/// so that a run of a 10 ns kernel for seconds fits in memory. <see cref="CallTicks"/>, when given, holds the first calls
+/// timed one by one (<see cref="CallRecorder.TimedOneByOne"/>): element <c>k</c> is call <c>k</c>'s own ticks (element 0 unused).
 /// </summary>
-internal sealed record CallRecording(long[] Calls, long[] Ticks, int Count, long Frequency)
+internal sealed record CallRecording(long[] Calls, long[] Ticks, int Count, long Frequency, long[]? CallTicks = null)
 {
     /// <summary>Calls made.</summary>
     public long TotalCalls => Calls[Count - 1];
@@ -33,16 +34,27 @@ internal static class CallRecorder
     private const int Capacity = 1 << 22;
 
     /// <summary>
+    /// The first calls, each timed on its own: the clock is read right before and right after the call, and before that
+    /// the harness runs its own way to the call untimed (<see cref="MeasuredCall.RunHarnessPathOnly"/>: the delegate, the
+    /// bound lambda up to the kernel's call, this loop). Call 1's compiling leaves that code as cold as the kernel's (its
+    /// pages were last run before the compiler's milliseconds): timed with the call, call 2 of the generated seed kernel
+    /// took 0.16-0.42 µs against 0.03 from call 3, which was this harness's cost, not the kernel's.
+    /// </summary>
+    public const int TimedOneByOne = 16;
+
+    /// <summary>
     /// Calls <paramref name="call"/> until <paramref name="seconds"/> have passed and at least <paramref name="minimumCalls"/>
-    /// calls were made. The clock is read after every call, also where no point is kept, so that every call carries the
-    /// same measuring overhead (<see cref="MeasureOverhead"/> measures it). Compiled fully optimised from its first call, so
-    /// that the loop itself never runs as tier-0 code.
+    /// calls were made: the first <see cref="TimedOneByOne"/> timed one by one, after <paramref name="harnessPathOnly"/>
+    /// (the harness's own way to the call, without the kernel); then back to back, the clock read after every call, also
+    /// where no point is kept, so that every call carries the same measuring overhead (<see cref="MeasureOverhead"/>
+    /// measures both). Compiled fully optimised from its first call, so that the loop itself never runs as tier-0 code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static CallRecording Record(Action call, double seconds, long minimumCalls)
+    public static CallRecording Record(Action call, Action harnessPathOnly, double seconds, long minimumCalls)
     {
         var calls = new long[Capacity];
         var ticks = new long[Capacity];
+        var callTicks = new long[TimedOneByOne + 1];
         // Touch every page now: the first write to a fresh page faults, and faults in the loop would make the calls with a
         // point each look slower than the later ones.
         calls.AsSpan().Fill(-1);
@@ -52,7 +64,18 @@ internal static class CallRecorder
         calls[0] = 0;
         ticks[0] = start;
         int count = 1;
-        long made = 0, mask = 0;
+        for (; count <= TimedOneByOne; count++)
+        {
+            harnessPathOnly();
+            long before = Stopwatch.GetTimestamp();
+            call();
+            long after = Stopwatch.GetTimestamp();
+            callTicks[count] = after - before;
+            calls[count] = count;
+            ticks[count] = after;
+        }
+
+        long made = TimedOneByOne, mask = 0;
         while (true)
         {
             call();
@@ -62,20 +85,24 @@ internal static class CallRecorder
             calls[count] = made;
             ticks[count] = now;
             count++;
-            if (made == IndividualCalls || (made == IndividualShortCalls && (now - ticks[1]) < (IndividualShortCalls - 1) * Stopwatch.Frequency / 1_000_000))
+            if (made == IndividualCalls || (made == IndividualShortCalls && (now - ticks[TimedOneByOne + 1]) < (IndividualShortCalls - TimedOneByOne - 1) * Stopwatch.Frequency / 1_000_000))
                 mask = 63;
             if (count == Capacity / 2) mask = 4095;
             if (count == Capacity || (now >= deadline && made >= minimumCalls)) break;
         }
 
-        return new CallRecording(calls, ticks, count, Stopwatch.Frequency);
+        return new CallRecording(calls, ticks, count, Stopwatch.Frequency, callTicks);
     }
 
-    /// <summary>Microseconds per call that the loop and the clock add to a call: a run of an empty call's steady state.</summary>
-    public static double MeasureOverhead()
+    /// <summary>
+    /// Microseconds per call that the harness adds to a call: back to back (the loop and the clock), and timed one by one
+    /// (the clock): the steady state of an empty call, and the median of its calls timed one by one.
+    /// </summary>
+    public static (double BackToBack, double OneByOne) MeasureOverhead()
     {
         Action nothing = [MethodImpl(MethodImplOptions.AggressiveOptimization)] static () => { };
-        var recording = Record(nothing, 0.2, 0);
-        return FirstCallProfile.Analyse(recording, overheadMicroseconds: 0).SteadyMicroseconds;
+        var recording = Record(nothing, nothing, 0.2, 0);
+        double oneByOne = Statistics.Median(recording.CallTicks!.Skip(2).Select(t => t * 1e6 / recording.Frequency));
+        return (FirstCallProfile.Analyse(recording, overheadMicroseconds: 0).SteadyMicroseconds, oneByOne);
     }
 }

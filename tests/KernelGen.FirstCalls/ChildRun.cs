@@ -52,19 +52,19 @@ internal static class ChildRun
             return 0;
         }
 
-        CallRecording recording = CallRecorder.Record(measured.Call, seconds, minimumCalls: 200);
-        double overhead = CallRecorder.MeasureOverhead();
+        CallRecording recording = CallRecorder.Record(measured.Call, measured.RunHarnessPathOnly, seconds, minimumCalls: 200);
+        var (overhead, overheadOneByOne) = CallRecorder.MeasureOverhead();
         if (Environment.GetEnvironmentVariable("KERNELGEN_PRINT_CALLS") is { } printed && int.TryParse(printed, out int shown))
         {
-            for (int k = 1; k <= Math.Min(shown, recording.Count - 1) && recording.Calls[k] == k; k++)
+            for (int k = 1; k <= Math.Min(shown, CallRecorder.TimedOneByOne); k++)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"CALL {k} {(recording.Ticks[k] - recording.Ticks[k - 1]) * 1e6 / recording.Frequency - overhead:0.###}"));
+                    $"CALL {k} {recording.CallTicks![k] * 1e6 / recording.Frequency - overheadOneByOne:0.###}"));
         }
         FirstCallProfile profile;
         using (var segments = segmentsFile is null ? null : new StreamWriter(segmentsFile))
         {
             segments?.WriteLine("# first call of the segment, ms since call 1 began, us per call");
-            profile = FirstCallProfile.Analyse(recording, overhead, segments);
+            profile = FirstCallProfile.Analyse(recording, overhead, segments, overheadOneByOne);
         }
 
 
@@ -82,9 +82,9 @@ internal static class ChildRun
         string simd = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{ResultPrefix}shape={shape.Name} engine={engine} code={code} simd={simd} processors={Environment.ProcessorCount} " +
-            $"call1={profile.FirstCallMicroseconds:0.###} calls2to10={profile.Calls2To10Microseconds:0.###} steady={profile.SteadyMicroseconds:0.####} " +
+            $"call1={profile.FirstCallMicroseconds:0.###} calls2to10={profile.Calls2To10Microseconds:0.###} slowest2to10={profile.SlowestOfCalls2To10Microseconds:0.###} steady={profile.SteadyMicroseconds:0.####} " +
             $"steadyFrom={profile.SteadyFromCall} msBeforeSteady={profile.MillisecondsBeforeSteady:0.###} calls={profile.Calls} seconds={profile.Seconds:0.###} " +
-            $"overhead={overhead:0.####} agree={agree} difference={difference:G3}"));
+            $"overhead={overhead:0.####} overheadOneByOne={overheadOneByOne:0.####} agree={agree} difference={difference:G3}"));
         return agree ? 0 : 1;
     }
 }

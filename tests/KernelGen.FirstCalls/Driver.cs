@@ -90,8 +90,8 @@ internal static class Driver
             ? $"### All processors ({Environment.ProcessorCount})"
             : $"### One processor (taskset -c {affinity})");
         log.WriteLine();
-        log.WriteLine("| shape | engine | binary | call 1 (µs) | calls 2-10 (µs) | steady (µs) | calls before steady | ms before steady | runs |");
-        log.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        log.WriteLine("| shape | engine | binary | call 1 (µs) | calls 2-10 (µs) | slowest of 2-10 (µs) | steady (µs) | calls before steady | ms before steady | runs |");
+        log.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var group in results.GroupBy(r => (Shape: r.Values["shape"], Engine: r.Values["engine"], r.Variant)))
         {
             var runs = group.ToList();
@@ -100,7 +100,7 @@ internal static class Driver
                 from.Count == 0 ? "-" : Statistics.Median(from.Select(r => r.Number(key))).ToString(format, CultureInfo.InvariantCulture);
             string before = settled.Count == 0 ? "never" : Statistics.Median(settled.Select(r => r.Number("steadyFrom") - 1)).ToString("0", CultureInfo.InvariantCulture);
             string unsettled = settled.Count == runs.Count ? "" : $" ({runs.Count - settled.Count} never settled)";
-            log.WriteLine($"| {group.Key.Shape} | {group.Key.Engine} | {group.Key.Variant} | {Median("call1", runs, "0.0")} | {Median("calls2to10", runs, "0.000")} | " +
+            log.WriteLine($"| {group.Key.Shape} | {group.Key.Engine} | {group.Key.Variant} | {Median("call1", runs, "0.0")} | {Median("calls2to10", runs, "0.000")} | {Median("slowest2to10", runs, "0.000")} | " +
                 $"{Median("steady", runs, "0.000")} | {before} | {Median("msBeforeSteady", settled, "0.0")} | {runs.Count}{unsettled} |");
         }
     }

@@ -5,6 +5,7 @@ namespace KernelGen.FirstCalls;
 /// </summary>
 /// <param name="FirstCallMicroseconds">Call 1: compiling the kernel (JIT) plus running it once.</param>
 /// <param name="Calls2To10Microseconds">The mean of calls 2 to 10.</param>
+/// <param name="SlowestOfCalls2To10Microseconds">The slowest of calls 2 to 10.</param>
 /// <param name="SteadyMicroseconds">
 /// The steady state: the median time per call over the last third of the run (segments of at least
 /// <see cref="SegmentMicroseconds"/>).
@@ -18,7 +19,7 @@ namespace KernelGen.FirstCalls;
 /// <param name="Calls">Calls made in the run.</param>
 /// <param name="Seconds">The length of the run.</param>
 internal sealed record FirstCallProfile(
-    double FirstCallMicroseconds, double Calls2To10Microseconds, double SteadyMicroseconds, long SteadyFromCall,
+    double FirstCallMicroseconds, double Calls2To10Microseconds, double SlowestOfCalls2To10Microseconds, double SteadyMicroseconds, long SteadyFromCall,
     double MillisecondsBeforeSteady, long Calls, double Seconds)
 {
     /// <summary>How much slower than the steady state a call may be and still count as steady (10 %).</summary>
@@ -35,8 +36,13 @@ internal sealed record FirstCallProfile(
     /// busy machine) are noise, a slow stretch (unoptimised code) is not.</summary>
     public const int Window = 9;
 
-    /// <summary>The profile of a recording; <paramref name="overheadMicroseconds"/> is taken off every call.</summary>
-    public static FirstCallProfile Analyse(CallRecording recording, double overheadMicroseconds, TextWriter? segments = null)
+    /// <summary>
+    /// The profile of a recording; <paramref name="overheadMicroseconds"/> is taken off every call timed back to back,
+    /// <paramref name="oneByOneOverheadMicroseconds"/> off every call timed on its own (calls 1 to 10 come from those,
+    /// when the recording has them).
+    /// </summary>
+    public static FirstCallProfile Analyse(CallRecording recording, double overheadMicroseconds, TextWriter? segments = null,
+        double oneByOneOverheadMicroseconds = 0)
     {
         long[] calls = recording.Calls, ticks = recording.Ticks;
         int last = recording.Count - 1;
@@ -45,8 +51,11 @@ internal sealed record FirstCallProfile(
         double Microseconds(int from, int to) =>
             ((double)(ticks[to] - ticks[from]) * 1e6 / recording.Frequency - overheadMicroseconds * (calls[to] - calls[from])) / (calls[to] - calls[from]);
 
-        double first = Microseconds(0, 1);
-        double next = Microseconds(1, 10);
+        double OneByOne(int call) => recording.CallTicks![call] * 1e6 / recording.Frequency - oneByOneOverheadMicroseconds;
+        bool oneByOne = recording.CallTicks is { Length: > 10 };
+        double first = oneByOne ? OneByOne(1) : Microseconds(0, 1);
+        double next = oneByOne ? Enumerable.Range(2, 9).Average(OneByOne) : Microseconds(1, 10);
+        double slowest = Enumerable.Range(2, 9).Max(call => oneByOne ? OneByOne(call) : Microseconds(call - 1, call));
 
         // The segments, from call 2 on: each at least SegmentMicroseconds long, as the tail's mean call time estimates it.
         long tailTick = ticks[0] + (ticks[last] - ticks[0]) * 2 / 3;
@@ -92,7 +101,7 @@ internal sealed record FirstCallProfile(
             _ => (calls[starts[firstSteady]] + 1, starts[firstSteady]),
         };
 
-        return new FirstCallProfile(first, next, steady, steadyFrom, (double)(ticks[steadyPoint] - ticks[0]) * 1e3 / recording.Frequency,
+        return new FirstCallProfile(first, next, slowest, steady, steadyFrom, (double)(ticks[steadyPoint] - ticks[0]) * 1e3 / recording.Frequency,
             recording.TotalCalls, recording.Seconds);
     }
 }

@@ -6,24 +6,46 @@ namespace KernelGen.FirstCalls;
 
 /// <summary>
 /// One kernel call of one benchmark shape, bound to its data, as the measured loop calls it. The wrappers are compiled
-/// fully optimised from their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>), so that what a first
-/// call costs is the kernel's own code and not this harness's.
+/// fully optimised from their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>), and
+/// <see cref="RunHarnessPathOnly"/> runs a wrapper without its kernel, so that what a first call costs is the kernel's own
+/// code and not this harness's.
 /// </summary>
 internal sealed class MeasuredCall
 {
+    /// <summary>Read by every wrapper before it calls its kernel: set, the wrapper returns there.</summary>
+    private sealed class Gate
+    {
+        public bool SkipKernel;
+    }
+
+    private readonly Gate _gate;
+
     /// <summary>The engines this harness measures.</summary>
     public static readonly string[] Engines = ["generated", "runtime", "runtime-mt"];
 
     private delegate void Kernel(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);
 
-    private MeasuredCall(Action call, float[] output)
+    private MeasuredCall(Gate gate, Action call, float[] output)
     {
+        _gate = gate;
         Call = call;
         Output = output;
     }
 
     /// <summary>One call of the kernel on the shape's input, writing <see cref="Output"/>.</summary>
     public Action Call { get; }
+
+    /// <summary>
+    /// Runs <see cref="Call"/>'s delegate and wrapper up to the kernel's call, and not the kernel: the harness's own way to
+    /// the kernel, which <see cref="CallRecorder.Record"/> runs untimed before each call it times one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RunHarnessPathOnly()
+    {
+        _gate.SkipKernel = true;
+        Call();
+        _gate.SkipKernel = false;
+    }
 
     /// <summary>What the last call wrote.</summary>
     public float[] Output { get; }
@@ -38,11 +60,12 @@ internal sealed class MeasuredCall
     public static MeasuredCall Create(ShapeData data, string engine)
     {
         var output = new float[data.Shape.OutputLength];
+        var gate = new Gate();
         return engine switch
         {
-            "generated" => new MeasuredCall(Bind(GeneratedKernel(data.Shape.Name), data, output), output),
-            "runtime" => new MeasuredCall(Prepared(data, threads: 1, output), output),
-            "runtime-mt" => new MeasuredCall(Prepared(data, threads: null, output), output),
+            "generated" => new MeasuredCall(gate, Bind(gate, GeneratedKernel(data.Shape.Name), data, output), output),
+            "runtime" => new MeasuredCall(gate, Prepared(gate, data, threads: 1, output), output),
+            "runtime-mt" => new MeasuredCall(gate, Prepared(gate, data, threads: null, output), output),
             _ => throw new ArgumentException($"Unknown engine '{engine}'; the engines are {string.Join(", ", Engines)}.", nameof(engine)),
         };
     }
@@ -65,10 +88,41 @@ internal sealed class MeasuredCall
         _ => throw new ArgumentException($"No generated kernel is declared for '{shape}'.", nameof(shape)),
     };
 
-    /// <summary>The runtime's prepared layer of the shape's rank (<see cref="RuntimeLayer"/>; its call is compiled fully optimised).</summary>
-    private static Action Prepared(ShapeData data, int? threads, float[] output) =>
-        RuntimeLayer.Bind(data, threads ?? Environment.ProcessorCount /* the property's default */, output).Call;
+    /// <summary>
+    /// The runtime's prepared layer of the shape's rank, as <see cref="RuntimeLayer"/> builds it for the benchmarks; its
+    /// <c>Compute</c> is called from this harness's own wrapper (the one with the gate), compiled fully optimised.
+    /// </summary>
+    private static Action Prepared(Gate gate, ShapeData data, int? threads, float[] output)
+    {
+        object prepared = RuntimeLayer.Bind(data, threads ?? Environment.ProcessorCount /* the property's default */, output).Prepared;
+        float[] input = data.Input;
+        ConvShape s = data.Shape;
+        int depth = s.InputDepth, height = s.InputHeight, width = s.InputWidth;
+        return prepared switch
+        {
+            PreparedConvTranspose1D oneD => [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+            {
+                if (gate.SkipKernel) return;
+                oneD.Compute(input, width, output);
+            },
+            PreparedConvTranspose3D threeD => [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+            {
+                if (gate.SkipKernel) return;
+                threeD.Compute(input, depth, height, width, output);
+            },
+            PreparedConvTranspose2D twoD => [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+            {
+                if (gate.SkipKernel) return;
+                twoD.Compute(input, height, width, output);
+            },
+            _ => throw new InvalidOperationException($"RuntimeLayer built a {prepared.GetType().Name}."),
+        };
+    }
 
-    private static Action Bind(Kernel kernel, ShapeData data, float[] output) =>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] () => kernel(data.Input, data.Weights, output);
+    private static Action Bind(Gate gate, Kernel kernel, ShapeData data, float[] output) =>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+        {
+            if (gate.SkipKernel) return;
+            kernel(data.Input, data.Weights, output);
+        };
 }

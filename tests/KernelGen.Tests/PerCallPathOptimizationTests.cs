@@ -62,6 +62,29 @@ public sealed class PerCallPathOptimizationTests
         Assert.All(methods, m => Assert.True((m.MethodImplementationFlags & Optimized) != 0, $"{type.Name}.{m.Name} lacks AggressiveOptimization"));
     }
 
+    /// <summary>
+    /// The plan's queries and the kernels' per-call set-up structs that a call runs every time: without either attribute the
+    /// JIT left them as calls from the optimised methods, so they ran as tier-0 code (and their getters with them) until
+    /// tiered compilation recompiled them after 30 calls and a delay, which made calls 2 to 10 of the smallest layers slower
+    /// than the steady state (docs/nativeaot.md; <c>DOTNET_JitDisasmSummary=1</c> listed them recompiled at tier 1).
+    /// </summary>
+    [Theory]
+    [InlineData("KernelGen.Planning.ExecutionPlan", "RunsExact")]
+    [InlineData("KernelGen.Planning.ExecutionPlan", "SaturatingMultiply")]
+    [InlineData("KernelGen.Planning.ExecutionPlan", "PaddedRowsRead")]
+    [InlineData("KernelGen.PreparedConvTranspose2D", "SplitsColumns")]
+    [InlineData("KernelGen.Kernels.TapListKernel+CellContext", ".ctor")]
+    [InlineData("KernelGen.Kernels.WidthPairedKernel+PhaseArgs", ".ctor")]
+    public void WhatEveryCallRunsOutsideTheKernelsIsOptimisedOrInlined(string typeName, string name)
+    {
+        var type = typeof(ConvTranspose2D).Assembly.GetType(typeName)!;
+        const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        var members = (name == ".ctor" ? type.GetConstructors(all).Cast<MethodBase>() : type.GetMethods(all).Where(m => m.Name == name)).ToList();
+        Assert.NotEmpty(members);
+        Assert.All(members, m => Assert.True((m.MethodImplementationFlags & (Optimized | Inlined)) != 0,
+            $"{type.Name}.{m.Name} lacks AggressiveOptimization or AggressiveInlining"));
+    }
+
     [Fact]
     public void TheCallContextsMethodsThatLoopOrDispatchAreOptimisedOnTheirFirstCall()
     {

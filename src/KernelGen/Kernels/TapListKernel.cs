@@ -70,6 +70,7 @@ internal static class TapListKernel
         private readonly AxisPlan _rows, _cols;
         private readonly int _inChannelStride, _inRowStride, _inColumnStride, _outChannelStride, _outRowStride, _outColumnStride;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public CellContext(in LayerShape layer, ExecutionPlan plan, bool channelsLast)
         {
             _layer = layer;

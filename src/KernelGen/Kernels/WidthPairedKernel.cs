@@ -428,6 +428,7 @@ internal static partial class WidthPairedKernel
     /// <summary>What the blocks of one row phase of one output channel (or block of channels) share.</summary>
     private readonly ref struct PhaseArgs
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public PhaseArgs(in LayerShape layer, ExecutionPlan plan, PairedColumnPlan columns, AxisPhase rowPhase, in Source source,
             Span<float> output, ReadOnlySpan<float> packed, int oc, int oy, int q, int rowCount, float bias, int block = 1, int weightsStart = -1)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelGen.Kernels;
 using KernelGen.Simd;
 
@@ -252,9 +253,11 @@ internal sealed class ExecutionPlan
     /// Whether a call of <paramref name="batch"/> samples runs the exact scalar kernel: always for <see cref="Exact"/> plans;
     /// for the width kernel, also when the call is too small to pay for the zero-bordered copy and the vector set-up.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool RunsExact(int batch) =>
         Exact || (!IsChannelKernel && SaturatingMultiply(MultiplyAddsPerSample, batch) <= ExactKernelMaxMultiplyAdds);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long SaturatingMultiply(long a, long b) => b != 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
 
     /// <summary>
@@ -262,6 +265,7 @@ internal sealed class ExecutionPlan
     /// addresses (a row's phase position, shifted, minus each of its phase's tap offsets). Every band of output rows (the
     /// channel kernel's chunks, the paired width kernel's windows) is sized by it. Empty (<c>(0, 0)</c>) when no row has a tap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int First, int End) PaddedRowsRead(int rowStart, int rowEnd)
     {
         AxisPlan rows = Height;
