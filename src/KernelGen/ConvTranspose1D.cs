@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -155,6 +156,7 @@ public sealed class ConvTranspose1D
     /// <param name="inputLength">Input length, at least 1.</param>
     /// <returns>The output length, at least 1.</returns>
     /// <exception cref="ArgumentException">The length is below 1, or the padding crops the whole output away.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOutputSize(int inputLength)
     {
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputLength, nameof(inputLength)));
@@ -279,6 +281,7 @@ public sealed class ConvTranspose1D
         $"ConvTranspose1D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {(Layout == TensorLayout.Nlc ? "NLC" : "NCL")}, {Activation})";
 
     /// <summary>Checks one call's sizes and spans (in 1-D terms) and returns the number of output elements it writes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int ValidateCall(ReadOnlySpan<float> input, int inputLength, Span<float> output)
     {
         var sizes = GetSampleSizes(inputLength);
@@ -304,6 +307,7 @@ public sealed class ConvTranspose1D
         LayerValidation.ValidateParameters(weights, bias, output, WeightsLength, OutChannels, "inChannels * (outChannels / groups) * kernelSize",
             [InChannels, OutChannels / Groups, KernelSize]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputLength)
     {
         int outputLength = GetOutputSize(inputLength);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelGen.Geometry;
 
 namespace KernelGen;
@@ -171,6 +172,7 @@ public sealed class ConvTranspose3D
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <returns>The output size; each is at least 1.</returns>
     /// <exception cref="ArgumentException">A size is below 1, or the padding crops the whole output away.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int Depth, int Height, int Width) GetOutputSize(int inputDepth, int inputHeight, int inputWidth)
     {
         ConvTranspose2D.ThrowIfViolated(ConvTransposeRules.CheckInputSize(inputDepth, nameof(inputDepth)));
@@ -295,6 +297,7 @@ public sealed class ConvTranspose3D
     public override string ToString() =>
         $"ConvTranspose3D({InChannels} -> {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}, groups {Groups}, {(Layout == TensorLayout.Ndhwc ? "NDHWC" : "NCDHW")}, {Activation})";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal CallShape3D ValidateCall(ReadOnlySpan<float> input, int inputDepth, int inputHeight, int inputWidth, Span<float> output)
     {
         var sizes = GetSampleSizes(inputDepth, inputHeight, inputWidth);
@@ -322,6 +325,7 @@ public sealed class ConvTranspose3D
             "inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth",
             [InChannels, OutChannels / Groups, KernelSize.Depth, KernelSize.Height, KernelSize.Width]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputDepth, int inputHeight, int inputWidth)
     {
         var (outputDepth, outputHeight, outputWidth) = GetOutputSize(inputDepth, inputHeight, inputWidth);

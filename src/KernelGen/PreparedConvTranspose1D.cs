@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace KernelGen;
 
 /// <summary>
@@ -25,6 +26,7 @@ public sealed class PreparedConvTranspose1D
     /// <param name="inputLength">Input length, at least 1.</param>
     /// <param name="output">At least <c>batch * outChannels * outputLength</c> elements; the first that many are written.</param>
     /// <exception cref="ArgumentException">A size or span length is wrong, or the spans overlap; nothing has been written.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Compute(ReadOnlySpan<float> input, int inputLength, Span<float> output)
     {
         // Checked in 1-D terms first, so that a bad call's message speaks of lengths, not of a height-1 image.

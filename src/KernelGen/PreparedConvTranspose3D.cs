@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using KernelGen.Kernels;
@@ -50,6 +51,7 @@ public sealed class PreparedConvTranspose3D
     /// <param name="inputWidth">Input width, at least 1.</param>
     /// <param name="output">At least <c>batch * outChannels * outputDepth * outputHeight * outputWidth</c> elements; the first that many are written.</param>
     /// <exception cref="ArgumentException">A size or span length is wrong, or the spans overlap; nothing has been written.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Compute(ReadOnlySpan<float> input, int inputDepth, int inputHeight, int inputWidth, Span<float> output)
     {
         var shape = Definition.ValidateCall(input, inputDepth, inputHeight, inputWidth, output);
@@ -72,6 +74,7 @@ public sealed class PreparedConvTranspose3D
         if (_hasBias) bias.CopyTo(_bias);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ComputeValidated(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output)
     {
         if (shape.Batch == 0) return;
@@ -90,6 +93,7 @@ public sealed class PreparedConvTranspose3D
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeSample(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output, Buffers buffers)
     {
         var definition = Definition;
@@ -167,6 +171,7 @@ public sealed class PreparedConvTranspose3D
     }
 
     /// <summary>Bias and activation over one finished output slice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish(Span<float> slice, bool channelsLast, int plane)
     {
         int channels = Definition.OutChannels;
@@ -191,6 +196,7 @@ public sealed class PreparedConvTranspose3D
         Activations.Apply(slice, Definition.Activation, Definition.LeakyReluSlope);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Add(Span<float> destination, ReadOnlySpan<float> values)
     {
         int i = 0;
@@ -206,6 +212,7 @@ public sealed class PreparedConvTranspose3D
     }
 
     /// <summary>(A, B, plane) to (B, A, plane): the swap of the two outer axes, moving whole planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SwapChannelsAndDepth(ReadOnlySpan<float> source, Span<float> destination, int outer, int inner, int plane)
     {
         for (int a = 0; a < outer; a++)
@@ -218,6 +225,7 @@ public sealed class PreparedConvTranspose3D
     {
         public float[]? Input, Output, Slice;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Span<float> Grow(ref float[]? buffer, int length)
         {
             if (buffer is null || buffer.Length < length) buffer = new float[length];

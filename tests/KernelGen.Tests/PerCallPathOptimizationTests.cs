@@ -53,6 +53,14 @@ public sealed class PerCallPathOptimizationTests
     [InlineData(typeof(PreparedConvTranspose2D), "ComputeValidated")]
     [InlineData(typeof(PreparedConvTranspose2D), "GetPlan")]
     [InlineData(typeof(ConvTranspose2D), "ValidateCall")]
+    [InlineData(typeof(PreparedConvTranspose1D), nameof(PreparedConvTranspose1D.Compute))]
+    [InlineData(typeof(ConvTranspose1D), "ValidateCall")]
+    [InlineData(typeof(ConvTranspose1D), "GetSampleSizes")]
+    [InlineData(typeof(PreparedConvTranspose3D), nameof(PreparedConvTranspose3D.Compute))]
+    [InlineData(typeof(PreparedConvTranspose3D), "ComputeValidated")]
+    [InlineData(typeof(PreparedConvTranspose3D), "ComputeSample")]
+    [InlineData(typeof(ConvTranspose3D), "ValidateCall")]
+    [InlineData(typeof(ConvTranspose3D), "GetSampleSizes")]
     public void TheCallPathAboveTheKernelsIsOptimisedOnItsFirstCall(Type type, string name)
     {
         var methods = type.GetMethods(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
