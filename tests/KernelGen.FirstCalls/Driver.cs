@@ -96,8 +96,11 @@ internal static class Driver
         {
             var runs = group.ToList();
             var settled = runs.Where(r => r.Number("steadyFrom") > 0).ToList();
+            // A key an older binary does not report (a "before" variant built from an earlier commit) shows as "-".
             string Median(string key, List<ChildResult> from, string format) =>
-                from.Count == 0 ? "-" : Statistics.Median(from.Select(r => r.Number(key))).ToString(format, CultureInfo.InvariantCulture);
+                from.Where(r => r.Values.ContainsKey(key)).ToList() is { Count: > 0 } have
+                    ? Statistics.Median(have.Select(r => r.Number(key))).ToString(format, CultureInfo.InvariantCulture)
+                    : "-";
             string before = settled.Count == 0 ? "never" : Statistics.Median(settled.Select(r => r.Number("steadyFrom") - 1)).ToString("0", CultureInfo.InvariantCulture);
             string unsettled = settled.Count == runs.Count ? "" : $" ({runs.Count - settled.Count} never settled)";
             log.WriteLine($"| {group.Key.Shape} | {group.Key.Engine} | {group.Key.Variant} | {Median("call1", runs, "0.0")} | {Median("calls2to10", runs, "0.000")} | {Median("slowest2to10", runs, "0.000")} | " +
