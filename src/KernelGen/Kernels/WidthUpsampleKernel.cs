@@ -35,6 +35,7 @@ internal static class WidthUpsampleKernel
     /// with no padding, output padding or dilation, and Vector256 the channel kernel's width (AVX2 machines, or AVX-512
     /// switched off) with FMA, so that its sums are the channel kernel's bit for bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool LayerFits(LayerPlan layer)
     {
         ConvTranspose2D definition = layer.Definition;
@@ -45,11 +46,14 @@ internal static class WidthUpsampleKernel
     }
 
     /// <summary>Whether an input of <paramref name="inputWidth"/> columns runs this kernel on a layer that <see cref="LayerFits"/>: whole Vector256 of columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool WidthFits(int inputWidth) => inputWidth % Vector256<float>.Count == 0;
 
     /// <summary>Floats of the packing: per group and kernel row, per block of 3 output channels, per input channel, the 3 channels' weights of both kernel columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int PackedLength(in LayerShape layer) => layer.Groups * 2 * Blocks(layer.OutPerGroup) * layer.InPerGroup * 2 * BlockChannels;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Blocks(int outPerGroup) => (outPerGroup + BlockChannels - 1) / BlockChannels;
 
     /// <summary>
@@ -79,6 +83,7 @@ internal static class WidthUpsampleKernel
     }
 
     /// <summary>Floats of the buffer one thread stages an input row in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int StageFloats(in LayerShape layer, int inputWidth) => layer.InChannels * inputWidth;
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, NCHW in and out, bias and activation included.</summary>
