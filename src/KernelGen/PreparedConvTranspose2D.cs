@@ -194,14 +194,23 @@ public sealed unsafe class PreparedConvTranspose2D
             // Aligned: every weight vector the channel kernel loads then lies in one cache line.
             Packed.Ensure(layer.Layer.Groups * layer.Layer.Taps * layer.Layer.InPerGroup * layer.PaddedChannels);
             Bias = new float[layer.Layer.Groups * layer.PaddedChannels];
+            if (WidthUpsampleKernel.LayerFits(layer) && layer.Options.WidthUpsampleKernel)
+                Upsampling = new float[WidthUpsampleKernel.PackedLength(layer.Layer)];
         }
 
         public AlignedBuffer Packed { get; } = new();
 
         public float[] Bias { get; }
 
-        public void Pack(LayerPlan layer, SourceWeights weights, ReadOnlySpan<float> bias) =>
+        /// <summary>The same weights for <see cref="WidthUpsampleKernel"/>, when the layer may run it (else null).</summary>
+        public float[]? Upsampling { get; }
+
+        public void Pack(LayerPlan layer, SourceWeights weights, ReadOnlySpan<float> bias)
+        {
             ChannelVectorizedKernel.Pack(layer.Layer, layer.PaddedChannels, weights, bias, Packed.Span, Bias);
+            if (Upsampling is not null)
+                WidthUpsampleKernel.Pack(layer.Layer, layer.PaddedChannels, Packed.Span, Upsampling);
+        }
     }
 
     /// <summary>Whether no value is NaN or infinite (x - x is 0 for every finite x, NaN for the others).</summary>
@@ -633,6 +642,12 @@ public sealed unsafe class PreparedConvTranspose2D
                     ChannelChunking chunking = plan.ChannelChunking!;
                     Span<float> chunk = _outputScratch.Slice(slot * chunking.ChunkFloats, chunking.ChunkFloats);
                     Span<float> band = _paddedInput.Slice(slot * chunking.BandFloats, chunking.BandFloats);
+                    if (plan.UpsamplesByWidth)
+                    {
+                        WidthUpsampleKernel.Run(layer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _owner._channel.Bias, band, rowStart, rowEnd);
+                        break;
+                    }
+
                     int paddedRowLength = plan.PaddedWidth * layer.InChannels;
                     for (int row = rowStart; row < rowEnd; row += chunking.OutputRows)
                     {

@@ -16,7 +16,8 @@ namespace KernelGen.Kernels;
 /// <remarks>
 /// The kernel reads a zero-bordered HWC copy of the input (<see cref="PadInput"/>), so edge pixels need no special code.
 /// (Reading a CHW copy of NCHW input instead, which saves the transposition, was measured slower: a block then touches
-/// one cache line per input channel instead of a few contiguous ones.)
+/// one cache line per input channel instead of a few contiguous ones. So was a planar copy of just the rows a chunk of
+/// the fused pass reads, 2-7 % on unet_up and dcgan with AVX-512 off: docs/benchmarks.md, issue 14's section.)
 /// </remarks>
 internal static class ChannelVectorizedKernel
 {

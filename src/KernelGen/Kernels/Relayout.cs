@@ -20,6 +20,11 @@ internal static class Relayout
     /// Rows <c>[rowStart, rowEnd)</c> of the channel kernel's padded HWC output (<c>groups * paddedChannels</c> per pixel)
     /// into the user's output, CHW or compact HWC, dropping the padding lanes and applying the activation.
     /// </summary>
+    /// <remarks>
+    /// Run after each chunk of the fused pass, on its own: run instead between the register blocks of the next chunk (to
+    /// overlap its shuffles and stores with their multiply-adds), it was measured 4-9 % slower on dcgan and unet_up with
+    /// AVX-512 off, its traffic evicting what the blocks read (docs/benchmarks.md, issue 14's section).
+    /// </remarks>
     /// <param name="source">The padded HWC rows, starting with row <paramref name="sourceFirstRow"/> (a small per-thread
     /// buffer holding just the rows being copied, or a whole sample's scratch when 0).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -120,35 +120,37 @@ internal static class Transpose
         Sse.MoveHighToLow(t3, t1).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
     }
 
+    /// <remarks>
+    /// Rows 0-3 go to the low 128-bit lanes and rows 4-7 to the high ones as they are loaded (128-bit halves), so that
+    /// only in-lane shuffles follow: a 4 x 4 transposition per lane. Loading whole rows and swapping 128-bit halves at the
+    /// end (8 lane-crossing permutes) was measured 13 % slower transposing unet_up's NCHW input (128 channels of 32 x 32,
+    /// whose planes lie 4 KiB apart) into HWC bands on a Zen 4 with AVX-512 off.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8x8(ref float source, int sourceStride, ref float destination, int destinationStride)
     {
-        Vector256<float> r0 = Vector256.LoadUnsafe(ref source);
-        Vector256<float> r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, sourceStride));
-        Vector256<float> r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 2 * sourceStride));
-        Vector256<float> r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 3 * sourceStride));
-        Vector256<float> r4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 4 * sourceStride));
-        Vector256<float> r5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 5 * sourceStride));
-        Vector256<float> r6 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 6 * sourceStride));
-        Vector256<float> r7 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 7 * sourceStride));
+        // r0-r3: columns 0-3 of rows (0, 4), (1, 5), (2, 6), (3, 7); r4-r7: columns 4-7 of the same rows.
+        Vector256<float> r0 = Vector256.Create(Vector128.LoadUnsafe(ref source), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 4 * sourceStride)));
+        Vector256<float> r1 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, sourceStride)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 5 * sourceStride)));
+        Vector256<float> r2 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 2 * sourceStride)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 6 * sourceStride)));
+        Vector256<float> r3 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 3 * sourceStride)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 7 * sourceStride)));
+        Vector256<float> r4 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 4)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 4 * sourceStride + 4)));
+        Vector256<float> r5 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, sourceStride + 4)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 5 * sourceStride + 4)));
+        Vector256<float> r6 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 2 * sourceStride + 4)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 6 * sourceStride + 4)));
+        Vector256<float> r7 = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 3 * sourceStride + 4)), Vector128.LoadUnsafe(ref Unsafe.Add(ref source, 7 * sourceStride + 4)));
 
-        // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap 128-bit halves across.
+        // Within each lane: interleave pairs of rows, then pairs of pairs. Output row c (c < 4) comes from r0-r3, row c + 4 from r4-r7.
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
         Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
         Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
-        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
-        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-
-        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref destination);
-        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, destinationStride));
-        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * destinationStride));
-        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
-        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 4 * destinationStride));
-        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 5 * destinationStride));
-        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 6 * destinationStride));
-        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 7 * destinationStride));
+        Avx.Shuffle(t0, t2, 0x44).StoreUnsafe(ref destination);
+        Avx.Shuffle(t0, t2, 0xEE).StoreUnsafe(ref Unsafe.Add(ref destination, destinationStride));
+        Avx.Shuffle(t1, t3, 0x44).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * destinationStride));
+        Avx.Shuffle(t1, t3, 0xEE).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
+        Avx.Shuffle(t4, t6, 0x44).StoreUnsafe(ref Unsafe.Add(ref destination, 4 * destinationStride));
+        Avx.Shuffle(t4, t6, 0xEE).StoreUnsafe(ref Unsafe.Add(ref destination, 5 * destinationStride));
+        Avx.Shuffle(t5, t7, 0x44).StoreUnsafe(ref Unsafe.Add(ref destination, 6 * destinationStride));
+        Avx.Shuffle(t5, t7, 0xEE).StoreUnsafe(ref Unsafe.Add(ref destination, 7 * destinationStride));
     }
 }

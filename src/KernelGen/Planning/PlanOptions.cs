@@ -50,6 +50,12 @@ internal sealed record PlanOptions
             : throw new ArgumentOutOfRangeException(nameof(FusedRelayoutChunkFloats), value, $"FusedRelayoutChunkFloats is {value}, but it must be at least 1.");
     }
 
+    /// <summary>
+    /// Whether NCHW 2 x 2 stride-2 layers may run <see cref="Kernels.WidthUpsampleKernel"/> (see
+    /// <see cref="ExecutionPlan.UpsamplesByWidth"/>). Tests switch it off to compare it with the channel kernel bit for bit.
+    /// </summary>
+    public bool WidthUpsampleKernel { get; init; } = true;
+
     /// <summary>The widest vectors for data of <paramref name="extent"/> lanes under these options (see <see cref="VectorWidths.For"/>).</summary>
     public VectorWidth VectorsFor(int extent) => VectorWidths.For(extent, MaxVectorWidth);
 }

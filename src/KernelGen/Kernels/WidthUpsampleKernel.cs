@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Planning;
+using KernelGen.Simd;
+
+namespace KernelGen.Kernels;
+
+/// <summary>
+/// The NCHW many-channel kernel of a 2 x 2 kernel at stride 2 without padding (U-Net's up-sampling layer), where every
+/// output pixel has exactly one tap: output row <c>2 iy + py</c>, column <c>2 ix + px</c> is the dot product of input
+/// pixel <c>(iy, ix)</c> over the group's input channels with the weights of kernel element <c>(py, px)</c>. Vectorised
+/// along the input columns: register blocks of 3 output channels x both width phases x 2 Vector256 of columns (12 sums,
+/// 2 input loads and 6 broadcast weights per input channel, as the channel kernel's 6 x 2 block), the two phases
+/// interleaved in registers so that each output row is stored contiguously. It reads the NCHW input and writes the NCHW
+/// output as they are: neither of the channel kernel's relayouts (which cost about 11 % of unet_up with AVX-512 off).
+/// </summary>
+/// <remarks>
+/// The input row a block reads is first copied channel by channel into a small contiguous buffer: read in place, its
+/// channels lie a whole plane apart (4 KiB for 32 x 32), all in one L1 set, and the block ran 50 % slower. The weights are
+/// packed for it (<see cref="Pack"/>, from the channel kernel's packing, which the layer keeps for its other input sizes). Every output is the same
+/// chain of multiply-adds as in the channel kernel (bias first, then the input channels in order), so the two kernels give
+/// the same bits.
+/// </remarks>
+internal static class WidthUpsampleKernel
+{
+    /// <summary>Output channels per register block.</summary>
+    public const int BlockChannels = 3;
+
+    /// <summary>Input columns per register block: two Vector256 of floats.</summary>
+    public const int BlockColumns = 16;
+
+    /// <summary>
+    /// Whether the layer may run this kernel at some input size (and so needs its packing): NCHW, a 2 x 2 kernel at stride 2
+    /// with no padding, output padding or dilation, and Vector256 the channel kernel's width (AVX2 machines, or AVX-512
+    /// switched off) with FMA, so that its sums are the channel kernel's bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool LayerFits(LayerPlan layer)
+    {
+        ConvTranspose2D definition = layer.Definition;
+        return layer.HasChannelKernel && definition.Layout == TensorLayout.Nchw
+            && definition.KernelSize == new Size2D(2, 2) && definition.Stride == new Size2D(2, 2)
+            && definition.Padding == new Padding2D(0, 0, 0, 0) && definition.OutputPadding == new Size2D(0, 0) && definition.Dilation == new Size2D(1, 1)
+            && layer.ChannelVectors == VectorWidth.V256 && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    }
+
+    /// <summary>Whether an input of <paramref name="inputWidth"/> columns runs this kernel on a layer that <see cref="LayerFits"/>: whole Vector256 of columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool WidthFits(int inputWidth) => inputWidth % Vector256<float>.Count == 0;
+
+    /// <summary>Floats of the packing: per group and kernel row, per block of 3 output channels, per input channel, the 3 channels' weights of both kernel columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int PackedLength(in LayerShape layer) => layer.Groups * 2 * Blocks(layer.OutPerGroup) * layer.InPerGroup * 2 * BlockChannels;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Blocks(int outPerGroup) => (outPerGroup + BlockChannels - 1) / BlockChannels;
+
+    /// <summary>
+    /// Packs from the channel kernel's packing (<paramref name="channelPacked"/>, <see cref="ChannelVectorizedKernel.Pack"/>) into
+    /// <c>(G, kernel row, block of 3 channels, Cin/G, channel, kernel column)</c>, the channels a last block lacks zero: a
+    /// block's 6 weights of one input channel lie together, where the channel packing spreads them over two rows a tap
+    /// apart (read from there, the kernel ran 19 % slower on unet_up).
+    /// </summary>
+    public static void Pack(in LayerShape layer, int paddedChannels, ReadOnlySpan<float> channelPacked, Span<float> packed)
+    {
+        packed.Clear();
+        int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, blocks = Blocks(outPerGroup), taps = layer.Taps;
+        for (int group = 0; group < layer.Groups; group++)
+        {
+            int groupBase = group * taps * inPerGroup * paddedChannels;
+            for (int c = 0; c < outPerGroup; c++)
+            {
+                (int offset, int rowStride) = KernelShapes.ChannelWeightPosition(c, paddedChannels, taps, inPerGroup);
+                int block = c / BlockChannels, o = c - block * BlockChannels;
+                for (int row = 0; row < 2; row++)
+                    for (int ic = 0; ic < inPerGroup; ic++)
+                        for (int column = 0; column < 2; column++)
+                            packed[(((((group * 2 + row) * blocks + block) * inPerGroup + ic) * BlockChannels + o) * 2) + column] =
+                                channelPacked[groupBase + offset + ((row * 2 + column) * inPerGroup + ic) * rowStride];
+            }
+        }
+    }
+
+    /// <summary>Floats of the buffer one thread stages an input row in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int StageFloats(in LayerShape layer, int inputWidth) => layer.InChannels * inputWidth;
+
+    /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, NCHW in and out, bias and activation included.</summary>
+    /// <param name="packed">The weights in this kernel's packing (<see cref="Pack"/>).</param>
+    /// <param name="stage">At least <see cref="StageFloats"/> floats of per-thread scratch.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd)
+    {
+        int inH = plan.InputHeight, inW = plan.InputWidth, outW = plan.OutputWidth, plane = plan.OutputHeight * outW;
+        int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, paddedChannels = plan.PaddedChannels;
+        int stagedRow = -1;
+        for (int oy = rowStart; oy < rowEnd; oy++)
+        {
+            int iy = oy >> 1, py = oy & 1;
+            if (iy != stagedRow)
+            {
+                for (int ic = 0; ic < layer.InChannels; ic++)
+                    input.Slice((ic * inH + iy) * inW, inW).CopyTo(stage.Slice(ic * inW, inW));
+                stagedRow = iy;
+            }
+
+            int blocks = Blocks(outPerGroup);
+            for (int group = 0; group < layer.Groups; group++)
+            {
+                ReadOnlySpan<float> groupInput = stage.Slice(group * inPerGroup * inW, inPerGroup * inW);
+                for (int block = 0; block < blocks; block++)
+                {
+                    int c = block * BlockChannels, channels = Math.Min(BlockChannels, outPerGroup - c);
+                    int weights = ((group * 2 + py) * blocks + block) * inPerGroup * 2 * BlockChannels;
+                    var context = new Block(groupInput, inW, inPerGroup, packed, weights, packedBias, group * paddedChannels + c, channels,
+                        output, (group * outPerGroup + c) * plane + oy * outW, plane);
+                    int ix = 0;
+                    for (; ix + BlockColumns <= inW; ix += BlockColumns)
+                        Columns16(context, ix);
+                    if (ix < inW)
+                        Columns8(context, ix);
+                }
+            }
+
+            if (layer.Activation != FusedActivation.None)
+            {
+                for (int oc = 0; oc < layer.OutChannels; oc++)
+                    Activations.Apply(output.Slice(oc * plane + oy * outW, outW), layer.Activation, layer.LeakyReluSlope);
+            }
+        }
+    }
+
+    /// <summary>What the register blocks of one (output row, 3 channels) share; offsets in floats.</summary>
+    private readonly ref struct Block(ReadOnlySpan<float> input, int inputWidth, int inPerGroup, ReadOnlySpan<float> packed,
+        int weights, ReadOnlySpan<float> bias, int biasOffset, int channels, Span<float> output, int outputOffset, int plane)
+    {
+        public readonly ReadOnlySpan<float> Input = input;
+        public readonly int InputWidth = inputWidth, InPerGroup = inPerGroup, Weights = weights;
+        public readonly int BiasOffset = biasOffset, Channels = channels, OutputOffset = outputOffset, Plane = plane;
+        public readonly ReadOnlySpan<float> Packed = packed, Bias = bias;
+        public readonly Span<float> Output = output;
+
+        /// <summary>
+        /// The first input channel's columns from <paramref name="ix"/>, after one bounds check over every channel's
+        /// <paramref name="columns"/> of them (the block's loads are unchecked).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float InputAt(int ix, int columns) =>
+            ref MemoryMarshal.GetReference(Input.Slice(ix, (InPerGroup - 1) * InputWidth + columns));
+
+        /// <summary>The block's first weight, after one bounds check over all it reads (6 per input channel).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float WeightsStart() =>
+            ref MemoryMarshal.GetReference(Packed.Slice(Weights, InPerGroup * 2 * BlockChannels));
+
+        /// <summary>Output channel <paramref name="channel"/> of the block, columns <c>[2 ix, 2 ix + columns)</c> of its row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float OutputAt(int channel, int ix, int columns) =>
+            ref MemoryMarshal.GetReference(Output.Slice(OutputOffset + channel * Plane + 2 * ix, columns));
+    }
+
+    /// <summary>16 input columns (32 output columns) of the block's 3 channels.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Columns16(in Block block, int ix)
+    {
+        ref float x = ref block.InputAt(ix, BlockColumns);
+        ref float w = ref block.WeightsStart();
+        nint inputStride = block.InputWidth;
+        // A block of fewer than 3 channels computes the missing ones from zero weights (and its last channel's bias) and stores only its own.
+        nint o1 = Math.Min(1, block.Channels - 1), o2 = Math.Min(2, block.Channels - 1);
+        ref float bias = ref MemoryMarshal.GetReference(block.Bias.Slice(block.BiasOffset, block.Channels));
+        Vector256<float> b0 = Vector256.Create(bias), b1 = Vector256.Create(Unsafe.Add(ref bias, o1)), b2 = Vector256.Create(Unsafe.Add(ref bias, o2));
+        // aCP: channel C, width phase P, for the first 8 columns; dCP the same for the next 8.
+        Vector256<float> a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2;
+        Vector256<float> d00 = b0, d01 = b0, d10 = b1, d11 = b1, d20 = b2, d21 = b2;
+        for (int ic = block.InPerGroup; ic > 0; ic--)
+        {
+            Vector256<float> x0 = Simd256.Load(ref x), x1 = Simd256.Load(ref Unsafe.Add(ref x, 8));
+            Vector256<float> wv = Simd256.Broadcast(w);
+            a00 = Simd256.MultiplyAdd(x0, wv, a00);
+            d00 = Simd256.MultiplyAdd(x1, wv, d00);
+            wv = Simd256.Broadcast(Unsafe.Add(ref w, 1));
+            a01 = Simd256.MultiplyAdd(x0, wv, a01);
+            d01 = Simd256.MultiplyAdd(x1, wv, d01);
+            wv = Simd256.Broadcast(Unsafe.Add(ref w, 2));
+            a10 = Simd256.MultiplyAdd(x0, wv, a10);
+            d10 = Simd256.MultiplyAdd(x1, wv, d10);
+            wv = Simd256.Broadcast(Unsafe.Add(ref w, 3));
+            a11 = Simd256.MultiplyAdd(x0, wv, a11);
+            d11 = Simd256.MultiplyAdd(x1, wv, d11);
+            wv = Simd256.Broadcast(Unsafe.Add(ref w, 4));
+            a20 = Simd256.MultiplyAdd(x0, wv, a20);
+            d20 = Simd256.MultiplyAdd(x1, wv, d20);
+            wv = Simd256.Broadcast(Unsafe.Add(ref w, 5));
+            a21 = Simd256.MultiplyAdd(x0, wv, a21);
+            d21 = Simd256.MultiplyAdd(x1, wv, d21);
+            x = ref Unsafe.Add(ref x, inputStride);
+            w = ref Unsafe.Add(ref w, 2 * BlockChannels);
+        }
+
+        Store4(ref block.OutputAt(0, ix, 4 * 8), a00, a01, d00, d01);
+        if (block.Channels > 1) Store4(ref block.OutputAt(1, ix, 4 * 8), a10, a11, d10, d11);
+        if (block.Channels > 2) Store4(ref block.OutputAt(2, ix, 4 * 8), a20, a21, d20, d21);
+
+        // Phases 0 and 1 of 8 columns, then of the next 8, interleaved into 32 consecutive output columns.
+        static void Store4(ref float destination, Vector256<float> even, Vector256<float> odd, Vector256<float> nextEven, Vector256<float> nextOdd)
+        {
+            Simd256.Interleave(even, odd, out Vector256<float> lower, out Vector256<float> upper);
+            Simd256.Store(ref destination, lower);
+            Simd256.Store(ref Unsafe.Add(ref destination, 8), upper);
+            Simd256.Interleave(nextEven, nextOdd, out lower, out upper);
+            Simd256.Store(ref Unsafe.Add(ref destination, 16), lower);
+            Simd256.Store(ref Unsafe.Add(ref destination, 24), upper);
+        }
+    }
+
+    /// <summary>8 input columns (16 output columns) of the block's 3 channels: a row's last, when its width is 8 past a multiple of 16.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Columns8(in Block block, int ix)
+    {
+        ref float x = ref block.InputAt(ix, 8);
+        ref float w = ref block.WeightsStart();
+        nint inputStride = block.InputWidth;
+        nint o1 = Math.Min(1, block.Channels - 1), o2 = Math.Min(2, block.Channels - 1);
+        ref float bias = ref MemoryMarshal.GetReference(block.Bias.Slice(block.BiasOffset, block.Channels));
+        Vector256<float> a00 = Vector256.Create(bias), a10 = Vector256.Create(Unsafe.Add(ref bias, o1)), a20 = Vector256.Create(Unsafe.Add(ref bias, o2));
+        Vector256<float> a01 = a00, a11 = a10, a21 = a20;
+        for (int ic = block.InPerGroup; ic > 0; ic--)
+        {
+            Vector256<float> x0 = Simd256.Load(ref x);
+            a00 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(w), a00);
+            a01 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 1)), a01);
+            a10 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 2)), a10);
+            a11 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 3)), a11);
+            a20 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 4)), a20);
+            a21 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 5)), a21);
+            x = ref Unsafe.Add(ref x, inputStride);
+            w = ref Unsafe.Add(ref w, 2 * BlockChannels);
+        }
+
+        Store2(ref block.OutputAt(0, ix, 2 * 8), a00, a01);
+        if (block.Channels > 1) Store2(ref block.OutputAt(1, ix, 2 * 8), a10, a11);
+        if (block.Channels > 2) Store2(ref block.OutputAt(2, ix, 2 * 8), a20, a21);
+
+        static void Store2(ref float destination, Vector256<float> even, Vector256<float> odd)
+        {
+            Simd256.Interleave(even, odd, out Vector256<float> lower, out Vector256<float> upper);
+            Simd256.Store(ref destination, lower);
+            Simd256.Store(ref Unsafe.Add(ref destination, 8), upper);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using CsCheck;
+using KernelGen.Kernels;
+using KernelGen.Planning;
+using KernelGen.Simd;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// <see cref="WidthUpsampleKernel"/>: NCHW 2 x 2 stride-2 layers where the channel kernel would run Vector256 (forced here
+/// with <see cref="Force.Lanes"/> 8, so that AVX-512 machines run it too). Random channel counts (blocks of 3 with 1 or 2
+/// left over, several packed blocks of 32), groups, widths of one or more blocks of 16 columns and a last block of 8,
+/// bias, activations, batches, threads and chunk sizes (chunks of an odd number of output rows split an input row's two
+/// output rows between chunks), against the naive reference and, bit for bit, against the channel kernel with its relayouts.
+/// </summary>
+public class WidthUpsampleKernelTests
+{
+    /// <summary>Whether this machine runs the kernel at all (Vector256 with FMA; else every layer takes the channel kernel).</summary>
+    private static bool Runs => Vector256.IsHardwareAccelerated && Fma.IsSupported;
+
+    private static readonly Gen<(ConvCase Case, int ChunkFloats, int Threads)> Cases =
+        from groups in Gen.Int[1, 3]
+        from inPerGroup in Gen.Int[1, 12]
+        from outPerGroup in Gen.OneOf(Gen.Int[8, 40], Gen.Int[64, 70])
+        from inputH in Gen.Int[1, 5]
+        from widthVectors in Gen.Int[1, 5]
+        from batch in Gen.Int[1, 2]
+        from hasBias in Gen.Bool
+        from activation in Gen.Enum<FusedActivation>()
+        from seed in Gen.Int
+        from chunkFloats in Gen.OneOf(Gen.Const(PlanOptions.DefaultFusedRelayoutChunkFloats), Gen.Int[1, 3000])
+        from threads in Gen.Int[1, 2]
+        select (new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, 8 * widthVectors,
+            (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), ChannelsLast: false, hasBias, activation, seed), chunkFloats, threads);
+
+    private static PlanOptions Options(int chunkFloats, bool upsample) =>
+        Force.RelayoutChunk(chunkFloats, Force.Lanes(8)) with { WidthUpsampleKernel = upsample };
+
+    [Fact]
+    public void MatchesTheNaiveReferenceAndTheChannelKernelBitForBit() =>
+        Cases.Sample(t =>
+        {
+            (ConvCase c, int chunkFloats, int threads) = t;
+            float[] upsampled = Compute(c, Options(chunkFloats, upsample: true), threads);
+            float[] channel = Compute(c, Options(chunkFloats, upsample: false), threads);
+            float[] expected = c.Expected();
+            for (int i = 0; i < upsampled.Length; i++)
+            {
+                if (!(Math.Abs(upsampled[i] - expected[i]) <= c.Tolerance))
+                    throw new Xunit.Sdk.XunitException($"{c}, chunk {chunkFloats}, {threads} threads: output[{i}] = {upsampled[i]}, expected {expected[i]}");
+                if (BitConverter.SingleToInt32Bits(upsampled[i]) != BitConverter.SingleToInt32Bits(channel[i]))
+                    throw new Xunit.Sdk.XunitException($"{c}, chunk {chunkFloats}, {threads} threads: output[{i}] = {upsampled[i]}, the channel kernel's {channel[i]}");
+            }
+        }, iter: 150, threads: 1);
+
+    /// <summary>The cases above do run the kernel where the hardware has it (else they would only test the channel kernel twice).</summary>
+    [Fact]
+    public void PlansChooseItForTwoByTwoStrideTwoNchwLayersOfWholeVectorWidths()
+    {
+        var layer = new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(8) };
+        Assert.Equal(Runs, Plans.Of(layer, 32, 32).UpsamplesByWidth);
+        Assert.Equal(Runs, Plans.Of(layer, 3, 8).UpsamplesByWidth);
+        // Not for a width of no whole vectors, other geometries, NHWC, or with the option off.
+        Assert.False(Plans.Of(layer, 32, 12).UpsamplesByWidth);
+        Assert.False(Plans.Of(new ConvTranspose2D(128, 64, 4, 2, 1) { PlanOptions = Force.Lanes(8) }, 16, 16).UpsamplesByWidth);
+        Assert.False(Plans.Of(new ConvTranspose2D(128, 64, 2, 2, 0, 1) { PlanOptions = Force.Lanes(8) }, 16, 16).UpsamplesByWidth);
+        Assert.False(Plans.Of(new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(8), Layout = TensorLayout.Nhwc }, 16, 16).UpsamplesByWidth);
+        Assert.False(Plans.Of(new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(8) with { WidthUpsampleKernel = false } }, 16, 16).UpsamplesByWidth);
+        // With 128-bit vectors the channel kernel keeps the layer.
+        Assert.False(Plans.Of(new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(4) }, 16, 16).UpsamplesByWidth);
+    }
+
+    [Fact]
+    public void APreparedCallAllocatesNothing()
+    {
+        var c = new ConvCase(1, 16, 24, 1, 4, 24, (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), false, true, FusedActivation.Relu, 7);
+        var prepared = c.Create(1, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: true)).Prepare(c.Weights(), c.Bias());
+        float[] input = c.Input(), output = new float[c.OutChannels * c.OutputHeight * c.OutputWidth];
+        prepared.Compute(input, c.InputHeight, c.InputWidth, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        prepared.Compute(input, c.InputHeight, c.InputWidth, output);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    private static float[] Compute(ConvCase c, PlanOptions options, int threads)
+    {
+        var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];
+        c.Create(threads, options).Prepare(c.Weights(), c.Bias()).Compute(c.Input(), c.InputHeight, c.InputWidth, output);
+        return output;
+    }
+}
