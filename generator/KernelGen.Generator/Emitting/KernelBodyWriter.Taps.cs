@@ -21,16 +21,16 @@ namespace KernelGen.Generator.Emitting
         //
         // The weights a tile reads lie a whole (Cout/groups x k) row apart per input channel (16 KB there): every read is in
         // another 4 KB page, which no hardware prefetcher follows, so the first position tile of each channel tile waited on
-        // memory with only as many misses in flight as the reorder buffer holds (~8 reduction steps). So the reduction runs in
-        // blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the next block, and each
-        // reduction step also reads one cache line of the NEXT block, walking it in address order: a sequential walk that the
-        // L2 stream prefetcher runs ahead of, so the block is in the caches when its tiles reach it. The touch is a volatile read
-        // (the JIT may not drop it) whose value is unused, on the 256- and 512-bit paths only: those run only on x86, where a
-        // volatile read is a plain load (on Arm it would be an acquiring load that holds back the loads after it). The price is
-        // one more add of each tile onto the output per block (8 blocks there: ~3% more work); on that layer blocks of 64 beat
-        // 32 and 128, blocks of 64 without the touches were no faster than one pass, and blocks with them ran ~4-7% faster
-        // (probe medians, ORT 1T / generated: 0.97-1.00x before, 1.04-1.07x after on a shared machine; 0.97-1.09x after with it
-        // heavily loaded, where the caches are shared with other processes).
+        // memory with only as many misses in flight as the reorder buffer holds (a load that misses holds every instruction
+        // after it). So on the 512- and 256-bit paths (x86 only) the first position tile of each channel tile also PREFETCHES
+        // the next channel tile's weights of the same input channel (GeneratedKernelSupport.Prefetch, x86's prefetcht0: a
+        // hint that holds nothing up and never faults), one tile ahead: by the time the next tile starts, its weights are in
+        // the caches. The reduction still runs in blocks of input channels (TapReductionBlock, 64), every channel tile over
+        // one block before the next block, so that a channel tile's weights (3 x 64 cache lines there) stay in the L1 cache
+        // for its later position tiles. Measured on Zen 4 for that layer (one process, variants interleaved, a loaded
+        // machine): the prefetches made the kernel 6-9 % faster than reading a cache line of the next block per reduction
+        // step in address order (a load, which the earlier kernel used so that the stream prefetcher would follow it), and
+        // 10-12 % faster than neither.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -68,26 +68,43 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>
-        /// The register tile of a path: 24 accumulators with AVX-512's 32 registers (3 channels x 8 positions: 11 loads per 24
-        /// FMAs, and the tile's weights, 3 x Cin cache lines, stay in the L2 cache for the next position tiles), 12 with the 16
-        /// of AVX2, SSE and scalar code; the accumulators, a weight vector per (channel, chunk) and one broadcast fit the file.
+        /// The register tile of a path: as many accumulators as fit beside the tile's weight vectors and one broadcast input in
+        /// the vector registers with one to spare (32 with AVX-512; 16 with AVX2, SSE and for scalar code), at most 24 and 12:
+        /// on AVX-512 3 channels x 8 positions (11 loads per 24 FMAs, and the tile's weights, 3 x Cin cache lines, stay cached
+        /// for the next position tiles; measured on Zen 4 against 2 x 12 and 6 x 4), on AVX2 for k 16 one channel x 6
+        /// positions x 2 vectors of taps (15 registers). A tile that needs more registers than the file has makes the JIT keep
+        /// an accumulator on the stack, whose store and reload then chain every reduction step: 2 x 3 x 2 vectors (17
+        /// registers) ran at half the speed. More channels than 3 only where the positions run out (short inputs).
         /// </summary>
         internal static TapTile PlanTapTile(KernelSpec spec, int lanes)
         {
-            int accumulators = lanes == 16 ? 24 : 12;
+            int registers = lanes == 16 ? 32 : 16, most = lanes == 16 ? 24 : 12;
             int chunks = spec.KernelWidth / lanes;
-            int held = chunks;
-            if (held > accumulators / 2)
+            TapTile? best = null;
+            long bestLoads = 0;
+            for (int held = chunks; held >= 1; held--)
             {
-                held = accumulators / 2;
-                while (chunks % held != 0) held--;
+                if (chunks % held != 0) continue;
+                for (int channels = 1; channels <= Math.Min(spec.OutPerGroup, most); channels++)
+                {
+                    int perPosition = channels * held;
+                    int positions = Math.Min(spec.InputWidth, Math.Min((registers - 2 - perPosition) / perPosition, most / perPosition));
+                    if (positions < 1 || (channels > 3 && positions < spec.InputWidth)) continue;
+                    var candidate = new TapTile(channels, positions, held, chunks / held);
+                    long accumulators = (long)perPosition * positions, loads = perPosition + positions;
+                    // More accumulators first, then fewer passes over the taps, then fewer loads per reduction step.
+                    if (best is not { } b || accumulators > (long)b.Channels * b.Chunks * b.Positions
+                        || (accumulators == (long)b.Channels * b.Chunks * b.Positions
+                            && (candidate.ChunkGroups < b.ChunkGroups || (candidate.ChunkGroups == b.ChunkGroups && loads < bestLoads))))
+                    {
+                        best = candidate;
+                        bestLoads = loads;
+                    }
+                }
             }
 
-            int pairs = accumulators / held;
-            int channels = pairs >= 24 ? 3 : pairs >= 6 ? 2 : 1;
-            int positions = Math.Min(pairs / channels, spec.InputWidth);
-            channels = Math.Max(1, Math.Min(spec.OutPerGroup, pairs / positions));
-            return new TapTile(channels, positions, held, chunks / held);
+            // One channel, one position and one tap always fit (registers - 2 >= 2).
+            return best ?? new TapTile(1, 1, 1, chunks);
         }
 
         /// <summary>The header lines that describe the tap-vectorised strategy as emitted for <paramref name="plan"/>.</summary>
@@ -108,12 +125,14 @@ namespace KernelGen.Generator.Emitting
                 + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
             if (blocked)
             {
-                yield return "//   Every channel tile takes one block before the next block: a tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4)
-                    + " bytes apart per input channel, a stride no";
-                yield return "//   hardware prefetcher follows, so "
-                    + (plan.Level >= UnrollLevel.ReductionLoops ? "the 512- and 256-bit paths (x86 only) also read a cache line of the next block per reduction step, in address order, which the prefetcher does follow."
-                        : "blocks alone (the reduction is unrolled here, so no reads ahead are written).");
+                yield return "//   Every channel tile takes one block before the next block, so that its weights stay in the L1 cache for its later position tiles.";
             }
+
+            yield return "//   A tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4) + " bytes apart per input channel, a stride no hardware prefetcher follows, so "
+                + (plan.Level >= UnrollLevel.ReductionLoops ? "on the 512- and" : "");
+            yield return plan.Level >= UnrollLevel.ReductionLoops
+                ? "//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up)."
+                : "//   reads wait on memory (the reduction is unrolled here: no prefetches are written).";
 
             yield return "//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.";
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
@@ -145,15 +164,6 @@ namespace KernelGen.Generator.Emitting
                 int block = TapReductionBlock(_spec);
                 Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
                 {
-                    if (TouchesAhead(block))
-                    {
-                        _writer?.Line("// Each reduction step below also reads a cache line of the next block of input channels' weights, in address");
-                        _writer?.Line("// order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.");
-                        long rowFloats = (long)_spec.OutPerGroup * _spec.KernelWidth;
-                        var next = (g * _spec.InPerGroup + icb + block) * rowFloats;
-                        Statement("int ahead = global::System.Math.Min(" + next + ", " + Text(_spec.WeightsLength - 1) + ");");
-                    }
-
                     Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, icb, block, oc, tile, tile.Channels));
                     if (leftChannels > 0) TapChannelTile(g, icb, block, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
                 });
@@ -204,16 +214,17 @@ namespace KernelGen.Generator.Emitting
             {
                 int start = t * positions, count = Math.Min(positions, input - start);
                 bool clean = count == positions && start >= first && start + count <= end;
-                if (!clean)
+                if (!clean || t == 0)
                 {
-                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean: false);
+                    // The first tile is written alone even when clean: only it prefetches the next channel tile's weights.
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean, prefetch: t == 0);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true));
+                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true, prefetch: false));
                 t += run;
             }
 
@@ -247,7 +258,7 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
+        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, bool prefetch)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
@@ -278,6 +289,21 @@ namespace KernelGen.Generator.Emitting
                 bool loop = RollReduction && block > 1;
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
                 Statement("ref float wa = ref " + Element("w", weightBase) + ";");
+                long span = (long)channels * kernel;
+                bool prefetches = prefetch && pass == 0 && loop && Prefetches;
+                if (prefetches)
+                {
+                    // The next channel tile's weights of this tile's first input channel, kept inside the weights for every step
+                    // (the last tile's next is past the end: it prefetches something it need not, which costs nothing).
+                    // The last tile of a row is followed by the first of the next block.
+                    var next = oc.IsConstant && oc.Constant + channels == _spec.OutPerGroup
+                        ? (inputChannel + block) * _spec.OutPerGroup * kernel
+                        : (inputChannel * _spec.OutPerGroup + oc) * kernel + span;
+                    long last = _spec.WeightsLength - (block - 1) * weightStep - span;
+                    _writer?.Line("// While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.");
+                    Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + (next.IsConstant ? Text(Math.Min(next.Constant, last)) : "global::System.Math.Min(" + next + ", " + Text(last) + ")") + ");");
+                }
+
                 if (lanes > 1 || count > 1)
                 {
                     for (int r = 0; r < channels; r++)
@@ -326,10 +352,12 @@ namespace KernelGen.Generator.Emitting
                     var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
                     _writer?.Open("for (int ic = 0; ic < " + Text(block) + "; ic++)");
                     Reduce(0);
-                    if (TouchesAhead(block))
+                    if (prefetches)
                     {
-                        Statement("_ = global::System.Threading.Volatile.Read(ref " + Element("w", Affine.Var("ahead")) + ");");
-                        Statement("ahead = global::System.Math.Min(ahead + 16, " + Text(_spec.WeightsLength - 1) + ");");
+                        // One prefetch per cache line of the run, wherever the caller's array starts: every 16 floats and its last float.
+                        for (long offset = 0; offset < span; offset += 16) Prefetch(Affine.Of(offset));
+                        if ((span - 1) % 16 != 0) Prefetch(Affine.Of(span - 1));
+                        Statement("pa = ref " + Element("pa", Affine.Of(weightStep)) + ";");
                     }
 
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
@@ -435,8 +463,12 @@ namespace KernelGen.Generator.Emitting
             return channels;
         }
 
-        /// <summary>Whether the reduction loops read the next block's weights ahead: x86-only paths, loops kept, more than one block.</summary>
-        private bool TouchesAhead(int block) => RollReduction && _lanes >= 8 && _spec.InPerGroup / block > 1;
+        /// <summary>Whether the first position tiles prefetch the next channel tile's weights: x86-only paths (256 and 512 bits), loops kept.</summary>
+        private bool Prefetches => RollReduction && _lanes >= 8;
+
+        /// <summary>A prefetch of the weights at <paramref name="offset"/> from the prefetch cursor.</summary>
+        private void Prefetch(Affine offset) =>
+            Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Element("pa", offset) + ");");
 
         /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
         internal const int TapBlockTarget = 64;
