@@ -1,0 +1,20 @@
+using KernelGen.CompilerServices;
+
+namespace KernelGen.Tests;
+
+/// <summary>The helpers generated kernels call: hints only, which must never fault nor change what they point at.</summary>
+public class GeneratedKernelSupportTests
+{
+    [Fact]
+    public void APrefetchChangesNothingAndNeverFaultsEvenPastTheEnd()
+    {
+        float[] data = [1, 2, 3, 4];
+        ref float first = ref data[0];
+        for (int offset = 0; offset < 4; offset++) GeneratedKernelSupport.Prefetch(ref System.Runtime.CompilerServices.Unsafe.Add(ref first, offset));
+
+        // Generated kernels prefetch the next tile's weights, which for the last tile can lie past the array: a hint, not a read.
+        GeneratedKernelSupport.Prefetch(ref System.Runtime.CompilerServices.Unsafe.Add(ref first, 1 << 20));
+
+        Assert.Equal([1f, 2f, 3f, 4f], data);
+    }
+}
