@@ -293,8 +293,8 @@ namespace KernelGen.Generator.Emitting
                 bool prefetches = prefetch && pass == 0 && loop && Prefetches;
                 if (prefetches)
                 {
-                    // The next channel tile's weights of this tile's first input channel, kept inside the weights for every step
-                    // (the last tile's next is past the end: it prefetches something it need not, which costs nothing).
+                    // The next channel tile's weights of this tile's first input channel, clamped so that every step's lines lie
+                    // inside the weights (the block's last tiles then fetch lines they need not, which costs a few cycles).
                     // The last tile of a row is followed by the first of the next block.
                     var next = oc.IsConstant && oc.Constant + channels == _spec.OutPerGroup
                         ? (inputChannel + block) * _spec.OutPerGroup * kernel
