@@ -25,12 +25,15 @@ namespace KernelGen.Generator.Emitting
         // after it). So on the 512- and 256-bit paths (x86 only) the first position tile of each channel tile also PREFETCHES
         // the next channel tile's weights of the same input channel (GeneratedKernelSupport.Prefetch, x86's prefetcht0: a
         // hint that holds nothing up and never faults), one tile ahead: by the time the next tile starts, its weights are in
-        // the caches. The reduction still runs in blocks of input channels (TapReductionBlock, 64), every channel tile over
-        // one block before the next block, so that a channel tile's weights (3 x 64 cache lines there) stay in the L1 cache
-        // for its later position tiles. Measured on Zen 4 for that layer (one process, variants interleaved, a loaded
-        // machine): the prefetches made the kernel 6-9 % faster than reading a cache line of the next block per reduction
-        // step in address order (a load, which the earlier kernel used so that the stream prefetcher would follow it), and
-        // 10-12 % faster than neither.
+        // the caches. Measured on Zen 4 for that layer (one process, variants interleaved, a loaded machine): the prefetches
+        // made the kernel 6-9 % faster than reading a cache line of the next block per reduction step in address order (a
+        // load, which the earlier kernel used so that the stream prefetcher would follow it), and 10-12 % faster than neither.
+        // The later position tiles read the same runs again; rows 16 KB apart all fall in the same sets of the L1 cache, so
+        // they came from the L2 cache, and the AVX2 tile (a quarter of the AVX-512 tile's work per step) stalled on them:
+        // there the first position tile also copies the tile's weights into an aligned per-thread buffer that the later ones
+        // read (see CopiesTileWeights). The reduction runs in blocks of input channels (TapReductionBlock, 64), every channel
+        // tile over one block before the next block, which bounds that copy (4 KB on the AVX2 path there); on the AVX-512
+        // path blocks of 64, 128 and 512 measured the same, on the AVX2 path 64 was the fastest.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -125,7 +128,7 @@ namespace KernelGen.Generator.Emitting
                 + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
             if (blocked)
             {
-                yield return "//   Every channel tile takes one block before the next block, so that its weights stay in the L1 cache for its later position tiles.";
+                yield return "//   Every channel tile takes one block before the next block.";
             }
 
             yield return "//   A tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4) + " bytes apart per input channel, a stride no hardware prefetcher follows, so "
@@ -133,8 +136,20 @@ namespace KernelGen.Generator.Emitting
             yield return plan.Level >= UnrollLevel.ReductionLoops
                 ? "//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up)."
                 : "//   reads wait on memory (the reduction is unrolled here: no prefetches are written).";
+            var copying = new List<string>();
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (lanes > 1 && CopiesTileWeights(s, PlanTapTile(s, lanes), lanes, plan.Level)) copying.Add(PathLabel(lanes));
+            }
 
-            yield return "//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.";
+            if (copying.Count > 0)
+            {
+                yield return "//   " + string.Join(", ", copying) + ": the first position tile also copies the tile's weights of the block into an aligned buffer of the calling";
+                yield return "//   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and";
+                yield return "//   would come from the L2 cache each time, too slowly for this path's tile.";
+            }
+
+            yield return "//   Each weight comes from memory once per call.";
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
             foreach (int lanes in plan.PathWidths)
             {
@@ -162,6 +177,14 @@ namespace KernelGen.Generator.Emitting
                 });
 
                 int block = TapReductionBlock(_spec);
+                if (CopiesTileWeights(_spec, tile, _lanes, _level))
+                {
+                    _writer?.Line("// Each channel tile's weights of a block, copied by its first position tile for the later ones: a buffer of the calling");
+                    _writer?.Line("// thread's, made on its first call (sized for every path) on the pinned heap, so that its start is aligned to a cache line once for all.");
+                    Statement("float[] tapWeights = " + TapWeightsField + " ??= global::System.GC.AllocateArray<float>(" + Text(_tapWeightsFloats) + ", pinned: true);");
+                    Statement("ref float tw = ref global::KernelGen.CompilerServices.GeneratedKernelSupport.AlignedStart(tapWeights);");
+                }
+
                 Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
                 {
                     Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, icb, block, oc, tile, tile.Channels));
@@ -214,17 +237,21 @@ namespace KernelGen.Generator.Emitting
             {
                 int start = t * positions, count = Math.Min(positions, input - start);
                 bool clean = count == positions && start >= first && start + count <= end;
+                bool copies = CopiesTileWeights(_spec, tile, _lanes, _level);
                 if (!clean || t == 0)
                 {
-                    // The first tile is written alone even when clean: only it prefetches the next channel tile's weights.
-                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean, prefetch: t == 0);
+                    // The first tile is written alone even when clean: only it prefetches the next channel tile's weights and
+                    // copies its own for the later tiles.
+                    var source = t > 0 && copies ? TapWeightSource.Copy : t == 0 && copies ? TapWeightSource.CallerAndCopy : TapWeightSource.Caller;
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean, prefetch: t == 0, source);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true, prefetch: false));
+                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true, prefetch: false,
+                    copies ? TapWeightSource.Copy : TapWeightSource.Caller));
                 t += run;
             }
 
@@ -258,7 +285,8 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, bool prefetch)
+        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, bool prefetch,
+            TapWeightSource source)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
@@ -283,25 +311,32 @@ namespace KernelGen.Generator.Emitting
                     }
                 }
 
-                long inputStep = inputLength, weightStep = (long)_spec.OutPerGroup * kernel;
+                // The copy holds the tile's weights of the block back to back: (input channel, channel of the tile, tap).
+                bool fromCopy = source == TapWeightSource.Copy, toCopy = source == TapWeightSource.CallerAndCopy;
+                long inputStep = inputLength, copyStep = (long)channels * kernel;
+                long weightStep = fromCopy ? copyStep : (long)_spec.OutPerGroup * kernel;
                 var inputBase = inputChannel * inputLength + start;
-                var weightBase = (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
+                var weightBase = fromCopy ? Affine.Of((long)firstChunk * lanes) : (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
                 bool loop = RollReduction && block > 1;
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
-                Statement("ref float wa = ref " + Element("w", weightBase) + ";");
-                long span = (long)channels * kernel;
+                Statement("ref float wa = ref " + Element(fromCopy ? "tw" : "w", weightBase) + ";");
+                if (toCopy) Statement("ref float ta = ref " + Element("tw", Affine.Of((long)firstChunk * lanes)) + ";");
+                long span = (long)tile.Channels * kernel;
                 bool prefetches = prefetch && pass == 0 && loop && Prefetches;
                 if (prefetches)
                 {
-                    // The next channel tile's weights of this tile's first input channel, clamped so that every step's lines lie
-                    // inside the weights (the block's last tiles then fetch lines they need not, which costs a few cycles).
-                    // The last tile of a row is followed by the first of the next block.
-                    var next = oc.IsConstant && oc.Constant + channels == _spec.OutPerGroup
-                        ? (inputChannel + block) * _spec.OutPerGroup * kernel
-                        : (inputChannel * _spec.OutPerGroup + oc) * kernel + span;
-                    long last = _spec.WeightsLength - (block - 1) * weightStep - span;
+                    // The weights of the next channel tile, of this tile's first input channel (the tile after a row's last is the
+                    // next block's first), clamped so that every step's lines lie inside the weights (the last block's last tile
+                    // then fetches lines it need not, which costs a few cycles). Prefetching 4 tiles ahead on the AVX2 path, whose
+                    // steps are a quarter of the AVX-512 path's work, measured the same as one.
+                    long skip = channels, wrapAt = _spec.OutPerGroup - skip;
+                    var target = (inputChannel * _spec.OutPerGroup + oc + skip) * kernel;
+                    long wrap = (block - 1) * weightStep, last = _spec.WeightsLength - wrap - span;
+                    var chosen = oc.IsConstant ? (oc.Constant < wrapAt ? target : target + wrap) : null;
+                    string origin = chosen is { IsConstant: true } ? Text(Math.Min(chosen.Constant, last))
+                        : "global::System.Math.Min(" + (chosen is not null ? chosen.ToString() : oc + " < " + Text(wrapAt) + " ? " + target + " : " + (target + wrap)) + ", " + Text(last) + ")";
                     _writer?.Line("// While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.");
-                    Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + (next.IsConstant ? Text(Math.Min(next.Constant, last)) : "global::System.Math.Min(" + next + ", " + Text(last) + ")") + ");");
+                    Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + origin + ");");
                 }
 
                 if (lanes > 1 || count > 1)
@@ -327,6 +362,8 @@ namespace KernelGen.Generator.Emitting
                                 Assign(TapWeight(r, c), weights[r, c]);
                                 weights[r, c] = TapWeight(r, c);
                             }
+
+                            if (toCopy) Statement(VectorClass(lanes) + ".StoreUnsafe(" + weights[r, c] + ", ref ta, " + Offset(Affine.Of(ic * copyStep + (long)r * kernel + (long)c * lanes)) + ");");
                         }
                     }
 
@@ -362,6 +399,7 @@ namespace KernelGen.Generator.Emitting
 
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
                     Statement("wa = ref " + Element("wa", Affine.Of(weightStep)) + ";");
+                    if (toCopy) Statement("ta = ref " + Element("ta", Affine.Of(copyStep)) + ";");
                     _writer?.Close();
                     _declared.Clear();
                     _declared.UnionWith(saved);
@@ -465,6 +503,57 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>Whether the first position tiles prefetch the next channel tile's weights: x86-only paths (256 and 512 bits), loops kept.</summary>
         private bool Prefetches => RollReduction && _lanes >= 8;
+
+        /// <summary>Where a position tile reads its weights from.</summary>
+        private enum TapWeightSource
+        {
+            /// <summary>The caller's weights.</summary>
+            Caller,
+
+            /// <summary>The caller's weights, each vector also stored into the thread's copy for the tile's later position tiles.</summary>
+            CallerAndCopy,
+
+            /// <summary>The copy the tile's first position tile made.</summary>
+            Copy,
+        }
+
+        /// <summary>The kernel class's per-thread buffer that holds a channel tile's weights of one block (see <see cref="CopiesTileWeights"/>).</summary>
+        internal const string TapWeightsField = "t_tapWeights";
+
+        /// <summary>
+        /// Whether a path's first position tiles copy their channel tile's weights for the later ones. A tile reads one short run
+        /// of weights per input channel, a whole row apart (16 KB on vocoder_up): every run falls in the same few sets of the
+        /// L1 cache, which hold 8 lines each, so the later position tiles found none of them there and waited on the L2 cache
+        /// (and where the caller's array is not aligned to a cache line each run takes one more line). Measured on Zen 4 for that
+        /// layer with AVX-512 off: 1.6 ms with the weights on a cache-line boundary, 2.5-2.9 ms and medians 3x worse off it.
+        /// Copied back to back into an aligned buffer they stay in the L1 cache and every later read is aligned: 1.3-1.6 ms
+        /// wherever the weights start. The AVX-512 tile does four times the work per step, which hides those reads: there the
+        /// copy measured 5-10 % slower, so only tiles with less work per step copy (the AVX2 path; on the 256- and 512-bit
+        /// paths, x86 only), when the reduction runs in blocks in a loop and a channel tile has more than one position tile.
+        /// </summary>
+        internal static bool CopiesTileWeights(KernelSpec spec, TapTile tile, int lanes, UnrollLevel level) =>
+            lanes >= 8 && level >= UnrollLevel.ReductionLoops && TapReductionBlock(spec) > 1 && spec.InputWidth > tile.Positions
+            && StepWork(tile, lanes) < AvxTileStepWork;
+
+        /// <summary>The multiply-adds of one reduction step of a tile, in lanes.</summary>
+        private static long StepWork(TapTile tile, int lanes) => (long)tile.Channels * tile.Positions * tile.Chunks * lanes;
+
+        /// <summary>The reduction step of the AVX-512 tile: 24 512-bit multiply-adds.</summary>
+        private const long AvxTileStepWork = 24 * 16;
+
+        /// <summary>Floats of <see cref="TapWeightsField"/>: the most any of <paramref name="pathWidths"/> copies, and 15 to align its start; 0 when none copies.</summary>
+        internal static int TapWeightsFloats(KernelSpec spec, UnrollLevel level, IEnumerable<int> pathWidths)
+        {
+            int most = 0;
+            foreach (int lanes in pathWidths)
+            {
+                if (!TapWidthFits(spec, lanes)) continue;
+                var tile = PlanTapTile(spec, lanes);
+                if (CopiesTileWeights(spec, tile, lanes, level)) most = Math.Max(most, TapReductionBlock(spec) * tile.Channels * spec.KernelWidth + 15);
+            }
+
+            return most;
+        }
 
         /// <summary>A prefetch of the weights at <paramref name="offset"/> from the prefetch cursor.</summary>
         private void Prefetch(Affine offset) =>

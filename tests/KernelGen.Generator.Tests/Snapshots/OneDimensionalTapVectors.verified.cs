@@ -25,10 +25,13 @@
 //   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, a block of
 //   64 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
-//   Every channel tile takes one block before the next block, so that its weights stay in the L1 cache for its later position tiles.
+//   Every channel tile takes one block before the next block.
 //   A tile's weights lie 8192 bytes apart per input channel, a stride no hardware prefetcher follows, so on the 512- and
 //   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up).
-//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.
+//   Vector256: the first position tile also copies the tile's weights of the block into an aligned buffer of the calling
+//   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and
+//   would come from the L2 cache each time, too slowly for this path's tile.
+//   Each weight comes from memory once per call.
 //   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).
 //   Vector512: tiles of 3 output channels x 8 positions x 1 vector of 16 taps.
 //   Vector256: tiles of 1 output channel x 6 positions x 2 vectors of 8 taps.
@@ -38,7 +41,7 @@
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderLarge and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
 //   Fully unrolled this would be 10728964 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 989 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   so the spatial, group, output-channel and input-channel loops stay loops: 996 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 #pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
@@ -103,6 +106,10 @@ namespace KernelGen.Generated
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class Snapshots_Layers_VocoderLarge
     {
+        /// <summary>The vector paths' copy of a channel tile's weights: a buffer per thread, made on its first call, pinned so that its aligned start stays put.</summary>
+        [global::System.ThreadStatic]
+        private static float[]? t_tapWeights;
+
         /// <summary>Runs the kernel on spans that the caller has checked.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
@@ -186,7 +193,7 @@ namespace KernelGen.Generated
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + oc * 16 + 48, 395216));
+                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 129072, 395216));
                             Vec512 w0_0;
                             Vec512 w1_0;
                             Vec512 w2_0;
@@ -292,7 +299,7 @@ namespace KernelGen.Generated
                         ref float xa = ref Unsafe.Add(ref x, icb * 8);
                         ref float wa = ref Unsafe.Add(ref w, icb * 2048 + 2016);
                         // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395232));
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395216));
                         Vec512 w0_0;
                         Vec512 w1_0;
                         Vec512 v;
@@ -326,7 +333,8 @@ namespace KernelGen.Generated
                             a1_7_0 = V512.MultiplyAddEstimate(v, w1_0, a1_7_0);
                             global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
                             global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 16));
-                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 31));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 32));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 47));
                             pa = ref Unsafe.Add(ref pa, 2048);
                             xa = ref Unsafe.Add(ref xa, 8);
                             wa = ref Unsafe.Add(ref wa, 2048);
@@ -368,6 +376,10 @@ namespace KernelGen.Generated
                     V256.StoreUnsafe(Vec256.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
+            // Each channel tile's weights of a block, copied by its first position tile for the later ones: a buffer of the calling
+            // thread's, made on its first call (sized for every path) on the pinned heap, so that its start is aligned to a cache line once for all.
+            float[] tapWeights = t_tapWeights ??= global::System.GC.AllocateArray<float>(1039, pinned: true);
+            ref float tw = ref global::KernelGen.CompilerServices.GeneratedKernelSupport.AlignedStart(tapWeights);
             for (int icb = 0; icb < 256; icb += 64)
             {
                 for (int oc = 0; oc < 128; oc++)
@@ -390,15 +402,18 @@ namespace KernelGen.Generated
                             var a0_5_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            ref float ta = ref tw;
                             // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + oc * 16 + 16, 395248));
+                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 129040, 395248));
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
+                                V256.StoreUnsafe(w0_0, ref ta, 0);
                                 w0_1 = V256.LoadUnsafe(ref wa, 8);
+                                V256.StoreUnsafe(w0_1, ref ta, 8);
                                 v = V256.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V256.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V256.MultiplyAddEstimate(v, w0_1, a0_0_1);
@@ -422,6 +437,7 @@ namespace KernelGen.Generated
                                 pa = ref Unsafe.Add(ref pa, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
+                                ta = ref Unsafe.Add(ref ta, 16);
                             }
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
@@ -443,7 +459,7 @@ namespace KernelGen.Generated
                             var a0_1_0 = Vec256.Zero;
                             var a0_1_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            ref float wa = ref Unsafe.Add(ref tw, 0);
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
@@ -458,7 +474,7 @@ namespace KernelGen.Generated
                                 a0_1_0 = V256.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V256.MultiplyAddEstimate(v, w0_1, a0_1_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
+                                wa = ref Unsafe.Add(ref wa, 16);
                             }
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_1, ref y, (nuint)(oc * 64 + 52));
