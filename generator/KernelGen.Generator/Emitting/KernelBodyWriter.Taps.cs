@@ -17,7 +17,8 @@ namespace KernelGen.Generator.Emitting
         // call (later position tiles find it in the L2 cache), where channel vectors on NCL would need the weights
         // transposed: a pass over all of them per call. The tile's windows overlap by k - stride outputs, so once its
         // reduction is done each tap vector is added onto the output row (which first holds the bias).
-        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12 and 6 x 4.
+        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12, 6 x 4 and
+        // 4 x 6 (6 % slower), and 3 x 9 (the most the 32 registers hold) ran the same.
         //
         // The weights a tile reads lie a whole (Cout/groups x k) row apart per input channel (16 KB there): every read is in
         // another 4 KB page, which no hardware prefetcher follows, so the first position tile of each channel tile waited on
