@@ -155,7 +155,9 @@ namespace KernelGen.Generator.Emitting
             foreach (int lanes in plan.PathWidths)
             {
                 var tile = PlanTapTile(s, lanes);
-                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions x "
+                var (tiles, larger, size) = TapPositionTiles(s, tile);
+                string split = larger == 0 ? "" : " (" + Text(s.InputWidth) + " as " + Text(larger) + " x " + Text(size + 1) + " and " + Text(tiles - larger) + " x " + Text(size) + ")";
+                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions" + split + " x "
                     + (lanes == 1 ? Text(tile.Chunks) + " taps" : Text(tile.Chunks) + " vector" + (tile.Chunks > 1 ? "s" : "") + " of " + Text(lanes) + " taps")
                     + (tile.ChunkGroups > 1 ? ", in " + Text(tile.ChunkGroups) + " passes over the taps" : "") + ".";
             }
@@ -228,30 +230,32 @@ namespace KernelGen.Generator.Emitting
                 w.Open();
             }
 
-            int positions = tile.Positions, input = _spec.InputWidth;
+            int input = _spec.InputWidth;
             var (first, end) = TapInterior();
+            bool copies = CopiesTileWeights(_spec, tile, _lanes, _level);
             // Tiles whose every window lies inside the output are one uniform range (a loop when spatial loops are kept);
             // the others, at the ends, are written with literal positions and crop their windows lane by lane.
-            int tiles = (input + positions - 1) / positions;
+            var (tiles, larger, size) = TapPositionTiles(_spec, tile);
+            int TileStart(int index) => index * size + Math.Min(index, larger);
+            int TileCount(int index) => size + (index < larger ? 1 : 0);
+            bool Clean(int index) => TileStart(index) >= first && TileStart(index) + TileCount(index) <= end;
             int t = 0;
             while (t < tiles)
             {
-                int start = t * positions, count = Math.Min(positions, input - start);
-                bool clean = count == positions && start >= first && start + count <= end;
-                bool copies = CopiesTileWeights(_spec, tile, _lanes, _level);
-                if (!clean || t == 0)
+                int start = TileStart(t), count = TileCount(t);
+                if (!Clean(t) || t == 0)
                 {
                     // The first tile is written alone even when clean: only it prefetches the next channel tile's weights and
                     // copies its own for the later tiles.
                     var source = t > 0 && copies ? TapWeightSource.Copy : t == 0 && copies ? TapWeightSource.CallerAndCopy : TapWeightSource.Caller;
-                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean, prefetch: t == 0, source);
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, Clean(t), prefetch: t == 0, source);
                     t++;
                     continue;
                 }
 
                 int run = 1;
-                while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true, prefetch: false,
+                while (t + run < tiles && TileCount(t + run) == count && Clean(t + run)) run++;
+                Repeat("i", start, run, count, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, count, tile, clean: true, prefetch: false,
                     copies ? TapWeightSource.Copy : TapWeightSource.Caller));
                 t += run;
             }
@@ -259,6 +263,17 @@ namespace KernelGen.Generator.Emitting
             _writer?.Close();
             _declared.Clear();
             _declared.UnionWith(outer);
+        }
+
+        /// <summary>
+        /// The position tiles of a row: as few as hold the input at most <see cref="TapTile.Positions"/> each, their sizes as even
+        /// as can be, the <c>Larger</c> first ones one position longer than <c>Size</c> (32 positions in tiles of at most 6: 6, 6,
+        /// 5, 5, 5, 5, where 6, 6, 6, 6, 6, 2 would run a last tile with a third of the multiply-adds per step at much the same cost).
+        /// </summary>
+        private static (int Tiles, int Larger, int Size) TapPositionTiles(KernelSpec spec, TapTile tile)
+        {
+            int input = spec.InputWidth, tiles = (input + tile.Positions - 1) / tile.Positions;
+            return (tiles, input % tiles, input / tiles);
         }
 
         /// <summary>A pass over one output row: whole vectors (a loop when spatial loops are kept), then narrower ones and scalars.</summary>
@@ -320,8 +335,8 @@ namespace KernelGen.Generator.Emitting
                 var weightBase = fromCopy ? Affine.Of((long)firstChunk * lanes) : (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
                 bool loop = RollReduction && block > 1;
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
-                Statement("ref float wa = ref " + Element(fromCopy ? "tw" : "w", weightBase) + ";");
-                if (toCopy) Statement("ref float ta = ref " + Element("tw", Affine.Of((long)firstChunk * lanes)) + ";");
+                Statement("ref float wa = ref " + (fromCopy && firstChunk == 0 ? "tw" : Element(fromCopy ? "tw" : "w", weightBase)) + ";");
+                if (toCopy) Statement("ref float ta = ref " + (firstChunk == 0 ? "tw" : Element("tw", Affine.Of((long)firstChunk * lanes))) + ";");
                 long span = (long)tile.Channels * kernel;
                 bool prefetches = prefetch && pass == 0 && loop && Prefetches;
                 if (prefetches)

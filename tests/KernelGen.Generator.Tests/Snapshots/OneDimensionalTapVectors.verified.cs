@@ -386,7 +386,7 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
-                        // oc oc x i 0 + lane (6 lanes) x taps 0..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
                             var a0_0_1 = Vec256.Zero;
@@ -396,10 +396,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = Vec256.Zero;
                             var a0_3_0 = Vec256.Zero;
                             var a0_3_1 = Vec256.Zero;
-                            var a0_4_0 = Vec256.Zero;
-                            var a0_4_1 = Vec256.Zero;
-                            var a0_5_0 = Vec256.Zero;
-                            var a0_5_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             ref float ta = ref tw;
@@ -426,12 +422,6 @@ namespace KernelGen.Generated
                                 v = V256.Create(Unsafe.Add(ref xa, 3));
                                 a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
                                 a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
-                                v = V256.Create(Unsafe.Add(ref xa, 4));
-                                a0_4_0 = V256.MultiplyAddEstimate(v, w0_0, a0_4_0);
-                                a0_4_1 = V256.MultiplyAddEstimate(v, w0_1, a0_4_1);
-                                v = V256.Create(Unsafe.Add(ref xa, 5));
-                                a0_5_0 = V256.MultiplyAddEstimate(v, w0_0, a0_5_0);
-                                a0_5_1 = V256.MultiplyAddEstimate(v, w0_1, a0_5_1);
                                 global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
                                 global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 15));
                                 pa = ref Unsafe.Add(ref pa, 2048);
@@ -443,23 +433,23 @@ namespace KernelGen.Generated
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_1, ref y, (nuint)(oc * 64 + 20));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_4_0, ref y, (nuint)(oc * 64 + 28));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_4_1, ref y, (nuint)(oc * 64 + 36));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_1, ref y, (nuint)(oc * 64 + 12));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_3_1, ref y, (nuint)(oc * 64 + 28));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_5_0, ref y, (nuint)(oc * 64 + 36));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_5_1, ref y, (nuint)(oc * 64 + 44));
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 0..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
                             var a0_0_1 = Vec256.Zero;
                             var a0_1_0 = Vec256.Zero;
                             var a0_1_1 = Vec256.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref tw, 0);
+                            var a0_2_0 = Vec256.Zero;
+                            var a0_2_1 = Vec256.Zero;
+                            var a0_3_0 = Vec256.Zero;
+                            var a0_3_1 = Vec256.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref tw;
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
@@ -473,13 +463,23 @@ namespace KernelGen.Generated
                                 v = V256.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V256.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V256.MultiplyAddEstimate(v, w0_1, a0_1_1);
+                                v = V256.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = V256.MultiplyAddEstimate(v, w0_0, a0_2_0);
+                                a0_2_1 = V256.MultiplyAddEstimate(v, w0_1, a0_2_1);
+                                v = V256.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 16);
                             }
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_1, ref y, (nuint)(oc * 64 + 52));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_1_1), ref y, (nuint)(oc * 64 + 60));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_0, ref y, (nuint)(oc * 64 + 28));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_0_1, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_0, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_2_1, ref y, (nuint)(oc * 64 + 52));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_0, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_1_1, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_3_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_3_1), ref y, (nuint)(oc * 64 + 60));
                         }
                     }
                 }
@@ -504,7 +504,7 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
-                        // oc oc x i 0 + lane (6 lanes) x taps 0..7.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..7.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
@@ -514,10 +514,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = Vec128.Zero;
                             var a0_3_0 = Vec128.Zero;
                             var a0_3_1 = Vec128.Zero;
-                            var a0_4_0 = Vec128.Zero;
-                            var a0_4_1 = Vec128.Zero;
-                            var a0_5_0 = Vec128.Zero;
-                            var a0_5_1 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             Vec128 w0_0;
@@ -539,28 +535,18 @@ namespace KernelGen.Generated
                                 v = V128.Create(Unsafe.Add(ref xa, 3));
                                 a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
                                 a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
-                                v = V128.Create(Unsafe.Add(ref xa, 4));
-                                a0_4_0 = V128.MultiplyAddEstimate(v, w0_0, a0_4_0);
-                                a0_4_1 = V128.MultiplyAddEstimate(v, w0_1, a0_4_1);
-                                v = V128.Create(Unsafe.Add(ref xa, 5));
-                                a0_5_0 = V128.MultiplyAddEstimate(v, w0_0, a0_5_0);
-                                a0_5_1 = V128.MultiplyAddEstimate(v, w0_1, a0_5_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + a0_0_1, ref y, (nuint)(oc * 64));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_2_1, ref y, (nuint)(oc * 64 + 16));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_4_0, ref y, (nuint)(oc * 64 + 28));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_4_1, ref y, (nuint)(oc * 64 + 32));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_1_1, ref y, (nuint)(oc * 64 + 8));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_3_1, ref y, (nuint)(oc * 64 + 24));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_5_0, ref y, (nuint)(oc * 64 + 36));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_5_1, ref y, (nuint)(oc * 64 + 40));
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 8..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 8..15.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
@@ -570,10 +556,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = Vec128.Zero;
                             var a0_3_0 = Vec128.Zero;
                             var a0_3_1 = Vec128.Zero;
-                            var a0_4_0 = Vec128.Zero;
-                            var a0_4_1 = Vec128.Zero;
-                            var a0_5_0 = Vec128.Zero;
-                            var a0_5_1 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             Vec128 w0_0;
@@ -595,12 +577,6 @@ namespace KernelGen.Generated
                                 v = V128.Create(Unsafe.Add(ref xa, 3));
                                 a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
                                 a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
-                                v = V128.Create(Unsafe.Add(ref xa, 4));
-                                a0_4_0 = V128.MultiplyAddEstimate(v, w0_0, a0_4_0);
-                                a0_4_1 = V128.MultiplyAddEstimate(v, w0_1, a0_4_1);
-                                v = V128.Create(Unsafe.Add(ref xa, 5));
-                                a0_5_0 = V128.MultiplyAddEstimate(v, w0_0, a0_5_0);
-                                a0_5_1 = V128.MultiplyAddEstimate(v, w0_1, a0_5_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -608,22 +584,22 @@ namespace KernelGen.Generated
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_0_1, ref y, (nuint)(oc * 64 + 8));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_0, ref y, (nuint)(oc * 64 + 20));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_2_1, ref y, (nuint)(oc * 64 + 24));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_4_0, ref y, (nuint)(oc * 64 + 36));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_4_1, ref y, (nuint)(oc * 64 + 40));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_0, ref y, (nuint)(oc * 64 + 12));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_1_1, ref y, (nuint)(oc * 64 + 16));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_3_0, ref y, (nuint)(oc * 64 + 28));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_3_1, ref y, (nuint)(oc * 64 + 32));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_5_0, ref y, (nuint)(oc * 64 + 44));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_5_1, ref y, (nuint)(oc * 64 + 48));
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 0..7.
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..7.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
                             var a0_1_0 = Vec128.Zero;
                             var a0_1_1 = Vec128.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             Vec128 w0_0;
                             Vec128 w0_1;
@@ -638,21 +614,35 @@ namespace KernelGen.Generated
                                 v = V128.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
+                                a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_0_1, ref y, (nuint)(oc * 64 + 48));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_1_1, ref y, (nuint)(oc * 64 + 56));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_0, ref y, (nuint)(oc * 64 + 28));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_0_1, ref y, (nuint)(oc * 64 + 32));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_0, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_2_1, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_0, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_1_1, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_3_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_3_1, ref y, (nuint)(oc * 64 + 56));
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 8..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 8..15.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
                             var a0_1_0 = Vec128.Zero;
                             var a0_1_1 = Vec128.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             Vec128 w0_0;
                             Vec128 w0_1;
@@ -667,12 +657,22 @@ namespace KernelGen.Generated
                                 v = V128.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
+                                a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_0, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_0_1, ref y, (nuint)(oc * 64 + 56));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_1_0, ref y, (nuint)(oc * 64 + 60));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_0_0, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_0_1, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_2_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_2_1, ref y, (nuint)(oc * 64 + 56));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_1_0, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_1_1, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_3_0, ref y, (nuint)(oc * 64 + 60));
                         }
                     }
                 }
@@ -697,7 +697,7 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
-                        // oc oc x i 0 + lane (6 lanes) x taps 0..1.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..1.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -707,10 +707,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             float w0_0;
@@ -732,27 +728,17 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 12) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 13) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 28) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 29) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 4) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 5) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 20) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 21) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 36) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 37) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 2..3.
+                        // oc oc x i 0 + lane (4 lanes) x taps 2..3.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -762,10 +748,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 2);
                             float w0_0;
@@ -787,27 +769,17 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 14) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 15) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 30) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 31) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 6) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 7) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 22) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 23) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 38) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 39) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 4..5.
+                        // oc oc x i 0 + lane (4 lanes) x taps 4..5.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -817,10 +789,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
                             float w0_0;
@@ -842,12 +810,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -855,16 +817,12 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 1) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 16) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 17) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 32) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 33) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 8) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 9) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 24) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 25) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 40) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 41) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 6..7.
+                        // oc oc x i 0 + lane (4 lanes) x taps 6..7.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -874,10 +832,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 6);
                             float w0_0;
@@ -899,12 +853,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -912,16 +860,12 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 3) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 18) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 19) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 34) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 35) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 10) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 11) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 26) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 27) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 42) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 43) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 8..9.
+                        // oc oc x i 0 + lane (4 lanes) x taps 8..9.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -931,10 +875,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             float w0_0;
@@ -956,12 +896,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -969,16 +903,12 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 5) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 20) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 21) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 36) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 37) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 12) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 13) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 28) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 29) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 44) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 45) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 10..11.
+                        // oc oc x i 0 + lane (4 lanes) x taps 10..11.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -988,10 +918,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 10);
                             float w0_0;
@@ -1013,12 +939,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -1026,16 +946,12 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 7) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 22) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 23) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 38) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 39) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 14) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 15) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 30) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 31) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 46) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 47) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 12..13.
+                        // oc oc x i 0 + lane (4 lanes) x taps 12..13.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -1045,10 +961,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
                             float w0_0;
@@ -1070,12 +982,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -1083,16 +989,12 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 9) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 24) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 25) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 40) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 41) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 16) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 17) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 32) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 33) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 48) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 49) += a0_5_1;
                         }
-                        // oc oc x i 0 + lane (6 lanes) x taps 14..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 14..15.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
@@ -1102,10 +1004,6 @@ namespace KernelGen.Generated
                             var a0_2_1 = 0f;
                             var a0_3_0 = 0f;
                             var a0_3_1 = 0f;
-                            var a0_4_0 = 0f;
-                            var a0_4_1 = 0f;
-                            var a0_5_0 = 0f;
-                            var a0_5_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 14);
                             float w0_0;
@@ -1127,12 +1025,6 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 3);
                                 a0_3_0 += v * w0_0;
                                 a0_3_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 4);
-                                a0_4_0 += v * w0_0;
-                                a0_4_1 += v * w0_1;
-                                v = Unsafe.Add(ref xa, 5);
-                                a0_5_0 += v * w0_0;
-                                a0_5_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -1140,22 +1032,22 @@ namespace KernelGen.Generated
                             Unsafe.Add(ref y, oc * 64 + 11) += a0_0_1;
                             Unsafe.Add(ref y, oc * 64 + 26) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 27) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 42) += a0_4_0;
-                            Unsafe.Add(ref y, oc * 64 + 43) += a0_4_1;
                             Unsafe.Add(ref y, oc * 64 + 18) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 19) += a0_1_1;
                             Unsafe.Add(ref y, oc * 64 + 34) += a0_3_0;
                             Unsafe.Add(ref y, oc * 64 + 35) += a0_3_1;
-                            Unsafe.Add(ref y, oc * 64 + 50) += a0_5_0;
-                            Unsafe.Add(ref y, oc * 64 + 51) += a0_5_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 0..1.
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..1.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             float w0_0;
                             float w0_1;
@@ -1170,21 +1062,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 44) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 45) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 52) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 53) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 28) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 29) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 44) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 45) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 36) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 37) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 2..3.
+                        // oc oc x i 4 + lane (4 lanes) x taps 2..3.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 2);
                             float w0_0;
                             float w0_1;
@@ -1199,21 +1105,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 46) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 47) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 54) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 55) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 30) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 31) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 4..5.
+                        // oc oc x i 4 + lane (4 lanes) x taps 4..5.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
                             float w0_0;
                             float w0_1;
@@ -1228,21 +1148,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 48) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 49) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 56) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 57) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 32) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 33) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 48) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 49) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 40) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 41) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 6..7.
+                        // oc oc x i 4 + lane (4 lanes) x taps 6..7.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 6);
                             float w0_0;
                             float w0_1;
@@ -1257,21 +1191,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 50) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 51) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 58) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 59) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 34) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 35) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 8..9.
+                        // oc oc x i 4 + lane (4 lanes) x taps 8..9.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             float w0_0;
                             float w0_1;
@@ -1286,21 +1234,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 52) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 53) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 60) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 61) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 36) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 37) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 44) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 45) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 60) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 61) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 10..11.
+                        // oc oc x i 4 + lane (4 lanes) x taps 10..11.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 10);
                             float w0_0;
                             float w0_1;
@@ -1315,21 +1277,35 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 54) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 55) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 62) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 63) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 62) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 63) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 12..13.
+                        // oc oc x i 4 + lane (4 lanes) x taps 12..13.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
                             float w0_0;
                             float w0_1;
@@ -1344,19 +1320,33 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 56) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 57) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 40) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 41) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 48) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 49) += a0_1_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 14..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 14..15.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 14);
                             float w0_0;
                             float w0_1;
@@ -1371,11 +1361,21 @@ namespace KernelGen.Generated
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 58) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 59) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_1_1;
                         }
                     }
                 }
