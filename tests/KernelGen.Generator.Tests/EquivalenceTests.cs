@@ -106,6 +106,9 @@ public class EquivalenceTests
         new KernelCase(2, 128, 96, 1, 1, 4, (1, 24), (1, 8), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 19).As1D(),
         // Stride 16, kernel 32, 16 input channels (one block), under an attribute budget of 10 000 statements.
         new KernelCase(1, 16, 520, 1, 1, 2, (1, 32), (1, 16), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 10_000, 20).As1D(),
+        // Kernel 48 in passes (the Vector256 tile holds 2 of its 6 vectors: 3 passes) with position tiles that copy their weights
+        // for the later ones (9 positions in tiles of 6; 4 blocks of 64 input channels), padding 8 at both ends, bias.
+        new KernelCase(1, 256, 64, 1, 1, 9, (1, 48), (1, 16), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 22).As1D(),
         // NLC with case 14's geometry: channel vectors (tap vectors are NCL only).
         new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), true, true, FusedActivation.None, 0.01f, 0, 21).As1D(),
     ];

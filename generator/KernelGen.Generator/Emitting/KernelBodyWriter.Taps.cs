@@ -17,20 +17,24 @@ namespace KernelGen.Generator.Emitting
         // call (later position tiles find it in the L2 cache), where channel vectors on NCL would need the weights
         // transposed: a pass over all of them per call. The tile's windows overlap by k - stride outputs, so once its
         // reduction is done each tap vector is added onto the output row (which first holds the bias).
-        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12 and 6 x 4.
+        // Measured on Zen 4 for a 512 -> 256, k 16, stride 8 layer (8 MB of weights): 3 channels x 8 positions beat 2 x 12, 6 x 4 and
+        // 4 x 6 (6 % slower), and 3 x 9 (the most the 32 registers hold) ran the same.
         //
         // The weights a tile reads lie a whole (Cout/groups x k) row apart per input channel (16 KB there): every read is in
         // another 4 KB page, which no hardware prefetcher follows, so the first position tile of each channel tile waited on
-        // memory with only as many misses in flight as the reorder buffer holds (~8 reduction steps). So the reduction runs in
-        // blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the next block, and each
-        // reduction step also reads one cache line of the NEXT block, walking it in address order: a sequential walk that the
-        // L2 stream prefetcher runs ahead of, so the block is in the caches when its tiles reach it. The touch is a volatile read
-        // (the JIT may not drop it) whose value is unused, on the 256- and 512-bit paths only: those run only on x86, where a
-        // volatile read is a plain load (on Arm it would be an acquiring load that holds back the loads after it). The price is
-        // one more add of each tile onto the output per block (8 blocks there: ~3% more work); on that layer blocks of 64 beat
-        // 32 and 128, blocks of 64 without the touches were no faster than one pass, and blocks with them ran ~4-7% faster
-        // (probe medians, ORT 1T / generated: 0.97-1.00x before, 1.04-1.07x after on a shared machine; 0.97-1.09x after with it
-        // heavily loaded, where the caches are shared with other processes).
+        // memory with only as many misses in flight as the reorder buffer holds (a load that misses holds every instruction
+        // after it). So on the 512- and 256-bit paths (x86 only) the first position tile of each channel tile also PREFETCHES
+        // the next channel tile's weights of the same input channel (GeneratedKernelSupport.Prefetch, x86's prefetcht0: a
+        // hint that holds nothing up and never faults), one tile ahead: by the time the next tile starts, its weights are in
+        // the caches. Measured on Zen 4 for that layer (one process, variants interleaved, a loaded machine): the prefetches
+        // made the kernel 6-9 % faster than reading a cache line of the next block per reduction step in address order (a
+        // load, which the earlier kernel used so that the stream prefetcher would follow it), and 10-12 % faster than neither.
+        // The later position tiles read the same runs again; rows 16 KB apart all fall in the same sets of the L1 cache, so
+        // they came from the L2 cache, and the AVX2 tile (a quarter of the AVX-512 tile's work per step) stalled on them:
+        // there the first position tile also copies the tile's weights into an aligned per-thread buffer that the later ones
+        // read (see CopiesTileWeights). The reduction runs in blocks of input channels (TapReductionBlock, 64), every channel
+        // tile over one block before the next block, which bounds that copy (4 KB on the AVX2 path there); on the AVX-512
+        // path blocks of 64, 128 and 512 measured the same, on the AVX2 path 64 was the fastest.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -68,26 +72,43 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>
-        /// The register tile of a path: 24 accumulators with AVX-512's 32 registers (3 channels x 8 positions: 11 loads per 24
-        /// FMAs, and the tile's weights, 3 x Cin cache lines, stay in the L2 cache for the next position tiles), 12 with the 16
-        /// of AVX2, SSE and scalar code; the accumulators, a weight vector per (channel, chunk) and one broadcast fit the file.
+        /// The register tile of a path: as many accumulators as fit beside the tile's weight vectors and one broadcast input in
+        /// the vector registers with one to spare (32 with AVX-512; 16 with AVX2, SSE and for scalar code), at most 24 and 12:
+        /// on AVX-512 3 channels x 8 positions (11 loads per 24 FMAs, and the tile's weights, 3 x Cin cache lines, stay cached
+        /// for the next position tiles; measured on Zen 4 against 2 x 12 and 6 x 4), on AVX2 for k 16 one channel x 6
+        /// positions x 2 vectors of taps (15 registers). A tile that needs more registers than the file has makes the JIT keep
+        /// an accumulator on the stack, whose store and reload then chain every reduction step: 2 x 3 x 2 vectors (17
+        /// registers) ran at half the speed. More channels than 3 only where the positions run out (short inputs).
         /// </summary>
         internal static TapTile PlanTapTile(KernelSpec spec, int lanes)
         {
-            int accumulators = lanes == 16 ? 24 : 12;
+            int registers = lanes == 16 ? 32 : 16, most = lanes == 16 ? 24 : 12;
             int chunks = spec.KernelWidth / lanes;
-            int held = chunks;
-            if (held > accumulators / 2)
+            TapTile? best = null;
+            long bestLoads = 0;
+            for (int held = chunks; held >= 1; held--)
             {
-                held = accumulators / 2;
-                while (chunks % held != 0) held--;
+                if (chunks % held != 0) continue;
+                for (int channels = 1; channels <= Math.Min(spec.OutPerGroup, most); channels++)
+                {
+                    int perPosition = channels * held;
+                    int positions = Math.Min(spec.InputWidth, Math.Min((registers - 2 - perPosition) / perPosition, most / perPosition));
+                    if (positions < 1 || (channels > 3 && positions < spec.InputWidth)) continue;
+                    var candidate = new TapTile(channels, positions, held, chunks / held);
+                    long accumulators = (long)perPosition * positions, loads = perPosition + positions;
+                    // More accumulators first, then fewer passes over the taps, then fewer loads per reduction step.
+                    if (best is not { } b || accumulators > (long)b.Channels * b.Chunks * b.Positions
+                        || (accumulators == (long)b.Channels * b.Chunks * b.Positions
+                            && (candidate.ChunkGroups < b.ChunkGroups || (candidate.ChunkGroups == b.ChunkGroups && loads < bestLoads))))
+                    {
+                        best = candidate;
+                        bestLoads = loads;
+                    }
+                }
             }
 
-            int pairs = accumulators / held;
-            int channels = pairs >= 24 ? 3 : pairs >= 6 ? 2 : 1;
-            int positions = Math.Min(pairs / channels, spec.InputWidth);
-            channels = Math.Max(1, Math.Min(spec.OutPerGroup, pairs / positions));
-            return new TapTile(channels, positions, held, chunks / held);
+            // One channel, one position and one tap always fit (registers - 2 >= 2).
+            return best ?? new TapTile(1, 1, 1, chunks);
         }
 
         /// <summary>The header lines that describe the tap-vectorised strategy as emitted for <paramref name="plan"/>.</summary>
@@ -108,19 +129,35 @@ namespace KernelGen.Generator.Emitting
                 + ")" + (s.Activation == KernelActivation.None ? "." : "; the activation is a last pass over the rows.");
             if (blocked)
             {
-                yield return "//   Every channel tile takes one block before the next block: a tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4)
-                    + " bytes apart per input channel, a stride no";
-                yield return "//   hardware prefetcher follows, so "
-                    + (plan.Level >= UnrollLevel.ReductionLoops ? "the 512- and 256-bit paths (x86 only) also read a cache line of the next block per reduction step, in address order, which the prefetcher does follow."
-                        : "blocks alone (the reduction is unrolled here, so no reads ahead are written).");
+                yield return "//   Every channel tile takes one block before the next block.";
             }
 
-            yield return "//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.";
+            yield return "//   A tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4) + " bytes apart per input channel, a stride no hardware prefetcher follows, so "
+                + (plan.Level >= UnrollLevel.ReductionLoops ? "on the 512- and" : "");
+            yield return plan.Level >= UnrollLevel.ReductionLoops
+                ? "//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up)."
+                : "//   reads wait on memory (the reduction is unrolled here: no prefetches are written).";
+            var copying = new List<string>();
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (lanes > 1 && CopiesTileWeights(s, PlanTapTile(s, lanes), lanes, plan.Level)) copying.Add(PathLabel(lanes));
+            }
+
+            if (copying.Count > 0)
+            {
+                yield return "//   " + string.Join(", ", copying) + ": the first position tile also copies the tile's weights of the block into an aligned buffer of the calling";
+                yield return "//   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and";
+                yield return "//   would come from the L2 cache each time, too slowly for this path's tile.";
+            }
+
+            yield return "//   Each weight comes from memory once per call.";
             yield return "//   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).";
             foreach (int lanes in plan.PathWidths)
             {
                 var tile = PlanTapTile(s, lanes);
-                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions x "
+                var (tiles, larger, size) = TapPositionTiles(s, tile);
+                string split = larger == 0 ? "" : " (" + Text(s.InputWidth) + " as " + Text(larger) + " x " + Text(size + 1) + " and " + Text(tiles - larger) + " x " + Text(size) + ")";
+                yield return "//   " + PathLabel(lanes) + ": tiles of " + Text(tile.Channels) + " output channel" + (tile.Channels > 1 ? "s" : "") + " x " + Text(tile.Positions) + " positions" + split + " x "
                     + (lanes == 1 ? Text(tile.Chunks) + " taps" : Text(tile.Chunks) + " vector" + (tile.Chunks > 1 ? "s" : "") + " of " + Text(lanes) + " taps")
                     + (tile.ChunkGroups > 1 ? ", in " + Text(tile.ChunkGroups) + " passes over the taps" : "") + ".";
             }
@@ -143,17 +180,16 @@ namespace KernelGen.Generator.Emitting
                 });
 
                 int block = TapReductionBlock(_spec);
+                if (CopiesTileWeights(_spec, tile, _lanes, _level))
+                {
+                    _writer?.Line("// Each channel tile's weights of a block, copied by its first position tile for the later ones: a buffer of the calling");
+                    _writer?.Line("// thread's, made on its first call (sized for every path) on the pinned heap, so that its start is aligned to a cache line once for all.");
+                    Statement("float[] tapWeights = " + TapWeightsField + " ??= global::System.GC.AllocateArray<float>(" + Text(_tapWeightsFloats) + ", pinned: true);");
+                    Statement("ref float tw = ref global::KernelGen.CompilerServices.GeneratedKernelSupport.AlignedStart(tapWeights);");
+                }
+
                 Repeat("icb", 0, _spec.InPerGroup / block, block, RollReduction, icb =>
                 {
-                    if (TouchesAhead(block))
-                    {
-                        _writer?.Line("// Each reduction step below also reads a cache line of the next block of input channels' weights, in address");
-                        _writer?.Line("// order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.");
-                        long rowFloats = (long)_spec.OutPerGroup * _spec.KernelWidth;
-                        var next = (g * _spec.InPerGroup + icb + block) * rowFloats;
-                        Statement("int ahead = global::System.Math.Min(" + next + ", " + Text(_spec.WeightsLength - 1) + ");");
-                    }
-
                     Repeat("oc", 0, fullTiles, tile.Channels, RollChannels, oc => TapChannelTile(g, icb, block, oc, tile, tile.Channels));
                     if (leftChannels > 0) TapChannelTile(g, icb, block, Affine.Of((long)fullTiles * tile.Channels), tile, leftChannels);
                 });
@@ -194,32 +230,50 @@ namespace KernelGen.Generator.Emitting
                 w.Open();
             }
 
-            int positions = tile.Positions, input = _spec.InputWidth;
+            int input = _spec.InputWidth;
             var (first, end) = TapInterior();
+            bool copies = CopiesTileWeights(_spec, tile, _lanes, _level);
             // Tiles whose every window lies inside the output are one uniform range (a loop when spatial loops are kept);
             // the others, at the ends, are written with literal positions and crop their windows lane by lane.
-            int tiles = (input + positions - 1) / positions;
+            var (tiles, larger, size) = TapPositionTiles(_spec, tile);
+            int TileStart(int index) => index * size + Math.Min(index, larger);
+            int TileCount(int index) => size + (index < larger ? 1 : 0);
+            bool Clean(int index) => TileStart(index) >= first && TileStart(index) + TileCount(index) <= end;
             int t = 0;
             while (t < tiles)
             {
-                int start = t * positions, count = Math.Min(positions, input - start);
-                bool clean = count == positions && start >= first && start + count <= end;
-                if (!clean)
+                int start = TileStart(t), count = TileCount(t);
+                if (!Clean(t) || t == 0)
                 {
-                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, clean: false);
+                    // The first tile is written alone even when clean: only it prefetches the next channel tile's weights and
+                    // copies its own for the later tiles.
+                    var source = t > 0 && copies ? TapWeightSource.Copy : t == 0 && copies ? TapWeightSource.CallerAndCopy : TapWeightSource.Caller;
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, Clean(t), prefetch: t == 0, source);
                     t++;
                     continue;
                 }
 
                 int run = 1;
-                while (t + run < tiles && (t + run + 1) * positions <= Math.Min(end, input)) run++;
-                Repeat("i", start, run, positions, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, positions, tile, clean: true));
+                while (t + run < tiles && TileCount(t + run) == count && Clean(t + run)) run++;
+                Repeat("i", start, run, count, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, count, tile, clean: true, prefetch: false,
+                    copies ? TapWeightSource.Copy : TapWeightSource.Caller));
                 t += run;
             }
 
             _writer?.Close();
             _declared.Clear();
             _declared.UnionWith(outer);
+        }
+
+        /// <summary>
+        /// The position tiles of a row: as few as hold the input at most <see cref="TapTile.Positions"/> each, their sizes as even
+        /// as can be, the <c>Larger</c> first ones one position longer than <c>Size</c> (32 positions in tiles of at most 6: 6, 6,
+        /// 5, 5, 5, 5, where 6, 6, 6, 6, 6, 2 would run a last tile with a third of the multiply-adds per step at much the same cost).
+        /// </summary>
+        private static (int Tiles, int Larger, int Size) TapPositionTiles(KernelSpec spec, TapTile tile)
+        {
+            int input = spec.InputWidth, tiles = (input + tile.Positions - 1) / tile.Positions;
+            return (tiles, input % tiles, input / tiles);
         }
 
         /// <summary>A pass over one output row: whole vectors (a loop when spatial loops are kept), then narrower ones and scalars.</summary>
@@ -247,7 +301,8 @@ namespace KernelGen.Generator.Emitting
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
         /// </summary>
-        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean)
+        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, bool prefetch,
+            TapWeightSource source)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
@@ -272,12 +327,34 @@ namespace KernelGen.Generator.Emitting
                     }
                 }
 
-                long inputStep = inputLength, weightStep = (long)_spec.OutPerGroup * kernel;
+                // The copy holds the tile's weights of the block back to back: (input channel, channel of the tile, tap).
+                bool fromCopy = source == TapWeightSource.Copy, toCopy = source == TapWeightSource.CallerAndCopy;
+                long inputStep = inputLength, copyStep = (long)channels * kernel;
+                long weightStep = fromCopy ? copyStep : (long)_spec.OutPerGroup * kernel;
                 var inputBase = inputChannel * inputLength + start;
-                var weightBase = (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
+                var weightBase = fromCopy ? Affine.Of((long)firstChunk * lanes) : (inputChannel * _spec.OutPerGroup + oc) * kernel + (long)firstChunk * lanes;
                 bool loop = RollReduction && block > 1;
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
-                Statement("ref float wa = ref " + Element("w", weightBase) + ";");
+                Statement("ref float wa = ref " + (fromCopy && firstChunk == 0 ? "tw" : Element(fromCopy ? "tw" : "w", weightBase)) + ";");
+                if (toCopy) Statement("ref float ta = ref " + (firstChunk == 0 ? "tw" : Element("tw", Affine.Of((long)firstChunk * lanes))) + ";");
+                long span = (long)tile.Channels * kernel;
+                bool prefetches = prefetch && pass == 0 && loop && Prefetches;
+                if (prefetches)
+                {
+                    // The weights of the next channel tile, of this tile's first input channel (the tile after a row's last is the
+                    // next block's first), clamped so that every step's lines lie inside the weights (the last block's last tile
+                    // then fetches lines it need not, which costs a few cycles). Prefetching 4 tiles ahead on the AVX2 path, whose
+                    // steps are a quarter of the AVX-512 path's work, measured the same as one.
+                    long skip = channels, wrapAt = _spec.OutPerGroup - skip;
+                    var target = (inputChannel * _spec.OutPerGroup + oc + skip) * kernel;
+                    long wrap = (block - 1) * weightStep, last = _spec.WeightsLength - wrap - span;
+                    var chosen = oc.IsConstant ? (oc.Constant < wrapAt ? target : target + wrap) : null;
+                    string origin = chosen is { IsConstant: true } ? Text(Math.Min(chosen.Constant, last))
+                        : "global::System.Math.Min(" + (chosen is not null ? chosen.ToString() : oc + " < " + Text(wrapAt) + " ? " + target + " : " + (target + wrap)) + ", " + Text(last) + ")";
+                    _writer?.Line("// While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.");
+                    Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + origin + ");");
+                }
+
                 if (lanes > 1 || count > 1)
                 {
                     for (int r = 0; r < channels; r++)
@@ -301,6 +378,8 @@ namespace KernelGen.Generator.Emitting
                                 Assign(TapWeight(r, c), weights[r, c]);
                                 weights[r, c] = TapWeight(r, c);
                             }
+
+                            if (toCopy) Statement(VectorClass(lanes) + ".StoreUnsafe(" + weights[r, c] + ", ref ta, " + Offset(Affine.Of(ic * copyStep + (long)r * kernel + (long)c * lanes)) + ");");
                         }
                     }
 
@@ -326,14 +405,17 @@ namespace KernelGen.Generator.Emitting
                     var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
                     _writer?.Open("for (int ic = 0; ic < " + Text(block) + "; ic++)");
                     Reduce(0);
-                    if (TouchesAhead(block))
+                    if (prefetches)
                     {
-                        Statement("_ = global::System.Threading.Volatile.Read(ref " + Element("w", Affine.Var("ahead")) + ");");
-                        Statement("ahead = global::System.Math.Min(ahead + 16, " + Text(_spec.WeightsLength - 1) + ");");
+                        // One prefetch per cache line of the run, wherever the caller's array starts: every 16 floats and its last float.
+                        for (long offset = 0; offset < span; offset += 16) Prefetch(Affine.Of(offset));
+                        if ((span - 1) % 16 != 0) Prefetch(Affine.Of(span - 1));
+                        Statement("pa = ref " + Element("pa", Affine.Of(weightStep)) + ";");
                     }
 
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
                     Statement("wa = ref " + Element("wa", Affine.Of(weightStep)) + ";");
+                    if (toCopy) Statement("ta = ref " + Element("ta", Affine.Of(copyStep)) + ";");
                     _writer?.Close();
                     _declared.Clear();
                     _declared.UnionWith(saved);
@@ -435,8 +517,63 @@ namespace KernelGen.Generator.Emitting
             return channels;
         }
 
-        /// <summary>Whether the reduction loops read the next block's weights ahead: x86-only paths, loops kept, more than one block.</summary>
-        private bool TouchesAhead(int block) => RollReduction && _lanes >= 8 && _spec.InPerGroup / block > 1;
+        /// <summary>Whether the first position tiles prefetch the next channel tile's weights: x86-only paths (256 and 512 bits), loops kept.</summary>
+        private bool Prefetches => RollReduction && _lanes >= 8;
+
+        /// <summary>Where a position tile reads its weights from.</summary>
+        private enum TapWeightSource
+        {
+            /// <summary>The caller's weights.</summary>
+            Caller,
+
+            /// <summary>The caller's weights, each vector also stored into the thread's copy for the tile's later position tiles.</summary>
+            CallerAndCopy,
+
+            /// <summary>The copy the tile's first position tile made.</summary>
+            Copy,
+        }
+
+        /// <summary>The kernel class's per-thread buffer that holds a channel tile's weights of one block (see <see cref="CopiesTileWeights"/>).</summary>
+        internal const string TapWeightsField = "t_tapWeights";
+
+        /// <summary>
+        /// Whether a path's first position tiles copy their channel tile's weights for the later ones. A tile reads one short run
+        /// of weights per input channel, a whole row apart (16 KB on vocoder_up): every run falls in the same few sets of the
+        /// L1 cache, which hold 8 lines each, so the later position tiles found none of them there and waited on the L2 cache
+        /// (and where the caller's array is not aligned to a cache line each run takes one more line). Measured on Zen 4 for that
+        /// layer with AVX-512 off: 1.6 ms with the weights on a cache-line boundary, 2.5-2.9 ms and medians 3x worse off it.
+        /// Copied back to back into an aligned buffer they stay in the L1 cache and every later read is aligned: 1.3-1.6 ms
+        /// wherever the weights start. The AVX-512 tile does four times the work per step, which hides those reads: there the
+        /// copy measured 5-10 % slower, so only tiles with less work per step copy (the AVX2 path; on the 256- and 512-bit
+        /// paths, x86 only), when the reduction runs in blocks in a loop and a channel tile has more than one position tile.
+        /// </summary>
+        internal static bool CopiesTileWeights(KernelSpec spec, TapTile tile, int lanes, UnrollLevel level) =>
+            lanes >= 8 && level >= UnrollLevel.ReductionLoops && TapReductionBlock(spec) > 1 && spec.InputWidth > tile.Positions
+            && StepWork(tile, lanes) < AvxTileStepWork;
+
+        /// <summary>The multiply-adds of one reduction step of a tile, in lanes.</summary>
+        private static long StepWork(TapTile tile, int lanes) => (long)tile.Channels * tile.Positions * tile.Chunks * lanes;
+
+        /// <summary>The reduction step of the AVX-512 tile: 24 512-bit multiply-adds.</summary>
+        private const long AvxTileStepWork = 24 * 16;
+
+        /// <summary>Floats of <see cref="TapWeightsField"/>: the most any of <paramref name="pathWidths"/> copies, and 15 to align its start; 0 when none copies.</summary>
+        internal static int TapWeightsFloats(KernelSpec spec, UnrollLevel level, IEnumerable<int> pathWidths)
+        {
+            int most = 0;
+            foreach (int lanes in pathWidths)
+            {
+                if (!TapWidthFits(spec, lanes)) continue;
+                var tile = PlanTapTile(spec, lanes);
+                if (CopiesTileWeights(spec, tile, lanes, level)) most = Math.Max(most, TapReductionBlock(spec) * tile.Channels * spec.KernelWidth + 15);
+            }
+
+            return most;
+        }
+
+        /// <summary>A prefetch of the weights at <paramref name="offset"/> from the prefetch cursor.</summary>
+        private void Prefetch(Affine offset) =>
+            Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Element("pa", offset) + ");");
 
         /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
         internal const int TapBlockTarget = 64;

@@ -48,6 +48,9 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Floats of the kernel class's per-thread buffer of packed weights (see <see cref="PackedWeightsFloats"/>); only read when writing.</summary>
         private int _packedWeightsFloats;
 
+        /// <summary>Floats of the kernel class's per-thread copy of a tap tile's weights (see <see cref="TapWeightsFloats"/>); only read when writing.</summary>
+        private int _tapWeightsFloats;
+
         private KernelBodyWriter(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
             SourceWriter? writer, SortedSet<string> helpers, PlaneMode mode)
         {
@@ -83,6 +86,7 @@ namespace KernelGen.Generator.Emitting
             var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, writer, helpers, mode ?? PlaneMode.Complete)
             {
                 _packedWeightsFloats = plan.Strategy == KernelStrategy.ChannelVectorized ? PackedWeightsFloats(plan) : 0,
+                _tapWeightsFloats = UsesTapVectors(plan.Spec, plan.Strategy) ? TapWeightsFloats(plan.Spec, plan.Level, plan.PathWidths) : 0,
             };
             body.WriteBody();
             return body._count;

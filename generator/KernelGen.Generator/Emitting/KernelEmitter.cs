@@ -480,6 +480,14 @@ namespace KernelGen.Generator.Emitting
                 body.Line();
             }
 
+            if (KernelBodyWriter.UsesTapVectors(s, plan.Strategy) && KernelBodyWriter.TapWeightsFloats(s, plan.Level, plan.PathWidths) > 0)
+            {
+                body.Line("/// <summary>The vector paths' copy of a channel tile's weights: a buffer per thread, made on its first call, pinned so that its aligned start stays put.</summary>");
+                body.Line("[global::System.ThreadStatic]");
+                body.Line("private static float[]? " + KernelBodyWriter.TapWeightsField + ";");
+                body.Line();
+            }
+
             body.Line("/// <summary>Runs the kernel on spans that the caller has checked.</summary>");
             body.Line(InlinedAndOptimized);
             body.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, "

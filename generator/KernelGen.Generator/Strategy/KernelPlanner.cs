@@ -131,6 +131,12 @@ namespace KernelGen.Generator.Strategy
         /// <summary>Forgets the plans made lately (for measurements of the planner itself).</summary>
         internal static void ForgetRecentPlans() => Recent.Clear();
 
+        /// <summary>How many plans are kept (for tests of the bound).</summary>
+        internal static int RecentPlanCount => Recent.Count;
+
+        /// <summary>The most plans kept (for tests of the bound).</summary>
+        internal static int RecentPlanLimit => MaxRecentPlans;
+
         /// <summary>Plans <paramref name="spec"/> without looking at the plans made lately.</summary>
         internal static KernelPlan PlanAnew(KernelSpec spec, int projectBudget)
         {

@@ -25,19 +25,23 @@
 //   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, a block of
 //   64 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
-//   Every channel tile takes one block before the next block: a tile's weights lie 8192 bytes apart per input channel, a stride no
-//   hardware prefetcher follows, so the 512- and 256-bit paths (x86 only) also read a cache line of the next block per reduction step, in address order, which the prefetcher does follow.
-//   Each weight comes from memory once per call: the later position tiles of a channel tile find its weights in the L2 cache.
+//   Every channel tile takes one block before the next block.
+//   A tile's weights lie 8192 bytes apart per input channel, a stride no hardware prefetcher follows, so on the 512- and
+//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up).
+//   Vector256: the first position tile also copies the tile's weights of the block into an aligned buffer of the calling
+//   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and
+//   would come from the L2 cache each time, too slowly for this path's tile.
+//   Each weight comes from memory once per call.
 //   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).
 //   Vector512: tiles of 3 output channels x 8 positions x 1 vector of 16 taps.
-//   Vector256: tiles of 2 output channels x 3 positions x 2 vectors of 8 taps.
-//   Vector128: tiles of 1 output channel x 3 positions x 4 vectors of 4 taps.
-//   Scalar: tiles of 1 output channel x 3 positions x 4 taps, in 4 passes over the taps.
+//   Vector256: tiles of 1 output channel x 6 positions x 2 vectors of 8 taps.
+//   Vector128: tiles of 1 output channel x 6 positions x 2 vectors of 4 taps, in 2 passes over the taps.
+//   Scalar: tiles of 1 output channel x 6 positions x 2 taps, in 8 passes over the taps.
 //   Paths: Vector512, Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderLarge and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
-//   Fully unrolled this would be 10010884 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 1030 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   Fully unrolled this would be 10728964 statements over all paths, above the unroll budget of 2048 (the default),
+//   so the spatial, group, output-channel and input-channel loops stay loops: 996 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 #pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
@@ -102,6 +106,10 @@ namespace KernelGen.Generated
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class Snapshots_Layers_VocoderLarge
     {
+        /// <summary>The vector paths' copy of a channel tile's weights: a buffer per thread, made on its first call, pinned so that its aligned start stays put.</summary>
+        [global::System.ThreadStatic]
+        private static float[]? t_tapWeights;
+
         /// <summary>Runs the kernel on spans that the caller has checked.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining | global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, global::System.Span<float> output)
@@ -152,9 +160,6 @@ namespace KernelGen.Generated
             }
             for (int icb = 0; icb < 256; icb += 64)
             {
-                // Each reduction step below also reads a cache line of the next block of input channels' weights, in address
-                // order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.
-                int ahead = global::System.Math.Min(icb * 2048 + 131072, 524287);
                 for (int oc = 0; oc < 126; oc += 3)
                 {
                     // oc oc (+2): every input position, in tiles.
@@ -187,6 +192,8 @@ namespace KernelGen.Generated
                             var a2_7_0 = Vec512.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
+                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 129072, 395216));
                             Vec512 w0_0;
                             Vec512 w1_0;
                             Vec512 w2_0;
@@ -228,8 +235,11 @@ namespace KernelGen.Generated
                                 a0_7_0 = V512.MultiplyAddEstimate(v, w0_0, a0_7_0);
                                 a1_7_0 = V512.MultiplyAddEstimate(v, w1_0, a1_7_0);
                                 a2_7_0 = V512.MultiplyAddEstimate(v, w2_0, a2_7_0);
-                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
-                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 16));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 32));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 47));
+                                pa = ref Unsafe.Add(ref pa, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -288,6 +298,8 @@ namespace KernelGen.Generated
                         var a1_7_0 = Vec512.Zero;
                         ref float xa = ref Unsafe.Add(ref x, icb * 8);
                         ref float wa = ref Unsafe.Add(ref w, icb * 2048 + 2016);
+                        // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395216));
                         Vec512 w0_0;
                         Vec512 w1_0;
                         Vec512 v;
@@ -319,8 +331,11 @@ namespace KernelGen.Generated
                             v = V512.Create(Unsafe.Add(ref xa, 7));
                             a0_7_0 = V512.MultiplyAddEstimate(v, w0_0, a0_7_0);
                             a1_7_0 = V512.MultiplyAddEstimate(v, w1_0, a1_7_0);
-                            _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
-                            ahead = global::System.Math.Min(ahead + 16, 524287);
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 16));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 32));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 47));
+                            pa = ref Unsafe.Add(ref pa, 2048);
                             xa = ref Unsafe.Add(ref xa, 8);
                             wa = ref Unsafe.Add(ref wa, 2048);
                         }
@@ -361,16 +376,17 @@ namespace KernelGen.Generated
                     V256.StoreUnsafe(Vec256.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
+            // Each channel tile's weights of a block, copied by its first position tile for the later ones: a buffer of the calling
+            // thread's, made on its first call (sized for every path) on the pinned heap, so that its start is aligned to a cache line once for all.
+            float[] tapWeights = t_tapWeights ??= global::System.GC.AllocateArray<float>(1039, pinned: true);
+            ref float tw = ref global::KernelGen.CompilerServices.GeneratedKernelSupport.AlignedStart(tapWeights);
             for (int icb = 0; icb < 256; icb += 64)
             {
-                // Each reduction step below also reads a cache line of the next block of input channels' weights, in address
-                // order: the hardware prefetcher follows that walk (not the tiles' reads, a row apart), so the next block is cached.
-                int ahead = global::System.Math.Min(icb * 2048 + 131072, 524287);
-                for (int oc = 0; oc < 128; oc += 2)
+                for (int oc = 0; oc < 128; oc++)
                 {
-                    // oc oc (+1): every input position, in tiles.
+                    // oc oc: every input position, in tiles.
                     {
-                        // oc oc (+1) x i 0 + lane (3 lanes) x taps 0..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
                             var a0_0_1 = Vec256.Zero;
@@ -378,59 +394,51 @@ namespace KernelGen.Generated
                             var a0_1_1 = Vec256.Zero;
                             var a0_2_0 = Vec256.Zero;
                             var a0_2_1 = Vec256.Zero;
-                            var a1_0_0 = Vec256.Zero;
-                            var a1_0_1 = Vec256.Zero;
-                            var a1_1_0 = Vec256.Zero;
-                            var a1_1_1 = Vec256.Zero;
-                            var a1_2_0 = Vec256.Zero;
-                            var a1_2_1 = Vec256.Zero;
+                            var a0_3_0 = Vec256.Zero;
+                            var a0_3_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            ref float ta = ref tw;
+                            // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
+                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 129040, 395248));
                             Vec256 w0_0;
                             Vec256 w0_1;
-                            Vec256 w1_0;
-                            Vec256 w1_1;
                             Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
+                                V256.StoreUnsafe(w0_0, ref ta, 0);
                                 w0_1 = V256.LoadUnsafe(ref wa, 8);
-                                w1_0 = V256.LoadUnsafe(ref wa, 16);
-                                w1_1 = V256.LoadUnsafe(ref wa, 24);
+                                V256.StoreUnsafe(w0_1, ref ta, 8);
                                 v = V256.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V256.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V256.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a1_0_0 = V256.MultiplyAddEstimate(v, w1_0, a1_0_0);
-                                a1_0_1 = V256.MultiplyAddEstimate(v, w1_1, a1_0_1);
                                 v = V256.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V256.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V256.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a1_1_0 = V256.MultiplyAddEstimate(v, w1_0, a1_1_0);
-                                a1_1_1 = V256.MultiplyAddEstimate(v, w1_1, a1_1_1);
                                 v = V256.Create(Unsafe.Add(ref xa, 2));
                                 a0_2_0 = V256.MultiplyAddEstimate(v, w0_0, a0_2_0);
                                 a0_2_1 = V256.MultiplyAddEstimate(v, w0_1, a0_2_1);
-                                a1_2_0 = V256.MultiplyAddEstimate(v, w1_0, a1_2_0);
-                                a1_2_1 = V256.MultiplyAddEstimate(v, w1_1, a1_2_1);
-                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
-                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                v = V256.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 15));
+                                pa = ref Unsafe.Add(ref pa, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
+                                ta = ref Unsafe.Add(ref ta, 16);
                             }
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 64));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_0_1, ref y, (nuint)(oc * 64 + 68));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_1, ref y, (nuint)(oc * 64 + 20));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_2_1, ref y, (nuint)(oc * 64 + 84));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_1, ref y, (nuint)(oc * 64 + 12));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_1_1, ref y, (nuint)(oc * 64 + 76));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_3_1, ref y, (nuint)(oc * 64 + 28));
                         }
-                        // oc oc (+1) x i 3 + lane (3 lanes) x taps 0..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
                             var a0_0_1 = Vec256.Zero;
@@ -438,104 +446,40 @@ namespace KernelGen.Generated
                             var a0_1_1 = Vec256.Zero;
                             var a0_2_0 = Vec256.Zero;
                             var a0_2_1 = Vec256.Zero;
-                            var a1_0_0 = Vec256.Zero;
-                            var a1_0_1 = Vec256.Zero;
-                            var a1_1_0 = Vec256.Zero;
-                            var a1_1_1 = Vec256.Zero;
-                            var a1_2_0 = Vec256.Zero;
-                            var a1_2_1 = Vec256.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            var a0_3_0 = Vec256.Zero;
+                            var a0_3_1 = Vec256.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref tw;
                             Vec256 w0_0;
                             Vec256 w0_1;
-                            Vec256 w1_0;
-                            Vec256 w1_1;
                             Vec256 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
                                 w0_1 = V256.LoadUnsafe(ref wa, 8);
-                                w1_0 = V256.LoadUnsafe(ref wa, 16);
-                                w1_1 = V256.LoadUnsafe(ref wa, 24);
                                 v = V256.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V256.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V256.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a1_0_0 = V256.MultiplyAddEstimate(v, w1_0, a1_0_0);
-                                a1_0_1 = V256.MultiplyAddEstimate(v, w1_1, a1_0_1);
                                 v = V256.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V256.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V256.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a1_1_0 = V256.MultiplyAddEstimate(v, w1_0, a1_1_0);
-                                a1_1_1 = V256.MultiplyAddEstimate(v, w1_1, a1_1_1);
                                 v = V256.Create(Unsafe.Add(ref xa, 2));
                                 a0_2_0 = V256.MultiplyAddEstimate(v, w0_0, a0_2_0);
                                 a0_2_1 = V256.MultiplyAddEstimate(v, w0_1, a0_2_1);
-                                a1_2_0 = V256.MultiplyAddEstimate(v, w1_0, a1_2_0);
-                                a1_2_1 = V256.MultiplyAddEstimate(v, w1_1, a1_2_1);
-                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
-                                ahead = global::System.Math.Min(ahead + 16, 524287);
+                                v = V256.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
+                                wa = ref Unsafe.Add(ref wa, 16);
                             }
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_1, ref y, (nuint)(oc * 64 + 28));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_0_0, ref y, (nuint)(oc * 64 + 84));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_0_1, ref y, (nuint)(oc * 64 + 92));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_1, ref y, (nuint)(oc * 64 + 44));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_2_0, ref y, (nuint)(oc * 64 + 100));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_2_1, ref y, (nuint)(oc * 64 + 108));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_1, ref y, (nuint)(oc * 64 + 36));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_1_0, ref y, (nuint)(oc * 64 + 92));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_1_1, ref y, (nuint)(oc * 64 + 100));
-                        }
-                        // oc oc (+1) x i 6 + lane (2 lanes) x taps 0..15.
-                        {
-                            var a0_0_0 = Vec256.Zero;
-                            var a0_0_1 = Vec256.Zero;
-                            var a0_1_0 = Vec256.Zero;
-                            var a0_1_1 = Vec256.Zero;
-                            var a1_0_0 = Vec256.Zero;
-                            var a1_0_1 = Vec256.Zero;
-                            var a1_1_0 = Vec256.Zero;
-                            var a1_1_1 = Vec256.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
-                            Vec256 w0_0;
-                            Vec256 w0_1;
-                            Vec256 w1_0;
-                            Vec256 w1_1;
-                            Vec256 v;
-                            for (int ic = 0; ic < 64; ic++)
-                            {
-                                w0_0 = V256.LoadUnsafe(ref wa, 0);
-                                w0_1 = V256.LoadUnsafe(ref wa, 8);
-                                w1_0 = V256.LoadUnsafe(ref wa, 16);
-                                w1_1 = V256.LoadUnsafe(ref wa, 24);
-                                v = V256.Create(Unsafe.Add(ref xa, 0));
-                                a0_0_0 = V256.MultiplyAddEstimate(v, w0_0, a0_0_0);
-                                a0_0_1 = V256.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a1_0_0 = V256.MultiplyAddEstimate(v, w1_0, a1_0_0);
-                                a1_0_1 = V256.MultiplyAddEstimate(v, w1_1, a1_0_1);
-                                v = V256.Create(Unsafe.Add(ref xa, 1));
-                                a0_1_0 = V256.MultiplyAddEstimate(v, w0_0, a0_1_0);
-                                a0_1_1 = V256.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a1_1_0 = V256.MultiplyAddEstimate(v, w1_0, a1_1_0);
-                                a1_1_1 = V256.MultiplyAddEstimate(v, w1_1, a1_1_1);
-                                _ = global::System.Threading.Volatile.Read(ref Unsafe.Add(ref w, ahead));
-                                ahead = global::System.Math.Min(ahead + 16, 524287);
-                                xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
-                            }
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_1, ref y, (nuint)(oc * 64 + 52));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_0_0, ref y, (nuint)(oc * 64 + 108));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_0_1, ref y, (nuint)(oc * 64 + 116));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_1_1), ref y, (nuint)(oc * 64 + 60));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + a1_1_0, ref y, (nuint)(oc * 64 + 116));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(a1_1_1), ref y, (nuint)(oc * 64 + 124));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_0, ref y, (nuint)(oc * 64 + 28));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_0_1, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_0, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_2_1, ref y, (nuint)(oc * 64 + 52));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_0, ref y, (nuint)(oc * 64 + 36));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_1_1, ref y, (nuint)(oc * 64 + 44));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_3_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_3_1), ref y, (nuint)(oc * 64 + 60));
                         }
                     }
                 }
@@ -560,164 +504,175 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
-                        // oc oc x i 0 + lane (3 lanes) x taps 0..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..7.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
-                            var a0_0_2 = Vec128.Zero;
-                            var a0_0_3 = Vec128.Zero;
                             var a0_1_0 = Vec128.Zero;
                             var a0_1_1 = Vec128.Zero;
-                            var a0_1_2 = Vec128.Zero;
-                            var a0_1_3 = Vec128.Zero;
                             var a0_2_0 = Vec128.Zero;
                             var a0_2_1 = Vec128.Zero;
-                            var a0_2_2 = Vec128.Zero;
-                            var a0_2_3 = Vec128.Zero;
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             Vec128 w0_0;
                             Vec128 w0_1;
-                            Vec128 w0_2;
-                            Vec128 w0_3;
                             Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
-                                w0_2 = V128.LoadUnsafe(ref wa, 8);
-                                w0_3 = V128.LoadUnsafe(ref wa, 12);
                                 v = V128.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V128.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V128.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a0_0_2 = V128.MultiplyAddEstimate(v, w0_2, a0_0_2);
-                                a0_0_3 = V128.MultiplyAddEstimate(v, w0_3, a0_0_3);
                                 v = V128.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a0_1_2 = V128.MultiplyAddEstimate(v, w0_2, a0_1_2);
-                                a0_1_3 = V128.MultiplyAddEstimate(v, w0_3, a0_1_3);
                                 v = V128.Create(Unsafe.Add(ref xa, 2));
                                 a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
                                 a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
-                                a0_2_2 = V128.MultiplyAddEstimate(v, w0_2, a0_2_2);
-                                a0_2_3 = V128.MultiplyAddEstimate(v, w0_3, a0_2_3);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + a0_0_1, ref y, (nuint)(oc * 64));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_2, ref y, (nuint)(oc * 64 + 4));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_0_3, ref y, (nuint)(oc * 64 + 8));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_2_1, ref y, (nuint)(oc * 64 + 16));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_2, ref y, (nuint)(oc * 64 + 20));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_2_3, ref y, (nuint)(oc * 64 + 24));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_1_1, ref y, (nuint)(oc * 64 + 8));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_2, ref y, (nuint)(oc * 64 + 12));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_1_3, ref y, (nuint)(oc * 64 + 16));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_3_1, ref y, (nuint)(oc * 64 + 24));
                         }
-                        // oc oc x i 3 + lane (3 lanes) x taps 0..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 8..15.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
-                            var a0_0_2 = Vec128.Zero;
-                            var a0_0_3 = Vec128.Zero;
                             var a0_1_0 = Vec128.Zero;
                             var a0_1_1 = Vec128.Zero;
-                            var a0_1_2 = Vec128.Zero;
-                            var a0_1_3 = Vec128.Zero;
                             var a0_2_0 = Vec128.Zero;
                             var a0_2_1 = Vec128.Zero;
-                            var a0_2_2 = Vec128.Zero;
-                            var a0_2_3 = Vec128.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             Vec128 w0_0;
                             Vec128 w0_1;
-                            Vec128 w0_2;
-                            Vec128 w0_3;
                             Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
-                                w0_2 = V128.LoadUnsafe(ref wa, 8);
-                                w0_3 = V128.LoadUnsafe(ref wa, 12);
                                 v = V128.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V128.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V128.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a0_0_2 = V128.MultiplyAddEstimate(v, w0_2, a0_0_2);
-                                a0_0_3 = V128.MultiplyAddEstimate(v, w0_3, a0_0_3);
                                 v = V128.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a0_1_2 = V128.MultiplyAddEstimate(v, w0_2, a0_1_2);
-                                a0_1_3 = V128.MultiplyAddEstimate(v, w0_3, a0_1_3);
                                 v = V128.Create(Unsafe.Add(ref xa, 2));
                                 a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
                                 a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
-                                a0_2_2 = V128.MultiplyAddEstimate(v, w0_2, a0_2_2);
-                                a0_2_3 = V128.MultiplyAddEstimate(v, w0_3, a0_2_3);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_0_0, ref y, (nuint)(oc * 64 + 20));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_0_1, ref y, (nuint)(oc * 64 + 24));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_2, ref y, (nuint)(oc * 64 + 28));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_0_3, ref y, (nuint)(oc * 64 + 32));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_2_0, ref y, (nuint)(oc * 64 + 36));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_2_1, ref y, (nuint)(oc * 64 + 40));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_2, ref y, (nuint)(oc * 64 + 44));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_2_3, ref y, (nuint)(oc * 64 + 48));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_1_0, ref y, (nuint)(oc * 64 + 28));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_1_1, ref y, (nuint)(oc * 64 + 32));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_2, ref y, (nuint)(oc * 64 + 36));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_1_3, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_0, ref y, (nuint)(oc * 64 + 4));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 8)) + a0_0_1, ref y, (nuint)(oc * 64 + 8));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_0, ref y, (nuint)(oc * 64 + 20));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 24)) + a0_2_1, ref y, (nuint)(oc * 64 + 24));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_0, ref y, (nuint)(oc * 64 + 12));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 16)) + a0_1_1, ref y, (nuint)(oc * 64 + 16));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_3_0, ref y, (nuint)(oc * 64 + 28));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_3_1, ref y, (nuint)(oc * 64 + 32));
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 0..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..7.
                         {
                             var a0_0_0 = Vec128.Zero;
                             var a0_0_1 = Vec128.Zero;
-                            var a0_0_2 = Vec128.Zero;
-                            var a0_0_3 = Vec128.Zero;
                             var a0_1_0 = Vec128.Zero;
                             var a0_1_1 = Vec128.Zero;
-                            var a0_1_2 = Vec128.Zero;
-                            var a0_1_3 = Vec128.Zero;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             Vec128 w0_0;
                             Vec128 w0_1;
-                            Vec128 w0_2;
-                            Vec128 w0_3;
                             Vec128 v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
-                                w0_2 = V128.LoadUnsafe(ref wa, 8);
-                                w0_3 = V128.LoadUnsafe(ref wa, 12);
                                 v = V128.Create(Unsafe.Add(ref xa, 0));
                                 a0_0_0 = V128.MultiplyAddEstimate(v, w0_0, a0_0_0);
                                 a0_0_1 = V128.MultiplyAddEstimate(v, w0_1, a0_0_1);
-                                a0_0_2 = V128.MultiplyAddEstimate(v, w0_2, a0_0_2);
-                                a0_0_3 = V128.MultiplyAddEstimate(v, w0_3, a0_0_3);
                                 v = V128.Create(Unsafe.Add(ref xa, 1));
                                 a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
                                 a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
-                                a0_1_2 = V128.MultiplyAddEstimate(v, w0_2, a0_1_2);
-                                a0_1_3 = V128.MultiplyAddEstimate(v, w0_3, a0_1_3);
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
+                                a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_0_0, ref y, (nuint)(oc * 64 + 44));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_0_1, ref y, (nuint)(oc * 64 + 48));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_0_2, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_0_3, ref y, (nuint)(oc * 64 + 56));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_1_0, ref y, (nuint)(oc * 64 + 52));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_1_1, ref y, (nuint)(oc * 64 + 56));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_1_2, ref y, (nuint)(oc * 64 + 60));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_0, ref y, (nuint)(oc * 64 + 28));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 32)) + a0_0_1, ref y, (nuint)(oc * 64 + 32));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_0, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_2_1, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_0, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_1_1, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_3_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_3_1, ref y, (nuint)(oc * 64 + 56));
+                        }
+                        // oc oc x i 4 + lane (4 lanes) x taps 8..15.
+                        {
+                            var a0_0_0 = Vec128.Zero;
+                            var a0_0_1 = Vec128.Zero;
+                            var a0_1_0 = Vec128.Zero;
+                            var a0_1_1 = Vec128.Zero;
+                            var a0_2_0 = Vec128.Zero;
+                            var a0_2_1 = Vec128.Zero;
+                            var a0_3_0 = Vec128.Zero;
+                            var a0_3_1 = Vec128.Zero;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            Vec128 w0_0;
+                            Vec128 w0_1;
+                            Vec128 v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = V128.LoadUnsafe(ref wa, 0);
+                                w0_1 = V128.LoadUnsafe(ref wa, 4);
+                                v = V128.Create(Unsafe.Add(ref xa, 0));
+                                a0_0_0 = V128.MultiplyAddEstimate(v, w0_0, a0_0_0);
+                                a0_0_1 = V128.MultiplyAddEstimate(v, w0_1, a0_0_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 1));
+                                a0_1_0 = V128.MultiplyAddEstimate(v, w0_0, a0_1_0);
+                                a0_1_1 = V128.MultiplyAddEstimate(v, w0_1, a0_1_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 2));
+                                a0_2_0 = V128.MultiplyAddEstimate(v, w0_0, a0_2_0);
+                                a0_2_1 = V128.MultiplyAddEstimate(v, w0_1, a0_2_1);
+                                v = V128.Create(Unsafe.Add(ref xa, 3));
+                                a0_3_0 = V128.MultiplyAddEstimate(v, w0_0, a0_3_0);
+                                a0_3_1 = V128.MultiplyAddEstimate(v, w0_1, a0_3_1);
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_0_0, ref y, (nuint)(oc * 64 + 36));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 40)) + a0_0_1, ref y, (nuint)(oc * 64 + 40));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_2_0, ref y, (nuint)(oc * 64 + 52));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 56)) + a0_2_1, ref y, (nuint)(oc * 64 + 56));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_1_0, ref y, (nuint)(oc * 64 + 44));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 48)) + a0_1_1, ref y, (nuint)(oc * 64 + 48));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + a0_3_0, ref y, (nuint)(oc * 64 + 60));
                         }
                     }
                 }
@@ -742,641 +697,685 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
-                        // oc oc x i 0 + lane (3 lanes) x taps 0..3.
+                        // oc oc x i 0 + lane (4 lanes) x taps 0..1.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 12) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 13) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 14) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 15) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 4) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 5) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 6) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 7) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 20) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 21) += a0_3_1;
                         }
-                        // oc oc x i 0 + lane (3 lanes) x taps 4..7.
+                        // oc oc x i 0 + lane (4 lanes) x taps 2..3.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 2);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 14) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 15) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 6) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 7) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 22) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 23) += a0_3_1;
+                        }
+                        // oc oc x i 0 + lane (4 lanes) x taps 4..5.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64) += a0_0_0;
                             Unsafe.Add(ref y, oc * 64 + 1) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 2) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 3) += a0_0_3;
                             Unsafe.Add(ref y, oc * 64 + 16) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 17) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 18) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 19) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 8) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 9) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 10) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 11) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 24) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 25) += a0_3_1;
                         }
-                        // oc oc x i 0 + lane (3 lanes) x taps 8..11.
+                        // oc oc x i 0 + lane (4 lanes) x taps 6..7.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 6);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 2) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 3) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 18) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 19) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 10) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 11) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 26) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 27) += a0_3_1;
+                        }
+                        // oc oc x i 0 + lane (4 lanes) x taps 8..9.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 4) += a0_0_0;
                             Unsafe.Add(ref y, oc * 64 + 5) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 6) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 7) += a0_0_3;
                             Unsafe.Add(ref y, oc * 64 + 20) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 21) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 22) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 23) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 12) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 13) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 14) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 15) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 28) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 29) += a0_3_1;
                         }
-                        // oc oc x i 0 + lane (3 lanes) x taps 12..15.
+                        // oc oc x i 0 + lane (4 lanes) x taps 10..11.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 10);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 6) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 7) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 22) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 23) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 14) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 15) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 30) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 31) += a0_3_1;
+                        }
+                        // oc oc x i 0 + lane (4 lanes) x taps 12..13.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 8) += a0_0_0;
                             Unsafe.Add(ref y, oc * 64 + 9) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 10) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 11) += a0_0_3;
                             Unsafe.Add(ref y, oc * 64 + 24) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 25) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 26) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 27) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 16) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 17) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 18) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 19) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 32) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 33) += a0_3_1;
                         }
-                        // oc oc x i 3 + lane (3 lanes) x taps 0..3.
+                        // oc oc x i 0 + lane (4 lanes) x taps 14..15.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 14);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 10) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 11) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 26) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 27) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 18) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 19) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 34) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 35) += a0_3_1;
+                        }
+                        // oc oc x i 4 + lane (4 lanes) x taps 0..1.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
-                                xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
-                            }
-                            Unsafe.Add(ref y, oc * 64 + 20) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 21) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 22) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 23) += a0_0_3;
-                            Unsafe.Add(ref y, oc * 64 + 36) += a0_2_0;
-                            Unsafe.Add(ref y, oc * 64 + 37) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 38) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 39) += a0_2_3;
-                            Unsafe.Add(ref y, oc * 64 + 28) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 29) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 30) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 31) += a0_1_3;
-                        }
-                        // oc oc x i 3 + lane (3 lanes) x taps 4..7.
-                        {
-                            var a0_0_0 = 0f;
-                            var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
-                            var a0_1_0 = 0f;
-                            var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            var a0_2_0 = 0f;
-                            var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
-                            float w0_0;
-                            float w0_1;
-                            float w0_2;
-                            float w0_3;
-                            float v;
-                            for (int ic = 0; ic < 64; ic++)
-                            {
-                                w0_0 = Unsafe.Add(ref wa, 0);
-                                w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
-                                v = Unsafe.Add(ref xa, 0);
-                                a0_0_0 += v * w0_0;
-                                a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
-                                v = Unsafe.Add(ref xa, 1);
-                                a0_1_0 += v * w0_0;
-                                a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
-                                v = Unsafe.Add(ref xa, 2);
-                                a0_2_0 += v * w0_0;
-                                a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
-                                xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
-                            }
-                            Unsafe.Add(ref y, oc * 64 + 24) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 25) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 26) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 27) += a0_0_3;
-                            Unsafe.Add(ref y, oc * 64 + 40) += a0_2_0;
-                            Unsafe.Add(ref y, oc * 64 + 41) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 42) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 43) += a0_2_3;
-                            Unsafe.Add(ref y, oc * 64 + 32) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 33) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 34) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 35) += a0_1_3;
-                        }
-                        // oc oc x i 3 + lane (3 lanes) x taps 8..11.
-                        {
-                            var a0_0_0 = 0f;
-                            var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
-                            var a0_1_0 = 0f;
-                            var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            var a0_2_0 = 0f;
-                            var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
-                            float w0_0;
-                            float w0_1;
-                            float w0_2;
-                            float w0_3;
-                            float v;
-                            for (int ic = 0; ic < 64; ic++)
-                            {
-                                w0_0 = Unsafe.Add(ref wa, 0);
-                                w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
-                                v = Unsafe.Add(ref xa, 0);
-                                a0_0_0 += v * w0_0;
-                                a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
-                                v = Unsafe.Add(ref xa, 1);
-                                a0_1_0 += v * w0_0;
-                                a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
-                                v = Unsafe.Add(ref xa, 2);
-                                a0_2_0 += v * w0_0;
-                                a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 28) += a0_0_0;
                             Unsafe.Add(ref y, oc * 64 + 29) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 30) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 31) += a0_0_3;
                             Unsafe.Add(ref y, oc * 64 + 44) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 45) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 46) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 47) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 36) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 37) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 38) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 39) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_3_1;
                         }
-                        // oc oc x i 3 + lane (3 lanes) x taps 12..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 2..3.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
                             var a0_2_0 = 0f;
                             var a0_2_1 = 0f;
-                            var a0_2_2 = 0f;
-                            var a0_2_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 3);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 2);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 2);
                                 a0_2_0 += v * w0_0;
                                 a0_2_1 += v * w0_1;
-                                a0_2_2 += v * w0_2;
-                                a0_2_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 30) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 31) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_3_1;
+                        }
+                        // oc oc x i 4 + lane (4 lanes) x taps 4..5.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
                             Unsafe.Add(ref y, oc * 64 + 32) += a0_0_0;
                             Unsafe.Add(ref y, oc * 64 + 33) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 34) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 35) += a0_0_3;
                             Unsafe.Add(ref y, oc * 64 + 48) += a0_2_0;
                             Unsafe.Add(ref y, oc * 64 + 49) += a0_2_1;
-                            Unsafe.Add(ref y, oc * 64 + 50) += a0_2_2;
-                            Unsafe.Add(ref y, oc * 64 + 51) += a0_2_3;
                             Unsafe.Add(ref y, oc * 64 + 40) += a0_1_0;
                             Unsafe.Add(ref y, oc * 64 + 41) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 42) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 43) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 0..3.
+                        // oc oc x i 4 + lane (4 lanes) x taps 6..7.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 6);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 44) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 45) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 46) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 47) += a0_0_3;
-                            Unsafe.Add(ref y, oc * 64 + 52) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 53) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 54) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 55) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 34) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 35) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 4..7.
+                        // oc oc x i 4 + lane (4 lanes) x taps 8..9.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 4);
-                            float w0_0;
-                            float w0_1;
-                            float w0_2;
-                            float w0_3;
-                            float v;
-                            for (int ic = 0; ic < 64; ic++)
-                            {
-                                w0_0 = Unsafe.Add(ref wa, 0);
-                                w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
-                                v = Unsafe.Add(ref xa, 0);
-                                a0_0_0 += v * w0_0;
-                                a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
-                                v = Unsafe.Add(ref xa, 1);
-                                a0_1_0 += v * w0_0;
-                                a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
-                                xa = ref Unsafe.Add(ref xa, 8);
-                                wa = ref Unsafe.Add(ref wa, 2048);
-                            }
-                            Unsafe.Add(ref y, oc * 64 + 48) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 49) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 50) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 51) += a0_0_3;
-                            Unsafe.Add(ref y, oc * 64 + 56) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 57) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 58) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 59) += a0_1_3;
-                        }
-                        // oc oc x i 6 + lane (2 lanes) x taps 8..11.
-                        {
-                            var a0_0_0 = 0f;
-                            var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
-                            var a0_1_0 = 0f;
-                            var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 8);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 52) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 53) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 54) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 55) += a0_0_3;
-                            Unsafe.Add(ref y, oc * 64 + 60) += a0_1_0;
-                            Unsafe.Add(ref y, oc * 64 + 61) += a0_1_1;
-                            Unsafe.Add(ref y, oc * 64 + 62) += a0_1_2;
-                            Unsafe.Add(ref y, oc * 64 + 63) += a0_1_3;
+                            Unsafe.Add(ref y, oc * 64 + 36) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 37) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 52) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 53) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 44) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 45) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 60) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 61) += a0_3_1;
                         }
-                        // oc oc x i 6 + lane (2 lanes) x taps 12..15.
+                        // oc oc x i 4 + lane (4 lanes) x taps 10..11.
                         {
                             var a0_0_0 = 0f;
                             var a0_0_1 = 0f;
-                            var a0_0_2 = 0f;
-                            var a0_0_3 = 0f;
                             var a0_1_0 = 0f;
                             var a0_1_1 = 0f;
-                            var a0_1_2 = 0f;
-                            var a0_1_3 = 0f;
-                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 6);
-                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 10);
                             float w0_0;
                             float w0_1;
-                            float w0_2;
-                            float w0_3;
                             float v;
                             for (int ic = 0; ic < 64; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
-                                w0_2 = Unsafe.Add(ref wa, 2);
-                                w0_3 = Unsafe.Add(ref wa, 3);
                                 v = Unsafe.Add(ref xa, 0);
                                 a0_0_0 += v * w0_0;
                                 a0_0_1 += v * w0_1;
-                                a0_0_2 += v * w0_2;
-                                a0_0_3 += v * w0_3;
                                 v = Unsafe.Add(ref xa, 1);
                                 a0_1_0 += v * w0_0;
                                 a0_1_1 += v * w0_1;
-                                a0_1_2 += v * w0_2;
-                                a0_1_3 += v * w0_3;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            Unsafe.Add(ref y, oc * 64 + 56) += a0_0_0;
-                            Unsafe.Add(ref y, oc * 64 + 57) += a0_0_1;
-                            Unsafe.Add(ref y, oc * 64 + 58) += a0_0_2;
-                            Unsafe.Add(ref y, oc * 64 + 59) += a0_0_3;
+                            Unsafe.Add(ref y, oc * 64 + 38) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 39) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 54) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 55) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 46) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 47) += a0_1_1;
+                            Unsafe.Add(ref y, oc * 64 + 62) += a0_3_0;
+                            Unsafe.Add(ref y, oc * 64 + 63) += a0_3_1;
+                        }
+                        // oc oc x i 4 + lane (4 lanes) x taps 12..13.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 12);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 40) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 41) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 56) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 57) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 48) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 49) += a0_1_1;
+                        }
+                        // oc oc x i 4 + lane (4 lanes) x taps 14..15.
+                        {
+                            var a0_0_0 = 0f;
+                            var a0_0_1 = 0f;
+                            var a0_1_0 = 0f;
+                            var a0_1_1 = 0f;
+                            var a0_2_0 = 0f;
+                            var a0_2_1 = 0f;
+                            var a0_3_0 = 0f;
+                            var a0_3_1 = 0f;
+                            ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
+                            ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16 + 14);
+                            float w0_0;
+                            float w0_1;
+                            float v;
+                            for (int ic = 0; ic < 64; ic++)
+                            {
+                                w0_0 = Unsafe.Add(ref wa, 0);
+                                w0_1 = Unsafe.Add(ref wa, 1);
+                                v = Unsafe.Add(ref xa, 0);
+                                a0_0_0 += v * w0_0;
+                                a0_0_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 1);
+                                a0_1_0 += v * w0_0;
+                                a0_1_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 2);
+                                a0_2_0 += v * w0_0;
+                                a0_2_1 += v * w0_1;
+                                v = Unsafe.Add(ref xa, 3);
+                                a0_3_0 += v * w0_0;
+                                a0_3_1 += v * w0_1;
+                                xa = ref Unsafe.Add(ref xa, 8);
+                                wa = ref Unsafe.Add(ref wa, 2048);
+                            }
+                            Unsafe.Add(ref y, oc * 64 + 42) += a0_0_0;
+                            Unsafe.Add(ref y, oc * 64 + 43) += a0_0_1;
+                            Unsafe.Add(ref y, oc * 64 + 58) += a0_2_0;
+                            Unsafe.Add(ref y, oc * 64 + 59) += a0_2_1;
+                            Unsafe.Add(ref y, oc * 64 + 50) += a0_1_0;
+                            Unsafe.Add(ref y, oc * 64 + 51) += a0_1_1;
                         }
                     }
                 }
