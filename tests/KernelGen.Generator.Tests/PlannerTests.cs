@@ -106,6 +106,38 @@ public class PlannerTests
     }
 
     [Fact]
+    public void EquivalenceCasesReachEveryStagedWidthPath()
+    {
+        // The Vector256 paths of the edge cases that stage their input (many-channel NCHW width kernels), as the equivalence test compiles them.
+        var staged = new List<(KernelCase Case, KernelPlan Plan, string Text)>();
+        foreach (var c in EquivalenceTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized) continue;
+            foreach (int lanes in plan.PathWidths)
+            {
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
+                string text = writer.ToString();
+                bool stages = KernelBodyWriter.StagesInput(plan.Spec, plan.Columns, lanes);
+                // Only the Vector256 path stages; the others read the caller's input as before.
+                Assert.True(stages == text.Contains("t_stagedInput ??= new float[" + plan.Spec.InputLength + "]"), $"{c}, {lanes} lanes");
+                Assert.True(!stages || lanes == 8, $"{c}, {lanes} lanes");
+                if (stages) Assert.Equal(plan.Spec.InputLength, KernelBodyWriter.StagedInputFloats(plan));
+                if (stages) staged.Add((c, plan, text));
+            }
+        }
+
+        Assert.Contains(staged, r => r.Case.Stride.W == 2 && r.Text.Contains("ShiftUp256") && r.Text.Contains("ShiftDown256") && r.Text.Contains("Interleave"));
+        Assert.Contains(staged, r => r.Case.Stride.W == 1 && r.Case.Groups > 1 && r.Case.Batch > 1);
+        Assert.Contains(staged, r => r.Case.Stride.W == 3);
+        Assert.Contains(staged, r => r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 8).Channels != 0); // a channel tail block
+        Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
+        Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled
+        Assert.Contains(staged, r => r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref float xc = ref Unsafe.Add(ref xs"));
+    }
+
+    [Fact]
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.

@@ -480,6 +480,14 @@ namespace KernelGen.Generator.Emitting
                 body.Line();
             }
 
+            if (KernelBodyWriter.StagedInputFloats(plan) > 0)
+            {
+                body.Line("/// <summary>The Vector256 path's input staged row by row: a buffer per thread, made on its first call and reused by every later one.</summary>");
+                body.Line("[global::System.ThreadStatic]");
+                body.Line("private static float[]? " + KernelBodyWriter.StagedInputField + ";");
+                body.Line();
+            }
+
             body.Line("/// <summary>Runs the kernel on spans that the caller has checked.</summary>");
             body.Line(InlinedAndOptimized);
             body.Open("public static void Run(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> weights, "
