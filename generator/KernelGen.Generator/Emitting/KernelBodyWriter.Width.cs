@@ -169,10 +169,40 @@ namespace KernelGen.Generator.Emitting
             if (plan.Strategy != KernelStrategy.WidthVectorized || plan.Depth is not null) return 0;
             foreach (int lanes in plan.PathWidths)
             {
-                if (StagesInput(plan.Spec, plan.Columns, lanes)) return plan.Spec.InputLength;
+                if (StagesInput(plan.Spec, plan.Columns, lanes)) return plan.Spec.InChannels * plan.Spec.InputHeight * StagedRowFloats(plan.Spec, plan.Columns);
             }
 
             return 0;
+        }
+
+        /// <summary>
+        /// The zero columns a staged input row has before and after the input's: as many as the vectors of any run read past the
+        /// row's ends (a vector reads <c>[m + shift, m + shift + width)</c> inside <c>[First + least shift, End + largest shift)</c>
+        /// of its run), so that every vector is one plain load, edges included, and no lanes are shifted.
+        /// </summary>
+        internal static (int Left, int Right) StagedPadding(KernelSpec spec, AxisPlan columns)
+        {
+            int left = 0, right = 0;
+            foreach (var run in ColumnRuns(spec, columns))
+            {
+                foreach (var part in run.Parts)
+                {
+                    foreach (int shift in part.InputShifts)
+                    {
+                        left = Math.Max(left, -(run.First + shift));
+                        right = Math.Max(right, run.End + shift - spec.InputWidth);
+                    }
+                }
+            }
+
+            return (left, right);
+        }
+
+        /// <summary>Floats of one staged input row: the input row and its zero columns (<see cref="StagedPadding"/>).</summary>
+        private static int StagedRowFloats(KernelSpec spec, AxisPlan columns)
+        {
+            var (left, right) = StagedPadding(spec, columns);
+            return left + spec.InputWidth + right;
         }
 
         /// <summary>This path reads its input from the staged copy (<see cref="StagesInput"/>).</summary>
@@ -180,8 +210,16 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>The input's index as the width kernel reads it: the caller's layout, or the staged rows (<see cref="StagesInput"/>).</summary>
         private Affine WidthInputIndex(Affine channel, Affine row, Affine column) => Staged
-            ? (row * _spec.InChannels + channel) * _spec.InputWidth + column
+            ? (row * _spec.InChannels + channel) * StagedRowFloats(_spec, _columns) + (column + StagedPadding(_spec, _columns).Left)
             : InputIndex(channel, row, column);
+
+        /// <summary>
+        /// Where an input channel's cells start, for a ref to them that <see cref="WidthInputIndex"/>'s row and column part (of
+        /// channel 0) is then added to: without the staged rows' leading zero columns, which that part holds.
+        /// </summary>
+        private Affine WidthChannelStart(Affine channel) => Staged
+            ? channel * StagedRowFloats(_spec, _columns)
+            : InputIndex(channel, Affine.Of(0), Affine.Of(0));
 
         /// <summary>
         /// The longest column run a vector can cover: pairs of columns (stride 2, NCHW) or positions of one phase, and in NCHW
@@ -231,7 +269,8 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   The Vector256 path first copies the sample's input into a per-thread buffer (" + Text(s.InputLength) + " floats, allocated on a thread's first call,";
                 yield return "//   no allocation after) laid out [input row][input channel][column]: the loop over the input channels then reads one small block";
                 yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
-                yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile).";
+                yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile). Its staged rows have zero";
+                yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts).";
             }
             // NHWC lanes are gathered: no shuffle.
             if (!s.ChannelsLast && Array.Exists(plan.PathWidths, lanes => lanes > 1))
@@ -251,12 +290,19 @@ namespace KernelGen.Generator.Emitting
                 _writer?.Line("// The input staged row by row, [input row][input channel][column], in a buffer of the calling thread's made on its first");
                 _writer?.Line("// call and reused (no allocation per call; each call rewrites all of it): the reduction over the input channels then reads");
                 _writer?.Line("// one small block instead of a cell range of every channel plane.");
-                Statement("float[] stagedInput = " + StagedInputField + " ??= new float[" + Text(_spec.InputLength) + "];");
+                int rowFloats = StagedRowFloats(_spec, _columns), left = StagedPadding(_spec, _columns).Left;
+                if (rowFloats > _spec.InputWidth)
+                {
+                    _writer?.Line("// Each staged row has " + Text(left) + " zero column(s) before the input's and " + Text(rowFloats - left - _spec.InputWidth)
+                        + " after: no call writes them, so they stay zero, and edge vectors are plain loads.");
+                }
+
+                Statement("float[] stagedInput = " + StagedInputField + " ??= new float[" + Text((long)_spec.InChannels * _spec.InputHeight * rowFloats) + "];");
                 Statement("ref float xs = ref " + Use("MemoryMarshal") + ".GetArrayDataReference(stagedInput);");
                 _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
                 _writer?.Line("    for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
                 Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
-                    + " + sc) * " + Text(_spec.InputWidth) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)((sc * " + Text(_spec.InputHeight)
+                    + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)((sc * " + Text(_spec.InputHeight)
                     + " + sr) * " + Text(_spec.InputWidth) + "))), " + Text(4 * _spec.InputWidth) + ");");
             }
 
@@ -272,12 +318,14 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>The column runs of every output row (they do not depend on the row).</summary>
-        private List<ColumnRun> ColumnRuns()
+        private List<ColumnRun> ColumnRuns() => ColumnRuns(_spec, _columns);
+
+        private static List<ColumnRun> ColumnRuns(KernelSpec spec, AxisPlan columns)
         {
             var runs = new List<ColumnRun>();
-            if (PairedColumns)
+            if (IsPaired(spec, columns))
             {
-                var pairs = PairedColumnPlan.TryCreate(_columns)!;
+                var pairs = PairedColumnPlan.TryCreate(columns)!;
                 var even = ColumnPart.Of(pairs.Even, pairs.EvenFirstQ, pairs.EvenShifts);
                 var odd = ColumnPart.Of(pairs.Odd, pairs.OddFirstQ, pairs.OddShifts);
                 runs.Add(new ColumnRun(new[] { even, odd }, 0, pairs.FullPairs, paired: true));
@@ -287,7 +335,7 @@ namespace KernelGen.Generator.Emitting
                 return runs;
             }
 
-            foreach (var phase in _columns.Phases)
+            foreach (var phase in columns.Phases)
             {
                 if (phase.EndQ > phase.FirstQ)
                     runs.Add(new ColumnRun(new[] { ColumnPart.Of(phase, 0, PairedColumnPlan.InputShifts(phase, 0)) }, phase.FirstQ, phase.EndQ, paired: false));
@@ -404,6 +452,7 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Every lane of every tap of the vector at <paramref name="m"/> reads a real input cell.</summary>
         private bool IsClean(ColumnRun run, int m, int width)
         {
+            if (Staged) return true; // the staged rows' zero columns cover every vector (StagedPadding)
             foreach (var part in run.Parts)
             {
                 foreach (int shift in part.InputShifts)
@@ -424,6 +473,7 @@ namespace KernelGen.Generator.Emitting
             if (end <= 0 || start >= _spec.InputWidth) return (LoadKind.None, 0);
             if (start >= 0 && end <= _spec.InputWidth) return (LoadKind.Whole, 0);
             if (width == 1 || !ContiguousInput(_spec)) return (LoadKind.Whole, 0); // gathers skip the lanes off the input themselves
+            if (Staged) return (LoadKind.Whole, 0); // the staged rows' zero columns cover every vector (StagedPadding)
             return start < 0 ? (LoadKind.ShiftUp, (int)-start) : (LoadKind.ShiftDown, (int)(end - _spec.InputWidth));
         }
 
@@ -545,7 +595,7 @@ namespace KernelGen.Generator.Emitting
                     var zero = Affine.Of(0);
                     if (relative)
                     {
-                        RefLocal(input, InputSource, WidthInputIndex(inputChannel, zero, zero));
+                        RefLocal(input, InputSource, WidthChannelStart(inputChannel));
                         RefLocal(weights, "w", WeightIndex(inputChannel, firstChannel, 0, 0));
                     }
 
