@@ -136,6 +136,24 @@ public class PlannerTests
         Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
         Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled
         Assert.Contains(staged, r => r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref float xc = ref Unsafe.Add(ref xs"));
+
+        // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
+        var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();
+        foreach (var c in Equivalence3DTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized || !KernelBodyWriter.StagesInput(plan.Spec, plan.Columns, 8)) continue;
+            foreach (var mode in plan.PlaneModes)
+            {
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, 8, writer, new SortedSet<string>(StringComparer.Ordinal), mode);
+                Assert.Contains("t_stagedInput ??= new float[" + KernelBodyWriter.StagedInputFloats(plan) + "]", writer.ToString());
+                staged3D.Add((plan, mode));
+            }
+        }
+
+        Assert.Contains(staged3D, r => !r.Mode.FromOutput && r.Plan.PlaneModes.Length == 1);
+        Assert.Contains(staged3D, r => r.Mode.FromOutput && r.Mode.Final);
     }
 
     [Fact]

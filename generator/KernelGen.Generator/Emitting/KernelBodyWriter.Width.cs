@@ -159,14 +159,16 @@ namespace KernelGen.Generator.Emitting
         /// Vector256 path (the AVX2 machine's): the AVX-512 path keeps its measured blocks.
         /// </summary>
         internal static bool StagesInput(KernelSpec spec, AxisPlan columns, int lanes) =>
-            lanes == 8 && spec.Rank == 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
-            && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors && spec.InputLength <= MaxStagedInputFloats
+            lanes == 8 && spec.Rank >= 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
+            && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
+            && (long)spec.InChannels * spec.InputHeight * spec.InputWidth <= MaxStagedInputFloats
             && WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes;
 
-        /// <summary>Floats of the per-thread staged-input buffer: one input sample when a path stages it, else 0.</summary>
+        /// <summary>Floats of the per-thread staged-input buffer: one input sample (3-D: one input slice), its rows padded, when a path stages it, else 0.</summary>
         internal static int StagedInputFloats(KernelPlan plan)
         {
-            if (plan.Strategy != KernelStrategy.WidthVectorized || plan.Depth is not null) return 0;
+            // A 3-D layer whose depth taps reach no output slice writes no plane code: nothing would read the buffer (CS0169).
+            if (plan.Strategy != KernelStrategy.WidthVectorized || plan.PlaneModes.Length == 0) return 0;
             foreach (int lanes in plan.PathWidths)
             {
                 if (StagesInput(plan.Spec, plan.Columns, lanes)) return plan.Spec.InChannels * plan.Spec.InputHeight * StagedRowFloats(plan.Spec, plan.Columns);
@@ -266,7 +268,8 @@ namespace KernelGen.Generator.Emitting
                 + "; each input vector is loaded once per tap for the whole block.";
             if (StagedInputFloats(plan) > 0)
             {
-                yield return "//   The Vector256 path first copies the sample's input into a per-thread buffer (" + Text(s.InputLength) + " floats, allocated on a thread's first call,";
+                yield return "//   The Vector256 " + (s.Rank == 3 ? "plane first copies its input slice" : "path first copies the sample's input") + " into a per-thread buffer ("
+                    + Text(StagedInputFloats(plan)) + " floats, allocated on a thread's first call,";
                 yield return "//   no allocation after) laid out [input row][input channel][column]: the loop over the input channels then reads one small block";
                 yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
                 yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile). Its staged rows have zero";
@@ -302,8 +305,8 @@ namespace KernelGen.Generator.Emitting
                 _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
                 _writer?.Line("    for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
                 Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
-                    + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)((sc * " + Text(_spec.InputHeight)
-                    + " + sr) * " + Text(_spec.InputWidth) + "))), " + Text(4 * _spec.InputWidth) + ");");
+                    + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                    + InputIndex(Affine.Var("sc"), Affine.Var("sr"), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
             }
 
             int perGroup = _spec.OutPerGroup;
