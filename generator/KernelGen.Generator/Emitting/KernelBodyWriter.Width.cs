@@ -273,7 +273,9 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   no allocation after) laid out [input row][input channel][column]: the loop over the input channels then reads one small block";
                 yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
                 yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile). Its staged rows have zero";
-                yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts).";
+                yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
+                yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
+                yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
             }
             // NHWC lanes are gathered: no shuffle.
             if (!s.ChannelsLast && Array.Exists(plan.PathWidths, lanes => lanes > 1))
@@ -313,6 +315,24 @@ namespace KernelGen.Generator.Emitting
             var (block, pixelVectors) = WidthBlocking(_spec, _columns, _lanes);
             var runs = ColumnRuns();
             int fullBlocks = perGroup / block, tail = perGroup % block;
+            if (Staged)
+            {
+                // Rows outside the channel blocks: the staged input rows one output row reads stay in the L1 cache while every
+                // block of output channels reads them.
+                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => WidthRows((rowPhase, qh, rowTaps) =>
+                {
+                    Repeat("ob", 0, fullBlocks, block, RollChannels, first =>
+                    {
+                        foreach (var run in runs) WidthRun(group, first, block, rowPhase, qh, rowTaps, run, pixelVectors);
+                    });
+                    if (tail > 0)
+                    {
+                        foreach (var run in runs) WidthRun(group, Affine.Of((long)fullBlocks * block), tail, rowPhase, qh, rowTaps, run, pixelVectors);
+                    }
+                }));
+                return;
+            }
+
             Repeat("g", 0, _spec.Groups, 1, RollChannels, group =>
             {
                 Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block, runs, pixelVectors));
@@ -362,14 +382,18 @@ namespace KernelGen.Generator.Emitting
             return 1;
         }
 
-        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels, List<ColumnRun> runs, int pixelVectors)
+        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels, List<ColumnRun> runs, int pixelVectors) =>
+            WidthRows((rowPhase, qh, rowTaps) =>
+            {
+                foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
+            });
+
+        /// <summary>Every output row, phase by phase: <paramref name="row"/> gets the phase, the row's position and its (guarded) row taps.</summary>
+        private void WidthRows(Action<AxisPhase, Affine, Tap[]> row)
         {
             foreach (var rowPhase in _rows.Phases)
             {
-                void Row(Affine qh, Tap[] rowTaps)
-                {
-                    foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
-                }
+                void Row(Affine qh, Tap[] rowTaps) => row(rowPhase, qh, rowTaps);
 
                 if (RollSpatial)
                 {
