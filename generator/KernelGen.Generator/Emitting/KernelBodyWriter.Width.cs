@@ -327,7 +327,10 @@ namespace KernelGen.Generator.Emitting
                     });
                     if (tail > 0)
                     {
-                        foreach (var run in runs) WidthRun(group, Affine.Of((long)fullBlocks * block), tail, rowPhase, qh, rowTaps, run, pixelVectors);
+                        // The tail block's few channels take more vectors, up to the same accumulators: with 2 x 2 it would
+                        // have too few independent FMA chains to hide the FMA latency.
+                        int tailVectors = Math.Max(pixelVectors, Math.Min(MaxPixelVectors, KernelShapes.VectorRegisters(_lanes) * 3 / 4 / (tail * (PairedColumns ? 2 : 1))));
+                        foreach (var run in runs) WidthRun(group, Affine.Of((long)fullBlocks * block), tail, rowPhase, qh, rowTaps, run, tailVectors);
                     }
                 }));
                 return;
