@@ -71,6 +71,12 @@ public class EquivalenceTests
         KernelCase.Square(1, 2, 2, 20, 5, stride: 3, padding: 2),                                        // stride 3: phases alone, lanes 3 apart
         KernelCase.Square(3, 2, 3, 40, 4, stride: 2, padding: 1, budget: 60),                            // spatial loops: a loop over clean vectors, edge rows guarded
         KernelCase.Square(2, 26, 2, 17, 3, stride: 1, padding: 1, bias: true),                           // 26 channels: register blocks with a tail
+        // Many channels (32+ input, 8+ output per group): the Vector256 path stages the input row by row and computes blocks of two vectors.
+        KernelCase.Square(32, 10, 3, 17, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f), // pairs: edges shifted, a lone last column, a 1-channel tail
+        KernelCase.Square(64, 16, 3, 18, 3, stride: 1, padding: 1, groups: 2, batch: 2, bias: true),     // stride 1, groups, a moved-back vector
+        KernelCase.Square(32, 8, 2, 20, 5, stride: 3, padding: 2, activation: FusedActivation.Relu),   // stride 3: phases alone, lanes 3 apart
+        KernelCase.Square(32, 9, 5, 17, 3, stride: 2, padding: 1, budget: 60),                           // rows in a loop, edge rows guarded
+        KernelCase.Square(32, 8, 1, 17, 3, stride: 2, padding: 1, budget: 100_000),                      // input channels unrolled: the staged buffer read directly, zero columns at both ends
         new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0, 2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
         new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0, 1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
         new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2, 0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops

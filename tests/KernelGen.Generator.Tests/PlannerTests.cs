@@ -106,6 +106,57 @@ public class PlannerTests
     }
 
     [Fact]
+    public void EquivalenceCasesReachEveryStagedWidthPath()
+    {
+        // The Vector256 paths of the edge cases that stage their input (many-channel NCHW width kernels), as the equivalence test compiles them.
+        var staged = new List<(KernelCase Case, KernelPlan Plan, string Text)>();
+        foreach (var c in EquivalenceTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized) continue;
+            foreach (int lanes in plan.PathWidths)
+            {
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
+                string text = writer.ToString();
+                bool stages = KernelBodyWriter.StagesInput(plan.Spec, plan.Columns, lanes);
+                // Only the Vector256 path stages; the others read the caller's input as before.
+                Assert.True(stages == text.Contains("t_stagedInput ??= new float[" + KernelBodyWriter.StagedInputFloats(plan) + "]"), $"{c}, {lanes} lanes");
+                Assert.True(!stages || lanes == 8, $"{c}, {lanes} lanes");
+                // Staged rows are padded with zero columns: no vector shifts lanes.
+                if (stages) Assert.DoesNotContain("Shift", text);
+                if (stages) staged.Add((c, plan, text));
+            }
+        }
+
+        Assert.Contains(staged, r => r.Case.Stride.W == 2 && r.Text.Contains("zero column(s) before") && r.Text.Contains("Interleave"));
+        Assert.Contains(staged, r => r.Case.Stride.W == 1 && r.Case.Groups > 1 && r.Case.Batch > 1);
+        Assert.Contains(staged, r => r.Case.Stride.W == 3);
+        Assert.Contains(staged, r => r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 8).Channels != 0); // a channel tail block
+        Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
+        Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled
+        Assert.Contains(staged, r => r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref float xc = ref Unsafe.Add(ref xs"));
+
+        // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
+        var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();
+        foreach (var c in Equivalence3DTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized || !KernelBodyWriter.StagesInput(plan.Spec, plan.Columns, 8)) continue;
+            foreach (var mode in plan.PlaneModes)
+            {
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, 8, writer, new SortedSet<string>(StringComparer.Ordinal), mode);
+                Assert.Contains("t_stagedInput ??= new float[" + KernelBodyWriter.StagedInputFloats(plan) + "]", writer.ToString());
+                staged3D.Add((plan, mode));
+            }
+        }
+
+        Assert.Contains(staged3D, r => !r.Mode.FromOutput && r.Plan.PlaneModes.Length == 1);
+        Assert.Contains(staged3D, r => r.Mode.FromOutput && r.Mode.Final);
+    }
+
+    [Fact]
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.

@@ -105,6 +105,13 @@ namespace KernelGen.Generator.Emitting
             int accumulators = lanes == 1 ? 8 : registers * 3 / 4;
             int parts = IsPaired(spec, columns) ? 2 : 1;
             int perGroup = spec.OutPerGroup;
+            if (StagesInput(spec, columns, lanes))
+            {
+                // Two vectors per block: each broadcast weight feeds two FMAs (12 accumulators, the two input vectors of one
+                // input offset and the broadcast take 15 of the 16 registers: the AVX2 form of the 6 x 16 SGEMM tile).
+                return (Math.Min(perGroup, accumulators / (StagedPixelVectors * parts)), StagedPixelVectors);
+            }
+
             int channels = Math.Min(perGroup, Math.Max(1, accumulators / parts));
             // Vector256 (AVX2: 16 registers, no broadcast folded into the FMA) measured faster with all 12 accumulators and a
             // channel tail block than with 8 and no tail (unet_up 1380 -> 1070 us, stride1 297 -> 194 us on Zen 4), as long as
@@ -128,6 +135,93 @@ namespace KernelGen.Generator.Emitting
             int vectors = Math.Max(1, Math.Min(MaxPixelVectors, accumulators / (channels * parts)));
             return (channels, vectors);
         }
+
+        /// <summary>Vectors of positions per register block where the input is staged (<see cref="StagesInput"/>).</summary>
+        private const int StagedPixelVectors = 2;
+
+        /// <summary>Input channels per group from which the Vector256 path stages the input (<see cref="StagesInput"/>).</summary>
+        internal const int MinStagedInputChannels = 32;
+
+        /// <summary>The largest input sample (floats: 4 MB) the Vector256 path stages: the per-thread buffer holds one sample.</summary>
+        internal const int MaxStagedInputFloats = 1024 * 1024;
+
+        /// <summary>The kernel class's per-thread buffer of the staged input (declared when <see cref="StagedInputFloats"/> is above 0).</summary>
+        internal const string StagedInputField = "t_stagedInput";
+
+        /// <summary>
+        /// Whether the path of <paramref name="lanes"/> lanes of a 2-D NCHW width kernel with many channels first copies the
+        /// sample's input into a per-thread buffer laid out row by row, <c>[input row][input channel][column]</c>, and computes
+        /// register blocks of two vectors. Its reduction over the input channels then reads one small block of memory (an
+        /// input row of every channel lies together) instead of one cell range per 4 KB+ channel plane, which on a Zen 4 with
+        /// AVX-512 off kept the Vector256 kernel at about half of the FMA peak whatever its register blocks (L1/L2 and TLB traffic
+        /// of a new plane per input channel); staged, two vectors per block let each broadcast weight feed two FMAs (unet_up
+        /// 128 -> 64 32x32: 1260 -> about 700 us). The copy is one pass over the input (about 3 % of unet_up's call). Only the
+        /// Vector256 path (the AVX2 machine's): the AVX-512 path keeps its measured blocks.
+        /// </summary>
+        internal static bool StagesInput(KernelSpec spec, AxisPlan columns, int lanes) =>
+            lanes == 8 && spec.Rank >= 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
+            && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
+            && (long)spec.InChannels * spec.InputHeight * spec.InputWidth <= MaxStagedInputFloats
+            && WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes;
+
+        /// <summary>Floats of the per-thread staged-input buffer: one input sample (3-D: one input slice), its rows padded, when a path stages it, else 0.</summary>
+        internal static int StagedInputFloats(KernelPlan plan)
+        {
+            // A 3-D layer whose depth taps reach no output slice writes no plane code: nothing would read the buffer (CS0169).
+            if (plan.Strategy != KernelStrategy.WidthVectorized || plan.PlaneModes.Length == 0) return 0;
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (StagesInput(plan.Spec, plan.Columns, lanes)) return plan.Spec.InChannels * plan.Spec.InputHeight * StagedRowFloats(plan.Spec, plan.Columns);
+            }
+
+            return 0;
+        }
+
+        /// <summary>
+        /// The zero columns a staged input row has before and after the input's: as many as the vectors of any run read past the
+        /// row's ends (a vector reads <c>[m + shift, m + shift + width)</c> inside <c>[First + least shift, End + largest shift)</c>
+        /// of its run), so that every vector is one plain load, edges included, and no lanes are shifted.
+        /// </summary>
+        internal static (int Left, int Right) StagedPadding(KernelSpec spec, AxisPlan columns)
+        {
+            int left = 0, right = 0;
+            foreach (var run in ColumnRuns(spec, columns))
+            {
+                foreach (var part in run.Parts)
+                {
+                    foreach (int shift in part.InputShifts)
+                    {
+                        left = Math.Max(left, -(run.First + shift));
+                        right = Math.Max(right, run.End + shift - spec.InputWidth);
+                    }
+                }
+            }
+
+            return (left, right);
+        }
+
+        /// <summary>Floats of one staged input row: the input row and its zero columns (<see cref="StagedPadding"/>).</summary>
+        private static int StagedRowFloats(KernelSpec spec, AxisPlan columns)
+        {
+            var (left, right) = StagedPadding(spec, columns);
+            return left + spec.InputWidth + right;
+        }
+
+        /// <summary>This path reads its input from the staged copy (<see cref="StagesInput"/>).</summary>
+        private bool Staged => _strategy == KernelStrategy.WidthVectorized && StagesInput(_spec, _columns, _lanes);
+
+        /// <summary>The input's index as the width kernel reads it: the caller's layout, or the staged rows (<see cref="StagesInput"/>).</summary>
+        private Affine WidthInputIndex(Affine channel, Affine row, Affine column) => Staged
+            ? (row * _spec.InChannels + channel) * StagedRowFloats(_spec, _columns) + (column + StagedPadding(_spec, _columns).Left)
+            : InputIndex(channel, row, column);
+
+        /// <summary>
+        /// Where an input channel's cells start, for a ref to them that <see cref="WidthInputIndex"/>'s row and column part (of
+        /// channel 0) is then added to: without the staged rows' leading zero columns, which that part holds.
+        /// </summary>
+        private Affine WidthChannelStart(Affine channel) => Staged
+            ? channel * StagedRowFloats(_spec, _columns)
+            : InputIndex(channel, Affine.Of(0), Affine.Of(0));
 
         /// <summary>
         /// The longest column run a vector can cover: pairs of columns (stride 2, NCHW) or positions of one phase, and in NCHW
@@ -172,6 +266,17 @@ namespace KernelGen.Generator.Emitting
 
             yield return "//   Register blocks (output channels x vectors" + (paired ? " of each phase" : "") + "): " + blocks
                 + "; each input vector is loaded once per tap for the whole block.";
+            if (StagedInputFloats(plan) > 0)
+            {
+                yield return "//   The Vector256 " + (s.Rank == 3 ? "plane first copies its input slice" : "path first copies the sample's input") + " into a per-thread buffer ("
+                    + Text(StagedInputFloats(plan)) + " floats, allocated on a thread's first call,";
+                yield return "//   no allocation after) laid out [input row][input channel][column]: the loop over the input channels then reads one small block";
+                yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
+                yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile). Its staged rows have zero";
+                yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
+                yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
+                yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
+            }
             // NHWC lanes are gathered: no shuffle.
             if (!s.ChannelsLast && Array.Exists(plan.PathWidths, lanes => lanes > 1))
             {
@@ -180,12 +285,57 @@ namespace KernelGen.Generator.Emitting
             }
         }
 
+        /// <summary>Where the width kernel reads its input: the caller's <c>x</c>, or the staged copy <c>xs</c>.</summary>
+        private string InputSource => Staged ? "xs" : "x";
+
         private void WriteWidthVectorized()
         {
+            if (Staged)
+            {
+                _writer?.Line("// The input staged row by row, [input row][input channel][column], in a buffer of the calling thread's made on its first");
+                _writer?.Line("// call and reused (no allocation per call; each call rewrites all of it): the reduction over the input channels then reads");
+                _writer?.Line("// one small block instead of a cell range of every channel plane.");
+                int rowFloats = StagedRowFloats(_spec, _columns), left = StagedPadding(_spec, _columns).Left;
+                if (rowFloats > _spec.InputWidth)
+                {
+                    _writer?.Line("// Each staged row has " + Text(left) + " zero column(s) before the input's and " + Text(rowFloats - left - _spec.InputWidth)
+                        + " after: no call writes them, so they stay zero, and edge vectors are plain loads.");
+                }
+
+                Statement("float[] stagedInput = " + StagedInputField + " ??= new float[" + Text((long)_spec.InChannels * _spec.InputHeight * rowFloats) + "];");
+                Statement("ref float xs = ref " + Use("MemoryMarshal") + ".GetArrayDataReference(stagedInput);");
+                _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
+                _writer?.Line("    for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
+                Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
+                    + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                    + InputIndex(Affine.Var("sc"), Affine.Var("sr"), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
+            }
+
             int perGroup = _spec.OutPerGroup;
             var (block, pixelVectors) = WidthBlocking(_spec, _columns, _lanes);
             var runs = ColumnRuns();
             int fullBlocks = perGroup / block, tail = perGroup % block;
+            if (Staged)
+            {
+                // Rows outside the channel blocks: the staged input rows one output row reads stay in the L1 cache while every
+                // block of output channels reads them.
+                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => WidthRows((rowPhase, qh, rowTaps) =>
+                {
+                    Repeat("ob", 0, fullBlocks, block, RollChannels, first =>
+                    {
+                        foreach (var run in runs) WidthRun(group, first, block, rowPhase, qh, rowTaps, run, pixelVectors);
+                    });
+                    if (tail > 0)
+                    {
+                        // The tail block's few channels take more vectors, up to the same accumulators: with 2 x 2 it would
+                        // have too few independent FMA chains to hide the FMA latency.
+                        int tailVectors = Math.Max(pixelVectors, Math.Min(MaxPixelVectors, KernelShapes.VectorRegisters(_lanes) * 3 / 4 / (tail * (PairedColumns ? 2 : 1))));
+                        foreach (var run in runs) WidthRun(group, Affine.Of((long)fullBlocks * block), tail, rowPhase, qh, rowTaps, run, tailVectors);
+                    }
+                }));
+                return;
+            }
+
             Repeat("g", 0, _spec.Groups, 1, RollChannels, group =>
             {
                 Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block, runs, pixelVectors));
@@ -194,12 +344,14 @@ namespace KernelGen.Generator.Emitting
         }
 
         /// <summary>The column runs of every output row (they do not depend on the row).</summary>
-        private List<ColumnRun> ColumnRuns()
+        private List<ColumnRun> ColumnRuns() => ColumnRuns(_spec, _columns);
+
+        private static List<ColumnRun> ColumnRuns(KernelSpec spec, AxisPlan columns)
         {
             var runs = new List<ColumnRun>();
-            if (PairedColumns)
+            if (IsPaired(spec, columns))
             {
-                var pairs = PairedColumnPlan.TryCreate(_columns)!;
+                var pairs = PairedColumnPlan.TryCreate(columns)!;
                 var even = ColumnPart.Of(pairs.Even, pairs.EvenFirstQ, pairs.EvenShifts);
                 var odd = ColumnPart.Of(pairs.Odd, pairs.OddFirstQ, pairs.OddShifts);
                 runs.Add(new ColumnRun(new[] { even, odd }, 0, pairs.FullPairs, paired: true));
@@ -209,7 +361,7 @@ namespace KernelGen.Generator.Emitting
                 return runs;
             }
 
-            foreach (var phase in _columns.Phases)
+            foreach (var phase in columns.Phases)
             {
                 if (phase.EndQ > phase.FirstQ)
                     runs.Add(new ColumnRun(new[] { ColumnPart.Of(phase, 0, PairedColumnPlan.InputShifts(phase, 0)) }, phase.FirstQ, phase.EndQ, paired: false));
@@ -233,14 +385,18 @@ namespace KernelGen.Generator.Emitting
             return 1;
         }
 
-        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels, List<ColumnRun> runs, int pixelVectors)
+        private void WidthChannelBlock(Affine group, Affine firstChannel, int channels, List<ColumnRun> runs, int pixelVectors) =>
+            WidthRows((rowPhase, qh, rowTaps) =>
+            {
+                foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
+            });
+
+        /// <summary>Every output row, phase by phase: <paramref name="row"/> gets the phase, the row's position and its (guarded) row taps.</summary>
+        private void WidthRows(Action<AxisPhase, Affine, Tap[]> row)
         {
             foreach (var rowPhase in _rows.Phases)
             {
-                void Row(Affine qh, Tap[] rowTaps)
-                {
-                    foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
-                }
+                void Row(Affine qh, Tap[] rowTaps) => row(rowPhase, qh, rowTaps);
 
                 if (RollSpatial)
                 {
@@ -326,6 +482,7 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Every lane of every tap of the vector at <paramref name="m"/> reads a real input cell.</summary>
         private bool IsClean(ColumnRun run, int m, int width)
         {
+            if (Staged) return true; // the staged rows' zero columns cover every vector (StagedPadding)
             foreach (var part in run.Parts)
             {
                 foreach (int shift in part.InputShifts)
@@ -346,6 +503,7 @@ namespace KernelGen.Generator.Emitting
             if (end <= 0 || start >= _spec.InputWidth) return (LoadKind.None, 0);
             if (start >= 0 && end <= _spec.InputWidth) return (LoadKind.Whole, 0);
             if (width == 1 || !ContiguousInput(_spec)) return (LoadKind.Whole, 0); // gathers skip the lanes off the input themselves
+            if (Staged) return (LoadKind.Whole, 0); // the staged rows' zero columns cover every vector (StagedPadding)
             return start < 0 ? (LoadKind.ShiftUp, (int)-start) : (LoadKind.ShiftDown, (int)(end - _spec.InputWidth));
         }
 
@@ -432,20 +590,42 @@ namespace KernelGen.Generator.Emitting
                 }
             }
 
+            // Staged blocks of several vectors go input offset by input offset: the vectors of one offset are loaded, then each
+            // weight that reads them is broadcast once for all of them, so only those vectors and one broadcast are live.
+            bool shared = Staged && starts.Length > 1;
+            var shifts = new List<int>();
+            foreach (var part in parts)
+            {
+                foreach (int shift in part.InputShifts)
+                {
+                    if (!shifts.Contains(shift)) shifts.Add(shift);
+                }
+            }
+
             if (rowTaps.Length > 0 && anyTap)
             {
-                foreach (var name in loadNames.Values) Predeclare(name, width);
+                if (shared)
+                {
+                    for (int p = 0; p < starts.Length; p++) Predeclare("x" + Text(p), width);
+                    Predeclare("k", width);
+                }
+                else
+                {
+                    foreach (var name in loadNames.Values) Predeclare(name, width);
+                }
+
+
                 Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
                 {
                     var inputChannel = group * _spec.InPerGroup + ic;
                     // In a loop over the input channels, refs to this channel's plane and weights: the indices below are then
                     // short constants (smaller IL keeps big kernels under the JIT's size limit for optimised code).
                     bool relative = !ic.IsConstant;
-                    string input = relative ? "xc" : "x", weights = relative ? "wc" : "w";
+                    string input = relative ? "xc" : InputSource, weights = relative ? "wc" : "w";
                     var zero = Affine.Of(0);
                     if (relative)
                     {
-                        RefLocal(input, "x", InputIndex(inputChannel, zero, zero));
+                        RefLocal(input, InputSource, WidthChannelStart(inputChannel));
                         RefLocal(weights, "w", WeightIndex(inputChannel, firstChannel, 0, 0));
                     }
 
@@ -453,6 +633,45 @@ namespace KernelGen.Generator.Emitting
                     {
                         WithGuard(Guard(rowTap, qh, _spec.InputHeight), () =>
                         {
+                            if (shared)
+                            {
+                                foreach (int shift in shifts)
+                                {
+                                    var reads = new bool[starts.Length];
+                                    for (int p = 0; p < starts.Length; p++)
+                                    {
+                                        var (kind, lanes) = LoadOf(starts[p], shift, width);
+                                        if (kind == LoadKind.None) continue;
+                                        reads[p] = true;
+                                        Assign("x" + Text(p), _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
+                                            qh - rowTap.Offset, starts[p] + shift, inputStep));
+                                    }
+
+                                    if (Array.IndexOf(reads, true) < 0) continue;
+                                    for (int j = 0; j < parts.Length; j++)
+                                    {
+                                        var taps = parts[j].Taps;
+                                        for (int t = 0; t < taps.Length; t++)
+                                        {
+                                            if (parts[j].InputShifts[t] != shift) continue;
+                                            for (int c = 0; c < channels; c++)
+                                            {
+                                                var weight = relative
+                                                    ? WeightIndex(zero, Affine.Of(c), rowTap.KernelIndex, taps[t].KernelIndex)
+                                                    : WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, taps[t].KernelIndex);
+                                                Assign("k", _writer is null ? "" : Broadcast(width, weights, weight));
+                                                for (int p = 0; p < starts.Length; p++)
+                                                {
+                                                    if (reads[p]) MultiplyAdd(width, WidthAccumulator(c, p, j), "x" + Text(p), "k");
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+
+                                return;
+                            }
+
                             var loaded = new HashSet<string>(StringComparer.Ordinal);
                             for (int p = 0; p < starts.Length; p++)
                             {
@@ -527,7 +746,7 @@ namespace KernelGen.Generator.Emitting
                     var position = column + k;
                     parts[k] = position.IsConstant && (position.Constant < 0 || position.Constant >= _spec.InputWidth)
                         ? "0f"
-                        : Element(source, InputIndex(inputChannel, row, position));
+                        : Element(source, WidthInputIndex(inputChannel, row, position));
                 }
 
                 return VectorClass(width) + ".Create(" + string.Join(", ", parts) + ")";
@@ -536,11 +755,11 @@ namespace KernelGen.Generator.Emitting
             switch (kind)
             {
                 case LoadKind.ShiftUp:
-                    return ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(0)), 1), lanes, up: true);
+                    return ShiftLanes(width, Load(width, source, WidthInputIndex(inputChannel, row, Affine.Of(0)), 1), lanes, up: true);
                 case LoadKind.ShiftDown:
-                    return ShiftLanes(width, Load(width, source, InputIndex(inputChannel, row, Affine.Of(_spec.InputWidth - width)), 1), lanes, up: false);
+                    return ShiftLanes(width, Load(width, source, WidthInputIndex(inputChannel, row, Affine.Of(_spec.InputWidth - width)), 1), lanes, up: false);
                 default:
-                    return Load(width, source, InputIndex(inputChannel, row, column), 1);
+                    return Load(width, source, WidthInputIndex(inputChannel, row, column), 1);
             }
         }
 

@@ -472,6 +472,14 @@ namespace KernelGen.Generator.Emitting
             var body = new SourceWriter();
             string bias = s.HasBias ? ", ref b" : "";
 
+            if (KernelBodyWriter.StagedInputFloats(plan) > 0)
+            {
+                body.Line("/// <summary>The Vector256 path's input staged row by row: a buffer per thread, made on its first call and reused by every later one.</summary>");
+                body.Line("[global::System.ThreadStatic]");
+                body.Line("private static float[]? " + KernelBodyWriter.StagedInputField + ";");
+                body.Line();
+            }
+
             if (plan.Strategy == KernelStrategy.ChannelVectorized && KernelBodyWriter.PackedWeightsFloats(plan) > 0)
             {
                 body.Line("/// <summary>The vector paths' packed weights: a buffer per thread, made on its first call (not on the stack, where it would take up to 32 KB).</summary>");
