@@ -42,6 +42,28 @@ public class Consumer1DTests
     }
 
     [Fact]
+    public void TheTapVectorLayerMatchesTheRuntimeOnEveryCall()
+    {
+        var random = new Random(11);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[] input = Values(Upsamplers1D.VocoderWideShape.InputElements), weights = Values(Upsamplers1D.VocoderWideShape.WeightsLength), bias = Values(128);
+        var runtime = new float[Upsamplers1D.VocoderWideShape.OutputElements];
+        new ConvTranspose1D(256, 128, 16, stride: 8, padding: 4).Compute(input, 11, weights, bias, runtime);
+
+        // Twice, the second time with other weights of the same shape: the per-thread copy must hold nothing over from the first call.
+        for (int call = 0; call < 2; call++)
+        {
+            var generated = new float[runtime.Length];
+            Upsamplers1D.VocoderWide(input, weights, bias, generated);
+            for (int i = 0; i < runtime.Length; i++)
+                Assert.True(Math.Abs(runtime[i] - generated[i]) <= 1e-3f, $"call {call + 1}: [{i}] {generated[i]} != {runtime[i]}");
+
+            weights = Values(weights.Length);
+            new ConvTranspose1D(256, 128, 16, stride: 8, padding: 4).Compute(input, 11, weights, bias, runtime);
+        }
+    }
+
+    [Fact]
     public void ABadCallIsRejectedIn1DTerms()
     {
         var e = Assert.Throws<ArgumentException>(() => Upsamplers1D.Row(new float[5], [2, 0, 1], new float[8]));

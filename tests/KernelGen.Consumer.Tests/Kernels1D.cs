@@ -19,5 +19,13 @@ public static partial class Upsamplers1D
     [GeneratedConvTranspose1D(inChannels: 32, outChannels: 16, inputLength: 16, kernelSize: 16, Stride = 8, Padding = 4,
         Layout = TensorLayout.Nlc, Activation = FusedActivation.LeakyRelu, LeakyReluSlope = 0.1f)]
     public static partial void VocoderNlc(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
+
+    /// <summary>
+    /// A layer with 2 MB of weights, beyond what the width kernels take: the tap-vector kernel, which prefetches through and
+    /// copies into buffers of the KernelGen library (GeneratedKernelSupport) on its 512- and 256-bit paths. 11 positions:
+    /// more than one position tile on every path; 256 input channels: four blocks.
+    /// </summary>
+    [GeneratedConvTranspose1D(inChannels: 256, outChannels: 128, inputLength: 11, kernelSize: 16, Stride = 8, Padding = 4)]
+    public static partial void VocoderWide(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output);
 #pragma warning restore KG0009
 }
