@@ -132,7 +132,9 @@ public class ChunkedParallelismTests
         chunked.ForcedThreads = 4;
         chunked.ChunksPerThread = 4;
 
-        using var held = new ManualResetEventSlim(false);
+        // Never disposed: a worker woken late (seconds late under qemu) may read the hook after the finally below and must
+        // find a set event, not a disposed one (CI once crashed the test process on arm64 with ObjectDisposedException).
+        var held = new ManualResetEventSlim(false);
         WorkerPool.WorkersHeld = held;
         try
         {
@@ -193,8 +195,9 @@ public class ChunkedParallelismTests
     [Fact]
     public void CallsOfAlternatingSizesAmidLateWorkersRunEveryChunkOnce()
     {
-        using (var held = new ManualResetEventSlim(false))
+        // Not disposed, for the reason given in ACallWhoseWorkersAreHeldCompletesOnTheCallingThread.
         {
+            var held = new ManualResetEventSlim(false);
             WorkerPool.WorkersHeld = held;
             try
             {
