@@ -15,7 +15,7 @@
 //     dotnet run -c Release --project tests/KernelGen.Benchmarks -- --fma        the FMA peak per core only
 //     ... --full --shapes seed,dcgan --engines KernelGen1T,Ort1T                 a subset
 //     ... --probe --shapes dcgan --engines Generated1T,Ort1T                     quick in-process timing while developing
-//     ... --contention [--shapes dcgan] [--seconds 3]                            all cores vs one thread, quiet and with busy cores
+//     ... --contention [--shapes dcgan] [--seconds 3] [--chunks 4]              all cores vs one thread, quiet and with busy cores
 //     ... --memory [--shapes mono_up,depthwise]                                  KernelGen 1T / generated 1T against the memory floor
 //
 // The generated-kernel engine is built in whenever generator/KernelGen.Generator exists (-p:BenchmarkGeneratedKernels=false
@@ -45,7 +45,8 @@ switch (options.Mode)
     case SuiteMode.Memory:
         return KernelGen.Benchmarks.Memory.MemoryRun.Run(options.Shapes, options.ProbeSeconds, Console.Out);
     case SuiteMode.Contention:
-        return KernelGen.Benchmarks.Contention.ContentionRun.Run(options.Shapes, options.ProbeSeconds, Console.Out);
+        return KernelGen.Benchmarks.Contention.ContentionRun.Run(options.Shapes, options.ProbeSeconds, Console.Out,
+            options.ChunksPerThread > 0 ? options.ChunksPerThread : KernelGen.PreparedConvTranspose2D.DefaultChunksPerThread);
     case SuiteMode.Fma:
         var (correct, detail) = QuickRun.CheckFmaLoops();
         Console.WriteLine($"FMA-peak loops: {detail}");

@@ -37,9 +37,12 @@ public enum SuiteMode
 /// Whether the full run times the KernelGen engines a second time with AVX-512 switched off (when this machine has it), as
 /// an AVX2-only machine runs them.
 /// </param>
+/// <param name="ChunksPerThread">
+/// The contention mode's chunks per thread of the all-core variant (0: the library's default), to compare other splits.
+/// </param>
 public sealed record SuiteOptions(
     SuiteMode Mode, IReadOnlyList<ConvShape> Shapes, IReadOnlyList<EngineKind> Engines, string OutputFolder, int Launches,
-    double ProbeSeconds = 3, bool Avx512OffPass = true)
+    double ProbeSeconds = 3, bool Avx512OffPass = true, int ChunksPerThread = 0)
 {
     /// <summary>The default output folder, under the ignored artifacts/ folder of the current directory.</summary>
     public const string DefaultOutputFolder = "artifacts/benchmarks";
@@ -63,6 +66,7 @@ public sealed record SuiteOptions(
           --no-avx512-off      skip --full's second timing of the KernelGen engines with DOTNET_EnableAVX512=0 (the AVX2-only
                                machine), which runs by default where Vector512 is accelerated
           --seconds S          timed seconds per shape of --probe, --contention and --memory (default: 3)
+          --chunks N           --contention's chunks per thread of the all-core variant (default: the library's)
         """;
 
     /// <summary>Parses the command line.</summary>
@@ -76,6 +80,7 @@ public sealed record SuiteOptions(
         int launches = 1;
         double seconds = 3;
         bool avx512OffPass = true;
+        int chunksPerThread = 0;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.", nameof(args));
@@ -111,6 +116,11 @@ public sealed record SuiteOptions(
                         ? n
                         : throw new ArgumentException("--launches needs a whole number of at least 1.", nameof(args));
                     break;
+                case "--chunks":
+                    chunksPerThread = int.TryParse(Value(), out int c) && c >= 1
+                        ? c
+                        : throw new ArgumentException("--chunks needs a whole number of at least 1.", nameof(args));
+                    break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.", nameof(args));
             }
         }
@@ -118,6 +128,6 @@ public sealed record SuiteOptions(
         if (shapes.Count == 0 || engines.Count == 0)
             throw new ArgumentException("Select at least one shape and one engine.", nameof(args));
         return new SuiteOptions(mode ?? throw new ArgumentException("Give one of --full, --quick, --fma and --probe.", nameof(args)),
-            shapes, engines, output, launches, seconds, avx512OffPass);
+            shapes, engines, output, launches, seconds, avx512OffPass, chunksPerThread);
     }
 }

@@ -20,12 +20,15 @@ public static class ContentionRun
     /// <summary>One way of running the shape: <see cref="Call"/> computes it into <see cref="Output"/>.</summary>
     private sealed record Variant(string Name, Action Call, float[] Output, List<double> Rounds);
 
-    /// <summary>Runs the mode over <paramref name="shapes"/>, <paramref name="seconds"/> timed per shape and condition; returns 0, or 1 if a check failed.</summary>
-    public static int Run(IReadOnlyList<ConvShape> shapes, double seconds, TextWriter log)
+    /// <summary>
+    /// Runs the mode over <paramref name="shapes"/>, <paramref name="seconds"/> timed per shape and condition, the all-core
+    /// variant in <paramref name="chunksPerThread"/> chunks per thread; returns 0, or 1 if a check failed.
+    /// </summary>
+    public static int Run(IReadOnlyList<ConvShape> shapes, double seconds, TextWriter log, int chunksPerThread)
     {
         int competitors = Math.Max(1, Environment.ProcessorCount - 1);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Contention: {Environment.ProcessorCount} cores, load average {LoadAverage()} at start; per call: the median over {seconds:0.#} s of interleaved rounds; ratios: the median over rounds of a round's time over the one-thread time of the same round"));
+            $"Contention: {Environment.ProcessorCount} cores, load average {LoadAverage()} at start; all cores in {chunksPerThread} chunks per thread; per call: the median over {seconds:0.#} s of interleaved rounds; ratios: the median over rounds of a round's time over the one-thread time of the same round"));
         log.WriteLine("| shape | 1T quiet µs | all quiet µs | all/1T quiet | 1 chunk/thread quiet µs | 1T loaded µs | all loaded µs | all/1T loaded | 1 chunk/thread loaded µs | 1 chunk/1T loaded |");
         log.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         int failures = 0;
@@ -37,7 +40,7 @@ public static class ContentionRun
             Variant[] variants;
             try
             {
-                variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, PreparedConvTranspose2D.DefaultChunksPerThread),
+                variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, chunksPerThread),
                     Create("coarse", data, Environment.ProcessorCount, 1)];
             }
             catch (Exception e)
