@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using KernelGen.Kernels;
@@ -74,6 +75,18 @@ public sealed unsafe class PreparedConvTranspose2D
 
     /// <summary>Chunks per thread of a parallel pass (<see cref="DefaultChunksPerThread"/>; other values for tests and the contention benchmark).</summary>
     internal int ChunksPerThread { get; set; } = DefaultChunksPerThread;
+
+    /// <summary>
+    /// Whether a call that could use several threads times itself and runs on one when that is faster (see
+    /// <see cref="ThreadCountTuner"/>); false (the contention benchmark's comparison) always runs the threads the work allows.
+    /// </summary>
+    internal bool TunesThreadCount { get; set; } = true;
+
+    /// <summary>One thread or several, by the layer's own call times (see <see cref="TunesThreadCount"/>).</summary>
+    private readonly ThreadCountTuner _threadTuner = new();
+
+    /// <summary>Tests: the tuner of <see cref="TunesThreadCount"/>.</summary>
+    internal ThreadCountTuner ThreadTuner => _threadTuner;
 
     /// <summary>
     /// Whether a call of <paramref name="batch"/> samples on <paramref name="threads"/> threads splits the channel kernel's
@@ -384,48 +397,68 @@ public sealed unsafe class PreparedConvTranspose2D
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
                 int parts = _owner.ForcedThreads ?? (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
                     Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-                if (plan.RunsExact(batch))
+                if (parts > 1 && _owner.ForcedThreads is null && _owner.TunesThreadCount)
                 {
-                    if (parts <= 1)
-                        RunExactOnThisThread(batch, input, inputLength, output, outputLength);
-                    else
-                        RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
-                    return;
-                }
-
-                if (SplitsColumns(plan, batch, parts, _owner.ChunksPerThread))
-                {
-                    RunColumnTiles(batch, parts, input, inputLength, output, outputLength);
-                }
-                else if (IsChannelKernel && !WritesOutputDirectly)
-                {
-                    RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
-                }
-                else
-                {
-                    // Scratch grows with the batch: a batch whose copies would not fit in one buffer runs in slices (the
-                    // plan guarantees that one sample's do).
-                    long scratchPerSample = (KernelPadsInput ? 0 : PaddedSample) + (WritesOutputDirectly ? 0 : OutputSample);
-                    int samplesPerRun = scratchPerSample == 0 ? batch : (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
-                    for (int first = 0; first < batch; first += samplesPerRun)
+                    // Whether the threads pay on this machine, now, is measured, not assumed (ThreadCountTuner).
+                    bool? threaded = _owner._threadTuner.UseThreads(plan, batch);
+                    if (threaded is { } timed)
                     {
-                        int samples = Math.Min(samplesPerRun, batch - first);
-                        int inputOffset = first * InputSample, outputOffset = first * OutputSample;
-                        RunBatch(Pass.Kernel, parts, samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                        long start = Stopwatch.GetTimestamp();
+                        RunParts(plan, batch, timed ? parts : 1, input, inputLength, output, outputLength);
+                        _owner._threadTuner.Record(plan, batch, timed, Stopwatch.GetTimestamp() - start);
+                        return;
                     }
                 }
 
-                // Weights holding NaN or an infinity: the SIMD kernels multiplied them by border zeros in the edge cells
-                // (0 x Inf is NaN), so those are computed again from their real taps only. Every other cell is exact already.
-                if (!_owner._weightsAreFinite)
-                {
-                    SetBatch(batch, input, inputLength, output, outputLength);
-                    RunPass(Pass.ExactEdges, parts);
-                }
+                RunParts(plan, batch, parts, input, inputLength, output, outputLength);
             }
             finally
             {
                 _input = _output = null;
+            }
+        }
+
+        /// <summary>Runs the call's passes on up to <paramref name="parts"/> threads.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunParts(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
+        {
+            if (plan.RunsExact(batch))
+            {
+                if (parts <= 1)
+                    RunExactOnThisThread(batch, input, inputLength, output, outputLength);
+                else
+                    RunBatch(Pass.Exact, parts, batch, input, inputLength, output, outputLength);
+                return;
+            }
+
+            if (SplitsColumns(plan, batch, parts, _owner.ChunksPerThread))
+            {
+                RunColumnTiles(batch, parts, input, inputLength, output, outputLength);
+            }
+            else if (IsChannelKernel && !WritesOutputDirectly)
+            {
+                RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
+            }
+            else
+            {
+                // Scratch grows with the batch: a batch whose copies would not fit in one buffer runs in slices (the
+                // plan guarantees that one sample's do).
+                long scratchPerSample = (KernelPadsInput ? 0 : PaddedSample) + (WritesOutputDirectly ? 0 : OutputSample);
+                int samplesPerRun = scratchPerSample == 0 ? batch : (int)Math.Clamp(ExecutionPlan.MaxScratchFloats / scratchPerSample, 1, batch);
+                for (int first = 0; first < batch; first += samplesPerRun)
+                {
+                    int samples = Math.Min(samplesPerRun, batch - first);
+                    int inputOffset = first * InputSample, outputOffset = first * OutputSample;
+                    RunBatch(Pass.Kernel, parts, samples, input + inputOffset, inputLength - inputOffset, output + outputOffset, outputLength - outputOffset);
+                }
+            }
+
+            // Weights holding NaN or an infinity: the SIMD kernels multiplied them by border zeros in the edge cells
+            // (0 x Inf is NaN), so those are computed again from their real taps only. Every other cell is exact already.
+            if (!_owner._weightsAreFinite)
+            {
+                SetBatch(batch, input, inputLength, output, outputLength);
+                RunPass(Pass.ExactEdges, parts);
             }
         }
 

@@ -250,14 +250,14 @@ public class ChunkedParallelismTests
         Assert.Equal(0, fewest);
     }
 
-    private static float[] Compute(ConvCase c, PreparedConvTranspose2D prepared)
+    internal static float[] Compute(ConvCase c, PreparedConvTranspose2D prepared)
     {
         var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];
         prepared.Compute(c.Input(), c.InputHeight, c.InputWidth, output);
         return output;
     }
 
-    private static void AssertBitwiseEqual(ConvCase c, int threads, int chunksPerThread, float[] expected, float[] actual)
+    internal static void AssertBitwiseEqual(ConvCase c, int threads, int chunksPerThread, float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)

@@ -9,9 +9,9 @@ namespace KernelGen.Benchmarks.Contention;
 /// The contention mode (issue 15): all-core calls against one-thread calls of KernelGen's runtime, on a quiet machine and
 /// with busy competitor threads on the other cores (<see cref="BusyCompetitors"/>), as a game's main thread would call a
 /// layer while its own threads keep the other cores busy. Per shape it times, in interleaved rounds (every variant once
-/// per round, so a slow spell of a shared machine hits them all): one thread; all cores as the library runs them
-/// (<see cref="PreparedConvTranspose2D.DefaultChunksPerThread"/> chunks per thread); and all cores in one chunk per thread,
-/// the split of the library before chunking. Each variant's output is checked against the reference first.
+/// per round, so a slow spell of a shared machine hits them all): one thread; all cores as the library runs them (the
+/// layer times its calls and runs one thread where the others do not pay: <c>ThreadCountTuner</c>); and all cores always,
+/// as the library ran them before it timed its calls. Each variant's output is checked against the reference first.
 /// </summary>
 public static class ContentionRun
 {
@@ -29,7 +29,7 @@ public static class ContentionRun
         int competitors = Math.Max(1, Environment.ProcessorCount - 1);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Contention: {Environment.ProcessorCount} cores, load average {LoadAverage()} at start; all cores in {chunksPerThread} chunks per thread; per call: the median over {seconds:0.#} s of interleaved rounds; ratios: the median over rounds of a round's time over the one-thread time of the same round"));
-        log.WriteLine("| shape | 1T quiet µs | all quiet µs | all/1T quiet | 1 chunk/thread quiet µs | 1T loaded µs | all loaded µs | all/1T loaded | 1 chunk/thread loaded µs | 1 chunk/1T loaded |");
+        log.WriteLine("| shape | 1T quiet µs | all quiet µs | all/1T quiet | always threaded quiet µs | 1T loaded µs | all loaded µs | all/1T loaded | always threaded loaded µs | always/1T loaded |");
         log.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         int failures = 0;
         string placement = "";
@@ -40,8 +40,8 @@ public static class ContentionRun
             Variant[] variants;
             try
             {
-                variants = [Create("1T", data, 1, 1), Create("all", data, Environment.ProcessorCount, chunksPerThread),
-                    Create("coarse", data, Environment.ProcessorCount, 1)];
+                variants = [Create("1T", data, 1, 1, tuned: true), Create("all", data, Environment.ProcessorCount, chunksPerThread, tuned: true),
+                    Create("always", data, Environment.ProcessorCount, chunksPerThread, tuned: false)];
             }
             catch (Exception e)
             {
@@ -83,10 +83,11 @@ public static class ContentionRun
     }
 
     /// <summary>
-    /// The runtime's prepared layer of the shape's rank with the given thread cap and chunks per thread (a 1-D layer runs
-    /// as one 2-D plane, a 3-D layer as one 2-D layer per depth tap: the chunking is theirs).
+    /// The runtime's prepared layer of the shape's rank with the given thread cap and chunks per thread, timing its calls to
+    /// choose its threads or not (a 1-D layer runs as one 2-D plane, a 3-D layer as one 2-D layer per depth tap: the
+    /// chunking and the choice are theirs).
     /// </summary>
-    private static Variant Create(string name, ShapeData data, int threads, int chunksPerThread)
+    private static Variant Create(string name, ShapeData data, int threads, int chunksPerThread, bool tuned)
     {
         var output = new float[data.Shape.OutputLength];
         var (prepared, call) = RuntimeLayer.Bind(data, threads, output);
@@ -96,7 +97,12 @@ public static class ContentionRun
             PreparedConvTranspose3D threeD => threeD.Taps,
             _ => [(PreparedConvTranspose2D)prepared],
         };
-        foreach (var plane in planes) plane.ChunksPerThread = chunksPerThread;
+        foreach (var plane in planes)
+        {
+            plane.ChunksPerThread = chunksPerThread;
+            plane.TunesThreadCount = tuned;
+        }
+
         return new Variant(name, call, output, []);
     }
 
