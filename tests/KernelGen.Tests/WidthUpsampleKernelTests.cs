@@ -8,9 +8,10 @@ using KernelGen.Simd;
 namespace KernelGen.Tests;
 
 /// <summary>
-/// <see cref="WidthUpsampleKernel"/>: NCHW 2 x 2 stride-2 layers where the channel kernel would run Vector256 (forced here
-/// with <see cref="Force.Lanes"/> 8, so that AVX-512 machines run it too). Random channel counts (blocks of 3 with 1 or 2
-/// left over, several packed blocks of 32), groups, widths of one or more blocks of 16 columns and a last block of 8,
+/// <see cref="WidthUpsampleKernel"/>: NCHW 2 x 2 stride-2 layers where the channel kernel would run Vector256 (forced
+/// with <see cref="Force.Lanes"/> 8, so that AVX-512 machines run it too) or Vector512 (lanes 16, where AVX-512 is on).
+/// Random channel counts (blocks of 3 with 1 or 2 left over, several packed blocks of 32), groups, widths of one or more
+/// pairs of vectors of columns and a last single vector,
 /// bias, activations, batches, threads and chunk sizes (chunks of an odd number of output rows split an input row's two
 /// output rows between chunks), against the naive reference and, bit for bit, against the channel kernel with its relayouts.
 /// </summary>
@@ -19,7 +20,10 @@ public class WidthUpsampleKernelTests
     /// <summary>Whether this machine runs the kernel at all (Vector256 with FMA; else every layer takes the channel kernel).</summary>
     private static bool Runs => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
-    private static readonly Gen<(ConvCase Case, int ChunkFloats, int Threads)> Cases =
+    /// <summary>The lanes the kernel runs with when the channel kernel is capped at <paramref name="lanes"/> (16 needs AVX-512).</summary>
+    private static int RunLanes(int lanes) => lanes == 16 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 16 : 8;
+
+    private static Gen<(ConvCase Case, int ChunkFloats, int Threads)> Cases(int lanes) =>
         from groups in Gen.Int[1, 3]
         from inPerGroup in Gen.Int[1, 12]
         from outPerGroup in Gen.OneOf(Gen.Int[8, 40], Gen.Int[64, 70])
@@ -31,19 +35,21 @@ public class WidthUpsampleKernelTests
         from seed in Gen.Int
         from chunkFloats in Gen.OneOf(Gen.Const(PlanOptions.DefaultFusedRelayoutChunkFloats), Gen.Int[1, 3000])
         from threads in Gen.Int[1, 2]
-        select (new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, 8 * widthVectors,
+        select (new ConvCase(batch, groups * inPerGroup, groups * outPerGroup, groups, inputH, lanes * widthVectors,
             (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), ChannelsLast: false, hasBias, activation, seed), chunkFloats, threads);
 
-    private static PlanOptions Options(int chunkFloats, bool upsample) =>
-        Force.RelayoutChunk(chunkFloats, Force.Lanes(8)) with { WidthUpsampleKernel = upsample };
+    private static PlanOptions Options(int chunkFloats, bool upsample, int lanes = 8) =>
+        Force.RelayoutChunk(chunkFloats, Force.Lanes(lanes)) with { WidthUpsampleKernel = upsample };
 
-    [Fact]
-    public void MatchesTheNaiveReferenceAndTheChannelKernelBitForBit() =>
-        Cases.Sample(t =>
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void MatchesTheNaiveReferenceAndTheChannelKernelBitForBit(int lanes) =>
+        Cases(RunLanes(lanes)).Sample(t =>
         {
             (ConvCase c, int chunkFloats, int threads) = t;
-            float[] upsampled = Compute(c, Options(chunkFloats, upsample: true), threads);
-            float[] channel = Compute(c, Options(chunkFloats, upsample: false), threads);
+            float[] upsampled = Compute(c, Options(chunkFloats, upsample: true, lanes), threads);
+            float[] channel = Compute(c, Options(chunkFloats, upsample: false, lanes), threads);
             float[] expected = c.Expected();
             for (int i = 0; i < upsampled.Length; i++)
             {
@@ -58,6 +64,11 @@ public class WidthUpsampleKernelTests
     [Fact]
     public void PlansChooseItForTwoByTwoStrideTwoNchwLayersOfWholeVectorWidths()
     {
+        // At Vector512 (where AVX-512 is on): widths of whole 16-column vectors only.
+        var wide = new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(16) };
+        Assert.Equal(Runs, Plans.Of(wide, 32, 32).UpsamplesByWidth);
+        Assert.Equal(Runs && RunLanes(16) == 8, Plans.Of(wide, 3, 8).UpsamplesByWidth);
+
         var layer = new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(8) };
         Assert.Equal(Runs, Plans.Of(layer, 32, 32).UpsamplesByWidth);
         Assert.Equal(Runs, Plans.Of(layer, 3, 8).UpsamplesByWidth);

@@ -10,8 +10,8 @@ namespace KernelGen.Kernels;
 /// The NCHW many-channel kernel of a 2 x 2 kernel at stride 2 without padding (U-Net's up-sampling layer), where every
 /// output pixel has exactly one tap: output row <c>2 iy + py</c>, column <c>2 ix + px</c> is the dot product of input
 /// pixel <c>(iy, ix)</c> over the group's input channels with the weights of kernel element <c>(py, px)</c>. Vectorised
-/// along the input columns: register blocks of 3 output channels x both width phases x 2 Vector256 of columns (12 sums,
-/// 2 input loads and 6 broadcast weights per input channel, as the channel kernel's 6 x 2 block), the two phases
+/// along the input columns at the channel kernel's width (Vector256 or Vector512): register blocks of 3 output channels x
+/// both width phases x 2 vectors of columns (12 sums, 2 input loads and 6 broadcast weights per input channel), the two phases
 /// interleaved in registers so that each output row is stored contiguously. It reads the NCHW input and writes the NCHW
 /// output as they are: neither of the channel kernel's relayouts (which cost about 11 % of unet_up with AVX-512 off).
 /// </summary>
@@ -27,13 +27,12 @@ internal static class WidthUpsampleKernel
     /// <summary>Output channels per register block.</summary>
     public const int BlockChannels = 3;
 
-    /// <summary>Input columns per register block: two Vector256 of floats.</summary>
-    public const int BlockColumns = 16;
-
     /// <summary>
     /// Whether the layer may run this kernel at some input size (and so needs its packing): NCHW, a 2 x 2 kernel at stride 2
-    /// with no padding, output padding or dilation, and Vector256 the channel kernel's width (AVX2 machines, or AVX-512
-    /// switched off) with FMA, so that its sums are the channel kernel's bit for bit.
+    /// with no padding, output padding or dilation, and the channel kernel's width Vector256 with FMA (AVX2 machines, or
+    /// AVX-512 switched off) or Vector512 with AVX-512, so that its sums are the channel kernel's bit for bit. At Vector512
+    /// on a Zen 5 (AMD EPYC family 26 model 2), unet_up (128 -> 64, 32 x 32) took 323 µs at best and 365 µs median
+    /// against 354 and 407-419 µs for the channel kernel with its relayouts, the two interleaved in one process.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool LayerFits(LayerPlan layer)
@@ -42,12 +41,17 @@ internal static class WidthUpsampleKernel
         return layer.HasChannelKernel && definition.Layout == TensorLayout.Nchw
             && definition.KernelSize == new Size2D(2, 2) && definition.Stride == new Size2D(2, 2)
             && definition.Padding == new Padding2D(0, 0, 0, 0) && definition.OutputPadding == new Size2D(0, 0) && definition.Dilation == new Size2D(1, 1)
-            && layer.ChannelVectors == VectorWidth.V256 && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+            && ((layer.ChannelVectors == VectorWidth.V256 && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                || (layer.ChannelVectors == VectorWidth.V512 && Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported));
     }
 
-    /// <summary>Whether an input of <paramref name="inputWidth"/> columns runs this kernel on a layer that <see cref="LayerFits"/>: whole Vector256 of columns.</summary>
+    /// <summary>
+    /// Whether an input of <paramref name="inputWidth"/> columns runs this kernel on a layer that <see cref="LayerFits"/>:
+    /// whole vectors of columns at the channel kernel's width.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool WidthFits(int inputWidth) => inputWidth % Vector256<float>.Count == 0;
+    public static bool WidthFits(LayerPlan layer, int inputWidth) =>
+        inputWidth % (layer.ChannelVectors == VectorWidth.V512 ? Vector512<float>.Count : Vector256<float>.Count) == 0;
 
     /// <summary>Floats of the packing: per group and kernel row, per block of 3 output channels, per input channel, the 3 channels' weights of both kernel columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -96,6 +100,7 @@ internal static class WidthUpsampleKernel
         int inH = plan.InputHeight, inW = plan.InputWidth, outW = plan.OutputWidth, plane = plan.OutputHeight * outW;
         int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, paddedChannels = plan.PaddedChannels;
         int stagedRow = -1;
+        bool wide = plan.ChannelVectors == VectorWidth.V512;
         for (int oy = rowStart; oy < rowEnd; oy++)
         {
             int iy = oy >> 1, py = oy & 1;
@@ -116,11 +121,10 @@ internal static class WidthUpsampleKernel
                     int weights = ((group * 2 + py) * blocks + block) * inPerGroup * 2 * BlockChannels;
                     var context = new Block(groupInput, inW, inPerGroup, packed, weights, packedBias, group * paddedChannels + c, channels,
                         output, (group * outPerGroup + c) * plane + oy * outW, plane);
-                    int ix = 0;
-                    for (; ix + BlockColumns <= inW; ix += BlockColumns)
-                        Columns16(context, ix);
-                    if (ix < inW)
-                        Columns8(context, ix);
+                    if (wide)
+                        Columns<Simd512, Vector512<float>>(context, inW);
+                    else
+                        Columns<Simd256, Vector256<float>>(context, inW);
                 }
             }
 
@@ -130,6 +134,19 @@ internal static class WidthUpsampleKernel
                     Activations.Apply(output.Slice(oc * plane + oy * outW, outW), layer.Activation, layer.LeakyReluSlope);
             }
         }
+    }
+
+    /// <summary>The columns of one (output row, 3 channels) block: pairs of vectors, then a last single vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns<TSimd, TVec>(in Block block, int inputWidth)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count, ix = 0;
+        for (; ix + 2 * lanes <= inputWidth; ix += 2 * lanes)
+            TwoVectors<TSimd, TVec>(block, ix);
+        if (ix < inputWidth)
+            OneVector<TSimd, TVec>(block, ix);
     }
 
     /// <summary>What the register blocks of one (output row, 3 channels) share; offsets in floats.</summary>
@@ -161,94 +178,104 @@ internal static class WidthUpsampleKernel
             ref MemoryMarshal.GetReference(Output.Slice(OutputOffset + channel * Plane + 2 * ix, columns));
     }
 
-    /// <summary>16 input columns (32 output columns) of the block's 3 channels.</summary>
+    /// <summary>
+    /// Two vectors of input columns (four of output columns) of the block's 3 channels: 16 input columns with Vector256, 32
+    /// with Vector512 (12 accumulators either way: of 16 registers with AVX2, of 32 with AVX-512).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Columns16(in Block block, int ix)
+    private static void TwoVectors<TSimd, TVec>(in Block block, int ix)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
     {
-        ref float x = ref block.InputAt(ix, BlockColumns);
+        int lanes = TSimd.Count;
+        ref float x = ref block.InputAt(ix, 2 * lanes);
         ref float w = ref block.WeightsStart();
         nint inputStride = block.InputWidth;
         // A block of fewer than 3 channels computes the missing ones from zero weights (and its last channel's bias) and stores only its own.
         nint o1 = Math.Min(1, block.Channels - 1), o2 = Math.Min(2, block.Channels - 1);
         ref float bias = ref MemoryMarshal.GetReference(block.Bias.Slice(block.BiasOffset, block.Channels));
-        Vector256<float> b0 = Vector256.Create(bias), b1 = Vector256.Create(Unsafe.Add(ref bias, o1)), b2 = Vector256.Create(Unsafe.Add(ref bias, o2));
-        // aCP: channel C, width phase P, for the first 8 columns; dCP the same for the next 8.
-        Vector256<float> a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2;
-        Vector256<float> d00 = b0, d01 = b0, d10 = b1, d11 = b1, d20 = b2, d21 = b2;
+        TVec b0 = TSimd.Broadcast(bias), b1 = TSimd.Broadcast(Unsafe.Add(ref bias, o1)), b2 = TSimd.Broadcast(Unsafe.Add(ref bias, o2));
+        // aCP: channel C, width phase P, for the first vector of columns; dCP the same for the next.
+        TVec a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2;
+        TVec d00 = b0, d01 = b0, d10 = b1, d11 = b1, d20 = b2, d21 = b2;
         for (int ic = block.InPerGroup; ic > 0; ic--)
         {
-            Vector256<float> x0 = Simd256.Load(ref x), x1 = Simd256.Load(ref Unsafe.Add(ref x, 8));
-            Vector256<float> wv = Simd256.Broadcast(w);
-            a00 = Simd256.MultiplyAdd(x0, wv, a00);
-            d00 = Simd256.MultiplyAdd(x1, wv, d00);
-            wv = Simd256.Broadcast(Unsafe.Add(ref w, 1));
-            a01 = Simd256.MultiplyAdd(x0, wv, a01);
-            d01 = Simd256.MultiplyAdd(x1, wv, d01);
-            wv = Simd256.Broadcast(Unsafe.Add(ref w, 2));
-            a10 = Simd256.MultiplyAdd(x0, wv, a10);
-            d10 = Simd256.MultiplyAdd(x1, wv, d10);
-            wv = Simd256.Broadcast(Unsafe.Add(ref w, 3));
-            a11 = Simd256.MultiplyAdd(x0, wv, a11);
-            d11 = Simd256.MultiplyAdd(x1, wv, d11);
-            wv = Simd256.Broadcast(Unsafe.Add(ref w, 4));
-            a20 = Simd256.MultiplyAdd(x0, wv, a20);
-            d20 = Simd256.MultiplyAdd(x1, wv, d20);
-            wv = Simd256.Broadcast(Unsafe.Add(ref w, 5));
-            a21 = Simd256.MultiplyAdd(x0, wv, a21);
-            d21 = Simd256.MultiplyAdd(x1, wv, d21);
+            TVec x0 = TSimd.Load(ref x), x1 = TSimd.Load(ref Unsafe.Add(ref x, lanes));
+            TVec wv = TSimd.Broadcast(w);
+            a00 = TSimd.MultiplyAdd(x0, wv, a00);
+            d00 = TSimd.MultiplyAdd(x1, wv, d00);
+            wv = TSimd.Broadcast(Unsafe.Add(ref w, 1));
+            a01 = TSimd.MultiplyAdd(x0, wv, a01);
+            d01 = TSimd.MultiplyAdd(x1, wv, d01);
+            wv = TSimd.Broadcast(Unsafe.Add(ref w, 2));
+            a10 = TSimd.MultiplyAdd(x0, wv, a10);
+            d10 = TSimd.MultiplyAdd(x1, wv, d10);
+            wv = TSimd.Broadcast(Unsafe.Add(ref w, 3));
+            a11 = TSimd.MultiplyAdd(x0, wv, a11);
+            d11 = TSimd.MultiplyAdd(x1, wv, d11);
+            wv = TSimd.Broadcast(Unsafe.Add(ref w, 4));
+            a20 = TSimd.MultiplyAdd(x0, wv, a20);
+            d20 = TSimd.MultiplyAdd(x1, wv, d20);
+            wv = TSimd.Broadcast(Unsafe.Add(ref w, 5));
+            a21 = TSimd.MultiplyAdd(x0, wv, a21);
+            d21 = TSimd.MultiplyAdd(x1, wv, d21);
             x = ref Unsafe.Add(ref x, inputStride);
             w = ref Unsafe.Add(ref w, 2 * BlockChannels);
         }
 
-        Store4(ref block.OutputAt(0, ix, 4 * 8), a00, a01, d00, d01);
-        if (block.Channels > 1) Store4(ref block.OutputAt(1, ix, 4 * 8), a10, a11, d10, d11);
-        if (block.Channels > 2) Store4(ref block.OutputAt(2, ix, 4 * 8), a20, a21, d20, d21);
+        Store4(ref block.OutputAt(0, ix, 4 * lanes), a00, a01, d00, d01);
+        if (block.Channels > 1) Store4(ref block.OutputAt(1, ix, 4 * lanes), a10, a11, d10, d11);
+        if (block.Channels > 2) Store4(ref block.OutputAt(2, ix, 4 * lanes), a20, a21, d20, d21);
 
-        // Phases 0 and 1 of 8 columns, then of the next 8, interleaved into 32 consecutive output columns.
-        static void Store4(ref float destination, Vector256<float> even, Vector256<float> odd, Vector256<float> nextEven, Vector256<float> nextOdd)
+        // Phases 0 and 1 of one vector of columns, then of the next, interleaved into 4 vectors of consecutive output columns.
+        static void Store4(ref float destination, TVec even, TVec odd, TVec nextEven, TVec nextOdd)
         {
-            Simd256.Interleave(even, odd, out Vector256<float> lower, out Vector256<float> upper);
-            Simd256.Store(ref destination, lower);
-            Simd256.Store(ref Unsafe.Add(ref destination, 8), upper);
-            Simd256.Interleave(nextEven, nextOdd, out lower, out upper);
-            Simd256.Store(ref Unsafe.Add(ref destination, 16), lower);
-            Simd256.Store(ref Unsafe.Add(ref destination, 24), upper);
+            int lanes = TSimd.Count;
+            TSimd.Interleave(even, odd, out TVec lower, out TVec upper);
+            TSimd.Store(ref destination, lower);
+            TSimd.Store(ref Unsafe.Add(ref destination, lanes), upper);
+            TSimd.Interleave(nextEven, nextOdd, out lower, out upper);
+            TSimd.Store(ref Unsafe.Add(ref destination, 2 * lanes), lower);
+            TSimd.Store(ref Unsafe.Add(ref destination, 3 * lanes), upper);
         }
     }
 
-    /// <summary>8 input columns (16 output columns) of the block's 3 channels: a row's last, when its width is 8 past a multiple of 16.</summary>
+    /// <summary>One vector of input columns (two of output columns) of the block's 3 channels: a row's last, when its width is one vector past a multiple of two.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Columns8(in Block block, int ix)
+    private static void OneVector<TSimd, TVec>(in Block block, int ix)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
     {
-        ref float x = ref block.InputAt(ix, 8);
+        int lanes = TSimd.Count;
+        ref float x = ref block.InputAt(ix, lanes);
         ref float w = ref block.WeightsStart();
         nint inputStride = block.InputWidth;
         nint o1 = Math.Min(1, block.Channels - 1), o2 = Math.Min(2, block.Channels - 1);
         ref float bias = ref MemoryMarshal.GetReference(block.Bias.Slice(block.BiasOffset, block.Channels));
-        Vector256<float> a00 = Vector256.Create(bias), a10 = Vector256.Create(Unsafe.Add(ref bias, o1)), a20 = Vector256.Create(Unsafe.Add(ref bias, o2));
-        Vector256<float> a01 = a00, a11 = a10, a21 = a20;
+        TVec a00 = TSimd.Broadcast(bias), a10 = TSimd.Broadcast(Unsafe.Add(ref bias, o1)), a20 = TSimd.Broadcast(Unsafe.Add(ref bias, o2));
+        TVec a01 = a00, a11 = a10, a21 = a20;
         for (int ic = block.InPerGroup; ic > 0; ic--)
         {
-            Vector256<float> x0 = Simd256.Load(ref x);
-            a00 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(w), a00);
-            a01 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 1)), a01);
-            a10 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 2)), a10);
-            a11 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 3)), a11);
-            a20 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 4)), a20);
-            a21 = Simd256.MultiplyAdd(x0, Simd256.Broadcast(Unsafe.Add(ref w, 5)), a21);
+            TVec x0 = TSimd.Load(ref x);
+            a00 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(w), a00);
+            a01 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(Unsafe.Add(ref w, 1)), a01);
+            a10 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(Unsafe.Add(ref w, 2)), a10);
+            a11 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(Unsafe.Add(ref w, 3)), a11);
+            a20 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(Unsafe.Add(ref w, 4)), a20);
+            a21 = TSimd.MultiplyAdd(x0, TSimd.Broadcast(Unsafe.Add(ref w, 5)), a21);
             x = ref Unsafe.Add(ref x, inputStride);
             w = ref Unsafe.Add(ref w, 2 * BlockChannels);
         }
 
-        Store2(ref block.OutputAt(0, ix, 2 * 8), a00, a01);
-        if (block.Channels > 1) Store2(ref block.OutputAt(1, ix, 2 * 8), a10, a11);
-        if (block.Channels > 2) Store2(ref block.OutputAt(2, ix, 2 * 8), a20, a21);
+        Store2(ref block.OutputAt(0, ix, 2 * lanes), a00, a01);
+        if (block.Channels > 1) Store2(ref block.OutputAt(1, ix, 2 * lanes), a10, a11);
+        if (block.Channels > 2) Store2(ref block.OutputAt(2, ix, 2 * lanes), a20, a21);
 
-        static void Store2(ref float destination, Vector256<float> even, Vector256<float> odd)
+        static void Store2(ref float destination, TVec even, TVec odd)
         {
-            Simd256.Interleave(even, odd, out Vector256<float> lower, out Vector256<float> upper);
-            Simd256.Store(ref destination, lower);
-            Simd256.Store(ref Unsafe.Add(ref destination, 8), upper);
+            TSimd.Interleave(even, odd, out TVec lower, out TVec upper);
+            TSimd.Store(ref destination, lower);
+            TSimd.Store(ref Unsafe.Add(ref destination, TSimd.Count), upper);
         }
     }
 }

@@ -127,7 +127,7 @@ internal sealed class ExecutionPlan
                 int rowLength = OutputWidth * Layer.Groups * PaddedChannels;
                 int chunkRows = Math.Clamp(layer.Options.FusedRelayoutChunkFloats / rowLength, 1, OutputHeight);
                 int maxPaddedRows = MaxPaddedRowsRead(chunkRows);
-                UpsamplesByWidth = layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer) && WidthUpsampleKernel.WidthFits(InputWidth);
+                UpsamplesByWidth = layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer) && WidthUpsampleKernel.WidthFits(layer, InputWidth);
                 // The width up-sampling kernel stages an input row in the band buffer (never more than the band holds, as
                 // the padded width holds the input width; the maximum keeps that obvious).
                 int bandFloats = Math.Max(maxPaddedRows * PaddedWidth * Layer.InChannels,
@@ -238,8 +238,9 @@ internal sealed class ExecutionPlan
     /// <summary>
     /// Whether the fused pass's rows run <see cref="WidthUpsampleKernel"/> (NCHW straight in and out, a chunk's band buffer
     /// staging its input rows) instead of the channel kernel between two relayouts: NCHW 2 x 2 stride-2 layers where the
-    /// channel kernel would run Vector256 (see <see cref="WidthUpsampleKernel.LayerFits"/>). Measured on unet_up (128 -> 64,
-    /// 32 x 32) with AVX-512 off: 630-638 against 682-690 µs.
+    /// channel kernel would run Vector256 or Vector512 (see <see cref="WidthUpsampleKernel.LayerFits"/>). Measured on unet_up
+    /// (128 -> 64, 32 x 32) with AVX-512 off on a Zen 4: 630-638 against 682-690 µs; with Vector512 on a Zen 5: 323-365
+    /// against 354-419 µs.
     /// </summary>
     public bool UpsamplesByWidth { get; }
 
