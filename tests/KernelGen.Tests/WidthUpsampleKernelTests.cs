@@ -11,7 +11,7 @@ namespace KernelGen.Tests;
 /// <see cref="WidthUpsampleKernel"/>: NCHW 2 x 2 stride-2 layers where the channel kernel would run Vector256 (forced
 /// with <see cref="Force.Lanes"/> 8, so that AVX-512 machines run it too) or Vector512 (lanes 16, where AVX-512 is on).
 /// Random channel counts (blocks of 3 with 1 or 2 left over, several packed blocks of 32), groups, widths of one or more
-/// pairs of vectors of columns and a last single vector,
+/// pairs of vectors of columns and a last single vector (at Vector512 at least one pair),
 /// bias, activations, batches, threads and chunk sizes (chunks of an odd number of output rows split an input row's two
 /// output rows between chunks), against the naive reference and, bit for bit, against the channel kernel with its relayouts.
 /// </summary>
@@ -28,7 +28,7 @@ public class WidthUpsampleKernelTests
         from inPerGroup in Gen.Int[1, 12]
         from outPerGroup in Gen.OneOf(Gen.Int[8, 40], Gen.Int[64, 70])
         from inputH in Gen.Int[1, 5]
-        from widthVectors in Gen.Int[1, 5]
+        from widthVectors in Gen.Int[lanes == 16 ? 2 : 1, 5]
         from batch in Gen.Int[1, 2]
         from hasBias in Gen.Bool
         from activation in Gen.Enum<FusedActivation>()
@@ -68,6 +68,8 @@ public class WidthUpsampleKernelTests
         var wide = new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(16) };
         Assert.Equal(Runs, Plans.Of(wide, 32, 32).UpsamplesByWidth);
         Assert.Equal(Runs && RunLanes(16) == 8, Plans.Of(wide, 3, 8).UpsamplesByWidth);
+        Assert.Equal(Runs && RunLanes(16) == 8, Plans.Of(wide, 16, 16).UpsamplesByWidth);   // one Vector512: the channel kernel is faster
+        Assert.Equal(Runs, Plans.Of(wide, 16, 48).UpsamplesByWidth);
 
         var layer = new ConvTranspose2D(128, 64, 2, 2) { PlanOptions = Force.Lanes(8) };
         Assert.Equal(Runs, Plans.Of(layer, 32, 32).UpsamplesByWidth);

@@ -47,11 +47,16 @@ internal static class WidthUpsampleKernel
 
     /// <summary>
     /// Whether an input of <paramref name="inputWidth"/> columns runs this kernel on a layer that <see cref="LayerFits"/>:
-    /// whole vectors of columns at the channel kernel's width.
+    /// whole vectors of columns at the channel kernel's width, and at Vector512 at least one pair of them. A row of one
+    /// Vector512 has only the single-vector block (6 sums, too few to hide the FMA latency on two pipes), which measured
+    /// slower than the channel kernel with its relayouts on a Zen 5 (128 -> 64 at 16 x 16: 113 against 93 µs; 64 -> 32:
+    /// 65 against 28 µs), where 32, 48 and 64 columns ran 5-17 % faster. At Vector256 a single vector of 8 columns still
+    /// measured faster (128 -> 64 at 16 x 16 with AVX-512 off: 164 against 174 µs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool WidthFits(LayerPlan layer, int inputWidth) =>
-        inputWidth % (layer.ChannelVectors == VectorWidth.V512 ? Vector512<float>.Count : Vector256<float>.Count) == 0;
+    public static bool WidthFits(LayerPlan layer, int inputWidth) => layer.ChannelVectors == VectorWidth.V512
+        ? inputWidth % Vector512<float>.Count == 0 && inputWidth >= 2 * Vector512<float>.Count
+        : inputWidth % Vector256<float>.Count == 0;
 
     /// <summary>Floats of the packing: per group and kernel row, per block of 3 output channels, per input channel, the 3 channels' weights of both kernel columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
