@@ -149,13 +149,21 @@ static string FindReferencePack()
 
 static string CpuName()
 {
+    // The model name alone can be as vague as "AMD EPYC": the family and model numbers name the generation.
+    string? name = null, family = null, model = null;
     try
     {
         foreach (string line in File.ReadLines("/proc/cpuinfo"))
-            if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        {
+            string value = line[(line.IndexOf(':') + 1)..].Trim();
+            if (name is null && line.StartsWith("model name", StringComparison.Ordinal)) name = value;
+            else if (family is null && line.StartsWith("cpu family", StringComparison.Ordinal)) family = value;
+            else if (model is null && line.StartsWith("model\t", StringComparison.Ordinal)) model = value;
+            if (name is not null && family is not null && model is not null) break;
+        }
     }
     catch (IOException) { }
-    return RuntimeInformation.ProcessArchitecture.ToString();
+    return name is null ? RuntimeInformation.ProcessArchitecture.ToString() : $"{name} (family {family}, model {model})";
 }
 
 sealed class Loader : IAnalyzerAssemblyLoader
