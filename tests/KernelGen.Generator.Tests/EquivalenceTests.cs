@@ -115,6 +115,14 @@ public class EquivalenceTests
         // Kernel 48 in passes (the Vector256 tile holds 2 of its 6 vectors: 3 passes) with position tiles that copy their weights
         // for the later ones (9 positions in tiles of 6; 4 blocks of 64 input channels), padding 8 at both ends, bias.
         new KernelCase(1, 256, 64, 1, 1, 9, (1, 48), (1, 16), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 22).As1D(),
+        // 1-D width kernels with many channels (32+ input, 8+ output per group): the Vector512 path computes blocks of three
+        // vectors sharing each broadcast weight. Pairs (stride 2) in blocks of 4 channels (10 = 4 + 4 + a 2-channel tail), both
+        // edges shifted, a loop over clean blocks, a remainder of fewer than three vectors and a moved-back last vector; bias, leaky ReLU.
+        new KernelCase(1, 32, 10, 1, 1, 101, (1, 4), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.LeakyRelu, 0.2f, 0, 23).As1D(),
+        // Stride 3 (phases alone, blocks of 8 channels), groups of 32 -> 8, output padding, a batch of two.
+        new KernelCase(2, 64, 16, 2, 1, 70, (1, 5), (1, 3), (0, 2, 0, 2), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 24).As1D(),
+        // Kernel 3, stride 2, padding 1: an odd output length (a lone last column after the pairs), 40 input channels, tanh.
+        new KernelCase(1, 40, 8, 1, 1, 50, (1, 3), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 25).As1D(),
         // NLC with case 14's geometry: channel vectors (tap vectors are NCL only).
         new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), true, true, FusedActivation.None, 0.01f, 0, 21).As1D(),
     ];

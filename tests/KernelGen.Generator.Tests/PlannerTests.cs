@@ -157,6 +157,35 @@ public class PlannerTests
     }
 
     [Fact]
+    public void EquivalenceCasesReachEverySharedBroadcastWidthPath()
+    {
+        // The Vector512 paths of the 1-D many-channel width kernels: blocks of several vectors, each broadcast weight shared by them.
+        var shared = new List<(KernelCase Case, KernelPlan Plan, string Text)>();
+        foreach (var c in EquivalenceTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized) continue;
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (!KernelBodyWriter.SharesWeightBroadcasts(plan.Spec, plan.Columns, lanes)) continue;
+                Assert.True(lanes == 16 && c.OneDimensional, $"{c}, {lanes} lanes");
+                var writer = new SourceWriter();
+                KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
+                string text = writer.ToString();
+                // One broadcast per weight, then one FMA per vector of the block reads it.
+                Assert.Contains("k = V512.Create(", text);
+                Assert.Contains("(x2, k, a", text);
+                shared.Add((c, plan, text));
+            }
+        }
+
+        Assert.Contains(shared, r => r.Case.Stride.W == 2 && r.Text.Contains("Interleave") && r.Text.Contains("ShiftUp") && r.Text.Contains("ShiftDown"));
+        Assert.Contains(shared, r => r.Case.Stride.W == 3 && r.Case.Groups > 1 && r.Case.Batch > 1);
+        Assert.Contains(shared, r => r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 16).Channels != 0); // a channel tail block
+        Assert.Contains(shared, r => r.Plan.Spec.OutputWidth % 2 == 1 && r.Case.Stride.W == 2);                                                          // a lone last column
+    }
+
+    [Fact]
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.
