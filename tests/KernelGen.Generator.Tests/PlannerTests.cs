@@ -141,6 +141,9 @@ public class PlannerTests
             && r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 16).Channels != 0);
         Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Stride.W == 1);
         Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Text.Contains("if ((uint)(qh"));
+        // Row phases over the same input rows (k2 s2): one loop over them, both phases' rows inside.
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Kernel.H == 2
+            && r.Text.Split("for (int qh = ").Length == 2 && r.Text.Contains("rh 1 ky {1}"));
 
         // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
         var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();

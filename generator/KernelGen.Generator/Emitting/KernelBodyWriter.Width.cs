@@ -355,7 +355,7 @@ namespace KernelGen.Generator.Emitting
             {
                 // Rows outside the channel blocks: the staged input rows one output row reads stay in the L1 cache while every
                 // block of output channels reads them.
-                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => WidthRows((rowPhase, qh, rowTaps) =>
+                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => StagedRows((rowPhase, qh, rowTaps) =>
                 {
                     Repeat("ob", 0, fullBlocks, block, RollChannels, first =>
                     {
@@ -426,6 +426,31 @@ namespace KernelGen.Generator.Emitting
             {
                 foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
             });
+
+        /// <summary>
+        /// The output rows of the staged path: where the rows are a loop and every row phase covers the same positions (k2 s2:
+        /// output rows 2q and 2q + 1), one loop over the positions with each phase's row inside, so that the staged input rows
+        /// they share are read from the L1 cache by the second phase (Zen 5 unet_up, Vector512: about 4 % faster than phase by
+        /// phase, which read every staged row again from L2 after the whole first phase); otherwise <see cref="WidthRows"/>.
+        /// </summary>
+        private void StagedRows(Action<AxisPhase, Affine, Tap[]> row)
+        {
+            var phases = _rows.Phases;
+            bool together = RollSpatial && phases.Length > 1 && phases[0].EndQ - phases[0].FirstQ > 1;
+            foreach (var phase in phases) together &= phase.FirstQ == phases[0].FirstQ && phase.EndQ == phases[0].EndQ;
+            if (!together)
+            {
+                WidthRows(row);
+                return;
+            }
+
+            var taps = new Tap[phases.Length][];
+            for (int i = 0; i < phases.Length; i++) taps[i] = Guarded(Taps(phases[i]), phases[i].FirstQ, phases[i].EndQ, _spec.InputHeight);
+            Repeat("qh", phases[0].FirstQ, phases[0].EndQ - phases[0].FirstQ, 1, roll: true, qh =>
+            {
+                for (int i = 0; i < phases.Length; i++) row(phases[i], qh, taps[i]);
+            });
+        }
 
         /// <summary>Every output row, phase by phase: <paramref name="row"/> gets the phase, the row's position and its (guarded) row taps.</summary>
         private void WidthRows(Action<AxisPhase, Affine, Tap[]> row)
