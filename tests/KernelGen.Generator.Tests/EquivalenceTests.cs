@@ -77,6 +77,12 @@ public class EquivalenceTests
         KernelCase.Square(32, 8, 2, 20, 5, stride: 3, padding: 2, activation: FusedActivation.Relu),   // stride 3: phases alone, lanes 3 apart
         KernelCase.Square(32, 9, 5, 17, 3, stride: 2, padding: 1, budget: 60),                           // rows in a loop, edge rows guarded
         KernelCase.Square(32, 8, 1, 17, 3, stride: 2, padding: 1, budget: 100_000),                      // input channels unrolled: the staged buffer read directly, zero columns at both ends
+        // Rows of 32+ positions: the Vector512 path stages too, blocks of 6 channels x 2 vectors x 2 phases (12 x 2 unpaired).
+        KernelCase.Square(32, 14, 3, 35, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f), // pairs: edges from the zero columns, a moved-back vector, a lone last column, a 2-channel tail
+        KernelCase.Square(40, 16, 2, 33, 2, stride: 2, batch: 2),                                        // U-Net-like k2 s2: odd width, a 4-channel tail
+        KernelCase.Square(32, 20, 3, 37, 3, stride: 1, padding: 1, bias: true),                          // stride 1: 12 x 2 blocks, an 8-channel tail, a moved-back vector
+        KernelCase.Square(32, 8, 3, 34, 3, stride: 2, padding: 1, budget: 60),                           // rows in a loop, edge rows guarded
+        KernelCase.Square(32, 8, 3, 34, 2, stride: 2, bias: true, budget: 60),                           // k2 s2, rows in a loop: both row phases in one loop over the input rows
         new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0, 2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
         new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0, 1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
         new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2, 0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops

@@ -120,9 +120,9 @@ public class PlannerTests
                 KernelBodyWriter.Write(plan, lanes, writer, new SortedSet<string>(StringComparer.Ordinal));
                 string text = writer.ToString();
                 bool stages = KernelBodyWriter.StagesInput(plan.Spec, plan.Columns, lanes);
-                // Only the Vector256 path stages; the others read the caller's input as before.
+                // Only the Vector256 and Vector512 paths stage; the others read the caller's input as before.
                 Assert.True(stages == text.Contains("t_stagedInput ??= new float[" + KernelBodyWriter.StagedInputFloats(plan) + "]"), $"{c}, {lanes} lanes");
-                Assert.True(!stages || lanes == 8, $"{c}, {lanes} lanes");
+                Assert.True(!stages || lanes == 8 || lanes == 16, $"{c}, {lanes} lanes");
                 // Staged rows are padded with zero columns: no vector shifts lanes.
                 if (stages) Assert.DoesNotContain("Shift", text);
                 if (stages) staged.Add((c, plan, text));
@@ -136,6 +136,14 @@ public class PlannerTests
         Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
         Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled
         Assert.Contains(staged, r => r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref float xc = ref Unsafe.Add(ref xs"));
+        // Vector512 (rows of two vectors or more): paired with a channel tail, and stride 1.
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Stride.W == 2 && r.Text.Contains("InterleaveLower512")
+            && r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 16).Channels != 0);
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Stride.W == 1);
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Text.Contains("if ((uint)(qh"));
+        // Row phases over the same input rows (k2 s2): one loop over them, both phases' rows inside.
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Kernel.H == 2
+            && r.Text.Split("for (int qh = ").Length == 2 && r.Text.Contains("rh 1 ky {1}"));
 
         // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
         var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();

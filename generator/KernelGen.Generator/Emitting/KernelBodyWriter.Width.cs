@@ -107,8 +107,11 @@ namespace KernelGen.Generator.Emitting
             int perGroup = spec.OutPerGroup;
             if (StagesInput(spec, columns, lanes))
             {
-                // Two vectors per block: each broadcast weight feeds two FMAs (12 accumulators, the two input vectors of one
-                // input offset and the broadcast take 15 of the 16 registers: the AVX2 form of the 6 x 16 SGEMM tile).
+                // Two vectors per block: each broadcast weight feeds two FMAs. Vector256: 12 accumulators, the two input vectors
+                // of one input offset and the broadcast take 15 of the 16 registers (the AVX2 form of the 6 x 16 SGEMM tile).
+                // Vector512: 24 accumulators (6 channels x 2 vectors x 2 phases when paired), 2 input vectors and the broadcast
+                // take 27 of the 32: 2 vector loads and 12 broadcasts per 24 FMAs keep a full-width core's two FMA pipes busy, where
+                // the unstaged 8 x 1 block's broadcast per FMA did not (Zen 5 unet_up: 68 % of the peak unstaged, 89 % staged).
                 return (Math.Min(perGroup, accumulators / (StagedPixelVectors * parts)), StagedPixelVectors);
             }
 
@@ -160,10 +163,10 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Vectors of positions per register block where the input is staged (<see cref="StagesInput"/>).</summary>
         private const int StagedPixelVectors = 2;
 
-        /// <summary>Input channels per group from which the Vector256 path stages the input (<see cref="StagesInput"/>).</summary>
+        /// <summary>Input channels per group from which the Vector256 and Vector512 paths stage the input (<see cref="StagesInput"/>).</summary>
         internal const int MinStagedInputChannels = 32;
 
-        /// <summary>The largest input sample (floats: 4 MB) the Vector256 path stages: the per-thread buffer holds one sample.</summary>
+        /// <summary>The largest input sample (floats: 4 MB) the Vector256 and Vector512 paths stage: the per-thread buffer holds one sample.</summary>
         internal const int MaxStagedInputFloats = 1024 * 1024;
 
         /// <summary>The kernel class's per-thread buffer of the staged input (declared when <see cref="StagedInputFloats"/> is above 0).</summary>
@@ -176,11 +179,15 @@ namespace KernelGen.Generator.Emitting
         /// input row of every channel lies together) instead of one cell range per 4 KB+ channel plane, which on a Zen 4 with
         /// AVX-512 off kept the Vector256 kernel at about half of the FMA peak whatever its register blocks (L1/L2 and TLB traffic
         /// of a new plane per input channel); staged, two vectors per block let each broadcast weight feed two FMAs (unet_up
-        /// 128 -> 64 32x32: 1260 -> about 700 us). The copy is one pass over the input (about 3 % of unet_up's call). Only the
-        /// Vector256 path (the AVX2 machine's): the AVX-512 path keeps its measured blocks.
+        /// 128 -> 64 32x32: 1260 -> about 700 us). The copy is one pass over the input (about 3 % of unet_up's call).
+        /// The Vector256 path (8 lanes) and the Vector512 path (16 lanes) stage. On a full-width AVX-512 CPU (Zen 5: Vector512 FMA
+        /// peak twice Vector256's) the unstaged Vector512 blocks of 8 channels x 1 vector, one broadcast per FMA, reached 68 % of
+        /// the peak on unet_up; staged blocks of 6 channels x 2 vectors x 2 phases (24 of the 32 registers) 89 % (measured
+        /// 460 -> 354 us, 0.89x -> 1.10x ONNX Runtime). A Vector512 row must hold the two vectors (32 positions); narrower rows (dcgan's 16) keep the
+        /// unstaged blocks, measured at 86 % of the peak there.
         /// </summary>
         internal static bool StagesInput(KernelSpec spec, AxisPlan columns, int lanes) =>
-            lanes == 8 && spec.Rank >= 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
+            (lanes == 8 || lanes == 16) && spec.Rank >= 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
             && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
             && (long)spec.InChannels * spec.InputHeight * spec.InputWidth <= MaxStagedInputFloats
             && WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes;
@@ -196,6 +203,30 @@ namespace KernelGen.Generator.Emitting
             }
 
             return 0;
+        }
+
+        /// <summary>How many of <paramref name="plan"/>'s paths stage their input (<see cref="StagesInput"/>).</summary>
+        internal static int StagedPathCount(KernelPlan plan)
+        {
+            int count = 0;
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (StagesInput(plan.Spec, plan.Columns, lanes)) count++;
+            }
+
+            return count;
+        }
+
+        /// <summary>The paths that stage their input, by name, widest first ("Vector512 and Vector256").</summary>
+        internal static string StagedPathNames(KernelPlan plan)
+        {
+            var names = new List<string>();
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (StagesInput(plan.Spec, plan.Columns, lanes)) names.Add("Vector" + Text(lanes * 32));
+            }
+
+            return string.Join(" and ", names);
         }
 
         /// <summary>
@@ -296,11 +327,13 @@ namespace KernelGen.Generator.Emitting
 
             if (StagedInputFloats(plan) > 0)
             {
-                yield return "//   The Vector256 " + (s.Rank == 3 ? "plane first copies its input slice" : "path first copies the sample's input") + " into a per-thread buffer ("
+                yield return "//   The " + StagedPathNames(plan) + " " + (s.Rank == 3 ? "planes first copy their input slice" : (StagedPathCount(plan) > 1 ? "paths first copy" : "path first copies") + " the sample's input") + " into a per-thread buffer ("
                     + Text(StagedInputFloats(plan)) + " floats, allocated on a thread's first call,";
                 yield return "//   no allocation after) laid out [input row][input channel][column]: the loop over the input channels then reads one small block";
                 yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
-                yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the AVX2 form of the 6 x 16 SGEMM tile). Its staged rows have zero";
+                yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the 6 x 16 SGEMM tile on AVX2; on AVX-512, 6 channels x 2 vectors";
+                yield return "//   x 2 phases: 24 of the 32 registers, 14 loads per 24 FMAs, 89 % of a Zen 5's Vector512 peak on unet_up, 68 % unstaged,";
+                yield return "//   where rows narrower than two Vector512 vectors keep the unstaged blocks). Its staged rows have zero";
                 yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
                 yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
                 yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
@@ -332,8 +365,11 @@ namespace KernelGen.Generator.Emitting
 
                 Statement("float[] stagedInput = " + StagedInputField + " ??= new float[" + Text((long)_spec.InChannels * _spec.InputHeight * rowFloats) + "];");
                 Statement("ref float xs = ref " + Use("MemoryMarshal") + ".GetArrayDataReference(stagedInput);");
-                _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
-                _writer?.Line("    for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
+                // Written in the buffer's order (rows outside, channels inside): the stores go to consecutive memory, where the
+                // input's order wrote one row a whole staged input row (4 KB+) from the last, each a new set of the L1 cache
+                // (Zen 5 unet_up: about 48 -> 14 us of the copy).
+                _writer?.Line("for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
+                _writer?.Line("    for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
                 Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
                     + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
                     + InputIndex(Affine.Var("sc"), Affine.Var("sr"), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
@@ -347,7 +383,7 @@ namespace KernelGen.Generator.Emitting
             {
                 // Rows outside the channel blocks: the staged input rows one output row reads stay in the L1 cache while every
                 // block of output channels reads them.
-                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => WidthRows((rowPhase, qh, rowTaps) =>
+                Repeat("g", 0, _spec.Groups, 1, RollChannels, group => StagedRows((rowPhase, qh, rowTaps) =>
                 {
                     Repeat("ob", 0, fullBlocks, block, RollChannels, first =>
                     {
@@ -418,6 +454,31 @@ namespace KernelGen.Generator.Emitting
             {
                 foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
             });
+
+        /// <summary>
+        /// The output rows of the staged path: where the rows are a loop and every row phase covers the same positions (k2 s2:
+        /// output rows 2q and 2q + 1), one loop over the positions with each phase's row inside, so that the staged input rows
+        /// they share are read from the L1 cache by the second phase (Zen 5 unet_up, Vector512: about 4 % faster than phase by
+        /// phase, which read every staged row again from L2 after the whole first phase); otherwise <see cref="WidthRows"/>.
+        /// </summary>
+        private void StagedRows(Action<AxisPhase, Affine, Tap[]> row)
+        {
+            var phases = _rows.Phases;
+            bool together = RollSpatial && phases.Length > 1 && phases[0].EndQ - phases[0].FirstQ > 1;
+            foreach (var phase in phases) together &= phase.FirstQ == phases[0].FirstQ && phase.EndQ == phases[0].EndQ;
+            if (!together)
+            {
+                WidthRows(row);
+                return;
+            }
+
+            var taps = new Tap[phases.Length][];
+            for (int i = 0; i < phases.Length; i++) taps[i] = Guarded(Taps(phases[i]), phases[i].FirstQ, phases[i].EndQ, _spec.InputHeight);
+            Repeat("qh", phases[0].FirstQ, phases[0].EndQ - phases[0].FirstQ, 1, roll: true, qh =>
+            {
+                for (int i = 0; i < phases.Length; i++) row(phases[i], qh, taps[i]);
+            });
+        }
 
         /// <summary>Every output row, phase by phase: <paramref name="row"/> gets the phase, the row's position and its (guarded) row taps.</summary>
         private void WidthRows(Action<AxisPhase, Affine, Tap[]> row)

@@ -65,7 +65,7 @@ namespace KernelGen.Generator.Emitting
             yield return "//   The planes read the input slice, the tap's weights and the output slice in place ("
                 + (s.ChannelsLast ? "an NDHWC slice is an NHWC image" : "NCDHW channel strides are constants of the plane code")
                 + (KernelBodyWriter.StagedInputFloats(plan) > 0
-                    ? "); the Vector256 planes alone copy their input slice into a per-thread buffer first (see the strategy below)."
+                    ? "); the " + KernelBodyWriter.StagedPathNames(plan) + " planes alone copy their input slice into a per-thread buffer first (see the strategy below)."
                     : "): nothing is copied, no buffer is needed.");
             yield return most <= 1
                 ? "//   Every output slice here is reached by at most one pair, so each is written in one pass, bias and activation fused, as in 2-D."

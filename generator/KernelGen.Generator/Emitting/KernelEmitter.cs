@@ -474,7 +474,7 @@ namespace KernelGen.Generator.Emitting
 
             if (KernelBodyWriter.StagedInputFloats(plan) > 0)
             {
-                body.Line("/// <summary>The Vector256 path's input staged row by row: a buffer per thread, made on its first call and reused by every later one.</summary>");
+                body.Line("/// <summary>The input the " + KernelBodyWriter.StagedPathNames(plan) + (KernelBodyWriter.StagedPathCount(plan) > 1 ? " paths read" : " path reads") + ", staged row by row: a buffer per thread, made on its first call and reused by every later one.</summary>");
                 body.Line("[global::System.ThreadStatic]");
                 body.Line("private static float[]? " + KernelBodyWriter.StagedInputField + ";");
                 body.Line();
