@@ -233,6 +233,10 @@ internal static class WidthUpsampleKernel
         if (block.Channels > 2) Store4(ref block.OutputAt(2, ix, 4 * lanes), a20, a21, d20, d21);
 
         // Phases 0 and 1 of one vector of columns, then of the next, interleaved into 4 vectors of consecutive output columns.
+        // Inlined by request: NativeAOT's compiler left these generic local functions as calls taking the vectors through
+        // memory, and unet_up ran 4-6 times slower there than under the JIT (2137 against 364 µs at `native` on a Zen 5,
+        // 1694 against 658 at `x86-64-v3`); inlined, 335 and 649 µs.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Store4(ref float destination, TVec even, TVec odd, TVec nextEven, TVec nextOdd)
         {
             int lanes = TSimd.Count;
@@ -276,6 +280,7 @@ internal static class WidthUpsampleKernel
         if (block.Channels > 1) Store2(ref block.OutputAt(1, ix, 2 * lanes), a10, a11);
         if (block.Channels > 2) Store2(ref block.OutputAt(2, ix, 2 * lanes), a20, a21);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // as Store4 above, for NativeAOT
         static void Store2(ref float destination, TVec even, TVec odd)
         {
             TSimd.Interleave(even, odd, out TVec lower, out TVec upper);
