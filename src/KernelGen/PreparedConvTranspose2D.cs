@@ -400,14 +400,17 @@ public sealed unsafe class PreparedConvTranspose2D
                 if (parts > 1 && _owner.ForcedThreads is null && _owner.TunesThreadCount)
                 {
                     // Whether the threads pay on this machine, now, is measured, not assumed (ThreadCountTuner).
-                    bool? threaded = _owner._threadTuner.UseThreads(plan, batch);
-                    if (threaded is { } timed)
+                    var (threaded, place) = _owner._threadTuner.Choose(plan, batch);
+                    if (place < 0)
                     {
-                        long start = Stopwatch.GetTimestamp();
-                        RunParts(plan, batch, timed ? parts : 1, input, inputLength, output, outputLength);
-                        _owner._threadTuner.Record(plan, batch, timed, Stopwatch.GetTimestamp() - start);
+                        RunParts(plan, batch, threaded ? parts : 1, input, inputLength, output, outputLength);
                         return;
                     }
+
+                    long start = Stopwatch.GetTimestamp();
+                    RunParts(plan, batch, threaded ? parts : 1, input, inputLength, output, outputLength);
+                    _owner._threadTuner.Record(plan, batch, threaded, place, Stopwatch.GetTimestamp() - start);
+                    return;
                 }
 
                 RunParts(plan, batch, parts, input, inputLength, output, outputLength);

@@ -11,28 +11,30 @@ namespace KernelGen.Threading;
 /// Whether extra threads pay depends on things no plan can see: whether the other cores are busy (a game's render, audio
 /// and physics threads), how long a sleeping core takes to wake, and whether a worker's core shares the caller's caches.
 /// On one 2-vCPU virtual machine a 60 µs layer (game_up) ran 1.3 times slower on two threads than on one with nothing else
-/// running, while a 400 µs layer ran 1.3 times faster (docs/contention.md). So the layer measures: after a first call
-/// (which compiles and warms up), it times <see cref="SamplesPerChoice"/> calls each way, then runs the faster way, and
-/// every <see cref="ReexploreInterval"/> calls times the other way once more, so that it follows a machine that gets busy
-/// or quiet. Each way's time is a moving average (weight <see cref="Smoothing"/> on the newest call), so one descheduled
-/// call does not flip the choice for long.
+/// running, while a 400 µs layer ran 1.3 times faster (docs/contention.md). So the layer measures, in bursts of
+/// <see cref="BurstCalls"/> calls of one way whose first call is not timed (it wakes a worker that slept through the
+/// other way's calls, or leaves the caches the other way's threads filled): after a first call (which compiles and warms
+/// up), a burst threaded and a burst on one thread, then the faster way, and every <see cref="ReexploreInterval"/> calls
+/// a burst of the other way, so that it follows a machine that gets busy or quiet. A burst's figure is the median of its
+/// timed calls, so one descheduled call does not decide; the way that runs keeps a moving average of its calls (weight
+/// <see cref="Smoothing"/> on the newest), and a burst of the other way moves that way's figure halfway.
 /// </para>
 /// <para>
 /// The choice changes which threads compute, never what: every chunking of a call writes the one-thread result bit for bit
 /// (docs/contention.md), so timing noise can cost speed but not reproducibility. The statistics belong to one input size
 /// and batch (a call of another size starts them again). Calls racing on one layer from several threads update them
-/// without locks: a lost update only delays a decision.
+/// without locks: a lost or mixed-up update only delays a decision.
 /// </para>
 /// </remarks>
 internal sealed class ThreadCountTuner
 {
-    /// <summary>Timed calls of each way before the first choice.</summary>
-    internal const int SamplesPerChoice = 3;
+    /// <summary>Calls per burst of one way: the first warms up, the others are timed.</summary>
+    internal const int BurstCalls = 4;
 
-    /// <summary>Once chosen, one call in this many runs the other way, to notice that the machine changed.</summary>
-    internal const int ReexploreInterval = 64;
+    /// <summary>Once chosen, the other way runs a burst at the start of every this many calls.</summary>
+    internal const int ReexploreInterval = 128;
 
-    /// <summary>The weight of the newest call in a way's moving average of call times.</summary>
+    /// <summary>The weight of the newest call in the running way's moving average of call times.</summary>
     internal const double Smoothing = 0.25;
 
     /// <summary>What the statistics are of: the plan (one input size) and the batch.</summary>
@@ -45,39 +47,66 @@ internal sealed class ThreadCountTuner
     private double _singleTicks, _parallelTicks;
     private int _singleSamples, _parallelSamples;
 
+    /// <summary>The timed calls of the burst running now (its second and third; the fourth closes it).</summary>
+    private long _burst1, _burst2;
+
     /// <summary>
-    /// Whether the call of <paramref name="batch"/> samples on <paramref name="key"/> (the input size's plan) runs on several
-    /// threads; <see cref="Record"/> must follow with its time unless it returned <see langword="null"/>, which means: run
-    /// threaded, untimed (the first call of a size).
+    /// How the call of <paramref name="batch"/> samples on <paramref name="key"/> (the input size's plan) runs: on several
+    /// threads or one, and its place in a burst (0: not in one; 1 to <see cref="BurstCalls"/> - 1: timed in one; -1: the
+    /// untimed first call of a burst or of the size). <see cref="Record"/> must follow with the time of a call whose place
+    /// is not -1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool? UseThreads(object key, int batch)
+    public (bool Threaded, int Place) Choose(object key, int batch)
     {
         if (!ReferenceEquals(Volatile.Read(ref _key), key) || _batch != batch) Reset(key, batch);
         int call = _calls++;
-        if (call == 0) return null;
-        if (_parallelSamples < SamplesPerChoice || _singleSamples < SamplesPerChoice)
-            return _parallelSamples <= _singleSamples;
+        if (call == 0) return (true, -1);
+        // Calls 1 to 2 * BurstCalls: a burst threaded, then a burst on one thread.
+        int explored = call - 1;
+        if (explored < 2 * BurstCalls)
+            return (explored < BurstCalls, Place(explored % BurstCalls));
+
+        // Then the faster way, with a burst of the other way at the end of every interval.
         bool parallelFaster = _parallelTicks <= _singleTicks;
-        return call % ReexploreInterval == 0 ? !parallelFaster : parallelFaster;
+        int inInterval = (explored - 2 * BurstCalls) % ReexploreInterval - (ReexploreInterval - BurstCalls);
+        return inInterval >= 0 ? (!parallelFaster, Place(inInterval)) : (parallelFaster, 0);
+
+        static int Place(int inBurst) => inBurst == 0 ? -1 : inBurst;
     }
 
-    /// <summary>Records the time of a call that <see cref="UseThreads"/> timed.</summary>
-    public void Record(object key, int batch, bool threaded, long ticks)
+    /// <summary>Records the time of a call that <see cref="Choose"/> placed at <paramref name="place"/> (not -1).</summary>
+    public void Record(object key, int batch, bool threaded, int place, long ticks)
     {
         if (!ReferenceEquals(Volatile.Read(ref _key), key) || _batch != batch) return;
-        if (threaded)
-            _parallelTicks = Average(_parallelTicks, ref _parallelSamples, ticks);
+        if (place == 0)
+        {
+            if (threaded)
+                _parallelTicks += (ticks - _parallelTicks) * Smoothing;
+            else
+                _singleTicks += (ticks - _singleTicks) * Smoothing;
+        }
+        else if (place == 1)
+        {
+            _burst1 = ticks;
+        }
+        else if (place == 2)
+        {
+            _burst2 = ticks;
+        }
         else
-            _singleTicks = Average(_singleTicks, ref _singleSamples, ticks);
+        {
+            double median = Math.Max(Math.Min(_burst1, _burst2), Math.Min(Math.Max(_burst1, _burst2), ticks));
+            if (threaded)
+                _parallelTicks = _parallelSamples++ == 0 ? median : (_parallelTicks + median) / 2;
+            else
+                _singleTicks = _singleSamples++ == 0 ? median : (_singleTicks + median) / 2;
+        }
     }
 
-    /// <summary>Tests: the moving averages (in ticks) and sample counts.</summary>
-    internal (double Single, int SingleSamples, double Parallel, int ParallelSamples) Statistics =>
+    /// <summary>Tests: each way's figure (in ticks) and how many bursts of it were timed.</summary>
+    internal (double Single, int SingleBursts, double Parallel, int ParallelBursts) Statistics =>
         (_singleTicks, _singleSamples, _parallelTicks, _parallelSamples);
-
-    private static double Average(double average, ref int samples, long ticks) =>
-        samples++ == 0 ? ticks : average + (ticks - average) * Smoothing;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Reset(object key, int batch)
