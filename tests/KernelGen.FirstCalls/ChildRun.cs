@@ -88,8 +88,24 @@ internal static class ChildRun
             $"{ResultPrefix}shape={shape.Name} engine={engine} code={code} simd={simd} processors={Environment.ProcessorCount} " +
             $"call1={profile.FirstCallMicroseconds:0.###} calls2to10={profile.Calls2To10Microseconds:0.###} slowest2to10={profile.SlowestOfCalls2To10Microseconds:0.###} steady={profile.SteadyMicroseconds:0.####} " +
             $"steadyFrom={profile.SteadyFromCall} msBeforeSteady={profile.MillisecondsBeforeSteady:0.###} calls={profile.Calls} seconds={profile.Seconds:0.###} " +
-            $"overhead={overhead:0.####} overheadOneByOne={overheadOneByOne:0.####} agree={agree} difference={difference:G3}"));
+            $"overhead={overhead:0.####} overheadOneByOne={overheadOneByOne:0.####} agree={agree} difference={difference:G3} " +
+            $"inputAlign={Alignment(data.Input)} outputAlign={Alignment(measured.Output)}"));
         return agree ? 0 : 1;
+    }
+
+    /// <summary>The array's first element's address modulo 64 (a cache line): vector loads and stores of data that starts
+    /// elsewhere than a line's start split lines, which costs 512-bit vectors most.</summary>
+    private static long Alignment(float[] values)
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(values, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            return handle.AddrOfPinnedObject() % 64;
+        }
+        finally
+        {
+            handle.Free();
+        }
     }
 
     /// <summary>
