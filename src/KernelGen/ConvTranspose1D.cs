@@ -298,7 +298,7 @@ public sealed class ConvTranspose1D
             throw new ArgumentException(
                 $"output has {output.Length} elements, but it must have at least batch * outChannels * outputLength = {batch} * {OutChannels} * {sizes.OutputLength} = {needed}.",
                 nameof(output));
-        if (input.Overlaps(output[..(int)needed]))
+        if (Kernels.FloatSpans.Overlap(input, output[..(int)needed]))
             throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
         return (int)needed;
     }

@@ -264,7 +264,7 @@ public sealed partial class ConvTranspose2D
             throw new ArgumentException(
                 $"output has {output.Length} elements, but it must have at least batch * outChannels * outputHeight * outputWidth = {batch} * {OutChannels} * {sizes.OutputHeight} * {sizes.OutputWidth} = {needed}.",
                 nameof(output));
-        if (input.Overlaps(output[..(int)needed]))
+        if (Kernels.FloatSpans.Overlap(input, output[..(int)needed]))
             throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
         return new CallShape(batch, inputHeight, inputWidth, sizes.OutputHeight, sizes.OutputWidth);
     }

@@ -314,7 +314,7 @@ public sealed class ConvTranspose3D
             throw new ArgumentException(
                 $"output has {output.Length} elements, but it must have at least batch * outChannels * outputDepth * outputHeight * outputWidth = {batch} * {OutChannels} * {sizes.OutputDepth} * {sizes.OutputHeight} * {sizes.OutputWidth} = {needed}.",
                 nameof(output));
-        if (input.Overlaps(output[..(int)needed]))
+        if (Kernels.FloatSpans.Overlap(input, output[..(int)needed]))
             throw new ArgumentException("input overlaps output; they must be separate memory.", nameof(output));
         return new CallShape3D(batch, inputDepth, inputHeight, inputWidth, sizes.OutputDepth, sizes.OutputHeight, sizes.OutputWidth,
             sizes.InputSample, sizes.OutputSample);
@@ -325,8 +325,27 @@ public sealed class ConvTranspose3D
             "inChannels * (outChannels / groups) * kernelDepth * kernelHeight * kernelWidth",
             [InChannels, OutChannels / Groups, KernelSize.Depth, KernelSize.Height, KernelSize.Width]);
 
+    /// <summary>
+    /// The output size and the lengths of one input and one output sample, every rule checked. The last valid input size's
+    /// are kept, as <see cref="ConvTranspose2D"/> keeps them: repeated calls skip the geometry rules, which are shared with
+    /// the generator (netstandard2.0) and so run as tier-0 code until tiered compilation recompiles them, during the calls.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputDepth, int inputHeight, int inputWidth)
+    {
+        if (Volatile.Read(ref _lastSampleSizes) is { } last && last.InputDepth == inputDepth && last.InputHeight == inputHeight && last.InputWidth == inputWidth)
+            return last.Sizes;
+        SampleSizes sizes = ComputeSampleSizes(inputDepth, inputHeight, inputWidth);
+        Volatile.Write(ref _lastSampleSizes, new KnownSampleSizes(inputDepth, inputHeight, inputWidth, sizes));
+        return sizes;
+    }
+
+    /// <summary>The sample sizes of the last valid input size (see <see cref="GetSampleSizes"/>).</summary>
+    private KnownSampleSizes? _lastSampleSizes;
+
+    private sealed record KnownSampleSizes(int InputDepth, int InputHeight, int InputWidth, SampleSizes Sizes);
+
+    private SampleSizes ComputeSampleSizes(int inputDepth, int inputHeight, int inputWidth)
     {
         var (outputDepth, outputHeight, outputWidth) = GetOutputSize(inputDepth, inputHeight, inputWidth);
         int inputSample = LayerValidation.SampleLength([InChannels, inputDepth, inputHeight, inputWidth],

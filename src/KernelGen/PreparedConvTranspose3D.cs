@@ -154,7 +154,7 @@ public sealed class PreparedConvTranspose3D
             }
 
             // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
-            if (!written) destination.Clear();
+            if (!written) FloatSpans.Clear(destination);
             Finish(destination, slicesChannelsLast, outPlane);
             if (inPlace) continue;
             if (slicesChannelsLast)
@@ -165,7 +165,7 @@ public sealed class PreparedConvTranspose3D
             else
             {
                 for (int c = 0; c < definition.OutChannels; c++)
-                    destination.Slice(c * outPlane, outPlane).CopyTo(output.Slice((c * shape.OutputDepth + od) * outPlane, outPlane));
+                    FloatSpans.Copy(destination.Slice(c * outPlane, outPlane), output.Slice((c * shape.OutputDepth + od) * outPlane, outPlane));
             }
         }
     }
@@ -217,7 +217,7 @@ public sealed class PreparedConvTranspose3D
     {
         for (int a = 0; a < outer; a++)
         for (int b = 0; b < inner; b++)
-            source.Slice((a * inner + b) * plane, plane).CopyTo(destination.Slice((b * outer + a) * plane, plane));
+            FloatSpans.Copy(source.Slice((a * inner + b) * plane, plane), destination.Slice((b * outer + a) * plane, plane));
     }
 
     /// <summary>Scratch of one call at a time, kept between calls (so that a repeated size allocates nothing).</summary>

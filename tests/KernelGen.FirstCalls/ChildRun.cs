@@ -67,6 +67,10 @@ internal static class ChildRun
             profile = FirstCallProfile.Analyse(recording, overhead, segments, overheadOneByOne);
         }
 
+        if (Environment.GetEnvironmentVariable("KERNELGEN_PRINT_SLOW") is { } slowText
+            && double.TryParse(slowText, NumberStyles.Float, CultureInfo.InvariantCulture, out double factor))
+            PrintSlowCalls(recording, profile, factor, overhead, overheadOneByOne, output);
+
 
         var other = MeasuredCall.Create(data, engine == "generated" ? "runtime" : "generated");
         other.Call();
@@ -84,7 +88,58 @@ internal static class ChildRun
             $"{ResultPrefix}shape={shape.Name} engine={engine} code={code} simd={simd} processors={Environment.ProcessorCount} " +
             $"call1={profile.FirstCallMicroseconds:0.###} calls2to10={profile.Calls2To10Microseconds:0.###} slowest2to10={profile.SlowestOfCalls2To10Microseconds:0.###} steady={profile.SteadyMicroseconds:0.####} " +
             $"steadyFrom={profile.SteadyFromCall} msBeforeSteady={profile.MillisecondsBeforeSteady:0.###} calls={profile.Calls} seconds={profile.Seconds:0.###} " +
-            $"overhead={overhead:0.####} overheadOneByOne={overheadOneByOne:0.####} agree={agree} difference={difference:G3}"));
+            $"overhead={overhead:0.####} overheadOneByOne={overheadOneByOne:0.####} agree={agree} difference={difference:G3} " +
+            $"inputAlign={Alignment(data.Input)} outputAlign={Alignment(measured.Output)}"));
         return agree ? 0 : 1;
+    }
+
+    /// <summary>The array's first element's address modulo 64 (a cache line): vector loads and stores of data that starts
+    /// elsewhere than a line's start split lines, which costs 512-bit vectors most.</summary>
+    private static long Alignment(float[] values)
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(values, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            return handle.AddrOfPinnedObject() % 64;
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    /// <summary>
+    /// KERNELGEN_PRINT_SLOW=F: every call after the first with a time of its own (calls 2 to 16 timed one by one, then the
+    /// calls with a point each) that took more than F times the steady state ("SLOW call ms-since-start us"; at most 40
+    /// lines), then how many calls were checked and how many were slow ("SLOWCOUNT").
+    /// </summary>
+    private static void PrintSlowCalls(CallRecording recording, FirstCallProfile profile, double factor, double overhead, double overheadOneByOne,
+        TextWriter output)
+    {
+        double limit = factor * profile.SteadyMicroseconds, toMicroseconds = 1e6 / recording.Frequency;
+        int checkedCalls = 0, slow = 0, printed = 0;
+        double slowest = 0;
+        long slowestCall = 0;
+        void Check(long call, long endTick, double microseconds)
+        {
+            checkedCalls++;
+            if (microseconds > slowest) (slowest, slowestCall) = (microseconds, call);
+            if (microseconds <= limit) return;
+            slow++;
+            if (printed++ < 40)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"SLOW {call} {(endTick - recording.Ticks[0]) * 1e3 / recording.Frequency:0.###} {microseconds:0.###}"));
+        }
+
+        for (int k = 2; k < recording.CallTicks!.Length; k++)
+            Check(k, recording.Ticks[k], recording.CallTicks[k] * toMicroseconds - overheadOneByOne);
+        for (int i = CallRecorder.TimedOneByOne + 1; i < recording.Count; i++)
+        {
+            if (recording.Calls[i] - recording.Calls[i - 1] != 1) continue;
+            Check(recording.Calls[i], recording.Ticks[i], (recording.Ticks[i] - recording.Ticks[i - 1]) * toMicroseconds - overhead);
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"SLOWCOUNT checked={checkedCalls} slow={slow} limit={limit:0.###} slowest={slowest:0.###} at={slowestCall} steady={profile.SteadyMicroseconds:0.###}"));
     }
 }

@@ -70,22 +70,22 @@ internal static class ChannelVectorizedKernel
             Span<float> dest = padded.Slice((row - paddedFirstRow) * rowLength, rowLength);
             if ((uint)iy >= (uint)inH)
             {
-                dest.Clear();
+                FloatSpans.Clear(dest);
                 continue;
             }
 
-            dest[..lead].Clear();
+            FloatSpans.Clear(dest[..lead]);
             Span<float> body = dest.Slice(lead, inW * channels);
             if (channelsLast)
             {
-                input.Slice(iy * inW * channels, inW * channels).CopyTo(body);
+                FloatSpans.Copy(input.Slice(iy * inW * channels, inW * channels), body);
             }
             else
             {
                 Transpose.Run(input[(iy * inW)..], inH * inW, body, channels, channels, inW);
             }
 
-            dest[(lead + inW * channels)..].Clear();
+            FloatSpans.Clear(dest[(lead + inW * channels)..]);
         }
     }
 
@@ -105,18 +105,18 @@ internal static class ChannelVectorizedKernel
         int first = Math.Clamp(columnStart - plan.ColumnShift, 0, inW), end = Math.Clamp(columnEnd - plan.ColumnShift, 0, inW);
         if ((uint)iy >= (uint)inH || first >= end)
         {
-            dest.Clear();
+            FloatSpans.Clear(dest);
             return;
         }
 
         int lead = (first + plan.ColumnShift - columnStart) * channels, bodyLength = (end - first) * channels;
-        dest[..lead].Clear();
+        FloatSpans.Clear(dest[..lead]);
         Span<float> body = dest.Slice(lead, bodyLength);
         if (channelsLast)
-            input.Slice((iy * inW + first) * channels, bodyLength).CopyTo(body);
+            FloatSpans.Copy(input.Slice((iy * inW + first) * channels, bodyLength), body);
         else
             Transpose.Run(input[(iy * inW + first)..], inH * inW, body, channels, channels, end - first);
-        dest[(lead + bodyLength)..].Clear();
+        FloatSpans.Clear(dest[(lead + bodyLength)..]);
     }
 
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> (output y) of one sample.</summary>

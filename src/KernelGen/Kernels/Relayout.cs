@@ -61,8 +61,8 @@ internal static class Relayout
         for (int g = 0; g < layer.Groups; g++)
         {
             for (int x = 0; x < pixels; x++)
-                run.Slice(x * sourceStride + g * paddedChannels, outPerGroup)
-                    .CopyTo(destination.Slice((firstPixel + x) * channels + g * outPerGroup, outPerGroup));
+                FloatSpans.Copy(run.Slice(x * sourceStride + g * paddedChannels, outPerGroup),
+                    destination.Slice((firstPixel + x) * channels + g * outPerGroup, outPerGroup));
         }
 
         Activations.Apply(destination.Slice(firstPixel * channels, pixels * channels), layer.Activation, layer.LeakyReluSlope);

@@ -102,7 +102,7 @@ internal static partial class WidthPairedKernel
                 Span<float> dest = window.Slice((ic * rowCount + r) * pitch, pitch);
                 int iy = firstRow + r - plan.RowShift;
                 if ((uint)iy >= (uint)inH)
-                    dest.Clear();
+                    FloatSpans.Clear(dest);
                 else
                     WidthVectorizedKernel.CopyBetweenZeros(input.Slice(((firstChannel + ic) * inH + iy) * inW, inW), dest, plan.ColumnShift);
             }

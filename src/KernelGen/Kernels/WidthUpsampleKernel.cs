@@ -112,7 +112,7 @@ internal static class WidthUpsampleKernel
             if (iy != stagedRow)
             {
                 for (int ic = 0; ic < layer.InChannels; ic++)
-                    input.Slice((ic * inH + iy) * inW, inW).CopyTo(stage.Slice(ic * inW, inW));
+                    FloatSpans.Copy(input.Slice((ic * inH + iy) * inW, inW), stage.Slice(ic * inW, inW));
                 stagedRow = iy;
             }
 

@@ -53,18 +53,18 @@ internal static class WidthVectorizedKernel
             Span<float> dest = padded.Slice(row * paddedW, paddedW);
             if ((uint)iy >= (uint)inH)
             {
-                dest.Clear();
+                FloatSpans.Clear(dest);
                 continue;
             }
 
             if (channelsLast)
             {
-                dest[..plan.ColumnShift].Clear();
+                FloatSpans.Clear(dest[..plan.ColumnShift]);
                 Span<float> body = dest.Slice(plan.ColumnShift, inW);
                 ReadOnlySpan<float> source = input.Slice(iy * inW * channels, inW * channels);
                 for (int x = 0; x < body.Length; x++)
                     body[x] = source[x * channels + c];
-                dest[(plan.ColumnShift + inW)..].Clear();
+                FloatSpans.Clear(dest[(plan.ColumnShift + inW)..]);
             }
             else
             {
