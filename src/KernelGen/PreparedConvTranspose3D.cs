@@ -155,6 +155,14 @@ public sealed class PreparedConvTranspose3D
 
             // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
             if (!written) FloatSpans.Clear(destination);
+            if (slicesChannelsLast && !inPlace && FinishesWhileWritingPlanes)
+            {
+                // Bias and activation added as the slice's channel planes are written: one pass over the slice, not two.
+                Transpose.ToPlanes(destination, output[(od * outPlane)..], shape.OutputDepth * outPlane, outPlane, definition.OutChannels,
+                    _hasBias ? _bias : default, definition.Activation == FusedActivation.Relu);
+                continue;
+            }
+
             Finish(destination, slicesChannelsLast, outPlane);
             if (inPlace) continue;
             if (slicesChannelsLast)
@@ -169,6 +177,9 @@ public sealed class PreparedConvTranspose3D
             }
         }
     }
+
+    /// <summary>Whether <see cref="Transpose.ToPlanes"/> can finish an NHWC slice while writing its planes (its activations).</summary>
+    private bool FinishesWhileWritingPlanes => Definition.Activation is FusedActivation.None or FusedActivation.Relu;
 
     /// <summary>Bias and activation over one finished output slice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
