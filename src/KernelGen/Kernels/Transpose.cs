@@ -100,7 +100,8 @@ internal static class Transpose
         // One channel group at a time along the whole plane: 4 sequential streams of 32-byte stores (see Run on writing planes).
         for (int c = 0; c < channels4; c += 4)
         {
-            Vector256<float> add = hasBias ? Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.Add(ref b, c))) : Vector256<float>.Zero;
+            Vector128<float> bias4 = hasBias ? Vector128.LoadUnsafe(ref Unsafe.Add(ref b, c)) : Vector128<float>.Zero;
+            Vector256<float> add = Vector256.Create(bias4, bias4); // the 4 channels' bias in both 128-bit lanes
             ref float row = ref Unsafe.Add(ref d, c * destinationStride);
             for (int p = 0; p < pixels8; p += 8)
                 Block8x4(ref Unsafe.Add(ref s, p * channels + c), channels, ref Unsafe.Add(ref row, p), destinationStride, add, hasBias, relu);
