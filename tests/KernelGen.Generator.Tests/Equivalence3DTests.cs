@@ -38,6 +38,9 @@ public class Equivalence3DTests
         // Many channels: the Vector256 planes stage their input slice row by row (KernelBodyWriter.StagesInput).
         KernelCase3D.Cube(32, 8, 2, 2, stride: 2, bias: true, activation: FusedActivation.Relu) with { Size = (2, 3, 16) }, // volume_up-like: one pair per slice
         KernelCase3D.Cube(32, 9, 2, 3, stride: 2, padding: 1, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f) with { Size = (2, 3, 17) }, // set, add and activate
+        // Rows of one Vector256 vector (8 pairs, unstaged), kernel 3, stride 2, padding 1: blocks of 6 channels x 2 phases and a
+        // 4-channel tail (16 = 6 + 6 + 4), each vector shifted at an edge; set, add and activate.
+        KernelCase3D.Cube(8, 16, 2, 3, stride: 2, padding: 1, outputPadding: 1, bias: true, activation: FusedActivation.LeakyRelu, slope: 0.2f) with { Size = (2, 3, 8) },
         new(1, 2, 3, 1, (3, 2, 5), (3, 2, 3), (2, 1, 2), (1, 0, 1), (2, 1, 0), (1, 0, 1), (1, 2, 1), false, true, FusedActivation.LeakyRelu, 0.1f, 0, 7), // per axis, asymmetric pads
         new(2, 4, 8, 2, (2, 3, 4), (2, 3, 2), (1, 2, 2), (0, 1, 0), (1, 1, 0), (0, 1, 1), (2, 1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per axis, NDHWC, loops
         new(1, 2, 2, 1, (3, 3, 3), (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 1, 1), false, false, FusedActivation.None, 0.01f, 0, 9, OutputSizeForm: true), // PyTorch's output_size

@@ -132,6 +132,9 @@ public class PlannerTests
         Assert.Contains(staged, r => r.Case.Stride.W == 2 && r.Text.Contains("zero column(s) before") && r.Text.Contains("Interleave"));
         Assert.Contains(staged, r => r.Case.Stride.W == 1 && r.Case.Groups > 1 && r.Case.Batch > 1);
         Assert.Contains(staged, r => r.Case.Stride.W == 3);
+        // 1-D layers (one input row): the Vector256 path stages, paired with edges and a lone last column, and stride 3 with groups and a batch.
+        Assert.Contains(staged, r => r.Case.OneDimensional && r.Case.Stride.W == 2 && r.Text.Contains("InterleaveLower256") && r.Plan.Spec.OutputWidth % 2 == 1);
+        Assert.Contains(staged, r => r.Case.OneDimensional && r.Case.Stride.W == 3 && r.Case.Groups > 1 && r.Case.Batch > 1);
         Assert.Contains(staged, r => r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 8).Channels != 0); // a channel tail block
         Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
         Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled

@@ -127,7 +127,12 @@ namespace KernelGen.Generator.Emitting
             // the accumulators, one input vector per column tap and the broadcast weight fit the 16 registers; with more column
             // taps (dcgan) the edge shifts' constants spill and the smaller block without a tail stays ahead.
             int tapsPerPart = (spec.KernelWidth + spec.StrideWidth - 1) / spec.StrideWidth;
-            bool fullNarrowBlock = lanes == 8 && channels * parts + parts * tapsPerPart + 1 <= registers;
+            // A 3-D plane counts the input vectors it loads (one per distinct input offset, shared by the parts and taps that
+            // read it): kernel 3, stride 2, padding 1 reads 2 (offsets 0 and +1) for its 4 column taps, so 6 channels x 2 phases,
+            // 2 input vectors and the broadcast fit (volume_k3, 32 -> 16 channels, 8^3 -> 16^3, rows of one vector, with AVX-512
+            // off on a Zen 5: 4 x 1 blocks 157 us, 6 x 1 blocks and a 4-channel tail 143 us).
+            int inputVectors = spec.Rank == 3 ? DistinctInputShifts(spec, columns) : parts * tapsPerPart;
+            bool fullNarrowBlock = lanes == 8 && channels * parts + inputVectors + 1 <= registers;
             if (perGroup % channels != 0 && !fullNarrowBlock)
             {
                 // Prefer a divisor of the channels (no tail block) when one is close to the register limit.
@@ -143,6 +148,24 @@ namespace KernelGen.Generator.Emitting
 
             int vectors = Math.Max(1, Math.Min(MaxPixelVectors, accumulators / (channels * parts)));
             return (channels, vectors);
+        }
+
+        /// <summary>The distinct input offsets (<see cref="ColumnPart.InputShifts"/>) the longest column run's parts read.</summary>
+        private static int DistinctInputShifts(KernelSpec spec, AxisPlan columns)
+        {
+            int most = 0;
+            foreach (var run in ColumnRuns(spec, columns))
+            {
+                var shifts = new HashSet<int>();
+                foreach (var part in run.Parts)
+                {
+                    foreach (int shift in part.InputShifts) shifts.Add(shift);
+                }
+
+                most = Math.Max(most, shifts.Count);
+            }
+
+            return most;
         }
 
         /// <summary>Vectors of positions per register block of the Vector512 path of a 1-D many-channel layer (<see cref="SharesWeightBroadcasts"/>).</summary>
@@ -185,9 +208,15 @@ namespace KernelGen.Generator.Emitting
         /// the peak on unet_up; staged blocks of 6 channels x 2 vectors x 2 phases (24 of the 32 registers) 89 % (measured
         /// 460 -> 354 us, 0.89x -> 1.10x ONNX Runtime). A Vector512 row must hold the two vectors (32 positions); narrower rows (dcgan's 16) keep the
         /// unstaged blocks, measured at 86 % of the peak there.
+        /// A 1-D layer (one input row) is staged by the Vector256 path alone: its channel rows, 8 KB apart in the caller's input at
+        /// length 2048 (one L1 set for the cells of every channel), lie 8 KB + 2 zero columns apart in the buffer, and its blocks
+        /// are the 2-D ones (3 channels x 2 vectors x 2 phases); vocoder_up2 (128 -> 64,
+        /// length 2048, kernel 4, stride 2) with AVX-512 off on a Zen 5: unstaged 4 x 1 blocks 1840 us, unstaged blocks of 2 channels
+        /// x 3 vectors sharing each broadcast 1530 us, staged 1405 us (0.50x -> 0.67x ONNX Runtime, whose AVX-512 stays on). The
+        /// Vector512 path keeps the caller's input (<see cref="SharesWeightBroadcasts"/>).
         /// </summary>
         internal static bool StagesInput(KernelSpec spec, AxisPlan columns, int lanes) =>
-            (lanes == 8 || lanes == 16) && spec.Rank >= 2 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
+            (lanes == 8 || lanes == 16) && (spec.Rank >= 2 || lanes == 8) && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
             && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
             && (long)spec.InChannels * spec.InputHeight * spec.InputWidth <= MaxStagedInputFloats
             && WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes;
