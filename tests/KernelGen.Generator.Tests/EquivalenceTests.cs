@@ -129,6 +129,16 @@ public class EquivalenceTests
         new KernelCase(2, 64, 16, 2, 1, 70, (1, 5), (1, 3), (0, 2, 0, 2), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 24).As1D(),
         // Kernel 3, stride 2, padding 1: an odd output length (a lone last column after the pairs), 40 input channels, tanh.
         new KernelCase(1, 40, 8, 1, 1, 50, (1, 3), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 25).As1D(),
+        // Tap vectors on vocoder-like geometries (kernel 2 x stride, the output exactly stride x the input long, one or two
+        // Vector512 of positions): vocoder_up's geometry with 256 -> 128 channels, 32 positions, bias.
+        new KernelCase(1, 256, 128, 1, 1, 32, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 26).As1D(),
+        // ... 16 positions, groups of 81 output channels, padding 5 and output padding 2 (the output phases take their tap rows
+        // at different positions), a batch of two, no bias, leaky ReLU.
+        new KernelCase(2, 256, 162, 2, 1, 16, (1, 16), (1, 8), (0, 5, 0, 5), (0, 2), (1, 1), false, false, FusedActivation.LeakyRelu, 0.2f, 0, 27).As1D(),
+        // ... asymmetric padding 6 and 2, 32 positions, bias, ReLU.
+        new KernelCase(1, 256, 128, 1, 1, 32, (1, 16), (1, 8), (0, 6, 0, 2), (0, 0), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 29).As1D(),
+        // ... stride 16, kernel 32 (two vectors of taps), 16 positions, bias, tanh.
+        new KernelCase(1, 16, 520, 1, 1, 16, (1, 32), (1, 16), (0, 8, 0, 8), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 28).As1D(),
         // NLC with case 14's geometry: channel vectors (tap vectors are NCL only).
         new KernelCase(1, 256, 128, 1, 1, 5, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), true, true, FusedActivation.None, 0.01f, 0, 21).As1D(),
     ];
