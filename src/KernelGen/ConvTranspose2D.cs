@@ -271,25 +271,22 @@ public sealed partial class ConvTranspose2D
 
     /// <summary>
     /// The output size and the lengths of one input and one output sample, every rule checked: each length must fit in an
-    /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentException"/> names the input size.
+    /// <see cref="int"/> (the spans are indexed by int), else an <see cref="ArgumentException"/> names the input size. The
+    /// last valid input size's are kept (see <see cref="LastInputSize{TInputSize, TSizes}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputHeight, int inputWidth)
     {
-        // The sizes depend only on the geometry, fixed at construction, and the input size: the last valid input size's are
-        // kept, so that repeated calls (the common case) skip the rules, which cost as much as a whole call of the course
-        // example's size. A new size allocates its record once, as its plan does.
-        if (Volatile.Read(ref _lastSampleSizes) is { } last && last.InputHeight == inputHeight && last.InputWidth == inputWidth)
-            return last.Sizes;
-        SampleSizes sizes = ComputeSampleSizes(inputHeight, inputWidth);
-        Volatile.Write(ref _lastSampleSizes, new KnownSampleSizes(inputHeight, inputWidth, sizes));
+        var inputSize = new Size2D(inputHeight, inputWidth);
+        if (_lastSampleSizes.TryGet(inputSize, out SampleSizes sizes))
+            return sizes;
+        sizes = ComputeSampleSizes(inputHeight, inputWidth);
+        _lastSampleSizes.Remember(inputSize, sizes);
         return sizes;
     }
 
     /// <summary>The sample sizes of the last valid input size (see <see cref="GetSampleSizes"/>).</summary>
-    private KnownSampleSizes? _lastSampleSizes;
-
-    private sealed record KnownSampleSizes(int InputHeight, int InputWidth, SampleSizes Sizes);
+    private LastInputSize<Size2D, SampleSizes> _lastSampleSizes;
 
     private SampleSizes ComputeSampleSizes(int inputHeight, int inputWidth)
     {

@@ -326,24 +326,22 @@ public sealed class ConvTranspose3D
             [InChannels, OutChannels / Groups, KernelSize.Depth, KernelSize.Height, KernelSize.Width]);
 
     /// <summary>
-    /// The output size and the lengths of one input and one output sample, every rule checked. The last valid input size's
-    /// are kept, as <see cref="ConvTranspose2D"/> keeps them: repeated calls skip the geometry rules, which are shared with
-    /// the generator (netstandard2.0) and so run as tier-0 code until tiered compilation recompiles them, during the calls.
+    /// The output size and the lengths of one input and one output sample, every rule checked; the last valid input size's
+    /// are kept (see <see cref="LastInputSize{TInputSize, TSizes}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SampleSizes GetSampleSizes(int inputDepth, int inputHeight, int inputWidth)
     {
-        if (Volatile.Read(ref _lastSampleSizes) is { } last && last.InputDepth == inputDepth && last.InputHeight == inputHeight && last.InputWidth == inputWidth)
-            return last.Sizes;
-        SampleSizes sizes = ComputeSampleSizes(inputDepth, inputHeight, inputWidth);
-        Volatile.Write(ref _lastSampleSizes, new KnownSampleSizes(inputDepth, inputHeight, inputWidth, sizes));
+        var inputSize = new Size3D(inputDepth, inputHeight, inputWidth);
+        if (_lastSampleSizes.TryGet(inputSize, out SampleSizes sizes))
+            return sizes;
+        sizes = ComputeSampleSizes(inputDepth, inputHeight, inputWidth);
+        _lastSampleSizes.Remember(inputSize, sizes);
         return sizes;
     }
 
     /// <summary>The sample sizes of the last valid input size (see <see cref="GetSampleSizes"/>).</summary>
-    private KnownSampleSizes? _lastSampleSizes;
-
-    private sealed record KnownSampleSizes(int InputDepth, int InputHeight, int InputWidth, SampleSizes Sizes);
+    private LastInputSize<Size3D, SampleSizes> _lastSampleSizes;
 
     private SampleSizes ComputeSampleSizes(int inputDepth, int inputHeight, int inputWidth)
     {

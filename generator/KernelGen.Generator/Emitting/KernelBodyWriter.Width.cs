@@ -150,22 +150,27 @@ namespace KernelGen.Generator.Emitting
             return (channels, vectors);
         }
 
-        /// <summary>The distinct input offsets (<see cref="ColumnPart.InputShifts"/>) the longest column run's parts read.</summary>
+        /// <summary>The most distinct input offsets (<see cref="ColumnPart.InputShifts"/>) the parts of one column run read.</summary>
         private static int DistinctInputShifts(KernelSpec spec, AxisPlan columns)
         {
             int most = 0;
-            foreach (var run in ColumnRuns(spec, columns))
-            {
-                var shifts = new HashSet<int>();
-                foreach (var part in run.Parts)
-                {
-                    foreach (int shift in part.InputShifts) shifts.Add(shift);
-                }
+            foreach (var run in ColumnRuns(spec, columns)) most = Math.Max(most, DistinctInputShifts(run.Parts).Count);
+            return most;
+        }
 
-                most = Math.Max(most, shifts.Count);
+        /// <summary>The distinct input offsets <paramref name="parts"/> read, in the order their taps first read them.</summary>
+        private static List<int> DistinctInputShifts(ColumnPart[] parts)
+        {
+            var shifts = new List<int>();
+            foreach (var part in parts)
+            {
+                foreach (int shift in part.InputShifts)
+                {
+                    if (!shifts.Contains(shift)) shifts.Add(shift);
+                }
             }
 
-            return most;
+            return shifts;
         }
 
         /// <summary>Vectors of positions per register block of the Vector512 path of a 1-D many-channel layer (<see cref="SharesWeightBroadcasts"/>).</summary>
@@ -711,14 +716,7 @@ namespace KernelGen.Generator.Emitting
             // Staged blocks of several vectors go input offset by input offset: the vectors of one offset are loaded, then each
             // weight that reads them is broadcast once for all of them, so only those vectors and one broadcast are live.
             bool shared = (Staged || SharesWeightBroadcasts(_spec, _columns, _lanes)) && starts.Length > 1;
-            var shifts = new List<int>();
-            foreach (var part in parts)
-            {
-                foreach (int shift in part.InputShifts)
-                {
-                    if (!shifts.Contains(shift)) shifts.Add(shift);
-                }
-            }
+            var shifts = DistinctInputShifts(parts);
 
             if (rowTaps.Length > 0 && anyTap)
             {
