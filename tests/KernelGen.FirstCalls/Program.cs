@@ -15,6 +15,7 @@
 //         [--shapes seed,small_fixed,game_up,unet_up,dcgan] [--engines generated,runtime] [--affinity all,0] [--seconds 3] [--one-processor-seconds 6]
 //
 // Diagnostics of one child (environment variables): KERNELGEN_PRINT_CALLS=12 prints calls 1 to 12 one by one ("CALL k us");
+// KERNELGEN_PRINT_PLACEMENT=1 prints the processor the run ended on, the buffers' addresses modulo 4 KiB and the calls' percentiles;
 // KERNELGEN_MARK_CALLS=n makes only n calls, untimed (with DOTNET_JitStdOutFile and DOTNET_JitDisasmSummary=1, the methods
 // compiled by n calls: compare n=1 with n=2); KERNELGEN_THRASH=1 times 4 calls after 2000, after touching 64 MB and after a
 // 20 ms sleep (what a cold cache costs a call).

@@ -42,6 +42,33 @@ public class FloatSpansTests
         }
     }
 
+    /// <summary>
+    /// The width kernels' padded-row copy (<see cref="WidthVectorizedKernel.CopyRowsBetweenZeros"/>) at every row length
+    /// around the vector widths (its last vector moved back, its scalar fallback below the narrowest), with borders of 0 to
+    /// 17 floats on each side: each row holds its source row between zeros, and nothing outside the rows is written.
+    /// </summary>
+    [Fact]
+    public void RowsBetweenZerosHoldTheSourceBetweenZerosAndNothingElse()
+    {
+        foreach (int length in new[] { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 70 })
+        foreach (int left in new[] { 0, 1, 2, 9 })
+        foreach (int right in new[] { 0, 1, 2, 8, 17 })
+        foreach (int rows in new[] { 1, 3 })
+        {
+            int pitch = left + length + right;
+            if (pitch == 0) continue;
+            float[] source = Enumerable.Range(0, rows * length + 2).Select(i => i + 1f).ToArray();
+            float[] destination = Enumerable.Repeat(float.NaN, rows * pitch + 4).ToArray();
+            WidthVectorizedKernel.CopyRowsBetweenZeros(ref source[1], length, ref destination[2], pitch, left, rows);
+            for (int i = 0; i < destination.Length; i++)
+            {
+                int cell = i - 2, row = cell < 0 ? -1 : cell / pitch, x = cell - row * pitch - left;
+                if (cell < 0 || row >= rows) Assert.True(float.IsNaN(destination[i]), $"length {length} left {left} right {right}: wrote cell {i}");
+                else Assert.Equal(x >= 0 && x < length ? source[1 + row * length + x] : 0f, destination[i]);
+            }
+        }
+    }
+
     [Fact]
     public void CopyRefusesAShortDestination() =>
         Assert.Throws<ArgumentException>(() => FloatSpans.Copy(new float[5], new float[4]));

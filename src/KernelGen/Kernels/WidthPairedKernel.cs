@@ -94,18 +94,26 @@ internal static partial class WidthPairedKernel
     private static void PadWindow(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, int firstChannel, int firstRow,
         int rowCount, Span<float> window)
     {
-        int inH = plan.InputHeight, inW = plan.InputWidth, pitch = plan.PaddedWidth;
-        for (int ic = 0; ic < layer.InPerGroup; ic++)
+        int inH = plan.InputHeight, inW = plan.InputWidth, pitch = plan.PaddedWidth, left = plan.ColumnShift, channels = layer.InPerGroup;
+        // The row copies below are unchecked: these checks prove that they write inside the window and read inside the input.
+        if (left < 0 || left + inW > pitch || (long)channels * rowCount * pitch > window.Length
+            || firstChannel < 0 || (long)(firstChannel + channels) * inH * inW > input.Length)
+            throw new InvalidOperationException("The paired kernel's window padding would access memory outside its spans.");
+        // Window rows [0, top) lie above the input, [top, bottom) copy input rows top + firstRow - RowShift on, the rest lie below it.
+        int top = Math.Clamp(plan.RowShift - firstRow, 0, rowCount), bottom = Math.Clamp(inH + plan.RowShift - firstRow, top, rowCount);
+        ref float source = ref MemoryMarshal.GetReference(input);
+        ref float dest = ref MemoryMarshal.GetReference(window);
+        for (int ic = 0; ic < channels; ic++)
         {
-            for (int r = 0; r < rowCount; r++)
+            ref float plane = ref Unsafe.Add(ref dest, ic * rowCount * pitch);
+            WidthVectorizedKernel.Fill0(ref plane, top * pitch);
+            if (bottom > top) // else the input row's index may lie outside the input: no reference to it is made
             {
-                Span<float> dest = window.Slice((ic * rowCount + r) * pitch, pitch);
-                int iy = firstRow + r - plan.RowShift;
-                if ((uint)iy >= (uint)inH)
-                    FloatSpans.Clear(dest);
-                else
-                    WidthVectorizedKernel.CopyBetweenZeros(input.Slice(((firstChannel + ic) * inH + iy) * inW, inW), dest, plan.ColumnShift);
+                WidthVectorizedKernel.CopyRowsBetweenZeros(ref Unsafe.Add(ref source, ((firstChannel + ic) * inH + top + firstRow - plan.RowShift) * inW), inW,
+                    ref Unsafe.Add(ref plane, top * pitch), pitch, left, bottom - top);
             }
+
+            WidthVectorizedKernel.Fill0(ref Unsafe.Add(ref plane, bottom * pitch), (rowCount - bottom) * pitch);
         }
     }
 
