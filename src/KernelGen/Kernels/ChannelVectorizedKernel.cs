@@ -195,8 +195,10 @@ internal static class ChannelVectorizedKernel
                     }
                 }
 
-                RunRows<TSimd, TVec>(layer, paddedChannels, plan, padded, output, packed, packedBias, outputFirstRow, paddedFirstRow,
-                    tile, tapTable, oy, partner);
+                if (typeof(TVec) == typeof(Vector256<float>) && partner >= 0)
+                    RunRowPair<TSimd, TVec>(layer, paddedChannels, plan, padded, output, packed, packedBias, outputFirstRow, paddedFirstRow, tile, tapTable, oy, partner);
+                else
+                    RunRow<TSimd, TVec>(layer, paddedChannels, plan, padded, output, packed, packedBias, outputFirstRow, paddedFirstRow, tile, tapTable, oy);
                 if (applyActivation && layer.Activation != FusedActivation.None)
                 {
                     Activations.Apply(output.Slice((oy - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
@@ -226,14 +228,11 @@ internal static class ChannelVectorizedKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PairsPhaseRows(int length) => length % 6 != 0 && length % 3 != 1;
 
-    /// <summary>
-    /// One output row <paramref name="oy"/> of the tile, or two (<paramref name="partner"/>, -1 for none; see
-    /// <see cref="RowsPair"/>): each output is the same chain of multiply-adds whichever block computes it.
-    /// </summary>
+    /// <summary>One output row <paramref name="oy"/> of the tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunRows<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
+    private static void RunRow<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
         ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
-        int outputFirstRow, int paddedFirstRow, ColumnTile tile, int[][] tapTable, int oy, int partner)
+        int outputFirstRow, int paddedFirstRow, ColumnTile tile, int[][] tapTable, int oy)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
@@ -242,13 +241,10 @@ internal static class ChannelVectorizedKernel
         int outW = plan.OutputWidth;
         AxisPlan rows = plan.Height, cols = plan.Width;
         int rowPhase = rows.OutputPhase[oy];
-        int second = partner >= 0 ? partner : oy;
         for (int group = 0; group < layer.Groups; group++)
         {
             var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
                 rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
-            var secondBlock = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
-                rows.OutputQ[second] + plan.RowShift - paddedFirstRow, (second - outputFirstRow) * outW);
             for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
             {
                 AxisPhase phase = cols.Phases[columnPhase];
@@ -261,7 +257,49 @@ internal static class ChannelVectorizedKernel
                 // The tile's pixel blocks of this phase (a long: a whole row's tile ends far past any phase).
                 int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
                 int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
-                bool pairs = partner >= 0 && PairsPhaseRows(endQ - firstQ);
+                int c = tile.ChannelStart;
+                for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
+                    RowBlocks<TSimd, TVec>(block, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
+                if (c < channelEnd)
+                {
+                    for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
+                        Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output rows <paramref name="oy"/> and <paramref name="partner"/> of the tile (see <see cref="RowsPair"/>): each output
+    /// is the same chain of multiply-adds whichever block computes it. (A separate method from <see cref="RunRow{TSimd, TVec}"/>:
+    /// the second row's context built for every row cost the Vector512 path 3-4 % on volume_k3.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunRowPair<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
+        ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
+        int outputFirstRow, int paddedFirstRow, ColumnTile tile, int[][] tapTable, int oy, int partner)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count;
+        int channelEnd = tile.ChannelEnd;
+        int outW = plan.OutputWidth;
+        AxisPlan rows = plan.Height, cols = plan.Width;
+        int rowPhase = rows.OutputPhase[oy];
+        for (int group = 0; group < layer.Groups; group++)
+        {
+            var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
+            var secondBlock = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                rows.OutputQ[partner] + plan.RowShift - paddedFirstRow, (partner - outputFirstRow) * outW);
+            for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
+            {
+                AxisPhase phase = cols.Phases[columnPhase];
+                int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
+                // The channel and pixel blocks in RunRow's order (see there).
+                int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
+                int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                bool pairs = PairsPhaseRows(endQ - firstQ);
                 int c = tile.ChannelStart;
                 for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
                 {
@@ -276,19 +314,15 @@ internal static class ChannelVectorizedKernel
                     }
 
                     RowBlocks<TSimd, TVec>(block, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
-                    if (partner >= 0)
-                        RowBlocks<TSimd, TVec>(secondBlock, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
+                    RowBlocks<TSimd, TVec>(secondBlock, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
                 }
 
                 if (c < channelEnd)
                 {
                     for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
                         Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
-                    if (partner >= 0)
-                    {
-                        for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
-                            Pixels8x1<TSimd, TVec>(secondBlock, phase, taps, q, c);
-                    }
+                    for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
+                        Pixels8x1<TSimd, TVec>(secondBlock, phase, taps, q, c);
                 }
             }
         }
