@@ -53,6 +53,46 @@ public class ChannelWeightBlockTests
         }
     }
 
+    /// <summary>
+    /// The Vector256 path runs two output rows of one row phase that read consecutive padded rows together (3 + 3 pixel
+    /// blocks, and a last 2 + 2 block) when their phase rows are not a multiple of 6 pixels long and not 3k + 1: random
+    /// heights (so odd rows left alone), widths, strides, dilations and thread counts, with output rows relayouted in
+    /// chunks of one or a few rows (so that a pair's partner may fall in the next chunk), must match the reference.
+    /// </summary>
+    [Fact]
+    public void RowPairsOfTheVector256BlocksMatchTheNaiveReference()
+    {
+        var rowPairs =
+            from kernel in Gen.Int[1, 4]
+            from stride in Gen.Int[1, 3]
+            from dilation in Gen.Int[1, 2]
+            from inChannels in Gen.Int[1, 5]
+            from outChannels in Gen.Int[9, 40]
+            from inputH in Gen.Int[1, 7]
+            from inputW in Gen.Int[1, 20]
+            from padding in Gen.Int[0, 2]
+            from channelsLast in Gen.Bool
+            from activation in Gen.OneOfConst(FusedActivation.None, FusedActivation.Relu)
+            from seed in Gen.Int
+            let c = new ConvCase(1, inChannels, outChannels, 1, inputH, inputW, (kernel, kernel), (stride, stride),
+                (padding, padding, padding, padding), (0, 0), (dilation, dilation), channelsLast, true, activation, seed)
+            where c.OutputHeight >= 1 && c.OutputWidth >= 1
+            select c;
+        Gen.Select(rowPairs, Gen.Int[1, 3], Gen.Int[0, 2]).Sample((c, threads, chunk) =>
+        {
+            var options = Force.SimdKernels(Force.Lanes(8));
+            if (chunk > 0)
+                options = Force.RelayoutChunk(chunk * c.OutputWidth * 48, options);
+            var prepared = c.Create(threads, options).Prepare(c.Weights(), c.Bias());
+            prepared.ForcedThreads = threads;
+            var output = new float[c.OutChannels * c.OutputHeight * c.OutputWidth];
+            prepared.Compute(c.Input(), c.InputHeight, c.InputWidth, output);
+            float[] expected = c.Expected();
+            for (int i = 0; i < output.Length; i++)
+                Assert.True(Math.Abs(output[i] - expected[i]) <= c.Tolerance, $"{c}, {threads} threads: output[{i}] = {output[i]}, expected {expected[i]}");
+        }, iter: 300, threads: 1);
+    }
+
     [Theory]
     [MemberData(nameof(Force.AllWidths), MemberType = typeof(Force))]
     public void AnInfiniteWeightInALaterChannelBlockGivesTheReferencesInfinities(int? lanes)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using KernelGen.CompilerServices;
 using KernelGen.Planning;
 using KernelGen.Simd;
 
@@ -169,71 +170,216 @@ internal static class ChannelVectorizedKernel
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        int lanes = TSimd.Count;
-        int channelEnd = tile.ChannelEnd;
         int outW = plan.OutputWidth, outStride = layer.Groups * paddedChannels;
-        AxisPlan rows = plan.Height, cols = plan.Width;
+        AxisPlan rows = plan.Height;
         int[][] tapTable = plan.ChannelTapTable ?? throw new InvalidOperationException("The plan does not run the channel kernel.");
-        for (int oy = rowStart; oy < rowEnd; oy++)
+        // Vector256: output rows of one row phase whose inputs are consecutive padded rows (oy and oy + one period of the
+        // phases) run together, so that short phase rows still fill 6 x 2 blocks (see RowsPair).
+        int period = rows.Phases.Length;
+        for (int first = rowStart; first < rowEnd; first += 2 * period)
         {
-            int rowPhase = rows.OutputPhase[oy];
-            for (int group = 0; group < layer.Groups; group++)
+            int last = Math.Min(rowEnd, first + 2 * period);
+            for (int oy = first; oy < last; oy++)
             {
-                var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
-                    rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
-                for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
+                int partner = -1;
+                if (typeof(TVec) == typeof(Vector256<float>))
                 {
-                    AxisPhase phase = cols.Phases[columnPhase];
-                    int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
-                    // Channel blocks outside, pixel blocks inside: one channel block's weights (taps x Cin/G x 2 vectors) come
-                    // from memory once per phase row and are then reused from the L2 cache by every pixel block of the row.
-                    // Pixel blocks outside swept all of the phase's weights once per 8 pixels, which goes to L3 or memory
-                    // when they outgrow L2 (vocoder_up, 512 -> 256 channels at k16 s8: 1 MB per phase, 8 MB in all; measured
-                    // 2x slower). Layers of one channel block (64 channels or fewer) run in the same order either way.
-                    // The tile's pixel blocks of this phase (a long: a whole row's tile ends far past any phase).
-                    int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
-                    int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
-                    int c = tile.ChannelStart;
-                    for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
+                    if (oy - first < period)
                     {
-                        int q = firstQ;
-                        // Eight pixels at once where 32 vector registers hold their 16 sums (AVX-512): each weight vector
-                        // loaded feeds twice as many multiply-adds as in the 4 x 2 block, which the 16 registers of AVX2 cap.
-                        if (ManyRegisters<TVec>())
-                        {
-                            for (; q + KernelShapes.ChannelBlockPixels <= endQ; q += KernelShapes.ChannelBlockPixels)
-                                Pixels8x2<TSimd, TVec>(block, phase, taps, q, c);
-                        }
-                        else if (typeof(TVec) == typeof(Vector256<float>))
-                        {
-                            // AVX2's 16 registers: 6 x 2 sums, 2 weight vectors and a broadcast take 15, and each weight
-                            // load feeds 6 multiply-adds instead of 4 (KernelShapes.ChannelBlockPixelsFor, which the generated
-                            // kernels' Vector256 blocks follow). Measured with AVX-512 off on a Zen 4: 4-8 % faster than 4 x 2
-                            // alone on unet_up, dcgan, stride1 and unet_up_nhwc.
-                            // A remainder of 2 is taken as 8 (two whole 4 x 2 blocks) rather than one 4 x 2 block half
-                            // wasted: a phase row of 32 runs as 6+6+6+6+4+4.
-                            int sixes = (endQ - q) / 6;
-                            if ((endQ - q) % 6 == 2 && sixes > 0)
-                                sixes--;
-                            for (; sixes > 0; sixes--, q += 6)
-                                Pixels6x2<TSimd, TVec>(block, phase, taps, q, c);
-                        }
-
-                        for (; q < endQ; q += 4)
-                            Pixels4x2<TSimd, TVec>(block, phase, taps, q, c);
+                        if (oy + period < rowEnd && RowsPair(rows, oy, oy + period))
+                            partner = oy + period;
                     }
-
-                    if (c < channelEnd)
+                    else if (RowsPair(rows, oy - period, oy))
                     {
-                        for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
-                            Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
+                        continue; // Computed with oy - period.
                     }
                 }
-            }
 
-            if (applyActivation && layer.Activation != FusedActivation.None)
-                Activations.Apply(output.Slice((oy - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
+                if (typeof(TVec) == typeof(Vector256<float>) && partner >= 0)
+                    RunRowPair<TSimd, TVec>(layer, paddedChannels, plan, padded, output, packed, packedBias, outputFirstRow, paddedFirstRow, tile, tapTable, oy, partner);
+                else
+                    RunRow<TSimd, TVec>(layer, paddedChannels, plan, padded, output, packed, packedBias, outputFirstRow, paddedFirstRow, tile, tapTable, oy);
+                if (applyActivation && layer.Activation != FusedActivation.None)
+                {
+                    Activations.Apply(output.Slice((oy - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
+                    if (partner >= 0)
+                        Activations.Apply(output.Slice((partner - outputFirstRow) * outW * outStride, outW * outStride), layer.Activation, layer.LeakyReluSlope);
+                }
+            }
         }
+    }
+
+    /// <summary>
+    /// Whether output rows <paramref name="a"/> and <paramref name="b"/> have the same row phase (so the same taps) and read
+    /// consecutive padded rows: then a 6 x 2 block can take 3 pixels of each (the Vector256 blocks' row pairs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool RowsPair(AxisPlan rows, int a, int b) =>
+        rows.OutputPhase[a] == rows.OutputPhase[b] && rows.OutputQ[b] == rows.OutputQ[a] + 1;
+
+    /// <summary>
+    /// Whether a pair of phase rows of <paramref name="length"/> pixels runs in 3 + 3 pixel blocks (6 x 2 blocks over both
+    /// rows, and at most one 2 + 2 block) rather than each row alone in 6-pixel blocks: when a row alone would end in 4 x 2
+    /// blocks, whose 8 sums hide the multiply-add latency worse and whose weight loads feed 4 multiply-adds instead of 6
+    /// (a row of 8 runs 4 + 4 alone; volume_k3's 8 x 8 slices). Rows of a multiple of 6 run alone as they are; a length of
+    /// 3k + 1 would leave a 1 + 1 block half empty. Measured with AVX-512 off on a Zen 5 (busy host, best of each run):
+    /// volume_k3 141-149 µs against 147-152 alone; stride1 and unet_up_nhwc (rows of 32) unchanged.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PairsPhaseRows(int length) => length % 6 != 0 && length % 3 != 1;
+
+    /// <summary>One output row <paramref name="oy"/> of the tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunRow<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
+        ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
+        int outputFirstRow, int paddedFirstRow, ColumnTile tile, int[][] tapTable, int oy)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count;
+        int channelEnd = tile.ChannelEnd;
+        int outW = plan.OutputWidth;
+        AxisPlan rows = plan.Height, cols = plan.Width;
+        int rowPhase = rows.OutputPhase[oy];
+        for (int group = 0; group < layer.Groups; group++)
+        {
+            var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
+            for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
+            {
+                AxisPhase phase = cols.Phases[columnPhase];
+                int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
+                // Channel blocks outside, pixel blocks inside: one channel block's weights (taps x Cin/G x 2 vectors) come
+                // from memory once per phase row and are then reused from the L2 cache by every pixel block of the row.
+                // Pixel blocks outside swept all of the phase's weights once per 8 pixels, which goes to L3 or memory
+                // when they outgrow L2 (vocoder_up, 512 -> 256 channels at k16 s8: 1 MB per phase, 8 MB in all; measured
+                // 2x slower). Layers of one channel block (64 channels or fewer) run in the same order either way.
+                // The tile's pixel blocks of this phase (a long: a whole row's tile ends far past any phase).
+                int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
+                int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                int c = tile.ChannelStart;
+                for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
+                    RowBlocks<TSimd, TVec>(block, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
+                if (c < channelEnd)
+                {
+                    for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
+                        Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output rows <paramref name="oy"/> and <paramref name="partner"/> of the tile (see <see cref="RowsPair"/>): each output
+    /// is the same chain of multiply-adds whichever block computes it. (A separate method from <see cref="RunRow{TSimd, TVec}"/>:
+    /// the second row's context built for every row cost the Vector512 path 3-4 % on volume_k3.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunRowPair<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
+        ReadOnlySpan<float> padded, Span<float> output, ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias,
+        int outputFirstRow, int paddedFirstRow, ColumnTile tile, int[][] tapTable, int oy, int partner)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        int lanes = TSimd.Count;
+        int channelEnd = tile.ChannelEnd;
+        int outW = plan.OutputWidth;
+        AxisPlan rows = plan.Height, cols = plan.Width;
+        int rowPhase = rows.OutputPhase[oy];
+        for (int group = 0; group < layer.Groups; group++)
+        {
+            var block = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                rows.OutputQ[oy] + plan.RowShift - paddedFirstRow, (oy - outputFirstRow) * outW);
+            var secondBlock = new BlockContext(layer, plan, paddedChannels, padded, packed, packedBias, output, group,
+                rows.OutputQ[partner] + plan.RowShift - paddedFirstRow, (partner - outputFirstRow) * outW);
+            for (int columnPhase = 0; columnPhase < cols.Phases.Length; columnPhase++)
+            {
+                AxisPhase phase = cols.Phases[columnPhase];
+                int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
+                // The channel and pixel blocks in RunRow's order (see there).
+                int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
+                int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                bool pairs = PairsPhaseRows(endQ - firstQ);
+                int c = tile.ChannelStart;
+                for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
+                {
+                    if (pairs)
+                    {
+                        int q = firstQ;
+                        for (; q + 3 <= endQ; q += 3)
+                            Pixels6x2<TSimd, TVec>(block, secondBlock, paired: true, phase, taps, q, c, 0);
+                        if (q < endQ)
+                            Pixels4x2<TSimd, TVec>(block, secondBlock, paired: true, phase, taps, q, c);
+                        continue;
+                    }
+
+                    RowBlocks<TSimd, TVec>(block, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
+                    RowBlocks<TSimd, TVec>(secondBlock, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
+                }
+
+                if (c < channelEnd)
+                {
+                    for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
+                        Pixels8x1<TSimd, TVec>(block, phase, taps, q, c);
+                    for (int q = firstQ; q < endQ; q += KernelShapes.ChannelBlockPixels)
+                        Pixels8x1<TSimd, TVec>(secondBlock, phase, taps, q, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// From channel block <paramref name="c"/>'s packed weights to the next channel block's (the same tap row), which the
+    /// Vector256 and Vector128 blocks prefetch a cache line of per input channel; 0 (the block's own line) when there is none
+    /// or its rows are of another stride. The first pixel block of a channel block otherwise streams its weights from L3
+    /// or memory when they outgrow L2 (vocoder_up: 64 KB per channel block and phase, 8 MB in all), at 64 bytes per 12
+    /// multiply-adds, faster than one core gets them. Prefetched while the previous channel block's pixel blocks run, they
+    /// arrive over six blocks' time. Measured with AVX-512 off on a Zen 5 (busy host, best of each run):
+    /// vocoder_up 1327-1572 µs against 1615-1956 without; prefetcht1 and prefetcht2 gained less.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint NextWeights(in BlockContext block, int c, int lanes, int channelEnd)
+    {
+        int next = c + 2 * lanes;
+        if (next + 2 * lanes > channelEnd)
+            return 0;
+        int here = block.WeightOffset(c, out nint stride), there = block.WeightOffset(next, out nint nextStride);
+        return stride == nextStride ? there - here : 0;
+    }
+
+    /// <summary>
+    /// Pixel blocks <c>[q, endQ)</c> of one phase row and channel block <paramref name="c"/>, the row alone; the 6 x 2 and
+    /// 4 x 2 blocks prefetch the weights <paramref name="nextWeights"/> floats on (see <see cref="NextWeights"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowBlocks<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int endQ, int c, nint nextWeights)
+        where TSimd : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        // Eight pixels at once where 32 vector registers hold their 16 sums (AVX-512): each weight vector
+        // loaded feeds twice as many multiply-adds as in the 4 x 2 block, which the 16 registers of AVX2 cap.
+        if (ManyRegisters<TVec>())
+        {
+            for (; q + KernelShapes.ChannelBlockPixels <= endQ; q += KernelShapes.ChannelBlockPixels)
+                Pixels8x2<TSimd, TVec>(block, phase, taps, q, c);
+        }
+        else if (typeof(TVec) == typeof(Vector256<float>))
+        {
+            // AVX2's 16 registers: 6 x 2 sums, 2 weight vectors and a broadcast take 15, and each weight
+            // load feeds 6 multiply-adds instead of 4 (KernelShapes.ChannelBlockPixelsFor, which the generated
+            // kernels' Vector256 blocks follow). Measured with AVX-512 off on a Zen 4: 4-8 % faster than 4 x 2
+            // alone on unet_up, dcgan, stride1 and unet_up_nhwc.
+            // A remainder of 2 is taken as 8 (two whole 4 x 2 blocks) rather than one 4 x 2 block half
+            // wasted: a phase row of 32 runs as 6+6+6+6+4+4.
+            int sixes = (endQ - q) / 6;
+            if ((endQ - q) % 6 == 2 && sixes > 0)
+                sixes--;
+            for (; sixes > 0; sixes--, q += 6)
+                Pixels6x2<TSimd, TVec>(block, block, paired: false, phase, taps, q, c, nextWeights);
+        }
+
+        for (; q < endQ; q += 4)
+            Pixels4x2<TSimd, TVec>(block, block, paired: false, phase, taps, q, c, nextWeights);
     }
 
     /// <summary>What every register block of one (output row, group) shares.</summary>
@@ -310,19 +456,26 @@ internal static class ChannelVectorizedKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pixels4x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
+    private static void Pixels4x2<TSimd, TVec>(in BlockContext block, in BlockContext second, bool paired, AxisPhase phase, int[] taps, int q, int c, nint nextWeights = 0)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
         int lanes = TSimd.Count;
         // Native-sized strides, so that the inner loop addresses with them directly (no sign extension per iteration).
-        nint pixel = block.InChannels, pixel2 = 2 * pixel, pixel3 = 3 * pixel;
+        nint pixel = block.InChannels, pixel2 = 2 * pixel;
         ref float x = ref MemoryMarshal.GetReference(block.Padded);
         ref float w = ref MemoryMarshal.GetReference(block.Packed);
         ref float bias = ref MemoryMarshal.GetReference(block.PackedBias);
         // Offsets first: no call (should the JIT or the AOT compiler not inline one) may run while the accumulators are live.
         ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
         ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
+        // Pixels 2-3: the next two of the row, or (paired) the first two of the second row's block. Pixels past the phase's
+        // end are computed from the zero border and not stored.
+        int valid = phase.EndQ - q;
+        int validFirst = Math.Min(valid, 2), validSecond = paired ? validFirst : valid - 2;
+        ref float y = ref block.OutputPixels(phase, q, c, paired ? validFirst : Math.Min(valid, 4), 2 * lanes, out nint step);
+        ref float ySecond = ref paired ? ref second.OutputPixels(phase, q, c, validFirst, 2 * lanes, out _) : ref Unsafe.Add(ref y, 2 * step);
+        ref float xSecond = ref paired ? ref Unsafe.Add(ref x, second.InputOffset(q)) : ref Unsafe.Add(ref xBlock, pixel2);
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
@@ -331,35 +484,35 @@ internal static class ChannelVectorizedKernel
         for (int k = 0; k < taps.Length; k += 2)
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
+            ref float xq = ref Unsafe.Add(ref xSecond, taps[k]);
             ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
             for (int ic = inPerGroup; ic > 0; ic--)
             {
                 TVec w0 = TSimd.Load(ref wp);
                 TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
+                GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref wp, nextWeights));
                 TVec xv = TSimd.Broadcast(xp);
                 p00 = TSimd.MultiplyAdd(xv, w0, p00);
                 p01 = TSimd.MultiplyAdd(xv, w1, p01);
                 xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel));
                 p10 = TSimd.MultiplyAdd(xv, w0, p10);
                 p11 = TSimd.MultiplyAdd(xv, w1, p11);
-                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel2));
+                xv = TSimd.Broadcast(xq);
                 p20 = TSimd.MultiplyAdd(xv, w0, p20);
                 p21 = TSimd.MultiplyAdd(xv, w1, p21);
-                xv = TSimd.Broadcast(Unsafe.Add(ref xp, pixel3));
+                xv = TSimd.Broadcast(Unsafe.Add(ref xq, pixel));
                 p30 = TSimd.MultiplyAdd(xv, w0, p30);
                 p31 = TSimd.MultiplyAdd(xv, w1, p31);
                 wp = ref Unsafe.Add(ref wp, rowStride);
                 xp = ref Unsafe.Add(ref xp, 1);
+                xq = ref Unsafe.Add(ref xq, 1);
             }
         }
 
-        // Pixels past the phase's end were computed from the zero border and are not stored.
-        int valid = phase.EndQ - q;
-        ref float y = ref block.OutputPixels(phase, q, c, Math.Min(valid, 4), 2 * lanes, out nint step);
         Store2(ref y, lanes, p00, p01);
-        if (valid > 1) Store2(ref Unsafe.Add(ref y, step), lanes, p10, p11);
-        if (valid > 2) Store2(ref Unsafe.Add(ref y, 2 * step), lanes, p20, p21);
-        if (valid > 3) Store2(ref Unsafe.Add(ref y, 3 * step), lanes, p30, p31);
+        if (validFirst > 1) Store2(ref Unsafe.Add(ref y, step), lanes, p10, p11);
+        if (validSecond > 0) Store2(ref ySecond, lanes, p20, p21);
+        if (validSecond > 1) Store2(ref Unsafe.Add(ref ySecond, step), lanes, p30, p31);
 
         static void Store2(ref float destination, int lanes, TVec first, TVec second)
         {
@@ -368,9 +521,12 @@ internal static class ChannelVectorizedKernel
         }
     }
 
-    /// <summary>Six whole pixels (the caller checks that all six are in the phase row) x 2 channel vectors.</summary>
+    /// <summary>
+    /// Six whole pixels (the caller checks that all six are in the phase row) x 2 channel vectors: six of the row, or
+    /// (<paramref name="paired"/>) three of the row and the same three of <paramref name="second"/>'s.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pixels6x2<TSimd, TVec>(in BlockContext block, AxisPhase phase, int[] taps, int q, int c)
+    private static void Pixels6x2<TSimd, TVec>(in BlockContext block, in BlockContext second, bool paired, AxisPhase phase, int[] taps, int q, int c, nint nextWeights)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
@@ -382,6 +538,10 @@ internal static class ChannelVectorizedKernel
         // Offsets first: no call (should the JIT or the AOT compiler not inline one) may run while the accumulators are live.
         ref float xBlock = ref Unsafe.Add(ref x, block.InputOffset(q));
         ref float wBlock = ref Unsafe.Add(ref w, block.WeightOffset(c, out nint rowStride));
+        // Pixels 3-5: the next three of the row, or (paired) the first three of the second row's block.
+        ref float y = ref block.OutputPixels(phase, q, c, paired ? 3 : 6, 2 * lanes, out nint step);
+        ref float ySecond = ref paired ? ref second.OutputPixels(phase, q, c, 3, 2 * lanes, out _) : ref Unsafe.Add(ref y, 3 * step);
+        ref float xSecond = ref paired ? ref Unsafe.Add(ref x, second.InputOffset(q)) : ref Unsafe.Add(ref xBlock, pixel2 + pixel);
         TVec b0 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c));
         TVec b1 = TSimd.Load(ref Unsafe.Add(ref bias, block.GroupOutput + c + lanes));
         TVec p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1;
@@ -392,12 +552,13 @@ internal static class ChannelVectorizedKernel
         {
             ref float xp = ref Unsafe.Add(ref xBlock, taps[k]);
             // Pixels 3-5 from a second base, so that every load addresses as base + one of two strides.
-            ref float xq = ref Unsafe.Add(ref xp, pixel2 + pixel);
+            ref float xq = ref Unsafe.Add(ref xSecond, taps[k]);
             ref float wp = ref Unsafe.Add(ref wBlock, taps[k + 1] * rowStride);
             for (int ic = inPerGroup; ic > 0; ic--)
             {
                 TVec w0 = TSimd.Load(ref wp);
                 TVec w1 = TSimd.Load(ref Unsafe.Add(ref wp, lanes));
+                GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref wp, nextWeights));
                 TVec xv = TSimd.Broadcast(xp);
                 p00 = TSimd.MultiplyAdd(xv, w0, p00);
                 p01 = TSimd.MultiplyAdd(xv, w1, p01);
@@ -422,13 +583,12 @@ internal static class ChannelVectorizedKernel
             }
         }
 
-        ref float y = ref block.OutputPixels(phase, q, c, 6, 2 * lanes, out nint step);
         Store2(ref y, lanes, p00, p01);
         Store2(ref Unsafe.Add(ref y, step), lanes, p10, p11);
         Store2(ref Unsafe.Add(ref y, 2 * step), lanes, p20, p21);
-        Store2(ref Unsafe.Add(ref y, 3 * step), lanes, p30, p31);
-        Store2(ref Unsafe.Add(ref y, 4 * step), lanes, p40, p41);
-        Store2(ref Unsafe.Add(ref y, 5 * step), lanes, p50, p51);
+        Store2(ref ySecond, lanes, p30, p31);
+        Store2(ref Unsafe.Add(ref ySecond, step), lanes, p40, p41);
+        Store2(ref Unsafe.Add(ref ySecond, 2 * step), lanes, p50, p51);
 
         static void Store2(ref float destination, int lanes, TVec first, TVec second)
         {
