@@ -100,17 +100,26 @@ internal static class Transpose
         ref float b = ref MemoryMarshal.GetReference(bias);
         bool blocks = Vector128Blocks;
         int pixels8 = Avx.IsSupported ? pixels / 8 * 8 : 0, pixels4 = blocks ? pixels / 4 * 4 : 0, channels4 = blocks ? channels / 4 * 4 : 0;
-        // One channel group at a time along the whole plane: 4 sequential streams of stores (see Run on writing planes).
+        // A run of pixels at a time (all their channel groups before the next run), so that the source pixels stay in the L1
+        // cache across the groups: one group along the whole plane reads 16 bytes of each 64-byte line and the next group
+        // brings every line back. Measured on volume_up's slices (1024 pixels of 32 channels, 128 KiB, into planes 128 KiB
+        // apart) on a Zen 5 with AVX-512 off: 115-122 us for the 32 slices in runs of 256 pixels, 164-221 us along whole
+        // planes (68 us copying the same bytes plane by plane without transposing); the whole NCDHW volume_up 1485 against
+        // 1588 us at best (861 against 945 with AVX-512), interleaved in one process.
+        // In a run, one channel group at a time: 4 sequential streams of stores (see Run on writing planes).
+        int run = Math.Max(8, ChunkFloats / channels / 8 * 8);
+        for (int start = 0; start < pixels4; start += run)
         for (int c = 0; c < channels4; c += 4)
         {
+            int end = Math.Min(pixels4, start + run), end8 = Math.Min(end, pixels8);
             // Each channel's bias in every lane of its plane's vector (added after the transposition: the same sums).
             var b0 = Vector256.Create(hasBias ? Unsafe.Add(ref b, c) : 0f);
             var b1 = Vector256.Create(hasBias ? Unsafe.Add(ref b, c + 1) : 0f);
             var b2 = Vector256.Create(hasBias ? Unsafe.Add(ref b, c + 2) : 0f);
             var b3 = Vector256.Create(hasBias ? Unsafe.Add(ref b, c + 3) : 0f);
             ref float row = ref Unsafe.Add(ref d, c * destinationStride);
-            int p = 0;
-            for (; p < pixels8; p += 8)
+            int p = start;
+            for (; p < end8; p += 8)
             {
                 Lanes4x4(ref Unsafe.Add(ref s, p * channels + c), channels, out var c0, out var c1, out var c2, out var c3);
                 Finish(c0, b0, hasBias, relu).StoreUnsafe(ref Unsafe.Add(ref row, p));
@@ -119,7 +128,7 @@ internal static class Transpose
                 Finish(c3, b3, hasBias, relu).StoreUnsafe(ref Unsafe.Add(ref row, 3 * destinationStride + p));
             }
 
-            for (; p < pixels4; p += 4)
+            for (; p < end; p += 4)
             {
                 ref float pixel = ref Unsafe.Add(ref s, p * channels + c);
                 Transpose4x4(Vector128.LoadUnsafe(ref pixel), Vector128.LoadUnsafe(ref Unsafe.Add(ref pixel, channels)),
@@ -144,6 +153,9 @@ internal static class Transpose
             }
         }
     }
+
+    /// <summary>Source floats per run of pixels in <see cref="ToPlanes"/>: 32 KiB, an L1 data cache (Zen 4's; Zen 5's holds 48).</summary>
+    private const int ChunkFloats = 8192;
 
     /// <summary>Whether 4x4 blocks go through registers: SSE on x86, NEON on ARM64.</summary>
     private static bool Vector128Blocks => Sse.IsSupported || AdvSimd.Arm64.IsSupported;
