@@ -51,6 +51,9 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Floats of the kernel class's per-thread copy of a tap tile's weights (see <see cref="TapWeightsFloats"/>); only read when writing.</summary>
         private int _tapWeightsFloats;
 
+        /// <summary>A staged 3-D plane copies its input slice only when its <c>stage</c> argument asks (see <see cref="KernelEmitter.SharesStagedSlices"/>); only read when writing.</summary>
+        private bool _stagesOnRequest;
+
         private KernelBodyWriter(KernelSpec spec, AxisPlan rows, AxisPlan columns, KernelStrategy strategy, UnrollLevel level, int lanes,
             SourceWriter? writer, SortedSet<string> helpers, PlaneMode mode)
         {
@@ -87,6 +90,7 @@ namespace KernelGen.Generator.Emitting
             {
                 _packedWeightsFloats = plan.Strategy == KernelStrategy.ChannelVectorized ? PackedWeightsFloats(plan) : 0,
                 _tapWeightsFloats = UsesTapVectors(plan.Spec, plan.Strategy) ? TapWeightsFloats(plan.Spec, plan.Level, plan.PathWidths) : 0,
+                _stagesOnRequest = plan.Spec.Rank == 3 && KernelEmitter.SharesStagedSlices(plan, lanes),
             };
             body.WriteBody();
             return body._count;
@@ -288,8 +292,14 @@ namespace KernelGen.Generator.Emitting
         /// <summary>Elements between consecutive output channels of the output (1 channels-last).</summary>
         private int OutputChannelStep => _spec.ChannelsLast ? 1 : _spec.OutputDepth * _spec.OutputPlane;
 
-        /// <summary>PyTorch weights <c>(Cin, Cout/groups, [kD,] kH, kW)</c> as the caller passes them (the channel-vectorised path may first pack a copy).</summary>
-        private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) => _spec.Rank == 3
+        /// <summary>
+        /// PyTorch weights <c>(Cin, Cout/groups, [kD,] kH, kW)</c> as the caller passes them (the channel-vectorised path may first
+        /// pack a copy), or in a staged 3-D plane the path's repacked copy, <c>[kd][kH][Cin][Cout/groups][kW]</c> from the depth
+        /// tap's start (<see cref="PacksStagedWeights"/>).
+        /// </summary>
+        private Affine WeightIndex(Affine inputChannel, Affine outputChannelInGroup, int ky, int kx) => _spec.Rank == 3 && Staged
+            ? ((inputChannel + ky * _spec.InChannels) * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelWidth + kx
+            : _spec.Rank == 3
             ? (inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelVolume + (ky * _spec.KernelWidth + kx)
             : ((inputChannel * _spec.OutPerGroup + outputChannelInGroup) * _spec.KernelHeight + ky) * _spec.KernelWidth + kx;
 

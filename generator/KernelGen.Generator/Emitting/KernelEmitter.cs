@@ -176,7 +176,8 @@ namespace KernelGen.Generator.Emitting
             if (planes)
             {
                 w.Line("//   weights       the (kH, kW) = (" + Text(s.KernelHeight) + ", " + Text(s.KernelWidth) + ") plane of one depth tap, read in place: consecutive output channels lie "
-                    + Text(s.KernelVolume) + " apart");
+                    + Text(s.KernelVolume) + " apart" + (KernelBodyWriter.StagedWeightsFloats(plan) > 0
+                        ? " (the " + KernelBodyWriter.StagedPathNames(plan) + " planes: the path's repacked copy, [kh][Cin][Cout/g][kw])" : ""));
             }
             else
             {
@@ -477,6 +478,14 @@ namespace KernelGen.Generator.Emitting
                 body.Line("/// <summary>The input the " + KernelBodyWriter.StagedPathNames(plan) + (KernelBodyWriter.StagedPathCount(plan) > 1 ? " paths read" : " path reads") + ", staged row by row: a buffer per thread, made on its first call and reused by every later one.</summary>");
                 body.Line("[global::System.ThreadStatic]");
                 body.Line("private static float[]? " + KernelBodyWriter.StagedInputField + ";");
+                body.Line();
+            }
+
+            if (KernelBodyWriter.StagedWeightsFloats(plan) > 0)
+            {
+                body.Line("/// <summary>The weights the " + KernelBodyWriter.StagedPathNames(plan) + " planes read, repacked by their path: a buffer per thread, made on its first call and reused by every later one.</summary>");
+                body.Line("[global::System.ThreadStatic]");
+                body.Line("private static float[]? " + KernelBodyWriter.StagedWeightsField + ";");
                 body.Line();
             }
 
