@@ -33,9 +33,10 @@ namespace KernelGen.Generator.Emitting
         // they waited on each other. The later position tiles read the same runs again; rows 16 KB apart all fall in the same
         // sets of the L1 cache, so they came from the L2 cache and the tiles stalled on them: the first position tile also
         // copies the tile's weights into an aligned per-thread buffer that the later ones read (see CopiesTileWeights). The
-        // reduction runs in blocks of input channels (TapReductionBlock, 64), every channel
-        // tile over one block before the next block, which bounds that copy (4 KB on the AVX2 path there); on the AVX-512
-        // path blocks of 64, 128 and 512 measured the same, on the AVX2 path 64 was the fastest.
+        // reduction runs in blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the
+        // next block, which bounds that copy (there 4 KB on the AVX2 path, 12 KB on the AVX-512 path); on the AVX-512 path
+        // blocks of 64, 128 and 512 measured the same on Zen 4 (32, 64 and 128 with the copy on Zen 5), on the AVX2 path 64
+        // was the fastest.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -560,7 +561,8 @@ namespace KernelGen.Generator.Emitting
         /// Declares the channel tile's prefetch cursor <c>pa</c>: the next channel tile's weights of this tile's first input
         /// channel (the tile after a row's last is the next block's first), clamped so that every line the position tiles
         /// prefetch, up to <paramref name="farthestLine"/> lines on, lies inside the weights in every step (the last block's last
-        /// tile then fetches lines it need not, which costs a few cycles).
+        /// tile then fetches lines it need not, which costs a few cycles). Prefetching 4 tiles ahead on the AVX2 path, whose steps
+        /// are a quarter of the AVX-512 path's work, measured the same as one on Zen 4.
         /// </summary>
         private void TapPrefetchCursor(Affine g, Affine icb, int block, Affine oc, int channels, long farthestLine)
         {
