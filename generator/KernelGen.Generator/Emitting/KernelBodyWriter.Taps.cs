@@ -23,18 +23,20 @@ namespace KernelGen.Generator.Emitting
         // The weights a tile reads lie a whole (Cout/groups x k) row apart per input channel (16 KB there): every read is in
         // another 4 KB page, which no hardware prefetcher follows, so the first position tile of each channel tile waited on
         // memory with only as many misses in flight as the reorder buffer holds (a load that misses holds every instruction
-        // after it). So on the 512- and 256-bit paths (x86 only) the first position tile of each channel tile also PREFETCHES
+        // after it). So on the 512- and 256-bit paths (x86 only) the position tiles of each channel tile also PREFETCH
         // the next channel tile's weights of the same input channel (GeneratedKernelSupport.Prefetch, x86's prefetcht0: a
         // hint that holds nothing up and never faults), one tile ahead: by the time the next tile starts, its weights are in
         // the caches. Measured on Zen 4 for that layer (one process, variants interleaved, a loaded machine): the prefetches
         // made the kernel 6-9 % faster than reading a cache line of the next block per reduction step in address order (a
         // load, which the earlier kernel used so that the stream prefetcher would follow it), and 10-12 % faster than neither.
-        // The later position tiles read the same runs again; rows 16 KB apart all fall in the same sets of the L1 cache, so
-        // they came from the L2 cache, and the AVX2 tile (a quarter of the AVX-512 tile's work per step) stalled on them:
-        // there the first position tile also copies the tile's weights into an aligned per-thread buffer that the later ones
-        // read (see CopiesTileWeights). The reduction runs in blocks of input channels (TapReductionBlock, 64), every channel
-        // tile over one block before the next block, which bounds that copy (4 KB on the AVX2 path there); on the AVX-512
-        // path blocks of 64, 128 and 512 measured the same, on the AVX2 path 64 was the fastest.
+        // On Zen 5 the prefetches are shared out over the position tiles (see TapPrefetchLines): issued all in the first one
+        // they waited on each other. The later position tiles read the same runs again; rows 16 KB apart all fall in the same
+        // sets of the L1 cache, so they came from the L2 cache and the tiles stalled on them: the first position tile also
+        // copies the tile's weights into an aligned per-thread buffer that the later ones read (see CopiesTileWeights). The
+        // reduction runs in blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the
+        // next block, which bounds that copy (there 4 KB on the AVX2 path, 12 KB on the AVX-512 path); on the AVX-512 path
+        // blocks of 64, 128 and 512 measured the same on Zen 4 (32, 64 and 128 with the copy on Zen 5), on the AVX2 path 64
+        // was the fastest.
 
         /// <summary>
         /// Whether a kernel takes tap vectors: a 1-D NCL layer for which the shared rule picks channel vectors (weights beyond
@@ -135,7 +137,7 @@ namespace KernelGen.Generator.Emitting
             yield return "//   A tile's weights lie " + Text((long)s.OutPerGroup * s.KernelWidth * 4) + " bytes apart per input channel, a stride no hardware prefetcher follows, so "
                 + (plan.Level >= UnrollLevel.ReductionLoops ? "on the 512- and" : "");
             yield return plan.Level >= UnrollLevel.ReductionLoops
-                ? "//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up)."
+                ? "//   256-bit paths (x86 only) the position tiles of each channel tile share out the prefetches of the next channel tile's weights (prefetcht0, a hint: it holds nothing up)."
                 : "//   reads wait on memory (the reduction is unrolled here: no prefetches are written).";
             var copying = new List<string>();
             foreach (int lanes in plan.PathWidths)
@@ -147,7 +149,7 @@ namespace KernelGen.Generator.Emitting
             {
                 yield return "//   " + string.Join(", ", copying) + ": the first position tile also copies the tile's weights of the block into an aligned buffer of the calling";
                 yield return "//   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and";
-                yield return "//   would come from the L2 cache each time, too slowly for this path's tile.";
+                yield return "//   would come from the L2 cache each time, too slowly for the tile.";
             }
 
             yield return "//   Each weight comes from memory once per call.";
@@ -219,7 +221,8 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>
         /// Every position tile of <paramref name="channels"/> output channels from <c>oc</c> of group <c>g</c>: the first reads the
-        /// tile's weights from memory, the later ones find them in the L2 cache (channels x Cin/groups cache lines for k = 16).
+        /// tile's weights from memory (prefetched while the channel tile before ran), the later ones from the copy where the path
+        /// copies them, else from the L2 cache; the position tiles share out the prefetches of the next channel tile's weights.
         /// </summary>
         private void TapChannelTile(Affine g, Affine icb, int block, Affine oc, TapTile tile, int channels)
         {
@@ -239,24 +242,49 @@ namespace KernelGen.Generator.Emitting
             int TileStart(int index) => index * size + Math.Min(index, larger);
             int TileCount(int index) => size + (index < larger ? 1 : 0);
             bool Clean(int index) => TileStart(index) >= first && TileStart(index) + TileCount(index) <= end;
+            // The prefetches of the next channel tile's weights are shared out over the position tiles (see TapPrefetchLines):
+            // one cursor per channel tile, at the next tile's first input channel, which each prefetching position tile leaves a
+            // line further on.
+            var (lines, prefetchTiles) = TapPrefetchLines(tile, tiles);
+            if (RollReduction && block > 1 && Prefetches)
+            {
+                // The farthest line any tile's prefetches reach (a run of tiles written as one prefetches in every tile of it).
+                int prefetching = 0;
+                for (int u = 0; u < tiles;)
+                {
+                    int width = 1;
+                    if (Clean(u) && u > 0)
+                    {
+                        while (u + width < tiles && TileCount(u + width) == TileCount(u) && Clean(u + width)) width++;
+                    }
+
+                    if (u < prefetchTiles) prefetching += width;
+                    u += width;
+                }
+
+                TapPrefetchCursor(g, icb, block, oc, channels, prefetching - 1 + (long)(lines - 1) * prefetchTiles);
+            }
+
             int t = 0;
             while (t < tiles)
             {
                 int start = TileStart(t), count = TileCount(t);
                 if (!Clean(t) || t == 0)
                 {
-                    // The first tile is written alone even when clean: only it prefetches the next channel tile's weights and
-                    // copies its own for the later tiles.
+                    // The first tile is written alone even when clean: it copies the tile's weights for the later tiles.
                     var source = t > 0 && copies ? TapWeightSource.Copy : t == 0 && copies ? TapWeightSource.CallerAndCopy : TapWeightSource.Caller;
-                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, Clean(t), prefetch: t == 0, source);
+                    TapPositionTile(g, icb, block, oc, Affine.Of(start), channels, count, tile, Clean(t), t < prefetchTiles ? lines : 0, prefetchTiles, source,
+                        advance: t + 1 < prefetchTiles);
                     t++;
                     continue;
                 }
 
                 int run = 1;
                 while (t + run < tiles && TileCount(t + run) == count && Clean(t + run)) run++;
-                Repeat("i", start, run, count, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, count, tile, clean: true, prefetch: false,
-                    copies ? TapWeightSource.Copy : TapWeightSource.Caller));
+                // A run of tiles written as one prefetches in all of them when its first one does (a few spare hints at most).
+                int runLines = t < prefetchTiles ? lines : 0;
+                Repeat("i", start, run, count, RollSpatial, i => TapPositionTile(g, icb, block, oc, i, channels, count, tile, clean: true, runLines, prefetchTiles,
+                    copies ? TapWeightSource.Copy : TapWeightSource.Caller, advance: true));
                 t += run;
             }
 
@@ -300,9 +328,12 @@ namespace KernelGen.Generator.Emitting
         /// <summary>
         /// One register tile: <paramref name="channels"/> output channels x <paramref name="count"/> input positions from
         /// <paramref name="start"/>, per pass over the taps: reduced over every input channel of the group, then added onto the output.
+        /// Its first pass prefetches <paramref name="prefetchLines"/> lines of every run of the next channel tile's weights (every
+        /// <paramref name="prefetchTiles"/>-th line from the cursor), then moves the cursor a line on when <paramref name="advance"/>
+        /// (a later position tile prefetches).
         /// </summary>
-        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, bool prefetch,
-            TapWeightSource source)
+        private void TapPositionTile(Affine g, Affine icb, int block, Affine oc, Affine start, int channels, int count, TapTile tile, bool clean, int prefetchLines,
+            int prefetchTiles, TapWeightSource source, bool advance)
         {
             int lanes = _lanes, kernel = _spec.KernelWidth, inputLength = _spec.InputWidth, length = _spec.OutputWidth;
             int stride = _spec.StrideWidth, padding = _spec.PaddingLeft;
@@ -337,22 +368,11 @@ namespace KernelGen.Generator.Emitting
                 Statement("ref float xa = ref " + Element("x", inputBase) + ";");
                 Statement("ref float wa = ref " + (fromCopy && firstChunk == 0 ? "tw" : Element(fromCopy ? "tw" : "w", weightBase)) + ";");
                 if (toCopy) Statement("ref float ta = ref " + (firstChunk == 0 ? "tw" : Element("tw", Affine.Of((long)firstChunk * lanes))) + ";");
-                long span = (long)tile.Channels * kernel;
-                bool prefetches = prefetch && pass == 0 && loop && Prefetches;
+                bool prefetches = prefetchLines > 0 && pass == 0 && loop && Prefetches;
                 if (prefetches)
                 {
-                    // The weights of the next channel tile, of this tile's first input channel (the tile after a row's last is the
-                    // next block's first), clamped so that every step's lines lie inside the weights (the last block's last tile
-                    // then fetches lines it need not, which costs a few cycles). Prefetching 4 tiles ahead on the AVX2 path, whose
-                    // steps are a quarter of the AVX-512 path's work, measured the same as one.
-                    long skip = channels, wrapAt = _spec.OutPerGroup - skip;
-                    var target = (inputChannel * _spec.OutPerGroup + oc + skip) * kernel;
-                    long wrap = (block - 1) * weightStep, last = _spec.WeightsLength - wrap - span;
-                    var chosen = oc.IsConstant ? (oc.Constant < wrapAt ? target : target + wrap) : null;
-                    string origin = chosen is { IsConstant: true } ? Text(Math.Min(chosen.Constant, last))
-                        : "global::System.Math.Min(" + (chosen is not null ? chosen.ToString() : oc + " < " + Text(wrapAt) + " ? " + target + " : " + (target + wrap)) + ", " + Text(last) + ")";
-                    _writer?.Line("// While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.");
-                    Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + origin + ");");
+                    _writer?.Line("// While this position tile runs, it prefetches its share of the next channel tile's weights, one input channel per step.");
+                    Statement("ref float pt = ref pa;");
                 }
 
                 if (lanes > 1 || count > 1)
@@ -407,10 +427,9 @@ namespace KernelGen.Generator.Emitting
                     Reduce(0);
                     if (prefetches)
                     {
-                        // One prefetch per cache line of the run, wherever the caller's array starts: every 16 floats and its last float.
-                        for (long offset = 0; offset < span; offset += 16) Prefetch(Affine.Of(offset));
-                        if ((span - 1) % 16 != 0) Prefetch(Affine.Of(span - 1));
-                        Statement("pa = ref " + Element("pa", Affine.Of(weightStep)) + ";");
+                        // This tile's lines of the run: every prefetchTiles-th line, from the one the cursor stands at.
+                        for (int line = 0; line < prefetchLines; line++) Prefetch(Affine.Of((long)line * prefetchTiles * 16));
+                        Statement("pt = ref " + Element("pt", Affine.Of((long)_spec.OutPerGroup * kernel)) + ";");
                     }
 
                     Statement("xa = ref " + Element("xa", Affine.Of(inputStep)) + ";");
@@ -419,6 +438,8 @@ namespace KernelGen.Generator.Emitting
                     _writer?.Close();
                     _declared.Clear();
                     _declared.UnionWith(saved);
+                    // The next prefetching position tile takes the next line of every run.
+                    if (prefetches && advance) Statement("pa = ref " + Element("pa", Affine.Of(16)) + ";");
                 }
                 else if (_writer is null)
                 {
@@ -517,7 +538,48 @@ namespace KernelGen.Generator.Emitting
             return channels;
         }
 
-        /// <summary>Whether the first position tiles prefetch the next channel tile's weights: x86-only paths (256 and 512 bits), loops kept.</summary>
+        /// <summary>
+        /// How the prefetches of the next channel tile's weights are shared out: each input channel's run of them (tile channels
+        /// x k floats) takes <c>Lines</c> prefetches 16 floats apart from its start wherever the caller's array starts (its
+        /// length in floats less one, over 16, rounded up, and one more: every cache line the run can touch), and the first
+        /// <c>Tiles</c> position tiles of a channel tile prefetch <c>Lines</c> of them each, every <c>Tiles</c>-th line from the
+        /// cursor's place, the cursor a line further on for each tile (vocoder_up on AVX-512: 4 position tiles, 1 line each).
+        /// Measured on Zen 5 for vocoder_up (one process, variants interleaved, a loaded machine): all of a run's lines in the
+        /// first position tile (4 prefetches per step, 192 lines in a quarter of the tile's time, more than the misses a core
+        /// keeps in flight) ran 4-9 % slower than the lines shared out, with or without the copy of CopiesTileWeights;
+        /// prefetching two channel tiles ahead, or into the L2 cache only (prefetcht1), measured the same as one ahead.
+        /// </summary>
+        private (int Lines, int Tiles) TapPrefetchLines(TapTile tile, int tiles)
+        {
+            long span = (long)tile.Channels * _spec.KernelWidth;
+            int needed = (int)((span - 1 + 15) / 16) + 1;
+            int prefetchTiles = Math.Min(tiles, needed);
+            return ((needed + prefetchTiles - 1) / prefetchTiles, prefetchTiles);
+        }
+
+        /// <summary>
+        /// Declares the channel tile's prefetch cursor <c>pa</c>: the next channel tile's weights of this tile's first input
+        /// channel (the tile after a row's last is the next block's first), clamped so that every line the position tiles
+        /// prefetch, up to <paramref name="farthestLine"/> lines on, lies inside the weights in every step (the last block's last
+        /// tile then fetches lines it need not, which costs a few cycles). Prefetching 4 tiles ahead on the AVX2 path, whose steps
+        /// are a quarter of the AVX-512 path's work, measured the same as one on Zen 4.
+        /// </summary>
+        private void TapPrefetchCursor(Affine g, Affine icb, int block, Affine oc, int channels, long farthestLine)
+        {
+            int kernel = _spec.KernelWidth;
+            long weightStep = (long)_spec.OutPerGroup * kernel;
+            var inputChannel = g * _spec.InPerGroup + icb;
+            long skip = channels, wrapAt = _spec.OutPerGroup - skip;
+            var target = (inputChannel * _spec.OutPerGroup + oc + skip) * kernel;
+            long wrap = (block - 1) * weightStep, last = _spec.WeightsLength - wrap - farthestLine * 16 - 1;
+            var chosen = oc.IsConstant ? (oc.Constant < wrapAt ? target : target + wrap) : null;
+            string origin = chosen is { IsConstant: true } ? Text(Math.Min(chosen.Constant, last))
+                : "global::System.Math.Min(" + (chosen is not null ? chosen.ToString() : oc + " < " + Text(wrapAt) + " ? " + target + " : " + (target + wrap)) + ", " + Text(last) + ")";
+            _writer?.Line("// The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.");
+            Statement("ref float pa = ref " + Use("Unsafe") + ".Add(ref w, " + origin + ");");
+        }
+
+        /// <summary>Whether the position tiles prefetch the next channel tile's weights: x86-only paths (256 and 512 bits), loops kept.</summary>
         private bool Prefetches => RollReduction && _lanes >= 8;
 
         /// <summary>Where a position tile reads its weights from.</summary>
@@ -543,19 +605,14 @@ namespace KernelGen.Generator.Emitting
         /// (and where the caller's array is not aligned to a cache line each run takes one more line). Measured on Zen 4 for that
         /// layer with AVX-512 off: 1.6 ms with the weights on a cache-line boundary, 2.5-2.9 ms and medians 3x worse off it.
         /// Copied back to back into an aligned buffer they stay in the L1 cache and every later read is aligned: 1.3-1.6 ms
-        /// wherever the weights start. The AVX-512 tile does four times the work per step, which hides those reads: there the
-        /// copy measured 5-10 % slower, so only tiles with less work per step copy (the AVX2 path; on the 256- and 512-bit
-        /// paths, x86 only), when the reduction runs in blocks in a loop and a channel tile has more than one position tile.
+        /// wherever the weights start. On Zen 4 the AVX-512 tile, four times the work per step, hid those reads (the copy
+        /// measured 5-10 % slower there, with every prefetch in the first position tile); on Zen 5 (one process, variants
+        /// interleaved, a loaded machine; prefetches shared out) the AVX-512 path with the copy ran 6-8 % faster than without,
+        /// so every path copies (the 256- and 512-bit paths, x86 only) when the reduction runs in blocks in a loop and a
+        /// channel tile has more than one position tile.
         /// </summary>
         internal static bool CopiesTileWeights(KernelSpec spec, TapTile tile, int lanes, UnrollLevel level) =>
-            lanes >= 8 && level >= UnrollLevel.ReductionLoops && TapReductionBlock(spec) > 1 && spec.InputWidth > tile.Positions
-            && StepWork(tile, lanes) < AvxTileStepWork;
-
-        /// <summary>The multiply-adds of one reduction step of a tile, in lanes.</summary>
-        private static long StepWork(TapTile tile, int lanes) => (long)tile.Channels * tile.Positions * tile.Chunks * lanes;
-
-        /// <summary>The reduction step of the AVX-512 tile: 24 512-bit multiply-adds.</summary>
-        private const long AvxTileStepWork = 24 * 16;
+            lanes >= 8 && level >= UnrollLevel.ReductionLoops && TapReductionBlock(spec) > 1 && spec.InputWidth > tile.Positions;
 
         /// <summary>Floats of <see cref="TapWeightsField"/>: the most any of <paramref name="pathWidths"/> copies, and 15 to align its start; 0 when none copies.</summary>
         internal static int TapWeightsFloats(KernelSpec spec, UnrollLevel level, IEnumerable<int> pathWidths)
@@ -573,7 +630,7 @@ namespace KernelGen.Generator.Emitting
 
         /// <summary>A prefetch of the weights at <paramref name="offset"/> from the prefetch cursor.</summary>
         private void Prefetch(Affine offset) =>
-            Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Element("pa", offset) + ");");
+            Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Element("pt", offset) + ");");
 
         /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
         internal const int TapBlockTarget = 64;

@@ -27,10 +27,10 @@
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
 //   Every channel tile takes one block before the next block.
 //   A tile's weights lie 8192 bytes apart per input channel, a stride no hardware prefetcher follows, so on the 512- and
-//   256-bit paths (x86 only) the first position tile of each channel tile prefetches the next channel tile's weights (prefetcht0, a hint: it holds nothing up).
+//   256-bit paths (x86 only) the position tiles of each channel tile share out the prefetches of the next channel tile's weights (prefetcht0, a hint: it holds nothing up).
 //   Vector256: the first position tile also copies the tile's weights of the block into an aligned buffer of the calling
 //   thread's (made on its first call) that the later position tiles read: the runs a row apart share a few sets of the L1 cache and
-//   would come from the L2 cache each time, too slowly for this path's tile.
+//   would come from the L2 cache each time, too slowly for the tile.
 //   Each weight comes from memory once per call.
 //   Lanes of windows cropped at a row's ends are computed and dropped (no input is read for them: they stay exact).
 //   Vector512: tiles of 3 output channels x 8 positions x 1 vector of 16 taps.
@@ -41,7 +41,7 @@
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderLarge and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
 //   Fully unrolled this would be 10728964 statements over all paths, above the unroll budget of 2048 (the default),
-//   so the spatial, group, output-channel and input-channel loops stay loops: 996 statements are emitted. Taps stay unrolled; every bound is a constant.
+//   so the spatial, group, output-channel and input-channel loops stay loops: 1002 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
 #pragma warning disable CS8981 // the containing types are re-declared as the user named them (a lower-case name warns)
@@ -164,6 +164,8 @@ namespace KernelGen.Generated
                 {
                     // oc oc (+2): every input position, in tiles.
                     {
+                        // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 129072, 395215));
                         // oc oc (+2) x i 0 + lane (8 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec512.Zero;
@@ -192,8 +194,8 @@ namespace KernelGen.Generated
                             var a2_7_0 = Vec512.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
-                            // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 129072, 395216));
+                            // While this position tile runs, it prefetches its share of the next channel tile's weights, one input channel per step.
+                            ref float pt = ref pa;
                             Vec512 w0_0;
                             Vec512 w1_0;
                             Vec512 w2_0;
@@ -235,11 +237,11 @@ namespace KernelGen.Generated
                                 a0_7_0 = V512.MultiplyAddEstimate(v, w0_0, a0_7_0);
                                 a1_7_0 = V512.MultiplyAddEstimate(v, w1_0, a1_7_0);
                                 a2_7_0 = V512.MultiplyAddEstimate(v, w2_0, a2_7_0);
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 16));
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 32));
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 47));
-                                pa = ref Unsafe.Add(ref pa, 2048);
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 0));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 16));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 32));
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 48));
+                                pt = ref Unsafe.Add(ref pt, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
@@ -278,6 +280,8 @@ namespace KernelGen.Generated
                 }
                 // oc 126-127: every input position, in tiles.
                 {
+                    // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
+                    ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395215));
                     // oc 126-127 x i 0 + lane (8 lanes) x taps 0..15.
                     {
                         var a0_0_0 = Vec512.Zero;
@@ -298,8 +302,8 @@ namespace KernelGen.Generated
                         var a1_7_0 = Vec512.Zero;
                         ref float xa = ref Unsafe.Add(ref x, icb * 8);
                         ref float wa = ref Unsafe.Add(ref w, icb * 2048 + 2016);
-                        // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395216));
+                        // While this position tile runs, it prefetches its share of the next channel tile's weights, one input channel per step.
+                        ref float pt = ref pa;
                         Vec512 w0_0;
                         Vec512 w1_0;
                         Vec512 v;
@@ -331,11 +335,11 @@ namespace KernelGen.Generated
                             v = V512.Create(Unsafe.Add(ref xa, 7));
                             a0_7_0 = V512.MultiplyAddEstimate(v, w0_0, a0_7_0);
                             a1_7_0 = V512.MultiplyAddEstimate(v, w1_0, a1_7_0);
-                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
-                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 16));
-                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 32));
-                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 47));
-                            pa = ref Unsafe.Add(ref pa, 2048);
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 0));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 16));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 32));
+                            global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 48));
+                            pt = ref Unsafe.Add(ref pt, 2048);
                             xa = ref Unsafe.Add(ref xa, 8);
                             wa = ref Unsafe.Add(ref wa, 2048);
                         }
@@ -386,6 +390,8 @@ namespace KernelGen.Generated
                 {
                     // oc oc: every input position, in tiles.
                     {
+                        // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 129040, 395247));
                         // oc oc x i 0 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
@@ -399,8 +405,8 @@ namespace KernelGen.Generated
                             ref float xa = ref Unsafe.Add(ref x, icb * 8);
                             ref float wa = ref Unsafe.Add(ref w, icb * 2048 + oc * 16);
                             ref float ta = ref tw;
-                            // While this first position tile runs, the next channel tile's weights are prefetched, one input channel per step.
-                            ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 129040, 395248));
+                            // While this position tile runs, it prefetches its share of the next channel tile's weights, one input channel per step.
+                            ref float pt = ref pa;
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
@@ -422,13 +428,13 @@ namespace KernelGen.Generated
                                 v = V256.Create(Unsafe.Add(ref xa, 3));
                                 a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
                                 a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 0));
-                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pa, 15));
-                                pa = ref Unsafe.Add(ref pa, 2048);
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 0));
+                                pt = ref Unsafe.Add(ref pt, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                                 ta = ref Unsafe.Add(ref ta, 16);
                             }
+                            pa = ref Unsafe.Add(ref pa, 16);
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
@@ -450,6 +456,8 @@ namespace KernelGen.Generated
                             var a0_3_1 = Vec256.Zero;
                             ref float xa = ref Unsafe.Add(ref x, icb * 8 + 4);
                             ref float wa = ref tw;
+                            // While this position tile runs, it prefetches its share of the next channel tile's weights, one input channel per step.
+                            ref float pt = ref pa;
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
@@ -469,6 +477,8 @@ namespace KernelGen.Generated
                                 v = V256.Create(Unsafe.Add(ref xa, 3));
                                 a0_3_0 = V256.MultiplyAddEstimate(v, w0_0, a0_3_0);
                                 a0_3_1 = V256.MultiplyAddEstimate(v, w0_1, a0_3_1);
+                                global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref Unsafe.Add(ref pt, 0));
+                                pt = ref Unsafe.Add(ref pt, 2048);
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 16);
                             }
