@@ -228,6 +228,12 @@ internal static class ChannelVectorizedKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PairsPhaseRows(int length) => length % 6 != 0 && length % 3 != 1;
 
+    /// <summary>The positions <c>[First, End)</c> of <paramref name="phase"/> that the tile's pixel blocks cover (computed in a long: a whole row's tile ends far past any phase).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int First, int End) TilePositions(AxisPhase phase, ColumnTile tile) =>
+        ((int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels),
+         (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels));
+
     /// <summary>One output row <paramref name="oy"/> of the tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RunRow<TSimd, TVec>(in LayerShape layer, int paddedChannels, ExecutionPlan plan,
@@ -254,9 +260,7 @@ internal static class ChannelVectorizedKernel
                 // Pixel blocks outside swept all of the phase's weights once per 8 pixels, which goes to L3 or memory
                 // when they outgrow L2 (vocoder_up, 512 -> 256 channels at k16 s8: 1 MB per phase, 8 MB in all; measured
                 // 2x slower). Layers of one channel block (64 channels or fewer) run in the same order either way.
-                // The tile's pixel blocks of this phase (a long: a whole row's tile ends far past any phase).
-                int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
-                int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                var (firstQ, endQ) = TilePositions(phase, tile);
                 int c = tile.ChannelStart;
                 for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
                     RowBlocks<TSimd, TVec>(block, phase, taps, firstQ, endQ, c, NextWeights(block, c, lanes, channelEnd));
@@ -297,8 +301,7 @@ internal static class ChannelVectorizedKernel
                 AxisPhase phase = cols.Phases[columnPhase];
                 int[] taps = tapTable[rowPhase * cols.Phases.Length + columnPhase];
                 // The channel and pixel blocks in RunRow's order (see there).
-                int firstQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockStart * KernelShapes.ChannelBlockPixels);
-                int endQ = (int)Math.Min(phase.EndQ, phase.FirstQ + (long)tile.BlockEnd * KernelShapes.ChannelBlockPixels);
+                var (firstQ, endQ) = TilePositions(phase, tile);
                 bool pairs = PairsPhaseRows(endQ - firstQ);
                 int c = tile.ChannelStart;
                 for (; c + 2 * lanes <= channelEnd; c += 2 * lanes)
