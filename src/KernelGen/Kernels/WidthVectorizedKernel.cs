@@ -145,7 +145,10 @@ internal static class WidthVectorizedKernel
         for (; i < n; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
     }
 
-    /// <summary>Writes zeros to <paramref name="length"/> floats (unchecked): whole 256-bit vectors and a last one moved back, or scalar stores for fewer.</summary>
+    /// <summary>
+    /// Writes zeros to <paramref name="length"/> floats (unchecked): whole 256-bit vectors (128-bit ones where 256-bit
+    /// vectors are not accelerated, as on ARM64) and a last one moved back, or scalar stores for fewer.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Fill0(ref float to, int length)
     {
@@ -155,6 +158,14 @@ internal static class WidthVectorizedKernel
             nuint lanes = (nuint)Vector256<float>.Count;
             for (; i + lanes <= n; i += lanes) Vector256<float>.Zero.StoreUnsafe(ref to, i);
             if (i < n) Vector256<float>.Zero.StoreUnsafe(ref to, n - lanes);
+            return;
+        }
+
+        if (Vector128.IsHardwareAccelerated && n >= (nuint)Vector128<float>.Count)
+        {
+            nuint lanes = (nuint)Vector128<float>.Count;
+            for (; i + lanes <= n; i += lanes) Vector128<float>.Zero.StoreUnsafe(ref to, i);
+            if (i < n) Vector128<float>.Zero.StoreUnsafe(ref to, n - lanes);
             return;
         }
 
