@@ -152,16 +152,28 @@ public sealed class ConvTranspose3D
     /// </summary>
     internal bool SlicesChannelsLast => Layout == TensorLayout.Ndhwc || Planning.PlanBuilder.PrefersChannelsLastSlices(InChannels / Groups, OutChannels / Groups);
 
-    private ConvTranspose2D CreatePlane()
+    /// <summary>
+    /// The (height, width) layer in NCHW, as <see cref="Plane"/> otherwise: for the up-sampling kernel, which reads and
+    /// writes an NCDHW volume's slices in place (see <see cref="PreparedConvTranspose3D"/>). The plane itself when it is
+    /// NCHW; else built on first use, once per definition.
+    /// </summary>
+    internal ConvTranspose2D ChannelsFirstPlane =>
+        Plane.Layout == TensorLayout.Nchw ? Plane : Volatile.Read(ref _channelsFirstPlane) ?? CreatePlane(TensorLayout.Nchw, ref _channelsFirstPlane);
+
+    private ConvTranspose2D? _channelsFirstPlane;
+
+    private ConvTranspose2D CreatePlane() => CreatePlane(SlicesChannelsLast ? TensorLayout.Nhwc : TensorLayout.Nchw, ref _plane);
+
+    private ConvTranspose2D CreatePlane(TensorLayout layout, ref ConvTranspose2D? field)
     {
         var plane = new ConvTranspose2D(InChannels, OutChannels, (KernelSize.Height, KernelSize.Width), (Stride.Height, Stride.Width),
             Padding2D.Asymmetric(Padding.Top, Padding.Left, Padding.Bottom, Padding.Right), (OutputPadding.Height, OutputPadding.Width),
             (Dilation.Height, Dilation.Width), Groups)
         {
-            Layout = SlicesChannelsLast ? TensorLayout.Nhwc : TensorLayout.Nchw,
+            Layout = layout,
             MaxDegreeOfParallelism = MaxDegreeOfParallelism,
         };
-        return Interlocked.CompareExchange(ref _plane, plane, null) ?? plane;
+        return Interlocked.CompareExchange(ref field, plane, null) ?? plane;
     }
 
     internal AxisGeometry DepthAxis => _depth;

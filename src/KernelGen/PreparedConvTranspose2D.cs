@@ -145,6 +145,67 @@ public sealed unsafe class PreparedConvTranspose2D
     private bool IsFirstCallToRepeat(CallShape shape) =>
         shape.Batch != 0 && Interlocked.Exchange(ref _hasRun, 1) == 0 && RunsAgainOnFirstCall(GetPlan(shape.InputHeight, shape.InputWidth), shape.Batch);
 
+    /// <summary>
+    /// Whether a layer of this definition may run <see cref="WidthUpsampleKernel"/> at some input size (NCHW, 2 x 2 at
+    /// stride 2, the channel kernel at Vector256 or Vector512): then <see cref="ComputeChannelPlanes"/> may take the slices
+    /// of an NCDHW volume in place. Decided by the planner's own rules, without packing anything.
+    /// </summary>
+    internal static bool MayUpsampleByWidth(ConvTranspose2D definition)
+    {
+        LayerPlan layer = PlanBuilder.ForLayer(definition, definition.PlanOptions);
+        return layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer);
+    }
+
+    /// <summary>Whether the plan for this input size runs <see cref="WidthUpsampleKernel"/> (so <see cref="ComputeChannelPlanes"/> may run).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool UpsamplesByWidth(int inputHeight, int inputWidth) => GetPlan(inputHeight, inputWidth).UpsamplesByWidth;
+
+    /// <summary>Floats of a bias padded for <see cref="ComputeChannelPlanes"/> (<see cref="PadBias"/>).</summary>
+    internal int PaddedBiasLength => _layer.Groups * _layerPlan.PaddedChannels;
+
+    /// <summary>Copies a bias of <c>outChannels</c> into the kernels' padded layout (each group's channels padded to whole vectors, zeros between).</summary>
+    internal void PadBias(ReadOnlySpan<float> bias, Span<float> padded)
+    {
+        padded.Clear();
+        if (bias.IsEmpty) return;
+        int outPerGroup = _layer.OutPerGroup;
+        for (int group = 0; group < _layer.Groups; group++)
+            bias.Slice(group * outPerGroup, outPerGroup).CopyTo(padded[(group * _layerPlan.PaddedChannels)..]);
+    }
+
+    /// <summary>
+    /// One sample of one depth slice of an NCDHW volume, read and written in place by <see cref="WidthUpsampleKernel"/>
+    /// (the plan for this size must run it: <see cref="UpsamplesByWidth"/>): input channel <c>c</c>'s plane starts at
+    /// <c>c * inputPlane</c> of <paramref name="input"/>, output channel <c>c</c>'s at <c>c * outputPlane</c> of
+    /// <paramref name="output"/>. <paramref name="paddedBias"/> (<see cref="PadBias"/>) starts the sums, as this layer's own
+    /// bias would, and the activation follows, on the thread count and chunks of this layer's calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ComputeChannelPlanes(ReadOnlySpan<float> input, int inputHeight, int inputWidth, int inputPlane, Span<float> output, int outputPlane,
+        float[] paddedBias, FusedActivation activation, float leakyReluSlope)
+    {
+        ExecutionPlan plan = GetPlan(inputHeight, inputWidth);
+        if (!plan.UpsamplesByWidth || paddedBias.Length != PaddedBiasLength || inputPlane < inputHeight * inputWidth
+            || outputPlane < plan.OutputHeight * plan.OutputWidth
+            || input.Length < (long)(_layer.InChannels - 1) * inputPlane + inputHeight * inputWidth
+            || output.Length < (long)(_layer.OutChannels - 1) * outputPlane + plan.OutputHeight * plan.OutputWidth)
+            throw new ArgumentException("The slice does not fit the plan of the width up-sampling kernel.");
+        CallContext context = Interlocked.Exchange(ref _idleContext, null) ?? new CallContext(this);
+        try
+        {
+            context.SetChannelPlanes(inputPlane, outputPlane, paddedBias, _layer with { Activation = activation, LeakyReluSlope = leakyReluSlope });
+            fixed (float* inputPointer = input)
+            fixed (float* outputPointer = output)
+            {
+                context.Run(plan, 1, inputPointer, input.Length, outputPointer, output.Length);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _idleContext, context);
+        }
+    }
+
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         _weightsAreFinite = AllFinite(weights);
@@ -329,6 +390,19 @@ public sealed unsafe class PreparedConvTranspose2D
         private int _batch, _inputLength, _outputLength;
         private float* _input, _output;
 
+        // A call of ComputeChannelPlanes (while _planesBias is set): the channel strides of its input and output, its bias and
+        // its layer with the volume's activation. Reset at the end of every call.
+        private int _inputPlane, _outputPlane;
+        private float[]? _planesBias;
+        private LayerShape _planesLayer;
+
+        /// <summary>Makes the next <see cref="Run"/> a call of <see cref="ComputeChannelPlanes"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void SetChannelPlanes(int inputPlane, int outputPlane, float[] paddedBias, LayerShape layer)
+        {
+            (_inputPlane, _outputPlane, _planesBias, _planesLayer) = (inputPlane, outputPlane, paddedBias, layer);
+        }
+
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
 
         /// <summary>The steps of a call; each is split by rows across the worker pool.</summary>
@@ -428,6 +502,8 @@ public sealed unsafe class PreparedConvTranspose2D
             finally
             {
                 _input = _output = null;
+                _inputPlane = _outputPlane = 0;
+                _planesBias = null;
             }
         }
 
@@ -435,6 +511,15 @@ public sealed unsafe class PreparedConvTranspose2D
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunParts(ExecutionPlan plan, int batch, int parts, float* input, int inputLength, float* output, int outputLength)
         {
+            if (_planesBias is not null)
+            {
+                // A slice of a volume (ComputeChannelPlanes): the up-sampling kernel's rows alone. No exact edge pass for
+                // weights that are not finite: every output of its 2 x 2 stride-2 geometry has its one tap inside the
+                // input, so no sum multiplies a border zero.
+                RunChannelChunks(plan, batch, parts, input, inputLength, output, outputLength);
+                return;
+            }
+
             if (plan.RunsExact(batch))
             {
                 if (parts <= 1)
@@ -660,8 +745,11 @@ public sealed unsafe class PreparedConvTranspose2D
             LayerShape layer = Layer;
             ExecutionPlan plan = _plan;
             int inputSample = InputSample, paddedSample = PaddedSample, outputSample = OutputSample;
-            var userInput = new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
-            var userOutput = new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
+            // A volume's slice (one sample) spans its channels' planes, a channel volume apart.
+            var userInput = _planesBias is not null ? new ReadOnlySpan<float>(_input, _inputLength)
+                : new ReadOnlySpan<float>(_input, _inputLength).Slice(sample * inputSample, inputSample);
+            var userOutput = _planesBias is not null ? new Span<float>(_output, _outputLength)
+                : new Span<float>(_output, _outputLength).Slice(sample * outputSample, outputSample);
             if (_pass is Pass.Exact or Pass.ExactEdges)
             {
                 TapListKernel.Run(layer, plan, userInput, userOutput, _owner.ExactWeights, ChannelsLast, rowStart, rowEnd, edgesOnly: _pass == Pass.ExactEdges);
@@ -690,7 +778,12 @@ public sealed unsafe class PreparedConvTranspose2D
                     Span<float> band = _paddedInput.Slice(slot * chunking.BandFloats, chunking.BandFloats);
                     if (plan.UpsamplesByWidth)
                     {
-                        WidthUpsampleKernel.Run(layer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _owner._channel.Bias, band, rowStart, rowEnd);
+                        if (_planesBias is not null)
+                            WidthUpsampleKernel.Run(_planesLayer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _planesBias, band, rowStart, rowEnd,
+                                _inputPlane, _outputPlane);
+                        else
+                            WidthUpsampleKernel.Run(layer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _owner._channel.Bias, band, rowStart, rowEnd,
+                                plan.InputHeight * plan.InputWidth, plan.OutputHeight * plan.OutputWidth);
                         break;
                     }
 

@@ -98,11 +98,14 @@ internal static class WidthUpsampleKernel
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, NCHW in and out, bias and activation included.</summary>
     /// <param name="packed">The weights in this kernel's packing (<see cref="Pack"/>).</param>
     /// <param name="stage">At least <see cref="StageFloats"/> floats of per-thread scratch.</param>
+    /// <param name="inputPlane">Floats from one input channel's plane to the next: the plane itself for an NCHW sample, more
+    /// for one depth slice of an NCDHW volume (its channels' slices lie a whole channel volume apart).</param>
+    /// <param name="outputPlane">Floats from one output channel's plane to the next (likewise).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd)
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd, int inputPlane, int outputPlane)
     {
-        int inH = plan.InputHeight, inW = plan.InputWidth, outW = plan.OutputWidth, plane = plan.OutputHeight * outW;
+        int inW = plan.InputWidth, outW = plan.OutputWidth, plane = outputPlane;
         int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, paddedChannels = plan.PaddedChannels;
         int stagedRow = -1;
         bool wide = plan.ChannelVectors == VectorWidth.V512;
@@ -112,7 +115,7 @@ internal static class WidthUpsampleKernel
             if (iy != stagedRow)
             {
                 for (int ic = 0; ic < layer.InChannels; ic++)
-                    FloatSpans.Copy(input.Slice((ic * inH + iy) * inW, inW), stage.Slice(ic * inW, inW));
+                    FloatSpans.Copy(input.Slice(ic * inputPlane + iy * inW, inW), stage.Slice(ic * inW, inW));
                 stagedRow = iy;
             }
 
