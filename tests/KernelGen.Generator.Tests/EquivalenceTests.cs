@@ -129,6 +129,15 @@ public class EquivalenceTests
         new KernelCase(2, 64, 16, 2, 1, 70, (1, 5), (1, 3), (0, 2, 0, 2), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 24).As1D(),
         // Kernel 3, stride 2, padding 1: an odd output length (a lone last column after the pairs), 40 input channels, tanh.
         new KernelCase(1, 40, 8, 1, 1, 50, (1, 3), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 25).As1D(),
+        // Long 1-D rows (two tiles of about 256 positions or more, 32+ input channels): the Vector256 path walks the staged row in
+        // tiles outside its blocks of output channels, then the rest of the run; staged rows of 1024+ floats are padded to an odd
+        // number of cache lines. Pairs, 8 = 3 + 3 + 2 channels (the tail's 3 vectors: tiles of 240), 4 tiles and a rest of 140
+        // with a moved-back vector, rows of 1104 floats; bias, ReLU, a batch of two.
+        new KernelCase(2, 32, 8, 1, 1, 1100, (1, 4), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.Relu, 0.01f, 0, 30).As1D(),
+        // Stride 3 (phases alone, each in its own tiles), 10 = 6 + 4 output channels, output padding.
+        new KernelCase(1, 32, 10, 1, 1, 700, (1, 5), (1, 3), (0, 2, 0, 2), (0, 1), (1, 1), false, false, FusedActivation.None, 0.01f, 0, 31).As1D(),
+        // Kernel 3, stride 2, padding 1: a lone last column after the tiled pairs, 16 = 5 x 3 + 1 channels, rows of 1520 floats, tanh.
+        new KernelCase(1, 32, 16, 1, 1, 1500, (1, 3), (1, 2), (0, 1, 0, 1), (0, 0), (1, 1), false, true, FusedActivation.Tanh, 0.01f, 0, 32).As1D(),
         // Tap vectors on vocoder-like geometries (kernel 2 x stride, the output exactly stride x the input long, one or two
         // Vector512 of positions): vocoder_up's geometry with 256 -> 128 channels, 32 positions, bias.
         new KernelCase(1, 256, 128, 1, 1, 32, (1, 16), (1, 8), (0, 4, 0, 4), (0, 0), (1, 1), false, true, FusedActivation.None, 0.01f, 0, 26).As1D(),

@@ -217,8 +217,9 @@ namespace KernelGen.Generator.Emitting
         /// length 2048 (one L1 set for the cells of every channel), lie 8 KB + 2 zero columns apart in the buffer, and its blocks
         /// are the 2-D ones (3 channels x 2 vectors x 2 phases); vocoder_up2 (128 -> 64,
         /// length 2048, kernel 4, stride 2) with AVX-512 off on a Zen 5: unstaged 4 x 1 blocks 1840 us, unstaged blocks of 2 channels
-        /// x 3 vectors sharing each broadcast 1530 us, staged 1405 us (0.50x -> 0.67x ONNX Runtime, whose AVX-512 stays on). The
-        /// Vector512 path keeps the caller's input (<see cref="SharesWeightBroadcasts"/>).
+        /// x 3 vectors sharing each broadcast 1530 us, staged 1405 us (0.50x -> 0.67x ONNX Runtime, whose AVX-512 stays on); its
+        /// rows padded to an odd number of cache lines (<see cref="StagedRowFloats"/>) and walked in tiles (<see cref="ColumnTile"/>),
+        /// about 1250 us (near the Vector256 FMA peak at best). The Vector512 path keeps the caller's input (<see cref="SharesWeightBroadcasts"/>).
         /// </summary>
         internal static bool StagesInput(KernelSpec spec, AxisPlan columns, int lanes) =>
             (lanes == 8 || lanes == 16) && (spec.Rank >= 2 || lanes == 8) && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
@@ -308,11 +309,30 @@ namespace KernelGen.Generator.Emitting
             return (left, right);
         }
 
-        /// <summary>Floats of one staged input row: the input row and its zero columns (<see cref="StagedPadding"/>).</summary>
+        /// <summary>Staged rows of this many floats (4 KB) or more are padded to an odd number of cache lines (<see cref="StagedRowFloats"/>).</summary>
+        private const int LongStagedRowFloats = 1024;
+
+        /// <summary>
+        /// Floats of one staged input row: the input row and its zero columns (<see cref="StagedPadding"/>), and for rows of
+        /// <see cref="LongStagedRowFloats"/> floats or more further zero columns up to an odd number of 64-byte cache lines.
+        /// The reduction reads the same columns of every input channel's row in turn; rows a multiple of 4 KB apart, or nearly
+        /// (2050 floats, 8200 bytes, on vocoder_up2: 128 -> 64, length 2048, kernel 4, stride 2), put those columns of all 128
+        /// channels into a few of the L1 cache's 64 sets, more lines than their ways, so that the next block's reads missed;
+        /// 2064 floats (129 lines) spread them over every set. vocoder_up2 with AVX-512 off on a Zen 5, interleaved in one
+        /// process: 94 against 88-91 GFLOP/s (10th percentile), and 102 against 98 with the row in tiles (<see cref="ColumnTile"/>).
+        /// </summary>
         private static int StagedRowFloats(KernelSpec spec, AxisPlan columns)
         {
             var (left, right) = StagedPadding(spec, columns);
-            return left + spec.InputWidth + right;
+            int floats = left + spec.InputWidth + right;
+            return floats >= LongStagedRowFloats ? (floats + 15) / 32 * 32 + 16 : floats;
+        }
+
+        /// <summary>Whether the staged rows are padded past their zero columns to an odd number of cache lines (<see cref="StagedRowFloats"/>).</summary>
+        private static bool PadsStagedRows(KernelSpec spec, AxisPlan columns)
+        {
+            var (left, right) = StagedPadding(spec, columns);
+            return left + spec.InputWidth + right >= LongStagedRowFloats;
         }
 
         /// <summary>This path reads its input from the staged copy (<see cref="StagesInput"/>).</summary>
@@ -393,6 +413,18 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
                 yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
                 yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
+                if (PadsStagedRows(s, plan.Columns))
+                {
+                    yield return "//   Its staged rows of " + Text(StagedRowFloats(s, plan.Columns)) + " floats are an odd number of cache lines, so that one column of consecutive input";
+                    yield return "//   channels spreads over the L1 sets (rows about a multiple of 4 KB apart put it into a few).";
+                }
+
+                if (Array.Exists(plan.PathWidths, lanes => TilesStagedRow(plan, lanes)))
+                {
+                    yield return "//   Its long 1-D row is walked in tiles of about " + Text(StagedColumnTile) + " positions outside the blocks of output channels, so that every block";
+                    yield return "//   reads a tile's staged cells from the L2 cache (vocoder_up2, AVX-512 off, Zen 5, padded rows: 88 -> 102 GFLOP/s, 10th percentile).";
+                }
+
                 if (StagedWeightsFloats(plan) > 0)
                 {
                     yield return "//   Their path also repacks the weights once per sample ([kd][kh][input channel][output channel][kw], a per-thread buffer of";
@@ -424,6 +456,12 @@ namespace KernelGen.Generator.Emitting
                 {
                     _writer?.Line("// Each staged row has " + Text(left) + " zero column(s) before the input's and " + Text(rowFloats - left - _spec.InputWidth)
                         + " after: no call writes them, so they stay zero, and edge vectors are plain loads.");
+                    if (PadsStagedRows(_spec, _columns))
+                    {
+                        _writer?.Line("// The rows' " + Text(rowFloats) + " floats are an odd number of 64-byte cache lines (" + Text(rowFloats / 16)
+                            + "): one column of consecutive input channels falls in");
+                        _writer?.Line("// different L1 sets, where rows about a multiple of 4 KB apart put every channel's into a few sets (more lines than their ways).");
+                    }
                 }
 
                 Statement("float[] stagedInput = " + StagedInputField + " ??= new float[" + Text((long)_spec.InChannels * _spec.InputHeight * rowFloats) + "];");
@@ -451,20 +489,52 @@ namespace KernelGen.Generator.Emitting
             int fullBlocks = perGroup / block, tail = perGroup % block;
             if (Staged)
             {
+                int tailVectors = StagedTailVectors(block, pixelVectors);
+
+                // Every block of output channels: full blocks of `block` channels, then the tail.
+                void ChannelBlocks(Action<Affine, int, int> blockRun)
+                {
+                    Repeat("ob", 0, fullBlocks, block, RollChannels, first => blockRun(first, block, pixelVectors));
+                    if (tail > 0) blockRun(Affine.Of((long)fullBlocks * block), tail, tailVectors);
+                }
+
+                bool tiled = runs.Exists(run => ColumnTiles(run, pixelVectors, tailVectors) > 1);
                 // Rows outside the channel blocks: the staged input rows one output row reads stay in the L1 cache while every
                 // block of output channels reads them.
                 Repeat("g", 0, _spec.Groups, 1, RollChannels, group => StagedRows((rowPhase, qh, rowTaps) =>
                 {
-                    Repeat("ob", 0, fullBlocks, block, RollChannels, first =>
+                    if (!tiled)
                     {
-                        foreach (var run in runs) WidthRun(group, first, block, rowPhase, qh, rowTaps, run, pixelVectors);
-                    });
-                    if (tail > 0)
+                        ChannelBlocks((first, channels, vectors) =>
+                        {
+                            foreach (var run in runs) WidthRun(group, first, channels, rowPhase, qh, rowTaps, run, vectors);
+                        });
+                        return;
+                    }
+
+                    foreach (var run in runs)
                     {
-                        // The tail block's few channels take more vectors, up to the same accumulators: with 2 x 2 it would
-                        // have too few independent FMA chains to hide the FMA latency.
-                        int tailVectors = Math.Max(pixelVectors, Math.Min(MaxPixelVectors, KernelShapes.VectorRegisters(_lanes) * 3 / 4 / (tail * (PairedColumns ? 2 : 1))));
-                        foreach (var run in runs) WidthRun(group, Affine.Of((long)fullBlocks * block), tail, rowPhase, qh, rowTaps, run, tailVectors);
+                        int tile = ColumnTile(run, pixelVectors, tailVectors), tiles = ColumnTiles(run, pixelVectors, tailVectors);
+                        if (tiles < 2)
+                        {
+                            ChannelBlocks((first, channels, vectors) => WidthRun(group, first, channels, rowPhase, qh, rowTaps, run, vectors));
+                            continue;
+                        }
+
+                        // A long 1-D row of every input channel can be too big for its staged cells to stay in the L2 cache from one
+                        // block of output channels to the next: tiles of the row go outside the blocks (ColumnTile).
+                        int end = run.First + tiles * tile;
+                        _writer?.Line("// Positions " + Text(run.First) + ".." + Text(end - 1) + " in tiles of " + Text(tile) + ", each walked by every block of output channels in turn:");
+                        _writer?.Line("// the blocks after the first read the tile's staged cells (about " + Text((long)_spec.InChannels * tile * 4 / 1024)
+                            + " KB) from the L2 cache, where the whole row's (" + Text((long)_spec.InChannels * StagedRowFloats(_spec, _columns) * 4 / 1024) + " KB)");
+                        _writer?.Line("// may not stay there from one block to the next.");
+                        Repeat("mt", run.First, tiles, tile, roll: true, mt => ChannelBlocks((first, channels, vectors) =>
+                            WidthTile(group, first, channels, rowPhase, qh, rowTaps, run, mt, tile, vectors)));
+                        if (end < run.End)
+                        {
+                            var rest = new ColumnRun(run.Parts, end, run.End, run.Paired);
+                            ChannelBlocks((first, channels, vectors) => WidthRun(group, first, channels, rowPhase, qh, rowTaps, rest, vectors));
+                        }
                     }
                 }));
                 return;
@@ -636,6 +706,69 @@ namespace KernelGen.Generator.Emitting
             if (last is int end) rest.Add(end);
             Blocks(rest, width);
             Blocks(remainder, 1);
+        }
+
+        /// <summary>
+        /// Vectors per register block of the staged path's tail block of output channels (fewer than <paramref name="block"/>): its
+        /// few channels take more vectors, up to the same accumulators, where with 2 x 2 it would have too few independent FMA
+        /// chains to hide the FMA latency.
+        /// </summary>
+        private int StagedTailVectors(int block, int pixelVectors)
+        {
+            int tail = _spec.OutPerGroup % block;
+            return tail > 0
+                ? Math.Max(pixelVectors, Math.Min(MaxPixelVectors, KernelShapes.VectorRegisters(_lanes) * 3 / 4 / (tail * (PairedColumns ? 2 : 1))))
+                : pixelVectors;
+        }
+
+        /// <summary>Whether the path of <paramref name="lanes"/> lanes walks a staged 1-D row in tiles (<see cref="ColumnTile"/>).</summary>
+        internal static bool TilesStagedRow(KernelPlan plan, int lanes)
+        {
+            if (plan.Strategy != KernelStrategy.WidthVectorized || plan.Spec.Rank != 1) return false;
+            var body = new KernelBodyWriter(plan.Spec, plan.Rows, plan.Columns, plan.Strategy, plan.Level, lanes, null,
+                new SortedSet<string>(StringComparer.Ordinal), PlaneMode.Complete);
+            if (!body.Staged) return false;
+            var (block, pixelVectors) = WidthBlocking(plan.Spec, plan.Columns, lanes);
+            int tailVectors = body.StagedTailVectors(block, pixelVectors);
+            return body.ColumnRuns().Exists(run => body.ColumnTiles(run, pixelVectors, tailVectors) > 1);
+        }
+
+        /// <summary>Positions (column pairs or positions of one phase) per tile of a staged 1-D row's run (<see cref="ColumnTile"/>).</summary>
+        private const int StagedColumnTile = 256;
+
+        /// <summary>
+        /// The positions per tile of a staged 1-D run: about <see cref="StagedColumnTile"/>, a whole number of every block's loop
+        /// step (vectors of the full and the tail blocks). At 128 input channels a tile's staged cells are 128 to 256 KB, in the
+        /// L2 cache for every block of output channels, where the whole row (1 MB at length 2048) went to L3 and back for each
+        /// block. vocoder_up2 (128 -> 64, length 2048, kernel 4, stride 2) with AVX-512 off on a Zen 5, interleaved in one process,
+        /// rows padded (<see cref="StagedRowFloats"/>): tiles of 256 pairs 98 against 88 GFLOP/s untiled (10th percentile of the
+        /// calls; tiles of 128 pairs 96, of 512 98); with both, 1274 against 1472 us at best for the kernel before (105 GFLOP/s,
+        /// about 95 % of the Vector256 FMA peak).
+        /// </summary>
+        private int ColumnTile(ColumnRun run, int pixelVectors, int tailVectors)
+        {
+            int width = RunWidth(run);
+            long a = (long)width * pixelVectors, b = (long)width * tailVectors, step = a / Gcd(a, b) * b;
+            return (int)(step * Math.Max(1, StagedColumnTile / step));
+        }
+
+        private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
+
+        /// <summary>Whole tiles (<see cref="ColumnTile"/>) of a staged run: 0 unless this path stages a 1-D row and keeps its loops.</summary>
+        private int ColumnTiles(ColumnRun run, int pixelVectors, int tailVectors) =>
+            Staged && _spec.Rank == 1 && RollSpatial ? (run.End - run.First) / ColumnTile(run, pixelVectors, tailVectors) : 0;
+
+        /// <summary>One tile of a staged 1-D run (<see cref="ColumnTile"/>), from <paramref name="tileStart"/>: a loop over its register blocks.</summary>
+        private void WidthTile(Affine group, Affine firstChannel, int channels, AxisPhase rowPhase, Affine qh, Tap[] rowTaps, ColumnRun run,
+            Affine tileStart, int tile, int pixelVectors)
+        {
+            int width = RunWidth(run), step = width * pixelVectors;
+            RepeatFrom("m", tileStart, tile / step, step, m =>
+            {
+                var block = new Affine[pixelVectors];
+                for (int p = 0; p < pixelVectors; p++) block[p] = m + (long)p * width;
+                WidthBlock(group, firstChannel, channels, rowPhase, qh, rowTaps, run, block, width);
+            });
         }
 
         /// <summary>Every lane of every tap of the vector at <paramref name="m"/> reads a real input cell.</summary>

@@ -151,6 +151,28 @@ namespace KernelGen.Generator.Emitting
                 body(Affine.Of(first + (long)i * step));
         }
 
+        /// <summary>
+        /// A loop of <paramref name="count"/> iterations over <paramref name="variable"/> = <paramref name="first"/>, first + step,
+        /// ... where <paramref name="first"/> is itself an outer loop's index (one iteration: the body once, at first).
+        /// </summary>
+        private void RepeatFrom(string variable, Affine first, int count, int step, Action<Affine> body)
+        {
+            if (count <= 0) return;
+            if (count == 1 || _writer is null)
+            {
+                body(count == 1 ? first : Affine.Var(variable));
+                return;
+            }
+
+            string increment = step == 1 ? variable + "++" : variable + " += " + Text(step);
+            _writer.Open("for (int " + variable + " = " + first + "; " + variable + " < " + (first + (long)count * step) + "; " + increment + ")");
+            var saved = new HashSet<string>(_declared, StringComparer.Ordinal);
+            body(Affine.Var(variable));
+            _declared.Clear();
+            _declared.UnionWith(saved);
+            _writer.Close();
+        }
+
         // ----- Phases, rows and taps -----
 
         private readonly struct Tap
