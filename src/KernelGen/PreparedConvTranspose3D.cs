@@ -329,12 +329,39 @@ public sealed class PreparedConvTranspose3D
                 continue;
             }
 
-            int stride = count * channels;
-            for (int p = 0, pixels = inSlice / channels; p < pixels; p++)
-                FloatSpans.Copy(source.Slice(p * channels, channels), stacked.Slice(p * stride + j * channels, channels));
+            Interleave(source, stacked[(j * channels)..], channels, count * channels);
         }
 
         return stacked;
+    }
+
+    /// <summary>
+    /// Copies each run of <paramref name="channels"/> floats of <paramref name="source"/> (a pixel) to <paramref name="destination"/>,
+    /// <paramref name="pitch"/> floats apart: in registers, a pixel's few vectors at a time (a copy call per pixel cost more
+    /// than its copying on volume_k3's 32 channels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Interleave(ReadOnlySpan<float> source, Span<float> destination, int channels, int pitch)
+    {
+        int pixels = source.Length / channels;
+        if (pixels == 0) return;
+        // Every index below is inside these bounds: the last pixel's run ends at (pixels - 1) * pitch + channels.
+        if ((long)(pixels - 1) * pitch + channels > destination.Length)
+            throw new ArgumentException("The destination is too short.", nameof(destination));
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        int lanes = Vector<float>.Count;
+        int vectorEnd = Vector.IsHardwareAccelerated ? channels - channels % lanes : 0;
+        for (int p = 0; p < pixels; p++)
+        {
+            ref float pixelFrom = ref Unsafe.Add(ref from, (nint)p * channels);
+            ref float pixelTo = ref Unsafe.Add(ref to, (nint)p * pitch);
+            int c = 0;
+            for (; c < vectorEnd; c += lanes)
+                Vector.LoadUnsafe(ref pixelFrom, (nuint)c).StoreUnsafe(ref pixelTo, (nuint)c);
+            for (; c < channels; c++)
+                Unsafe.Add(ref pixelTo, c) = Unsafe.Add(ref pixelFrom, c);
+        }
     }
 
     /// <summary>(A, B, plane) to (B, A, plane): the swap of the two outer axes, moving whole planes.</summary>

@@ -275,7 +275,8 @@ public class ConvTranspose3DTests
     /// The depth taps of one depth phase run as one 2-D pass over their input slices stacked as channels wherever every slice
     /// they read is inside the input (the taps one by one at the depth edges): against the naive reference, prepared and not,
     /// on one and two threads, for NHWC slices (interleaved per pixel), NCHW slices (consecutive: read in place) and slices
-    /// two apart (stride 3, dilation 2: copied), with the channel kernel (32 -> 16) and the width kernel (4 -> 3).
+    /// two apart (stride 3, dilation 2: copied), with the channel kernel (32 -> 16) and the width kernel (4 -> 3); 13 channels
+    /// leave a remainder past the interleaving's vectors.
     /// </summary>
     [Theory]
     [InlineData(false, 32, 16, 3, 2, 1, 1)]
@@ -283,6 +284,7 @@ public class ConvTranspose3DTests
     [InlineData(false, 4, 3, 3, 2, 1, 1)]
     [InlineData(false, 4, 3, 5, 3, 2, 2)]
     [InlineData(true, 8, 16, 5, 3, 2, 2)]
+    [InlineData(true, 13, 16, 3, 2, 1, 1)]
     [InlineData(false, 16, 16, 4, 2, 1, 2)]
     public void DepthPhasesRunAsOneStackedPass(bool channelsLast, int inChannels, int outChannels, int kernelDepth, int strideDepth,
         int dilationDepth, int stackedPhases)
