@@ -6,7 +6,8 @@ using KernelGen.Kernels;
 namespace KernelGen;
 
 /// <summary>
-/// A <see cref="ConvTranspose3D"/> whose weights and bias are packed once: one packed 2-D layer per depth tap. Calls to
+/// A <see cref="ConvTranspose3D"/> whose weights and bias are packed once: one packed 2-D layer per depth tap, and one per
+/// depth phase of several taps over their input slices stacked as channels (see <see cref="_stacked"/>). Calls to
 /// <see cref="Compute"/> allocate nothing once a given input size has been seen. Safe to call from several threads at once.
 /// </summary>
 public sealed class PreparedConvTranspose3D
@@ -22,6 +23,22 @@ public sealed class PreparedConvTranspose3D
 
     /// <summary>The weights of one depth tap while they are gathered for packing (the packers copy them).</summary>
     private readonly float[] _tapWeights;
+
+    /// <summary>
+    /// Per depth phase <c>r</c> (an output slice's <c>(od + padFront) % stride</c>), the depth taps that reach its slices, in
+    /// descending order (so that the input slices they read ascend); null when no phase has two taps or the layer has groups.
+    /// </summary>
+    private readonly int[][]? _phaseTaps;
+
+    /// <summary>
+    /// Per depth phase with two or more taps, one 2-D layer over the input slices of all its taps stacked as channels
+    /// (<see cref="_phaseTaps"/>' order): the phase's taps run as one pass, with one chain of sums per output, instead of a
+    /// pass per tap whose partial slices are then added. Null for the other phases.
+    /// </summary>
+    private readonly PreparedConvTranspose2D?[]? _stacked;
+
+    /// <summary>The weights of one stacked layer while they are gathered for packing.</summary>
+    private readonly float[]? _stackedWeights;
 
     private Buffers? _idle;
 
@@ -53,25 +70,54 @@ public sealed class PreparedConvTranspose3D
             _planeTaps = plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane));
             _planeBias = new float[_planeTaps[0].PaddedBiasLength];
         }
+
+        var depth = definition.DepthAxis;
+        if (definition.Groups == 1 && !OneTapPerSlice(depth))
+        {
+            _phaseTaps = new int[depth.Stride][];
+            _stacked = new PreparedConvTranspose2D?[depth.Stride];
+            int most = 0;
+            for (int r = 0; r < depth.Stride; r++)
+            {
+                var taps = new List<int>();
+                for (int kd = depth.Kernel - 1; kd >= 0; kd--)
+                {
+                    if (((r - kd * depth.Dilation) % depth.Stride + depth.Stride) % depth.Stride == 0)
+                        taps.Add(kd);
+                }
+
+                _phaseTaps[r] = [.. taps];
+                if (taps.Count < 2) continue;
+                var plane = new ConvTranspose2D(taps.Count * _tapLayer.InChannels, _tapLayer.OutChannels, _tapLayer.KernelSize, _tapLayer.Stride,
+                    _tapLayer.Padding, _tapLayer.OutputPadding, _tapLayer.Dilation)
+                {
+                    Layout = _tapLayer.Layout,
+                    MaxDegreeOfParallelism = _tapLayer.MaxDegreeOfParallelism,
+                    PlanOptions = _tapLayer.PlanOptions,
+                };
+                _stacked[r] = new PreparedConvTranspose2D(plane);
+                most = Math.Max(most, taps.Count);
+            }
+
+            _stackedWeights = new float[most * _tapLayer.WeightsLength];
+        }
     }
 
     /// <summary>
     /// Whether no output slice is reached by two (input slice, depth tap) pairs, whatever the input depth: taps <c>m</c>
-    /// apart reach the same slice from input slices <c>m * dilation / stride</c> apart, so never when no such distance
-    /// is a whole number (the usual 2, 2 up-sampling: one tap per slice).
+    /// apart reach the same slice from input slices <c>m * dilation / stride</c> apart, a whole number first at
+    /// <c>m = stride / gcd(stride, dilation)</c>, so never when the kernel is no longer than that (the usual 2, 2
+    /// up-sampling: one tap per slice). Else some depth phase has two or more taps (see <see cref="_stacked"/>).
     /// </summary>
-    private static bool OneTapPerSlice(Geometry.AxisGeometry depth)
-    {
-        for (int m = 1; m < depth.Kernel; m++)
-        {
-            if ((long)m * depth.Dilation % depth.Stride == 0) return false;
-        }
+    private static bool OneTapPerSlice(Geometry.AxisGeometry depth) => depth.Kernel <= depth.Stride / Gcd(depth.Stride, depth.Dilation);
 
-        return true;
-    }
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose3D Definition { get; }
+
+    /// <summary>The depth phases whose taps run as one stacked pass (tests check that the stacked path runs).</summary>
+    internal int StackedPhases => _stacked?.Count(layer => layer is not null) ?? 0;
 
     /// <summary>The packed 2-D layer of each depth tap (tests check that they share the definition's plane).</summary>
     internal IReadOnlyList<PreparedConvTranspose2D> Taps => _taps;
@@ -103,6 +149,24 @@ public sealed class PreparedConvTranspose3D
             _taps[kd].Pack(_tapWeights, default);
             if (_planeTaps is not null && _planeTaps != _taps)
                 _planeTaps[kd].Pack(_tapWeights, default);
+        }
+
+        if (_stacked is not null)
+        {
+            // Stacked input channel j * Cin + ic is input channel ic of the slice that depth tap taps[j] reads.
+            for (int r = 0; r < _stacked.Length; r++)
+            {
+                if (_stacked[r] is not { } stacked) continue;
+                int[] taps = _phaseTaps![r];
+                var gathered = _stackedWeights.AsSpan(0, taps.Length * _tapLayer.WeightsLength);
+                for (int j = 0; j < taps.Length; j++)
+                {
+                    for (int pair = 0; pair < pairs; pair++)
+                        weights.Slice((pair * depth + taps[j]) * plane, plane).CopyTo(gathered.Slice((j * pairs + pair) * plane, plane));
+                }
+
+                stacked.Pack(gathered, default);
+            }
         }
 
         _hasBias = !bias.IsEmpty;
@@ -172,11 +236,26 @@ public sealed class PreparedConvTranspose3D
         for (int od = 0; od < shape.OutputDepth; od++)
         {
             var destination = inPlace ? output.Slice(od * outSlice, outSlice) : Buffers.Grow(ref buffers.Output, outSlice);
-            bool written = false;
+            bool written = false, stackedPass = false;
             // Output slice od sits at t = od + padFront on the full output and receives input slice id through depth tap kd
             // when t = id * stride + kd * dilation: only those pairs are computed.
             int t = od + depth.PadBegin;
-            for (int kd = 0; kd < depth.Kernel; kd++)
+            if (_stacked?[t % depth.Stride] is { } stacked)
+            {
+                // The phase's taps in one pass when every slice they read is inside the input (else, at the depth edges,
+                // the taps that reach one run alone below: a stacked zero slice would cost its multiply-adds).
+                int[] taps = _phaseTaps![t % depth.Stride];
+                int firstId = (t - taps[0] * depth.Dilation) / depth.Stride, lastId = (t - taps[^1] * depth.Dilation) / depth.Stride;
+                if (firstId >= 0 && lastId < shape.InputDepth)
+                {
+                    int idStep = depth.Dilation / Gcd(depth.Stride, depth.Dilation);
+                    var stackedInput = Stack(slices, buffers, firstId, idStep, taps.Length, inSlice, slicesChannelsLast, definition.InChannels);
+                    stacked.Compute(stackedInput, shape.InputHeight, shape.InputWidth, destination);
+                    written = stackedPass = true;
+                }
+            }
+
+            for (int kd = 0; kd < depth.Kernel && !stackedPass; kd++)
             {
                 int offset = t - kd * depth.Dilation;
                 if (offset < 0 || offset % depth.Stride != 0) continue;
@@ -311,6 +390,62 @@ public sealed class PreparedConvTranspose3D
         for (; i < destination.Length; i++) destination[i] += values[i];
     }
 
+    /// <summary>
+    /// The input of a stacked pass: the <paramref name="count"/> slices from <paramref name="firstId"/> on,
+    /// <paramref name="idStep"/> apart, as one slice of <c>count * channels</c> channels (slice j's channels j-th): NHWC
+    /// slices interleaved pixel by pixel, NCHW ones one after the other (in place when they are consecutive).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static ReadOnlySpan<float> Stack(ReadOnlySpan<float> slices, Buffers buffers, int firstId, int idStep, int count, int inSlice,
+        bool channelsLast, int channels)
+    {
+        if (!channelsLast && idStep == 1)
+            return slices.Slice(firstId * inSlice, count * inSlice);
+        var stacked = Buffers.Grow(ref buffers.Stacked, count * inSlice);
+        for (int j = 0; j < count; j++)
+        {
+            var source = slices.Slice((firstId + j * idStep) * inSlice, inSlice);
+            if (!channelsLast)
+            {
+                FloatSpans.Copy(source, stacked.Slice(j * inSlice, inSlice));
+                continue;
+            }
+
+            Interleave(source, stacked[(j * channels)..], channels, count * channels);
+        }
+
+        return stacked;
+    }
+
+    /// <summary>
+    /// Copies each run of <paramref name="channels"/> floats of <paramref name="source"/> (a pixel) to <paramref name="destination"/>,
+    /// <paramref name="pitch"/> floats apart: in registers, a pixel's few vectors at a time (a copy call per pixel cost more
+    /// than its copying on volume_k3's 32 channels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Interleave(ReadOnlySpan<float> source, Span<float> destination, int channels, int pitch)
+    {
+        int pixels = source.Length / channels;
+        if (pixels == 0) return;
+        // Every index below is inside these bounds: the last pixel's run ends at (pixels - 1) * pitch + channels.
+        if ((long)(pixels - 1) * pitch + channels > destination.Length)
+            throw new ArgumentException("The destination is too short.", nameof(destination));
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        int lanes = Vector<float>.Count;
+        int vectorEnd = Vector.IsHardwareAccelerated ? channels - channels % lanes : 0;
+        for (int p = 0; p < pixels; p++)
+        {
+            ref float pixelFrom = ref Unsafe.Add(ref from, (nint)p * channels);
+            ref float pixelTo = ref Unsafe.Add(ref to, (nint)p * pitch);
+            int c = 0;
+            for (; c < vectorEnd; c += lanes)
+                Vector.LoadUnsafe(ref pixelFrom, (nuint)c).StoreUnsafe(ref pixelTo, (nuint)c);
+            for (; c < channels; c++)
+                Unsafe.Add(ref pixelTo, c) = Unsafe.Add(ref pixelFrom, c);
+        }
+    }
+
     /// <summary>(A, B, plane) to (B, A, plane): the swap of the two outer axes, moving whole planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SwapChannelsAndDepth(ReadOnlySpan<float> source, Span<float> destination, int outer, int inner, int plane)
@@ -323,7 +458,7 @@ public sealed class PreparedConvTranspose3D
     /// <summary>Scratch of one call at a time, kept between calls (so that a repeated size allocates nothing).</summary>
     private sealed class Buffers
     {
-        public float[]? Input, Output, Slice;
+        public float[]? Input, Output, Slice, Stacked;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Span<float> Grow(ref float[]? buffer, int length)

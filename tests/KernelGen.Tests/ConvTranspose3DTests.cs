@@ -271,6 +271,34 @@ public class ConvTranspose3DTests
         Assert.Equal(prepared, unprepared);
     }
 
+    /// <summary>
+    /// The depth taps of one depth phase run as one 2-D pass over their input slices stacked as channels wherever every slice
+    /// they read is inside the input (the taps one by one at the depth edges): against the naive reference, prepared and not,
+    /// on one and two threads, for NHWC slices (interleaved per pixel), NCHW slices (consecutive: read in place) and slices
+    /// two apart (stride 3, dilation 2: copied), with the channel kernel (32 -> 16) and the width kernel (4 -> 3); 13 channels
+    /// leave a remainder past the interleaving's vectors.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 32, 16, 3, 2, 1, 1)]
+    [InlineData(true, 32, 16, 3, 2, 1, 1)]
+    [InlineData(false, 4, 3, 3, 2, 1, 1)]
+    [InlineData(false, 4, 3, 5, 3, 2, 2)]
+    [InlineData(true, 8, 16, 5, 3, 2, 2)]
+    [InlineData(true, 13, 16, 3, 2, 1, 1)]
+    [InlineData(false, 16, 16, 4, 2, 1, 2)]
+    public void DepthPhasesRunAsOneStackedPass(bool channelsLast, int inChannels, int outChannels, int kernelDepth, int strideDepth,
+        int dilationDepth, int stackedPhases)
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var c = new Case3D(2, inChannels, outChannels, 1, (5, 4, 5), (kernelDepth, 3, 2), (strideDepth, 2, 1), (1, 1, 0), (1, 0, 0),
+                (1, 1, 0), (dilationDepth, 1, 1), channelsLast, HasBias: true, FusedActivation.Relu, Seed: 40 + kernelDepth);
+            Assert.Equal(stackedPhases, c.Create(threads).Prepare(c.Weights(), c.Bias()).StackedPhases);
+            AssertMatchesReference(c, prepared: true, threads);
+            AssertMatchesReference(c, prepared: false, threads);
+        }
+    }
+
     private static void AssertMatchesReference(Case3D c, bool prepared, int threads)
     {
         var conv = c.Create(threads);
