@@ -26,6 +26,9 @@
 //   64 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
 //   Every channel tile takes one block before the next block.
+//   Vector512, Vector256: the tap vectors of a tile that land on the same outputs are first summed in registers (a half
+//   vector moved with an extract and an insert where the stride is an odd number of half vectors), so that the tile reads and
+//   writes each of its output vectors once.
 //   A tile's weights lie 8192 bytes apart per input channel, a stride no hardware prefetcher follows, so on the 512- and
 //   256-bit paths (x86 only) the position tiles of each channel tile share out the prefetches of the next channel tile's weights (prefetcht0, a hint: it holds nothing up).
 //   Vector256: the first position tile also copies the tile's weights of the block into an aligned buffer of the calling
@@ -245,35 +248,35 @@ namespace KernelGen.Generated
                                 xa = ref Unsafe.Add(ref xa, 8);
                                 wa = ref Unsafe.Add(ref wa, 2048);
                             }
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, (nuint)(oc * 64));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + V512.GetUpper(a0_0_0), ref y, (nuint)(oc * 64 + 4));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, (nuint)(oc * 64 + 64));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + V512.GetUpper(a1_0_0), ref y, (nuint)(oc * 64 + 68));
-                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 128)) + V256.GetUpper(V512.GetLower(a2_0_0)), ref y, (nuint)(oc * 64 + 128));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + V512.GetUpper(a2_0_0), ref y, (nuint)(oc * 64 + 132));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + a1_2_0, ref y, (nuint)(oc * 64 + 76));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 140)) + a2_2_0, ref y, (nuint)(oc * 64 + 140));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_4_0, ref y, (nuint)(oc * 64 + 28));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + a1_4_0, ref y, (nuint)(oc * 64 + 92));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 156)) + a2_4_0, ref y, (nuint)(oc * 64 + 156));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_6_0, ref y, (nuint)(oc * 64 + 44));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + a1_6_0, ref y, (nuint)(oc * 64 + 108));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 172)) + a2_6_0, ref y, (nuint)(oc * 64 + 172));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + a1_1_0, ref y, (nuint)(oc * 64 + 68));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + a2_1_0, ref y, (nuint)(oc * 64 + 132));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 84)) + a1_3_0, ref y, (nuint)(oc * 64 + 84));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 148)) + a2_3_0, ref y, (nuint)(oc * 64 + 148));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_5_0, ref y, (nuint)(oc * 64 + 36));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 100)) + a1_5_0, ref y, (nuint)(oc * 64 + 100));
-                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 164)) + a2_5_0, ref y, (nuint)(oc * 64 + 164));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + V512.GetLower(a0_7_0), ref y, (nuint)(oc * 64 + 52));
+                            var s0_0 = a0_0_0 + V512.WithUpper(Vec512.Zero, V512.GetLower(a0_1_0));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(V512.GetLower(s0_0)), ref y, (nuint)(oc * 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + V512.GetUpper(s0_0), ref y, (nuint)(oc * 64 + 4));
+                            var s0_2 = a0_2_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_1_0)), V512.GetLower(a0_3_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + s0_2, ref y, (nuint)(oc * 64 + 12));
+                            var s0_4 = a0_4_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_3_0)), V512.GetLower(a0_5_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + s0_4, ref y, (nuint)(oc * 64 + 28));
+                            var s0_6 = a0_6_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_5_0)), V512.GetLower(a0_7_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + s0_6, ref y, (nuint)(oc * 64 + 44));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, (nuint)(oc * 64 + 60));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 116)) + V512.GetLower(a1_7_0), ref y, (nuint)(oc * 64 + 116));
+                            var s1_0 = a1_0_0 + V512.WithUpper(Vec512.Zero, V512.GetLower(a1_1_0));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 64)) + V256.GetUpper(V512.GetLower(s1_0)), ref y, (nuint)(oc * 64 + 64));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 68)) + V512.GetUpper(s1_0), ref y, (nuint)(oc * 64 + 68));
+                            var s1_2 = a1_2_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_1_0)), V512.GetLower(a1_3_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 76)) + s1_2, ref y, (nuint)(oc * 64 + 76));
+                            var s1_4 = a1_4_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_3_0)), V512.GetLower(a1_5_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 92)) + s1_4, ref y, (nuint)(oc * 64 + 92));
+                            var s1_6 = a1_6_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_5_0)), V512.GetLower(a1_7_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 108)) + s1_6, ref y, (nuint)(oc * 64 + 108));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 124)) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, (nuint)(oc * 64 + 124));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 180)) + V512.GetLower(a2_7_0), ref y, (nuint)(oc * 64 + 180));
+                            var s2_0 = a2_0_0 + V512.WithUpper(Vec512.Zero, V512.GetLower(a2_1_0));
+                            V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 128)) + V256.GetUpper(V512.GetLower(s2_0)), ref y, (nuint)(oc * 64 + 128));
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 132)) + V512.GetUpper(s2_0), ref y, (nuint)(oc * 64 + 132));
+                            var s2_2 = a2_2_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a2_1_0)), V512.GetLower(a2_3_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 140)) + s2_2, ref y, (nuint)(oc * 64 + 140));
+                            var s2_4 = a2_4_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a2_3_0)), V512.GetLower(a2_5_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 156)) + s2_4, ref y, (nuint)(oc * 64 + 156));
+                            var s2_6 = a2_6_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a2_5_0)), V512.GetLower(a2_7_0));
+                            V512.StoreUnsafe(V512.LoadUnsafe(ref y, (nuint)(oc * 64 + 172)) + s2_6, ref y, (nuint)(oc * 64 + 172));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 188)) + V256.GetLower(V512.GetUpper(a2_7_0)), ref y, (nuint)(oc * 64 + 188));
                         }
                     }
@@ -343,25 +346,25 @@ namespace KernelGen.Generated
                             xa = ref Unsafe.Add(ref xa, 8);
                             wa = ref Unsafe.Add(ref wa, 2048);
                         }
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8064) + V256.GetUpper(V512.GetLower(a0_0_0)), ref y, 8064);
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8068) + V512.GetUpper(a0_0_0), ref y, 8068);
-                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8128) + V256.GetUpper(V512.GetLower(a1_0_0)), ref y, 8128);
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8132) + V512.GetUpper(a1_0_0), ref y, 8132);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8076) + a0_2_0, ref y, 8076);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8140) + a1_2_0, ref y, 8140);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8092) + a0_4_0, ref y, 8092);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8156) + a1_4_0, ref y, 8156);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8108) + a0_6_0, ref y, 8108);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8172) + a1_6_0, ref y, 8172);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8068) + a0_1_0, ref y, 8068);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8132) + a1_1_0, ref y, 8132);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8084) + a0_3_0, ref y, 8084);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8148) + a1_3_0, ref y, 8148);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8100) + a0_5_0, ref y, 8100);
-                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8164) + a1_5_0, ref y, 8164);
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8116) + V512.GetLower(a0_7_0), ref y, 8116);
+                        var s0_0 = a0_0_0 + V512.WithUpper(Vec512.Zero, V512.GetLower(a0_1_0));
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8064) + V256.GetUpper(V512.GetLower(s0_0)), ref y, 8064);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8068) + V512.GetUpper(s0_0), ref y, 8068);
+                        var s0_2 = a0_2_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_1_0)), V512.GetLower(a0_3_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8076) + s0_2, ref y, 8076);
+                        var s0_4 = a0_4_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_3_0)), V512.GetLower(a0_5_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8092) + s0_4, ref y, 8092);
+                        var s0_6 = a0_6_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a0_5_0)), V512.GetLower(a0_7_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8108) + s0_6, ref y, 8108);
                         V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8124) + V256.GetLower(V512.GetUpper(a0_7_0)), ref y, 8124);
-                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8180) + V512.GetLower(a1_7_0), ref y, 8180);
+                        var s1_0 = a1_0_0 + V512.WithUpper(Vec512.Zero, V512.GetLower(a1_1_0));
+                        V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8128) + V256.GetUpper(V512.GetLower(s1_0)), ref y, 8128);
+                        V256.StoreUnsafe(V256.LoadUnsafe(ref y, 8132) + V512.GetUpper(s1_0), ref y, 8132);
+                        var s1_2 = a1_2_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_1_0)), V512.GetLower(a1_3_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8140) + s1_2, ref y, 8140);
+                        var s1_4 = a1_4_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_3_0)), V512.GetLower(a1_5_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8156) + s1_4, ref y, 8156);
+                        var s1_6 = a1_6_0 + V512.WithUpper(V256.ToVector512Unsafe(V512.GetUpper(a1_5_0)), V512.GetLower(a1_7_0));
+                        V512.StoreUnsafe(V512.LoadUnsafe(ref y, 8172) + s1_6, ref y, 8172);
                         V128.StoreUnsafe(V128.LoadUnsafe(ref y, 8188) + V256.GetLower(V512.GetUpper(a1_7_0)), ref y, 8188);
                     }
                 }
@@ -436,12 +439,12 @@ namespace KernelGen.Generated
                             }
                             pa = ref Unsafe.Add(ref pa, 16);
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64)) + V256.GetUpper(a0_0_0), ref y, (nuint)(oc * 64));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_0_1, ref y, (nuint)(oc * 64 + 4));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_2_0, ref y, (nuint)(oc * 64 + 12));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_2_1, ref y, (nuint)(oc * 64 + 20));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + a0_1_0, ref y, (nuint)(oc * 64 + 4));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + a0_1_1, ref y, (nuint)(oc * 64 + 12));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + a0_3_0, ref y, (nuint)(oc * 64 + 20));
+                            var s0_2 = a0_0_1 + a0_1_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 4)) + s0_2, ref y, (nuint)(oc * 64 + 4));
+                            var s0_4 = a0_1_1 + a0_2_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 12)) + s0_4, ref y, (nuint)(oc * 64 + 12));
+                            var s0_6 = a0_2_1 + a0_3_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 20)) + s0_6, ref y, (nuint)(oc * 64 + 20));
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_3_1, ref y, (nuint)(oc * 64 + 28));
                         }
                         // oc oc x i 4 + lane (4 lanes) x taps 0..15.
@@ -483,12 +486,12 @@ namespace KernelGen.Generated
                                 wa = ref Unsafe.Add(ref wa, 16);
                             }
                             V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 28)) + a0_0_0, ref y, (nuint)(oc * 64 + 28));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_0_1, ref y, (nuint)(oc * 64 + 36));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_2_0, ref y, (nuint)(oc * 64 + 44));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_2_1, ref y, (nuint)(oc * 64 + 52));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + a0_1_0, ref y, (nuint)(oc * 64 + 36));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + a0_1_1, ref y, (nuint)(oc * 64 + 44));
-                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + a0_3_0, ref y, (nuint)(oc * 64 + 52));
+                            var s0_2 = a0_0_1 + a0_1_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 36)) + s0_2, ref y, (nuint)(oc * 64 + 36));
+                            var s0_4 = a0_1_1 + a0_2_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 44)) + s0_4, ref y, (nuint)(oc * 64 + 44));
+                            var s0_6 = a0_2_1 + a0_3_0;
+                            V256.StoreUnsafe(V256.LoadUnsafe(ref y, (nuint)(oc * 64 + 52)) + s0_6, ref y, (nuint)(oc * 64 + 52));
                             V128.StoreUnsafe(V128.LoadUnsafe(ref y, (nuint)(oc * 64 + 60)) + V256.GetLower(a0_3_1), ref y, (nuint)(oc * 64 + 60));
                         }
                     }
