@@ -780,10 +780,10 @@ public sealed unsafe class PreparedConvTranspose2D
                     {
                         if (_planesBias is not null)
                             WidthUpsampleKernel.Run(_planesLayer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _planesBias, band, rowStart, rowEnd,
-                                _inputPlane, _outputPlane);
+                                new VolumeSlicePlanes(_inputPlane, _outputPlane));
                         else
                             WidthUpsampleKernel.Run(layer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _owner._channel.Bias, band, rowStart, rowEnd,
-                                plan.InputHeight * plan.InputWidth, plan.OutputHeight * plan.OutputWidth);
+                                default(SamplePlanes));
                         break;
                     }
 

@@ -98,14 +98,16 @@ internal static class WidthUpsampleKernel
     /// <summary>Computes output rows <c>[rowStart, rowEnd)</c> of one sample, NCHW in and out, bias and activation included.</summary>
     /// <param name="packed">The weights in this kernel's packing (<see cref="Pack"/>).</param>
     /// <param name="stage">At least <see cref="StageFloats"/> floats of per-thread scratch.</param>
-    /// <param name="inputPlane">Floats from one input channel's plane to the next: the plane itself for an NCHW sample, more
-    /// for one depth slice of an NCDHW volume (its channels' slices lie a whole channel volume apart).</param>
-    /// <param name="outputPlane">Floats from one output channel's plane to the next (likewise).</param>
+    /// <param name="planes">Floats from one channel's plane to the next: <see cref="SamplePlanes"/> for an NCHW sample,
+    /// <see cref="VolumeSlicePlanes"/> for one depth slice of an NCDHW volume (its channels' slices lie a whole channel
+    /// volume apart). A type argument rather than two more parameters: the NCHW instantiation computes its strides from
+    /// the plan as before (two more stack parameters cost unet_up 3 % on a Zen 5).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd, int inputPlane, int outputPlane)
+    public static void Run<TPlanes>(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
+        ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd, TPlanes planes)
+        where TPlanes : struct, IChannelPlanes
     {
-        int inW = plan.InputWidth, outW = plan.OutputWidth, plane = outputPlane;
+        int inW = plan.InputWidth, outW = plan.OutputWidth, plane = planes.Output(plan), inputPlane = planes.Input(plan);
         int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, paddedChannels = plan.PaddedChannels;
         int stagedRow = -1;
         bool wide = plan.ChannelVectors == VectorWidth.V512;
@@ -291,4 +293,38 @@ internal static class WidthUpsampleKernel
             TSimd.Store(ref Unsafe.Add(ref destination, TSimd.Count), upper);
         }
     }
+}
+
+/// <summary>Where a kernel finds its channels' planes, in floats from one channel's plane to the next.</summary>
+internal interface IChannelPlanes
+{
+    /// <summary>From one input channel's plane to the next.</summary>
+    int Input(ExecutionPlan plan);
+
+    /// <summary>From one output channel's plane to the next.</summary>
+    int Output(ExecutionPlan plan);
+}
+
+/// <summary>One NCHW sample: each channel's plane follows the last.</summary>
+internal readonly struct SamplePlanes : IChannelPlanes
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Input(ExecutionPlan plan) => plan.InputHeight * plan.InputWidth;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Output(ExecutionPlan plan) => plan.OutputHeight * plan.OutputWidth;
+}
+
+/// <summary>One depth slice of an NCDHW volume: each channel's slice lies a channel volume after the last.</summary>
+internal readonly struct VolumeSlicePlanes(int input, int output) : IChannelPlanes
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Input(ExecutionPlan plan) => input;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Output(ExecutionPlan plan) => output;
 }
