@@ -749,8 +749,9 @@ namespace KernelGen.Generator.Emitting
             else if (!scattered) Statement(VectorClass(width) + ".StoreUnsafe(" + value + ", ref y, " + Offset(index) + ");");
             else
             {
-                for (int k = 0; k < width; k++)
-                    Statement(Element("y", index + (long)k * step) + " = " + VectorClass(width) + ".GetElement(" + accumulator + ", " + Text(k) + ");");
+                // Counted as a statement per lane, as Store counts it: the inlined helper's machine code is the lane stores.
+                _count = SaturatingAdd(_count, SaturatingMultiply(_multiplier, width - 1));
+                Statement(ScatterStore(width, step, index, accumulator));
             }
         }
 

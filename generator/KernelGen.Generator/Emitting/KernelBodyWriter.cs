@@ -372,6 +372,66 @@ namespace KernelGen.Generator.Emitting
 
         private string Element(string source, Affine index) => Use("Unsafe") + ".Add(ref " + source + ", " + index + ")";
 
+        /// <summary>
+        /// A call storing each lane of <paramref name="accumulator"/> alone, <paramref name="step"/> elements apart from
+        /// <paramref name="index"/> on (see <see cref="WriteScatterHelpers"/>). The budget still counts a statement per
+        /// lane: the inlined helper's machine code is the lane stores.
+        /// </summary>
+        private string ScatterStore(int width, int step, Affine index, string accumulator) =>
+            Use(ScatterHelper(width, step)) + "(" + accumulator + ", ref " + (IsZero(index) ? "y" : Element("y", index)) + ");";
+
+        private const string ScatterPrefix = "StoreLanes";
+
+        private static string ScatterHelper(int width, int step) => ScatterPrefix + Suffix(width) + "Every" + Text(step);
+
+        /// <summary>
+        /// The scattered stores the paths used, one inlined helper per vector width and distance: the lanes of a sum are
+        /// output elements <c>step</c> apart (NCHW channels a plane apart, in channel-vectorised kernels), so each is stored
+        /// alone. In the path they were a statement per lane, which the trim analyzer (IsAotCompatible) walks with every
+        /// index's arithmetic, sweep after sweep: about half the calls of a large channel-vectorised kernel
+        /// (docs/build-time.md). One call per sum here; the JIT inlines it into the same stores.
+        /// </summary>
+        public static void WriteScatterHelpers(SourceWriter w, SortedSet<string> used)
+        {
+            bool first = true;
+            var names = new List<string>();
+            foreach (string name in used)
+            {
+                if (name.StartsWith(ScatterPrefix, StringComparison.Ordinal)) names.Add(name);
+            }
+
+            foreach (string name in names)
+            {
+                int every = name.IndexOf("Every", StringComparison.Ordinal);
+                int step = int.Parse(name.Substring(every + 5), CultureInfo.InvariantCulture);
+                int width = name.Substring(ScatterPrefix.Length, every - ScatterPrefix.Length) switch
+                {
+                    "512" => 16,
+                    "256" => 8,
+                    _ => 4,
+                };
+                if (first)
+                {
+                    w.Line();
+                    w.Line("// Scattered stores: a sum's lanes are output elements a fixed distance apart, each stored alone. One call per sum in");
+                    w.Line("// the paths rather than a statement per lane, because analysers walk every statement of a method (the trim analyzer");
+                    w.Line("// of IsAotCompatible projects spent about a quarter of a large kernel's analysis on them); inlined, the same stores.");
+                    first = false;
+                }
+
+                string v = "V" + Suffix(width);
+                used.Add(v);
+                used.Add("Vec" + Suffix(width));
+                used.Add("Unsafe");
+                w.Line(KernelEmitter.InlinedAndOptimized);
+                w.Open("private static void " + name + "(Vec" + Suffix(width) + " v, ref float y)");
+                w.Line("y = " + v + ".GetElement(v, 0);");
+                for (int k = 1; k < width; k++)
+                    w.Line("Unsafe.Add(ref y, " + Text((long)k * step) + ") = " + v + ".GetElement(v, " + Text(k) + ");");
+                w.Close();
+            }
+        }
+
         /// <summary><paramref name="width"/> elements <paramref name="step"/> apart (one element when scalar).</summary>
         private string Load(int width, string source, Affine index, int step)
         {
@@ -502,8 +562,7 @@ namespace KernelGen.Generator.Emitting
             {
                 // Lanes land step elements apart: one scalar store per lane (the cost of one store per many FMAs).
                 if (value != accumulator) _writer.Line(accumulator + " = " + value + ";");
-                for (int k = 0; k < width; k++)
-                    _writer.Line(Element("y", index + (long)k * step) + " = " + VectorClass(width) + ".GetElement(" + accumulator + ", " + Text(k) + ");");
+                _writer.Line(ScatterStore(width, step, index, accumulator));
             }
         }
 

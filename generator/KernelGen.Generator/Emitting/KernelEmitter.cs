@@ -577,6 +577,7 @@ namespace KernelGen.Generator.Emitting
             if (plan.PathWidths.Length > 1 && !KernelBodyWriter.UsesTapVectors(s, plan.Strategy)) WriteAllFinite(body, used);
             WriteActivationHelpers(body, plan, used);
             KernelBodyWriter.WriteLaneHelpers(body, used);
+            KernelBodyWriter.WriteScatterHelpers(body, used);
 
             w.Open("namespace KernelGen.Generated");
             w.Line("// Aliases declared inside this namespace take precedence over any type of the user's: the kernel cannot be misbound.");
