@@ -357,7 +357,8 @@ public sealed class PreparedConvTranspose3D
             (AxisPhase phase, int q, int first, int end) = depthPlan.ValidTaps(od);
             if (first < end)
             {
-                planeTaps[phase.KernelTaps[first]].ComputeChannelPlanes(input[((q - phase.TapOffsets[first]) * inPlane)..], shape.InputHeight, shape.InputWidth, inVolume,
+                planeTaps[phase.KernelTaps[first]].ComputeChannelPlanes(input[((q - phase.TapOffsets[first]) * inPlane)..],
+                    shape.InputHeight, shape.InputWidth, inVolume,
                     output[(od * outPlane)..], outVolume, _planeBias!, definition.Activation, definition.LeakyReluSlope);
                 continue;
             }
