@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using KernelGen.Kernels;
+using KernelGen.Planning;
 
 namespace KernelGen;
 
@@ -25,15 +26,20 @@ public sealed class PreparedConvTranspose3D
     private readonly float[] _tapWeights;
 
     /// <summary>
-    /// Per depth phase <c>r</c> (an output slice's <c>(od + padFront) % stride</c>), the depth taps that reach its slices, in
-    /// descending order (so that the input slices they read ascend); null when no phase has two taps or the layer has groups.
+    /// Per depth phase <c>r</c> (an output slice's <c>(od + padFront) % stride</c>) of <see cref="_stacked"/>'s layers, the
+    /// depth taps of that layer, by increasing index: the phase's in the depth axis' plan for an input deep enough that every
+    /// tap reads it (<see cref="DeepPlan"/>). Null when no phase has two taps or the layer has groups.
     /// </summary>
-    private readonly int[][]? _phaseTaps;
+    private readonly int[]?[]? _stackedTaps;
+
+    /// <summary>The depth axis' plan of the last input depth called with (<see cref="DepthPlan"/>): which taps reach each output slice.</summary>
+    private AxisPlan? _depthPlan;
 
     /// <summary>
     /// Per depth phase with two or more taps, one 2-D layer over the input slices of all its taps stacked as channels
-    /// (<see cref="_phaseTaps"/>' order): the phase's taps run as one pass, with one chain of sums per output, instead of a
-    /// pass per tap whose partial slices are then added. Null for the other phases.
+    /// (slice j of the stack read by the phase's j-th tap from the last, so that the slices ascend): the phase's taps run as
+    /// one pass, with one chain of sums per output, instead of a pass per tap whose partial slices are then added. Null for
+    /// the other phases.
     /// </summary>
     private readonly PreparedConvTranspose2D?[]? _stacked;
 
@@ -74,29 +80,23 @@ public sealed class PreparedConvTranspose3D
         var depth = definition.DepthAxis;
         if (definition.Groups == 1 && !OneTapPerSlice(depth))
         {
-            _phaseTaps = new int[depth.Stride][];
+            _stackedTaps = new int[]?[depth.Stride];
             _stacked = new PreparedConvTranspose2D?[depth.Stride];
             int most = 0;
-            for (int r = 0; r < depth.Stride; r++)
+            foreach (AxisPhase phase in DeepPlan(depth)?.Phases ?? [])
             {
-                var taps = new List<int>();
-                for (int kd = depth.Kernel - 1; kd >= 0; kd--)
-                {
-                    if (((r - kd * depth.Dilation) % depth.Stride + depth.Stride) % depth.Stride == 0)
-                        taps.Add(kd);
-                }
-
-                _phaseTaps[r] = [.. taps];
-                if (taps.Count < 2) continue;
-                var plane = new ConvTranspose2D(taps.Count * _tapLayer.InChannels, _tapLayer.OutChannels, _tapLayer.KernelSize, _tapLayer.Stride,
+                int[] taps = phase.KernelTaps;
+                if (taps.Length < 2) continue;
+                var plane = new ConvTranspose2D(taps.Length * _tapLayer.InChannels, _tapLayer.OutChannels, _tapLayer.KernelSize, _tapLayer.Stride,
                     _tapLayer.Padding, _tapLayer.OutputPadding, _tapLayer.Dilation)
                 {
                     Layout = _tapLayer.Layout,
                     MaxDegreeOfParallelism = _tapLayer.MaxDegreeOfParallelism,
                     PlanOptions = _tapLayer.PlanOptions,
                 };
-                _stacked[r] = new PreparedConvTranspose2D(plane);
-                most = Math.Max(most, taps.Count);
+                _stacked[phase.Residue] = new PreparedConvTranspose2D(plane);
+                _stackedTaps[phase.Residue] = taps;
+                most = Math.Max(most, taps.Length);
             }
 
             _stackedWeights = new float[most * _tapLayer.WeightsLength];
@@ -112,6 +112,44 @@ public sealed class PreparedConvTranspose3D
     private static bool OneTapPerSlice(Geometry.AxisGeometry depth) => depth.Kernel <= depth.Stride / Gcd(depth.Stride, depth.Dilation);
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>
+    /// The depth axis' plan for an input deep enough that every depth tap reads an input slice (so that each phase holds all
+    /// its taps, as the interior slices of any deeper input use them): the stacked layers are packed for those taps. Every
+    /// tap belongs to one phase, and a plan drops only taps that would read the zero border alone, which a deeper input
+    /// reaches: the depth doubles until none is dropped. Null (no stacking) if the output would outgrow an int first.
+    /// </summary>
+    private static AxisPlan? DeepPlan(Geometry.AxisGeometry depth)
+    {
+        for (int inputDepth = 1; inputDepth <= 1 << 30; inputDepth *= 2)
+        {
+            if (!AxisPlan.CanPlan(depth, inputDepth))
+            {
+                if (depth.OutputLength(inputDepth) >= 1) return null; // Past the int range: deeper inputs are too.
+                continue; // No output yet (the padding crops it all).
+            }
+
+            var plan = AxisPlan.Create(depth, inputDepth);
+            if (plan.Phases.Sum(phase => phase.KernelTaps.Length) == depth.Kernel)
+                return plan;
+        }
+
+        return null;
+    }
+
+    /// <summary>The depth axis' plan for <paramref name="inputDepth"/>, kept for the next call (a new one when the depth changes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private AxisPlan DepthPlan(int inputDepth)
+    {
+        var plan = Volatile.Read(ref _depthPlan);
+        if (plan is null || plan.InputLength != inputDepth)
+        {
+            plan = AxisPlan.Create(Definition.DepthAxis, inputDepth);
+            Volatile.Write(ref _depthPlan, plan);
+        }
+
+        return plan;
+    }
 
     /// <summary>The convolution this was prepared from (geometry, layout, activation, thread cap).</summary>
     public ConvTranspose3D Definition { get; }
@@ -153,16 +191,17 @@ public sealed class PreparedConvTranspose3D
 
         if (_stacked is not null)
         {
-            // Stacked input channel j * Cin + ic is input channel ic of the slice that depth tap taps[j] reads.
+            // Stacked input channel j * Cin + ic is input channel ic of the slice that the phase's j-th tap from the last reads.
             for (int r = 0; r < _stacked.Length; r++)
             {
                 if (_stacked[r] is not { } stacked) continue;
-                int[] taps = _phaseTaps![r];
+                int[] taps = _stackedTaps![r]!;
                 var gathered = _stackedWeights.AsSpan(0, taps.Length * _tapLayer.WeightsLength);
                 for (int j = 0; j < taps.Length; j++)
                 {
+                    int kd = taps[taps.Length - 1 - j]; // Slice j of the stack: the j-th tap from the last.
                     for (int pair = 0; pair < pairs; pair++)
-                        weights.Slice((pair * depth + taps[j]) * plane, plane).CopyTo(gathered.Slice((j * pairs + pair) * plane, plane));
+                        weights.Slice((pair * depth + kd) * plane, plane).CopyTo(gathered.Slice((j * pairs + pair) * plane, plane));
                 }
 
                 stacked.Pack(gathered, default);
@@ -232,36 +271,29 @@ public sealed class PreparedConvTranspose3D
             slices = reordered;
         }
 
-        var depth = definition.DepthAxis;
+        var depthPlan = DepthPlan(shape.InputDepth);
         for (int od = 0; od < shape.OutputDepth; od++)
         {
             var destination = inPlace ? output.Slice(od * outSlice, outSlice) : Buffers.Grow(ref buffers.Output, outSlice);
-            bool written = false, stackedPass = false;
-            // Output slice od sits at t = od + padFront on the full output and receives input slice id through depth tap kd
-            // when t = id * stride + kd * dilation: only those pairs are computed.
-            int t = od + depth.PadBegin;
-            if (_stacked?[t % depth.Stride] is { } stacked)
+            bool written = false;
+            // Output slice od receives input slice q - TapOffsets[k] through depth tap KernelTaps[k] of its phase, for the
+            // k in [first, end) whose slice is inside the input: only those pairs are computed.
+            (AxisPhase phase, int q, int first, int end) = depthPlan.ValidTaps(od);
+            if (end - first >= 2 && _stacked?[phase.Residue] is { } stacked && end - first == _stackedTaps![phase.Residue]!.Length)
             {
                 // The phase's taps in one pass when every slice they read is inside the input (else, at the depth edges,
-                // the taps that reach one run alone below: a stacked zero slice would cost its multiply-adds).
-                int[] taps = _phaseTaps![t % depth.Stride];
-                int firstId = (t - taps[0] * depth.Dilation) / depth.Stride, lastId = (t - taps[^1] * depth.Dilation) / depth.Stride;
-                if (firstId >= 0 && lastId < shape.InputDepth)
-                {
-                    int idStep = depth.Dilation / Gcd(depth.Stride, depth.Dilation);
-                    var stackedInput = Stack(slices, buffers, firstId, idStep, taps.Length, inSlice, slicesChannelsLast, definition.InChannels);
-                    stacked.Compute(stackedInput, shape.InputHeight, shape.InputWidth, destination);
-                    written = stackedPass = true;
-                }
+                // the taps that reach one run alone below: a stacked zero slice would cost its multiply-adds). A plan keeps
+                // a phase's taps in order, so as many as the stacked layer's are the same taps.
+                var stackedInput = Stack(slices, buffers, q, phase.TapOffsets, inSlice, slicesChannelsLast, definition.InChannels);
+                stacked.Compute(stackedInput, shape.InputHeight, shape.InputWidth, destination);
+                first = end;
+                written = true;
             }
 
-            for (int kd = 0; kd < depth.Kernel && !stackedPass; kd++)
+            for (int k = first; k < end; k++)
             {
-                int offset = t - kd * depth.Dilation;
-                if (offset < 0 || offset % depth.Stride != 0) continue;
-                int id = offset / depth.Stride;
-                if (id >= shape.InputDepth) continue;
-                var source = slices.Slice(id * inSlice, inSlice);
+                int kd = phase.KernelTaps[k];
+                var source = slices.Slice((q - phase.TapOffsets[k]) * inSlice, inSlice);
                 if (!written)
                 {
                     _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, destination);
@@ -318,20 +350,15 @@ public sealed class PreparedConvTranspose3D
         var planeTaps = _planeTaps!;
         int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
         int inVolume = shape.InputDepth * inPlane, outVolume = shape.OutputDepth * outPlane;
-        var depth = definition.DepthAxis;
+        var depthPlan = DepthPlan(shape.InputDepth);
         for (int od = 0; od < shape.OutputDepth; od++)
         {
-            int t = od + depth.PadBegin, tap = -1, id = 0;
-            for (int kd = 0; kd < depth.Kernel && tap < 0; kd++)
+            // At most one tap (OneTapPerSlice).
+            (AxisPhase phase, int q, int first, int end) = depthPlan.ValidTaps(od);
+            if (first < end)
             {
-                int offset = t - kd * depth.Dilation;
-                if (offset < 0 || offset % depth.Stride != 0 || offset / depth.Stride >= shape.InputDepth) continue;
-                (tap, id) = (kd, offset / depth.Stride);
-            }
-
-            if (tap >= 0)
-            {
-                planeTaps[tap].ComputeChannelPlanes(input[(id * inPlane)..], shape.InputHeight, shape.InputWidth, inVolume,
+                planeTaps[phase.KernelTaps[first]].ComputeChannelPlanes(input[((q - phase.TapOffsets[first]) * inPlane)..],
+                    shape.InputHeight, shape.InputWidth, inVolume,
                     output[(od * outPlane)..], outVolume, _planeBias!, definition.Activation, definition.LeakyReluSlope);
                 continue;
             }
@@ -391,20 +418,22 @@ public sealed class PreparedConvTranspose3D
     }
 
     /// <summary>
-    /// The input of a stacked pass: the <paramref name="count"/> slices from <paramref name="firstId"/> on,
-    /// <paramref name="idStep"/> apart, as one slice of <c>count * channels</c> channels (slice j's channels j-th): NHWC
-    /// slices interleaved pixel by pixel, NCHW ones one after the other (in place when they are consecutive).
+    /// The input of a stacked pass at depth phase position <paramref name="q"/>: the slices <c>q - offsets[k]</c> of all the
+    /// phase's taps, the last tap's first (offsets increase with the tap: the slices ascend), as one slice of
+    /// <c>count * channels</c> channels (slice j's channels j-th): NHWC slices interleaved pixel by pixel, NCHW ones one
+    /// after the other (in place when they are consecutive).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static ReadOnlySpan<float> Stack(ReadOnlySpan<float> slices, Buffers buffers, int firstId, int idStep, int count, int inSlice,
+    private static ReadOnlySpan<float> Stack(ReadOnlySpan<float> slices, Buffers buffers, int q, int[] offsets, int inSlice,
         bool channelsLast, int channels)
     {
-        if (!channelsLast && idStep == 1)
+        int count = offsets.Length, firstId = q - offsets[^1];
+        if (!channelsLast && offsets[^1] - offsets[0] == count - 1)
             return slices.Slice(firstId * inSlice, count * inSlice);
         var stacked = Buffers.Grow(ref buffers.Stacked, count * inSlice);
         for (int j = 0; j < count; j++)
         {
-            var source = slices.Slice((firstId + j * idStep) * inSlice, inSlice);
+            var source = slices.Slice((q - offsets[count - 1 - j]) * inSlice, inSlice);
             if (!channelsLast)
             {
                 FloatSpans.Copy(source, stacked.Slice(j * inSlice, inSlice));
@@ -423,7 +452,7 @@ public sealed class PreparedConvTranspose3D
     /// than its copying on volume_k3's 32 channels).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Interleave(ReadOnlySpan<float> source, Span<float> destination, int channels, int pitch)
+    internal static void Interleave(ReadOnlySpan<float> source, Span<float> destination, int channels, int pitch)
     {
         int pixels = source.Length / channels;
         if (pixels == 0) return;

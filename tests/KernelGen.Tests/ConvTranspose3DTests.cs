@@ -299,6 +299,34 @@ public class ConvTranspose3DTests
         }
     }
 
+    /// <summary>
+    /// The stacking's interleave (which writes through unchecked references) copies each pixel's channels, vectors and the
+    /// remainder, to its place <c>pitch</c> apart and leaves the gaps alone; and refuses a destination one float short of
+    /// its last pixel's run, having written nothing, rather than write past it.
+    /// </summary>
+    [Theory]
+    [InlineData(13, 3)]
+    [InlineData(32, 2)]
+    public void InterleaveCopiesPixelsPitchApartAndRefusesAShortDestination(int channels, int count)
+    {
+        const int pixels = 5;
+        int pitch = count * channels;
+        var source = ConvCase.Values(pixels * channels, 3);
+        var destination = new float[pixels * pitch];
+        destination.AsSpan().Fill(42f);
+        PreparedConvTranspose3D.Interleave(source, destination.AsSpan(channels), channels, pitch);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int p = (i - channels) / pitch, c = (i - channels) % pitch;
+            bool copied = i >= channels && c < channels;
+            Assert.Equal(copied ? source[p * channels + c] : 42f, destination[i]);
+        }
+
+        var shortDestination = new float[(pixels - 1) * pitch + channels - 1];
+        Assert.Throws<ArgumentException>(() => PreparedConvTranspose3D.Interleave(source, shortDestination, channels, pitch));
+        Assert.All(shortDestination, value => Assert.Equal(0f, value));
+    }
+
     private static void AssertMatchesReference(Case3D c, bool prepared, int threads)
     {
         var conv = c.Create(threads);
