@@ -33,10 +33,18 @@ namespace KernelGen.Generator.Emitting
         // they waited on each other. The later position tiles read the same runs again; rows 16 KB apart all fall in the same
         // sets of the L1 cache, so they came from the L2 cache and the tiles stalled on them: the first position tile also
         // copies the tile's weights into an aligned per-thread buffer that the later ones read (see CopiesTileWeights). The
-        // reduction runs in blocks of input channels (TapReductionBlock, 64), every channel tile over one block before the
-        // next block, which bounds that copy (there 4 KB on the AVX2 path, 12 KB on the AVX-512 path); on the AVX-512 path
-        // blocks of 64, 128 and 512 measured the same on Zen 4 (32, 64 and 128 with the copy on Zen 5), on the AVX2 path 64
-        // was the fastest.
+        // reduction runs in blocks of input channels (TapReductionBlock, 128), every channel tile over one block before the
+        // next block, which bounds that copy (there 8 KB on the AVX2 path, 24 KB on the AVX-512 path);
+        // each block ends in the adds onto the output, so longer blocks add less often. On the AVX-512 path blocks of 64,
+        // 128 and 512 measured the same on Zen 4; on Zen 5 with the copy (one process, the 64 kernel interleaved, a loaded
+        // machine, 7 runs) 128 was 0.5-2 % faster than 64 (0.999x in one run) and 512 (a 96 KB copy, beyond the L1 cache)
+        // 3-5 % slower; on the AVX2 path 128 measured the same as 64 (0.975-1.015x).
+        // Where the rest of the time goes on Zen 5 (vocoder_up, AVX-512, the same kind of runs): the weights' traffic from
+        // memory costs 6-11 % (every tile reading cached weights, with or without prefetches of other lines, ran that much
+        // faster; without the prefetches the kernel is 8-29 % slower); the adds onto the output 1-3 % (dropping their reads
+        // 1-2 %); the copy's stores 1-3 %. Prefetching in address order instead (each row's run of 1, 5 or 17 channel tiles'
+        // lines one after the other, a group ahead) ran 3-29 % slower, the shorter runs the slower: what counts is that each
+        // line is prefetched a whole channel tile before its use; unrolling the reduction by two measured 1-3 % slower.
         // Where the stride is a whole number of half vectors (256- and 512-bit paths), a tile's tap vectors that land on the same
         // outputs are summed in registers before the adds onto the output (TapCombinedAdds): on vocoder_up's AVX-512 path 4.5
         // output vectors per channel instead of 8 tap vectors each reading outputs the one before had just written. Measured on
@@ -742,8 +750,8 @@ namespace KernelGen.Generator.Emitting
         private void Prefetch(Affine offset) =>
             Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Element("pt", offset) + ");");
 
-        /// <summary>The most input channels per block: 64 x 16 KB of weights on the measured layer (32 and 128 were slower).</summary>
-        internal const int TapBlockTarget = 64;
+        /// <summary>The most input channels per block: 128 x 16 KB of weights on the measured layer (see the file's header).</summary>
+        internal const int TapBlockTarget = 128;
 
         private static string TapAccumulator(int channel, int position, int chunk) => "a" + Text(channel) + "_" + Text(position) + "_" + Text(chunk);
 

@@ -23,7 +23,7 @@
 //   input is broadcast. Chosen over channel vectors (which the weights' 2097152 bytes, beyond the L2 cache, call for) because on NCL those need
 //   the weights transposed (a pass over all of them per call) and store channels 64 apart.
 //   Per group the output rows first take the bias. Then per tile of output channels and tile of input positions, a block of
-//   64 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
+//   128 input channels is reduced into (channels x positions) tap vectors held in registers, each then added onto
 //   the outputs its window covers (windows of neighbouring positions overlap: stride 8, kernel 16).
 //   Every channel tile takes one block before the next block.
 //   Vector512, Vector256: the tap vectors of a tile that land on the same outputs are first summed in registers (a half
@@ -43,7 +43,7 @@
 //   Paths: Vector512, Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
 //   Compiled fully optimised on the first call, so that the first calls run at the speed of later ones: AggressiveOptimization on VocoderLarge and every method below it; Run inlined (AggressiveInlining), as tiered compilation's profile would have it.
-//   Fully unrolled this would be 10728964 statements over all paths, above the unroll budget of 2048 (the default),
+//   Fully unrolled this would be 10608130 statements over all paths, above the unroll budget of 2048 (the default),
 //   so the spatial, group, output-channel and input-channel loops stay loops: 1002 statements are emitted. Taps stay unrolled; every bound is a constant.
 
 #nullable enable
@@ -161,14 +161,14 @@ namespace KernelGen.Generated
                     V512.StoreUnsafe(Vec512.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
-            for (int icb = 0; icb < 256; icb += 64)
+            for (int icb = 0; icb < 256; icb += 128)
             {
                 for (int oc = 0; oc < 126; oc += 3)
                 {
                     // oc oc (+2): every input position, in tiles.
                     {
                         // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
-                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 129072, 395215));
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 125 ? icb * 2048 + oc * 16 + 48 : icb * 2048 + oc * 16 + 260144, 264143));
                         // oc oc (+2) x i 0 + lane (8 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec512.Zero;
@@ -203,7 +203,7 @@ namespace KernelGen.Generated
                             Vec512 w1_0;
                             Vec512 w2_0;
                             Vec512 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V512.LoadUnsafe(ref wa, 0);
                                 w1_0 = V512.LoadUnsafe(ref wa, 16);
@@ -284,7 +284,7 @@ namespace KernelGen.Generated
                 // oc 126-127: every input position, in tiles.
                 {
                     // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
-                    ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 131072, 395215));
+                    ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(icb * 2048 + 262144, 264143));
                     // oc 126-127 x i 0 + lane (8 lanes) x taps 0..15.
                     {
                         var a0_0_0 = Vec512.Zero;
@@ -310,7 +310,7 @@ namespace KernelGen.Generated
                         Vec512 w0_0;
                         Vec512 w1_0;
                         Vec512 v;
-                        for (int ic = 0; ic < 64; ic++)
+                        for (int ic = 0; ic < 128; ic++)
                         {
                             w0_0 = V512.LoadUnsafe(ref wa, 0);
                             w1_0 = V512.LoadUnsafe(ref wa, 16);
@@ -385,16 +385,16 @@ namespace KernelGen.Generated
             }
             // Each channel tile's weights of a block, copied by its first position tile for the later ones: a buffer of the calling
             // thread's, made on its first call (sized for every path) on the pinned heap, so that its start is aligned to a cache line once for all.
-            float[] tapWeights = t_tapWeights ??= global::System.GC.AllocateArray<float>(1039, pinned: true);
+            float[] tapWeights = t_tapWeights ??= global::System.GC.AllocateArray<float>(2063, pinned: true);
             ref float tw = ref global::KernelGen.CompilerServices.GeneratedKernelSupport.AlignedStart(tapWeights);
-            for (int icb = 0; icb < 256; icb += 64)
+            for (int icb = 0; icb < 256; icb += 128)
             {
                 for (int oc = 0; oc < 128; oc++)
                 {
                     // oc oc: every input position, in tiles.
                     {
                         // The prefetch cursor: the next channel tile's weights, which the position tiles prefetch a share each while they run.
-                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 129040, 395247));
+                        ref float pa = ref Unsafe.Add(ref w, global::System.Math.Min(oc < 127 ? icb * 2048 + oc * 16 + 16 : icb * 2048 + oc * 16 + 260112, 264175));
                         // oc oc x i 0 + lane (4 lanes) x taps 0..15.
                         {
                             var a0_0_0 = Vec256.Zero;
@@ -413,7 +413,7 @@ namespace KernelGen.Generated
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
                                 V256.StoreUnsafe(w0_0, ref ta, 0);
@@ -464,7 +464,7 @@ namespace KernelGen.Generated
                             Vec256 w0_0;
                             Vec256 w0_1;
                             Vec256 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V256.LoadUnsafe(ref wa, 0);
                                 w0_1 = V256.LoadUnsafe(ref wa, 8);
@@ -511,7 +511,7 @@ namespace KernelGen.Generated
                     V128.StoreUnsafe(Vec128.Zero, ref y, (nuint)(o + oc * 64));
                 }
             }
-            for (int icb = 0; icb < 256; icb += 64)
+            for (int icb = 0; icb < 256; icb += 128)
             {
                 for (int oc = 0; oc < 128; oc++)
                 {
@@ -532,7 +532,7 @@ namespace KernelGen.Generated
                             Vec128 w0_0;
                             Vec128 w0_1;
                             Vec128 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
@@ -574,7 +574,7 @@ namespace KernelGen.Generated
                             Vec128 w0_0;
                             Vec128 w0_1;
                             Vec128 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
@@ -617,7 +617,7 @@ namespace KernelGen.Generated
                             Vec128 w0_0;
                             Vec128 w0_1;
                             Vec128 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
@@ -660,7 +660,7 @@ namespace KernelGen.Generated
                             Vec128 w0_0;
                             Vec128 w0_1;
                             Vec128 v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = V128.LoadUnsafe(ref wa, 0);
                                 w0_1 = V128.LoadUnsafe(ref wa, 4);
@@ -704,7 +704,7 @@ namespace KernelGen.Generated
                     Unsafe.Add(ref y, o + oc * 64) = 0f;
                 }
             }
-            for (int icb = 0; icb < 256; icb += 64)
+            for (int icb = 0; icb < 256; icb += 128)
             {
                 for (int oc = 0; oc < 128; oc++)
                 {
@@ -725,7 +725,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -766,7 +766,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -807,7 +807,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -850,7 +850,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -893,7 +893,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -936,7 +936,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -979,7 +979,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1022,7 +1022,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1065,7 +1065,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1108,7 +1108,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1151,7 +1151,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1194,7 +1194,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1237,7 +1237,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1280,7 +1280,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1323,7 +1323,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
@@ -1364,7 +1364,7 @@ namespace KernelGen.Generated
                             float w0_0;
                             float w0_1;
                             float v;
-                            for (int ic = 0; ic < 64; ic++)
+                            for (int ic = 0; ic < 128; ic++)
                             {
                                 w0_0 = Unsafe.Add(ref wa, 0);
                                 w0_1 = Unsafe.Add(ref wa, 1);
