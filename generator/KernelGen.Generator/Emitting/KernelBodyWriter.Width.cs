@@ -418,8 +418,8 @@ namespace KernelGen.Generator.Emitting
                 {
                     yield return "//   The " + string.Join(" and ", Array.ConvertAll(streaming, lanes => "Vector" + Text(lanes * 32))) + " path streams the staged rows: it copies the first input row only, and";
                     yield return "//   each output row's first block of its last row phase copies the next one beside its FMAs, one input channel per iteration";
-                    yield return "//   (the first phase's first block prefetches the row after): the copy's loads, a channel plane apart, cost about 1 % of the";
-                    yield return "//   time instead of 6 % for one upfront copy (unet_up, Zen 5 Vector512, 358 -> 344 us; a copy at each row's start: no gain).";
+                    yield return "//   (the first phase's first block prefetches the row after): the copy's loads, a channel plane apart, cost about 3 % of the";
+                    yield return "//   time instead of 6 % for one upfront copy (unet_up, Zen 5 Vector512: 2-4 % faster; a copy at each row's start: no gain).";
                 }
                 if (PadsStagedRows(s, plan.Columns))
                 {
@@ -489,7 +489,7 @@ namespace KernelGen.Generator.Emitting
                     // Streamed (StreamsStagedRows): the first input row now, every later one by the output row before it.
                     int firstRow = _rows.Phases[0].FirstQ;
                     _writer?.Line("// Only input row " + Text(firstRow) + " now: each output row's first block of its last row phase copies the row the next output row");
-                    _writer?.Line("// reads, one input channel per iteration, beside its FMAs (the copy's loads, a channel plane apart, then cost about 1 %");
+                    _writer?.Line("// reads, one input channel per iteration, beside its FMAs (the copy's loads, a channel plane apart, then cost about 3 %");
                     _writer?.Line("// of the kernel's time instead of the 6 % of one copy of every row first: unet_up, Zen 5).");
                     _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
                     Statement("    " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)("
@@ -684,8 +684,8 @@ namespace KernelGen.Generator.Emitting
         /// copies the input row the next output row reads, one input channel per iteration of its reduction loop (the first
         /// phase's first block prefetches the row after). The copy's loads, a whole input row a channel plane apart, then run
         /// beside that block's FMAs instead of before all of them: on unet_up (Zen 5, Vector512, interleaved in one process) the
-        /// upfront copy cost about 6 % of the kernel's time (no copy at all: 338 against 358 us), the streamed one about 1 %
-        /// (342-346 us; the whole row copied at each row's start instead, prefetched or not: no gain).
+        /// upfront copy cost about 6 % of the kernel's time (no copy at all: 334-358 against 355-381 us), the streamed one about 3 %
+        /// (343-371 us, three processes, thread CPU time; the whole row copied at each row's start instead, prefetched or not: no gain).
         /// Only where every row phase reads input row q alone (kernel = stride, no padding: unet_up's k2 s2), its rows are one
         /// loop of both phases (<see cref="RowPhasesTogether"/>), and one register block covers an output row's columns (so that
         /// the streaming block runs once per row and output channel block: the Vector512 path on 32 columns).
