@@ -147,6 +147,9 @@ public class PlannerTests
         // Row phases over the same input rows (k2 s2): one loop over them, both phases' rows inside.
         Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Kernel.H == 2
             && r.Text.Split("for (int qh = ").Length == 2 && r.Text.Contains("rh 1 ky {1}"));
+        // ... and where one Vector512 block covers a row (32 columns): the staged rows streamed, the first one copied before the rows.
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && KernelBodyWriter.StreamsStagedRows(r.Plan.Spec, r.Plan.Rows, r.Plan.Columns, r.Plan.Level, 16)
+            && r.Text.Contains("Only input row 0 now") && r.Text.Contains("int qn = qh < 2 ? qh + 1 : 2;") && r.Text.Contains("GeneratedKernelSupport.Prefetch"));
 
         // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
         var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();

@@ -413,6 +413,14 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
                 yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
                 yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
+                var streaming = Array.FindAll(plan.PathWidths, lanes => StreamsStagedRows(s, plan.Rows, plan.Columns, plan.Level, lanes));
+                if (streaming.Length > 0)
+                {
+                    yield return "//   The " + string.Join(" and ", Array.ConvertAll(streaming, lanes => "Vector" + Text(lanes * 32))) + " path streams the staged rows: it copies the first input row only, and";
+                    yield return "//   each output row's first block of its last row phase copies the next one beside its FMAs, one input channel per iteration";
+                    yield return "//   (the first phase's first block prefetches the row after): the copy's loads, a channel plane apart, cost about 3 % of the";
+                    yield return "//   time instead of 6 % for one upfront copy (unet_up, Zen 5 Vector512: 2-4 % faster; a copy at each row's start: no gain).";
+                }
                 if (PadsStagedRows(s, plan.Columns))
                 {
                     yield return "//   Its staged rows of " + Text(StagedRowFloats(s, plan.Columns)) + " floats are an odd number of cache lines, so that one column of consecutive input";
@@ -446,6 +454,7 @@ namespace KernelGen.Generator.Emitting
 
         private void WriteWidthVectorized()
         {
+            bool streams = !_stagesOnRequest && StreamsStagedRows(_spec, _rows, _columns, _level, _lanes);
             if (Staged)
             {
                 _writer?.Line("// The input staged row by row, [input row][input channel][column], in a buffer of the calling thread's made on its first");
@@ -475,11 +484,27 @@ namespace KernelGen.Generator.Emitting
                     _writer?.Open("if (stage)");
                 }
 
-                _writer?.Line("for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
-                _writer?.Line("    for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
-                Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
-                    + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
-                    + InputIndex(Affine.Var("sc"), Affine.Var("sr"), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
+                if (streams)
+                {
+                    // Streamed (StreamsStagedRows): the first input row now, every later one by the output row before it.
+                    int firstRow = _rows.Phases[0].FirstQ;
+                    _writer?.Line("// Only input row " + Text(firstRow) + " now: each output row's first block of its last row phase copies the row the next output row");
+                    _writer?.Line("// reads, one input channel per iteration, beside its FMAs (the copy's loads, a channel plane apart, then cost about 3 %");
+                    _writer?.Line("// of the kernel's time instead of the 6 % of one copy of every row first: unet_up, Zen 5).");
+                    _writer?.Line("for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
+                    Statement("    " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)("
+                        + WidthInputIndex(Affine.Var("sc"), Affine.Of(firstRow), Affine.Of(0)) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                        + InputIndex(Affine.Var("sc"), Affine.Of(firstRow), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
+                }
+                else
+                {
+                    _writer?.Line("for (int sr = 0; sr < " + Text(_spec.InputHeight) + "; sr++)");
+                    _writer?.Line("    for (int sc = 0; sc < " + Text(_spec.InChannels) + "; sc++)");
+                    Statement("        " + Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)((sr * " + Text(_spec.InChannels)
+                        + " + sc) * " + Text(rowFloats) + (left > 0 ? " + " + Text(left) : "") + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                        + InputIndex(Affine.Var("sc"), Affine.Var("sr"), Affine.Of(0)) + "))), " + Text(4 * _spec.InputWidth) + ");");
+                }
+
                 if (_stagesOnRequest) _writer?.Close();
             }
 
@@ -491,10 +516,20 @@ namespace KernelGen.Generator.Emitting
             {
                 int tailVectors = StagedTailVectors(block, pixelVectors);
 
-                // Every block of output channels: full blocks of `block` channels, then the tail.
-                void ChannelBlocks(Action<Affine, int, int> blockRun)
+                // Every block of output channels: full blocks of `block` channels, then the tail. A streaming row's first block
+                // (StreamsStagedRows) is written out of the loop, with its copy or prefetches.
+                void ChannelBlocks(Action<Affine, int, int> blockRun, RowStaging staging = RowStaging.None)
                 {
-                    Repeat("ob", 0, fullBlocks, block, RollChannels, first => blockRun(first, block, pixelVectors));
+                    int from = 0;
+                    if (staging != RowStaging.None)
+                    {
+                        _rowStaging = staging;
+                        blockRun(Affine.Of(0), block, pixelVectors);
+                        _rowStaging = RowStaging.None;
+                        from = 1;
+                    }
+
+                    Repeat("ob", from * block, fullBlocks - from, block, RollChannels, first => blockRun(first, block, pixelVectors));
                     if (tail > 0) blockRun(Affine.Of((long)fullBlocks * block), tail, tailVectors);
                 }
 
@@ -505,10 +540,28 @@ namespace KernelGen.Generator.Emitting
                 {
                     if (!tiled)
                     {
+                        var staging = RowStaging.None;
+                        if (streams)
+                        {
+                            // The row read next (qn) and the one after (qp), the last row again at the end: copying a staged row
+                            // onto itself rewrites the same values.
+                            int lastRow = _rows.Phases[0].EndQ - 1;
+                            if (rowPhase.Residue == _rows.Phases[0].Residue)
+                            {
+                                staging = RowStaging.Prefetch;
+                                Statement("int qp = " + qh + " < " + Text(lastRow - 1) + " ? " + (qh + 2) + " : " + Text(lastRow) + ";");
+                            }
+                            else if (rowPhase.Residue == _rows.Phases[_rows.Phases.Length - 1].Residue)
+                            {
+                                staging = RowStaging.Copy;
+                                Statement("int qn = " + qh + " < " + Text(lastRow) + " ? " + (qh + 1) + " : " + Text(lastRow) + ";");
+                            }
+                        }
+
                         ChannelBlocks((first, channels, vectors) =>
                         {
                             foreach (var run in runs) WidthRun(group, first, channels, rowPhase, qh, rowTaps, run, vectors);
-                        });
+                        }, staging);
                         return;
                     }
 
@@ -578,12 +631,14 @@ namespace KernelGen.Generator.Emitting
         /// The vector width of a run: the widest of this path's widths that fits both the run and, for contiguous loads, the
         /// input row (a shifted edge load reads one whole window of the row); 1 when none does.
         /// </summary>
-        private int RunWidth(ColumnRun run)
+        private int RunWidth(ColumnRun run) => RunWidth(_spec, _lanes, run);
+
+        private static int RunWidth(KernelSpec spec, int lanes, ColumnRun run)
         {
             int length = run.End - run.First;
             foreach (int width in new[] { 16, 8, 4 })
             {
-                if (width <= _lanes && width <= length && (!ContiguousInput(_spec) || width <= _spec.InputWidth)) return width;
+                if (width <= lanes && width <= length && (!ContiguousInput(spec) || width <= spec.InputWidth)) return width;
             }
 
             return 1;
@@ -595,6 +650,67 @@ namespace KernelGen.Generator.Emitting
                 foreach (var run in runs) WidthRun(group, firstChannel, channels, rowPhase, qh, rowTaps, run, pixelVectors);
             });
 
+        /// <summary>What the first block of output channels of a streamed staged row does besides its own work (<see cref="StreamsStagedRows"/>).</summary>
+        private enum RowStaging
+        {
+            /// <summary>Nothing.</summary>
+            None,
+
+            /// <summary>Prefetches, input channel by input channel, the input row two output rows ahead (row <c>qp</c>).</summary>
+            Prefetch,
+
+            /// <summary>Copies, input channel by input channel, the input row the next output row reads (row <c>qn</c>) into the staged rows.</summary>
+            Copy,
+        }
+
+        /// <summary>Set while <see cref="WidthBlock"/> writes the block that streams the staged rows (<see cref="StreamsStagedRows"/>).</summary>
+        private RowStaging _rowStaging;
+
+        /// <summary>
+        /// Whether every row phase of a rolled loop covers the same positions, so that <see cref="StagedRows"/> walks them in one
+        /// loop over the positions.
+        /// </summary>
+        private static bool RowPhasesTogether(AxisPlan rows, UnrollLevel level)
+        {
+            var phases = rows.Phases;
+            bool together = level >= UnrollLevel.SpatialLoops && phases.Length > 1 && phases[0].EndQ - phases[0].FirstQ > 1;
+            foreach (var phase in phases) together &= phase.FirstQ == phases[0].FirstQ && phase.EndQ == phases[0].EndQ;
+            return together;
+        }
+
+        /// <summary>
+        /// Whether the staged 2-D path of <paramref name="lanes"/> lanes streams its staged rows: it copies only the first input
+        /// row before the loop over the output rows, and each output row's first block of output channels of the last row phase
+        /// copies the input row the next output row reads, one input channel per iteration of its reduction loop (the first
+        /// phase's first block prefetches the row after). The copy's loads, a whole input row a channel plane apart, then run
+        /// beside that block's FMAs instead of before all of them: on unet_up (Zen 5, Vector512, interleaved in one process) the
+        /// upfront copy cost about 6 % of the kernel's time (no copy at all: 334-358 against 355-381 us), the streamed one about 3 %
+        /// (343-371 us, three processes, thread CPU time; the whole row copied at each row's start instead, prefetched or not: no gain).
+        /// Only where every row phase reads input row q alone (kernel = stride, no padding: unet_up's k2 s2), its rows are one
+        /// loop of both phases (<see cref="RowPhasesTogether"/>), and one register block covers an output row's columns (so that
+        /// the streaming block runs once per row and output channel block: the Vector512 path on 32 columns).
+        /// </summary>
+        internal static bool StreamsStagedRows(KernelSpec spec, AxisPlan rows, AxisPlan columns, UnrollLevel level, int lanes)
+        {
+            if (spec.Rank != 2 || spec.Groups != 1 || level < UnrollLevel.ReductionLoops || !StagesInput(spec, columns, lanes)
+                || !RowPhasesTogether(rows, level))
+                return false;
+            foreach (var phase in rows.Phases)
+            {
+                foreach (int offset in phase.TapOffsets)
+                {
+                    if (offset != 0) return false;
+                }
+            }
+
+            var (block, pixelVectors) = WidthBlocking(spec, columns, lanes);
+            if (spec.OutPerGroup < 2 * block) return false;
+            var runs = ColumnRuns(spec, columns);
+            if (runs.Count != 1) return false;
+            int width = RunWidth(spec, lanes, runs[0]);
+            return width == lanes && width * pixelVectors == runs[0].End - runs[0].First;
+        }
+
         /// <summary>
         /// The output rows of the staged path: where the rows are a loop and every row phase covers the same positions (k2 s2:
         /// output rows 2q and 2q + 1), one loop over the positions with each phase's row inside, so that the staged input rows
@@ -604,9 +720,7 @@ namespace KernelGen.Generator.Emitting
         private void StagedRows(Action<AxisPhase, Affine, Tap[]> row)
         {
             var phases = _rows.Phases;
-            bool together = RollSpatial && phases.Length > 1 && phases[0].EndQ - phases[0].FirstQ > 1;
-            foreach (var phase in phases) together &= phase.FirstQ == phases[0].FirstQ && phase.EndQ == phases[0].EndQ;
-            if (!together)
+            if (!RowPhasesTogether(_rows, _level))
             {
                 WidthRows(row);
                 return;
@@ -912,6 +1026,21 @@ namespace KernelGen.Generator.Emitting
                     {
                         RefLocal(input, InputSource, WidthChannelStart(inputChannel));
                         RefLocal(weights, "w", WeightIndex(inputChannel, firstChannel, 0, 0));
+                    }
+
+                    if (_rowStaging == RowStaging.Copy && relative)
+                    {
+                        Statement(Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref " + input + ", (nint)("
+                            + WidthInputIndex(zero, Affine.Var("qn"), zero) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                            + InputIndex(inputChannel, Affine.Var("qn"), zero) + "))), " + Text(4 * _spec.InputWidth) + ");");
+                    }
+                    else if (_rowStaging == RowStaging.Prefetch && relative)
+                    {
+                        for (int line = 0; line < (_spec.InputWidth + 15) / 16; line++)
+                        {
+                            Statement("global::KernelGen.CompilerServices.GeneratedKernelSupport.Prefetch(ref " + Use("Unsafe") + ".Add(ref x, (nint)("
+                                + InputIndex(inputChannel, Affine.Var("qp"), Affine.Of(16L * line)) + ")));");
+                        }
                     }
 
                     foreach (var rowTap in rowTaps)
