@@ -146,19 +146,16 @@ public sealed unsafe class PreparedConvTranspose2D
         shape.Batch != 0 && Interlocked.Exchange(ref _hasRun, 1) == 0 && RunsAgainOnFirstCall(GetPlan(shape.InputHeight, shape.InputWidth), shape.Batch);
 
     /// <summary>
-    /// Whether a layer of this definition may run <see cref="WidthUpsampleKernel"/> at some input size (NCHW, 2 x 2 at
-    /// stride 2, the channel kernel at Vector256 or Vector512): then <see cref="ComputeChannelPlanes"/> may take the slices
-    /// of an NCDHW volume in place. Decided by the planner's own rules, without packing anything.
+    /// The plan of a layer of this definition when it may run <see cref="WidthUpsampleKernel"/> at some input size (NCHW,
+    /// 2 x 2 at stride 2, the channel kernel at Vector256 or Vector512), else null: then <see cref="ComputeChannelPlanes"/>
+    /// may take the slices of an NCDHW volume in place, at the sizes whose plan runs that kernel. Decided by the planner's
+    /// own rules, without packing anything.
     /// </summary>
-    internal static bool MayUpsampleByWidth(ConvTranspose2D definition)
+    internal static LayerPlan? UpsamplingPlan(ConvTranspose2D definition)
     {
         LayerPlan layer = PlanBuilder.ForLayer(definition, definition.PlanOptions);
-        return layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer);
+        return layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer) ? layer : null;
     }
-
-    /// <summary>Whether the plan for this input size runs <see cref="WidthUpsampleKernel"/> (so <see cref="ComputeChannelPlanes"/> may run).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool UpsamplesByWidth(int inputHeight, int inputWidth) => GetPlan(inputHeight, inputWidth).UpsamplesByWidth;
 
     /// <summary>Floats of a bias padded for <see cref="ComputeChannelPlanes"/> (<see cref="PadBias"/>).</summary>
     internal int PaddedBiasLength => _layer.Groups * _layerPlan.PaddedChannels;
@@ -175,7 +172,7 @@ public sealed unsafe class PreparedConvTranspose2D
 
     /// <summary>
     /// One sample of one depth slice of an NCDHW volume, read and written in place by <see cref="WidthUpsampleKernel"/>
-    /// (the plan for this size must run it: <see cref="UpsamplesByWidth"/>): input channel <c>c</c>'s plane starts at
+    /// (the plan for this size must run it: <see cref="ExecutionPlan.UpsamplesByWidth"/>): input channel <c>c</c>'s plane starts at
     /// <c>c * inputPlane</c> of <paramref name="input"/>, output channel <c>c</c>'s at <c>c * outputPlane</c> of
     /// <paramref name="output"/>. <paramref name="paddedBias"/> (<see cref="PadBias"/>) starts the sums, as this layer's own
     /// bias would, and the activation follows, on the thread count and chunks of this layer's calls.

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using KernelGen.Kernels;
+using KernelGen.Planning;
 
 namespace KernelGen;
 
@@ -21,8 +22,15 @@ public sealed class PreparedConvTranspose3D
     private readonly float[] _bias;
     private bool _hasBias;
 
-    /// <summary>The weights of one depth tap while they are gathered for packing (the packers copy them).</summary>
+    /// <summary>
+    /// The weights of the depth taps as gathered for their 2-D layers: every tap's, kept, when the in-place slices need
+    /// layers of their own (packed from these on first use, see <see cref="PlaneTaps"/>); else one tap's at a time, while
+    /// it is packed (the packers copy them).
+    /// </summary>
     private readonly float[] _tapWeights;
+
+    /// <summary>Whether <see cref="_tapWeights"/> keeps every depth tap's weights.</summary>
+    private readonly bool _keepsTapWeights;
 
     /// <summary>
     /// Per depth phase <c>r</c> (an output slice's <c>(od + padFront) % stride</c>), the depth taps that reach its slices, in
@@ -43,15 +51,27 @@ public sealed class PreparedConvTranspose3D
     private Buffers? _idle;
 
     /// <summary>
-    /// Per depth tap, the NCHW layer of <see cref="ConvTranspose3D.ChannelsFirstPlane"/> (the taps themselves when those are
-    /// NCHW), when an NCDHW layer's slices may run <see cref="WidthUpsampleKernel"/> in place: its (height, width) plane fits
-    /// that kernel and no output slice receives two depth taps (see <see cref="OneTapPerSlice"/>), so that each output
-    /// slice is one tap's output written straight into its channel planes, bias first and activation included. Else null.
+    /// The plan of the NCHW layer of <see cref="ConvTranspose3D.ChannelsFirstPlane"/>, when an NCDHW layer's slices may run
+    /// <see cref="WidthUpsampleKernel"/> in place: its (height, width) plane fits that kernel and no output slice receives
+    /// two depth taps (see <see cref="OneTapPerSlice"/>), so that each output slice is one tap's output written straight
+    /// into its channel planes, bias first and activation included. Else null.
     /// </summary>
-    private readonly PreparedConvTranspose2D[]? _planeTaps;
+    private readonly LayerPlan? _planeLayer;
 
-    /// <summary>The bias padded for <see cref="_planeTaps"/> (zeros without a bias).</summary>
-    private readonly float[]? _planeBias;
+    /// <summary>The plan of <see cref="_planeLayer"/> for the last input size asked (kept so that a repeated size allocates nothing).</summary>
+    private ExecutionPlan? _planePlan;
+
+    /// <summary>
+    /// The tap layers of the in-place slices, packed on first use (<see cref="PlaneTaps"/>): a layer whose calls never take
+    /// that path (volume_up with AVX-512 on runs the NHWC slices) packs no second set of weights.
+    /// </summary>
+    private SliceTaps? _planeTaps;
+
+    /// <summary>Held while <see cref="_planeTaps"/> are packed, so that racing first calls pack them once.</summary>
+    private readonly object _planeLock = new();
+
+    /// <summary>Counts <see cref="Pack"/> calls: an unprepared Compute packs every call, and stale plane taps are packed again.</summary>
+    private int _packs;
 
     internal PreparedConvTranspose3D(ConvTranspose3D definition)
     {
@@ -61,15 +81,11 @@ public sealed class PreparedConvTranspose3D
         _taps = new PreparedConvTranspose2D[definition.KernelSize.Depth];
         for (int kd = 0; kd < _taps.Length; kd++)
             _taps[kd] = new PreparedConvTranspose2D(_tapLayer);
-        _tapWeights = new float[_tapLayer.WeightsLength];
         _bias = new float[definition.OutChannels];
-        if (definition.Layout == TensorLayout.Ncdhw && OneTapPerSlice(definition.DepthAxis)
-            && PreparedConvTranspose2D.MayUpsampleByWidth(definition.ChannelsFirstPlane))
-        {
-            var plane = definition.ChannelsFirstPlane;
-            _planeTaps = plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane));
-            _planeBias = new float[_planeTaps[0].PaddedBiasLength];
-        }
+        if (definition.Layout == TensorLayout.Ncdhw && OneTapPerSlice(definition.DepthAxis))
+            _planeLayer = PreparedConvTranspose2D.UpsamplingPlan(definition.ChannelsFirstPlane);
+        _keepsTapWeights = _planeLayer is not null && _planeLayer.Definition != _tapLayer;
+        _tapWeights = new float[(_keepsTapWeights ? _taps.Length : 1) * _tapLayer.WeightsLength];
 
         var depth = definition.DepthAxis;
         if (definition.Groups == 1 && !OneTapPerSlice(depth))
@@ -144,11 +160,10 @@ public sealed class PreparedConvTranspose3D
         int pairs = Definition.InChannels * (Definition.OutChannels / Definition.Groups);
         for (int kd = 0; kd < depth; kd++)
         {
+            var tapWeights = TapWeights(_keepsTapWeights ? kd : 0);
             for (int pair = 0; pair < pairs; pair++)
-                weights.Slice((pair * depth + kd) * plane, plane).CopyTo(_tapWeights.AsSpan(pair * plane, plane));
-            _taps[kd].Pack(_tapWeights, default);
-            if (_planeTaps is not null && _planeTaps != _taps)
-                _planeTaps[kd].Pack(_tapWeights, default);
+                weights.Slice((pair * depth + kd) * plane, plane).CopyTo(tapWeights.Slice(pair * plane, plane));
+            _taps[kd].Pack(tapWeights, default);
         }
 
         if (_stacked is not null)
@@ -171,8 +186,55 @@ public sealed class PreparedConvTranspose3D
 
         _hasBias = !bias.IsEmpty;
         if (_hasBias) bias.CopyTo(_bias);
-        if (_planeTaps is not null)
-            _planeTaps[0].PadBias(bias, _planeBias);
+        // The plane taps (if packed yet) now hold older weights: the next call that runs them packs them again.
+        Volatile.Write(ref _packs, _packs + 1);
+    }
+
+    /// <summary>Depth tap <paramref name="kd"/>'s weights as <see cref="Pack"/> gathered them for its 2-D layer.</summary>
+    private Span<float> TapWeights(int kd) => _tapWeights.AsSpan(kd * _tapLayer.WeightsLength, _tapLayer.WeightsLength);
+
+    /// <summary>Tests: whether the plane taps of the in-place slices have been packed.</summary>
+    internal bool PacksPlaneTaps => Volatile.Read(ref _planeTaps) is not null;
+
+    /// <summary>
+    /// The tap layers of the in-place slices with the weights of the last <see cref="Pack"/>: packed on the first call that
+    /// runs them (thread-safe: racing first calls pack them once; published after packing), and again, in place, after
+    /// the next Pack (an unprepared Compute, which owns this object during its call, so that it allocates nothing once
+    /// its sizes have been seen). When the slices run NCHW anyway the taps are <see cref="_taps"/> themselves.
+    /// </summary>
+    private SliceTaps PlaneTaps()
+    {
+        var taps = Volatile.Read(ref _planeTaps);
+        int packs = Volatile.Read(ref _packs);
+        if (taps is not null && taps.Packs == packs) return taps;
+        lock (_planeLock)
+        {
+            taps = _planeTaps;
+            if (taps is not null && taps.Packs == packs) return taps;
+            var plane = _planeLayer!.Definition;
+            taps ??= new SliceTaps(plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane)));
+            if (taps.Layers != _taps)
+            {
+                for (int kd = 0; kd < _taps.Length; kd++)
+                    taps.Layers[kd].Pack(TapWeights(kd), default);
+            }
+
+            taps.Layers[0].PadBias(_hasBias ? _bias : default, taps.Bias);
+            taps.Packs = packs;
+            Volatile.Write(ref _planeTaps, taps);
+            return taps;
+        }
+    }
+
+    /// <summary>The tap layers of the in-place slices and their padded bias (zeros without a bias).</summary>
+    private sealed class SliceTaps(PreparedConvTranspose2D[] layers)
+    {
+        public PreparedConvTranspose2D[] Layers { get; } = layers;
+
+        public float[] Bias { get; } = new float[layers[0].PaddedBiasLength];
+
+        /// <summary>The <see cref="_packs"/> count whose weights they hold.</summary>
+        public int Packs { get; set; }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -300,10 +362,20 @@ public sealed class PreparedConvTranspose3D
         }
     }
 
-    /// <summary>Whether calls of this input height and width run <see cref="ComputeSlicesInPlace"/> (the plan of <see cref="_planeTaps"/> decides).</summary>
+    /// <summary>Whether calls of this input height and width run <see cref="ComputeSlicesInPlace"/> (the plan of <see cref="_planeLayer"/> decides).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool ComputesSlicesInPlace(int inputHeight, int inputWidth) =>
-        _planeTaps is not null && _planeTaps[0].UpsamplesByWidth(inputHeight, inputWidth);
+    internal bool ComputesSlicesInPlace(int inputHeight, int inputWidth)
+    {
+        if (_planeLayer is null) return false;
+        var plan = Volatile.Read(ref _planePlan);
+        if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
+        {
+            plan = PlanBuilder.ForInput(_planeLayer, inputHeight, inputWidth);
+            Volatile.Write(ref _planePlan, plan);
+        }
+
+        return plan.UpsamplesByWidth;
+    }
 
     /// <summary>
     /// One NCDHW sample through <see cref="_planeTaps"/>: each output slice's one tap reads its input slice's channel planes
@@ -315,7 +387,7 @@ public sealed class PreparedConvTranspose3D
     private void ComputeSlicesInPlace(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output)
     {
         var definition = Definition;
-        var planeTaps = _planeTaps!;
+        var planeTaps = PlaneTaps();
         int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
         int inVolume = shape.InputDepth * inPlane, outVolume = shape.OutputDepth * outPlane;
         var depth = definition.DepthAxis;
@@ -331,8 +403,8 @@ public sealed class PreparedConvTranspose3D
 
             if (tap >= 0)
             {
-                planeTaps[tap].ComputeChannelPlanes(input[(id * inPlane)..], shape.InputHeight, shape.InputWidth, inVolume,
-                    output[(od * outPlane)..], outVolume, _planeBias!, definition.Activation, definition.LeakyReluSlope);
+                planeTaps.Layers[tap].ComputeChannelPlanes(input[(id * inPlane)..], shape.InputHeight, shape.InputWidth, inVolume,
+                    output[(od * outPlane)..], outVolume, planeTaps.Bias, definition.Activation, definition.LeakyReluSlope);
                 continue;
             }
 
