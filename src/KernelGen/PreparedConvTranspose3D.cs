@@ -379,10 +379,11 @@ public sealed class PreparedConvTranspose3D
 
     /// <summary>
     /// One NCDHW sample through <see cref="_planeTaps"/>: each output slice's one tap writes the output slice's planes where
-    /// they belong (a channel volume apart), bias and activation included: no relayout of the output. Its input slice's
-    /// channel planes are first copied together into one NCHW slice (each a contiguous run, once for both taps that read
-    /// it), which the kernel then stages its rows from: staged from the volume in place, each input row's channels lay a
-    /// channel volume apart (16 KiB on volume_up, all in one L1 set, and read twice), and volume_up ran 2-9 % slower
+    /// they belong (a channel volume apart), bias and activation included: no relayout of the output. Its input slice is
+    /// first staged row by row, each row's channels together (each channel's slice read as one contiguous run, once for
+    /// both taps that read it), and the kernel reads those rows where they lie: staged by the kernel from the volume, each
+    /// input row's channels lay a channel volume apart (16 KiB on volume_up, all in one L1 set) and were staged once per
+    /// output slice, and volume_up ran 2-9 % slower; from an NCHW copy of the slice staged by the kernel, 1-5 % slower
     /// (in-process interleaved, AVX-512 off, Zen 5). Measured on volume_up (64 -> 32, 16^3, 2, 2): see docs/benchmarks.md.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -409,13 +410,20 @@ public sealed class PreparedConvTranspose3D
             {
                 if (id != copiedId)
                 {
-                    // The input slice's channel planes copied together (NCHW), once for the output slices of both its taps.
+                    // The input slice staged row by row, each row's channels together, once for the output slices of both
+                    // its taps (each channel's slice read as one contiguous run).
+                    int width = shape.InputWidth, rowFloats = definition.InChannels * width;
                     for (int c = 0; c < definition.InChannels; c++)
-                        FloatSpans.Copy(input.Slice((c * shape.InputDepth + id) * inPlane, inPlane), slice.Slice(c * inPlane, inPlane));
+                    {
+                        var planeRows = input.Slice((c * shape.InputDepth + id) * inPlane, inPlane);
+                        for (int iy = 0; iy < shape.InputHeight; iy++)
+                            FloatSpans.Copy(planeRows.Slice(iy * width, width), slice.Slice(iy * rowFloats + c * width, width));
+                    }
+
                     copiedId = id;
                 }
 
-                planeTaps.Layers[tap].ComputeChannelPlanes(slice, shape.InputHeight, shape.InputWidth, inPlane,
+                planeTaps.Layers[tap].ComputeChannelPlanes(slice, shape.InputHeight, shape.InputWidth,
                     output[(od * outPlane)..], outVolume, planeTaps.Bias, definition.Activation, definition.LeakyReluSlope);
                 continue;
             }

@@ -98,8 +98,8 @@ public class WidthUpsampleKernelTests
 
     /// <summary>
     /// <see cref="PreparedConvTranspose2D.ComputeChannelPlanes"/> refuses, before writing anything, a slice its plan does not
-    /// fit: a size whose plan runs the channel kernel (which would read the channel planes as one NCHW sample), a bias
-    /// not padded for the plan, channel planes closer than a plane, and spans that end before the last channel's plane.
+    /// fit: a size whose plan runs the channel kernel (which would read the staged rows as one NCHW sample), a bias not
+    /// padded for the plan, output planes closer than a plane, and spans too short for the staged rows or the last channel's plane.
     /// </summary>
     [Fact]
     public void ComputeChannelPlanesRefusesASliceThePlanDoesNotFitAndWritesNothing()
@@ -107,32 +107,31 @@ public class WidthUpsampleKernelTests
         if (!Runs) return;
         var c = new ConvCase(1, 8, 32, 1, 2, 8, (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), false, true, FusedActivation.None, 3);
         var prepared = c.Create(1, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: true)).Prepare(c.Weights(), c.Bias());
-        int inPlane = 3 * 2 * 8, outPlane = 3 * 4 * 16; // a depth of 3 slices per channel
-        float[] input = ConvCase.Values(c.InChannels * inPlane, 5), bias = new float[prepared.PaddedBiasLength];
+        Assert.True(Plans.Of(prepared.Definition, 2, 8).UpsamplesByWidth);
+        int outPlane = 3 * 4 * 16; // a depth of 3 slices per channel
+        float[] staged = ConvCase.Values(c.InChannels * 2 * 8, 5), bias = new float[prepared.PaddedBiasLength];
         prepared.PadBias(c.Bias(), bias);
         var output = new float[c.OutChannels * outPlane];
 
         // The valid call writes its slice (so the refusals below are the guard's, not something else's).
-        Assert.True(Plans.Of(prepared.Definition, 2, 8).UpsamplesByWidth);
-        prepared.ComputeChannelPlanes(input, 2, 8, inPlane, output, outPlane, bias, FusedActivation.None, 0f);
+        prepared.ComputeChannelPlanes(staged, 2, 8, output, outPlane, bias, FusedActivation.None, 0f);
         Assert.Contains(output, v => v != 0f);
 
-        void Refused(ReadOnlySpan<float> slice, int height, int width, int inputPlane, int outputLength, int outputPlane, float[] paddedBias)
+        void Refused(int stagedLength, int height, int width, int outputLength, int outputPlane, float[] paddedBias)
         {
             var untouched = new float[outputLength];
             untouched.AsSpan().Fill(42f);
-            float[] copy = slice.ToArray();
+            float[] rows = staged[..stagedLength];
             Assert.Throws<ArgumentException>(() =>
-                prepared.ComputeChannelPlanes(copy, height, width, inputPlane, untouched, outputPlane, paddedBias, FusedActivation.None, 0f));
+                prepared.ComputeChannelPlanes(rows, height, width, untouched, outputPlane, paddedBias, FusedActivation.None, 0f));
             Assert.All(untouched, v => Assert.Equal(42f, v));
         }
 
-        Refused(input, 2, 12, inPlane, output.Length, outPlane, bias);                         // 12 columns: the channel kernel's plan
-        Refused(input, 2, 8, inPlane, output.Length, outPlane, new float[bias.Length + 1]);    // a bias not padded for the plan
-        Refused(input, 2, 8, 2 * 8 - 1, output.Length, outPlane, bias);                        // input planes overlap
-        Refused(input, 2, 8, inPlane, output.Length, 4 * 16 - 1, bias);                        // output planes overlap
-        Refused(input.AsSpan(0, (c.InChannels - 1) * inPlane + 2 * 8 - 1), 2, 8, inPlane, output.Length, outPlane, bias); // the last input plane cut short
-        Refused(input, 2, 8, inPlane, (c.OutChannels - 1) * outPlane + 4 * 16 - 1, outPlane, bias); // the last output plane cut short
+        Refused(staged.Length, 1, 12, output.Length, outPlane, bias);                         // 12 columns: the channel kernel's plan
+        Refused(staged.Length, 2, 8, output.Length, outPlane, new float[bias.Length + 1]);    // a bias not padded for the plan
+        Refused(staged.Length, 2, 8, output.Length, 4 * 16 - 1, bias);                        // output planes overlap
+        Refused(staged.Length - 1, 2, 8, output.Length, outPlane, bias);                      // the staged rows cut short
+        Refused(staged.Length, 2, 8, (c.OutChannels - 1) * outPlane + 4 * 16 - 1, outPlane, bias); // the last output plane cut short
     }
 
     private static float[] Compute(ConvCase c, PlanOptions options, int threads)
