@@ -146,19 +146,16 @@ public sealed unsafe class PreparedConvTranspose2D
         shape.Batch != 0 && Interlocked.Exchange(ref _hasRun, 1) == 0 && RunsAgainOnFirstCall(GetPlan(shape.InputHeight, shape.InputWidth), shape.Batch);
 
     /// <summary>
-    /// Whether a layer of this definition may run <see cref="WidthUpsampleKernel"/> at some input size (NCHW, 2 x 2 at
-    /// stride 2, the channel kernel at Vector256 or Vector512): then <see cref="ComputeChannelPlanes"/> may take the slices
-    /// of an NCDHW volume in place. Decided by the planner's own rules, without packing anything.
+    /// The plan of a layer of this definition when it may run <see cref="WidthUpsampleKernel"/> at some input size (NCHW,
+    /// 2 x 2 at stride 2, the channel kernel at Vector256 or Vector512), else null: then <see cref="ComputeChannelPlanes"/>
+    /// may take the slices of an NCDHW volume in place, at the sizes whose plan runs that kernel. Decided by the planner's
+    /// own rules, without packing anything.
     /// </summary>
-    internal static bool MayUpsampleByWidth(ConvTranspose2D definition)
+    internal static LayerPlan? UpsamplingPlan(ConvTranspose2D definition)
     {
         LayerPlan layer = PlanBuilder.ForLayer(definition, definition.PlanOptions);
-        return layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer);
+        return layer.Options.WidthUpsampleKernel && WidthUpsampleKernel.LayerFits(layer) ? layer : null;
     }
-
-    /// <summary>Whether the plan for this input size runs <see cref="WidthUpsampleKernel"/> (so <see cref="ComputeChannelPlanes"/> may run).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool UpsamplesByWidth(int inputHeight, int inputWidth) => GetPlan(inputHeight, inputWidth).UpsamplesByWidth;
 
     /// <summary>Floats of a bias padded for <see cref="ComputeChannelPlanes"/> (<see cref="PadBias"/>).</summary>
     internal int PaddedBiasLength => _layer.Groups * _layerPlan.PaddedChannels;
@@ -174,30 +171,32 @@ public sealed unsafe class PreparedConvTranspose2D
     }
 
     /// <summary>
-    /// One sample of one depth slice of an NCDHW volume, read and written in place by <see cref="WidthUpsampleKernel"/>
-    /// (the plan for this size must run it: <see cref="UpsamplesByWidth"/>): input channel <c>c</c>'s plane starts at
-    /// <c>c * inputPlane</c> of <paramref name="input"/>, output channel <c>c</c>'s at <c>c * outputPlane</c> of
-    /// <paramref name="output"/>. <paramref name="paddedBias"/> (<see cref="PadBias"/>) starts the sums, as this layer's own
-    /// bias would, and the activation follows, on the thread count and chunks of this layer's calls.
+    /// One sample of one depth slice of an NCDHW volume by <see cref="WidthUpsampleKernel"/> (the plan for this size must
+    /// run it: <see cref="ExecutionPlan.UpsamplesByWidth"/>): <paramref name="stagedRows"/> holds the input slice row by
+    /// row, each row's channels one after the other (input channel <c>c</c>'s row <c>iy</c> at
+    /// <c>(iy * inChannels + c) * inputWidth</c>), which the kernel reads where they lie; output channel <c>c</c>'s plane
+    /// starts at <c>c * outputPlane</c> of <paramref name="output"/>. <paramref name="paddedBias"/> (<see cref="PadBias"/>)
+    /// starts the sums, as this layer's own bias would, and the activation follows, on the thread count and chunks of this
+    /// layer's calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void ComputeChannelPlanes(ReadOnlySpan<float> input, int inputHeight, int inputWidth, int inputPlane, Span<float> output, int outputPlane,
+    internal void ComputeChannelPlanes(ReadOnlySpan<float> stagedRows, int inputHeight, int inputWidth, Span<float> output, int outputPlane,
         float[] paddedBias, FusedActivation activation, float leakyReluSlope)
     {
         ExecutionPlan plan = GetPlan(inputHeight, inputWidth);
-        if (!plan.UpsamplesByWidth || paddedBias.Length != PaddedBiasLength || inputPlane < inputHeight * inputWidth
+        if (!plan.UpsamplesByWidth || paddedBias.Length != PaddedBiasLength
             || outputPlane < plan.OutputHeight * plan.OutputWidth
-            || input.Length < (long)(_layer.InChannels - 1) * inputPlane + inputHeight * inputWidth
+            || stagedRows.Length < (long)_layer.InChannels * inputHeight * inputWidth
             || output.Length < (long)(_layer.OutChannels - 1) * outputPlane + plan.OutputHeight * plan.OutputWidth)
             throw new ArgumentException("The slice does not fit the plan of the width up-sampling kernel.");
         CallContext context = Interlocked.Exchange(ref _idleContext, null) ?? new CallContext(this);
         try
         {
-            context.SetChannelPlanes(inputPlane, outputPlane, paddedBias, _layer with { Activation = activation, LeakyReluSlope = leakyReluSlope });
-            fixed (float* inputPointer = input)
+            context.SetChannelPlanes(outputPlane, paddedBias, _layer with { Activation = activation, LeakyReluSlope = leakyReluSlope });
+            fixed (float* inputPointer = stagedRows)
             fixed (float* outputPointer = output)
             {
-                context.Run(plan, 1, inputPointer, input.Length, outputPointer, output.Length);
+                context.Run(plan, 1, inputPointer, stagedRows.Length, outputPointer, output.Length);
             }
         }
         finally
@@ -390,17 +389,17 @@ public sealed unsafe class PreparedConvTranspose2D
         private int _batch, _inputLength, _outputLength;
         private float* _input, _output;
 
-        // A call of ComputeChannelPlanes (while _planesBias is set): the channel strides of its input and output, its bias and
-        // its layer with the volume's activation. Reset at the end of every call.
-        private int _inputPlane, _outputPlane;
+        // A call of ComputeChannelPlanes (while _planesBias is set): the channel stride of its output, its bias and its layer
+        // with the volume's activation. Reset at the end of every call.
+        private int _outputPlane;
         private float[]? _planesBias;
         private LayerShape _planesLayer;
 
         /// <summary>Makes the next <see cref="Run"/> a call of <see cref="ComputeChannelPlanes"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void SetChannelPlanes(int inputPlane, int outputPlane, float[] paddedBias, LayerShape layer)
+        public void SetChannelPlanes(int outputPlane, float[] paddedBias, LayerShape layer)
         {
-            (_inputPlane, _outputPlane, _planesBias, _planesLayer) = (inputPlane, outputPlane, paddedBias, layer);
+            (_outputPlane, _planesBias, _planesLayer) = (outputPlane, paddedBias, layer);
         }
 
         public CallContext(PreparedConvTranspose2D owner) => _owner = owner;
@@ -502,7 +501,7 @@ public sealed unsafe class PreparedConvTranspose2D
             finally
             {
                 _input = _output = null;
-                _inputPlane = _outputPlane = 0;
+                _outputPlane = 0;
                 _planesBias = null;
             }
         }
@@ -780,7 +779,7 @@ public sealed unsafe class PreparedConvTranspose2D
                     {
                         if (_planesBias is not null)
                             WidthUpsampleKernel.Run(_planesLayer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _planesBias, band, rowStart, rowEnd,
-                                new VolumeSlicePlanes(_inputPlane, _outputPlane));
+                                new VolumeSlicePlanes(_outputPlane));
                         else
                             WidthUpsampleKernel.Run(layer, plan, userInput, userOutput, _owner._channel!.Upsampling!, _owner._channel.Bias, band, rowStart, rowEnd,
                                 default(SamplePlanes));

@@ -22,8 +22,15 @@ public sealed class PreparedConvTranspose3D
     private readonly float[] _bias;
     private bool _hasBias;
 
-    /// <summary>The weights of one depth tap while they are gathered for packing (the packers copy them).</summary>
+    /// <summary>
+    /// The weights of the depth taps as gathered for their 2-D layers: every tap's, kept, when the in-place slices need
+    /// layers of their own (packed from these on first use, see <see cref="PlaneTaps"/>); else one tap's at a time, while
+    /// it is packed (the packers copy them).
+    /// </summary>
     private readonly float[] _tapWeights;
+
+    /// <summary>Whether <see cref="_tapWeights"/> keeps every depth tap's weights.</summary>
+    private readonly bool _keepsTapWeights;
 
     /// <summary>
     /// Per depth phase <c>r</c> (an output slice's <c>(od + padFront) % stride</c>) of <see cref="_stacked"/>'s layers, the
@@ -49,15 +56,27 @@ public sealed class PreparedConvTranspose3D
     private Buffers? _idle;
 
     /// <summary>
-    /// Per depth tap, the NCHW layer of <see cref="ConvTranspose3D.ChannelsFirstPlane"/> (the taps themselves when those are
-    /// NCHW), when an NCDHW layer's slices may run <see cref="WidthUpsampleKernel"/> in place: its (height, width) plane fits
-    /// that kernel and no output slice receives two depth taps (see <see cref="OneTapPerSlice"/>), so that each output
-    /// slice is one tap's output written straight into its channel planes, bias first and activation included. Else null.
+    /// The plan of the NCHW layer of <see cref="ConvTranspose3D.ChannelsFirstPlane"/>, when an NCDHW layer's slices may run
+    /// <see cref="WidthUpsampleKernel"/> in place: its (height, width) plane fits that kernel and no output slice receives
+    /// two depth taps (see <see cref="OneTapPerSlice"/>), so that each output slice is one tap's output written straight
+    /// into its channel planes, bias first and activation included. Else null.
     /// </summary>
-    private readonly PreparedConvTranspose2D[]? _planeTaps;
+    private readonly LayerPlan? _planeLayer;
 
-    /// <summary>The bias padded for <see cref="_planeTaps"/> (zeros without a bias).</summary>
-    private readonly float[]? _planeBias;
+    /// <summary>The plan of <see cref="_planeLayer"/> for the last input size asked (kept so that a repeated size allocates nothing).</summary>
+    private ExecutionPlan? _planePlan;
+
+    /// <summary>
+    /// The tap layers of the in-place slices, packed on first use (<see cref="PlaneTaps"/>): a layer whose calls never take
+    /// that path (volume_up with AVX-512 on runs the NHWC slices) packs no second set of weights.
+    /// </summary>
+    private SliceTaps? _planeTaps;
+
+    /// <summary>Held while <see cref="_planeTaps"/> are packed, so that racing first calls pack them once.</summary>
+    private readonly object _planeLock = new();
+
+    /// <summary>Counts <see cref="Pack"/> calls: an unprepared Compute packs every call, and stale plane taps are packed again.</summary>
+    private int _packs;
 
     internal PreparedConvTranspose3D(ConvTranspose3D definition)
     {
@@ -67,15 +86,11 @@ public sealed class PreparedConvTranspose3D
         _taps = new PreparedConvTranspose2D[definition.KernelSize.Depth];
         for (int kd = 0; kd < _taps.Length; kd++)
             _taps[kd] = new PreparedConvTranspose2D(_tapLayer);
-        _tapWeights = new float[_tapLayer.WeightsLength];
         _bias = new float[definition.OutChannels];
-        if (definition.Layout == TensorLayout.Ncdhw && OneTapPerSlice(definition.DepthAxis)
-            && PreparedConvTranspose2D.MayUpsampleByWidth(definition.ChannelsFirstPlane))
-        {
-            var plane = definition.ChannelsFirstPlane;
-            _planeTaps = plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane));
-            _planeBias = new float[_planeTaps[0].PaddedBiasLength];
-        }
+        if (definition.Layout == TensorLayout.Ncdhw && OneTapPerSlice(definition.DepthAxis))
+            _planeLayer = PreparedConvTranspose2D.UpsamplingPlan(definition.ChannelsFirstPlane);
+        _keepsTapWeights = _planeLayer is not null && _planeLayer.Definition != _tapLayer;
+        _tapWeights = new float[(_keepsTapWeights ? _taps.Length : 1) * _tapLayer.WeightsLength];
 
         var depth = definition.DepthAxis;
         if (definition.Groups == 1 && !OneTapPerSlice(depth))
@@ -182,11 +197,10 @@ public sealed class PreparedConvTranspose3D
         int pairs = Definition.InChannels * (Definition.OutChannels / Definition.Groups);
         for (int kd = 0; kd < depth; kd++)
         {
+            var tapWeights = TapWeights(_keepsTapWeights ? kd : 0);
             for (int pair = 0; pair < pairs; pair++)
-                weights.Slice((pair * depth + kd) * plane, plane).CopyTo(_tapWeights.AsSpan(pair * plane, plane));
-            _taps[kd].Pack(_tapWeights, default);
-            if (_planeTaps is not null && _planeTaps != _taps)
-                _planeTaps[kd].Pack(_tapWeights, default);
+                weights.Slice((pair * depth + kd) * plane, plane).CopyTo(tapWeights.Slice(pair * plane, plane));
+            _taps[kd].Pack(tapWeights, default);
         }
 
         if (_stacked is not null)
@@ -210,8 +224,55 @@ public sealed class PreparedConvTranspose3D
 
         _hasBias = !bias.IsEmpty;
         if (_hasBias) bias.CopyTo(_bias);
-        if (_planeTaps is not null)
-            _planeTaps[0].PadBias(bias, _planeBias);
+        // The plane taps (if packed yet) now hold older weights: the next call that runs them packs them again.
+        Volatile.Write(ref _packs, _packs + 1);
+    }
+
+    /// <summary>Depth tap <paramref name="kd"/>'s weights as <see cref="Pack"/> gathered them for its 2-D layer.</summary>
+    private Span<float> TapWeights(int kd) => _tapWeights.AsSpan(kd * _tapLayer.WeightsLength, _tapLayer.WeightsLength);
+
+    /// <summary>Tests: whether the plane taps of the in-place slices have been packed.</summary>
+    internal bool PacksPlaneTaps => Volatile.Read(ref _planeTaps) is not null;
+
+    /// <summary>
+    /// The tap layers of the in-place slices with the weights of the last <see cref="Pack"/>: packed on the first call that
+    /// runs them (thread-safe: racing first calls pack them once; published after packing), and again, in place, after
+    /// the next Pack (an unprepared Compute, which owns this object during its call, so that it allocates nothing once
+    /// its sizes have been seen). When the slices run NCHW anyway the taps are <see cref="_taps"/> themselves.
+    /// </summary>
+    private SliceTaps PlaneTaps()
+    {
+        var taps = Volatile.Read(ref _planeTaps);
+        int packs = Volatile.Read(ref _packs);
+        if (taps is not null && taps.Packs == packs) return taps;
+        lock (_planeLock)
+        {
+            taps = _planeTaps;
+            if (taps is not null && taps.Packs == packs) return taps;
+            var plane = _planeLayer!.Definition;
+            taps ??= new SliceTaps(plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane)));
+            if (taps.Layers != _taps)
+            {
+                for (int kd = 0; kd < _taps.Length; kd++)
+                    taps.Layers[kd].Pack(TapWeights(kd), default);
+            }
+
+            taps.Layers[0].PadBias(_hasBias ? _bias : default, taps.Bias);
+            taps.Packs = packs;
+            Volatile.Write(ref _planeTaps, taps);
+            return taps;
+        }
+    }
+
+    /// <summary>The tap layers of the in-place slices and their padded bias (zeros without a bias).</summary>
+    private sealed class SliceTaps(PreparedConvTranspose2D[] layers)
+    {
+        public PreparedConvTranspose2D[] Layers { get; } = layers;
+
+        public float[] Bias { get; } = new float[layers[0].PaddedBiasLength];
+
+        /// <summary>The <see cref="_packs"/> count whose weights they hold.</summary>
+        public int Packs { get; set; }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -238,7 +299,7 @@ public sealed class PreparedConvTranspose3D
     {
         if (ComputesSlicesInPlace(shape.InputHeight, shape.InputWidth))
         {
-            ComputeSlicesInPlace(input, shape, output);
+            ComputeSlicesInPlace(input, shape, output, buffers);
             return;
         }
 
@@ -332,34 +393,64 @@ public sealed class PreparedConvTranspose3D
         }
     }
 
-    /// <summary>Whether calls of this input height and width run <see cref="ComputeSlicesInPlace"/> (the plan of <see cref="_planeTaps"/> decides).</summary>
+    /// <summary>Whether calls of this input height and width run <see cref="ComputeSlicesInPlace"/> (the plan of <see cref="_planeLayer"/> decides).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool ComputesSlicesInPlace(int inputHeight, int inputWidth) =>
-        _planeTaps is not null && _planeTaps[0].UpsamplesByWidth(inputHeight, inputWidth);
+    internal bool ComputesSlicesInPlace(int inputHeight, int inputWidth)
+    {
+        if (_planeLayer is null) return false;
+        var plan = Volatile.Read(ref _planePlan);
+        if (plan is null || plan.InputHeight != inputHeight || plan.InputWidth != inputWidth)
+        {
+            plan = PlanBuilder.ForInput(_planeLayer, inputHeight, inputWidth);
+            Volatile.Write(ref _planePlan, plan);
+        }
+
+        return plan.UpsamplesByWidth;
+    }
 
     /// <summary>
-    /// One NCDHW sample through <see cref="_planeTaps"/>: each output slice's one tap reads its input slice's channel planes
-    /// where they lie (a channel volume apart) and writes the output slice's planes where they belong, bias and activation
-    /// included: no relayout of the input or the output, no scratch. Measured on volume_up (64 -> 32, 16^3, 2, 2) with
-    /// AVX-512 off on a Zen 5: see docs/benchmarks.md.
+    /// One NCDHW sample through <see cref="_planeTaps"/>: each output slice's one tap writes the output slice's planes where
+    /// they belong (a channel volume apart), bias and activation included: no relayout of the output. Its input slice is
+    /// first staged row by row, each row's channels together (each channel's slice read as one contiguous run, once for
+    /// both taps that read it), and the kernel reads those rows where they lie: staged by the kernel from the volume, each
+    /// input row's channels lay a channel volume apart (16 KiB on volume_up, all in one L1 set) and were staged once per
+    /// output slice, and volume_up ran 2-9 % slower; from an NCHW copy of the slice staged by the kernel, 1-5 % slower
+    /// (in-process interleaved, AVX-512 off, Zen 5). Measured on volume_up (64 -> 32, 16^3, 2, 2): see docs/benchmarks.md.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ComputeSlicesInPlace(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output)
+    private void ComputeSlicesInPlace(ReadOnlySpan<float> input, CallShape3D shape, Span<float> output, Buffers buffers)
     {
         var definition = Definition;
-        var planeTaps = _planeTaps!;
+        var planeTaps = PlaneTaps();
         int inPlane = shape.InputHeight * shape.InputWidth, outPlane = shape.OutputHeight * shape.OutputWidth;
-        int inVolume = shape.InputDepth * inPlane, outVolume = shape.OutputDepth * outPlane;
+        int outVolume = shape.OutputDepth * outPlane;
         var depthPlan = DepthPlan(shape.InputDepth);
+        var slice = Buffers.Grow(ref buffers.Input, definition.InChannels * inPlane);
+        int copiedId = -1;
         for (int od = 0; od < shape.OutputDepth; od++)
         {
             // At most one tap (OneTapPerSlice).
             (AxisPhase phase, int q, int first, int end) = depthPlan.ValidTaps(od);
             if (first < end)
             {
-                planeTaps[phase.KernelTaps[first]].ComputeChannelPlanes(input[((q - phase.TapOffsets[first]) * inPlane)..],
-                    shape.InputHeight, shape.InputWidth, inVolume,
-                    output[(od * outPlane)..], outVolume, _planeBias!, definition.Activation, definition.LeakyReluSlope);
+                int tap = phase.KernelTaps[first], id = q - phase.TapOffsets[first];
+                if (id != copiedId)
+                {
+                    // The input slice staged row by row, each row's channels together, once for the output slices of both
+                    // its taps (each channel's slice read as one contiguous run).
+                    int width = shape.InputWidth, rowFloats = definition.InChannels * width;
+                    for (int c = 0; c < definition.InChannels; c++)
+                    {
+                        var planeRows = input.Slice((c * shape.InputDepth + id) * inPlane, inPlane);
+                        for (int iy = 0; iy < shape.InputHeight; iy++)
+                            FloatSpans.Copy(planeRows.Slice(iy * width, width), slice.Slice(iy * rowFloats + c * width, width));
+                    }
+
+                    copiedId = id;
+                }
+
+                planeTaps.Layers[tap].ComputeChannelPlanes(slice, shape.InputHeight, shape.InputWidth,
+                    output[(od * outPlane)..], outVolume, planeTaps.Bias, definition.Activation, definition.LeakyReluSlope);
                 continue;
             }
 

@@ -131,6 +131,59 @@ public class ConvTranspose3DInPlaceSliceTests
         Assert.False(channelsLast.Prepare(Weights(channelsLast)).ComputesSlicesInPlace(4, 32));
     }
 
+    /// <summary>
+    /// The plane taps of the in-place slices are packed on the first call that runs them: not by Prepare, nor by calls of
+    /// a width the slices do not take in place (those run the NHWC slices).
+    /// </summary>
+    [Fact]
+    public void PacksThePlaneTapsOnFirstUse()
+    {
+        var c = VolumeCase(width: 12, seed: 1);
+        var prepared = c.Create(1).Prepare(c.Weights(), c.Bias());
+        Assert.False(prepared.PacksPlaneTaps);
+        var output = new float[c.Expected().Length];
+        prepared.Compute(c.Input(), c.Size.D, c.Size.H, c.Size.W, output);
+        Assert.False(prepared.PacksPlaneTaps);
+
+        var wide = VolumeCase(width: 32, seed: 1);
+        output = new float[wide.Expected().Length];
+        prepared.Compute(wide.Input(), wide.Size.D, wide.Size.H, wide.Size.W, output);
+        Assert.Equal(Runs, prepared.PacksPlaneTaps);
+        AssertClose(wide, output);
+    }
+
+    /// <summary>
+    /// An unprepared layer packs its weights on every call: plane taps packed by an earlier call must be packed again with
+    /// the next call's weights (each call against its own reference, widths in place and not, in turn).
+    /// </summary>
+    [Fact]
+    public void AnUnpreparedLayerPacksThePlaneTapsAgainWithEachCallsWeights()
+    {
+        var conv = VolumeCase(32, 0).Create(1);
+        foreach (var (width, seed) in new[] { (32, 1), (12, 2), (32, 3), (32, 4), (12, 5), (32, 6) })
+        {
+            var c = VolumeCase(width, seed);
+            var output = new float[c.Expected().Length];
+            conv.Compute(c.Input(), c.Size.D, c.Size.H, c.Size.W, c.Weights(), c.Bias(), output);
+            AssertClose(c, output);
+        }
+    }
+
+    /// <summary>16 -> 32 channels, 2 x 2 x 2 at stride 2, with bias: in place at whole vectors of columns, NHWC slices at 12.</summary>
+    private static Case3D VolumeCase(int width, int seed) =>
+        new(1, 16, 32, 1, (3, 2, width), (2, 2, 2), (2, 2, 2), (0, 0, 0), (0, 0, 0), (0, 0, 0), (1, 1, 1), ChannelsLast: false,
+            HasBias: true, FusedActivation.None, seed);
+
+    private static void AssertClose(Case3D c, float[] output)
+    {
+        var expected = c.Expected();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (!(Math.Abs(expected[i] - output[i]) <= c.Tolerance))
+                throw new Xunit.Sdk.XunitException($"{c}: output[{i}] = {output[i]}, expected {expected[i]}");
+        }
+    }
+
     private static float[] ToChannelsLast(float[] values, int batch, int channels, int pixels)
     {
         var result = new float[values.Length];

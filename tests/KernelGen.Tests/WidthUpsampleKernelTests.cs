@@ -96,6 +96,44 @@ public class WidthUpsampleKernelTests
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
+    /// <summary>
+    /// <see cref="PreparedConvTranspose2D.ComputeChannelPlanes"/> refuses, before writing anything, a slice its plan does not
+    /// fit: a size whose plan runs the channel kernel (which would read the staged rows as one NCHW sample), a bias not
+    /// padded for the plan, output planes closer than a plane, and spans too short for the staged rows or the last channel's plane.
+    /// </summary>
+    [Fact]
+    public void ComputeChannelPlanesRefusesASliceThePlanDoesNotFitAndWritesNothing()
+    {
+        if (!Runs) return;
+        var c = new ConvCase(1, 8, 32, 1, 2, 8, (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1), false, true, FusedActivation.None, 3);
+        var prepared = c.Create(1, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: true)).Prepare(c.Weights(), c.Bias());
+        Assert.True(Plans.Of(prepared.Definition, 2, 8).UpsamplesByWidth);
+        int outPlane = 3 * 4 * 16; // a depth of 3 slices per channel
+        float[] staged = ConvCase.Values(c.InChannels * 2 * 8, 5), bias = new float[prepared.PaddedBiasLength];
+        prepared.PadBias(c.Bias(), bias);
+        var output = new float[c.OutChannels * outPlane];
+
+        // The valid call writes its slice (so the refusals below are the guard's, not something else's).
+        prepared.ComputeChannelPlanes(staged, 2, 8, output, outPlane, bias, FusedActivation.None, 0f);
+        Assert.Contains(output, v => v != 0f);
+
+        void Refused(int stagedLength, int height, int width, int outputLength, int outputPlane, float[] paddedBias)
+        {
+            var untouched = new float[outputLength];
+            untouched.AsSpan().Fill(42f);
+            float[] rows = staged[..stagedLength];
+            Assert.Throws<ArgumentException>(() =>
+                prepared.ComputeChannelPlanes(rows, height, width, untouched, outputPlane, paddedBias, FusedActivation.None, 0f));
+            Assert.All(untouched, v => Assert.Equal(42f, v));
+        }
+
+        Refused(staged.Length, 1, 12, output.Length, outPlane, bias);                         // 12 columns: the channel kernel's plan
+        Refused(staged.Length, 2, 8, output.Length, outPlane, new float[bias.Length + 1]);    // a bias not padded for the plan
+        Refused(staged.Length, 2, 8, output.Length, 4 * 16 - 1, bias);                        // output planes overlap
+        Refused(staged.Length - 1, 2, 8, output.Length, outPlane, bias);                      // the staged rows cut short
+        Refused(staged.Length, 2, 8, (c.OutChannels - 1) * outPlane + 4 * 16 - 1, outPlane, bias); // the last output plane cut short
+    }
+
     private static float[] Compute(ConvCase c, PlanOptions options, int threads)
     {
         var output = new float[c.Batch * c.OutChannels * c.OutputHeight * c.OutputWidth];

@@ -99,9 +99,9 @@ internal static class WidthUpsampleKernel
     /// <param name="packed">The weights in this kernel's packing (<see cref="Pack"/>).</param>
     /// <param name="stage">At least <see cref="StageFloats"/> floats of per-thread scratch.</param>
     /// <param name="planes">Floats from one channel's plane to the next: <see cref="SamplePlanes"/> for an NCHW sample,
-    /// <see cref="VolumeSlicePlanes"/> for one depth slice of an NCDHW volume (its channels' slices lie a whole channel
-    /// volume apart). A type argument rather than two more parameters: the NCHW instantiation computes its strides from
-    /// the plan as before (two more stack parameters cost unet_up 3 % on a Zen 5).</param>
+    /// <see cref="VolumeSlicePlanes"/> for one depth slice of an NCDHW volume (its input rows staged by the caller, its
+    /// output channels' slices a whole channel volume apart). A type argument rather than more parameters: the NCHW
+    /// instantiation computes its strides from the plan as before (two more stack parameters cost unet_up 3 % on a Zen 5).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TPlanes>(in LayerShape layer, ExecutionPlan plan, ReadOnlySpan<float> input, Span<float> output,
         ReadOnlySpan<float> packed, ReadOnlySpan<float> packedBias, Span<float> stage, int rowStart, int rowEnd, TPlanes planes)
@@ -111,20 +111,29 @@ internal static class WidthUpsampleKernel
         int inPerGroup = layer.InPerGroup, outPerGroup = layer.OutPerGroup, paddedChannels = plan.PaddedChannels;
         int stagedRow = -1;
         bool wide = plan.ChannelVectors == VectorWidth.V512;
+        ReadOnlySpan<float> rowInput = stage;
         for (int oy = rowStart; oy < rowEnd; oy++)
         {
             int iy = oy >> 1, py = oy & 1;
             if (iy != stagedRow)
             {
-                for (int ic = 0; ic < layer.InChannels; ic++)
-                    FloatSpans.Copy(input.Slice(ic * inputPlane + iy * inW, inW), stage.Slice(ic * inW, inW));
+                if (planes.RowsStaged)
+                {
+                    rowInput = input.Slice(iy * layer.InChannels * inW, layer.InChannels * inW);
+                }
+                else
+                {
+                    for (int ic = 0; ic < layer.InChannels; ic++)
+                        FloatSpans.Copy(input.Slice(ic * inputPlane + iy * inW, inW), stage.Slice(ic * inW, inW));
+                }
+
                 stagedRow = iy;
             }
 
             int blocks = Blocks(outPerGroup);
             for (int group = 0; group < layer.Groups; group++)
             {
-                ReadOnlySpan<float> groupInput = stage.Slice(group * inPerGroup * inW, inPerGroup * inW);
+                ReadOnlySpan<float> groupInput = rowInput.Slice(group * inPerGroup * inW, inPerGroup * inW);
                 for (int block = 0; block < blocks; block++)
                 {
                     int c = block * BlockChannels, channels = Math.Min(BlockChannels, outPerGroup - c);
@@ -303,6 +312,12 @@ internal interface IChannelPlanes
 
     /// <summary>From one output channel's plane to the next.</summary>
     int Output(ExecutionPlan plan);
+
+    /// <summary>
+    /// Whether the input holds its rows already staged, input row by input row, each row's channels one after the other
+    /// (<c>(iy * inChannels + c) * inputWidth</c>), so that the kernel reads them where they lie (<see cref="Input"/> unused).
+    /// </summary>
+    bool RowsStaged { get; }
 }
 
 /// <summary>One NCHW sample: each channel's plane follows the last.</summary>
@@ -315,16 +330,25 @@ internal readonly struct SamplePlanes : IChannelPlanes
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Output(ExecutionPlan plan) => plan.OutputHeight * plan.OutputWidth;
+
+    /// <inheritdoc/>
+    public bool RowsStaged { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => false; }
 }
 
-/// <summary>One depth slice of an NCDHW volume: each channel's slice lies a channel volume after the last.</summary>
-internal readonly struct VolumeSlicePlanes(int input, int output) : IChannelPlanes
+/// <summary>
+/// One depth slice of an NCDHW volume: its input rows staged by the caller (see <see cref="IChannelPlanes.RowsStaged"/>),
+/// each output channel's slice a channel volume after the last.
+/// </summary>
+internal readonly struct VolumeSlicePlanes(int output) : IChannelPlanes
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Input(ExecutionPlan plan) => input;
+    public int Input(ExecutionPlan plan) => 0;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Output(ExecutionPlan plan) => output;
+
+    /// <inheritdoc/>
+    public bool RowsStaged { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => true; }
 }
