@@ -249,8 +249,7 @@ public sealed class PreparedConvTranspose3D
         {
             taps = _planeTaps;
             if (taps is not null && taps.Packs == packs) return taps;
-            var plane = _planeLayer!.Definition;
-            taps ??= new SliceTaps(plane == _tapLayer ? _taps : Array.ConvertAll(_taps, _ => new PreparedConvTranspose2D(plane)));
+            taps ??= new SliceTaps(NewPlaneTapLayers());
             if (taps.Layers != _taps)
             {
                 for (int kd = 0; kd < _taps.Length; kd++)
@@ -262,6 +261,20 @@ public sealed class PreparedConvTranspose3D
             Volatile.Write(ref _planeTaps, taps);
             return taps;
         }
+    }
+
+    /// <summary>
+    /// The in-place slices' tap layers, made once: <see cref="_taps"/> where the slices run NCHW anyway. Not a lambda in
+    /// <see cref="PlaneTaps"/>: its captured definition would cost a closure object on every repacking, i.e. on every
+    /// unprepared Compute.
+    /// </summary>
+    private PreparedConvTranspose2D[] NewPlaneTapLayers()
+    {
+        var plane = _planeLayer!.Definition;
+        if (plane == _tapLayer) return _taps;
+        var layers = new PreparedConvTranspose2D[_taps.Length];
+        for (int kd = 0; kd < layers.Length; kd++) layers[kd] = new PreparedConvTranspose2D(plane);
+        return layers;
     }
 
     /// <summary>The tap layers of the in-place slices and their padded bias (zeros without a bias).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Runtime.Intrinsics;
 using CsCheck;
 
 namespace KernelGen.Tests;
@@ -223,6 +224,44 @@ public class ConvTranspose3DTests
             prepared.Compute(input, 4, 5, 6, output);
             prepared.Compute(input, 4, 5, 6, output);
             Assert.Equal(0, Allocations.FewestBytes(() => prepared.Compute(input, 4, 5, 6, output)));
+        }
+    }
+
+    [Fact]
+    public void UnpreparedComputeAllocatesNothingOnceItsSizesHaveBeenSeen()
+    {
+        // Kernel 3, stride 2 (one and two depth taps per output slice, stacked passes), both layouts; and a 2 x 2 stride-2
+        // NCDHW layer of 32 columns, whose slices run the NCHW up-sampling kernel in place where Vector256 or Vector512 is
+        // accelerated: an unprepared call packs that path's tap layers again on every call (a closure made there once cost
+        // 24 bytes a call).
+        var cases = new List<(ConvTranspose3D Conv, int Depth, int Height, int Width)>();
+        foreach (var layout in new[] { TensorLayout.Ncdhw, TensorLayout.Ndhwc })
+        foreach (int threads in new[] { 1, 2 })
+            cases.Add((new ConvTranspose3D(8, 12, 3, stride: 2, padding: 1, outputPadding: 1) { Layout = layout, MaxDegreeOfParallelism = threads, Activation = FusedActivation.Relu }, 4, 5, 6));
+        foreach (int threads in new[] { 1, 2 })
+            cases.Add((new ConvTranspose3D(64, 32, 2, stride: 2) { MaxDegreeOfParallelism = threads, Activation = FusedActivation.Relu }, 2, 2, 32));
+
+        foreach (var (conv, depth, height, width) in cases)
+        {
+            var weights = Case3D.Values(conv.WeightsLength, 1);
+            var bias = Case3D.Values(conv.OutChannels, 2);
+            var input = Case3D.Values(conv.GetInputLength(1, depth, height, width), 3);
+            var output = new float[conv.GetOutputLength(1, depth, height, width)];
+            conv.Compute(input, depth, height, width, weights, bias, output);
+            conv.Compute(input, depth, height, width, weights, bias, output);
+            Assert.Equal(0, Allocations.FewestBytes(() => conv.Compute(input, depth, height, width, weights, bias, output)));
+            var expected = new float[output.Length];
+            conv.Prepare(weights, bias).Compute(input, depth, height, width, expected);
+            Assert.Equal(expected, output);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The last case does run the in-place slices.
+            var (inPlace, d, h, w) = cases[^1];
+            var prepared = inPlace.Prepare(Case3D.Values(inPlace.WeightsLength, 1));
+            prepared.Compute(Case3D.Values(inPlace.GetInputLength(1, d, h, w), 3), d, h, w, new float[inPlace.GetOutputLength(1, d, h, w)]);
+            Assert.True(prepared.PacksPlaneTaps);
         }
     }
 
