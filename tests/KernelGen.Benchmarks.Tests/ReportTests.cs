@@ -53,6 +53,29 @@ public sealed class ReportTests
     }
 
     /// <summary>
+    /// Where the cases' processes measured their own FMA peak, each case also gets its share of that peak (the host gives
+    /// processes different speeds); a case without one shows a dash, and a run without any has no such table.
+    /// </summary>
+    [Fact]
+    public void EachCaseIsAlsoAShareOfItsOwnProcesssPeak()
+    {
+        Measurement[] withPeaks =
+        [
+            new(Unet, EngineKind.KernelGen1T, 1_000_000, ProcessPeakGflopsPerCore: 80),   // 67.1 GFLOP/s of 80
+            new(Unet, EngineKind.Ort1T, 2_000_000),
+            new(Seed, EngineKind.OrtAllCores, 2_200, ProcessPeakGflopsPerCore: 100),
+        ];
+
+        string markdown = MarkdownReport.Render(withPeaks, Context, "plot.png");
+
+        Assert.Contains("## Share of each case's own process's FMA peak", markdown);
+        Assert.Contains("| unet_up | 83.9 % of 80 | - | - |", markdown);
+        // All-core engines against the one-core peak times their threads.
+        Assert.Contains("| seed | - | - | 0.0 % of 100 |", markdown);
+        Assert.DoesNotContain("own process's FMA peak", MarkdownReport.Render(Measurements, Context, "plot.png"));
+    }
+
+    /// <summary>
     /// The AVX-512-off timings (the AVX2-only machine) get their own table, as shares of the Vector256 peak and against the
     /// same engine's AVX-512 time of the run; without them, no such table.
     /// </summary>

@@ -43,8 +43,11 @@ public static class FullRun
         ConvTransposeBenchmarks.SelectedEngines = engines;
         string output = Path.GetFullPath(options.OutputFolder);
         Directory.CreateDirectory(output);
+        // A case's process peak from an earlier run in the same folder must not stand in for one this run failed to write.
+        foreach (string pass in new[] { "bdn", "bdn-avx512-off" })
+            ProcessPeaks.Clear(SuiteConfig.ProcessPeaksFolder(Path.Combine(output, pass)));
         Summary summary = BenchmarkRunner.Run<ConvTransposeBenchmarks>(SuiteConfig.Create(Path.Combine(output, "bdn"), peak, options.Launches));
-        var (measurements, missing) = MeasurementsOf(summary);
+        var (measurements, missing) = MeasurementsOf(summary, SuiteConfig.ProcessPeaksFolder(Path.Combine(output, "bdn")));
         if (measurements.Length == 0)
         {
             log.WriteLine("BenchmarkDotNet produced no measurement (see its log above).");
@@ -62,7 +65,7 @@ public static class FullRun
             ConvTransposeBenchmarks.SelectedEngines = ownEngines;
             Summary offSummary = BenchmarkRunner.Run<ConvTransposeBenchmarks>(
                 SuiteConfig.Create(Path.Combine(output, "bdn-avx512-off"), vector256Peak ?? peak, options.Launches, avx512Off: true));
-            (avx512Off, int offMissing) = MeasurementsOf(offSummary);
+            (avx512Off, int offMissing) = MeasurementsOf(offSummary, SuiteConfig.ProcessPeaksFolder(Path.Combine(output, "bdn-avx512-off")));
             missing += offMissing;
         }
 
@@ -84,15 +87,17 @@ public static class FullRun
         return 0;
     }
 
-    private static (Measurement[] Measurements, int Missing) MeasurementsOf(Summary summary)
+    private static (Measurement[] Measurements, int Missing) MeasurementsOf(Summary summary, string processPeaks)
     {
         var measurements = summary.BenchmarksCases
             .Select(c => (Case: c, Median: summary[c]?.ResultStatistics?.Median))
             .Where(x => x.Median is > 0)
-            .Select(x => new Measurement(
-                ShapeTable.Get((string)x.Case.Parameters[nameof(ConvTransposeBenchmarks.Shape)]),
-                (EngineKind)x.Case.Parameters[nameof(ConvTransposeBenchmarks.Engine)],
-                x.Median!.Value))
+            .Select(x =>
+            {
+                string shape = (string)x.Case.Parameters[nameof(ConvTransposeBenchmarks.Shape)];
+                var engine = (EngineKind)x.Case.Parameters[nameof(ConvTransposeBenchmarks.Engine)];
+                return new Measurement(ShapeTable.Get(shape), engine, x.Median!.Value, ProcessPeaks.Read(processPeaks, shape, engine));
+            })
             .ToArray();
         return (measurements, summary.BenchmarksCases.Length - measurements.Length);
     }

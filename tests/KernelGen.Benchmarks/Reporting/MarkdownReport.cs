@@ -76,8 +76,12 @@ public static class MarkdownReport
 
         Line();
         Line(Invariant($"Percent of the peak of the cores an engine may use ({context.PeakGflopsPerCore:0.0} GFLOP/s times its threads)."));
+        RenderProcessShares(measurements, "## Share of each case's own process's FMA peak", Line);
         if (context.Avx512Off is { Count: > 0 } off)
+        {
             RenderAvx512Off(off, byKey, context.Vector256PeakGflopsPerCore, Line);
+            RenderProcessShares(off, "## With AVX-512 off: share of each case's own process's FMA peak", Line);
+        }
         if (context.Notes.Count > 0 || context.Skipped.Count > 0)
         {
             Line();
@@ -146,6 +150,36 @@ public static class MarkdownReport
         line(vector256Peak is > 0
             ? Invariant($"Cells: median µs per call (GFLOP/s, percent of the Vector256 FMA peak of {vector256Peak.Value:0.0} GFLOP/s times the engine's threads, time over the same engine's time with AVX-512 on). Run with DOTNET_EnableAVX512=0; each process checked that Vector512 was off.")
             : "Cells: median µs per call (GFLOP/s, time over the same engine's time with AVX-512 on). Run with DOTNET_EnableAVX512=0; each process checked that Vector512 was off.");
+    }
+
+    /// <summary>
+    /// Each case against the FMA peak its own process measured after its iterations (<see cref="Timing.ProcessPeaks"/>):
+    /// the host gives a process a faster or slower state for its life, which moves a case and the peak of the host process
+    /// apart; against its own process's peak a case's share does not depend on the state its process got. Nothing when no
+    /// case has such a peak.
+    /// </summary>
+    private static void RenderProcessShares(IReadOnlyList<Measurement> measurements, string title, Action<string> line)
+    {
+        if (!measurements.Any(m => m.ProcessPeakGflopsPerCore is > 0)) return;
+        var shapes = measurements.Select(m => m.Shape).Distinct().OrderBy(IndexOf).ToArray();
+        var engines = measurements.Select(m => m.Engine).Distinct().Order().ToArray();
+        var byKey = measurements.ToDictionary(m => (m.Shape.Name, m.Engine));
+        line("");
+        line(title);
+        line("");
+        line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
+        line("|---|" + string.Concat(engines.Select(_ => "---:|")));
+        foreach (ConvShape shape in shapes)
+        {
+            var cells = engines.Select(e => byKey.TryGetValue((shape.Name, e), out var m) && m.ProcessPeakGflopsPerCore is double peak && peak > 0
+                ? Invariant($"{100 * m.Gflops / (peak * e.Threads()):0.0} % of {peak:0}")
+                : "-");
+            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        line("");
+        line("Cells: percent of the one-core FMA peak of the widest accelerated vector (GFLOP/s, after \"of\") that the case's own " +
+             "process measured after its iterations, times the engine's threads.");
     }
 
     /// <summary>Microseconds with three significant digits or more, e.g. 0.0512, 3.40, 242, 1078.</summary>

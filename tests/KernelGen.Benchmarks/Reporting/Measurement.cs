@@ -7,7 +7,11 @@ namespace KernelGen.Benchmarks.Reporting;
 /// <param name="Shape">The shape.</param>
 /// <param name="Engine">The engine.</param>
 /// <param name="MedianNanoseconds">Median time per call.</param>
-public sealed record Measurement(ConvShape Shape, EngineKind Engine, double MedianNanoseconds)
+/// <param name="ProcessPeakGflopsPerCore">
+/// The one-core FMA peak of the widest accelerated width measured in the case's own process after its iterations
+/// (<see cref="Timing.ProcessPeaks"/>), or null.
+/// </param>
+public sealed record Measurement(ConvShape Shape, EngineKind Engine, double MedianNanoseconds, double? ProcessPeakGflopsPerCore = null)
 {
     /// <summary>Billions of floating-point operations per second, with <see cref="ConvShape.Flops"/>.</summary>
     public double Gflops => Shape.Flops / MedianNanoseconds;

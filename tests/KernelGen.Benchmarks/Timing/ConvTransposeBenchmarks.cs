@@ -56,11 +56,12 @@ public class ConvTransposeBenchmarks
     [Benchmark]
     public void ConvTranspose() => _engine!.Run();
 
-    /// <summary>Releases native sessions and tensors.</summary>
+    /// <summary>Releases native sessions and tensors, then measures this process's FMA peak (<see cref="ProcessPeaks"/>).</summary>
     [GlobalCleanup]
     public void Cleanup()
     {
         _engine?.Dispose();
+        ProcessPeaks.Record(Shape, Engine);
         _engine = null;
     }
 }

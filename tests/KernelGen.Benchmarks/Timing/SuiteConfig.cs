@@ -31,10 +31,12 @@ public static class SuiteConfig
     /// <summary>
     /// The configuration: one job, the suite's columns, microseconds, artifacts under <paramref name="artifactsFolder"/>.
     /// With <paramref name="avx512Off"/> the job's processes run with <c>DOTNET_EnableAVX512=0</c>: the code an AVX2-only
-    /// machine runs, on this machine's cores.
+    /// machine runs, on this machine's cores. Each case's process writes its own FMA peak to
+    /// <see cref="ProcessPeaksFolder"/> of <paramref name="artifactsFolder"/>.
     /// </summary>
     public static IConfig Create(string artifactsFolder, double peakGflopsPerCore, int launches, bool avx512Off = false)
     {
+        var peaks = new EnvironmentVariable(ProcessPeaks.FolderVariable, ProcessPeaksFolder(artifactsFolder));
         Job job = Job.Default
             .WithLaunchCount(launches)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
@@ -43,8 +45,8 @@ public static class SuiteConfig
             .WithMinIterationCount(15)
             .WithMaxIterationCount(40)
             .WithEnvironmentVariables(avx512Off
-                ? [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"), new EnvironmentVariable(Avx512OffVariable, "0")]
-                : [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1")])
+                ? [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"), new EnvironmentVariable(Avx512OffVariable, "0"), peaks]
+                : [new EnvironmentVariable("DOTNET_TC_DelaySingleProcMultiplier", "1"), peaks])
             .WithId(avx512Off ? "KernelGen-AVX512-off" : "KernelGen");
         // BenchmarkDotNet rebuilds this project for its child processes: build them with or without the generated kernels,
         // as this process was built.
@@ -68,4 +70,7 @@ public static class SuiteConfig
             .WithBuildTimeout(TimeSpan.FromMinutes(15))
             .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
     }
+
+    /// <summary>Where the cases' processes of a run whose artifacts are in <paramref name="artifactsFolder"/> write their peaks.</summary>
+    public static string ProcessPeaksFolder(string artifactsFolder) => Path.Combine(Path.GetFullPath(artifactsFolder), "process-peaks");
 }
