@@ -346,9 +346,10 @@ namespace KernelGen.Generator.Emitting
         // Intrinsics are written out in place (through the short aliases of the kernel's namespace), not called through helper
         // methods: the JIT inlines nothing more into a method once it holds about 920 locals and temporaries (0.9 x
         // JitMaxLocalsToTrack, whatever AggressiveInlining says), and an inlined call costs it a temporary or two, so a helper
-        // per multiply-add would reach that in a large kernel. The lane shuffles are the exception (far fewer calls, see
-        // WriteLaneHelpers): their IsSupported checks in place were most of what the trim analyzer spent on a kernel, and
-        // every one of their calls in the benchmark kernels is inlined (docs/build-time.md).
+        // per multiply-add would reach that in a large kernel. The lane shuffles and the scattered stores are the exceptions
+        // (far fewer calls, see WriteLaneHelpers and WriteScatterHelpers): their IsSupported checks or per-lane statements in
+        // place were much of what the trim analyzer spent on a kernel, and every one of their calls is inlined
+        // (docs/build-time.md).
 
         private static string Suffix(int width) => width switch
         {
