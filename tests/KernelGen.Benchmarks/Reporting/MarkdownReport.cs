@@ -64,15 +64,9 @@ public static class MarkdownReport
 
         Line("## Share of the FMA peak");
         Line();
-        Line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
-        Line("|---|" + string.Concat(engines.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
-        {
-            var cells = engines.Select(e => byKey.TryGetValue((shape.Name, e), out var m) && context.PeakGflopsPerCore > 0
-                ? Invariant($"{100 * m.Gflops / (context.PeakGflopsPerCore * e.Threads()):0.0} %")
-                : "-");
-            Line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+        RenderShapeTable(shapes, engines, e => e.Label(), (shape, e) => byKey.TryGetValue((shape.Name, e), out var m) && context.PeakGflopsPerCore > 0
+            ? Invariant($"{100 * m.Gflops / (context.PeakGflopsPerCore * e.Threads()):0.0} %")
+            : "-", Line);
 
         Line();
         Line(Invariant($"Percent of the peak of the cores an engine may use ({context.PeakGflopsPerCore:0.0} GFLOP/s times its threads)."));
@@ -103,16 +97,10 @@ public static class MarkdownReport
     {
         line("## Ratios (baseline time / contender time; above 1 the contender is faster)");
         line("");
-        line("| shape | " + string.Join(" | ", ratios.Select(r => $"{r.Baseline.Label()} / {r.Contender.Label()}")) + " |");
-        line("|---|" + string.Concat(ratios.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
-        {
-            var cells = ratios.Select(r =>
-                byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
-                    ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
-                    : "-");
-            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+        RenderShapeTable(shapes, ratios, r => $"{r.Baseline.Label()} / {r.Contender.Label()}", (shape, r) =>
+            byKey.TryGetValue((shape.Name, r.Baseline), out var baseline) && byKey.TryGetValue((shape.Name, r.Contender), out var contender)
+                ? Invariant($"{baseline.MedianNanoseconds / contender.MedianNanoseconds:0.00}×")
+                : "-", line);
 
         line("");
     }
@@ -130,21 +118,15 @@ public static class MarkdownReport
         line("");
         line("## KernelGen with AVX-512 off (the code an AVX2-only machine runs)");
         line("");
-        line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
-        line("|---|" + string.Concat(engines.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
+        RenderShapeTable(shapes, engines, e => e.Label(), (shape, e) =>
         {
-            var cells = engines.Select(e =>
-            {
-                if (!byKey.TryGetValue((shape.Name, e), out var m)) return "-";
-                string share = vector256Peak is > 0 ? Invariant($", {100 * m.Gflops / (vector256Peak.Value * e.Threads()):0.0} %") : "";
-                string slower = on.TryGetValue((shape.Name, e), out var withAvx512)
-                    ? Invariant($", {m.MedianNanoseconds / withAvx512.MedianNanoseconds:0.00}× the AVX-512 time")
-                    : "";
-                return Invariant($"{FormatMicroseconds(m.MedianNanoseconds)} ({FormatGflops(m.Gflops)}{share}{slower})");
-            });
-            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+            if (!byKey.TryGetValue((shape.Name, e), out var m)) return "-";
+            string share = vector256Peak is > 0 ? Invariant($", {100 * m.Gflops / (vector256Peak.Value * e.Threads()):0.0} %") : "";
+            string slower = on.TryGetValue((shape.Name, e), out var withAvx512)
+                ? Invariant($", {m.MedianNanoseconds / withAvx512.MedianNanoseconds:0.00}× the AVX-512 time")
+                : "";
+            return Invariant($"{FormatMicroseconds(m.MedianNanoseconds)} ({FormatGflops(m.Gflops)}{share}{slower})");
+        }, line);
 
         line("");
         line(vector256Peak is > 0
@@ -167,19 +149,24 @@ public static class MarkdownReport
         line("");
         line(title);
         line("");
-        line("| shape | " + string.Join(" | ", engines.Select(e => e.Label())) + " |");
-        line("|---|" + string.Concat(engines.Select(_ => "---:|")));
-        foreach (ConvShape shape in shapes)
-        {
-            var cells = engines.Select(e => byKey.TryGetValue((shape.Name, e), out var m) && m.ProcessPeakGflopsPerCore is double peak && peak > 0
+        RenderShapeTable(shapes, engines, e => e.Label(), (shape, e) =>
+            byKey.TryGetValue((shape.Name, e), out var m) && m.ProcessPeakGflopsPerCore is double peak && peak > 0
                 ? Invariant($"{100 * m.Gflops / (peak * e.Threads()):0.0} % of {peak:0}")
-                : "-");
-            line($"| {shape.Name} | {string.Join(" | ", cells)} |");
-        }
+                : "-", line);
 
         line("");
         line("Cells: percent of the one-core FMA peak of the widest accelerated vector (GFLOP/s, after \"of\") that the case's own " +
              "process measured after its iterations, times the engine's threads.");
+    }
+
+    /// <summary>A table with a row per shape and a column per <paramref name="columns"/> entry, cells from <paramref name="cell"/>.</summary>
+    private static void RenderShapeTable<TColumn>(IEnumerable<ConvShape> shapes, IReadOnlyCollection<TColumn> columns,
+        Func<TColumn, string> header, Func<ConvShape, TColumn, string> cell, Action<string> line)
+    {
+        line("| shape | " + string.Join(" | ", columns.Select(header)) + " |");
+        line("|---|" + string.Concat(columns.Select(_ => "---:|")));
+        foreach (ConvShape shape in shapes)
+            line($"| {shape.Name} | {string.Join(" | ", columns.Select(c => cell(shape, c)))} |");
     }
 
     /// <summary>Microseconds with three significant digits or more, e.g. 0.0512, 3.40, 242, 1078.</summary>
