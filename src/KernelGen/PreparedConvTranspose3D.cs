@@ -440,8 +440,8 @@ public sealed class PreparedConvTranspose3D
     /// stacked layer of calls of this input height and width takes padded input (<see cref="PreparedConvTranspose2D.TakesPaddedInput"/>)
     /// padded alike (the same geometry: the same padding, only the input channels differ), else null: then
     /// <see cref="ComputeSample"/> pads each input slice once. Measured on volume_k3 (NCDHW, 32 -> 16, 8^3, kernel 3,
-    /// stride 2) with AVX-512 off on a Zen 5: the passes' padding (copies and clearing of their own inputs) was about 3 %
-    /// of the call in a profile; see docs/benchmarks.md.
+    /// stride 2) on a Zen 5 (perf, CPU-time samples): the rest of the call beside the unchanged register blocks about 4 %
+    /// shorter with AVX-512 off, 6 % with it; see docs/benchmarks.md.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ExecutionPlan? PadsSlicesOnce(int inputHeight, int inputWidth)
