@@ -205,6 +205,42 @@ public sealed unsafe class PreparedConvTranspose2D
         }
     }
 
+    /// <summary>
+    /// Whether a call of this input size may run <see cref="ComputePadded"/>: it runs the channel kernel writing the (NHWC)
+    /// output in place after a padding pass, on one thread (the SIMD kernel, finite weights), the one pass that
+    /// <see cref="ComputePadded"/> runs. A volume's layer pads each of its input slices once for the several passes that
+    /// read it (<see cref="PreparedConvTranspose3D"/>) instead of every pass padding its own copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TakesPaddedInput(int inputHeight, int inputWidth, out ExecutionPlan plan)
+    {
+        plan = GetPlan(inputHeight, inputWidth);
+        if (!plan.IsChannelKernel || !plan.WritesOutputDirectly || plan.PadsItself || plan.RunsExact(1) || !_weightsAreFinite)
+            return false;
+        // The thread count of Compute's calls of one sample (CallContext.Run): one part only.
+        int parts = ForcedThreads ?? (int)Math.Clamp(plan.MultiplyAddsPerSample / MinMultiplyAddsPerPart, 1,
+            Math.Min(Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
+        return parts == 1;
+    }
+
+    /// <summary>
+    /// One sample whose input the caller padded: <paramref name="padded"/> holds what the padding pass of a call would
+    /// write (<see cref="ChannelVectorizedKernel.PadInput"/>: the plan's zero-bordered HWC copy, <c>PaddedHeight x
+    /// PaddedWidth x inChannels</c>), and the kernel runs over it as that call's would, on this thread (only when
+    /// <see cref="TakesPaddedInput"/>: the same sums, bit for bit).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ComputePadded(ReadOnlySpan<float> padded, int inputHeight, int inputWidth, Span<float> output)
+    {
+        // The kernel's reads are unchecked: the padded sample must be whole.
+        if (!TakesPaddedInput(inputHeight, inputWidth, out var plan)
+            || padded.Length < (long)_layer.InChannels * plan.PaddedHeight * plan.PaddedWidth
+            || output.Length < (long)_layer.OutChannels * plan.OutputHeight * plan.OutputWidth)
+            throw new ArgumentException("The padded input or the output does not fit the plan of the channel kernel.");
+        ChannelVectorizedKernel.Run(_layer, plan, padded, output, _channel!.Packed.Span, _channel.Bias, 0, plan.OutputHeight,
+            applyActivation: true);
+    }
+
     internal void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias)
     {
         _weightsAreFinite = AllFinite(weights);

@@ -234,6 +234,10 @@ public sealed class PreparedConvTranspose3D
     /// <summary>Tests: whether the plane taps of the in-place slices have been packed.</summary>
     internal bool PacksPlaneTaps => Volatile.Read(ref _planeTaps) is not null;
 
+    /// <summary>Tests: whether calls of this input height and width pad each input slice once (<see cref="PadsSlicesOnce"/>).</summary>
+    internal bool PadsSlicesOnceFor(int inputHeight, int inputWidth) =>
+        _tapLayer.Layout == TensorLayout.Nhwc && PadsSlicesOnce(inputHeight, inputWidth) is not null;
+
     /// <summary>
     /// The tap layers of the in-place slices with the weights of the last <see cref="Pack"/>: packed on the first call that
     /// runs them (thread-safe: racing first calls pack them once; published after packing), and again, in place, after
@@ -328,7 +332,28 @@ public sealed class PreparedConvTranspose3D
         // end, went through memory twice more: measured on volume_up.)
         bool inPlace = definition.Layout == TensorLayout.Ndhwc, slicesChannelsLast = _tapLayer.Layout == TensorLayout.Nhwc;
         ReadOnlySpan<float> slices = input;
-        if (!inPlace)
+        // NHWC slices whose passes all run the channel kernel on one thread: each input slice padded once, as the kernel
+        // reads it, for the (up to three on volume_k3) passes that read it, stacked or not, rather than each pass padding
+        // its own copy (see PadsSlicesOnce). Then a slice of `slices` is a padded slice.
+        var padded = slicesChannelsLast ? PadsSlicesOnce(shape.InputHeight, shape.InputWidth) : null;
+        if (padded is not null)
+        {
+            inSlice = definition.InChannels * padded.PaddedHeight * padded.PaddedWidth;
+            var paddedSlices = Buffers.Grow(ref buffers.PaddedSlices, shape.InputDepth * inSlice);
+            if (buffers.PaddedFor != padded)
+            {
+                // Zero borders, written once for this geometry: the slices' rows land at the same places in every call.
+                // (Their borders are 2-3 times their inputs: the rows past the phases' ends the register blocks read.)
+                buffers.PaddedSlices.AsSpan().Clear();
+                buffers.PaddedStack.AsSpan().Clear();
+                buffers.PaddedFor = padded;
+            }
+
+            for (int id = 0; id < shape.InputDepth; id++)
+                PadSlice(input, inPlace, shape, id, padded, paddedSlices.Slice(id * inSlice, inSlice), buffers);
+            slices = paddedSlices;
+        }
+        else if (!inPlace)
         {
             var reordered = Buffers.Grow(ref buffers.Input, input.Length);
             if (slicesChannelsLast)
@@ -358,8 +383,16 @@ public sealed class PreparedConvTranspose3D
                 // The phase's taps in one pass when every slice they read is inside the input (else, at the depth edges,
                 // the taps that reach one run alone below: a stacked zero slice would cost its multiply-adds). A plan keeps
                 // a phase's taps in order, so as many as the stacked layer's are the same taps.
-                var stackedInput = Stack(slices, buffers, q, phase.TapOffsets, inSlice, slicesChannelsLast, definition.InChannels);
-                stacked.Compute(stackedInput, shape.InputHeight, shape.InputWidth, destination);
+                if (padded is not null)
+                {
+                    stacked.ComputePadded(StackPadded(slices, buffers, q, phase.TapOffsets, inSlice, padded, shape), shape.InputHeight,
+                        shape.InputWidth, destination);
+                }
+                else
+                {
+                    var stackedInput = Stack(slices, buffers, q, phase.TapOffsets, inSlice, slicesChannelsLast, definition.InChannels);
+                    stacked.Compute(stackedInput, shape.InputHeight, shape.InputWidth, destination);
+                }
                 first = end;
                 written = true;
             }
@@ -368,17 +401,13 @@ public sealed class PreparedConvTranspose3D
             {
                 int kd = phase.KernelTaps[k];
                 var source = slices.Slice((q - phase.TapOffsets[k]) * inSlice, inSlice);
-                if (!written)
-                {
-                    _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, destination);
-                    written = true;
-                }
+                var tapOutput = written ? Buffers.Grow(ref buffers.Slice, outSlice) : destination;
+                if (padded is not null)
+                    _taps[kd].ComputePadded(source, shape.InputHeight, shape.InputWidth, tapOutput);
                 else
-                {
-                    var partial = Buffers.Grow(ref buffers.Slice, outSlice);
-                    _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, partial);
-                    Add(destination, partial);
-                }
+                    _taps[kd].Compute(source, shape.InputHeight, shape.InputWidth, tapOutput);
+                if (written) Add(destination, tapOutput);
+                written = true;
             }
 
             // A slice no tap reaches (an output padding slice, or a gap of a dilated kernel) is the bias alone, as in PyTorch.
@@ -404,6 +433,86 @@ public sealed class PreparedConvTranspose3D
                     FloatSpans.Copy(destination.Slice(c * outPlane, outPlane), output.Slice((c * shape.OutputDepth + od) * outPlane, outPlane));
             }
         }
+    }
+
+    /// <summary>
+    /// The plan of the padded input slices (its padded height and width, row and column shifts) when every tap layer and
+    /// stacked layer of calls of this input height and width takes padded input (<see cref="PreparedConvTranspose2D.TakesPaddedInput"/>)
+    /// padded alike (the same geometry: the same padding, only the input channels differ), else null: then
+    /// <see cref="ComputeSample"/> pads each input slice once. Measured on volume_k3 (NCDHW, 32 -> 16, 8^3, kernel 3,
+    /// stride 2) on a Zen 5 (perf, CPU-time samples): the rest of the call beside the unchanged register blocks about 4 %
+    /// shorter with AVX-512 off, 6 % with it; see docs/benchmarks.md.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ExecutionPlan? PadsSlicesOnce(int inputHeight, int inputWidth)
+    {
+        if (!_taps[0].TakesPaddedInput(inputHeight, inputWidth, out var first)) return null;
+        for (int kd = 1; kd < _taps.Length; kd++)
+        {
+            if (!_taps[kd].TakesPaddedInput(inputHeight, inputWidth, out var plan) || !PaddedAlike(plan, first)) return null;
+        }
+
+        foreach (var stacked in _stacked ?? [])
+        {
+            if (stacked is not null && (!stacked.TakesPaddedInput(inputHeight, inputWidth, out var plan) || !PaddedAlike(plan, first)))
+                return null;
+        }
+
+        return first;
+
+        static bool PaddedAlike(ExecutionPlan a, ExecutionPlan b) =>
+            a.PaddedHeight == b.PaddedHeight && a.PaddedWidth == b.PaddedWidth && a.RowShift == b.RowShift && a.ColumnShift == b.ColumnShift;
+    }
+
+    /// <summary>
+    /// Writes input slice <paramref name="id"/>'s rows into its padded slice, where <see cref="ChannelVectorizedKernel.PadInput"/>
+    /// puts an NHWC input's for <paramref name="plan"/> (rows of <c>PaddedWidth x inChannels</c>, the input's rows
+    /// <c>RowShift</c> rows and <c>ColumnShift</c> pixels in); the zero borders around them are written once per geometry
+    /// (see <see cref="ComputeSample"/>). From an NDHWC volume the rows are copied; from an NCDHW volume the slice is first
+    /// transposed whole (one transposition of the slice's pixels ran faster than one per row of 8 pixels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PadSlice(ReadOnlySpan<float> input, bool channelsLast, CallShape3D shape, int id, ExecutionPlan plan, Span<float> padded,
+        Buffers buffers)
+    {
+        int channels = Definition.InChannels, width = shape.InputWidth, inPlane = shape.InputHeight * width;
+        int rowLength = plan.PaddedWidth * channels, lead = plan.ColumnShift * channels, body = width * channels;
+        ReadOnlySpan<float> rows;
+        if (channelsLast)
+        {
+            rows = input.Slice(id * inPlane * channels, inPlane * channels);
+        }
+        else
+        {
+            var staged = Buffers.Grow(ref buffers.Staged, inPlane * channels);
+            Transpose.Run(input[(id * inPlane)..], shape.InputDepth * inPlane, staged, channels, channels, inPlane);
+            rows = staged;
+        }
+
+        for (int iy = 0; iy < shape.InputHeight; iy++)
+            FloatSpans.Copy(rows.Slice(iy * body, body), padded.Slice((iy + plan.RowShift) * rowLength + lead, body));
+    }
+
+    /// <summary>
+    /// The padded input of a stacked pass at depth phase position <paramref name="q"/> (see <see cref="Stack"/>): the input
+    /// rows of the phase's padded slices interleaved pixel by pixel into the stacked layer's padded slice, whose zero
+    /// borders are written once per geometry (see <see cref="ComputeSample"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<float> StackPadded(ReadOnlySpan<float> slices, Buffers buffers, int q, int[] offsets, int paddedSlice,
+        ExecutionPlan plan, CallShape3D shape)
+    {
+        int count = offsets.Length, channels = Definition.InChannels, width = shape.InputWidth;
+        int rowLength = plan.PaddedWidth * channels, lead = plan.ColumnShift * channels, body = width * channels;
+        var stacked = Buffers.Grow(ref buffers.PaddedStack, count * paddedSlice);
+        for (int j = 0; j < count; j++)
+        {
+            var source = slices.Slice((q - offsets[count - 1 - j]) * paddedSlice, paddedSlice);
+            for (int row = plan.RowShift; row < plan.RowShift + shape.InputHeight; row++)
+                Interleave(source.Slice(row * rowLength + lead, body), stacked[(count * (row * rowLength + lead) + j * channels)..], channels, count * channels);
+        }
+
+        return stacked;
     }
 
     /// <summary>Whether calls of this input height and width run <see cref="ComputeSlicesInPlace"/> (the plan of <see cref="_planeLayer"/> decides).</summary>
@@ -592,6 +701,12 @@ public sealed class PreparedConvTranspose3D
     private sealed class Buffers
     {
         public float[]? Input, Output, Slice, Stacked;
+
+        /// <summary>The padded input slices, the stacked passes' padded input and an NCDHW slice transposed (<see cref="PadsSlicesOnce"/>).</summary>
+        public float[]? PaddedSlices, PaddedStack, Staged;
+
+        /// <summary>The plan whose zero borders <see cref="PaddedSlices"/> and <see cref="PaddedStack"/> hold (null: none yet).</summary>
+        public ExecutionPlan? PaddedFor;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Span<float> Grow(ref float[]? buffer, int length)

@@ -339,6 +339,35 @@ public class ConvTranspose3DTests
     }
 
     /// <summary>
+    /// NHWC slices whose passes all run the channel kernel on one thread are padded once per input slice for every pass
+    /// that reads them (stacked or not) rather than by each pass: against the naive reference, prepared and not, NCDHW
+    /// (each padded row transposed from the channels' rows) and NDHWC (copied), volume_k3's geometry (32 -> 16, kernel 3,
+    /// stride 2, padding 1, output padding 1) on odd heights and widths, with the depth edges' single taps, asymmetric
+    /// padding (other row and column shifts), bias, and activations finished while the planes are written (ReLU) or
+    /// after (leaky ReLU); a batch of two reuses the padded slices' buffer. Two threads: each pass as its size plans it.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 3, 5, 7, 1, 1, FusedActivation.Relu)]
+    [InlineData(false, 4, 8, 8, 1, 1, FusedActivation.None)]
+    [InlineData(false, 2, 7, 3, 0, 2, FusedActivation.LeakyRelu)]
+    [InlineData(true, 3, 5, 7, 1, 1, FusedActivation.LeakyRelu)]
+    [InlineData(true, 5, 6, 9, 2, 0, FusedActivation.Relu)]
+    public void InputSlicesArePaddedOnceForEveryPass(bool channelsLast, int depth, int height, int width, int padBegin, int padEnd,
+        FusedActivation activation)
+    {
+        var c = new Case3D(2, 32, 16, 1, (depth, height, width), (3, 3, 3), (2, 2, 2), (1, padBegin, padBegin), (1, padEnd, padEnd),
+            (1, 1, 1), (1, 1, 1), channelsLast, HasBias: true, activation, Seed: 60 + depth * height);
+        // The channel kernel runs wherever some vector width is accelerated (else the exact kernel: no padding at all).
+        if (Vector128.IsHardwareAccelerated && c.Create(1).Plane.Layout == TensorLayout.Nhwc)
+            Assert.True(c.Create(1).Prepare(c.Weights(), c.Bias()).PadsSlicesOnceFor(height, width));
+        foreach (int threads in new[] { 1, 2 })
+        {
+            AssertMatchesReference(c, prepared: true, threads);
+            AssertMatchesReference(c, prepared: false, threads);
+        }
+    }
+
+    /// <summary>
     /// The stacking's interleave (which writes through unchecked references) copies each pixel's channels, vectors and the
     /// remainder, to its place <c>pitch</c> apart and leaves the gaps alone; and refuses a destination one float short of
     /// its last pixel's run, having written nothing, rather than write past it.
