@@ -200,6 +200,34 @@ public class PlannerTests
     }
 
     [Fact]
+    public void LargeWeightsArePackedWheneverAWeightServesMoreThanOnePixel()
+    {
+        static KernelBodyWriter.ChannelWeightPlan Weights(KernelCase c, int lanes)
+        {
+            var plan = KernelPlanner.Plan(Spec(c), 0);
+            Assert.Equal(KernelStrategy.ChannelVectorized, plan.Strategy);
+            return KernelBodyWriter.PlanChannelWeights(plan.Spec, plan.Rows, plan.Columns, lanes);
+        }
+
+        // The DCGAN sample's second layer: 8 MB of weights, 12 pixels per weight, fewer than two Vector512 blocks of 8. Gathered in
+        // place its Vector512 path took 8.0 ms against 1.5-1.8 ms packed (docs/build-time.md).
+        var dcgan2 = KernelCase.Square(512, 256, 4, 4, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.Relu);
+        foreach (int lanes in new[] { 16, 8, 4 })
+            Assert.True(Weights(dcgan2, lanes).Packed);
+
+        // Its first layer (a 1x1 input): each weight serves one pixel, so each gathered vector is read once.
+        var dcgan1 = KernelCase.Square(100, 512, 1, 1, 4, bias: true, activation: FusedActivation.Relu);
+        Assert.Contains("serves one pixel", Weights(dcgan1, 16).Reason);
+        Assert.False(Weights(dcgan1, 16).Packed);
+
+        // Weights that stay in the first-level cache keep the gathers below two register blocks of pixels.
+        var small = KernelCase.Square(2, 12, 4, 4, 3, stride: 2, padding: 1, channelsLast: true);
+        var gathered = Weights(small, 16);
+        Assert.False(gathered.Packed);
+        Assert.Contains("first-level cache", gathered.Reason);
+    }
+
+    [Fact]
     public void EquivalenceCasesReachEveryChannelWeightPath()
     {
         // What each vector path of each edge case emits at the budget the equivalence test compiles with.

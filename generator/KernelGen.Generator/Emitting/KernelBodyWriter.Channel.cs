@@ -115,7 +115,8 @@ namespace KernelGen.Generator.Emitting
         /// <summary>
         /// Whether a path packs its weights, and in what chunks. Packing costs one pass over the weights per sample and buys
         /// contiguous weight vectors in the innermost loop; it pays when a weight vector would otherwise be gathered many times:
-        /// vector paths, more than one tap, and weights that each serve at least two register blocks of pixels.
+        /// vector paths, more than one tap, and weights that each serve more than one pixel (a gathered vector touches a cache line per
+        /// lane), or at least two register blocks of pixels for weights small enough to stay in the first-level cache.
         /// </summary>
         internal static ChannelWeightPlan PlanChannelWeights(KernelSpec spec, AxisPlan rows, AxisPlan columns, int lanes)
         {
@@ -135,12 +136,20 @@ namespace KernelGen.Generator.Emitting
             if (mostTaps == 0) return Direct("no tap reaches any output (the outputs hold only the bias)");
 
             // Each weight multiplies every input pixel once (less what the padding crops): that many pixels read its packed copy.
+            // A gathered weight vector's lanes lie in as many cache lines. Weights that stay in the first-level cache are gathered
+            // cheaply, so they are packed only when each serves at least two register blocks of pixels. Larger weights are packed
+            // whenever a weight serves more than one pixel: gathered from the outer caches, a vector gathered twice already costs
+            // more than packing it once (the DCGAN sample's 512->256 4x4 layer, 8 MB of weights, 12 pixels per weight: its
+            // Vector512 path gathering took 8.0 ms, packing 1.5-1.8 ms; AMD EPYC family 26 model 2, docs/build-time.md).
             long uses = (long)rows.TotalTaps * columns.TotalTaps / (spec.KernelHeight * spec.KernelWidth);
             int block = ChannelPixelBlock(lanes);
-            if (uses < 2L * block)
+            if (uses < 2)
+                return Direct("each weight serves one pixel, so packing would cost as much as the gathers it saves");
+            if (uses < 2L * block && 4L * spec.WeightsLength <= GatheredWeightsBytes)
             {
                 return Direct("each weight serves " + Text(uses) + " pixels on average, fewer than two register blocks of " + Text(block)
-                    + ", so packing would cost about as much as the gathers it saves");
+                    + ", and the " + Text(4L * spec.WeightsLength) + " bytes of weights stay in the first-level cache, so packing would cost"
+                    + " about as much as the gathers it saves");
             }
 
             int mostChannels = PackedWeightsLimit / (mostTaps * largestBlock);
@@ -162,6 +171,12 @@ namespace KernelGen.Generator.Emitting
                 return new ChannelWeightPlan(true, "", largestBlock, mostTaps, divisor, perGroup / divisor, 0);
             return new ChannelWeightPlan(true, "", largestBlock, mostTaps, mostChannels, perGroup / mostChannels, perGroup % mostChannels);
         }
+
+        /// <summary>
+        /// The most bytes of weights a channel-vectorised path gathers in place when each weight serves few pixels: well inside
+        /// the 32-48 KB first-level data caches of the x64 and ARM64 cores the project targets, where a gather's lanes are hits.
+        /// </summary>
+        internal const int GatheredWeightsBytes = 16 * 1024;
 
         /// <summary>The kernel class's per-thread buffer of packed weights (declared when <see cref="PackedWeightsFloats"/> is above 0).</summary>
         internal const string PackedWeightsField = "t_packedWeights";

@@ -20,8 +20,8 @@
 //   each weight vector feeds every pixel of the block, each broadcast input every vector. Output channels per group: 12.
 //   Vector256 blocks of 6 pixels for AVX2's 16 registers (with 2 channel vectors: 12 sums + 2 weights + 1 broadcast = 15): each weight load feeds 6 FMAs
 //     instead of 4 (Zen 4, EPYC family 25 model 17, AVX-512 off: unet_up_nhwc best 662 -> 623 us, the runtime's kernel 4-8 % faster than 4 x 2).
-//   Vector256: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 6, so packing would cost about as much as the gathers it saves).
-//   Vector128: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 4, so packing would cost about as much as the gathers it saves).
+//   Vector256: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 6, and the 864 bytes of weights stay in the first-level cache, so packing would cost about as much as the gathers it saves).
+//   Vector128: weights read in place (vectors gathered 9 apart: each weight serves 4 pixels on average, fewer than two register blocks of 4, and the 864 bytes of weights stay in the first-level cache, so packing would cost about as much as the gathers it saves).
 //   Scalar: weights read in place (the scalar path reads each weight where it is, one at a time).
 //   Paths: Vector256, Vector128, Scalar, chosen at run time by IsHardwareAccelerated checks the JIT folds away.
 //   Vector multiply-adds: MultiplyAddEstimate, one fused multiply-add where the CPU has FMA (a multiply and an add elsewhere), without a branch per multiply-add, which analysers such as the trim analyzer would walk one by one.
