@@ -213,8 +213,8 @@ namespace KernelGen.Generator.Emitting
         /// the peak on unet_up; staged blocks of 6 channels x 2 vectors x 2 phases (24 of the 32 registers) 89 % (measured
         /// 460 -> 354 us, 0.89x -> 1.10x ONNX Runtime). A Vector512 row of one to two vectors (dcgan's 16 column pairs) takes two output rows per
         /// block instead of two column vectors (<see cref="PairsStagedRows"/>); its unstaged 8 x 1 blocks before, a broadcast
-        /// per FMA and two lane shifts per 32 FMAs, measured ONNX Runtime 1T / generated 1.09-1.33x on a Zen 5 (seven processes,
-        /// loaded machine), the row pairs 1.47-1.75x in the processes in between.
+        /// per FMA and two lane shifts per 32 FMAs, measured ONNX Runtime 1T / generated 1.28x on a Zen 5 (median of eleven
+        /// processes, loaded machine), the row pairs 1.67x in the processes in between (ahead in ten pairs of the eleven).
         /// A 1-D layer (one input row) is staged by the Vector256 path alone: its channel rows, 8 KB apart in the caller's input at
         /// length 2048 (one L1 set for the cells of every channel), lie 8 KB + 2 zero columns apart in the buffer, and its blocks
         /// are the 2-D ones (3 channels x 2 vectors x 2 phases); vocoder_up2 (128 -> 64,
