@@ -84,6 +84,10 @@ public class EquivalenceTests
         KernelCase.Square(32, 8, 3, 34, 3, stride: 2, padding: 1, budget: 60),                           // rows in a loop, edge rows guarded
         KernelCase.Square(32, 8, 3, 34, 2, stride: 2, bias: true, budget: 60),                           // k2 s2, rows in a loop: both row phases in one loop over the input rows
         KernelCase.Square(32, 16, 3, 32, 2, stride: 2, bias: true, batch: 2),                            // k2 s2, 32 columns: the Vector512 path streams its staged rows (the last copies itself)
+        // Rows of 16 to 31 column pairs: the staged Vector512 path computes blocks of 6 channels x 1 vector x 2 output rows x 2 phases.
+        KernelCase.Square(32, 14, 5, 16, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.Relu, batch: 2), // odd rows per phase: a lone last row; edge pairs skip taps per row; a 2-channel tail
+        KernelCase.Square(32, 8, 2, 20, 3, stride: 2, padding: 1, budget: 100_000),                      // rows unrolled (every pair literal), a moved-back vector
+        KernelCase.Square(32, 9, 6, 16, 3, stride: 2, padding: 1, outputPadding: 1, bias: true),         // kernel 3: phases of 1 and 2 row taps, a 3-channel tail
         new(2, 1, 2, 1, 5, 16, (3, 2), (2, 3), (2, 0, 2, 0), (1, 2), (1, 1), true, true, FusedActivation.LeakyRelu, 0.2f, 0, 626696), // NHWC, one input channel: plain loads, a last vector past the input
         new(1, 2, 3, 1, 5, 6, (3, 2), (1, 2), (1, 0, 1, 0), (0, 1), (2, 1), false, true, FusedActivation.None, 0.01f, 0, 7),  // per-axis values
         new(2, 4, 8, 2, 3, 5, (2, 4), (2, 3), (0, 2, 0, 2), (1, 2), (1, 1), true, false, FusedActivation.Tanh, 0.01f, 30, 8), // per-axis, NHWC, loops

@@ -150,6 +150,12 @@ public class PlannerTests
         // ... and where one Vector512 block covers a row (32 columns): the staged rows streamed, the first one copied before the rows.
         Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && KernelBodyWriter.StreamsStagedRows(r.Plan.Spec, r.Plan.Rows, r.Plan.Columns, r.Plan.Level, 16)
             && r.Text.Contains("Only input row 0 now") && r.Text.Contains("int qn = qh < 2 ? qh + 1 : 2;") && r.Text.Contains("GeneratedKernelSupport.Prefetch"));
+        // Vector512 rows of 16 to 31 column pairs: blocks of two output rows, a loop of interior pairs beside literal edge pairs
+        // and an odd phase's lone last row; and rows unrolled, every pair literal.
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && KernelBodyWriter.PairsStagedRows(r.Plan.Spec, r.Plan.Columns, 16)
+            && r.Text.Contains("qh += 2)") && r.Text.Contains(", oy 0 and 2, ") && r.Plan.Spec.InputHeight % 2 == 1);
+        Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && KernelBodyWriter.PairsStagedRows(r.Plan.Spec, r.Plan.Columns, 16)
+            && !r.Text.Contains("for (int qh"));
 
         // 3-D: each Vector256 plane stages its input slice; planes that add onto a slice's stored sums too.
         var staged3D = new List<(KernelPlan Plan, PlaneMode Mode)>();

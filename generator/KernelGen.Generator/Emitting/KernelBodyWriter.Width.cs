@@ -211,8 +211,10 @@ namespace KernelGen.Generator.Emitting
         /// The Vector256 path (8 lanes) and the Vector512 path (16 lanes) stage. On a full-width AVX-512 CPU (Zen 5: Vector512 FMA
         /// peak twice Vector256's) the unstaged Vector512 blocks of 8 channels x 1 vector, one broadcast per FMA, reached 68 % of
         /// the peak on unet_up; staged blocks of 6 channels x 2 vectors x 2 phases (24 of the 32 registers) 89 % (measured
-        /// 460 -> 354 us, 0.89x -> 1.10x ONNX Runtime). A Vector512 row must hold the two vectors (32 positions); narrower rows (dcgan's 16) keep the
-        /// unstaged blocks, measured at 86 % of the peak there.
+        /// 460 -> 354 us, 0.89x -> 1.10x ONNX Runtime). A Vector512 row of one to two vectors (dcgan's 16 column pairs) takes two output rows per
+        /// block instead of two column vectors (<see cref="PairsStagedRows"/>); its unstaged 8 x 1 blocks before, a broadcast
+        /// per FMA and two lane shifts per 32 FMAs, measured ONNX Runtime 1T / generated 1.28x on a Zen 5 (median of eleven
+        /// processes, loaded machine), the row pairs 1.67x in the processes in between (ahead in ten pairs of the eleven).
         /// A 1-D layer (one input row) is staged by the Vector256 path alone: its channel rows, 8 KB apart in the caller's input at
         /// length 2048 (one L1 set for the cells of every channel), lie 8 KB + 2 zero columns apart in the buffer, and its blocks
         /// are the 2-D ones (3 channels x 2 vectors x 2 phases); vocoder_up2 (128 -> 64,
@@ -225,7 +227,27 @@ namespace KernelGen.Generator.Emitting
             (lanes == 8 || lanes == 16) && (spec.Rank >= 2 || lanes == 8) && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
             && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
             && (long)spec.InChannels * spec.InputHeight * spec.InputWidth <= MaxStagedInputFloats
-            && WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes;
+            && (WidthVectorExtent(spec, columns) >= StagedPixelVectors * lanes || RowPairCandidate(spec, columns, lanes));
+
+        /// <summary>
+        /// Whether the staged Vector512 path of a 2-D layer computes register blocks of one column vector x two output rows of
+        /// one row phase (<see cref="PairsStagedRows"/>): a paired (stride 2, NCHW) row of one column run, one to two Vector512
+        /// vectors long (dcgan: 16 column pairs), too short for two column vectors per block.
+        /// </summary>
+        private static bool RowPairCandidate(KernelSpec spec, AxisPlan columns, int lanes) =>
+            lanes == 16 && spec.Rank == 2 && IsPaired(spec, columns) && spec.InputHeight >= 2
+            && WidthVectorExtent(spec, columns) >= lanes && WidthVectorExtent(spec, columns) < StagedPixelVectors * lanes
+            && ColumnRuns(spec, columns).Count == 1;
+
+        /// <summary>
+        /// Whether the staged path of <paramref name="lanes"/> lanes pairs output rows in its register blocks: 6 channels x 1
+        /// column vector x 2 output rows (q and q + 1 of one row phase) x 2 column phases, 24 of the 32 registers. Each broadcast
+        /// weight then feeds two FMAs, one per output row (the rows read input rows one apart for the same tap), as the two column
+        /// vectors of the wider rows' blocks do: per row tap and input channel 6 loads (3 column offsets x 2 rows) and 24
+        /// broadcasts per 48 FMAs, where the unstaged 8 x 1 blocks took a broadcast per FMA and two lane shifts per 32 FMAs.
+        /// </summary>
+        internal static bool PairsStagedRows(KernelSpec spec, AxisPlan columns, int lanes) =>
+            RowPairCandidate(spec, columns, lanes) && StagesInput(spec, columns, lanes);
 
         /// <summary>
         /// Whether a 3-D path's planes read the weights repacked by the path (<see cref="StagedWeightsFloats"/>): the staged
@@ -335,6 +357,9 @@ namespace KernelGen.Generator.Emitting
             return left + spec.InputWidth + right >= LongStagedRowFloats;
         }
 
+        /// <summary>Output rows per register block: 1, or 2 while <see cref="PairedStagedRows"/> writes a pair (<see cref="PairsStagedRows"/>).</summary>
+        private int _blockRows = 1;
+
         /// <summary>This path reads its input from the staged copy (<see cref="StagesInput"/>).</summary>
         private bool Staged => _strategy == KernelStrategy.WidthVectorized && StagesInput(_spec, _columns, _lanes);
 
@@ -389,7 +414,7 @@ namespace KernelGen.Generator.Emitting
                 var (channels, vectors) = WidthBlocking(s, plan.Columns, lanes);
                 if (blocks.Length > 0) blocks.Append(", ");
                 blocks.Append(lanes switch { 16 => "Vector512", 8 => "Vector256", 4 => "Vector128", _ => "Scalar" })
-                    .Append(' ').Append(Text(channels)).Append(" x ").Append(Text(vectors));
+                    .Append(' ').Append(Text(channels)).Append(" x ").Append(PairsStagedRows(s, plan.Columns, lanes) ? "1 x " + Text(vectors) + " output rows" : Text(vectors));
             }
 
             yield return "//   Register blocks (output channels x vectors" + (paired ? " of each phase" : "") + "): " + blocks
@@ -409,7 +434,7 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   instead of a cell range of every channel plane, whose cache and TLB traffic held AVX2 machines near half of the FMA peak; its";
                 yield return "//   blocks of two vectors let each broadcast weight feed two FMAs (the 6 x 16 SGEMM tile on AVX2; on AVX-512, 6 channels x 2 vectors";
                 yield return "//   x 2 phases: 24 of the 32 registers, 14 loads per 24 FMAs, 89 % of a Zen 5's Vector512 peak on unet_up, 68 % unstaged,";
-                yield return "//   where rows narrower than two Vector512 vectors keep the unstaged blocks). Its staged rows have zero";
+                yield return "//   where rows narrower than two Vector512 vectors take two output rows of one row phase per block instead). Its staged rows have zero";
                 yield return "//   columns at both ends, so its edge vectors are plain loads (no shifts), and its loop over the output rows is outside the blocks";
                 yield return "//   of output channels, so that the staged rows an output row reads stay in the L1 cache for every block (unet_up 128 -> 64 32x32";
                 yield return "//   with AVX-512 off on a Zen 4: 0.56x ONNX Runtime unstaged, about 0.9x staged, about 1.03x with the rows outside).";
@@ -514,7 +539,10 @@ namespace KernelGen.Generator.Emitting
             int fullBlocks = perGroup / block, tail = perGroup % block;
             if (Staged)
             {
-                int tailVectors = StagedTailVectors(block, pixelVectors);
+                bool rowPairs = PairsStagedRows(_spec, _columns, _lanes);
+                // Row pairs: the block's two vectors are two output rows (PairedStagedRows), one column vector each.
+                if (rowPairs) pixelVectors = 1;
+                int tailVectors = rowPairs ? 1 : StagedTailVectors(block, pixelVectors);
 
                 // Every block of output channels: full blocks of `block` channels, then the tail. A streaming row's first block
                 // (StreamsStagedRows) is written out of the loop, with its copy or prefetches.
@@ -693,7 +721,7 @@ namespace KernelGen.Generator.Emitting
         internal static bool StreamsStagedRows(KernelSpec spec, AxisPlan rows, AxisPlan columns, UnrollLevel level, int lanes)
         {
             if (spec.Rank != 2 || spec.Groups != 1 || level < UnrollLevel.ReductionLoops || !StagesInput(spec, columns, lanes)
-                || !RowPhasesTogether(rows, level))
+                || PairsStagedRows(spec, columns, lanes) || !RowPhasesTogether(rows, level))
                 return false;
             foreach (var phase in rows.Phases)
             {
@@ -720,6 +748,12 @@ namespace KernelGen.Generator.Emitting
         private void StagedRows(Action<AxisPhase, Affine, Tap[]> row)
         {
             var phases = _rows.Phases;
+            if (PairsStagedRows(_spec, _columns, _lanes))
+            {
+                PairedStagedRows(row);
+                return;
+            }
+
             if (!RowPhasesTogether(_rows, _level))
             {
                 WidthRows(row);
@@ -732,6 +766,40 @@ namespace KernelGen.Generator.Emitting
             {
                 for (int i = 0; i < phases.Length; i++) row(phases[i], qh, taps[i]);
             });
+        }
+
+        /// <summary>
+        /// The output rows of a staged path that pairs them (<see cref="PairsStagedRows"/>), phase by phase: rows q and q + 1 of a
+        /// phase per block. Pairs whose rows read real input rows for every row tap are one loop (no guards); an edge pair is
+        /// written out with its row positions as literals, each of its rows skipping the row taps that fall off the input
+        /// (<see cref="WidthBlock"/>); an odd phase's last row is a block of its own.
+        /// </summary>
+        private void PairedStagedRows(Action<AxisPhase, Affine, Tap[]> row)
+        {
+            foreach (var rowPhase in _rows.Phases)
+            {
+                var all = Taps(rowPhase);
+                int interiorFirst = rowPhase.InteriorFirstQ, interiorEnd = Math.Max(rowPhase.InteriorEndQ, interiorFirst);
+                int q = rowPhase.FirstQ;
+                _blockRows = 2;
+                while (q + 1 < rowPhase.EndQ)
+                {
+                    if (q >= interiorFirst && q + 1 < interiorEnd)
+                    {
+                        int pairs = (interiorEnd - q) / 2;
+                        Repeat("qh", q, pairs, 2, RollSpatial, qh => row(rowPhase, qh, all));
+                        q += 2 * pairs;
+                    }
+                    else
+                    {
+                        row(rowPhase, Affine.Of(q), all);
+                        q += 2;
+                    }
+                }
+
+                _blockRows = 1;
+                if (q < rowPhase.EndQ) row(rowPhase, Affine.Of(q), Valid(all, q, _spec.InputHeight));
+            }
         }
 
         /// <summary>Every output row, phase by phase: <paramref name="row"/> gets the phase, the row's position and its (guarded) row taps.</summary>
@@ -927,15 +995,23 @@ namespace KernelGen.Generator.Emitting
             var outputRow = OutputRow(rowPhase, qh);
             var groupChannel = group * _spec.OutPerGroup + firstChannel;
             var parts = run.Parts;
+            // Vector v of the block: column start starts[v / rows], output row qh + v % rows (rows 2: PairsStagedRows).
+            int rows = _blockRows, vectors = starts.Length * rows;
+            Affine Start(int v) => starts[v / rows];
+            int RowStep(int v) => v % rows;
+            // Whether vector v's row reads a real input row for rowTap: always in a loop (its pairs are interior rows), tested
+            // for an edge pair's literal rows.
+            bool RowReads(int v, Tap rowTap) =>
+                !qh.IsConstant || (qh.Constant + RowStep(v) - rowTap.Offset >= 0 && qh.Constant + RowStep(v) - rowTap.Offset < _spec.InputHeight);
 
             // The loads of one (input channel, row tap): one per distinct (vector, input offset, edge handling), shared by every
             // part and channel that reads it. A load read by a single FMA stays inside it (the JIT folds it into the FMA).
             var loadNames = new Dictionary<string, string>(StringComparer.Ordinal);
             var uses = new Dictionary<string, int>(StringComparer.Ordinal);
             var order = new List<string>(); // first-use order: local names must not depend on a dictionary's enumeration order
-            var plans = new (LoadKind Kind, int Lanes, string Key)[starts.Length, parts.Length][];
+            var plans = new (LoadKind Kind, int Lanes, string Key)[vectors, parts.Length][];
             bool anyTap = false;
-            for (int p = 0; p < starts.Length; p++)
+            for (int p = 0; p < vectors; p++)
             {
                 for (int j = 0; j < parts.Length; j++)
                 {
@@ -943,9 +1019,9 @@ namespace KernelGen.Generator.Emitting
                     var plan = new (LoadKind, int, string)[taps.Length];
                     for (int t = 0; t < taps.Length; t++)
                     {
-                        var (kind, lanes) = LoadOf(starts[p], parts[j].InputShifts[t], width);
+                        var (kind, lanes) = LoadOf(Start(p), parts[j].InputShifts[t], width);
                         // Starts are literals, or one loop variable plus literals: the constant part tells the loads apart.
-                        string key = Text(starts[p].Constant + parts[j].InputShifts[t]) + ":" + kind + ":" + Text(lanes);
+                        string key = (rows > 1 ? "r" + Text(RowStep(p)) + ":" : "") + Text(Start(p).Constant + parts[j].InputShifts[t]) + ":" + kind + ":" + Text(lanes);
                         plan[t] = (kind, lanes, key);
                         if (kind == LoadKind.None) continue;
                         anyTap = true;
@@ -981,7 +1057,7 @@ namespace KernelGen.Generator.Emitting
                     tapsText.Append("rw ").Append(Text(part.Phase.Residue)).Append(' ').Append(TapList("kx", part.Taps));
                 }
 
-                w.Line("// " + ChannelRange(groupChannel, channels) + ", oy " + outputRow + ", " + lanesText + " | rh " + Text(rowPhase.Residue)
+                w.Line("// " + ChannelRange(groupChannel, channels) + ", oy " + outputRow + (rows > 1 ? " and " + OutputRow(rowPhase, qh + 1) : "") + ", " + lanesText + " | rh " + Text(rowPhase.Residue)
                     + " " + TapList("ky", rowTaps) + " x " + tapsText);
                 w.Open();
             }
@@ -989,7 +1065,7 @@ namespace KernelGen.Generator.Emitting
             _declared.Clear();
             for (int c = 0; c < channels; c++)
             {
-                for (int p = 0; p < starts.Length; p++)
+                for (int p = 0; p < vectors; p++)
                 {
                     for (int j = 0; j < parts.Length; j++)
                         Declare(WidthAccumulator(c, p, j), _spec.HasBias && !_mode.FromOutput ? Broadcast(width, "b", groupChannel + c) : Zero(width));
@@ -998,14 +1074,15 @@ namespace KernelGen.Generator.Emitting
 
             // Staged blocks of several vectors go input offset by input offset: the vectors of one offset are loaded, then each
             // weight that reads them is broadcast once for all of them, so only those vectors and one broadcast are live.
-            bool shared = (Staged || SharesWeightBroadcasts(_spec, _columns, _lanes)) && starts.Length > 1;
+            // Paired rows (PairsStagedRows) likewise: the two rows' vectors of one offset, then each broadcast feeds both.
+            bool shared = (Staged || SharesWeightBroadcasts(_spec, _columns, _lanes)) && vectors > 1;
             var shifts = DistinctInputShifts(parts);
 
             if (rowTaps.Length > 0 && anyTap)
             {
                 if (shared)
                 {
-                    for (int p = 0; p < starts.Length; p++) Predeclare("x" + Text(p), width);
+                    for (int p = 0; p < vectors; p++) Predeclare("x" + Text(p), width);
                     Predeclare("k", width);
                 }
                 else
@@ -1051,14 +1128,14 @@ namespace KernelGen.Generator.Emitting
                             {
                                 foreach (int shift in shifts)
                                 {
-                                    var reads = new bool[starts.Length];
-                                    for (int p = 0; p < starts.Length; p++)
+                                    var reads = new bool[vectors];
+                                    for (int p = 0; p < vectors; p++)
                                     {
-                                        var (kind, lanes) = LoadOf(starts[p], shift, width);
-                                        if (kind == LoadKind.None) continue;
+                                        var (kind, lanes) = LoadOf(Start(p), shift, width);
+                                        if (kind == LoadKind.None || !RowReads(p, rowTap)) continue;
                                         reads[p] = true;
                                         Assign("x" + Text(p), _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
-                                            qh - rowTap.Offset, starts[p] + shift, inputStep));
+                                            qh + RowStep(p) - rowTap.Offset, Start(p) + shift, inputStep));
                                     }
 
                                     if (Array.IndexOf(reads, true) < 0) continue;
@@ -1074,7 +1151,7 @@ namespace KernelGen.Generator.Emitting
                                                     ? WeightIndex(zero, Affine.Of(c), rowTap.KernelIndex, taps[t].KernelIndex)
                                                     : WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, taps[t].KernelIndex);
                                                 Assign("k", _writer is null ? "" : Broadcast(width, weights, weight));
-                                                for (int p = 0; p < starts.Length; p++)
+                                                for (int p = 0; p < vectors; p++)
                                                 {
                                                     if (reads[p]) MultiplyAdd(width, WidthAccumulator(c, p, j), "x" + Text(p), "k");
                                                 }
@@ -1087,7 +1164,7 @@ namespace KernelGen.Generator.Emitting
                             }
 
                             var loaded = new HashSet<string>(StringComparer.Ordinal);
-                            for (int p = 0; p < starts.Length; p++)
+                            for (int p = 0; p < vectors; p++)
                             {
                                 for (int j = 0; j < parts.Length; j++)
                                 {
@@ -1095,9 +1172,9 @@ namespace KernelGen.Generator.Emitting
                                     for (int t = 0; t < taps.Length; t++)
                                     {
                                         var (kind, lanes, key) = plans[p, j][t];
-                                        if (kind == LoadKind.None) continue;
+                                        if (kind == LoadKind.None || !RowReads(p, rowTap)) continue;
                                         string vector = _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
-                                            qh - rowTap.Offset, starts[p] + parts[j].InputShifts[t], inputStep);
+                                            qh + RowStep(p) - rowTap.Offset, Start(p) + parts[j].InputShifts[t], inputStep);
                                         if (loadNames.TryGetValue(key, out var name))
                                         {
                                             if (loaded.Add(key)) Assign(name, vector);
@@ -1122,16 +1199,17 @@ namespace KernelGen.Generator.Emitting
             int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
             for (int c = 0; c < channels; c++)
             {
-                for (int p = 0; p < starts.Length; p++)
+                for (int p = 0; p < vectors; p++)
                 {
+                    var row = OutputRow(rowPhase, qh + RowStep(p));
                     if (run.Paired)
                     {
-                        StoreInterleaved(width, OutputIndex(groupChannel + c, outputRow, starts[p] * 2), WidthAccumulator(c, p, 0), WidthAccumulator(c, p, 1));
+                        StoreInterleaved(width, OutputIndex(groupChannel + c, row, Start(p) * 2), WidthAccumulator(c, p, 0), WidthAccumulator(c, p, 1));
                     }
                     else
                     {
-                        var column = OutputColumn(parts[0].Phase, starts[p] + parts[0].Shift);
-                        Store(width, OutputIndex(groupChannel + c, outputRow, column), outputStep, WidthAccumulator(c, p, 0));
+                        var column = OutputColumn(parts[0].Phase, Start(p) + parts[0].Shift);
+                        Store(width, OutputIndex(groupChannel + c, row, column), outputStep, WidthAccumulator(c, p, 0));
                     }
                 }
             }
