@@ -218,10 +218,16 @@ public sealed unsafe class PreparedConvTranspose2D
         if (!plan.IsChannelKernel || !plan.WritesOutputDirectly || plan.PadsItself || plan.RunsExact(1) || !_weightsAreFinite)
             return false;
         // The thread count of Compute's calls of one sample (CallContext.Run): one part only.
-        int parts = ForcedThreads ?? (int)Math.Clamp(plan.MultiplyAddsPerSample / MinMultiplyAddsPerPart, 1,
-            Math.Min(Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
-        return parts == 1;
+        return PartsFor(plan.MultiplyAddsPerSample) == 1;
     }
+
+    /// <summary>
+    /// The parts (threads) a call of <paramref name="multiplyAdds"/> multiply-adds is split into before the thread tuner's
+    /// say: the forced count, else one per <see cref="MinMultiplyAddsPerPart"/>, at most the layer's and the pool's parallelism.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int PartsFor(long multiplyAdds) => ForcedThreads ?? (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
+        Math.Min(Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
 
     /// <summary>
     /// One sample whose input the caller padded: <paramref name="padded"/> holds what the padding pass of a call would
@@ -514,8 +520,7 @@ public sealed unsafe class PreparedConvTranspose2D
             try
             {
                 long multiplyAdds = ExecutionPlan.SaturatingMultiply(plan.MultiplyAddsPerSample, batch);
-                int parts = _owner.ForcedThreads ?? (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerPart, 1,
-                    Math.Min(_owner.Definition.MaxDegreeOfParallelism, WorkerPool.MaxParallelism));
+                int parts = _owner.PartsFor(multiplyAdds);
                 if (parts > 1 && _owner.ForcedThreads is null && _owner.TunesThreadCount)
                 {
                     // Whether the threads pay on this machine, now, is measured, not assumed (ThreadCountTuner).
