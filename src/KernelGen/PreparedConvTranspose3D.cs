@@ -345,7 +345,7 @@ public sealed class PreparedConvTranspose3D
                 // Zero borders, written once for this geometry: the slices' rows land at the same places in every call.
                 // (Their borders are 2-3 times their inputs: the rows past the phases' ends the register blocks read.)
                 buffers.PaddedSlices.AsSpan().Clear();
-                buffers.PaddedStack.AsSpan().Clear();
+                buffers.PaddedStackTaps = 0;
                 buffers.PaddedFor = padded;
             }
 
@@ -496,7 +496,9 @@ public sealed class PreparedConvTranspose3D
     /// <summary>
     /// The padded input of a stacked pass at depth phase position <paramref name="q"/> (see <see cref="Stack"/>): the input
     /// rows of the phase's padded slices interleaved pixel by pixel into the stacked layer's padded slice, whose zero
-    /// borders are written once per geometry (see <see cref="ComputeSample"/>).
+    /// borders are written once per geometry and tap count: the pixels of a stack of one count lie where another count's
+    /// borders are, so a pass of another count than the last clears the buffer first (kernel 3 stacks only pairs; kernel 5
+    /// alternates threes and pairs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<float> StackPadded(ReadOnlySpan<float> slices, Buffers buffers, int q, int[] offsets, int paddedSlice,
@@ -505,6 +507,12 @@ public sealed class PreparedConvTranspose3D
         int count = offsets.Length, channels = Definition.InChannels, width = shape.InputWidth;
         int rowLength = plan.PaddedWidth * channels, lead = plan.ColumnShift * channels, body = width * channels;
         var stacked = Buffers.Grow(ref buffers.PaddedStack, count * paddedSlice);
+        if (buffers.PaddedStackTaps != count)
+        {
+            stacked.Clear();
+            buffers.PaddedStackTaps = count;
+        }
+
         for (int j = 0; j < count; j++)
         {
             var source = slices.Slice((q - offsets[count - 1 - j]) * paddedSlice, paddedSlice);
@@ -705,8 +713,11 @@ public sealed class PreparedConvTranspose3D
         /// <summary>The padded input slices, the stacked passes' padded input and an NCDHW slice transposed (<see cref="PadsSlicesOnce"/>).</summary>
         public float[]? PaddedSlices, PaddedStack, Staged;
 
-        /// <summary>The plan whose zero borders <see cref="PaddedSlices"/> and <see cref="PaddedStack"/> hold (null: none yet).</summary>
+        /// <summary>The plan whose zero borders <see cref="PaddedSlices"/> hold (null: none yet).</summary>
         public ExecutionPlan? PaddedFor;
+
+        /// <summary>The tap count of the stack whose zero borders <see cref="PaddedStack"/> holds for <see cref="PaddedFor"/> (0: none).</summary>
+        public int PaddedStackTaps;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Span<float> Grow(ref float[]? buffer, int length)

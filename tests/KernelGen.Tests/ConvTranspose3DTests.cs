@@ -352,10 +352,12 @@ public class ConvTranspose3DTests
     [InlineData(false, 2, 7, 3, 0, 2, FusedActivation.LeakyRelu)]
     [InlineData(true, 3, 5, 7, 1, 1, FusedActivation.LeakyRelu)]
     [InlineData(true, 5, 6, 9, 2, 0, FusedActivation.Relu)]
+    [InlineData(false, 6, 5, 7, 1, 1, FusedActivation.None, 5)]  // kernel 5: stacked passes of 3 and of 2 depth taps share one buffer
+    [InlineData(true, 6, 6, 9, 2, 2, FusedActivation.Relu, 5)]
     public void InputSlicesArePaddedOnceForEveryPass(bool channelsLast, int depth, int height, int width, int padBegin, int padEnd,
-        FusedActivation activation)
+        FusedActivation activation, int kernel = 3)
     {
-        var c = new Case3D(2, 32, 16, 1, (depth, height, width), (3, 3, 3), (2, 2, 2), (1, padBegin, padBegin), (1, padEnd, padEnd),
+        var c = new Case3D(2, 32, 16, 1, (depth, height, width), (kernel, 3, 3), (2, 2, 2), (1, padBegin, padBegin), (1, padEnd, padEnd),
             (1, 1, 1), (1, 1, 1), channelsLast, HasBias: true, activation, Seed: 60 + depth * height);
         // The channel kernel runs wherever some vector width is accelerated (else the exact kernel: no padding at all).
         if (Vector128.IsHardwareAccelerated && c.Create(1).Plane.Layout == TensorLayout.Nhwc)
