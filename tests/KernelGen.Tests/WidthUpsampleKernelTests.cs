@@ -60,6 +60,40 @@ public class WidthUpsampleKernelTests
             }
         }, iter: 150, threads: 1);
 
+    /// <summary>
+    /// A group's last block of 1 or 2 output channels (64 = 21 x 3 + 1, 65 = 21 x 3 + 2) runs its own narrower blocks (1
+    /// channel over 4 vectors of columns, 2 channels over 2), then the 3-channel blocks for the columns left: every width
+    /// from 1 to 6 vectors, one and two groups, against the reference and the channel kernel bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void LastBlocksOfOneAndTwoChannelsMatchTheReferenceAndTheChannelKernel(int lanes)
+    {
+        int run = RunLanes(lanes);
+        foreach (int outPerGroup in new[] { 1, 2, 4, 5, 64, 65 })
+        {
+            foreach (int groups in new[] { 1, 2 })
+            {
+                for (int vectors = run == 16 ? 2 : 1; vectors <= 6; vectors++)
+                {
+                    var c = new ConvCase(1, groups * 9, groups * outPerGroup, groups, 3, run * vectors, (2, 2), (2, 2), (0, 0, 0, 0), (0, 0), (1, 1),
+                        ChannelsLast: false, HasBias: true, FusedActivation.None, outPerGroup * 100 + vectors);
+                    if (outPerGroup >= 64)
+                        Assert.Equal(Runs, Plans.Of(c.Create(1, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: true, lanes)), c.InputHeight, c.InputWidth).UpsamplesByWidth);
+                    float[] upsampled = Compute(c, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: true, lanes), 1);
+                    float[] channel = Compute(c, Options(PlanOptions.DefaultFusedRelayoutChunkFloats, upsample: false, lanes), 1);
+                    float[] expected = c.Expected();
+                    for (int i = 0; i < upsampled.Length; i++)
+                    {
+                        Assert.True(Math.Abs(upsampled[i] - expected[i]) <= c.Tolerance, $"{c}: output[{i}] = {upsampled[i]}, expected {expected[i]}");
+                        Assert.Equal(BitConverter.SingleToInt32Bits(channel[i]), BitConverter.SingleToInt32Bits(upsampled[i]));
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>The cases above do run the kernel where the hardware has it (else they would only test the channel kernel twice).</summary>
     [Fact]
     public void PlansChooseItForTwoByTwoStrideTwoNchwLayersOfWholeVectorWidths()
