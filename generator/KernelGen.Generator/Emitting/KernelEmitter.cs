@@ -47,7 +47,8 @@ namespace KernelGen.Generator.Emitting
             _ => "ConvTranspose2D",
         };
 
-        public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion)
+        /// <param name="delegation">The project's <c>KernelGenDelegation</c> (see <see cref="DelegationPlanner"/>).</param>
+        public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion, DelegationMode delegation = DelegationMode.None)
         {
             var target = declaration.Target;
             var w = new SourceWriter();
@@ -68,6 +69,12 @@ namespace KernelGen.Generator.Emitting
                     ErrorMessage = "the kernel would need " + Text(plan.EmittedStatements) + " statements even with every loop kept, above the hard cap of "
                         + Text(KernelPlanner.HardCap) + "; use the runtime " + RuntimeLayer(spec) + " for this shape",
                 }, projectBudget, generatorVersion);
+            }
+
+            if (DelegationPlanner.Reason(plan, delegation) is { } reason)
+            {
+                WriteDelegatingKernel(w, declaration, plan, reason, generatorVersion);
+                return w.ToString();
             }
 
             WriteHeader(w, target, plan);
