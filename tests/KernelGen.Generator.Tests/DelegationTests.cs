@@ -261,7 +261,7 @@ public class DelegationTests
 
     private static void Call(MethodInfo method, KernelCase c, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
     {
-        var (first, second) = c.WeightsFirst ? (weights, input) : (input, weights);
+        ReadOnlySpan<float> first = c.WeightsFirst ? weights : input, second = c.WeightsFirst ? input : weights;
         if (c.HasBias) method.CreateDelegate<Kernel4>()(first, second, bias, output);
         else method.CreateDelegate<Kernel3>()(first, second, output);
     }
