@@ -74,7 +74,9 @@ namespace KernelGen.Generator.Diagnostics
                 foreach (var diagnostic in result.Diagnostics)
                     context.ReportDiagnostic(diagnostic.ToDiagnostic(context.Compilation));
 
-                if (result.Declaration?.Spec is { } spec && attribute.ApplicationSyntaxReference is { } reference)
+                // A layer that delegates unplanned ("all") unrolls nothing and exceeds no budget: there is nothing to report.
+                if (result.Declaration?.Spec is { } spec && attribute.ApplicationSyntaxReference is { } reference
+                    && DelegationPlanner.ReasonUnplanned(spec, delegation) is null)
                 {
                     var plan = KernelPlanner.Plan(spec, projectBudget);
                     var location = Location.Create(reference.SyntaxTree, reference.Span);

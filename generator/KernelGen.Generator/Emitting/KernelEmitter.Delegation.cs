@@ -16,21 +16,31 @@ namespace KernelGen.Generator.Emitting
         /// <summary>The field of the kernel class that holds the delegating layer.</summary>
         internal const string DelegatedLayerField = "Layer";
 
-        private static void WriteDelegatingKernel(SourceWriter w, KernelDeclaration declaration, KernelPlan plan, string reason, string version)
+        /// <param name="plan">The layer's plan, or null when it delegates without one (see <see cref="DelegationPlanner.ReasonUnplanned"/>).</param>
+        private static void WriteDelegatingKernel(SourceWriter w, KernelDeclaration declaration, KernelSpec s, KernelPlan? plan, string reason, string version)
         {
             var target = declaration.Target;
-            var s = plan.Spec;
             string attribute = s.Rank switch { 1 => "[GeneratedConvTranspose1D]", 3 => "[GeneratedConvTranspose3D]", _ => "[GeneratedConvTranspose2D]" };
             w.Line("// KernelGen: the transposed convolution declared by " + attribute + " on " + target.DisplayName + ",");
             w.Line("// computed by the KernelGen library's kernel for exactly this shape. Do not edit: change the attribute instead.");
             w.Line("//");
             foreach (string line in DelegatedGeometry(s)) w.Line(line);
             w.Line("//");
-            var paths = new List<string>();
-            foreach (int lanes in plan.PathWidths) paths.Add(PathName(lanes));
-            foreach (string line in Wrap("Delegated: this layer's unrolled body would be " + Text(plan.EmittedStatements) + " statements over its "
-                + string.Join(", ", paths) + " paths (unroll budget " + Text(plan.Budget) + ", " + plan.BudgetSource
-                + "); it calls the library's kernel for exactly this shape because " + reason + ".")) w.Line(line);
+            string size;
+            if (plan is null)
+            {
+                size = "Delegated, its unrolled body not even planned (nothing would read the plan, whose making is most of the generator's"
+                    + " time for a large layer): this layer";
+            }
+            else
+            {
+                var paths = new List<string>();
+                foreach (int lanes in plan.PathWidths) paths.Add(PathName(lanes));
+                size = "Delegated: this layer's unrolled body would be " + Text(plan.EmittedStatements) + " statements over its " + string.Join(", ", paths)
+                    + " paths (unroll budget " + Text(plan.Budget) + ", " + plan.BudgetSource + "); it";
+            }
+
+            foreach (string line in Wrap(size + " calls the library's kernel for exactly this shape because " + reason + ".")) w.Line(line);
             foreach (string line in Wrap("The library checks every span as the unrolled method does (the same ArgumentExceptions, naming this method's"
                 + " parameters) before anything is written. Per calling thread it keeps the prepared kernel and a copy of the weights and bias it"
                 + " was packed from, compares them bit for bit on every call (one read pass) and packs again, in place, only when they differ:"

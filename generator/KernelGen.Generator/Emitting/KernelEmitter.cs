@@ -59,6 +59,12 @@ namespace KernelGen.Generator.Emitting
                 return w.ToString();
             }
 
+            if (DelegationPlanner.ReasonUnplanned(spec, delegation) is { } unplanned)
+            {
+                WriteDelegatingKernel(w, declaration, spec, null, unplanned, generatorVersion);
+                return w.ToString();
+            }
+
             var plan = KernelPlanner.Plan(spec, projectBudget);
             if (plan.OverHardCap)
             {
@@ -73,7 +79,7 @@ namespace KernelGen.Generator.Emitting
 
             if (DelegationPlanner.Reason(plan, delegation) is { } reason)
             {
-                WriteDelegatingKernel(w, declaration, plan, reason, generatorVersion);
+                WriteDelegatingKernel(w, declaration, spec, plan, reason, generatorVersion);
                 return w.ToString();
             }
 

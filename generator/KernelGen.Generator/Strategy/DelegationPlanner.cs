@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using KernelGen.Generator.Emitting;
+using KernelGen.Generator.Model;
 using KernelGen.Planning;
 
 namespace KernelGen.Generator.Strategy
@@ -14,7 +15,7 @@ namespace KernelGen.Generator.Strategy
         /// <summary>2-D layers whose plan is channel-vectorised delegate; the others are unrolled.</summary>
         Auto = 1,
 
-        /// <summary>Every layer delegates (those over the hard cap still report KG0007).</summary>
+        /// <summary>Every layer delegates, without being planned (see <see cref="DelegationPlanner.ReasonUnplanned"/>).</summary>
         All = 2,
     }
 
@@ -55,11 +56,7 @@ namespace KernelGen.Generator.Strategy
             // Over the hard cap the geometry may be one no kernel can run (KG0007 says so); a scalar-only plan is a tiny layer
             // whose unrolled body is faster than any call into the library could be.
             if (mode == DelegationMode.None || plan.OverHardCap) return null;
-            if (mode == DelegationMode.All)
-            {
-                return "the project sets KernelGenDelegation to \"all\": every layer calls the library's kernel, compiled into the KernelGen"
-                    + " assembly, which the project's analysers (the trim analyzer of IsAotCompatible among them) do not walk on every build";
-            }
+            if (mode == DelegationMode.All) return AllReason;
 
             var s = plan.Spec;
             if (s.Rank != 2 || plan.Strategy != KernelStrategy.ChannelVectorized || KernelBodyWriter.UsesTapVectors(s, plan.Strategy)
@@ -73,6 +70,28 @@ namespace KernelGen.Generator.Strategy
                 + " 1.3 to 1.8 times faster than the unrolled one on x64 (docs/build-time.md), and whose unrolled bodies are the"
                 + " largest for the analysers to walk";
         }
+
+        /// <summary>
+        /// Under <see cref="DelegationMode.All"/>, why <paramref name="spec"/> delegates without being planned at all; null in the
+        /// other modes, or when an axis cannot be planned (an input near Int32.MaxValue along it, which the runtime rejects too:
+        /// the planner reports KG0007 for it). Planning is most of the generator's time for a large layer, and in a build whose
+        /// compiler starts cold (no compiler server) compiling the planner's code costs about a second: under "all" nothing
+        /// reads the plan, so it is not made (docs/build-time.md).
+        /// </summary>
+        public static string? ReasonUnplanned(KernelSpec spec, DelegationMode mode)
+        {
+            if (mode != DelegationMode.All) return null;
+            if (!AxisPlan.CanPlan(spec.HeightAxis, spec.InputHeight) || !AxisPlan.CanPlan(spec.WidthAxis, spec.InputWidth)
+                || (spec.Rank == 3 && !AxisPlan.CanPlan(spec.DepthAxis, spec.InputDepth)))
+            {
+                return null;
+            }
+
+            return AllReason;
+        }
+
+        private const string AllReason = "the project sets KernelGenDelegation to \"all\": every layer calls the library's kernel, compiled into the KernelGen"
+            + " assembly, which the project's analysers (the trim analyzer of IsAotCompatible among them) do not walk on every build";
 
         private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
     }

@@ -10,8 +10,8 @@
 //   weights       256 values, (Cin, Cout/groups, k); no bias
 //   activation    leaky ReLU (slope 0.1f)
 //
-// Delegated: this layer's unrolled body would be 820 statements over its Vector256, Vector128, Scalar paths (unroll
-// budget 2048, the default); it calls the library's kernel for exactly this shape because the project sets
+// Delegated, its unrolled body not even planned (nothing would read the plan, whose making is most of the generator's
+// time for a large layer): this layer calls the library's kernel for exactly this shape because the project sets
 // KernelGenDelegation to "all": every layer calls the library's kernel, compiled into the KernelGen assembly, which the
 // project's analysers (the trim analyzer of IsAotCompatible among them) do not walk on every build.
 // The library checks every span as the unrolled method does (the same ArgumentExceptions, naming this method's

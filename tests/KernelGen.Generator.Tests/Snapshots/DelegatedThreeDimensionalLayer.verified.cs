@@ -10,10 +10,10 @@
 //   weights       128 values, (Cin, Cout/groups, kD, kH, kW); bias: 4 values
 //   activation    ReLU
 //
-// Delegated: this layer's unrolled body would be 1638 statements over its Vector128, Scalar paths (unroll budget 2048,
-// the default); it calls the library's kernel for exactly this shape because the project sets KernelGenDelegation to
-// "all": every layer calls the library's kernel, compiled into the KernelGen assembly, which the project's analysers
-// (the trim analyzer of IsAotCompatible among them) do not walk on every build.
+// Delegated, its unrolled body not even planned (nothing would read the plan, whose making is most of the generator's
+// time for a large layer): this layer calls the library's kernel for exactly this shape because the project sets
+// KernelGenDelegation to "all": every layer calls the library's kernel, compiled into the KernelGen assembly, which the
+// project's analysers (the trim analyzer of IsAotCompatible among them) do not walk on every build.
 // The library checks every span as the unrolled method does (the same ArgumentExceptions, naming this method's
 // parameters) before anything is written. Per calling thread it keeps the prepared kernel and a copy of the weights and
 // bias it was packed from, compares them bit for bit on every call (one read pass) and packs again, in place, only when
