@@ -13,16 +13,7 @@ namespace KernelGen.Generator.Tests;
 /// </summary>
 public class DelegationTests
 {
-    private static string Generate(string declaration, string delegation)
-    {
-        string source = "using System;\nusing KernelGen;\n\nnamespace Snapshots;\n\npublic static partial class Layers\n{\n" + declaration + "\n}\n";
-        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source), delegation: delegation);
-        Assert.Empty(result.Diagnostics);
-        Assert.Null(result.Results.Single().Exception);
-        var problems = output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Info).ToArray();
-        Assert.True(problems.Length == 0, string.Join("\n", problems));
-        return result.Results.Single().GeneratedSources.Single().SourceText.ToString();
-    }
+    private static string Generate(string declaration, string delegation) => SnapshotTests.Generate(declaration, delegation);
 
     /// <summary>DCGAN layer 1's form (a 1 x 1 input, many output channels: channel-vectorised), delegated under "auto".</summary>
     [Fact]
