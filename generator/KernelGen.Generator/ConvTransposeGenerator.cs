@@ -33,6 +33,9 @@ namespace KernelGen.Generator
         /// <summary>The MSBuild property (made visible by the package's KernelGen.props) that sets the project's unroll budget.</summary>
         public const string BudgetProperty = "build_property.KernelGenUnrollBudget";
 
+        /// <summary>The MSBuild property (made visible by the package's KernelGen.props) that says which layers delegate to the library's kernel.</summary>
+        public const string DelegationProperty = "build_property.KernelGenDelegation";
+
         /// <summary>The tracking name of the step that reads the project's <c>KernelGenDelegation</c>.</summary>
         public const string DelegationStep = "Delegation";
 
@@ -65,7 +68,7 @@ namespace KernelGen.Generator
                 .WithTrackingName(BudgetStep);
 
             var delegation = context.AnalyzerConfigOptionsProvider
-                .Select(static (options, _) => DelegationPlanner.Parse(options.GlobalOptions.TryGetValue(DelegationPlanner.Property, out var value) ? value : null))
+                .Select(static (options, _) => DelegationPlanner.Parse(options.GlobalOptions.TryGetValue(DelegationProperty, out var value) ? value : null))
                 .WithTrackingName(DelegationStep);
             var projectOptions = budget.Combine(delegation);
 

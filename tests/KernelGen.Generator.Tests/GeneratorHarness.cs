@@ -126,7 +126,7 @@ internal static class GeneratorHarness
         {
             var properties = new Dictionary<string, string>();
             if (budget is { } b) properties[ConvTransposeGenerator.BudgetProperty] = b.ToString(CultureInfo.InvariantCulture);
-            if (delegation is not null) properties[Strategy.DelegationPlanner.Property] = delegation;
+            if (delegation is not null) properties[ConvTransposeGenerator.DelegationProperty] = delegation;
             return properties;
         }
 

@@ -53,7 +53,7 @@ namespace KernelGen.Generator.Diagnostics
                 int projectBudget = ConvTransposeGenerator.ReadBudget(
                     start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.BudgetProperty, out var value) ? value : null);
                 var delegation = DelegationPlanner.Parse(
-                    start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(DelegationPlanner.Property, out var mode) ? mode : null);
+                    start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.DelegationProperty, out var mode) ? mode : null);
                 start.RegisterSymbolAction(symbolContext => AnalyzeMethod(symbolContext, projectBudget, delegation), SymbolKind.Method);
                 // Local functions and lambdas are not visited as symbols (accessors and operators are): find the attribute by syntax.
                 start.RegisterSyntaxNodeAction(AnalyzeAttribute, SyntaxKind.Attribute);

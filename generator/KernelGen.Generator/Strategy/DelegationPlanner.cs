@@ -35,9 +35,6 @@ namespace KernelGen.Generator.Strategy
     /// </remarks>
     internal static class DelegationPlanner
     {
-        /// <summary>The MSBuild property (made visible by the package's KernelGen.props).</summary>
-        public const string Property = "build_property.KernelGenDelegation";
-
         /// <summary>The project's mode: <c>none</c>, <c>auto</c> or <c>all</c> (any case); anything else, or unset, is none.</summary>
         public static DelegationMode Parse(string? value)
         {
