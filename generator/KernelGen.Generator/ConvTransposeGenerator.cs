@@ -5,6 +5,7 @@ using KernelGen.Generator.Diagnostics;
 using KernelGen.Generator.Emitting;
 using KernelGen.Generator.Model;
 using KernelGen.Generator.Parsing;
+using KernelGen.Generator.Strategy;
 using Microsoft.CodeAnalysis;
 
 namespace KernelGen.Generator
@@ -31,6 +32,12 @@ namespace KernelGen.Generator
 
         /// <summary>The MSBuild property (made visible by the package's KernelGen.props) that sets the project's unroll budget.</summary>
         public const string BudgetProperty = "build_property.KernelGenUnrollBudget";
+
+        /// <summary>The MSBuild property (made visible by the package's KernelGen.props) that says which layers delegate to the library's kernel.</summary>
+        public const string DelegationProperty = "build_property.KernelGenDelegation";
+
+        /// <summary>The tracking name of the step that reads the project's <c>KernelGenDelegation</c>.</summary>
+        public const string DelegationStep = "Delegation";
 
         private static readonly string Version =
             typeof(ConvTransposeGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
@@ -60,12 +67,17 @@ namespace KernelGen.Generator
                 .Select(static (options, _) => ReadBudget(options.GlobalOptions.TryGetValue(BudgetProperty, out var value) ? value : null))
                 .WithTrackingName(BudgetStep);
 
+            var delegation = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) => DelegationPlanner.Parse(options.GlobalOptions.TryGetValue(DelegationProperty, out var value) ? value : null))
+                .WithTrackingName(DelegationStep);
+            var projectOptions = budget.Combine(delegation);
+
             foreach (var (parsed, declarations) in new[] { (parsed2D, declarations2D), (parsed1D, declarations1D), (parsed3D, declarations3D) })
             {
                 var named = declarations
                     .Combine(fileNames)
                     .Select(static (pair, _) => pair.Left! with { HintName = FileNames.Find(pair.Right, FileNames.Key(pair.Left!.Target)) });
-                context.RegisterSourceOutput(named.Combine(budget), static (spc, pair) => Emit(spc, pair.Left, pair.Right));
+                context.RegisterSourceOutput(named.Combine(projectOptions), static (spc, pair) => Emit(spc, pair.Left, pair.Right.Left, pair.Right.Right));
 
                 // Diagnostics are pointed into the compilation's own trees, so that #pragma and .editorconfig apply to them.
                 var generatorDiagnostics = parsed
@@ -108,9 +120,9 @@ namespace KernelGen.Generator
         }
 
         /// <summary>Adds one declaration's file. Whatever goes wrong stays this declaration's error (KG0015): the other kernels keep their bodies.</summary>
-        internal static void Emit(SourceProductionContext context, KernelDeclaration declaration, int projectBudget)
+        internal static void Emit(SourceProductionContext context, KernelDeclaration declaration, int projectBudget, DelegationMode delegation = DelegationMode.None)
         {
-            string? source = EmitSafely(declaration, projectBudget, out var failure);
+            string? source = EmitSafely(declaration, projectBudget, out var failure, delegation);
             if (failure is not null)
             {
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None,
@@ -131,12 +143,12 @@ namespace KernelGen.Generator
         }
 
         /// <summary>The declaration's source; if the emitter fails, a body that throws instead, and the failure in <paramref name="failure"/>.</summary>
-        internal static string? EmitSafely(KernelDeclaration declaration, int projectBudget, out string? failure)
+        internal static string? EmitSafely(KernelDeclaration declaration, int projectBudget, out string? failure, DelegationMode delegation = DelegationMode.None)
         {
             failure = null;
             try
             {
-                return KernelEmitter.Emit(declaration, projectBudget, Version);
+                return KernelEmitter.Emit(declaration, projectBudget, Version, delegation);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -30,17 +30,18 @@ internal static class GeneratorHarness
 
     public static CSharpCompilation Compile(string source, LanguageVersion version = LanguageVersion.CSharp12) => Compile([source], version);
 
-    public static CSharpGeneratorDriver CreateDriver(int? projectBudget = null, bool trackSteps = false, LanguageVersion version = LanguageVersion.CSharp12) =>
+    public static CSharpGeneratorDriver CreateDriver(int? projectBudget = null, bool trackSteps = false, LanguageVersion version = LanguageVersion.CSharp12,
+        string? delegation = null) =>
         CSharpGeneratorDriver.Create(
             [new ConvTransposeGenerator().AsSourceGenerator()],
             parseOptions: ParseOptions(version),
-            optionsProvider: new BudgetOptions(projectBudget),
+            optionsProvider: new BudgetOptions(projectBudget, delegation),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; returns the run result and the compilation with the generated sources added.</summary>
-    public static (GeneratorDriverRunResult Result, Compilation Output) Run(Compilation compilation, int? projectBudget = null)
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(Compilation compilation, int? projectBudget = null, string? delegation = null)
     {
-        var driver = CreateDriver(projectBudget, version: ((CSharpParseOptions)compilation.SyntaxTrees.First().Options).LanguageVersion)
+        var driver = CreateDriver(projectBudget, version: ((CSharpParseOptions)compilation.SyntaxTrees.First().Options).LanguageVersion, delegation: delegation)
             .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         return (driver.GetRunResult(), output);
     }
@@ -53,9 +54,10 @@ internal static class GeneratorHarness
         CompileAndLoad(source, projectBudget, null, check);
 
     /// <summary>As above; <paramref name="rewriteGenerated"/>, when given, changes each generated source before it is compiled.</summary>
-    public static GeneratorDriverRunResult CompileAndLoad(string source, int? projectBudget, Func<string, string>? rewriteGenerated, Action<Assembly> check)
+    public static GeneratorDriverRunResult CompileAndLoad(string source, int? projectBudget, Func<string, string>? rewriteGenerated, Action<Assembly> check,
+        string? delegation = null)
     {
-        var (result, output) = Run(Compile(source), projectBudget);
+        var (result, output) = Run(Compile(source), projectBudget, delegation);
         Assert.Empty(result.Diagnostics);
         Assert.All(result.Results, r => Assert.Null(r.Exception));
         if (rewriteGenerated is not null)
@@ -115,10 +117,18 @@ internal static class GeneratorHarness
         return [.. paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
     }
 
-    /// <summary>Build properties as the compiler hands them to generators (only the unroll budget here).</summary>
-    internal sealed class BudgetOptions(int? budget) : AnalyzerConfigOptionsProvider
+    /// <summary>Build properties as the compiler hands them to generators (the unroll budget and <c>KernelGenDelegation</c>).</summary>
+    internal sealed class BudgetOptions(int? budget, string? delegation = null) : AnalyzerConfigOptionsProvider
     {
-        private readonly Options _global = new(budget is { } b ? new Dictionary<string, string> { [ConvTransposeGenerator.BudgetProperty] = b.ToString(CultureInfo.InvariantCulture) } : []);
+        private readonly Options _global = new(Properties(budget, delegation));
+
+        private static Dictionary<string, string> Properties(int? budget, string? delegation)
+        {
+            var properties = new Dictionary<string, string>();
+            if (budget is { } b) properties[ConvTransposeGenerator.BudgetProperty] = b.ToString(CultureInfo.InvariantCulture);
+            if (delegation is not null) properties[ConvTransposeGenerator.DelegationProperty] = delegation;
+            return properties;
+        }
 
         public override AnalyzerConfigOptions GlobalOptions => _global;
 

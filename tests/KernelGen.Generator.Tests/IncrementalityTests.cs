@@ -61,6 +61,7 @@ public class IncrementalityTests
             .ToArray();
         Assert.Contains(steps, step => step.Key == ConvTransposeGenerator.DeclarationStep);
         Assert.Contains(steps, step => step.Key == ConvTransposeGenerator.BudgetStep);
+        Assert.Contains(steps, step => step.Key == ConvTransposeGenerator.DelegationStep);
         Assert.Contains(steps, step => step.Key == "SourceOutput");
         Assert.All(steps, step => Assert.True(step.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step.Key} ran again: {step.Reason}"));
         Assert.Equal(Models(first), Models(second));

@@ -3,10 +3,11 @@ namespace KernelGen.Generator.Tests;
 /// <summary>The emitted source of representative kernels, pinned by the snapshots in <c>Snapshots/</c>.</summary>
 public class SnapshotTests
 {
-    private static string Generate(string declaration)
+    /// <summary>The generated source of one declaration in <c>Snapshots.Layers</c>; <paramref name="delegation"/>: the project's <c>KernelGenDelegation</c>.</summary>
+    internal static string Generate(string declaration, string? delegation = null)
     {
         string source = "using System;\nusing KernelGen;\n\nnamespace Snapshots;\n\npublic static partial class Layers\n{\n" + declaration + "\n}\n";
-        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source));
+        var (result, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source), delegation: delegation);
         Assert.Empty(result.Diagnostics);
         Assert.Null(result.Results.Single().Exception);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Info).ToArray();

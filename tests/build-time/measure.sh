@@ -5,9 +5,12 @@
 #
 #   tests/build-time/measure.sh [--generator path/to/KernelGen.Generator.dll] [--counts "0 1 5 20"]
 #                               [--modes "plain aot publishaot"] [--repeat 1] [--first 0] [--out results.tsv]
+#                               [--delegation none|auto|all] [--set benchmarks|dcgan]
 #
 # plain = IsAotCompatible=false, EnableTrimAnalyzer=false (no trim/AOT analyzers); aot = IsAotCompatible=true (trim,
-# AOT and single-file analyzers, as a NativeAOT user builds); publishaot = PublishAot=true. Runs are interleaved
+# AOT and single-file analyzers, as a NativeAOT user builds); publishaot = PublishAot=true. --delegation sets the project's
+# KernelGenDelegation (default: unset, i.e. none); --set dcgan declares the five layers of samples/Dcgan (bias, ReLU or
+# tanh) instead of the benchmark shapes. Runs are interleaved
 # (count by count, mode by mode, repeat by repeat) so that a busy machine disturbs every configuration alike.
 set -euo pipefail
 
@@ -18,6 +21,8 @@ modes="plain aot"
 repeat=1
 first=0
 out=""
+delegation=""
+set="benchmarks"
 while [ $# -gt 0 ]; do
     case "$1" in
         --generator) generator="$(realpath "$2")"; shift 2 ;;
@@ -26,6 +31,8 @@ while [ $# -gt 0 ]; do
         --repeat) repeat="$2"; shift 2 ;;
         --first) first="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
+        --delegation) delegation="$2"; shift 2 ;;
+        --set) set="$2"; shift 2 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -38,6 +45,8 @@ if [ ! -f "$generator" ]; then dotnet build "$root/generator/KernelGen.Generator
 # declarations repeat seven shapes under other names.
 # shellcheck source=shapes.sh
 source "$(dirname "$0")/shapes.sh"
+bias=""
+if [ "$set" = "dcgan" ]; then shapes=("${dcgan_layers[@]}"); bias=" ReadOnlySpan<float> bias,"; fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -52,8 +61,10 @@ make_project() { # dir count
     <Nullable>enable</Nullable>
     <ImplicitUsings>enable</ImplicitUsings>
     <NoWarn>\$(NoWarn);KG0009</NoWarn>
+    <KernelGenDelegation>$delegation</KernelGenDelegation>
   </PropertyGroup>
   <ItemGroup>
+    <CompilerVisibleProperty Include="KernelGenDelegation" />
     <Reference Include="$library" />
     <Analyzer Include="$generator" />
   </ItemGroup>
@@ -66,7 +77,7 @@ XML
         echo "{"
         for ((i = 0; i < count; i++)); do
             echo "    [${shapes[(first + i) % ${#shapes[@]}]}]"
-            echo "    public static partial void Layer$i(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output);"
+            echo "    public static partial void Layer$i(ReadOnlySpan<float> input, ReadOnlySpan<float> weights,$bias Span<float> output);"
         done
         echo "    public static int Answer() => 42;"
         echo "}"

@@ -16,3 +16,12 @@ shapes=(
     "GeneratedConvTranspose2D(4, 4, 8, 8, 3, Stride = 2, Padding = 1, OutputPadding = 1)"
     "GeneratedConvTranspose2D(1, 1, 2, 2, 3, Stride = 2, Padding = 1, OutputPadding = 1)"
 )
+
+# The five layers of samples/Dcgan (NCHW; declared with a bias: measure.sh --set dcgan).
+dcgan_layers=(
+    "GeneratedConvTranspose2D(100, 512, 1, 1, 4, Stride = 1, Padding = 0, Activation = FusedActivation.Relu)"
+    "GeneratedConvTranspose2D(512, 256, 4, 4, 4, Stride = 2, Padding = 1, Activation = FusedActivation.Relu)"
+    "GeneratedConvTranspose2D(256, 128, 8, 8, 4, Stride = 2, Padding = 1, Activation = FusedActivation.Relu)"
+    "GeneratedConvTranspose2D(128, 64, 16, 16, 4, Stride = 2, Padding = 1, Activation = FusedActivation.Relu)"
+    "GeneratedConvTranspose2D(64, 3, 32, 32, 4, Stride = 2, Padding = 1, Activation = FusedActivation.Tanh)"
+)

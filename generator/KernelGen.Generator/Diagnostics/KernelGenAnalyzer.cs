@@ -52,13 +52,15 @@ namespace KernelGen.Generator.Diagnostics
                     && start.Compilation.GetTypeByMetadataName(DeclarationParser.AttributeMetadataName3D) is null) return;
                 int projectBudget = ConvTransposeGenerator.ReadBudget(
                     start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.BudgetProperty, out var value) ? value : null);
-                start.RegisterSymbolAction(symbolContext => AnalyzeMethod(symbolContext, projectBudget), SymbolKind.Method);
+                var delegation = DelegationPlanner.Parse(
+                    start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ConvTransposeGenerator.DelegationProperty, out var mode) ? mode : null);
+                start.RegisterSymbolAction(symbolContext => AnalyzeMethod(symbolContext, projectBudget, delegation), SymbolKind.Method);
                 // Local functions and lambdas are not visited as symbols (accessors and operators are): find the attribute by syntax.
                 start.RegisterSyntaxNodeAction(AnalyzeAttribute, SyntaxKind.Attribute);
             });
         }
 
-        private static void AnalyzeMethod(SymbolAnalysisContext context, int projectBudget)
+        private static void AnalyzeMethod(SymbolAnalysisContext context, int projectBudget, DelegationMode delegation)
         {
             var method = (IMethodSymbol)context.Symbol;
             // A partial method is analysed once, through its defining part (whose attributes include the implementing part's).
@@ -72,7 +74,9 @@ namespace KernelGen.Generator.Diagnostics
                 foreach (var diagnostic in result.Diagnostics)
                     context.ReportDiagnostic(diagnostic.ToDiagnostic(context.Compilation));
 
-                if (result.Declaration?.Spec is { } spec && attribute.ApplicationSyntaxReference is { } reference)
+                // A layer that delegates unplanned ("all") unrolls nothing and exceeds no budget: there is nothing to report.
+                if (result.Declaration?.Spec is { } spec && attribute.ApplicationSyntaxReference is { } reference
+                    && DelegationPlanner.ReasonUnplanned(spec, delegation) is null)
                 {
                     var plan = KernelPlanner.Plan(spec, projectBudget);
                     var location = Location.Create(reference.SyntaxTree, reference.Span);
@@ -82,7 +86,7 @@ namespace KernelGen.Generator.Diagnostics
                             "the kernel would need " + Text(plan.EmittedStatements) + " statements even with every loop kept, above the hard cap of "
                             + Text(KernelPlanner.HardCap)));
                     }
-                    else if (plan.Level != UnrollLevel.Full)
+                    else if (plan.Level != UnrollLevel.Full && DelegationPlanner.Reason(plan, delegation) is null)   // a delegating layer unrolls nothing
                     {
                         context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.KeptLoops, location, method.Name,
                             Text(plan.UnrolledStatements), Text(plan.Budget), KernelEmitter.LoopsKept(plan.Level), Text(plan.EmittedStatements)));

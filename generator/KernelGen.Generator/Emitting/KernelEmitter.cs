@@ -47,7 +47,8 @@ namespace KernelGen.Generator.Emitting
             _ => "ConvTranspose2D",
         };
 
-        public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion)
+        /// <param name="delegation">The project's <c>KernelGenDelegation</c> (see <see cref="DelegationPlanner"/>).</param>
+        public static string Emit(KernelDeclaration declaration, int projectBudget, string generatorVersion, DelegationMode delegation = DelegationMode.None)
         {
             var target = declaration.Target;
             var w = new SourceWriter();
@@ -55,6 +56,12 @@ namespace KernelGen.Generator.Emitting
             if (declaration.Spec is not { } spec)
             {
                 WriteThrowingBody(w, declaration, generatorVersion);
+                return w.ToString();
+            }
+
+            if (DelegationPlanner.ReasonUnplanned(spec, delegation) is { } unplanned)
+            {
+                WriteDelegatingKernel(w, declaration, spec, null, unplanned, generatorVersion);
                 return w.ToString();
             }
 
@@ -68,6 +75,12 @@ namespace KernelGen.Generator.Emitting
                     ErrorMessage = "the kernel would need " + Text(plan.EmittedStatements) + " statements even with every loop kept, above the hard cap of "
                         + Text(KernelPlanner.HardCap) + "; use the runtime " + RuntimeLayer(spec) + " for this shape",
                 }, projectBudget, generatorVersion);
+            }
+
+            if (DelegationPlanner.Reason(plan, delegation) is { } reason)
+            {
+                WriteDelegatingKernel(w, declaration, spec, plan, reason, generatorVersion);
+                return w.ToString();
             }
 
             WriteHeader(w, target, plan);
