@@ -46,6 +46,9 @@ public class EquivalenceTests
         KernelCase.Square(3, 12, 4, 5, 3, stride: 2, padding: 1, channelsLast: true, bias: true, activation: FusedActivation.LeakyRelu, slope: -0.5f),
         KernelCase.Square(2, 2, 1, 20, 3, stride: 1, channelsLast: true),                                // NHWC, few channels: width vectors with gathers
         KernelCase.Square(1, 2, 2, 37, 3, stride: 1, padding: 1),                                        // rows wide enough for Vector512
+        // Vector256 blocks that go input offset by input offset (unstaged, few channels, rows of 2+ vectors):
+        KernelCase.Square(3, 8, 3, 21, 3, stride: 2, padding: 1, outputPadding: 1, bias: true),          // 3 x 2 blocks, a channel tail, edges, a lone last column
+        KernelCase.Square(2, 2, 3, 26, 4, stride: 2, padding: 1, groups: 2, activation: FusedActivation.Relu), // one-channel groups: 1 x 3 blocks, edges
         KernelCase.Square(2, 20, 3, 3, 2, stride: 2, channelsLast: true, bias: true),                    // 20 channels: 16 + 4 lanes
         KernelCase.Square(16, 8, 8, 8, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.Relu), // DCGAN-like: over the default budget
         KernelCase.Square(16, 8, 8, 8, 2, stride: 2, channelsLast: true),                                // U-Net-like, NHWC

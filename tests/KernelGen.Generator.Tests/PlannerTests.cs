@@ -206,6 +206,32 @@ public class PlannerTests
     }
 
     [Fact]
+    public void EquivalenceCasesReachEveryInputOffsetVector256Path()
+    {
+        // The unstaged Vector256 paths of few-channel NCHW width kernels: blocks of several vectors, input offset by input offset.
+        var reached = new List<(KernelCase Case, KernelPlan Plan, string Text)>();
+        foreach (var c in EquivalenceTests.EdgeCases)
+        {
+            var plan = KernelPlanner.Plan(Spec(c, c.UnrollBudget), projectBudget: 300);
+            if (plan.Strategy != KernelStrategy.WidthVectorized || !KernelBodyWriter.GoesByInputOffset(plan.Spec, plan.Columns, 8)) continue;
+            var (channels, vectors) = KernelBodyWriter.WidthBlocking(plan.Spec, plan.Columns, 8);
+            int parts = c.Stride.W == 2 && !c.ChannelsLast ? 2 : 1;
+            Assert.True(channels * vectors * parts + vectors + 1 <= 15, $"{c}: {channels} x {vectors}"); // one register left for an edge shift
+            var writer = new SourceWriter();
+            KernelBodyWriter.Write(plan, 8, writer, new SortedSet<string>(StringComparer.Ordinal));
+            string text = writer.ToString();
+            Assert.Contains("k = V256.Create(", text);
+            Assert.Contains("(x1, k, a", text);
+            reached.Add((c, plan, text));
+        }
+
+        Assert.Contains(reached, r => r.Case.Stride.W == 1);
+        Assert.Contains(reached, r => r.Text.Contains("Interleave") && r.Text.Contains("ShiftUp") && r.Text.Contains("ShiftDown"));
+        Assert.Contains(reached, r => r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 8).Channels != 0); // a channel tail block
+        Assert.Contains(reached, r => r.Case.Groups > 1 && r.Case.InChannels == r.Case.Groups);                                                          // one-channel groups
+    }
+
+    [Fact]
     public void LargeWeightsArePackedWheneverAWeightServesMoreThanOnePixel()
     {
         static KernelBodyWriter.ChannelWeightPlan Weights(KernelCase c, int lanes)

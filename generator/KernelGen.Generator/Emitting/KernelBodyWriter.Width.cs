@@ -121,6 +121,8 @@ namespace KernelGen.Generator.Emitting
                 return (Math.Min(perGroup, accumulators / (SharedPixelVectors * parts)), SharedPixelVectors);
             }
 
+            if (GoesByInputOffset(spec, columns, lanes)) return InputOffsetBlocking(spec, columns, registers, parts);
+
             int channels = Math.Min(perGroup, Math.Max(1, accumulators / parts));
             // Vector256 (AVX2: 16 registers, no broadcast folded into the FMA) measured faster with all 12 accumulators and a
             // channel tail block than with 8 and no tail (unet_up 1380 -> 1070 us, stride1 297 -> 194 us on Zen 4), as long as
@@ -187,6 +189,60 @@ namespace KernelGen.Generator.Emitting
             lanes == 16 && spec.Rank == 1 && !spec.ChannelsLast && spec.InPerGroup >= MinStagedInputChannels
             && spec.OutPerGroup >= StrategyChooser.MinChannelsForChannelVectors
             && WidthVectorExtent(spec, columns) >= SharedPixelVectors * lanes;
+
+        /// <summary>
+        /// Whether the Vector256 path of an unstaged 1-D or 2-D NCHW width kernel (few input channels: game_up's 16 -> 8,
+        /// one-channel groups such as mono_up and depthwise) computes its register blocks input offset by input offset, as the
+        /// staged paths do: the block's vectors of one input offset are loaded, then each weight that reads them is broadcast
+        /// once into a register and feeds one FMA per vector. Tap by tap, each FMA took its own broadcast load (AVX2 cannot fold
+        /// a broadcast into the FMA) and the block's loads of every offset were live at once: the 16 registers bound the block
+        /// to 4 channels x 1 vector (game_up: 14 loads per 12 FMAs), where by offset only one offset's vectors and one broadcast
+        /// are live besides the accumulators (<see cref="InputOffsetBlocking"/>). Only where a run holds two vectors or more
+        /// (otherwise the block is one vector and nothing is shared).
+        /// </summary>
+        internal static bool GoesByInputOffset(KernelSpec spec, AxisPlan columns, int lanes) =>
+            lanes == 8 && spec.Rank <= 2 && !spec.ChannelsLast && !StagesInput(spec, columns, lanes)
+            && WidthVectorExtent(spec, columns) >= 2 * lanes;
+
+        /// <summary>
+        /// The register block of a path that goes by input offset (<see cref="GoesByInputOffset"/>): of the blocks of up to
+        /// <see cref="MaxPixelVectors"/> vectors whose accumulators, one offset's input vectors and the broadcast leave one of the
+        /// <paramref name="registers"/> free (for an edge vector's lane-shift constant), the one with the most FMAs per load
+        /// (input vectors and broadcasts, per input channel and row tap), the most vectors among equals. game_up (16 -> 8, kernel
+        /// 3, stride 2: 3 column taps over 2 input offsets): 3 channels x 2 vectors x 2 phases, 18 FMAs per 4 loads and 9
+        /// broadcasts; one-channel groups (mono_up, depthwise: kernel 4, 4 taps over 3 offsets): 1 x 4, 16 FMAs per 12 loads and
+        /// 4 broadcasts.
+        /// </summary>
+        private static (int Channels, int PixelVectors) InputOffsetBlocking(KernelSpec spec, AxisPlan columns, int registers, int parts)
+        {
+            int taps = 0, shifts = 0;
+            foreach (var run in ColumnRuns(spec, columns))
+            {
+                int runTaps = 0;
+                foreach (var part in run.Parts) runTaps += part.Taps.Length;
+                taps = Math.Max(taps, runTaps);
+                shifts = Math.Max(shifts, DistinctInputShifts(run.Parts).Count);
+            }
+
+            int bestChannels = 1, bestVectors = 1;
+            long bestFmas = 0, bestLoads = 1;
+            int most = Math.Min(MaxPixelVectors, WidthVectorExtent(spec, columns) / 8);
+            for (int vectors = most; vectors >= 1; vectors--)
+            {
+                int channels = Math.Min(spec.OutPerGroup, (registers - 2 - vectors) / (vectors * parts));
+                if (channels < 1) continue;
+                long fmas = (long)channels * vectors * taps, loads = (long)vectors * shifts + (long)channels * taps;
+                if (fmas * bestLoads > bestFmas * loads)
+                {
+                    bestChannels = channels;
+                    bestVectors = vectors;
+                    bestFmas = fmas;
+                    bestLoads = loads;
+                }
+            }
+
+            return (bestChannels, bestVectors);
+        }
 
         /// <summary>Vectors of positions per register block where the input is staged (<see cref="StagesInput"/>).</summary>
         private const int StagedPixelVectors = 2;
@@ -424,6 +480,13 @@ namespace KernelGen.Generator.Emitting
                 yield return "//   Vector512 (a 1-D layer with many channels): the " + Text(SharedPixelVectors) + " vectors of a block go input offset by input offset, each broadcast weight";
                 yield return "//   feeding one FMA per vector (one vector per block took a broadcast load per FMA: 1.07x ONNX Runtime against 1.3-1.4x";
                 yield return "//   on a Zen 5 for 128 -> 64 channels, length 2048, kernel 4, stride 2).";
+            }
+
+            if (Array.Exists(plan.PathWidths, lanes => GoesByInputOffset(s, plan.Columns, lanes)))
+            {
+                yield return "//   Vector256 (few input channels, unstaged): a block goes input offset by input offset, its vectors of one offset loaded, then each";
+                yield return "//   weight that reads them broadcast once for all of them; tap by tap, each FMA took its own broadcast load (AVX2 has no";
+                yield return "//   broadcast operand) and every offset's vectors were live, which held the 16 registers to one-vector blocks.";
             }
 
             if (StagedInputFloats(plan) > 0)
@@ -1075,7 +1138,7 @@ namespace KernelGen.Generator.Emitting
             // Staged blocks of several vectors go input offset by input offset: the vectors of one offset are loaded, then each
             // weight that reads them is broadcast once for all of them, so only those vectors and one broadcast are live.
             // Paired rows (PairsStagedRows) likewise: the two rows' vectors of one offset, then each broadcast feeds both.
-            bool shared = (Staged || SharesWeightBroadcasts(_spec, _columns, _lanes)) && vectors > 1;
+            bool shared = (Staged || SharesWeightBroadcasts(_spec, _columns, _lanes) || GoesByInputOffset(_spec, _columns, _lanes)) && vectors > 1;
             var shifts = DistinctInputShifts(parts);
 
             if (rowTaps.Length > 0 && anyTap)
