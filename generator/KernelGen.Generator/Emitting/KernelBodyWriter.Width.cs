@@ -278,8 +278,8 @@ namespace KernelGen.Generator.Emitting
         /// dcgan: one L1 set and a new page per input channel, which no hardware prefetcher follows), so that the block's
         /// broadcasts over its input channels crowd a few L1 sets; packed, a block's weights of one kernel row are one
         /// contiguous run (unet_up: 3 KB), as the runtime's WidthUpsampleKernel packs them (read from a packing that spread them,
-        /// that kernel ran 19 % slower on a Zen 4). Not yet measured in the generated kernel on a quiet machine (docs/benchmarks.md,
-        /// eighth session). The Vector512 path keeps its weights in place.
+        /// that kernel ran 19 % slower on a Zen 4). Zen 3, in-process against ONNX Runtime, loaded machine (docs/benchmarks.md,
+        /// eighth session): with the unrolling below, unet_up 75-77 -> 81-84 GFLOP/s, dcgan 75-76 -> 84-86. The Vector512 path keeps its weights in place.
         /// </summary>
         internal static bool PacksBlockWeights(KernelSpec spec, AxisPlan columns, int lanes) =>
             spec.Rank <= 2 && lanes == 8 && StagesInput(spec, columns, lanes);
@@ -1323,8 +1323,8 @@ namespace KernelGen.Generator.Emitting
         /// Input channels per iteration of a register block's reduction loop: 2 on the staged Vector256 path when one input channel
         /// is fewer than <see cref="MinUnrolledMultiplyAdds"/> multiply-adds of the block (unet_up, k2 s2: 12), and the group's
         /// input channels are even; else 1. With a single tap per phase every iteration's refs, loop counter and branch are
-        /// paid per 12 FMAs, 6 cycles of two FMA pipes; two channels per iteration halve them (not yet measured on a quiet
-        /// machine: docs/benchmarks.md, eighth session).
+        /// paid per 12 FMAs, 6 cycles of two FMA pipes; two channels per iteration halve them (measured with the packing
+        /// only, see <see cref="PacksBlockWeights"/>).
         /// Only where the weights are block-packed (<see cref="PacksBlockWeights"/>: 1-D and 2-D layers), whose blocks read one
         /// contiguous run of weights; the Vector512 path and the 3-D planes are unchanged.
         /// </summary>
