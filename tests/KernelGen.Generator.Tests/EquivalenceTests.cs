@@ -87,6 +87,12 @@ public class EquivalenceTests
         KernelCase.Square(32, 8, 3, 34, 3, stride: 2, padding: 1, budget: 60),                           // rows in a loop, edge rows guarded
         KernelCase.Square(32, 8, 3, 34, 2, stride: 2, bias: true, budget: 60),                           // k2 s2, rows in a loop: both row phases in one loop over the input rows
         KernelCase.Square(32, 16, 3, 32, 2, stride: 2, bias: true, batch: 2),                            // k2 s2, 32 columns: the Vector512 path streams its staged rows (the last copies itself)
+        // The staged Vector256 path reads its weights packed by register block; blocks of fewer than 24 multiply-adds per input
+        // channel (k2 s2) reduce two input channels per iteration: 16 column pairs (one block of two vectors per row) stream the
+        // staged rows, each unrolled iteration copying two channels' rows; packed per group with a tail; an odd group (not unrolled).
+        KernelCase.Square(32, 16, 3, 16, 2, stride: 2, bias: true, activation: FusedActivation.Relu),
+        KernelCase.Square(64, 20, 3, 20, 2, stride: 2, groups: 2, batch: 2),
+        KernelCase.Square(33, 8, 2, 20, 2, stride: 2, bias: true),
         // Rows of 16 to 31 column pairs: the staged Vector512 path computes blocks of 6 channels x 1 vector x 2 output rows x 2 phases.
         KernelCase.Square(32, 14, 5, 16, 4, stride: 2, padding: 1, bias: true, activation: FusedActivation.Relu, batch: 2), // odd rows per phase: a lone last row; edge pairs skip taps per row; a 2-channel tail
         KernelCase.Square(32, 8, 2, 20, 3, stride: 2, padding: 1, budget: 100_000),                      // rows unrolled (every pair literal), a moved-back vector

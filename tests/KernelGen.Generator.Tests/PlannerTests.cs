@@ -139,6 +139,17 @@ public class PlannerTests
         Assert.Contains(staged, r => r.Text.Contains("for (int qh = ") && r.Text.Contains("if ((uint)(qh"));    // rows in a loop, edge rows guarded
         Assert.Contains(staged, r => !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref xs, "));       // input channels unrolled
         Assert.Contains(staged, r => r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref float xc = ref Unsafe.Add(ref xs"));
+        // The Vector256 path's block-packed weights (the only path that packs them): per group, read through the iteration's refs
+        // or (input channels unrolled) from the buffer itself; two input channels per iteration where a channel is few FMAs
+        // (k2 s2), the streamed rows copied by both; one where the group's input channels are odd or a channel is many FMAs.
+        foreach (var r in staged)
+            Assert.True(r.Text.Contains("t_blockWeights ??= new float[") == (r.Text.Contains("Vec256 x1;") && r.Plan.Spec.Rank <= 2), $"{r.Case}");
+        Assert.Contains(staged, r => r.Text.Contains("int pg = pi / ") && r.Text.Contains("ic += 2)") && r.Plan.Spec.OutPerGroup % 3 != 0);
+        Assert.Contains(staged, r => r.Text.Contains("t_blockWeights") && !r.Text.Contains("for (int ic = 0;") && r.Text.Contains("ref wp, "));
+        Assert.Contains(staged, r => r.Text.Contains("t_blockWeights") && r.Text.Contains("ic += 2)")
+            && KernelBodyWriter.StreamsStagedRows(r.Plan.Spec, r.Plan.Rows, r.Plan.Columns, r.Plan.Level, 8) && r.Text.Contains("ref Unsafe.Add(ref xc, (nint)(qn * 512 + 16))"));
+        Assert.Contains(staged, r => r.Text.Contains("t_blockWeights") && r.Case.Kernel.W == 2 && r.Plan.Spec.InPerGroup % 2 == 1 && r.Text.Contains("ic++)") && !r.Text.Contains("ic += 2)"));
+        Assert.Contains(staged, r => r.Text.Contains("t_blockWeights") && r.Case.Kernel.W == 4 && r.Text.Contains("ic++)") && !r.Text.Contains("ic += 2)"));
         // Vector512 (rows of two vectors or more): paired with a channel tail, and stride 1.
         Assert.Contains(staged, r => r.Text.Contains("Vec512 x1;") && r.Case.Stride.W == 2 && r.Text.Contains("InterleaveLower512")
             && r.Case.OutChannels / r.Case.Groups % KernelBodyWriter.WidthBlocking(r.Plan.Spec, r.Plan.Columns, 16).Channels != 0);

@@ -324,6 +324,48 @@ namespace KernelGen.Generator.Emitting
         internal static int StagedWeightsFloats(KernelPlan plan) =>
             plan.Spec.Rank == 3 && StagedInputFloats(plan) > 0 ? plan.Spec.WeightsLength : 0;
 
+        /// <summary>The kernel class's per-thread buffer of the block-packed weights (declared when <see cref="BlockWeightsFloats"/> is above 0).</summary>
+        internal const string BlockWeightsField = "t_blockWeights";
+
+        /// <summary>
+        /// Whether the staged Vector256 path of a 1-D or 2-D layer reads its weights packed by register block of output channels
+        /// (<see cref="BlockWeightIndex"/>): per kernel row, per block, per input channel, the block's channels x kernel columns
+        /// together. In place, consecutive input channels' weights lie Cout/g * kH * kW floats apart (1 KB on unet_up, 4 KB on
+        /// dcgan: one L1 set and a new page per input channel, which no hardware prefetcher follows), so that the block's
+        /// broadcasts over its input channels crowd a few L1 sets; packed, a block's weights of one kernel row are one
+        /// contiguous run (unet_up: 3 KB), as the runtime's WidthUpsampleKernel packs them (read from a packing that spread them,
+        /// that kernel ran 19 % slower on a Zen 4). Zen 3, in-process against ONNX Runtime, loaded machine (docs/benchmarks.md,
+        /// eighth session): with the unrolling below, unet_up 75-77 -> 81-84 GFLOP/s, dcgan 75-76 -> 84-86. The Vector512 path keeps its weights in place.
+        /// </summary>
+        internal static bool PacksBlockWeights(KernelSpec spec, AxisPlan columns, int lanes) =>
+            spec.Rank <= 2 && lanes == 8 && StagesInput(spec, columns, lanes);
+
+        /// <summary>Floats of the per-thread block-packed weights buffer: all the weights when a path packs them (<see cref="PacksBlockWeights"/>), else 0.</summary>
+        internal static int BlockWeightsFloats(KernelPlan plan)
+        {
+            if (StagedInputFloats(plan) == 0) return 0;
+            foreach (int lanes in plan.PathWidths)
+            {
+                if (PacksBlockWeights(plan.Spec, plan.Columns, lanes)) return plan.Spec.WeightsLength;
+            }
+
+            return 0;
+        }
+
+        /// <summary>This path reads the block-packed weights (<see cref="PacksBlockWeights"/>).</summary>
+        private bool BlockPacked => _strategy == KernelStrategy.WidthVectorized && PacksBlockWeights(_spec, _columns, _lanes);
+
+        /// <summary>
+        /// The block-packed index (<see cref="PacksBlockWeights"/>) of the weight of input channel <paramref name="inputChannel"/>
+        /// of <paramref name="group"/> (counted within the group) and output channel <paramref name="first"/> + <paramref name="channel"/>
+        /// of the group, in the block of <paramref name="channels"/> channels from <paramref name="first"/>:
+        /// <c>[group][ky][block][input channel][channel of the block][kx]</c>. The blocks of a group are consecutive, so a block
+        /// starts at <c>first * Cin/g</c> of its kernel row.
+        /// </summary>
+        private Affine BlockWeightIndex(Affine group, Affine inputChannel, Affine first, int channels, long channel, int ky, int kx) =>
+            ((group * _spec.KernelHeight + ky) * ((long)_spec.InPerGroup * _spec.OutPerGroup) + first * _spec.InPerGroup + inputChannel * channels + channel)
+            * _spec.KernelWidth + kx;
+
         /// <summary>Floats between the repacked weights of consecutive depth taps (<see cref="PacksStagedWeights"/>).</summary>
         internal static long StagedWeightsTapFloats(KernelSpec spec) => (long)spec.KernelHeight * spec.InChannels * spec.OutPerGroup * spec.KernelWidth;
 
@@ -521,6 +563,19 @@ namespace KernelGen.Generator.Emitting
                     yield return "//   reads a tile's staged cells from the L2 cache (vocoder_up2, AVX-512 off, Zen 5, padded rows: 88 -> 102 GFLOP/s, 10th percentile).";
                 }
 
+                if (BlockWeightsFloats(plan) > 0)
+                {
+                    yield return "//   The Vector256 path packs the weights once per sample by its register blocks of output channels, [group][ky][block][input";
+                    yield return "//   channel][channel][kx]: in place consecutive input channels' weights lie " + Text((long)s.OutPerGroup * s.KernelHeight * s.KernelWidth * 4)
+                        + " bytes apart, so a block's broadcasts crowd a few L1 sets";
+                    yield return "//   (a new page per input channel from 4 KB on, which no hardware prefetcher follows); packed, they are one contiguous run.";
+                    if (s.InPerGroup % 2 == 0)
+                    {
+                        yield return "//   Its blocks of fewer than " + Text(MinUnrolledMultiplyAdds) + " multiply-adds per input channel (k2 s2: 12) reduce two input channels per loop";
+                        yield return "//   iteration, halving the refs, counter and branch paid per FMA.";
+                    }
+                }
+
                 if (StagedWeightsFloats(plan) > 0)
                 {
                     yield return "//   Their path also repacks the weights once per sample ([kd][kh][input channel][output channel][kw], a per-thread buffer of";
@@ -594,6 +649,7 @@ namespace KernelGen.Generator.Emitting
                 }
 
                 if (_stagesOnRequest) _writer?.Close();
+                if (BlockPacked) WriteBlockWeights();
             }
 
             int perGroup = _spec.OutPerGroup;
@@ -689,6 +745,38 @@ namespace KernelGen.Generator.Emitting
                 Repeat("ob", 0, fullBlocks, block, RollChannels, first => WidthChannelBlock(group, first, block, runs, pixelVectors));
                 if (tail > 0) WidthChannelBlock(group, Affine.Of((long)fullBlocks * block), tail, runs, pixelVectors);
             });
+        }
+
+        /// <summary>
+        /// Copies the weights into the block-packed buffer <c>wp</c> (<see cref="PacksBlockWeights"/>), once per sample: per input and
+        /// output channel, each kernel row's <c>kW</c> weights in one move (they are consecutive in both layouts).
+        /// </summary>
+        private void WriteBlockWeights()
+        {
+            var (block, _) = WidthBlocking(_spec, _columns, _lanes);
+            int perGroup = _spec.OutPerGroup, fullBlocks = perGroup / block, tail = perGroup % block;
+            _writer?.Line("// The weights packed by register block of output channels, [group][ky][block of " + Text(block) + "][input channel][channel][kx], into a buffer");
+            _writer?.Line("// of the calling thread's (made on its first call, rewritten by every call): a block's weights of one kernel row are then");
+            _writer?.Line("// one contiguous run, where in place consecutive input channels' lie " + Text((long)perGroup * _spec.KernelHeight * _spec.KernelWidth * 4)
+                + " bytes apart and crowd a few L1 sets.");
+            Statement("float[] blockWeights = " + BlockWeightsField + " ??= new float[" + Text(_spec.WeightsLength) + "];");
+            Statement("ref float wp = ref " + Use("MemoryMarshal") + ".GetArrayDataReference(blockWeights);");
+            bool groups = _spec.Groups > 1;
+            _writer?.Open("for (int pi = 0; pi < " + Text(_spec.InChannels) + "; pi++)");
+            if (groups) Statement("int pg = pi / " + Text(_spec.InPerGroup) + ", pq = pi - pg * " + Text(_spec.InPerGroup) + ";");
+            _writer?.Open("for (int po = 0; po < " + Text(perGroup) + "; po++)");
+            // The block holding output channel po, and its channels (the last block holds the tail).
+            Statement("int pf = po / " + Text(block) + " * " + Text(block) + ", pn = " + (tail > 0 ? "pf < " + Text((long)fullBlocks * block) + " ? " + Text(block) + " : " + Text(tail) : Text(block)) + ";");
+            var target = BlockWeightIndex(groups ? Affine.Var("pg") : Affine.Of(0), Affine.Of(0), Affine.Var("pf"), 0, 0, 0, 0) + Affine.Var("po") * _spec.KernelWidth
+                + Affine.Var("pf") * -_spec.KernelWidth;
+            string inputChannel = groups ? "pq" : "pi";
+            _writer?.Open("for (int ky = 0; ky < " + Text(_spec.KernelHeight) + "; ky++)");
+            Statement(Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref wp, (nint)(" + target + " + (ky * "
+                + Text((long)_spec.InPerGroup * perGroup) + " + " + inputChannel + " * pn) * " + Text(_spec.KernelWidth) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref w, (nint)((pi * "
+                + Text(perGroup) + " + po) * " + Text(_spec.KernelHeight * _spec.KernelWidth) + " + ky * " + Text(_spec.KernelWidth) + "))), " + Text(4 * _spec.KernelWidth) + ");");
+            _writer?.Close();
+            _writer?.Close();
+            _writer?.Close();
         }
 
         /// <summary>The column runs of every output row (they do not depend on the row).</summary>
@@ -1154,24 +1242,39 @@ namespace KernelGen.Generator.Emitting
                 }
 
 
-                Repeat("ic", 0, _spec.InPerGroup, 1, RollReduction, ic =>
+                int unroll = RollReduction ? ReductionUnroll(channels, vectors, rowTaps.Length, parts) : 1;
+                string weightRoot = BlockPacked ? "wp" : "w";
+                Repeat("ic", 0, _spec.InPerGroup / unroll, unroll, RollReduction, ic =>
                 {
-                    var inputChannel = group * _spec.InPerGroup + ic;
-                    // In a loop over the input channels, refs to this channel's plane and weights: the indices below are then
-                    // short constants (smaller IL keeps big kernels under the JIT's size limit for optimised code).
+                    // In a loop over the input channels, refs to the first channel's plane and weights of the iteration: the
+                    // indices below are then short constants (smaller IL keeps big kernels under the JIT's size limit for
+                    // optimised code); an unrolled iteration's later channels are constant offsets from them.
                     bool relative = !ic.IsConstant;
-                    string input = relative ? "xc" : InputSource, weights = relative ? "wc" : "w";
-                    var zero = Affine.Of(0);
+                    string input = relative ? "xc" : InputSource, weights = relative ? "wc" : weightRoot;
                     if (relative)
                     {
-                        RefLocal(input, InputSource, WidthChannelStart(inputChannel));
-                        RefLocal(weights, "w", WeightIndex(inputChannel, firstChannel, 0, 0));
+                        RefLocal(input, InputSource, WidthChannelStart(group * _spec.InPerGroup + ic));
+                        RefLocal(weights, weightRoot, BlockPacked ? BlockWeightIndex(group, ic, firstChannel, channels, 0, 0, 0) : WeightIndex(group * _spec.InPerGroup + ic, firstChannel, 0, 0));
                     }
 
+                    for (int u = 0; u < unroll; u++) ReduceChannel(ic + u, relative ? Affine.Of(u) : group * _spec.InPerGroup + ic + u, input, weights);
+                });
+
+                // One input channel of the reduction: `channel` is its index from the refs `input` and `weights` (0 when they are
+                // the iteration's refs, the absolute channel when the reduction is unrolled).
+                void ReduceChannel(Affine ic, Affine channel, string input, string weights)
+                {
+                    var inputChannel = group * _spec.InPerGroup + ic;
+                    bool relative = !ic.IsConstant;
+                    var zero = Affine.Of(0);
+                    // The weight of output channel c of the block for (ky, kx): from the iteration's ref, or from the root.
+                    Affine Weight(int c, int ky, int kx) => BlockPacked
+                        ? relative ? BlockWeightIndex(zero, channel, zero, channels, c, ky, kx) : BlockWeightIndex(group, ic, firstChannel, channels, c, ky, kx)
+                        : relative ? WeightIndex(channel, Affine.Of(c), ky, kx) : WeightIndex(inputChannel, firstChannel + c, ky, kx);
                     if (_rowStaging == RowStaging.Copy && relative)
                     {
                         Statement(Use("Unsafe") + ".CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref " + input + ", (nint)("
-                            + WidthInputIndex(zero, Affine.Var("qn"), zero) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
+                            + WidthInputIndex(channel, Affine.Var("qn"), zero) + "))), ref Unsafe.As<float, byte>(ref Unsafe.Add(ref x, (nint)("
                             + InputIndex(inputChannel, Affine.Var("qn"), zero) + "))), " + Text(4 * _spec.InputWidth) + ");");
                     }
                     else if (_rowStaging == RowStaging.Prefetch && relative)
@@ -1197,7 +1300,7 @@ namespace KernelGen.Generator.Emitting
                                         var (kind, lanes) = LoadOf(Start(p), shift, width);
                                         if (kind == LoadKind.None || !RowReads(p, rowTap)) continue;
                                         reads[p] = true;
-                                        Assign("x" + Text(p), _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
+                                        Assign("x" + Text(p), _writer is null ? "" : WidthLoad(kind, lanes, width, input, channel,
                                             qh + RowStep(p) - rowTap.Offset, Start(p) + shift, inputStep));
                                     }
 
@@ -1210,9 +1313,7 @@ namespace KernelGen.Generator.Emitting
                                             if (parts[j].InputShifts[t] != shift) continue;
                                             for (int c = 0; c < channels; c++)
                                             {
-                                                var weight = relative
-                                                    ? WeightIndex(zero, Affine.Of(c), rowTap.KernelIndex, taps[t].KernelIndex)
-                                                    : WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, taps[t].KernelIndex);
+                                                var weight = Weight(c, rowTap.KernelIndex, taps[t].KernelIndex);
                                                 Assign("k", _writer is null ? "" : Broadcast(width, weights, weight));
                                                 for (int p = 0; p < vectors; p++)
                                                 {
@@ -1236,7 +1337,7 @@ namespace KernelGen.Generator.Emitting
                                     {
                                         var (kind, lanes, key) = plans[p, j][t];
                                         if (kind == LoadKind.None || !RowReads(p, rowTap)) continue;
-                                        string vector = _writer is null ? "" : WidthLoad(kind, lanes, width, input, relative ? zero : inputChannel,
+                                        string vector = _writer is null ? "" : WidthLoad(kind, lanes, width, input, channel,
                                             qh + RowStep(p) - rowTap.Offset, Start(p) + parts[j].InputShifts[t], inputStep);
                                         if (loadNames.TryGetValue(key, out var name))
                                         {
@@ -1246,9 +1347,7 @@ namespace KernelGen.Generator.Emitting
 
                                         for (int c = 0; c < channels; c++)
                                         {
-                                            var weight = relative
-                                                ? WeightIndex(zero, Affine.Of(c), rowTap.KernelIndex, taps[t].KernelIndex)
-                                                : WeightIndex(inputChannel, firstChannel + c, rowTap.KernelIndex, taps[t].KernelIndex);
+                                            var weight = Weight(c, rowTap.KernelIndex, taps[t].KernelIndex);
                                             MultiplyAdd(width, WidthAccumulator(c, p, j), vector, _writer is null ? "" : Broadcast(width, weights, weight));
                                         }
                                     }
@@ -1256,7 +1355,7 @@ namespace KernelGen.Generator.Emitting
                             }
                         });
                     }
-                });
+                }
             }
 
             int outputStep = _spec.StrideWidth * (_spec.ChannelsLast ? _spec.OutChannels : 1);
@@ -1278,6 +1377,26 @@ namespace KernelGen.Generator.Emitting
             }
 
             _writer?.Close();
+        }
+
+        /// <summary>Multiply-adds per input channel below which the Vector256 path's staged reduction does two input channels per iteration (<see cref="ReductionUnroll"/>).</summary>
+        internal const int MinUnrolledMultiplyAdds = 24;
+
+        /// <summary>
+        /// Input channels per iteration of a register block's reduction loop: 2 on the staged Vector256 path when one input channel
+        /// is fewer than <see cref="MinUnrolledMultiplyAdds"/> multiply-adds of the block (unet_up, k2 s2: 12), and the group's
+        /// input channels are even; else 1. With a single tap per phase every iteration's refs, loop counter and branch are
+        /// paid per 12 FMAs, 6 cycles of two FMA pipes; two channels per iteration halve them (measured with the packing
+        /// only, see <see cref="PacksBlockWeights"/>).
+        /// Only where the weights are block-packed (<see cref="PacksBlockWeights"/>: 1-D and 2-D layers), whose blocks read one
+        /// contiguous run of weights; the Vector512 path and the 3-D planes are unchanged.
+        /// </summary>
+        private int ReductionUnroll(int channels, int vectors, int rowTaps, ColumnPart[] parts)
+        {
+            if (!BlockPacked || _spec.InPerGroup % 2 != 0) return 1;
+            long taps = 0;
+            foreach (var part in parts) taps += part.Taps.Length;
+            return (long)rowTaps * taps * channels * vectors < MinUnrolledMultiplyAdds ? 2 : 1;
         }
 
         /// <summary>Declares <c>ref float name = ref Unsafe.Add(ref source, index)</c>.</summary>

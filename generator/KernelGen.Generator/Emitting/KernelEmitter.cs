@@ -502,6 +502,14 @@ namespace KernelGen.Generator.Emitting
                 body.Line();
             }
 
+            if (KernelBodyWriter.BlockWeightsFloats(plan) > 0)
+            {
+                body.Line("/// <summary>The weights the staged Vector256 path reads, packed by register block of output channels: a buffer per thread, made on its first call and rewritten by every call.</summary>");
+                body.Line("[global::System.ThreadStatic]");
+                body.Line("private static float[]? " + KernelBodyWriter.BlockWeightsField + ";");
+                body.Line();
+            }
+
             if (plan.Strategy == KernelStrategy.ChannelVectorized && KernelBodyWriter.PackedWeightsFloats(plan) > 0)
             {
                 body.Line("/// <summary>The vector paths' packed weights: a buffer per thread, made on its first call (not on the stack, where it would take up to 32 KB).</summary>");
